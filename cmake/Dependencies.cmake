@@ -1,0 +1,39 @@
+# Every third-party dependency comes from Debian's packages (scripts/install-deps.sh).
+# One place finds them all and turns each into an imported target.
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS program_options filesystem)
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(CURL REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(RapidJSON REQUIRED)
+
+# Debian's yaml-cpp 0.7 exports the plain `yaml-cpp` target.
+if(NOT TARGET yaml-cpp::yaml-cpp)
+  add_library(yaml-cpp::yaml-cpp INTERFACE IMPORTED)
+  target_link_libraries(yaml-cpp::yaml-cpp INTERFACE yaml-cpp)
+endif()
+
+# RapidJSON ships a config file with variables only.
+if(NOT TARGET RapidJSON::RapidJSON)
+  add_library(RapidJSON::RapidJSON INTERFACE IMPORTED)
+  target_include_directories(RapidJSON::RapidJSON SYSTEM INTERFACE ${RapidJSON_INCLUDE_DIRS}
+                                                                    ${RAPIDJSON_INCLUDE_DIRS})
+endif()
+
+# cpp-httplib is header-only in Debian; it is used only by the fake servers and tests.
+find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+add_library(cw_httplib INTERFACE)
+target_include_directories(cw_httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+target_compile_definitions(cw_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT)
+find_package(ZLIB REQUIRED)
+target_link_libraries(cw_httplib INTERFACE OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB Threads::Threads)
+
+if(CW_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(CW_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

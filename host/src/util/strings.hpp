@@ -1,0 +1,18 @@
+#pragma once
+// Small string helpers with no cw-specific meaning.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cw::util {
+
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+bool starts_with_icase(std::string_view s, std::string_view prefix);
+std::vector<std::string> split(std::string_view s, char sep);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// Edit distance, for "did you mean" hints.
+std::size_t levenshtein(std::string_view a, std::string_view b);
+
+}  // namespace cw::util
