@@ -270,6 +270,13 @@ typedef struct cw_provider_api {
    * has stored its tokens with host->put_secret. */
   cw_operation_fn auth_start;
   cw_operation_fn auth_poll;
+
+  /* action: Optional (NULL: the manifest must not list "actions"). Provider-specific
+   * maintenance actions that the manifest lists under "actions" (for example the local
+   * tracker's "snapshot.list" and "snapshot.restore"), run by `cw provider <instance>
+   * <action>`. Request {"action":"...","args":{...}}; response: any JSON document, printed
+   * to the user. */
+  cw_operation_fn action;
 } cw_provider_api;
 
 /* True when a struct written by the other side (with `struct_size` as its first field)

@@ -10,7 +10,7 @@
 //     cwsdk::Reply build_index(std::string_view request);
 //     cwsdk::Reply add(std::string_view request);
 //     cwsdk::Reply remove(std::string_view request);
-//     // optional: update, scrobble, auth_start, auth_poll with the same signature
+//     // optional: update, scrobble, auth_start, auth_poll, action with the same signature
 //   };
 //   CWSDK_PROVIDER(Minimal)
 //
@@ -178,6 +178,7 @@ CWSDK_DETAIL_DECLARE_OP_TRAITS(update)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(scrobble)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(auth_start)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(auth_poll)
+CWSDK_DETAIL_DECLARE_OP_TRAITS(action)
 #undef CWSDK_DETAIL_DECLARE_OP_TRAITS
 
 template <typename T, typename = void>
@@ -233,6 +234,7 @@ CWSDK_DETAIL_TRAMPOLINE(update)
 CWSDK_DETAIL_TRAMPOLINE(scrobble)
 CWSDK_DETAIL_TRAMPOLINE(auth_start)
 CWSDK_DETAIL_TRAMPOLINE(auth_poll)
+CWSDK_DETAIL_TRAMPOLINE(action)
 #undef CWSDK_DETAIL_TRAMPOLINE
 
 template <typename T>
@@ -286,6 +288,7 @@ CWSDK_DETAIL_OPTIONAL_OP(update)
 CWSDK_DETAIL_OPTIONAL_OP(scrobble)
 CWSDK_DETAIL_OPTIONAL_OP(auth_start)
 CWSDK_DETAIL_OPTIONAL_OP(auth_poll)
+CWSDK_DETAIL_OPTIONAL_OP(action)
 #undef CWSDK_DETAIL_OPTIONAL_OP
 
 template <typename T>
@@ -321,6 +324,8 @@ constexpr void check_provider() {
   static_assert(!has_member_auth_poll<T>::value || has_op_auth_poll<T>::value,
                 "CWSDK_PROVIDER(T): T::auth_poll must be `cwsdk::Reply "
                 "auth_poll(std::string_view)`");
+  static_assert(!has_member_action<T>::value || has_op_action<T>::value,
+                "CWSDK_PROVIDER(T): T::action must be `cwsdk::Reply action(std::string_view)`");
   static_assert(has_op_auth_start<T>::value == has_op_auth_poll<T>::value,
                 "CWSDK_PROVIDER(T): auth_start and auth_poll come together; define both or "
                 "neither");
@@ -344,6 +349,7 @@ const cw_provider_api* provider_table() {
       optional_scrobble<T>(),
       optional_auth_start<T>(),
       optional_auth_poll<T>(),
+      optional_action<T>(),
   };
   return &k_table;
 }

@@ -1,0 +1,56 @@
+#pragma once
+// What a pair asks of the engine: the validated form of one `pairs[]` entry of cw.yaml
+// merged with the global `sync` guards. The config layer produces it; the planner and the
+// applier read it. Defaults here are the defaults of SYNC-RULES.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace cw::engine {
+
+enum class Feature { watchlist, history, ratings, progress };
+enum class PairMode { one_way, two_way };
+enum class RemovalMode { source_deletes, mirror };  // R3.2
+
+inline constexpr std::int64_t k_day_s = 24 * 60 * 60;
+
+struct FeaturePolicy {
+  bool enabled = false;
+  bool add = true;
+  bool remove = false;
+  bool update = false;
+  RemovalMode removal = RemovalMode::source_deletes;
+  bool include_observed_deletes = true;  // R4.3: two-way deletion inference
+  // History (R3.4): presence mode by default; event mode when `rewatches` and both
+  // providers support it. Plays match within ±tolerance.
+  bool rewatches = false;
+  std::int64_t event_tolerance_s = 60;
+};
+
+struct GuardPolicy {
+  bool drop_guard = true;                 // R5.1
+  double drop_guard_ratio = 0.10;         // suspect when shrunk to <= 10 % ...
+  std::size_t drop_guard_min_baseline = 20;  // ... of a baseline of >= 20 items
+  double mass_delete_max_ratio = 0.10;    // R5.2
+  std::size_t mass_delete_max_count = 5;
+  int blackbox_failures = 3;              // R5.4: consecutive failed runs
+  std::int64_t blackbox_ttl_s = 30 * k_day_s;
+  std::int64_t tombstone_ttl_s = 30 * k_day_s;  // R4.2
+  std::int64_t pending_ttl_s = 30 * k_day_s;    // R5.3
+};
+
+struct PairPolicy {
+  std::string name;
+  std::string source;  // provider instance names
+  std::string target;
+  PairMode mode = PairMode::one_way;
+  std::map<Feature, FeaturePolicy> features;
+  GuardPolicy guards;
+  // Two-way rating conflicts without dates (R4.4); empty means `source`.
+  std::string source_of_truth;
+};
+
+}  // namespace cw::engine
