@@ -14,6 +14,12 @@ namespace cw::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> k_commands = {
       k_plugins_command,
+      k_run_command,
+      k_plan_command,
+      k_apply_command,
+      k_config_command,
+      k_state_command,
+      k_pending_command,
   };
   return k_commands;
 }

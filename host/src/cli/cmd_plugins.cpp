@@ -1,16 +1,208 @@
+// `cw plugins list|check`: what plugins this cw sees, and whether one file passes the
+// contract checks a third party runs before shipping.
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/plugin/checker.hpp>
+#include <cw/plugin/registry.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
+#include <cw/services/kv/memory_kv_store.hpp>
+#include <cw/services/log/logger.hpp>
 
+#include <boost/program_options.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace po = boost::program_options;
+using nlohmann::json;
 
 namespace cw::cli {
 namespace {
-int run_plugins(const GlobalOptions&, const std::vector<std::string>&) {
-  std::cerr << "cw plugins: not built yet\n";
-  return k_exit_failure;
+
+constexpr const char* k_usage =
+    "usage: cw plugins list [--output text|json]\n"
+    "       cw plugins check PATH [--config-json JSON] [--output text|json]\n"
+    "\n"
+    "list    every plugin found in --plugin-dir folders, $CW_PLUGIN_PATH (colon-separated),\n"
+    "        the build tree's plugin folder and the install's plugin folder, in that order:\n"
+    "        name, version, ABI, features, capabilities and path. Files that were refused\n"
+    "        are reported on stderr with the reason. Exit 1 when two files provide the same\n"
+    "        plugin name.\n"
+    "check   loads one file and runs the contract checks: load and version handshake,\n"
+    "        manifest against the schema, operations against the manifest, create with {}\n"
+    "        (or --config-json), health, build_index of every declared feature with shape\n"
+    "        checks, a malformed request (must be INVALID_ARG), destroy. No network is used:\n"
+    "        http answers UNSUPPORTED, so auth/transient/unsupported statuses are warnings.\n"
+    "        Exit 0 when no check failed, 1 otherwise.\n"
+    "\n"
+    "options:\n"
+    "  --output FORMAT      text (default) or json, on stdout\n"
+    "  --config-json JSON   check: the instance configuration (a JSON object)\n";
+
+// The services `plugins` lends to plugins: nothing durable, no network.
+struct Services {
+  std::unique_ptr<services::Logger> logger;
+  services::SystemClock clock;
+  services::MemoryKvStore kv;
+  std::unique_ptr<plugin::HostServices> host;
+};
+
+Result<std::unique_ptr<Services>> make_services(const GlobalOptions& global) {
+  auto logger = services::Logger::from_options(global.log_level, global.log_format);
+  if (!logger) return logger.error();
+  auto s = std::make_unique<Services>();
+  s->logger = std::move(*logger);
+  s->host = std::make_unique<plugin::HostServices>(plugin::HostServices{
+      *s->logger, s->clock, services::SignalCancelToken::instance(), &s->kv, nullptr, nullptr,
+      false});
+  return s;
 }
+
+std::string features_text(const plugin::Manifest& m) {
+  std::string out;
+  for (const auto& [name, f] : m.features) {
+    std::string ops;
+    if (f.add) ops += "add,";
+    if (f.remove) ops += "remove,";
+    if (f.update) ops += "update,";
+    if (!ops.empty()) ops.pop_back();
+    out += (out.empty() ? "" : " ") + name + "(" + f.index_semantics + (ops.empty() ? "" : ";") +
+           ops + ")";
+  }
+  return out;
+}
+
+std::string capabilities_text(const plugin::Manifest& m) {
+  std::string out = "auth:" + m.auth;
+  if (m.scrobble) out += " scrobble";
+  if (!m.actions.empty()) out += " actions:" + std::to_string(m.actions.size());
+  return out;
+}
+
+int run_list(const GlobalOptions& global, const std::string& output) {
+  auto svc = make_services(global);
+  if (!svc) {
+    std::cerr << "cw: " << svc.error().message << "\n";
+    return k_exit_usage;
+  }
+  plugin::SearchPathOptions sp;
+  for (const auto& d : global.plugin_dirs) sp.plugin_dirs.emplace_back(d);
+  plugin::Registry registry(*(*svc)->host);
+  registry.load_folders(plugin::plugin_search_path(sp));
+  registry.log_rejections();
+
+  if (output == "json") {
+    json out = {{"plugins", json::array()}, {"rejected", json::array()}};
+    for (const auto& p : registry.plugins()) {
+      const auto& m = p->manifest();
+      out["plugins"].push_back(
+          {{"name", m.name},
+           {"version", m.version},
+           {"display_name", m.display_name},
+           {"abi", std::to_string(p->abi_major()) + "." + std::to_string(p->abi_minor())},
+           {"path", p->path().string()},
+           {"features", m.raw.at("features")},
+           {"capabilities", m.raw.at("capabilities")},
+           {"actions", m.raw.value("actions", json::array())}});
+    }
+    for (const auto& r : registry.rejections())
+      out["rejected"].push_back(
+          {{"path", r.path.string()}, {"message", r.message}, {"duplicate", r.duplicate}});
+    std::cout << out.dump(2) << "\n";
+  } else {
+    if (registry.plugins().empty()) {
+      std::cout << "no plugins found; add a folder with --plugin-dir or $CW_PLUGIN_PATH\n";
+    }
+    for (const auto& p : registry.plugins()) {
+      const auto& m = p->manifest();
+      std::cout << m.name << " " << m.version << " (ABI " << p->abi_major() << "."
+                << p->abi_minor() << ")  " << p->path().string() << "\n"
+                << "  features:     " << features_text(m) << "\n"
+                << "  capabilities: " << capabilities_text(m) << "\n";
+    }
+  }
+  return registry.has_duplicates() ? k_exit_failure : k_exit_ok;
+}
+
+int run_check(const GlobalOptions& global, const std::string& path,
+              const std::string& config_json, const std::string& output) {
+  json config = json::object();
+  if (!config_json.empty()) {
+    config = json::parse(config_json, nullptr, false);
+    if (config.is_discarded() || !config.is_object()) {
+      std::cerr << "cw plugins check: --config-json must be a JSON object, e.g. "
+                   "'{\"url\":\"http://127.0.0.1:32400\"}'\n";
+      return k_exit_usage;
+    }
+  }
+  auto svc = make_services(global);
+  if (!svc) {
+    std::cerr << "cw: " << svc.error().message << "\n";
+    return k_exit_usage;
+  }
+  const auto report = plugin::check_plugin(path, config, *(*svc)->host);
+  if (output == "json") std::cout << report.to_json().dump(2) << "\n";
+  else std::cout << report.to_text();
+  return report.passed() ? k_exit_ok : k_exit_failure;
+}
+
+int run_plugins(const GlobalOptions& global, const std::vector<std::string>& args) {
+  std::string output = "text";
+  std::string config_json;
+  po::options_description opts;
+  // clang-format off
+  opts.add_options()
+      ("output", po::value(&output))
+      ("config-json", po::value(&config_json))
+      ("help,h", "")
+      ("positional", po::value<std::vector<std::string>>());
+  // clang-format on
+  po::positional_options_description pos;
+  pos.add("positional", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "cw plugins: " << e.what() << "\n" << k_usage;
+    return k_exit_usage;
+  }
+  if (vm.count("help")) {
+    std::cout << k_usage;
+    return k_exit_ok;
+  }
+  const auto positional =
+      vm.count("positional") ? vm["positional"].as<std::vector<std::string>>()
+                             : std::vector<std::string>{};
+  if (output != "text" && output != "json") {
+    std::cerr << "cw plugins: --output must be text or json\n";
+    return k_exit_usage;
+  }
+  if (positional.empty()) {
+    std::cerr << "cw plugins: say list or check\n" << k_usage;
+    return k_exit_usage;
+  }
+  const std::string& sub = positional.front();
+  if (sub == "list") {
+    if (positional.size() != 1 || !config_json.empty()) {
+      std::cerr << "cw plugins list: takes only --output\n" << k_usage;
+      return k_exit_usage;
+    }
+    return run_list(global, output);
+  }
+  if (sub == "check") {
+    if (positional.size() != 2) {
+      std::cerr << "cw plugins check: give exactly one plugin file\n" << k_usage;
+      return k_exit_usage;
+    }
+    return run_check(global, positional[1], config_json, output);
+  }
+  std::cerr << "cw plugins: unknown sub-command '" << sub << "'\n" << k_usage;
+  return k_exit_usage;
+}
+
 }  // namespace
 
-const Command k_plugins_command = {"plugins", "list and check provider plugins",
-                                   "usage: cw plugins list|check\n", &run_plugins};
+const Command k_plugins_command = {"plugins", "list and check provider plugins", k_usage,
+                                   &run_plugins};
 }  // namespace cw::cli

@@ -6,5 +6,11 @@
 namespace cw::cli {
 
 extern const Command k_plugins_command;  // cmd_plugins.cpp
+extern const Command k_run_command;      // cmd_run.cpp
+extern const Command k_plan_command;     // cmd_run.cpp
+extern const Command k_apply_command;    // cmd_run.cpp
+extern const Command k_config_command;   // cmd_config.cpp
+extern const Command k_state_command;    // cmd_state.cpp
+extern const Command k_pending_command;  // cmd_pending.cpp
 
 }  // namespace cw::cli

@@ -367,7 +367,10 @@ inline bool check_host_version(uint16_t host_major, uint16_t host_minor, const c
                        std::to_string(host_minor));
     return false;
   }
-  if (host_minor < CWSDK_VERSION_MINOR) {
+  // Through int: with CWSDK_VERSION_MINOR 0 a direct unsigned comparison is always false
+  // and -Wtype-limits would warn in every plugin.
+  const int minor_gap = static_cast<int>(host_minor) - static_cast<int>(CWSDK_VERSION_MINOR);
+  if (minor_gap < 0) {
     write_all(err, "plugin needs cwsdk ABI " + std::to_string(CWSDK_VERSION_MAJOR) + "." +
                        std::to_string(CWSDK_VERSION_MINOR) + " or newer, host speaks " +
                        std::to_string(host_major) + "." + std::to_string(host_minor));

@@ -4,6 +4,7 @@
 // parses that JSON into HttpRequest and calls send(). The libcurl implementation lives in
 // curl_http_service.*; tests use FakeHttpService.
 
+#include <cw/services/cancel/cancel_token.hpp>
 #include <cw/util/result.hpp>
 
 #include <chrono>
@@ -49,6 +50,9 @@ struct HttpContext {
   std::string instance;  // provider instance name from the configuration
   std::string plugin;    // plugin name
   bool dry_run = false;  // refuse requests not marked `read`
+  // The run's cancellation token: once it says cancelled, waits and transfers abort and
+  // send() fails with ErrorKind::cancelled. nullptr: never cancelled.
+  const CancelToken* cancel = nullptr;
 };
 
 // Receives the body in chunks as it arrives (so a 50 MB body is never copied whole).

@@ -1,0 +1,333 @@
+// `cw run`, `cw plan` and `cw apply`: the three faces of one sync cycle (sync/sync_runner.hpp).
+// This file only parses options, shows progress and the summary, writes the report and maps
+// the outcome to an exit code (exit_codes.hpp).
+
+#include <cw/cli/commands.hpp>
+#include <cw/cli/exit_codes.hpp>
+#include <cw/engine/plan.hpp>
+#include <cw/engine/time.hpp>
+#include <cw/sync/session.hpp>
+#include <cw/sync/sync_runner.hpp>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace po = boost::program_options;
+
+namespace cw::cli {
+namespace {
+
+enum class Mode { run, plan, apply };
+
+struct RunArgs {
+  std::string pair;
+  std::string feature;
+  bool dry_run = false;
+  bool approve_deletes = false;
+  std::string output = "text";
+  std::string report_file;
+  std::string out_file;   // plan --out
+  std::string plan_file;  // apply --plan
+};
+
+// One status line on the terminal, rewritten in place: phase, counts and rate.
+class ProgressDisplay {
+ public:
+  explicit ProgressDisplay(bool enabled) : m_enabled(enabled) {}
+  ~ProgressDisplay() { clear(); }
+
+  void update(const std::string& pair, const std::string& feature, const std::string& phase,
+              std::size_t done, std::size_t total) {
+    if (!m_enabled) return;
+    const auto now = std::chrono::steady_clock::now();
+    const std::string id = pair + "/" + feature + "/" + phase;
+    if (id != m_phase) {
+      m_phase = id;
+      m_phase_start = now;
+    }
+    const double secs = std::chrono::duration<double>(now - m_phase_start).count();
+    std::ostringstream line;
+    line << pair << " " << feature << ": " << phase << " " << done << "/" << total;
+    if (phase == "apply" && secs > 0.05 && done > 0)
+      line << " (" << std::fixed << std::setprecision(1) << done / secs << "/s)";
+    std::string text = line.str();
+    if (text.size() > 78) text.resize(78);
+    std::cerr << "\r" << text << std::string(m_width > text.size() ? m_width - text.size() : 0, ' ')
+              << std::flush;
+    m_width = text.size();
+  }
+
+  void clear() {
+    if (!m_enabled || m_width == 0) return;
+    std::cerr << "\r" << std::string(m_width, ' ') << "\r" << std::flush;
+    m_width = 0;
+  }
+
+ private:
+  bool m_enabled;
+  std::string m_phase;
+  std::chrono::steady_clock::time_point m_phase_start;
+  std::size_t m_width = 0;
+};
+
+std::string make_run_id(std::int64_t now_s) {
+  std::string t = engine::format_time(now_s);  // 2026-11-24T02:30:00Z
+  std::string compact;
+  for (char c : t)
+    if (c != '-' && c != ':') compact += c;
+  return compact + "-" + std::to_string(::getpid());
+}
+
+void print_summary(std::ostream& out, const nlohmann::json& report) {
+  out << "\n"
+      << std::left << std::setw(20) << "pair" << std::setw(10) << "feature" << std::setw(10)
+      << "status" << std::right << std::setw(6) << "add" << std::setw(6) << "upd" << std::setw(6)
+      << "rem" << std::setw(6) << "held" << std::setw(6) << "ok" << std::setw(7) << "unres"
+      << std::setw(9) << "ms" << "\n";
+  for (const auto& e : report.value("pairs", nlohmann::json::array())) {
+    const auto& p = e["planned"];
+    const auto& o = e["outcomes"];
+    std::string pair = e.value("pair", "");
+    if (pair.size() > 19) pair = pair.substr(0, 18) + "~";
+    out << std::left << std::setw(20) << pair << std::setw(10) << e.value("feature", "")
+        << std::setw(10) << e.value("status", "") << std::right << std::setw(6)
+        << p.value("adds", 0) << std::setw(6) << p.value("updates", 0) << std::setw(6)
+        << p.value("removes", 0) << std::setw(6) << p.value("held", 0) << std::setw(6)
+        << o.value("confirmed", 0) + o.value("skipped", 0) << std::setw(7)
+        << o.value("unresolved", 0) + o.value("unknown", 0) << std::setw(9)
+        << e.value("duration_ms", 0) << "\n";
+    if (e.contains("skip_reason")) out << "  skipped: " << e["skip_reason"].get<std::string>() << "\n";
+    for (const auto& h : e["held"])
+      out << "  held " << h.value("kind", "") << " " << h.value("item", "") << " on "
+          << h.value("side", "") << ": " << h.value("reason", "")
+          << (h.value("detail", "").empty() ? "" : " (" + h.value("detail", "") + ")") << "\n";
+    for (const auto& u : e["unresolved"])
+      out << "  " << u.value("status", "") << " " << u.value("kind", "") << " "
+          << u.value("item", "") << " on " << u.value("side", "") << ": "
+          << u.value("reason", "")
+          << (u.value("message", "").empty() ? "" : " (" + u.value("message", "") + ")") << "\n";
+    for (const auto& err : e["errors"]) out << "  error: " << err.get<std::string>() << "\n";
+  }
+  out << "status: " << report.value("status", "") << ", " << report.value("duration_ms", 0)
+      << " ms\n";
+}
+
+bool write_json_file(const std::string& path, const nlohmann::json& doc, std::string& err) {
+  std::ofstream f(path, std::ios::trunc);
+  if (!f) {
+    err = "cannot write " + path + ": check the folder exists and is writable";
+    return false;
+  }
+  f << doc.dump(2) << "\n";
+  return static_cast<bool>(f);
+}
+
+int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::string>& args) {
+  const char* name = mode == Mode::run ? "run" : mode == Mode::plan ? "plan" : "apply";
+  RunArgs a;
+  po::options_description opts;
+  // clang-format off
+  opts.add_options()
+      ("pair", po::value(&a.pair))
+      ("feature", po::value(&a.feature))
+      ("output", po::value(&a.output))
+      ("report", po::value(&a.report_file));
+  if (mode == Mode::run) opts.add_options()
+      ("dry-run", po::bool_switch(&a.dry_run))
+      ("approve-deletes", po::bool_switch(&a.approve_deletes));
+  if (mode == Mode::plan) opts.add_options()
+      ("out", po::value(&a.out_file));
+  if (mode == Mode::apply) opts.add_options()
+      ("plan", po::value(&a.plan_file))
+      ("approve-deletes", po::bool_switch(&a.approve_deletes));
+  // clang-format on
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "cw " << name << ": " << e.what() << "; see `cw help " << name << "`\n";
+    return k_exit_usage;
+  }
+  if (a.output != "text" && a.output != "json") {
+    std::cerr << "cw " << name << ": --output: expected text or json, got \"" << a.output
+              << "\"\n";
+    return k_exit_usage;
+  }
+  if (mode == Mode::apply && a.plan_file.empty()) {
+    std::cerr << "cw apply: --plan FILE is required (make one with `cw plan --out FILE`)\n";
+    return k_exit_usage;
+  }
+
+  std::optional<engine::Plan> plan;
+  if (mode == Mode::apply) {
+    std::ifstream f(a.plan_file);
+    if (!f) {
+      std::cerr << "cw apply: cannot read plan " << a.plan_file << "\n";
+      return k_exit_failure;
+    }
+    auto doc = nlohmann::json::parse(f, nullptr, false);
+    if (doc.is_discarded()) {
+      std::cerr << "cw apply: " << a.plan_file << " is not JSON; make it with `cw plan --out`\n";
+      return k_exit_failure;
+    }
+    auto p = engine::plan_from_json(doc);
+    if (!p) {
+      std::cerr << "cw apply: " << a.plan_file << ": " << p.error().message << "\n";
+      return k_exit_failure;
+    }
+    plan = std::move(p).value();
+  }
+
+  sync::SessionOptions so;
+  so.config_path = global.config_path;
+  so.plugin_dirs = global.plugin_dirs;
+  so.log_level = global.log_level;
+  so.log_format = global.log_format;
+  const bool dry = mode == Mode::plan || a.dry_run;
+  so.dry_run = dry;
+  auto opened = sync::Session::open(so);
+  if (auto* err = std::get_if<sync::SessionError>(&opened)) {
+    std::cerr << "cw " << name << ": " << err->message << "\n";
+    switch (err->cause) {
+      case sync::SessionError::Cause::config: return k_exit_config;
+      case sync::SessionError::Cause::locked: return k_exit_locked;
+      default: return k_exit_failure;
+    }
+  }
+  auto& session = *std::get<std::unique_ptr<sync::Session>>(opened);
+
+  sync::ApplierOptions ao;
+  ao.now_s = [&session] { return session.now_s(); };
+  sync::SyncRunner runner(session.ports(), session.create_errors(), session.store(),
+                          session.cancel(), session.logger(), ao);
+  sync::SyncOptions opt;
+  opt.now_s = session.now_s();
+  opt.run_id = make_run_id(opt.now_s);
+  opt.pair_filter = a.pair;
+  opt.feature_filter = a.feature;
+  opt.dry_run = dry;
+  opt.approve_deletes = a.approve_deletes;
+  opt.plan = std::move(plan);
+
+  ProgressDisplay progress(!global.quiet && ::isatty(STDERR_FILENO) == 1);
+  sync::RunObserver obs;
+  obs.on_phase = [&progress](const std::string& pair, const std::string& feature,
+                             const std::string& phase, std::size_t done, std::size_t total) {
+    progress.update(pair, feature, phase, done, total);
+  };
+  sync::SyncResult result = runner.run(session.config().pairs, opt, obs);
+  progress.clear();
+
+  nlohmann::json& report = result.report;
+  report["command"] = name;
+  report["finished_at"] = session.now_s();
+  nlohmann::json providers = session.provider_info();
+  const nlohmann::json http = session.http_report();
+  for (auto& [inst, info] : providers.items()) {
+    info["operations"] = nlohmann::json::object();
+    if (auto it = runner.calls().find(inst); it != runner.calls().end())
+      info["operations"] = it->second;
+    info["http"] = http.contains("requests") && http["requests"].contains(inst)
+                       ? http["requests"][inst]
+                       : nlohmann::json::array();
+  }
+  report["providers"] = providers;
+  if (http.contains("budgets")) report["http_budgets"] = http["budgets"];
+
+  if (!dry) {
+    state::RunReport rr;
+    rr.run_id = opt.run_id;
+    rr.started_at = report.value("started_at", std::int64_t{0});
+    rr.finished_at = session.now_s();
+    rr.status = report.value("status", "failed");
+    rr.report = report;
+    if (auto st = session.store().save_report(rr); !st)
+      session.logger().error("cw", "could not store the run report: " + st.error().message);
+  }
+  std::string err;
+  if (!a.report_file.empty() && !write_json_file(a.report_file, report, err)) {
+    std::cerr << "cw " << name << ": --report: " << err << "\n";
+  }
+  if (!a.out_file.empty() && !write_json_file(a.out_file, engine::to_json(result.plan), err)) {
+    std::cerr << "cw plan: --out: " << err << "\n";
+    return k_exit_failure;
+  }
+
+  if (a.output == "json") {
+    if (mode == Mode::plan) std::cout << engine::to_json(result.plan).dump(2) << "\n";
+    else
+      std::cout << nlohmann::json{{"plan", engine::to_json(result.plan)}, {"report", report}}
+                       .dump(2)
+                << "\n";
+  } else {
+    if (dry && !result.plan.features.empty()) std::cout << engine::render_text(result.plan);
+    print_summary(std::cout, report);
+  }
+  for (const auto& e : result.errors) std::cerr << "cw " << name << ": " << e << "\n";
+
+  switch (result.status) {
+    case sync::RunStatus::cancelled: return k_exit_cancelled;
+    case sync::RunStatus::drifted: return k_exit_plan_drifted;
+    case sync::RunStatus::failed: return k_exit_failure;
+    case sync::RunStatus::partial: return mode == Mode::plan ? k_exit_ok : k_exit_partial;
+    case sync::RunStatus::ok: return k_exit_ok;
+  }
+  return k_exit_failure;
+}
+
+int run_run(const GlobalOptions& g, const std::vector<std::string>& a) {
+  return run_cycle(Mode::run, g, a);
+}
+int run_plan(const GlobalOptions& g, const std::vector<std::string>& a) {
+  return run_cycle(Mode::plan, g, a);
+}
+int run_apply(const GlobalOptions& g, const std::vector<std::string>& a) {
+  return run_cycle(Mode::apply, g, a);
+}
+
+}  // namespace
+
+const Command k_run_command = {
+    "run", "sync every enabled pair: snapshot, plan, apply, commit",
+    "usage: cw [global options] run [--pair P] [--feature F] [--dry-run] [--approve-deletes]\n"
+    "                              [--output text|json] [--report FILE]\n"
+    "\n"
+    "Runs snapshot -> plan -> apply -> commit for each enabled pair and feature.\n"
+    "  --pair P            only the pair named P\n"
+    "  --feature F         only feature F (watchlist, history, ratings, progress)\n"
+    "  --dry-run           plan and print; no provider write, state left byte-identical\n"
+    "  --approve-deletes   apply the removals that guards hold in this run's plan\n"
+    "  --output json       print {\"plan\":..,\"report\":..} instead of the summary table\n"
+    "  --report FILE       also write the run report (JSON) to FILE\n"
+    "Exit: 0 settled, 1 failed, 3 bad config, 4 held/unresolved, 5 locked, 130 cancelled.\n",
+    &run_run};
+
+const Command k_plan_command = {
+    "plan", "show what a run would do (a dry run), optionally save the plan",
+    "usage: cw [global options] plan [--pair P] [--feature F] [--out FILE] [--output text|json]\n"
+    "                               [--report FILE]\n"
+    "\n"
+    "Plans every enabled pair and feature and prints the adds, updates, removes and held\n"
+    "actions with their reasons. Writes nothing to providers or state.\n"
+    "  --out FILE          save the plan as JSON for `cw apply --plan FILE`\n"
+    "  --output json       print the plan document (the same JSON as --out)\n",
+    &run_plan};
+
+const Command k_apply_command = {
+    "apply", "apply a saved plan exactly, refusing if the snapshots changed",
+    "usage: cw [global options] apply --plan FILE [--approve-deletes] [--output text|json]\n"
+    "                                [--report FILE]\n"
+    "\n"
+    "Re-reads every snapshot the plan was made from; if any changed, nothing is applied and\n"
+    "the exit code is 6. Otherwise applies the plan's actions and commits the state.\n"
+    "  --approve-deletes   also apply the removals the plan holds (mass delete, drop guard)\n",
+    &run_apply};
+
+}  // namespace cw::cli

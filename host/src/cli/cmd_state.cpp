@@ -1,0 +1,314 @@
+// `cw state show|export|reset|unblock`: inspect and repair the state database.
+#include <cw/cli/commands.hpp>
+#include <cw/cli/exit_codes.hpp>
+#include <cw/config/config.hpp>
+#include <cw/state/run_lock.hpp>
+#include <cw/state/state_store.hpp>
+
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <unistd.h>
+
+namespace cw::cli {
+namespace {
+
+struct StateArgs {
+  std::string sub;
+  std::string state_dir;
+  std::string pair;
+  std::string feature;
+  std::string output = "text";
+  std::string out_file;
+  bool yes = false;
+  std::vector<std::string> positional;
+};
+
+const char* const k_state_usage =
+    "usage: cw [--config FILE] state show [--output text|json] [--state-dir DIR]\n"
+    "       cw [--config FILE] state export [--out FILE] [--state-dir DIR]\n"
+    "       cw [--config FILE] state reset [--pair P] [--feature F] [--yes] [--state-dir DIR]\n"
+    "       cw [--config FILE] state unblock KEY [--pair P] [--feature F] [--state-dir DIR]\n"
+    "\n"
+    "show     per pair and feature: baseline sizes per side, tombstones, pending deletions,\n"
+    "         blocked (blackbox) keys, unresolved items, and the last run\n"
+    "export   the whole state database as JSON (plugin data values and secrets excluded)\n"
+    "reset    forget baselines, tombstones, pending, flaps, blackbox and unresolved items of\n"
+    "         every pair, or of --pair/--feature; the next run is a first run (nothing is\n"
+    "         deleted anywhere). Asks for confirmation unless --yes.\n"
+    "unblock  release a key held by the blackbox (R5.4) so the next run tries it again\n"
+    "\n"
+    "The state directory is the configuration's state_dir unless --state-dir is given.\n"
+    "exit codes: 0 ok, 1 failure, 2 bad command line, 3 invalid configuration,\n"
+    "5 another cw run holds the state directory\n";
+
+std::optional<StateArgs> parse_args(const std::vector<std::string>& args, std::string& error) {
+  StateArgs a;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const auto value = [&](std::string& into) {
+      if (i + 1 >= args.size()) {
+        error = arg + " needs a value";
+        return false;
+      }
+      into = args[++i];
+      return true;
+    };
+    if (arg == "--state-dir") {
+      if (!value(a.state_dir)) return std::nullopt;
+    } else if (arg == "--pair") {
+      if (!value(a.pair)) return std::nullopt;
+    } else if (arg == "--feature") {
+      if (!value(a.feature)) return std::nullopt;
+      if (!config::feature_from_string(a.feature)) {
+        error = "--feature: expected one of watchlist, history, ratings, progress, got \"" +
+                a.feature + "\"";
+        return std::nullopt;
+      }
+    } else if (arg == "--output") {
+      if (!value(a.output)) return std::nullopt;
+      if (a.output != "text" && a.output != "json") {
+        error = "--output: expected text or json";
+        return std::nullopt;
+      }
+    } else if (arg == "--out") {
+      if (!value(a.out_file)) return std::nullopt;
+    } else if (arg == "--yes" || arg == "-y") {
+      a.yes = true;
+    } else if (arg == "--all") {
+      a.positional.push_back(arg);
+    } else if (arg.rfind("--", 0) == 0) {
+      error = "unknown option " + arg;
+      return std::nullopt;
+    } else if (a.sub.empty()) {
+      a.sub = arg;
+    } else {
+      a.positional.push_back(arg);
+    }
+  }
+  return a;
+}
+
+std::string format_time(std::int64_t t) {
+  if (t <= 0) return "never";
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Resolves the state directory; prints the reason and sets `exit` on failure.
+std::optional<std::filesystem::path> state_dir(const GlobalOptions& global, const StateArgs& a,
+                                               int& exit) {
+  auto dir = config::locate_state_dir(global.config_path, a.state_dir);
+  if (!dir) {
+    std::cerr << dir.error().message << "\n";
+    std::cerr << "cw state: fix the configuration, or name the state directory with --state-dir\n";
+    exit = k_exit_config;
+    return std::nullopt;
+  }
+  return *dir;
+}
+
+int show(const std::filesystem::path& dir, const StateArgs& a) {
+  auto store = state::StateStore::open(dir, state::OpenMode::read_only);
+  if (!store) {
+    std::cerr << "cw state show: " << store.error().message << "\n";
+    return k_exit_failure;
+  }
+  auto sums = (*store)->summaries();
+  auto last = (*store)->recent_reports(1);
+  if (!sums || !last) {
+    std::cerr << "cw state show: " << (!sums ? sums.error() : last.error()).message << "\n";
+    return k_exit_failure;
+  }
+  const auto holder = state::RunLock::holder(dir);
+  if (a.output == "json") {
+    nlohmann::json j;
+    j["state_db"] = (*store)->path().string();
+    j["schema_version"] = (*store)->schema_version();
+    j["running_pid"] = holder ? nlohmann::json(*holder) : nlohmann::json();
+    auto& list = j["pair_features"] = nlohmann::json::array();
+    for (const auto& s : *sums)
+      list.push_back({{"pair", s.pair},
+                      {"feature", s.feature},
+                      {"baselines", s.baseline_sizes},
+                      {"tombstones", s.tombstones},
+                      {"pending", s.pending},
+                      {"pending_approved", s.pending_approved},
+                      {"blocked", s.blocked},
+                      {"unresolved", s.unresolved},
+                      {"flapping", s.flapping},
+                      {"last_run_id", s.last_run_id},
+                      {"last_commit_at", s.last_commit_at}});
+    if (!last->empty())
+      j["last_run"] = {{"run_id", last->front().run_id},
+                       {"status", last->front().status},
+                       {"started_at", last->front().started_at},
+                       {"finished_at", last->front().finished_at}};
+    std::cout << j.dump(2) << "\n";
+    return k_exit_ok;
+  }
+  std::cout << "state: " << (*store)->path().string() << " (schema v" << (*store)->schema_version()
+            << ")\n";
+  if (holder) std::cout << "a run is in progress (PID " << *holder << ")\n";
+  if (sums->empty()) {
+    std::cout << "no pair has stored state yet\n";
+  } else {
+    std::cout << std::left << std::setw(22) << "PAIR" << std::setw(11) << "FEATURE"
+              << std::setw(30) << "BASELINES" << std::setw(7) << "TOMBS" << std::setw(10)
+              << "PENDING" << std::setw(9) << "BLOCKED" << std::setw(12) << "UNRESOLVED"
+              << "LAST COMMIT\n";
+    for (const auto& s : *sums) {
+      std::string sizes;
+      for (const auto& [side, n] : s.baseline_sizes)
+        sizes += (sizes.empty() ? "" : " ") + side + "=" + std::to_string(n);
+      if (sizes.empty()) sizes = "-";
+      std::string pending = std::to_string(s.pending);
+      if (s.pending_approved > 0) pending += " (" + std::to_string(s.pending_approved) + " ok)";
+      std::cout << std::left << std::setw(22) << s.pair << std::setw(11) << s.feature
+                << std::setw(30) << sizes << std::setw(7) << s.tombstones << std::setw(10)
+                << pending << std::setw(9) << s.blocked << std::setw(12) << s.unresolved
+                << format_time(s.last_commit_at) << "\n";
+    }
+  }
+  if (!last->empty()) {
+    const auto& r = last->front();
+    std::cout << "last run: " << r.run_id << ", " << r.status << ", finished "
+              << format_time(r.finished_at) << "\n";
+  }
+  return k_exit_ok;
+}
+
+int export_state(const std::filesystem::path& dir, const StateArgs& a) {
+  auto store = state::StateStore::open(dir, state::OpenMode::read_only);
+  if (!store) {
+    std::cerr << "cw state export: " << store.error().message << "\n";
+    return k_exit_failure;
+  }
+  auto j = (*store)->export_json();
+  if (!j) {
+    std::cerr << "cw state export: " << j.error().message << "\n";
+    return k_exit_failure;
+  }
+  if (a.out_file.empty()) {
+    std::cout << j->dump(2) << "\n";
+    return k_exit_ok;
+  }
+  std::ofstream out(a.out_file, std::ios::binary | std::ios::trunc);
+  out << j->dump(2) << "\n";
+  if (!out) {
+    std::cerr << "cw state export: cannot write " << a.out_file << "\n";
+    return k_exit_failure;
+  }
+  return k_exit_ok;
+}
+
+// Opens the store for a change, holding the run lock so no run commits in between.
+struct Writable {
+  state::RunLock lock;
+  std::unique_ptr<state::StateStore> store;
+};
+
+std::optional<Writable> open_writable(const std::filesystem::path& dir, const char* what,
+                                      int& exit) {
+  auto lock = state::RunLock::acquire(dir);
+  if (!lock) {
+    std::cerr << "cw " << what << ": " << lock.error().message << "\n";
+    exit = lock.error().kind == ErrorKind::transient ? k_exit_locked : k_exit_failure;
+    return std::nullopt;
+  }
+  auto store = state::StateStore::open(dir, state::OpenMode::read_write);
+  if (!store) {
+    std::cerr << "cw " << what << ": " << store.error().message << "\n";
+    exit = k_exit_failure;
+    return std::nullopt;
+  }
+  return Writable{std::move(*lock), std::move(*store)};
+}
+
+int reset(const std::filesystem::path& dir, const StateArgs& a) {
+  std::string scope = a.pair.empty() ? "every pair" : "pair " + a.pair;
+  if (!a.feature.empty()) scope += ", feature " + a.feature;
+  if (!a.yes) {
+    if (isatty(STDIN_FILENO) == 0) {
+      std::cerr << "cw state reset: would forget the state of " << scope
+                << "; add --yes to confirm (stdin is not a terminal)\n";
+      return k_exit_usage;
+    }
+    std::cerr << "Forget the state of " << scope << " in " << dir.string()
+              << "?\nThe next run will be a first run: it adds what is missing and deletes "
+                 "nothing. Type yes to continue: ";
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes" && answer != "y") {
+      std::cerr << "nothing was changed\n";
+      return k_exit_failure;
+    }
+  }
+  int exit = k_exit_ok;
+  auto w = open_writable(dir, "state reset", exit);
+  if (!w) return exit;
+  auto removed = w->store->reset(a.pair, a.feature);
+  if (!removed) {
+    std::cerr << "cw state reset: " << removed.error().message << "\n";
+    return k_exit_failure;
+  }
+  std::cout << "reset " << scope << ": " << *removed << " rows removed\n";
+  return k_exit_ok;
+}
+
+int unblock(const std::filesystem::path& dir, const StateArgs& a) {
+  if (a.positional.size() != 1 || a.positional.front() == "--all") {
+    std::cerr << "usage: cw state unblock KEY [--pair P] [--feature F]\n";
+    return k_exit_usage;
+  }
+  int exit = k_exit_ok;
+  auto w = open_writable(dir, "state unblock", exit);
+  if (!w) return exit;
+  auto removed = w->store->unblock(a.positional.front(), a.pair, a.feature);
+  if (!removed) {
+    std::cerr << "cw state unblock: " << removed.error().message << "\n";
+    return k_exit_failure;
+  }
+  if (*removed == 0) {
+    std::cerr << "cw state unblock: " << a.positional.front()
+              << " is not blocked; `cw state show` lists the blocked counts\n";
+    return k_exit_failure;
+  }
+  std::cout << "released " << a.positional.front() << " (" << *removed << " entries)\n";
+  return k_exit_ok;
+}
+
+int run_state(const GlobalOptions& global, const std::vector<std::string>& args) {
+  std::string error;
+  auto a = parse_args(args, error);
+  if (!a || a->sub.empty()) {
+    std::cerr << (error.empty() ? "" : "cw state: " + error + "\n") << k_state_usage;
+    return k_exit_usage;
+  }
+  if ((a->sub == "show" || a->sub == "export" || a->sub == "reset") && !a->positional.empty()) {
+    std::cerr << "cw state " << a->sub << ": unexpected argument " << a->positional.front()
+              << "\n";
+    return k_exit_usage;
+  }
+  int exit = k_exit_ok;
+  auto dir = state_dir(global, *a, exit);
+  if (!dir) return exit;
+  if (a->sub == "show") return show(*dir, *a);
+  if (a->sub == "export") return export_state(*dir, *a);
+  if (a->sub == "reset") return reset(*dir, *a);
+  if (a->sub == "unblock") return unblock(*dir, *a);
+  std::cerr << "cw state: no sub-command '" << a->sub << "'\n" << k_state_usage;
+  return k_exit_usage;
+}
+
+}  // namespace
+
+const Command k_state_command = {"state", "inspect, export or reset the sync state", k_state_usage,
+                                 &run_state};
+
+}  // namespace cw::cli

@@ -1,0 +1,922 @@
+#include <cw/config/config.hpp>
+#include <cw/util/strings.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace cw::config {
+
+using engine::Feature;
+using engine::PairMode;
+using engine::RemovalMode;
+
+std::string SourcePos::to_string() const {
+  if (line <= 0) return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+std::string ConfigError::to_string() const {
+  std::string out = pos.to_string() + ": ";
+  if (!path.empty()) out += path + ": ";
+  return out + message;
+}
+
+const ProviderConfig* Config::provider(const std::string& name) const {
+  for (const auto& p : providers)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+const PairConfig* Config::pair(const std::string& name) const {
+  for (const auto& p : pairs)
+    if (p.policy.name == name) return &p;
+  return nullptr;
+}
+
+const char* to_string(Feature feature) {
+  switch (feature) {
+    case Feature::watchlist: return "watchlist";
+    case Feature::history: return "history";
+    case Feature::ratings: return "ratings";
+    case Feature::progress: return "progress";
+  }
+  return "?";
+}
+
+std::optional<Feature> feature_from_string(const std::string& name) {
+  for (Feature f : {Feature::watchlist, Feature::history, Feature::ratings, Feature::progress})
+    if (name == to_string(f)) return f;
+  return std::nullopt;
+}
+
+const char* to_string(PairMode mode) { return mode == PairMode::one_way ? "one-way" : "two-way"; }
+
+const char* to_string(RemovalMode mode) {
+  return mode == RemovalMode::source_deletes ? "source_deletes" : "mirror";
+}
+
+// ---------------------------------------------------------------------------------------
+// Durations and paths
+
+std::optional<std::int64_t> parse_duration(const std::string& text_in) {
+  const std::string text(util::trim(text_in));
+  if (text.empty()) return std::nullopt;
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  bool any_unit = false;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j == i) return std::nullopt;
+    if (j - i > 12) return std::nullopt;  // keeps the sum far from overflowing
+    const std::int64_t n = std::stoll(text.substr(i, j - i));
+    if (j == text.size()) {
+      if (any_unit) return std::nullopt;  // "1h30" is ambiguous
+      return n;
+    }
+    std::int64_t unit = 0;
+    switch (text[j]) {
+      case 's': unit = 1; break;
+      case 'm': unit = 60; break;
+      case 'h': unit = 3600; break;
+      case 'd': unit = engine::k_day_s; break;
+      case 'w': unit = 7 * engine::k_day_s; break;
+      default: return std::nullopt;
+    }
+    total += n * unit;
+    any_unit = true;
+    i = j + 1;
+  }
+  return total;
+}
+
+std::string format_duration(std::int64_t seconds) {
+  if (seconds == 0) return "0s";
+  struct Unit {
+    std::int64_t size;
+    char name;
+  };
+  static constexpr Unit k_units[] = {
+      {7 * engine::k_day_s, 'w'}, {engine::k_day_s, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  std::string out;
+  std::int64_t rest = seconds < 0 ? -seconds : seconds;
+  for (const auto& u : k_units) {
+    if (rest >= u.size) {
+      out += std::to_string(rest / u.size) + u.name;
+      rest %= u.size;
+    }
+  }
+  return seconds < 0 ? "-" + out : out;
+}
+
+std::filesystem::path default_state_dir() {
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
+    return std::filesystem::path(xdg) / "cw";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" /
+         "state" / "cw";
+}
+
+std::filesystem::path resolve_path(const std::string& path, const std::filesystem::path& base_dir) {
+  std::filesystem::path p;
+  if (path == "~" || path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    p = std::filesystem::path(home != nullptr ? home : "") / (path.size() > 2 ? path.substr(2) : "");
+  } else {
+    p = path;
+  }
+  if (p.is_relative()) p = base_dir / p;
+  return p.lexically_normal();
+}
+
+// ---------------------------------------------------------------------------------------
+// Provider settings
+
+std::string ProviderConfig::where(const std::string& json_pointer) const {
+  auto it = positions.find(json_pointer);
+  std::string key = "providers." + name;
+  // "/a/0/b" -> ".a[0].b"
+  std::size_t i = 0;
+  while (i < json_pointer.size()) {
+    std::size_t j = json_pointer.find('/', i + 1);
+    std::string part = json_pointer.substr(i + 1, j == std::string::npos ? j : j - i - 1);
+    const bool index = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    key += index ? "[" + part + "]" : "." + part;
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  return (it != positions.end() ? it->second : pos).to_string() + ": " + key;
+}
+
+void ProviderConfig::mark_secret_keys(const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    if (secrets.count(key) != 0) continue;
+    nlohmann::json* node = &settings;
+    std::string pointer;
+    for (const auto& part : util::split(key, '.')) {
+      if (!node->is_object() || !node->contains(part)) {
+        node = nullptr;
+        break;
+      }
+      node = &(*node)[part];
+      pointer += "/" + part;
+    }
+    if (node == nullptr || !node->is_string() || *node == k_secret_placeholder) continue;
+    SecretRef ref;
+    ref.kind = SecretRef::Kind::literal;
+    ref.ref = node->get<std::string>();
+    if (auto it = positions.find(pointer); it != positions.end()) ref.pos = it->second;
+    secrets[key] = std::move(ref);
+    *node = k_secret_placeholder;
+  }
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// The checker: walks the YAML tree, collects errors, never throws.
+
+class Checker {
+ public:
+  Checker(std::string file, std::filesystem::path base_dir)
+      : m_file(std::move(file)), m_base_dir(std::move(base_dir)) {}
+
+  std::vector<ConfigError>& errors() { return m_errors; }
+
+  SourcePos pos(const YAML::Node& n) const {
+    SourcePos p;
+    p.file = m_file;
+    if (n.IsDefined() && n.Mark().line >= 0 && !n.Mark().is_null()) {
+      p.line = n.Mark().line + 1;
+      p.column = n.Mark().column + 1;
+    }
+    return p;
+  }
+
+  void error(const SourcePos& p, std::string path, std::string message) {
+    m_errors.push_back(ConfigError{p, std::move(path), std::move(message)});
+  }
+  void error(const YAML::Node& n, std::string path, std::string message) {
+    error(pos(n), std::move(path), std::move(message));
+  }
+
+  static std::string describe(const YAML::Node& n) {
+    if (!n.IsDefined() || n.IsNull()) return "nothing";
+    if (n.IsMap()) return "a mapping";
+    if (n.IsSequence()) return "a list";
+    return "\"" + n.Scalar() + "\"";
+  }
+
+  // One entry of a mapping, with the key's node kept for positions.
+  struct Entry {
+    std::string key;
+    YAML::Node key_node;
+    YAML::Node value;
+    SourcePos value_pos;  // the value's position, or the key's for an empty value
+  };
+
+  // The entries of a mapping in file order. Reports non-scalar and duplicate keys, and
+  // keys outside `allowed` (unless allowed is empty) with a "did you mean" hint.
+  std::vector<Entry> entries(const YAML::Node& map, const std::string& path,
+                             const std::vector<std::string>& allowed) {
+    std::vector<Entry> out;
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key = it->first;
+      const std::string child = path.empty() ? std::string() : path + ".";
+      if (!key.IsScalar()) {
+        error(key, path, "expected a plain key, got " + describe(key));
+        continue;
+      }
+      const std::string name = key.Scalar();
+      if (!seen.insert(name).second) {
+        error(key, child + name, "duplicate key; each key may appear once in a mapping");
+        continue;
+      }
+      if (!allowed.empty() &&
+          std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        error(key, child + name, "unknown key" + hint(name, allowed) + "; expected one of " +
+                                     util::join(allowed, ", "));
+        continue;
+      }
+      Entry e{name, key, it->second, pos(it->second)};
+      if (e.value_pos.line == 0) e.value_pos = pos(key);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  static std::string hint(const std::string& name, const std::vector<std::string>& candidates) {
+    std::string best;
+    std::size_t best_d = std::numeric_limits<std::size_t>::max();
+    for (const auto& c : candidates) {
+      const std::size_t d = util::levenshtein(util::to_lower(name), c);
+      if (d < best_d) {
+        best_d = d;
+        best = c;
+      }
+    }
+    if (best.empty() || best_d > std::max<std::size_t>(2, name.size() / 3)) return "";
+    return " (did you mean \"" + best + "\"?)";
+  }
+
+  bool expect_map(const Entry& e, const std::string& path) {
+    if (e.value.IsMap()) return true;
+    error(e.value_pos, path, "expected a mapping, got " + describe(e.value));
+    return false;
+  }
+
+  std::optional<std::string> string_value(const Entry& e, const std::string& path) {
+    if (e.value.IsScalar() && !e.value.Scalar().empty()) return e.value.Scalar();
+    error(e.value_pos, path, "expected a string, got " + describe(e.value));
+    return std::nullopt;
+  }
+
+  std::optional<bool> bool_value(const Entry& e, const std::string& path) {
+    if (e.value.IsScalar()) {
+      const std::string s = e.value.Scalar();
+      if (e.value.Tag() != "!") {
+        if (s == "true" || s == "True" || s == "TRUE") return true;
+        if (s == "false" || s == "False" || s == "FALSE") return false;
+      }
+    }
+    error(e.value_pos, path, "expected true or false, got " + describe(e.value));
+    return std::nullopt;
+  }
+
+  std::optional<double> number_value(const Entry& e, const std::string& path, double min,
+                                     double max) {
+    if (e.value.IsScalar() && e.value.Tag() != "!") {
+      const std::string s = e.value.Scalar();
+      char* end = nullptr;
+      const double v = std::strtod(s.c_str(), &end);
+      if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(v)) {
+        if (v >= min && v <= max) return v;
+        std::ostringstream msg;
+        msg << "expected a number from " << min << " to " << max << ", got " << s;
+        error(e.value_pos, path, msg.str());
+        return std::nullopt;
+      }
+    }
+    error(e.value_pos, path, "expected a number, got " + describe(e.value));
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> int_value(const Entry& e, const std::string& path,
+                                        std::int64_t min, std::int64_t max) {
+    if (e.value.IsScalar() && e.value.Tag() != "!") {
+      static const std::regex k_int("[-+]?[0-9]{1,15}");
+      const std::string s = e.value.Scalar();
+      if (std::regex_match(s, k_int)) {
+        const std::int64_t v = std::stoll(s);
+        if (v >= min && v <= max) return v;
+        error(e.value_pos, path,
+              "expected a whole number from " + std::to_string(min) + " to " +
+                  std::to_string(max) + ", got " + s);
+        return std::nullopt;
+      }
+    }
+    error(e.value_pos, path, "expected a whole number, got " + describe(e.value));
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> duration_value(const Entry& e, const std::string& path) {
+    if (e.value.IsScalar()) {
+      if (auto d = parse_duration(e.value.Scalar())) return d;
+    }
+    error(e.value_pos, path,
+          "expected a duration such as 30d, 12h, 90s or a number of seconds, got " +
+              describe(e.value));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> choice_value(const Entry& e, const std::string& path,
+                                          const std::vector<std::string>& choices) {
+    if (e.value.IsScalar()) {
+      const std::string s = e.value.Scalar();
+      if (std::find(choices.begin(), choices.end(), s) != choices.end()) return s;
+    }
+    error(e.value_pos, path,
+          "expected one of " + util::join(choices, ", ") + ", got " + describe(e.value) +
+              (e.value.IsScalar() ? hint(e.value.Scalar(), choices) : ""));
+    return std::nullopt;
+  }
+
+  // ---- provider settings: YAML to JSON, secrets lifted out ------------------------------
+
+  nlohmann::json to_json(const YAML::Node& n, const SourcePos& p, const std::string& dotted,
+                         const std::string& pointer, ProviderConfig& provider) {
+    provider.positions[pointer] = p;
+    if (!n.IsDefined() || n.IsNull()) return nullptr;
+    if (n.IsMap()) {
+      nlohmann::json obj = nlohmann::json::object();
+      for (const auto& e : entries(n, "providers." + provider.name + dotted_path(dotted), {})) {
+        obj[e.key] = to_json(e.value, e.value_pos, dotted.empty() ? e.key : dotted + "." + e.key,
+                             pointer + "/" + escape_pointer(e.key), provider);
+      }
+      return obj;
+    }
+    if (n.IsSequence()) {
+      nlohmann::json arr = nlohmann::json::array();
+      std::size_t i = 0;
+      for (const auto& child : n) {
+        SourcePos cp = pos(child);
+        if (cp.line == 0) cp = p;
+        arr.push_back(to_json(child, cp, dotted + "[" + std::to_string(i) + "]",
+                              pointer + "/" + std::to_string(i), provider));
+        ++i;
+      }
+      return arr;
+    }
+    const std::string& s = n.Scalar();
+    if (s.find("${") != std::string::npos) {
+      return secret(s, p, dotted, provider);
+    }
+    if (n.Tag() == "!") return s;
+    return typed_scalar(s);
+  }
+
+  static std::string dotted_path(const std::string& dotted) {
+    return dotted.empty() ? std::string() : "." + dotted;
+  }
+
+  static std::string escape_pointer(const std::string& key) {
+    std::string out;
+    for (char c : key) {
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
+    }
+    return out;
+  }
+
+  nlohmann::json secret(const std::string& s, const SourcePos& p, const std::string& dotted,
+                        ProviderConfig& provider) {
+    static const std::regex k_ref(R"(\$\{(env|file):([^}]+)\})");
+    const std::string path = "providers." + provider.name + dotted_path(dotted);
+    std::smatch m;
+    if (!std::regex_match(s, m, k_ref)) {
+      error(p, path,
+            "expected the whole value to be ${env:NAME} or ${file:PATH}, got \"" +
+                redact_hint(s) + "\"");
+      return nullptr;
+    }
+    SecretRef ref;
+    ref.pos = p;
+    if (m[1] == "env") {
+      static const std::regex k_env("[A-Za-z_][A-Za-z0-9_]*");
+      ref.kind = SecretRef::Kind::env;
+      ref.ref = m[2];
+      if (!std::regex_match(ref.ref, k_env)) {
+        error(p, path, "expected an environment variable name in ${env:NAME}, got \"" +
+                           ref.ref + "\"");
+        return nullptr;
+      }
+    } else {
+      ref.kind = SecretRef::Kind::file;
+      ref.ref = resolve_path(std::string(util::trim(m[2].str())), m_base_dir).string();
+    }
+    provider.secrets[dotted] = std::move(ref);
+    return k_secret_placeholder;
+  }
+
+  // Shows the shape of a malformed reference without the text around it, which may be a
+  // pasted secret.
+  static std::string redact_hint(const std::string& s) {
+    const auto start = s.find("${");
+    const auto end = s.find('}', start);
+    if (end == std::string::npos) return "...${...";
+    return (start > 0 ? "..." : "") + s.substr(start, end - start + 1) +
+           (end + 1 < s.size() ? "..." : "");
+  }
+
+  // YAML 1.2 core schema for plain scalars.
+  static nlohmann::json typed_scalar(const std::string& s) {
+    if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+    if (s == "true" || s == "True" || s == "TRUE") return true;
+    if (s == "false" || s == "False" || s == "FALSE") return false;
+    static const std::regex k_int("[-+]?[0-9]+");
+    static const std::regex k_float(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+    if (std::regex_match(s, k_int)) {
+      errno = 0;
+      char* end = nullptr;
+      const long long v = std::strtoll(s.c_str(), &end, 10);
+      if (errno == 0) return v;
+      return s;  // too large for an integer: keep the digits
+    }
+    if (std::regex_match(s, k_float)) return std::strtod(s.c_str(), nullptr);
+    if (s.rfind("0x", 0) == 0 && s.size() > 2 &&
+        s.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos)
+      return std::strtoll(s.c_str() + 2, nullptr, 16);
+    return s;
+  }
+
+  const std::filesystem::path& base_dir() const { return m_base_dir; }
+
+ private:
+  std::string m_file;
+  std::filesystem::path m_base_dir;
+  std::vector<ConfigError> m_errors;
+};
+
+// The `sync` block, global or per pair: every value optional, merged later.
+struct SyncSpec {
+  std::optional<bool> dry_run;
+  std::optional<bool> drop_guard;
+  std::optional<double> drop_guard_ratio;
+  std::optional<std::int64_t> drop_guard_min_baseline;
+  std::optional<double> mass_delete_max_ratio;
+  std::optional<std::int64_t> mass_delete_max_count;
+  std::optional<std::int64_t> blackbox_failures;
+  std::optional<std::int64_t> blackbox_ttl_s;
+  std::optional<std::int64_t> tombstone_ttl_s;
+  std::optional<std::int64_t> pending_ttl_s;
+  std::optional<RemovalMode> removal;
+  std::optional<bool> include_observed_deletes;
+
+  void apply_to(engine::GuardPolicy& g) const {
+    if (drop_guard) g.drop_guard = *drop_guard;
+    if (drop_guard_ratio) g.drop_guard_ratio = *drop_guard_ratio;
+    if (drop_guard_min_baseline)
+      g.drop_guard_min_baseline = static_cast<std::size_t>(*drop_guard_min_baseline);
+    if (mass_delete_max_ratio) g.mass_delete_max_ratio = *mass_delete_max_ratio;
+    if (mass_delete_max_count)
+      g.mass_delete_max_count = static_cast<std::size_t>(*mass_delete_max_count);
+    if (blackbox_failures) g.blackbox_failures = static_cast<int>(*blackbox_failures);
+    if (blackbox_ttl_s) g.blackbox_ttl_s = *blackbox_ttl_s;
+    if (tombstone_ttl_s) g.tombstone_ttl_s = *tombstone_ttl_s;
+    if (pending_ttl_s) g.pending_ttl_s = *pending_ttl_s;
+  }
+  void override_with(const SyncSpec& o) {
+    auto take = [](auto& mine, const auto& theirs) {
+      if (theirs) mine = theirs;
+    };
+    take(dry_run, o.dry_run);
+    take(drop_guard, o.drop_guard);
+    take(drop_guard_ratio, o.drop_guard_ratio);
+    take(drop_guard_min_baseline, o.drop_guard_min_baseline);
+    take(mass_delete_max_ratio, o.mass_delete_max_ratio);
+    take(mass_delete_max_count, o.mass_delete_max_count);
+    take(blackbox_failures, o.blackbox_failures);
+    take(blackbox_ttl_s, o.blackbox_ttl_s);
+    take(tombstone_ttl_s, o.tombstone_ttl_s);
+    take(pending_ttl_s, o.pending_ttl_s);
+    take(removal, o.removal);
+    take(include_observed_deletes, o.include_observed_deletes);
+  }
+};
+
+const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers", "pairs",
+                                             "sync"};
+const std::vector<std::string> k_sync_keys = {
+    "dry_run",       "drop_guard",  "mass_delete", "blackbox",
+    "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes"};
+const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",
+                                              "mode",    "enabled",  "features",
+                                              "source_of_truth", "sync"};
+const std::vector<std::string> k_feature_names = {"watchlist", "history", "ratings", "progress"};
+const std::vector<std::string> k_feature_keys = {"enabled", "add",     "remove",
+                                                 "update",  "removal", "include_observed_deletes",
+                                                 "rewatches", "tolerance"};
+const std::int64_t k_max_ttl_s = 10LL * 365 * engine::k_day_s;
+
+SyncSpec parse_sync(Checker& c, const YAML::Node& node, const std::string& path) {
+  SyncSpec s;
+  for (const auto& e : c.entries(node, path, k_sync_keys)) {
+    const std::string p = path + "." + e.key;
+    if (e.key == "dry_run") {
+      s.dry_run = c.bool_value(e, p);
+    } else if (e.key == "drop_guard") {
+      if (e.value.IsMap()) {
+        s.drop_guard = true;
+        for (const auto& g : c.entries(e.value, p, {"enabled", "ratio", "min_baseline"})) {
+          const std::string gp = p + "." + g.key;
+          if (g.key == "enabled") s.drop_guard = c.bool_value(g, gp);
+          if (g.key == "ratio") s.drop_guard_ratio = c.number_value(g, gp, 0.0, 1.0);
+          if (g.key == "min_baseline")
+            s.drop_guard_min_baseline = c.int_value(g, gp, 0, 1'000'000'000);
+        }
+      } else {
+        s.drop_guard = c.bool_value(e, p);
+      }
+    } else if (e.key == "mass_delete") {
+      if (!c.expect_map(e, p)) continue;
+      for (const auto& g : c.entries(e.value, p, {"max_ratio", "max_count"})) {
+        const std::string gp = p + "." + g.key;
+        if (g.key == "max_ratio") s.mass_delete_max_ratio = c.number_value(g, gp, 0.0, 1.0);
+        if (g.key == "max_count") s.mass_delete_max_count = c.int_value(g, gp, 0, 1'000'000'000);
+      }
+    } else if (e.key == "blackbox") {
+      if (!c.expect_map(e, p)) continue;
+      for (const auto& g : c.entries(e.value, p, {"failures", "ttl"})) {
+        const std::string gp = p + "." + g.key;
+        if (g.key == "failures") s.blackbox_failures = c.int_value(g, gp, 1, 1000);
+        if (g.key == "ttl") s.blackbox_ttl_s = c.duration_value(g, gp);
+      }
+    } else if (e.key == "tombstone_ttl") {
+      s.tombstone_ttl_s = c.duration_value(e, p);
+    } else if (e.key == "pending_ttl") {
+      s.pending_ttl_s = c.duration_value(e, p);
+    } else if (e.key == "removal") {
+      if (auto v = c.choice_value(e, p, {"source_deletes", "mirror"}))
+        s.removal = *v == "mirror" ? RemovalMode::mirror : RemovalMode::source_deletes;
+    } else if (e.key == "include_observed_deletes") {
+      s.include_observed_deletes = c.bool_value(e, p);
+    }
+  }
+  for (auto* ttl : {&s.tombstone_ttl_s, &s.pending_ttl_s, &s.blackbox_ttl_s}) {
+    if (*ttl && (**ttl <= 0 || **ttl > k_max_ttl_s)) {
+      c.error(c.pos(node), path, "time to live must be between 1s and 3650d, got " +
+                                     format_duration(**ttl));
+      ttl->reset();
+    }
+  }
+  return s;
+}
+
+void parse_providers(Checker& c, const YAML::Node& node, Config& cfg) {
+  static const std::regex k_name("[A-Za-z0-9][A-Za-z0-9_.-]*");
+  for (const auto& e : c.entries(node, "providers", {})) {
+    const std::string p = "providers." + e.key;
+    if (!std::regex_match(e.key, k_name)) {
+      c.error(c.pos(e.key_node), p,
+              "instance names use letters, digits, '_', '-' and '.', starting with a letter "
+              "or digit");
+      continue;
+    }
+    if (!c.expect_map(e, p)) continue;
+    ProviderConfig provider;
+    provider.name = e.key;
+    provider.pos = c.pos(e.key_node);
+    bool has_plugin = false;
+    for (const auto& s : c.entries(e.value, p, {})) {
+      if (s.key == "plugin") {
+        if (auto v = c.string_value(s, p + ".plugin")) {
+          if (!std::regex_match(*v, k_name)) {
+            c.error(s.value_pos, p + ".plugin", "expected a plugin name, got \"" + *v + "\"");
+          } else {
+            provider.plugin = *v;
+            has_plugin = true;
+          }
+        } else {
+          has_plugin = true;  // reported already
+        }
+        continue;
+      }
+      provider.settings[s.key] = c.to_json(s.value, s.value_pos, s.key,
+                                           "/" + Checker::escape_pointer(s.key), provider);
+    }
+    if (!has_plugin) {
+      c.error(provider.pos, p,
+              "missing key \"plugin\": which plugin this instance uses (plex, trakt, ...)");
+      continue;
+    }
+    if (!provider.plugin.empty()) cfg.providers.push_back(std::move(provider));
+  }
+}
+
+struct PairDraft {
+  PairConfig pair;
+  SyncSpec sync;
+  // Which features the file mentions, with positions, and whether each set `removal`
+  // or `include_observed_deletes` itself (else the sync defaults apply).
+  std::map<Feature, SourcePos> feature_pos;
+  std::set<Feature> explicit_removal;
+  std::set<Feature> explicit_observed;
+  std::string index;  // "pairs[0]"
+  bool valid = true;
+};
+
+void parse_feature(Checker& c, const Checker::Entry& e, const std::string& path, Feature f,
+                   PairDraft& d) {
+  engine::FeaturePolicy fp;
+  if (e.value.IsMap()) {
+    fp.enabled = true;
+    for (const auto& k : c.entries(e.value, path, k_feature_keys)) {
+      const std::string p = path + "." + k.key;
+      if (k.key == "enabled") {
+        if (auto v = c.bool_value(k, p)) fp.enabled = *v;
+      } else if (k.key == "add") {
+        if (auto v = c.bool_value(k, p)) fp.add = *v;
+      } else if (k.key == "remove") {
+        if (auto v = c.bool_value(k, p)) fp.remove = *v;
+      } else if (k.key == "update") {
+        if (auto v = c.bool_value(k, p)) fp.update = *v;
+      } else if (k.key == "removal") {
+        if (auto v = c.choice_value(k, p, {"source_deletes", "mirror"})) {
+          fp.removal = *v == "mirror" ? RemovalMode::mirror : RemovalMode::source_deletes;
+          d.explicit_removal.insert(f);
+        }
+      } else if (k.key == "include_observed_deletes") {
+        if (auto v = c.bool_value(k, p)) {
+          fp.include_observed_deletes = *v;
+          d.explicit_observed.insert(f);
+        }
+      } else if (k.key == "rewatches") {
+        if (f != Feature::history) {
+          c.error(k.value_pos, p, "only the history feature has rewatches (event mode)");
+        } else if (auto v = c.bool_value(k, p)) {
+          fp.rewatches = *v;
+        }
+      } else if (k.key == "tolerance") {
+        if (f != Feature::history) {
+          c.error(k.value_pos, p, "only the history feature has a play-matching tolerance");
+        } else if (auto v = c.duration_value(k, p)) {
+          if (*v < 0 || *v > engine::k_day_s)
+            c.error(k.value_pos, p, "expected a tolerance from 0s to 1d, got " +
+                                        format_duration(*v));
+          else
+            fp.event_tolerance_s = *v;
+        }
+      }
+    }
+  } else if (e.value.IsScalar()) {
+    // `watchlist: true` enables the feature with adds only, as in the reference.
+    if (auto v = c.bool_value(e, path)) fp.enabled = *v;
+  } else {
+    c.error(e.value_pos, path,
+            "expected true, false or a mapping of enabled, add, remove, update, ..., got " +
+                Checker::describe(e.value));
+  }
+  d.feature_pos[f] = e.value_pos;
+  d.pair.policy.features[f] = fp;
+}
+
+PairDraft parse_pair(Checker& c, const YAML::Node& node, std::size_t index, const Config& cfg) {
+  PairDraft d;
+  d.index = "pairs[" + std::to_string(index) + "]";
+  d.pair.pos = c.pos(node);
+  const std::size_t errors_before = c.errors().size();
+  if (!node.IsMap()) {
+    c.error(node, d.index, "expected a mapping with name, source, target, features, got " +
+                               Checker::describe(node));
+    d.valid = false;
+    return d;
+  }
+  auto& policy = d.pair.policy;
+  std::optional<SourcePos> source_pos, target_pos, truth_pos;
+  bool has_features = false;
+  for (const auto& e : c.entries(node, d.index, k_pair_keys)) {
+    const std::string p = d.index + "." + e.key;
+    if (e.key == "name") {
+      if (auto v = c.string_value(e, p)) policy.name = *v;
+    } else if (e.key == "source" || e.key == "target") {
+      auto v = c.string_value(e, p);
+      if (!v) continue;
+      if (cfg.provider(*v) == nullptr) {
+        std::vector<std::string> names;
+        for (const auto& pr : cfg.providers) names.push_back(pr.name);
+        c.error(e.value_pos, p,
+                "no provider instance named \"" + *v + "\"" + Checker::hint(*v, names) +
+                    (names.empty() ? "; define it under providers"
+                                   : "; defined: " + util::join(names, ", ")));
+        continue;
+      }
+      (e.key == "source" ? policy.source : policy.target) = *v;
+      (e.key == "source" ? source_pos : target_pos) = e.value_pos;
+    } else if (e.key == "mode") {
+      if (auto v = c.choice_value(e, p, {"one-way", "two-way"}))
+        policy.mode = *v == "two-way" ? PairMode::two_way : PairMode::one_way;
+    } else if (e.key == "enabled") {
+      if (auto v = c.bool_value(e, p)) d.pair.enabled = *v;
+    } else if (e.key == "features") {
+      has_features = true;
+      if (!c.expect_map(e, p)) continue;
+      for (const auto& fe : c.entries(e.value, p, k_feature_names))
+        parse_feature(c, fe, p + "." + fe.key, *feature_from_string(fe.key), d);
+    } else if (e.key == "source_of_truth") {
+      if (auto v = c.string_value(e, p)) {
+        policy.source_of_truth = *v;
+        truth_pos = e.value_pos;
+      }
+    } else if (e.key == "sync") {
+      if (!c.expect_map(e, p)) continue;
+      d.sync = parse_sync(c, e.value, p);
+    }
+  }
+  const bool clean = c.errors().size() == errors_before;
+  if (!source_pos && clean) c.error(d.pair.pos, d.index, "missing key \"source\"");
+  if (!target_pos && clean) c.error(d.pair.pos, d.index, "missing key \"target\"");
+  if (source_pos && target_pos && policy.source == policy.target)
+    c.error(*target_pos, d.index + ".target",
+            "source and target are the same instance \"" + policy.source +
+                "\"; a pair syncs two different provider instances");
+  if (policy.name.empty() && !policy.source.empty() && !policy.target.empty())
+    policy.name = policy.source + "-to-" + policy.target;
+  if (truth_pos && !policy.source.empty() && !policy.target.empty() &&
+      policy.source_of_truth != policy.source && policy.source_of_truth != policy.target)
+    c.error(*truth_pos, d.index + ".source_of_truth",
+            "expected the pair's source or target (" + policy.source + " or " + policy.target +
+                "), got \"" + policy.source_of_truth + "\"");
+  if (!has_features && clean)
+    c.error(d.pair.pos, d.index,
+            "missing key \"features\": which of watchlist, history, ratings, progress to sync");
+  for (const auto& [f, fp] : policy.features) {
+    if (policy.mode == PairMode::two_way && d.explicit_removal.count(f) &&
+        fp.removal == RemovalMode::mirror)
+      c.error(d.feature_pos[f], d.index + ".features." + to_string(f) + ".removal",
+              "mirror removal applies to one-way pairs; a two-way pair propagates observed "
+              "deletions (remove it or use mode: one-way)");
+  }
+  d.valid = c.errors().size() == errors_before;
+  return d;
+}
+
+void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
+  if (!root.IsDefined() || root.IsNull()) {
+    c.error(SourcePos{"", 0, 0}, "",
+            "the file is empty; expected a mapping with providers, pairs and sync");
+    return;
+  }
+  if (!root.IsMap()) {
+    c.error(root, "", "expected a mapping with providers, pairs and sync at the top, got " +
+                          Checker::describe(root));
+    return;
+  }
+  YAML::Node providers, pairs, sync;
+  for (const auto& e : c.entries(root, "", k_top_keys)) {
+    if (e.key == "version") {
+      if (auto v = c.int_value(e, "version", 1, 1000); v && *v != 1)
+        c.error(e.value_pos, "version",
+                "this cw reads configuration version 1, got " + std::to_string(*v));
+    } else if (e.key == "state_dir") {
+      if (auto v = c.string_value(e, "state_dir")) cfg.state_dir = resolve_path(*v, cfg.base_dir);
+    } else if (e.key == "providers") {
+      if (c.expect_map(e, "providers")) providers = e.value;
+    } else if (e.key == "pairs") {
+      if (e.value.IsSequence())
+        pairs = e.value;
+      else if (!e.value.IsNull())
+        c.error(e.value_pos, "pairs", "expected a list of pairs, got " + Checker::describe(e.value));
+    } else if (e.key == "sync") {
+      if (c.expect_map(e, "sync")) sync = e.value;
+    }
+  }
+  if (providers) parse_providers(c, providers, cfg);
+  SyncSpec global;
+  if (sync) global = parse_sync(c, sync, "sync");
+  cfg.sync.dry_run = global.dry_run.value_or(false);
+  global.apply_to(cfg.sync.guards);
+
+  if (!pairs) return;
+  std::map<std::string, std::string> names;  // pair name -> "pairs[i]"
+  // (feature, provider a, provider b) -> pair index: one pair per feature and provider pair
+  std::map<std::tuple<Feature, std::string, std::string>, std::string> claimed;
+  std::size_t index = 0;
+  for (const auto& node : pairs) {
+    PairDraft d = parse_pair(c, node, index++, cfg);
+    if (!d.valid) continue;
+    auto& policy = d.pair.policy;
+    if (auto [it, fresh] = names.emplace(policy.name, d.index); !fresh) {
+      c.error(d.pair.pos, d.index + ".name",
+              "duplicate pair name \"" + policy.name + "\" (also " + it->second +
+                  "); pair names key the state, give each pair its own name");
+      continue;
+    }
+    SyncSpec merged = global;
+    merged.override_with(d.sync);
+    d.pair.dry_run = merged.dry_run.value_or(false);
+    policy.guards = engine::GuardPolicy{};
+    merged.apply_to(policy.guards);
+    for (auto& [f, fp] : policy.features) {
+      if (!d.explicit_removal.count(f) && merged.removal) fp.removal = *merged.removal;
+      if (!d.explicit_observed.count(f) && merged.include_observed_deletes)
+        fp.include_observed_deletes = *merged.include_observed_deletes;
+      if (!fp.enabled || !d.pair.enabled) continue;
+      const auto& [a, b] = std::minmax(policy.source, policy.target);
+      auto [it, fresh] = claimed.emplace(std::make_tuple(f, a, b), d.index);
+      if (!fresh) {
+        c.error(d.feature_pos[f], d.index + ".features." + to_string(f),
+                std::string(to_string(f)) + " between " + a + " and " + b +
+                    " is already enabled in " + it->second +
+                    "; enable a feature once per provider pair (mode: two-way syncs both ways)");
+      }
+    }
+    cfg.pairs.push_back(std::move(d.pair));
+  }
+}
+
+}  // namespace
+
+ConfigParse parse_config(const std::string& text, const std::string& file,
+                         const std::filesystem::path& base_dir) {
+  ConfigParse out;
+  Checker checker(file, base_dir);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    SourcePos p{file, e.mark.line + 1, e.mark.column + 1};
+    if (e.mark.is_null()) p.line = 0;
+    out.errors.push_back(ConfigError{p, "", "invalid YAML: " + e.msg});
+    return out;
+  } catch (const YAML::Exception& e) {
+    out.errors.push_back(ConfigError{SourcePos{file, 0, 0}, "", std::string("invalid YAML: ") + e.what()});
+    return out;
+  }
+  Config cfg;
+  cfg.path = file;
+  cfg.base_dir = base_dir;
+  cfg.state_dir = default_state_dir();
+  try {
+    parse_root(checker, root, cfg);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on some malformed trees (e.g. bad conversions); keep it one line.
+    checker.errors().push_back(
+        ConfigError{SourcePos{file, e.mark.line + 1, e.mark.column + 1}, "", e.msg});
+  }
+  out.errors = std::move(checker.errors());
+  std::stable_sort(out.errors.begin(), out.errors.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.pos.line, a.pos.column) < std::tie(b.pos.line, b.pos.column);
+  });
+  if (out.errors.empty()) out.config = std::move(cfg);
+  return out;
+}
+
+ConfigParse parse_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigParse out;
+    out.errors.push_back(ConfigError{
+        SourcePos{path, 0, 0}, "",
+        "cannot read the configuration file; pass its path with --config FILE"});
+    return out;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::filesystem::path base = std::filesystem::absolute(path).parent_path();
+  return parse_config(text.str(), path, base);
+}
+
+Result<Config> load_config(const std::string& path) {
+  ConfigParse parsed = parse_config_file(path);
+  if (parsed.config) return std::move(*parsed.config);
+  std::vector<std::string> lines;
+  for (const auto& e : parsed.errors) lines.push_back(e.to_string());
+  return make_error(util::join(lines, "\n"), ErrorKind::invalid_arg);
+}
+
+Result<std::filesystem::path> locate_state_dir(const std::string& config_path,
+                                               const std::string& override_dir) {
+  if (!override_dir.empty())
+    return resolve_path(override_dir, std::filesystem::current_path());
+  auto cfg = load_config(config_path.empty() ? "cw.yaml" : config_path);
+  if (!cfg) return cfg.error();
+  return cfg->state_dir;
+}
+
+}  // namespace cw::config

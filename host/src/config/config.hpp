@@ -1,0 +1,138 @@
+#pragma once
+// The validated form of cw.yaml (DESIGN.md "Configuration", docs/configuration.md).
+//
+// load_config() parses the file with yaml-cpp and checks every key it knows: unknown keys
+// (with a "did you mean" hint), wrong types, duplicate keys and pair names, pairs naming
+// unknown providers, a feature enabled twice between the same two providers. Every error
+// is one line: `cw.yaml:12:7: pairs[0].mode: expected one of one-way, two-way, got "oneway"`.
+//
+// Provider instances keep their plugin-specific keys as JSON, with the source position of
+// every value, because they can only be checked against the plugin manifest's `config`
+// schema once the plugin is loaded: the caller reports those errors through
+// ProviderConfig::where(). Secret references (${env:NAME}, ${file:PATH}) are not resolved
+// here; the plugin sees "${secret}" and asks ConfigSecretStore for the value.
+
+#include <cw/engine/policy.hpp>
+#include <cw/util/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cw::config {
+
+// Where a value came from; line and column are 1-based (0 when unknown).
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string to_string() const;  // "cw.yaml:12:7"
+};
+
+// A secret reference found in a provider's settings.
+struct SecretRef {
+  enum class Kind { env, file, literal };
+  Kind kind = Kind::env;
+  std::string ref;  // variable name, absolute file path, or (literal) the value itself
+  SourcePos pos;
+};
+
+// The string a plugin's create() sees in place of a secret value.
+inline constexpr const char* k_secret_placeholder = "${secret}";
+
+struct ProviderConfig {
+  std::string name;    // instance name: the key under `providers`
+  std::string plugin;  // plugin name (the manifest's `name`)
+  SourcePos pos;       // position of the instance's mapping
+  // Plugin-specific keys (everything but `plugin`) as a JSON object; scalars typed by the
+  // YAML 1.2 core schema (quoted scalars stay strings). Secret values are "${secret}".
+  nlohmann::json settings = nlohmann::json::object();
+  // Secret name (the dotted key path inside settings, e.g. "token" or "auth.token") to its
+  // reference. ConfigSecretStore resolves them when asked.
+  std::map<std::string, SecretRef> secrets;
+  // JSON pointer inside settings ("/url", "/libraries/0") to the position of its value.
+  std::map<std::string, SourcePos> positions;
+
+  // "cw.yaml:4:22: providers.plex.url" for a JSON pointer into settings (as a JSON schema
+  // validator reports it); falls back to the instance's position for unknown pointers.
+  std::string where(const std::string& json_pointer) const;
+  // Moves the literal values of `keys` (the manifest's `secrets`: top-level or dotted
+  // config keys) out of settings into `secrets`, so a token written in clear text in
+  // cw.yaml is still handed to the plugin as "${secret}". Keys already secret are kept.
+  void mark_secret_keys(const std::vector<std::string>& keys);
+};
+
+// Global `sync` guards; each pair may override any of them under its own `sync`.
+struct SyncOptions {
+  bool dry_run = false;
+  engine::GuardPolicy guards;
+};
+
+struct PairConfig {
+  engine::PairPolicy policy;  // guards already merged: global `sync`, then the pair's
+  bool enabled = true;
+  bool dry_run = false;  // global sync.dry_run or the pair's override
+  SourcePos pos;
+};
+
+struct Config {
+  std::string path;  // the file as given by the user
+  std::filesystem::path base_dir;   // directory of the file: relative paths resolve here
+  std::filesystem::path state_dir;  // absolute
+  std::vector<ProviderConfig> providers;  // in file order
+  std::vector<PairConfig> pairs;          // in file order
+  SyncOptions sync;
+
+  const ProviderConfig* provider(const std::string& name) const;
+  const PairConfig* pair(const std::string& name) const;
+};
+
+// One problem found in the file, already formatted as a single line.
+struct ConfigError {
+  SourcePos pos;
+  std::string path;     // key path, "pairs[0].mode"
+  std::string message;  // what was expected and what was found
+  std::string to_string() const;  // "cw.yaml:12:7: pairs[0].mode: expected ..."
+};
+
+struct ConfigParse {
+  std::optional<Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+// Parses YAML text. `file` names it in messages; relative paths (state_dir, ${file:...})
+// resolve against `base_dir`.
+ConfigParse parse_config(const std::string& text, const std::string& file,
+                         const std::filesystem::path& base_dir);
+// Reads and parses a file; an unreadable file is one error at position 0.
+ConfigParse parse_config_file(const std::string& path);
+// parse_config_file() for callers that only need the first failure: the error message is
+// every error, one per line.
+Result<Config> load_config(const std::string& path);
+
+// "30d", "12h", "90s", "15m", "2w", "1h30m", or a plain number of seconds.
+std::optional<std::int64_t> parse_duration(const std::string& text);
+// The shortest exact spelling of a number of seconds: 2592000 -> "30d".
+std::string format_duration(std::int64_t seconds);
+
+// The default state directory: $XDG_STATE_HOME/cw, else ~/.local/state/cw.
+std::filesystem::path default_state_dir();
+// Expands a leading "~/" with $HOME; makes a relative path absolute against base_dir.
+std::filesystem::path resolve_path(const std::string& path, const std::filesystem::path& base_dir);
+
+// The state directory for commands that need only that (`cw state`, `cw pending`): the
+// override when given, else the configuration's state_dir (which means the file must be
+// valid: its errors are returned, one per line, with ErrorKind::invalid_arg).
+Result<std::filesystem::path> locate_state_dir(const std::string& config_path,
+                                               const std::string& override_dir);
+
+const char* to_string(engine::Feature feature);
+std::optional<engine::Feature> feature_from_string(const std::string& name);
+const char* to_string(engine::PairMode mode);
+const char* to_string(engine::RemovalMode mode);
+
+}  // namespace cw::config

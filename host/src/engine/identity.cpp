@@ -1,0 +1,477 @@
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cw/engine/identity.hpp>
+#include <cw/util/strings.hpp>
+#include <functional>
+#include <unordered_set>
+
+namespace cw::engine {
+namespace {
+
+bool is_numeric_kind(IdKind k) {
+  switch (k) {
+    case IdKind::tmdb:
+    case IdKind::tvdb:
+    case IdKind::trakt:
+    case IdKind::simkl:
+    case IdKind::mal:
+    case IdKind::anilist:
+    case IdKind::kitsu:
+    case IdKind::anidb:
+    case IdKind::plex:
+    case IdKind::emby:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string digits_only(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isdigit(static_cast<unsigned char>(c))) out.push_back(c);
+  }
+  // Leading zeros carry no meaning in numeric ids ("0550" is tmdb 550).
+  const auto nz = out.find_first_not_of('0');
+  if (nz == std::string::npos) return {};
+  return out.substr(nz);
+}
+
+bool is_placeholder(std::string_view lowered) {
+  return lowered.empty() || lowered == "0" || lowered == "null" || lowered == "none" ||
+         lowered == "nan" || lowered == "undefined" || lowered == "unknown";
+}
+
+// A numeric Plex id is a server's ratingKey; only `plex://` GUIDs are global.
+bool matchable(const Ids::Entry& e) {
+  if (is_server_local(e.kind)) return false;
+  if (e.kind == IdKind::plex) return e.value.starts_with("plex://");
+  return true;
+}
+
+bool has_matchable(const Ids& ids) {
+  return std::any_of(ids.entries().begin(), ids.entries().end(), matchable);
+}
+
+// Best id for a key (R1.3 priority = the enum order of the first twelve kinds).
+const Ids::Entry* best_id(const Ids& ids) {
+  for (const auto& e : ids.entries()) {
+    if (static_cast<int>(e.kind) <= static_cast<int>(IdKind::slug) && matchable(e)) return &e;
+  }
+  return nullptr;
+}
+
+void append_episode_fragment(std::string& out, int season, int episode) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "#s%02de%02d", season, episode);
+  out += buf;
+}
+
+void append_season_fragment(std::string& out, int season) {
+  out += "#season:";
+  out += std::to_string(season);
+}
+
+void append_title_key(std::string& out, const Item& item) {
+  const bool child = item.kind == ItemKind::season || item.kind == ItemKind::episode;
+  const std::string& title = child && !item.show_title.empty() ? item.show_title : item.title;
+  const int year = child && item.show_year > 0 ? item.show_year : item.year;
+  out += to_string(item.kind);
+  out += "|title:";
+  out += util::to_lower(util::trim(title));
+  out += "|year:";
+  if (year > 0) out += std::to_string(year);
+}
+
+bool has_title(const Item& item) {
+  return !util::trim(item.title).empty() || !util::trim(item.show_title).empty();
+}
+
+void append_id(std::string& out, ItemKind kind, const Ids::Entry& e) {
+  out += to_string(kind);
+  out += ':';
+  out += to_string(e.kind);
+  out += ':';
+  out += e.value;
+}
+
+// The one definition of alias tokens; keys, matching and the Index all derive from it.
+template <typename F>
+void tokens_impl(const Item& item, std::string& buf, F&& fn) {
+  bool any = false;
+  auto emit_id = [&](const Ids::Entry& e, auto&& suffix) {
+    buf.clear();
+    append_id(buf, item.kind, e);
+    suffix(buf);
+    fn(std::string_view(buf));
+    any = true;
+  };
+  auto none = [](std::string&) {};
+  switch (item.kind) {
+    case ItemKind::movie:
+    case ItemKind::show:
+      for (const auto& e : item.ids.entries()) {
+        if (matchable(e)) emit_id(e, none);
+      }
+      break;
+    case ItemKind::season: {
+      const Ids& src = has_matchable(item.show_ids) ? item.show_ids : item.ids;
+      if (item.season >= 0) {
+        auto frag = [&](std::string& b) { append_season_fragment(b, item.season); };
+        for (const auto& e : src.entries()) {
+          if (matchable(e)) emit_id(e, frag);
+        }
+      } else {
+        for (const auto& e : item.ids.entries()) {
+          if (matchable(e)) emit_id(e, none);
+        }
+      }
+      break;
+    }
+    case ItemKind::episode: {
+      const bool has_show = has_matchable(item.show_ids);
+      auto own_level = [&](const Ids::Entry& e) {
+        // Providers such as Tautulli copy the show's ids into the episode's: those say
+        // nothing about the episode itself.
+        if (!has_show) return true;
+        const std::string* show_value = item.show_ids.get(e.kind);
+        return show_value == nullptr || *show_value != e.value;
+      };
+      if (item.season >= 0 && item.episode >= 0) {
+        const Ids& src = has_show ? item.show_ids : item.ids;
+        auto frag = [&](std::string& b) { append_episode_fragment(b, item.season, item.episode); };
+        for (const auto& e : src.entries()) {
+          if (matchable(e)) emit_id(e, frag);
+        }
+        if (has_show) {
+          for (const auto& e : item.ids.entries()) {
+            if (matchable(e) && own_level(e)) emit_id(e, none);
+          }
+        }
+      } else {
+        for (const auto& e : item.ids.entries()) {
+          if (matchable(e) && own_level(e)) emit_id(e, none);
+        }
+      }
+      break;
+    }
+  }
+  if (!any && has_title(item)) {
+    buf.clear();
+    append_title_key(buf, item);
+    if (item.kind == ItemKind::episode && item.season >= 0 && item.episode >= 0)
+      append_episode_fragment(buf, item.season, item.episode);
+    if (item.kind == ItemKind::season && item.season >= 0) append_season_fragment(buf, item.season);
+    fn(std::string_view(buf));
+  }
+}
+
+std::uint64_t hash_token(std::string_view t) { return std::hash<std::string_view>{}(t); }
+
+void token_hashes(const Item& item, std::vector<std::uint64_t>& out) {
+  thread_local std::string buf;
+  out.clear();
+  tokens_impl(item, buf, [&](std::string_view t) { out.push_back(hash_token(t)); });
+}
+
+}  // namespace
+
+std::optional<std::string> normalize_id(IdKind kind, std::string_view raw) {
+  const std::string_view trimmed = util::trim(raw);
+  std::string lowered = util::to_lower(trimmed);
+  if (is_placeholder(lowered)) return std::nullopt;
+  if (is_numeric_kind(kind)) {
+    auto d = digits_only(trimmed);
+    if (d.empty()) return std::nullopt;
+    return d;
+  }
+  switch (kind) {
+    case IdKind::imdb: {
+      const auto tt = lowered.find("tt");
+      if (tt != std::string::npos && tt + 2 < lowered.size() &&
+          std::isdigit(static_cast<unsigned char>(lowered[tt + 2]))) {
+        std::size_t end = tt + 2;
+        while (end < lowered.size() && std::isdigit(static_cast<unsigned char>(lowered[end])))
+          ++end;
+        return lowered.substr(tt, end - tt);
+      }
+      std::string d;
+      for (char c : lowered) {
+        if (std::isdigit(static_cast<unsigned char>(c))) d.push_back(c);
+      }
+      if (d.empty() || d.find_first_not_of('0') == std::string::npos) return std::nullopt;
+      return "tt" + d;
+    }
+    case IdKind::jellyfin: {
+      // Jellyfin ids are GUIDs, written with or without dashes.
+      std::string h;
+      for (char c : lowered) {
+        if (std::isxdigit(static_cast<unsigned char>(c))) h.push_back(c);
+      }
+      if (h.empty() || h.find_first_not_of('0') == std::string::npos) return std::nullopt;
+      return h;
+    }
+    default:
+      // mdblist, slug and guid: compared case-insensitively.
+      return lowered;
+  }
+}
+
+bool parse_guid(std::string_view guid, Ids& out) {
+  const std::string g = util::to_lower(util::trim(guid));
+  const auto sep = g.find("://");
+  if (sep == std::string::npos) return false;
+  const std::string scheme = g.substr(0, sep);
+  std::string rest = g.substr(sep + 3);
+  if (const auto q = rest.find_first_of("?#"); q != std::string::npos) rest.resize(q);
+  auto strip_prefixes = [&rest](std::initializer_list<std::string_view> prefixes) {
+    for (auto p : prefixes) {
+      if (rest.starts_with(p)) {
+        rest.erase(0, p.size());
+        return;
+      }
+    }
+  };
+  IdKind kind;
+  if (scheme == "plex") {
+    out.set_normalised(IdKind::guid, g);
+    return true;
+  } else if (scheme == "imdb" || scheme == "com.plexapp.agents.imdb") {
+    strip_prefixes({"title/"});
+    kind = IdKind::imdb;
+  } else if (scheme == "tmdb" || scheme == "com.plexapp.agents.themoviedb") {
+    strip_prefixes({"movie/", "show/", "tv/"});
+    kind = IdKind::tmdb;
+  } else if (scheme == "tvdb" || scheme == "com.plexapp.agents.thetvdb") {
+    strip_prefixes({"series/", "show/", "tv/"});
+    kind = IdKind::tvdb;
+  } else {
+    return false;
+  }
+  // Legacy TV agents append `/season/episode`; the first segment is the show's id.
+  if (const auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
+  auto v = normalize_id(kind, rest);
+  if (!v) return false;
+  out.set_normalised(kind, std::move(*v));
+  return true;
+}
+
+std::string canonical_key(const Item& item) {
+  std::string out;
+  switch (item.kind) {
+    case ItemKind::movie:
+    case ItemKind::show:
+      if (const auto* b = best_id(item.ids)) {
+        append_id(out, item.kind, *b);
+        return out;
+      }
+      break;
+    case ItemKind::season:
+    case ItemKind::episode: {
+      const Ids::Entry* b = best_id(item.show_ids);
+      if (!b) b = best_id(item.ids);
+      const bool episode = item.kind == ItemKind::episode;
+      const bool has_numbers = episode ? item.season >= 0 && item.episode >= 0 : item.season >= 0;
+      if (b && has_numbers) {
+        append_id(out, item.kind, *b);
+        if (episode)
+          append_episode_fragment(out, item.season, item.episode);
+        else
+          append_season_fragment(out, item.season);
+        return out;
+      }
+      if (const auto* own = best_id(item.ids)) {
+        append_id(out, item.kind, *own);
+        return out;
+      }
+      if (b) {
+        append_id(out, item.kind, *b);
+        return out;
+      }
+      break;
+    }
+  }
+  if (!has_title(item)) return std::string(to_string(item.kind)) + "|unknown";
+  append_title_key(out, item);
+  if (item.kind == ItemKind::episode && item.season >= 0 && item.episode >= 0)
+    append_episode_fragment(out, item.season, item.episode);
+  if (item.kind == ItemKind::season && item.season >= 0) append_season_fragment(out, item.season);
+  return out;
+}
+
+std::vector<std::string> alias_tokens(const Item& item) {
+  std::vector<std::string> out;
+  std::string buf;
+  tokens_impl(item, buf, [&](std::string_view t) { out.emplace_back(t); });
+  return out;
+}
+
+void for_each_alias_token(const Item& item, const std::function<void(std::string_view)>& fn) {
+  std::string buf;
+  tokens_impl(item, buf, fn);
+}
+
+bool same_item(const Item& a, const Item& b) {
+  if (a.kind != b.kind) return false;
+  std::unordered_set<std::string> ta;
+  std::string buf;
+  tokens_impl(a, buf, [&](std::string_view t) { ta.emplace(t); });
+  bool hit = false;
+  tokens_impl(b, buf, [&](std::string_view t) {
+    if (!hit && ta.count(std::string(t))) hit = true;
+  });
+  return hit;
+}
+
+void merge_item(Item& into, const Item& newer, bool history) {
+  if (!newer.title.empty()) into.title = newer.title;
+  if (newer.year > 0) into.year = newer.year;
+  into.ids.merge_from(newer.ids);
+  if (!newer.show_title.empty()) into.show_title = newer.show_title;
+  if (newer.show_year > 0) into.show_year = newer.show_year;
+  into.show_ids.merge_from(newer.show_ids);
+  if (newer.season >= 0) into.season = newer.season;
+  if (newer.episode >= 0) into.episode = newer.episode;
+  if (newer.watched_at) {
+    if (history && into.watched_at)
+      into.watched_at = std::max(*into.watched_at, *newer.watched_at);
+    else
+      into.watched_at = newer.watched_at;
+  }
+  if (newer.rating) into.rating = newer.rating;
+  if (newer.rated_at) into.rated_at = newer.rated_at;
+  if (newer.progress_ms) into.progress_ms = newer.progress_ms;
+  if (newer.duration_ms) into.duration_ms = newer.duration_ms;
+  if (newer.progress_at) into.progress_at = newer.progress_at;
+  if (!newer.extra.is_null()) into.extra = newer.extra;
+}
+
+Index Index::build(std::vector<Item> items, bool history) {
+  Index idx(history);
+  idx.reserve(items.size());
+  for (auto& it : items) idx.add(std::move(it));
+  return idx;
+}
+
+void Index::reserve(std::size_t n) {
+  m_entries.reserve(n);
+  m_tokens.reserve(n);
+  m_by_token.reserve(n * 2);
+}
+
+void Index::collect_hits(const Item& item, std::vector<std::size_t>& hits) const {
+  thread_local std::vector<std::uint64_t> hashes;
+  token_hashes(item, hashes);
+  hits.clear();
+  for (auto h : hashes) {
+    auto it = m_by_token.find(h);
+    if (it == m_by_token.end()) continue;
+    const std::size_t pos = it->second;
+    // A token left behind by a merge or removal points at an entry that no longer has it.
+    const auto& own = m_tokens[pos];
+    if (std::find(own.begin(), own.end(), h) == own.end()) continue;
+    if (std::find(hits.begin(), hits.end(), pos) == hits.end()) hits.push_back(pos);
+  }
+}
+
+void Index::register_tokens(std::size_t pos) {
+  for (auto h : m_tokens[pos]) m_by_token[h] = static_cast<std::uint32_t>(pos);
+}
+
+void Index::remove_entry(std::size_t pos) {
+  const std::size_t last = m_entries.size() - 1;
+  if (pos != last) {
+    m_entries[pos] = std::move(m_entries[last]);
+    m_tokens[pos] = std::move(m_tokens[last]);
+    register_tokens(pos);
+  }
+  m_entries.pop_back();
+  m_tokens.pop_back();
+}
+
+std::size_t Index::add(Item item) {
+  m_by_key_valid = false;
+  thread_local std::vector<std::size_t> hits;
+  collect_hits(item, hits);
+  if (hits.empty()) {
+    IndexEntry e;
+    e.key = canonical_key(item);
+    if (m_history && item.watched_at) e.plays.push_back(*item.watched_at);
+    e.item = std::move(item);
+    m_entries.push_back(std::move(e));
+    m_tokens.emplace_back();
+    token_hashes(m_entries.back().item, m_tokens.back());
+    register_tokens(m_entries.size() - 1);
+    return m_entries.size() - 1;
+  }
+  std::sort(hits.begin(), hits.end());
+  const std::size_t target = hits[0];
+  // Older entries merge first so that the newest values win (R1.4).
+  for (std::size_t i = 1; i < hits.size(); ++i) {
+    IndexEntry& other = m_entries[hits[i]];
+    merge_item(m_entries[target].item, other.item, m_history);
+    auto& plays = m_entries[target].plays;
+    plays.insert(plays.end(), other.plays.begin(), other.plays.end());
+  }
+  IndexEntry& t = m_entries[target];
+  if (m_history && item.watched_at) t.plays.push_back(*item.watched_at);
+  merge_item(t.item, item, m_history);
+  if (m_history) {
+    std::sort(t.plays.begin(), t.plays.end());
+    t.plays.erase(std::unique(t.plays.begin(), t.plays.end()), t.plays.end());
+  }
+  t.key = canonical_key(t.item);
+  token_hashes(t.item, m_tokens[target]);
+  register_tokens(target);
+  for (std::size_t i = hits.size(); i-- > 1;) remove_entry(hits[i]);
+  return target;
+}
+
+std::optional<std::size_t> Index::find(const Item& probe) const {
+  thread_local std::vector<std::uint64_t> hashes;
+  token_hashes(probe, hashes);
+  for (auto h : hashes) {
+    auto it = m_by_token.find(h);
+    if (it == m_by_token.end()) continue;
+    const auto& own = m_tokens[it->second];
+    if (std::find(own.begin(), own.end(), h) != own.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+const IndexEntry* Index::find_entry(const Item& probe) const {
+  auto pos = find(probe);
+  return pos ? &m_entries[*pos] : nullptr;
+}
+
+std::optional<std::size_t> Index::find_key(std::string_view key) const {
+  if (!m_by_key_valid) {
+    m_by_key.clear();
+    m_by_key.reserve(m_entries.size());
+    for (std::size_t i = 0; i < m_entries.size(); ++i)
+      m_by_key.emplace(m_entries[i].key, static_cast<std::uint32_t>(i));
+    m_by_key_valid = true;
+  }
+  auto it = m_by_key.find(std::string(key));
+  if (it == m_by_key.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Item> Index::to_items(bool expand_plays) const {
+  std::vector<Item> out;
+  out.reserve(m_entries.size());
+  for (const auto& e : m_entries) {
+    if (expand_plays && m_history && e.plays.size() > 1) {
+      for (auto p : e.plays) {
+        out.push_back(e.item);
+        out.back().watched_at = p;
+      }
+    } else {
+      out.push_back(e.item);
+    }
+  }
+  return out;
+}
+
+}  // namespace cw::engine

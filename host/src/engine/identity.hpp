@@ -1,0 +1,93 @@
+#pragma once
+// Identity (R1.2–R1.5): id normalisation, canonical keys, alias matching and the Index
+// that holds one entry per item.
+//
+// Invariants:
+// * Id spaces are per kind (R1.3 Fix): every key and alias token starts with the item
+//   kind, so a movie and a show never match even when they share a tmdb or trakt number.
+// * Two items match iff they share an alias token (see alias_tokens); same_item and the
+//   Index agree on that by construction.
+// * An Index never holds two entries that match: adding an item that matches one or more
+//   entries merges them (ids unioned, the later item's values win, R1.4/R1.5).
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <cw/engine/item.hpp>
+
+namespace cw::engine {
+
+// R1.2. Returns the normalised value, or nullopt when it normalises to nothing.
+std::optional<std::string> normalize_id(IdKind kind, std::string_view raw);
+// Reference §1.3: `imdb://tt..`, `tmdb://[movie/|show/|tv/]N`, `tvdb://[series/|show/|tv/]N`,
+// `com.plexapp.agents.{imdb,themoviedb,thetvdb}://..` and `plex://...` (kept whole as
+// `guid`). Case-insensitive; agent suffixes such as `?lang=en` are ignored. Returns false
+// when the string is not a recognised GUID.
+bool parse_guid(std::string_view guid, Ids& out);
+
+// R1.3: `<kind>:<id kind>:<value>` for the best id; seasons and episodes use the show's
+// best id plus `#season:S` / `#sSSeEE`; with no usable id,
+// `<kind>|title:<lower title>|year:<year>` (episodes add the fragment).
+std::string canonical_key(const Item& item);
+
+// Every alias token of an item (R1.4): one per matchable id, in the item's kind space;
+// episodes use the show's ids plus the S/E fragment, plus their own episode-level ids
+// that are not copies of the show's. Items without ids get a title/year token.
+std::vector<std::string> alias_tokens(const Item& item);
+// Calls `fn` once per alias token, reusing one buffer (no allocation per token).
+void for_each_alias_token(const Item& item, const std::function<void(std::string_view)>& fn);
+
+bool same_item(const Item& a, const Item& b);
+
+// Merges `newer` into `into`: ids and show ids unioned with newer values winning, and
+// every field `newer` carries replaces the older one. With `history`, watched_at keeps the
+// latest of the two.
+void merge_item(Item& into, const Item& newer, bool history);
+
+struct IndexEntry {
+  std::string key;
+  Item item;
+  // History: the watched_at of every play merged into this entry, ascending, unique.
+  std::vector<Instant> plays;
+};
+
+class Index {
+ public:
+  // `history`: entries collect plays and keep the latest watched_at.
+  explicit Index(bool history = false) : m_history(history) {}
+  static Index build(std::vector<Item> items, bool history = false);
+
+  void reserve(std::size_t n);
+  // Adds `item`, merging it with every entry it matches. Returns the entry's position.
+  std::size_t add(Item item);
+
+  std::optional<std::size_t> find(const Item& probe) const;
+  const IndexEntry* find_entry(const Item& probe) const;
+  std::optional<std::size_t> find_key(std::string_view key) const;
+
+  const std::vector<IndexEntry>& entries() const { return m_entries; }
+  std::size_t size() const { return m_entries.size(); }
+  bool empty() const { return m_entries.empty(); }
+  bool history() const { return m_history; }
+  // Items as stored; with `expand_plays` one item per play (history baselines).
+  std::vector<Item> to_items(bool expand_plays) const;
+
+ private:
+  void register_tokens(std::size_t pos);
+  void collect_hits(const Item& item, std::vector<std::size_t>& hits) const;
+  void remove_entry(std::size_t pos);
+
+  bool m_history;
+  std::vector<IndexEntry> m_entries;
+  std::vector<std::vector<std::uint64_t>> m_tokens;  // per entry: its token hashes
+  std::unordered_map<std::uint64_t, std::uint32_t> m_by_token;
+  mutable std::unordered_map<std::string, std::uint32_t> m_by_key;  // built on demand
+  mutable bool m_by_key_valid = false;
+};
+
+}  // namespace cw::engine

@@ -1,0 +1,355 @@
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cw/engine/identity.hpp>
+#include <cw/engine/item.hpp>
+#include <cw/util/strings.hpp>
+
+namespace cw::engine {
+namespace {
+
+constexpr std::array<std::string_view, k_id_kind_count> k_id_names = {
+    "tmdb",  "imdb", "tvdb", "trakt",    "mal",  "anilist", "kitsu",  "anidb",
+    "simkl", "plex", "guid", "slug",     "jellyfin", "emby", "mdblist"};
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// Ids arrive as strings or numbers; anything else carries no id.
+std::optional<std::string> id_text(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && d > 0 && d < 1e18)
+      return std::to_string(static_cast<std::int64_t>(d));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> int_value(const nlohmann::json& v) {
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d)) return static_cast<std::int64_t>(std::llround(d));
+    return std::nullopt;
+  }
+  if (v.is_string()) {
+    const auto s = util::trim(v.get_ref<const std::string&>());
+    if (s.empty()) return std::nullopt;
+    std::int64_t out = 0;
+    bool neg = false;
+    std::size_t i = 0;
+    if (s[0] == '-') {
+      neg = true;
+      i = 1;
+    }
+    if (i == s.size()) return std::nullopt;
+    for (; i < s.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
+      out = out * 10 + (s[i] - '0');
+    }
+    return neg ? -out : out;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> number_value(const nlohmann::json& v) {
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d)) return d;
+    return std::nullopt;
+  }
+  if (v.is_string()) {
+    const std::string s(util::trim(v.get_ref<const std::string&>()));
+    if (s.empty()) return std::nullopt;
+    char* end = nullptr;
+    const double d = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size() || !std::isfinite(d)) return std::nullopt;
+    return d;
+  }
+  return std::nullopt;
+}
+
+std::optional<Instant> time_value(const nlohmann::json& v) {
+  if (v.is_string()) return parse_time(v.get_ref<const std::string&>());
+  if (v.is_number()) {
+    const auto i = int_value(v);
+    if (!i || *i <= 0) return std::nullopt;
+    return *i >= 100'000'000'000LL ? *i / 1000 : *i;  // milliseconds when too large
+  }
+  return std::nullopt;
+}
+
+const nlohmann::json* member(const nlohmann::json& j, std::string_view name) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+void read_ids(const nlohmann::json& obj, Ids& ids);
+
+void read_id_value(IdKind kind, const nlohmann::json& v, Ids& ids) {
+  if (auto text = id_text(v)) ids.set(kind, *text);
+}
+
+void read_ids(const nlohmann::json& obj, Ids& ids) {
+  if (!obj.is_object()) return;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (iequals(it.key(), "providerids") || iequals(it.key(), "provider_ids")) {
+      read_ids(it.value(), ids);
+      continue;
+    }
+    if (auto kind = id_kind_from_string(it.key())) read_id_value(*kind, it.value(), ids);
+  }
+}
+
+// Plex lists GUIDs as `Guid: [{"id": "imdb://tt.."}]` or a single `guid` string.
+void read_guids(const nlohmann::json& j, Ids& ids) {
+  for (const char* name : {"guid", "Guid", "guids"}) {
+    const auto* g = member(j, name);
+    if (!g) continue;
+    if (g->is_string()) {
+      parse_guid(g->get_ref<const std::string&>(), ids);
+    } else if (g->is_array()) {
+      for (const auto& e : *g) {
+        if (e.is_string()) {
+          parse_guid(e.get_ref<const std::string&>(), ids);
+        } else if (e.is_object()) {
+          if (const auto* id = member(e, "id"); id && id->is_string())
+            parse_guid(id->get_ref<const std::string&>(), ids);
+        }
+      }
+    }
+  }
+}
+
+void write_ids(const Ids& ids, nlohmann::json& out) {
+  out = nlohmann::json::object();
+  for (const auto& e : ids.entries()) out[std::string(to_string(e.kind))] = e.value;
+}
+
+void put_number(nlohmann::json& j, const char* name, double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    j[name] = static_cast<std::int64_t>(v);
+  else
+    j[name] = v;
+}
+
+}  // namespace
+
+bool is_server_local(IdKind kind) { return kind == IdKind::jellyfin || kind == IdKind::emby; }
+
+std::string_view to_string(ItemKind kind) {
+  switch (kind) {
+    case ItemKind::movie: return "movie";
+    case ItemKind::show: return "show";
+    case ItemKind::season: return "season";
+    case ItemKind::episode: return "episode";
+  }
+  return "movie";
+}
+
+std::optional<ItemKind> item_kind_from_string(std::string_view s) {
+  const std::string l = util::to_lower(util::trim(s));
+  if (l.empty() || l == "movie" || l == "movies" || l == "film") return ItemKind::movie;
+  if (l == "show" || l == "shows" || l == "series" || l == "tv" || l == "anime")
+    return ItemKind::show;
+  if (l == "season" || l == "seasons") return ItemKind::season;
+  if (l == "episode" || l == "episodes" || l == "ep") return ItemKind::episode;
+  return std::nullopt;
+}
+
+std::string_view to_string(IdKind kind) { return k_id_names[static_cast<std::size_t>(kind)]; }
+
+std::optional<IdKind> id_kind_from_string(std::string_view s) {
+  for (std::size_t i = 0; i < k_id_names.size(); ++i) {
+    if (iequals(s, k_id_names[i])) return static_cast<IdKind>(i);
+  }
+  if (iequals(s, "themoviedb") || iequals(s, "moviedb")) return IdKind::tmdb;
+  if (iequals(s, "thetvdb")) return IdKind::tvdb;
+  if (iequals(s, "myanimelist")) return IdKind::mal;
+  return std::nullopt;
+}
+
+bool Ids::set(IdKind kind, std::string_view raw) {
+  if ((kind == IdKind::guid || kind == IdKind::plex) && raw.find("://") != std::string_view::npos) {
+    const auto lowered = util::to_lower(util::trim(raw));
+    if (kind == IdKind::plex && lowered.starts_with("plex://")) {
+      set_normalised(IdKind::plex, lowered);
+      return true;
+    }
+    if (parse_guid(raw, *this)) return true;
+    if (kind == IdKind::plex) return false;
+  }
+  auto v = normalize_id(kind, raw);
+  if (!v) return false;
+  set_normalised(kind, std::move(*v));
+  return true;
+}
+
+void Ids::set_normalised(IdKind kind, std::string value) {
+  auto it = std::lower_bound(m_entries.begin(), m_entries.end(), kind,
+                             [](const Entry& e, IdKind k) { return e.kind < k; });
+  if (it != m_entries.end() && it->kind == kind) {
+    it->value = std::move(value);
+  } else {
+    m_entries.insert(it, Entry{kind, std::move(value)});
+  }
+}
+
+void Ids::erase(IdKind kind) {
+  std::erase_if(m_entries, [kind](const Entry& e) { return e.kind == kind; });
+}
+
+const std::string* Ids::get(IdKind kind) const {
+  for (const auto& e : m_entries) {
+    if (e.kind == kind) return &e.value;
+    if (e.kind > kind) break;
+  }
+  return nullptr;
+}
+
+void Ids::merge_from(const Ids& newer) {
+  for (const auto& e : newer.m_entries) set_normalised(e.kind, e.value);
+}
+
+bool Ids::intersects(const Ids& other) const {
+  auto a = m_entries.begin();
+  auto b = other.m_entries.begin();
+  while (a != m_entries.end() && b != other.m_entries.end()) {
+    if (a->kind < b->kind) {
+      ++a;
+    } else if (b->kind < a->kind) {
+      ++b;
+    } else {
+      if (!is_server_local(a->kind) && a->value == b->value) return true;
+      ++a;
+      ++b;
+    }
+  }
+  return false;
+}
+
+Result<Item> item_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return make_error("item is not a JSON object", ErrorKind::invalid_arg);
+  Item item;
+  if (const auto* t = member(j, "type")) {
+    if (!t->is_string())
+      return make_error("item field 'type' is not a string", ErrorKind::invalid_arg);
+    auto kind = item_kind_from_string(t->get_ref<const std::string&>());
+    if (!kind)
+      return make_error("item type '" + t->get<std::string>() +
+                            "' is unknown; expected movie, show, season or episode",
+                        ErrorKind::invalid_arg);
+    item.kind = *kind;
+  }
+  if (const auto* v = member(j, "title"); v && v->is_string()) item.title = v->get<std::string>();
+  if (const auto* v = member(j, "year")) {
+    if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.year = static_cast<int>(*y);
+  }
+  if (const auto* v = member(j, "ids")) read_ids(*v, item.ids);
+  if (const auto* v = member(j, "ProviderIds")) read_ids(*v, item.ids);
+  read_guids(j, item.ids);
+
+  if (const auto* s = member(j, "show"); s && s->is_object()) {
+    if (const auto* v = member(*s, "title"); v && v->is_string())
+      item.show_title = v->get<std::string>();
+    if (const auto* v = member(*s, "year")) {
+      if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.show_year = static_cast<int>(*y);
+    }
+    if (const auto* v = member(*s, "ids")) read_ids(*v, item.show_ids);
+  }
+  if (const auto* v = member(j, "show_ids")) read_ids(*v, item.show_ids);
+  if (item.show_title.empty()) {
+    if (const auto* v = member(j, "series_title"); v && v->is_string())
+      item.show_title = v->get<std::string>();
+  }
+  for (const char* name : {"season", "season_number"}) {
+    if (const auto* v = member(j, name)) {
+      if (auto n = int_value(*v); n && *n >= 0 && *n < 1'000'000) {
+        item.season = static_cast<int>(*n);
+        break;
+      }
+    }
+  }
+  for (const char* name : {"episode", "episode_number"}) {
+    if (const auto* v = member(j, name)) {
+      if (auto n = int_value(*v); n && *n >= 0 && *n < 1'000'000) {
+        item.episode = static_cast<int>(*n);
+        break;
+      }
+    }
+  }
+  if (const auto* v = member(j, "watched_at")) item.watched_at = time_value(*v);
+  if (const auto* v = member(j, "rating")) {
+    if (auto r = number_value(*v); r && *r > 0) item.rating = *r;
+  }
+  if (const auto* v = member(j, "rated_at")) item.rated_at = time_value(*v);
+  if (const auto* v = member(j, "progress_ms")) {
+    if (auto n = int_value(*v); n && *n >= 0) item.progress_ms = *n;
+  }
+  if (const auto* v = member(j, "duration_ms")) {
+    if (auto n = int_value(*v); n && *n > 0) item.duration_ms = *n;
+  }
+  if (const auto* v = member(j, "progress_at")) item.progress_at = time_value(*v);
+  if (const auto* v = member(j, "extra")) item.extra = *v;
+  return item;
+}
+
+nlohmann::json item_to_json(const Item& item, std::string_view key) {
+  nlohmann::json j = nlohmann::json::object();
+  j["type"] = std::string(to_string(item.kind));
+  if (!item.title.empty()) j["title"] = item.title;
+  if (item.year > 0) j["year"] = item.year;
+  write_ids(item.ids, j["ids"]);
+  if (item.kind == ItemKind::season || item.kind == ItemKind::episode ||
+      !item.show_ids.empty() || !item.show_title.empty()) {
+    nlohmann::json show = nlohmann::json::object();
+    if (!item.show_title.empty()) show["title"] = item.show_title;
+    if (item.show_year > 0) show["year"] = item.show_year;
+    write_ids(item.show_ids, show["ids"]);
+    j["show"] = std::move(show);
+  }
+  if (item.season >= 0) j["season"] = item.season;
+  if (item.episode >= 0) j["episode"] = item.episode;
+  if (item.watched_at) j["watched_at"] = format_time(*item.watched_at);
+  if (item.rating) put_number(j, "rating", *item.rating);
+  if (item.rated_at) j["rated_at"] = format_time(*item.rated_at);
+  if (item.progress_ms) j["progress_ms"] = *item.progress_ms;
+  if (item.duration_ms) j["duration_ms"] = *item.duration_ms;
+  if (item.progress_at) j["progress_at"] = format_time(*item.progress_at);
+  if (!key.empty()) j["key"] = std::string(key);
+  if (!item.extra.is_null()) j["extra"] = item.extra;
+  return j;
+}
+
+std::string describe(const Item& item) {
+  std::string out;
+  const bool child = item.kind == ItemKind::season || item.kind == ItemKind::episode;
+  const std::string& title = child && !item.show_title.empty() ? item.show_title : item.title;
+  const int year = child && item.show_year > 0 ? item.show_year : item.year;
+  out = title.empty() ? std::string("(untitled ") + std::string(to_string(item.kind)) + ")" : title;
+  if (year > 0) out += " (" + std::to_string(year) + ")";
+  char buf[48];
+  if (item.kind == ItemKind::episode) {
+    std::snprintf(buf, sizeof buf, " S%02dE%02d", std::max(item.season, 0),
+                  std::max(item.episode, 0));
+    out += buf;
+  } else if (item.kind == ItemKind::season) {
+    std::snprintf(buf, sizeof buf, " S%02d", std::max(item.season, 0));
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace cw::engine

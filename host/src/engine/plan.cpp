@@ -1,0 +1,386 @@
+#include <cw/engine/plan.hpp>
+#include <sstream>
+
+namespace cw::engine {
+namespace {
+
+using nlohmann::json;
+
+template <typename E, std::size_t N>
+std::optional<E> lookup(const std::pair<E, std::string_view> (&table)[N], std::string_view s) {
+  for (const auto& [e, name] : table) {
+    if (name == s) return e;
+  }
+  return std::nullopt;
+}
+
+template <typename E, std::size_t N>
+std::string_view name_of(const std::pair<E, std::string_view> (&table)[N], E e) {
+  for (const auto& [v, name] : table) {
+    if (v == e) return name;
+  }
+  return "unknown";
+}
+
+constexpr std::pair<ActionKind, std::string_view> k_kinds[] = {
+    {ActionKind::add, "add"}, {ActionKind::update, "update"}, {ActionKind::remove, "remove"}};
+
+constexpr std::pair<ActionReason, std::string_view> k_reasons[] = {
+    {ActionReason::missing_on_target, "missing_on_target"},
+    {ActionReason::restored, "restored"},
+    {ActionReason::deleted_on_source, "deleted_on_source"},
+    {ActionReason::tombstoned, "tombstoned"},
+    {ActionReason::not_on_source, "not_on_source"},
+    {ActionReason::rating_differs, "rating_differs"},
+    {ActionReason::rating_newer, "rating_newer"},
+    {ActionReason::rating_preferred, "rating_preferred"},
+    {ActionReason::progress_ahead, "progress_ahead"},
+    {ActionReason::progress_newer, "progress_newer"},
+    {ActionReason::approved, "approved"},
+};
+
+constexpr std::pair<HoldReason, std::string_view> k_holds[] = {
+    {HoldReason::drop_guard, "drop_guard"},
+    {HoldReason::mass_delete, "mass_delete"},
+    {HoldReason::blackbox, "blackbox"},
+    {HoldReason::provider_down, "provider_down"},
+    {HoldReason::unsupported, "unsupported"},
+};
+
+// Human wording of the reasons for the text rendering.
+std::string_view explain(ActionReason r) {
+  switch (r) {
+    case ActionReason::missing_on_target: return "missing there";
+    case ActionReason::restored: return "deleted there, restored (removes disabled)";
+    case ActionReason::deleted_on_source: return "deleted on the other side";
+    case ActionReason::tombstoned: return "deleted earlier (tombstone)";
+    case ActionReason::not_on_source: return "not on the source (mirror)";
+    case ActionReason::rating_differs: return "rating differs, source wins";
+    case ActionReason::rating_newer: return "rating differs, newer rating wins";
+    case ActionReason::rating_preferred: return "rating differs, source of truth wins";
+    case ActionReason::progress_ahead: return "progress is further";
+    case ActionReason::progress_newer: return "progress is newer";
+    case ActionReason::approved: return "approved deletion";
+  }
+  return "";
+}
+
+std::string str_or(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t int_or(const json& j, const char* name, std::int64_t fallback = 0) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
+}
+
+bool bool_or(const json& j, const char* name, bool fallback = false) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+Error bad(const std::string& what) {
+  return make_error("plan document: " + what, ErrorKind::invalid_arg);
+}
+
+json side_json(const SideSummary& s) {
+  return json{{"provider", s.provider},
+              {"fingerprint", s.fingerprint},
+              {"health", std::string(to_string(s.health))},
+              {"semantics", std::string(to_string(s.semantics))},
+              {"complete", s.complete},
+              {"suspect", s.suspect},
+              {"suspect_reason", s.suspect_reason},
+              {"has_baseline", s.has_baseline},
+              {"items", s.items}};
+}
+
+Result<SideSummary> side_from_json(const json& j, const char* which) {
+  if (!j.is_object()) return bad(std::string("'") + which + "' is not an object");
+  SideSummary s;
+  s.provider = str_or(j, "provider");
+  s.fingerprint = str_or(j, "fingerprint");
+  auto h = health_from_string(str_or(j, "health"));
+  if (!h) return bad(std::string("'") + which + ".health' is not ok|degraded|down|auth_failed");
+  s.health = *h;
+  s.semantics = str_or(j, "semantics") == "delta" ? Semantics::delta : Semantics::present;
+  s.complete = bool_or(j, "complete", true);
+  s.suspect = bool_or(j, "suspect");
+  s.suspect_reason = str_or(j, "suspect_reason");
+  s.has_baseline = bool_or(j, "has_baseline");
+  s.items = static_cast<std::size_t>(int_or(j, "items"));
+  return s;
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+const std::string& provider_of(const FeaturePlan& p, Side s) {
+  return s == Side::source ? p.source.provider : p.target.provider;
+}
+
+void render_action(std::ostringstream& out, const FeaturePlan& p, const Action& a) {
+  const char* sym = a.kind == ActionKind::add ? "+" : a.kind == ActionKind::update ? "~" : "-";
+  out << "    " << sym << " " << to_string(a.kind) << " on " << provider_of(p, a.side) << ": "
+      << describe(a.item) << " <" << a.key << ">";
+  if (a.item.watched_at && p.feature == Feature::history)
+    out << " watched " << format_time(*a.item.watched_at);
+  if (a.item.rating && p.feature == Feature::ratings) out << " rating " << *a.item.rating;
+  if (a.item.progress_ms && p.feature == Feature::progress)
+    out << " at " << (*a.item.progress_ms / 1000) << "s";
+  out << " (" << explain(a.reason) << ")";
+  if (!a.note.empty()) out << " [" << a.note << "]";
+  out << "\n";
+}
+
+}  // namespace
+
+std::string_view to_string(ActionKind k) { return name_of(k_kinds, k); }
+std::string_view to_string(ActionReason r) { return name_of(k_reasons, r); }
+std::string_view to_string(HoldReason r) { return name_of(k_holds, r); }
+std::optional<ActionKind> action_kind_from_string(std::string_view s) { return lookup(k_kinds, s); }
+std::optional<ActionReason> action_reason_from_string(std::string_view s) {
+  return lookup(k_reasons, s);
+}
+std::optional<HoldReason> hold_reason_from_string(std::string_view s) { return lookup(k_holds, s); }
+
+bool is_pending_hold(HoldReason r) {
+  return r == HoldReason::drop_guard || r == HoldReason::mass_delete;
+}
+
+PlanCounts count(const FeaturePlan& p) {
+  PlanCounts c;
+  for (const auto& a : p.actions) {
+    if (a.kind == ActionKind::add) ++c.adds;
+    if (a.kind == ActionKind::update) ++c.updates;
+    if (a.kind == ActionKind::remove) ++c.removes;
+  }
+  c.held = p.held.size();
+  return c;
+}
+
+PlanCounts count(const FeaturePlan& p, Side side) {
+  PlanCounts c;
+  for (const auto& a : p.actions) {
+    if (a.side != side) continue;
+    if (a.kind == ActionKind::add) ++c.adds;
+    if (a.kind == ActionKind::update) ++c.updates;
+    if (a.kind == ActionKind::remove) ++c.removes;
+  }
+  for (const auto& h : p.held) {
+    if (h.action.side == side) ++c.held;
+  }
+  return c;
+}
+
+json to_json(const Action& a) {
+  json j{{"kind", std::string(to_string(a.kind))},
+         {"side", std::string(to_string(a.side))},
+         {"key", a.key},
+         {"reason", std::string(to_string(a.reason))},
+         {"item", item_to_json(a.item)}};
+  if (!a.cause_key.empty()) j["cause_key"] = a.cause_key;
+  if (!a.note.empty()) j["note"] = a.note;
+  return j;
+}
+
+Result<Action> action_from_json(const json& j) {
+  if (!j.is_object()) return bad("an action is not an object");
+  Action a;
+  auto kind = action_kind_from_string(str_or(j, "kind"));
+  if (!kind) return bad("action kind '" + str_or(j, "kind") + "' is not add|update|remove");
+  a.kind = *kind;
+  auto side = side_from_string(str_or(j, "side"));
+  if (!side) return bad("action side '" + str_or(j, "side") + "' is not source|target");
+  a.side = *side;
+  a.key = str_or(j, "key");
+  if (a.key.empty()) return bad("an action has no key");
+  auto reason = action_reason_from_string(str_or(j, "reason"));
+  if (!reason) return bad("action reason '" + str_or(j, "reason") + "' is unknown");
+  a.reason = *reason;
+  a.cause_key = str_or(j, "cause_key");
+  a.note = str_or(j, "note");
+  auto it = j.find("item");
+  if (it == j.end()) return bad("action '" + a.key + "' has no item");
+  auto item = item_from_json(*it);
+  if (!item.ok()) return bad("action '" + a.key + "': " + item.error().message);
+  a.item = std::move(item.value());
+  return a;
+}
+
+json to_json(const FeaturePlan& p) {
+  json actions = json::array();
+  for (const auto& a : p.actions) actions.push_back(to_json(a));
+  json held = json::array();
+  for (const auto& h : p.held) {
+    held.push_back(json{{"action", to_json(h.action)},
+                        {"hold", std::string(to_string(h.hold))},
+                        {"detail", h.detail},
+                        {"first_seen", h.first_seen}});
+  }
+  json expired = json::array();
+  for (const auto& e : p.expired_pending) expired.push_back(to_json(e));
+  const auto c = count(p);
+  return json{{"pair", p.pair},
+              {"feature", std::string(to_string(p.feature))},
+              {"mode", p.mode == PairMode::two_way ? "two-way" : "one-way"},
+              {"event_mode", p.event_mode},
+              {"source", side_json(p.source)},
+              {"target", side_json(p.target)},
+              {"skipped", p.skipped},
+              {"skip_reason", p.skip_reason},
+              {"counts",
+               {{"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes}, {"held", c.held}}},
+              {"actions", std::move(actions)},
+              {"held", std::move(held)},
+              {"notes", p.notes},
+              {"expired_pending", std::move(expired)}};
+}
+
+Result<FeaturePlan> feature_plan_from_json(const json& j) {
+  if (!j.is_object()) return bad("a feature plan is not an object");
+  FeaturePlan p;
+  p.pair = str_or(j, "pair");
+  auto f = feature_from_string(str_or(j, "feature"));
+  if (!f) return bad("feature '" + str_or(j, "feature") + "' of pair '" + p.pair + "' is unknown");
+  p.feature = *f;
+  const auto mode = str_or(j, "mode");
+  if (mode != "one-way" && mode != "two-way") return bad("mode '" + mode + "' is not one-way|two-way");
+  p.mode = mode == "two-way" ? PairMode::two_way : PairMode::one_way;
+  p.event_mode = bool_or(j, "event_mode");
+  for (const char* which : {"source", "target"}) {
+    auto it = j.find(which);
+    if (it == j.end()) return bad(std::string("feature plan has no '") + which + "'");
+    auto s = side_from_json(*it, which);
+    if (!s.ok()) return s.error();
+    (std::string_view(which) == "source" ? p.source : p.target) = std::move(s.value());
+  }
+  p.skipped = bool_or(j, "skipped");
+  p.skip_reason = str_or(j, "skip_reason");
+  if (auto it = j.find("actions"); it != j.end()) {
+    if (!it->is_array()) return bad("'actions' is not an array");
+    for (const auto& aj : *it) {
+      auto a = action_from_json(aj);
+      if (!a.ok()) return a.error();
+      p.actions.push_back(std::move(a.value()));
+    }
+  }
+  if (auto it = j.find("held"); it != j.end()) {
+    if (!it->is_array()) return bad("'held' is not an array");
+    for (const auto& hj : *it) {
+      if (!hj.is_object() || !hj.contains("action")) return bad("a held entry has no action");
+      auto a = action_from_json(hj["action"]);
+      if (!a.ok()) return a.error();
+      auto r = hold_reason_from_string(str_or(hj, "hold"));
+      if (!r) return bad("hold reason '" + str_or(hj, "hold") + "' is unknown");
+      p.held.push_back(HeldAction{std::move(a.value()), *r, str_or(hj, "detail"),
+                                  int_or(hj, "first_seen")});
+    }
+  }
+  if (auto it = j.find("notes"); it != j.end() && it->is_array()) {
+    for (const auto& n : *it) {
+      if (n.is_string()) p.notes.push_back(n.get<std::string>());
+    }
+  }
+  if (auto it = j.find("expired_pending"); it != j.end() && it->is_array()) {
+    for (const auto& e : *it) {
+      auto pd = pending_from_json(e);
+      if (!pd.ok()) return bad(pd.error().message);
+      p.expired_pending.push_back(std::move(pd.value()));
+    }
+  }
+  return p;
+}
+
+json to_json(const Plan& p) {
+  json features = json::array();
+  for (const auto& f : p.features) features.push_back(to_json(f));
+  return json{{"version", p.version}, {"created_at", p.created_at}, {"features", std::move(features)}};
+}
+
+Result<Plan> plan_from_json(const json& j) {
+  if (!j.is_object()) return bad("the top level is not an object");
+  Plan p;
+  p.version = static_cast<int>(int_or(j, "version", 0));
+  if (p.version != 1)
+    return bad("version " + std::to_string(p.version) +
+               " is not supported (this cw writes version 1); re-run cw plan");
+  p.created_at = int_or(j, "created_at");
+  auto it = j.find("features");
+  if (it == j.end() || !it->is_array()) return bad("'features' is missing or not an array");
+  for (const auto& fj : *it) {
+    auto f = feature_plan_from_json(fj);
+    if (!f.ok()) return f.error();
+    p.features.push_back(std::move(f.value()));
+  }
+  return p;
+}
+
+std::string render_text(const FeaturePlan& p) {
+  std::ostringstream out;
+  out << "pair " << p.pair << ", " << to_string(p.feature) << " ("
+      << (p.mode == PairMode::two_way ? "two-way " : "one-way ") << p.source.provider
+      << (p.mode == PairMode::two_way ? " <-> " : " -> ") << p.target.provider
+      << (p.event_mode ? ", every play" : "") << ")\n";
+  if (p.skipped) {
+    out << "  skipped: " << p.skip_reason << "\n";
+    return out.str();
+  }
+  const auto c = count(p);
+  out << "  " << plural(c.adds, "add") << ", " << plural(c.updates, "update") << ", "
+      << plural(c.removes, "remove") << ", " << c.held << " held\n";
+  for (const auto* s : {&p.source, &p.target}) {
+    if (s->suspect) out << "  suspect snapshot: " << s->suspect_reason << "\n";
+  }
+  for (ActionKind k : {ActionKind::add, ActionKind::update, ActionKind::remove}) {
+    for (const auto& a : p.actions) {
+      if (a.kind == k) render_action(out, p, a);
+    }
+  }
+  for (const auto& h : p.held) {
+    out << "    ! held " << to_string(h.action.kind) << " on " << provider_of(p, h.action.side)
+        << ": " << describe(h.action.item) << " <" << h.action.key << "> (" << to_string(h.hold)
+        << ": " << h.detail
+        << ")\n";
+  }
+  for (const auto& e : p.expired_pending)
+    out << "    pending deletion expired, dropped: " << describe(e.item) << "\n";
+  for (const auto& n : p.notes) out << "  note: " << n << "\n";
+  return out.str();
+}
+
+std::string render_text(const Plan& p) {
+  std::ostringstream out;
+  PlanCounts total;
+  for (const auto& f : p.features) {
+    out << render_text(f);
+    const auto c = count(f);
+    total.adds += c.adds;
+    total.updates += c.updates;
+    total.removes += c.removes;
+    total.held += c.held;
+  }
+  out << "total: " << plural(total.adds, "add") << ", " << plural(total.updates, "update")
+      << ", " << plural(total.removes, "remove") << ", " << total.held << " held\n";
+  return out.str();
+}
+
+std::size_t approve_held_removals(FeaturePlan& p) {
+  std::size_t n = 0;
+  std::vector<HeldAction> keep;
+  for (auto& h : p.held) {
+    if (h.action.kind == ActionKind::remove && is_pending_hold(h.hold)) {
+      h.action.reason = ActionReason::approved;
+      p.actions.push_back(std::move(h.action));
+      ++n;
+    } else {
+      keep.push_back(std::move(h));
+    }
+  }
+  p.held = std::move(keep);
+  return n;
+}
+
+}  // namespace cw::engine

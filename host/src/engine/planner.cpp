@@ -1,0 +1,790 @@
+#include <algorithm>
+#include <cmath>
+#include <cw/engine/planner.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cw::engine {
+namespace {
+
+// How a side's deletions (baseline entries gone from its snapshot) are treated.
+enum class Deletions { ignored, inferred, held };
+
+struct SideCtx {
+  SideCtx(Side s, const Snapshot& sn, const std::optional<Index>& b) : side(s), snap(sn), base(b) {}
+  Side side;
+  const Snapshot& snap;
+  const std::optional<Index>& base;
+  bool suspect = false;
+  std::string suspect_reason;
+  bool writable = true;
+  Deletions deletions = Deletions::ignored;
+  std::string deletions_note;  // why ignored, for the plan notes
+
+  // R4.3: a delta side is the union of its baseline and what it just reported; a
+  // suspect side (R5.1) keeps its baseline items so that a bad read adds nothing back.
+  bool base_counts() const {
+    return base && (snap.completeness.semantics == Semantics::delta || suspect);
+  }
+  const IndexEntry* find(const Item& item) const {
+    if (const auto* e = snap.index.find_entry(item)) return e;
+    if (base_counts()) return base->find_entry(item);
+    return nullptr;
+  }
+  std::size_t baseline_size() const { return base ? base->size() : snap.index.size(); }
+};
+
+std::string side_name(const SideCtx& s) { return s.snap.provider; }
+
+std::vector<Instant> unmatched_plays(const std::vector<Instant>& mine,
+                                     const std::vector<Instant>& theirs, std::int64_t tol) {
+  // Both ascending; a greedy walk pairs each play with the earliest one within ±tol.
+  std::vector<Instant> out;
+  std::size_t j = 0;
+  for (Instant p : mine) {
+    while (j < theirs.size() && theirs[j] < p - tol) ++j;
+    if (j < theirs.size() && theirs[j] <= p + tol) {
+      ++j;
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+std::vector<Instant> plays_of(const IndexEntry& e) {
+  if (!e.plays.empty()) return e.plays;
+  if (e.item.watched_at) return {*e.item.watched_at};
+  return {};
+}
+
+std::string event_key(const std::string& key, Instant t) { return key + "@" + std::to_string(t); }
+
+bool finished(const Item& it) {
+  return it.progress_ms && it.duration_ms && *it.duration_ms > 0 &&
+         static_cast<double>(*it.progress_ms) >=
+             k_progress_finished_ratio * static_cast<double>(*it.duration_ms);
+}
+
+Item add_copy(const Item& from) {
+  Item out = from;
+  out.extra = nullptr;  // provider-private data never crosses to another provider
+  return out;
+}
+
+// This side's item, carrying the other side's new values.
+Item update_copy(const Item& mine, const Item& theirs, Feature feature) {
+  Item out = mine;
+  Ids ids = theirs.ids;
+  ids.merge_from(mine.ids);
+  out.ids = std::move(ids);
+  if (feature == Feature::ratings) {
+    out.rating = theirs.rating;
+    out.rated_at = theirs.rated_at;
+  } else if (feature == Feature::progress) {
+    out.progress_ms = theirs.progress_ms;
+    if (theirs.duration_ms) out.duration_ms = theirs.duration_ms;
+    out.progress_at = theirs.progress_at;
+  }
+  return out;
+}
+
+struct StagedRemove {
+  Action action;
+  bool drop_guard = false;
+  std::string why_suspect;
+};
+
+class Planner {
+ public:
+  Planner(const PairPolicy& policy, const FeaturePolicy& fp, Feature feature, SideCtx& src,
+          SideCtx& tgt, const PriorState& prior, Instant now, FeaturePlan& plan)
+      : m_policy(policy),
+        m_fp(fp),
+        m_feature(feature),
+        m_src(src),
+        m_tgt(tgt),
+        m_prior(prior),
+        m_now(now),
+        m_plan(plan) {
+    for (const auto& b : prior.blackbox) {
+      if (b.until == 0 || b.until > now) m_blocked[static_cast<int>(b.side)].insert(b.key);
+    }
+    for (const auto& p : prior.pending) m_pending[static_cast<int>(p.side)].emplace(p.key, &p);
+    std::vector<Item> tomb_items;
+    for (std::size_t i = 0; i < prior.tombstones.size(); ++i) {
+      const auto& t = prior.tombstones[i];
+      if (t.expires_at != 0 && t.expires_at <= now) continue;
+      m_tomb_index.add(t.item);
+      m_tomb_live.push_back(&t);
+    }
+  }
+
+  void one_way();
+  void two_way();
+  void finish();
+
+ private:
+  SideCtx& ctx(Side s) { return s == Side::source ? m_src : m_tgt; }
+  const FeatureCaps& caps(Side s) { return ctx(s).snap.caps; }
+
+  void emit(Action a);
+  void stage_remove(Action a, bool drop_guard, std::string why_suspect = {}) {
+    const auto s = static_cast<int>(a.side);
+    m_removes[s].push_back(StagedRemove{std::move(a), drop_guard, std::move(why_suspect)});
+  }
+  void finish_removes(Side side);
+  void hold(Action a, HoldReason r, std::string detail, Instant first_seen = 0) {
+    m_plan.held.push_back(HeldAction{std::move(a), r, std::move(detail), first_seen});
+  }
+
+  // Writes that make `to` carry what `from_entry` (on the other side) has.
+  void plan_presence(const IndexEntry& from_entry, const IndexEntry* to_entry, Side to,
+                     ActionReason reason, const std::string& note);
+  void plan_compare(const IndexEntry& a, const IndexEntry& b);
+  void plan_progress(const IndexEntry& s, const IndexEntry* t, Side to);
+  void plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t);
+  // Deletions observed on `from`, propagated to the other side (source_deletes / two-way).
+  void propagate_deletions(SideCtx& from, SideCtx& to);
+  void mirror_removes();
+  std::optional<const Tombstone*> live_tombstone(const Item& item) const;
+
+  const PairPolicy& m_policy;
+  const FeaturePolicy& m_fp;
+  Feature m_feature;
+  SideCtx& m_src;
+  SideCtx& m_tgt;
+  const PriorState& m_prior;
+  Instant m_now;
+  FeaturePlan& m_plan;
+  std::unordered_set<std::string> m_blocked[2];
+  std::unordered_map<std::string, const PendingDeletion*> m_pending[2];
+  Index m_tomb_index;
+  std::vector<const Tombstone*> m_tomb_live;
+  std::vector<StagedRemove> m_removes[2];
+  std::size_t m_lost_dates = 0;
+  std::size_t m_restored[2] = {0, 0};
+  std::size_t m_deletes_not_propagated = 0;
+  std::size_t m_updates_disabled = 0;
+};
+
+void Planner::emit(Action a) {
+  const Side s = a.side;
+  const auto& c = caps(s);
+  if (!ctx(s).writable) {
+    hold(std::move(a), HoldReason::provider_down,
+         ctx(s).snap.provider + " is down; nothing is written to it this run");
+    return;
+  }
+  if (m_blocked[static_cast<int>(s)].count(a.key)) {
+    hold(std::move(a), HoldReason::blackbox,
+         "failed in consecutive runs; blocked (release with cw state unblock)");
+    return;
+  }
+  const bool can = a.kind == ActionKind::add ? c.add : (c.update || c.add);
+  if (!can) {
+    hold(std::move(a), HoldReason::unsupported,
+         ctx(s).snap.provider + " cannot " + std::string(to_string(a.kind)) + " " +
+             std::string(to_string(m_feature)));
+    return;
+  }
+  m_plan.actions.push_back(std::move(a));
+}
+
+std::optional<const Tombstone*> Planner::live_tombstone(const Item& item) const {
+  if (m_tomb_live.empty()) return std::nullopt;
+  auto pos = m_tomb_index.find(item);
+  if (!pos) return std::nullopt;
+  // Tombstone items were added in order; a merge keeps the first position, so find the
+  // newest tombstone among those matching.
+  const Tombstone* best = nullptr;
+  for (const auto* t : m_tomb_live) {
+    if (same_item(t->item, item) && (!best || t->created_at > best->created_at)) best = t;
+  }
+  if (!best) return std::nullopt;
+  return best;
+}
+
+void Planner::plan_presence(const IndexEntry& from_entry, const IndexEntry* to_entry, Side to,
+                            ActionReason reason, const std::string& note) {
+  if (!m_fp.add) return;
+  const Item& src = from_entry.item;
+  if (m_feature == Feature::history) {
+    const auto plays = plays_of(from_entry);
+    if (plays.empty()) return;  // no watch date: nothing to propagate (reference §6.1)
+    std::vector<Instant> to_send;
+    if (m_plan.event_mode) {
+      to_send = to_entry ? unmatched_plays(plays, plays_of(*to_entry), m_fp.event_tolerance_s)
+                         : plays;
+    } else if (!to_entry) {
+      to_send.push_back(plays.back());
+    }
+    const bool lost = !caps(to).writes_watch_date;
+    for (Instant t : to_send) {
+      Action a;
+      a.kind = ActionKind::add;
+      a.side = to;
+      a.item = add_copy(src);
+      a.item.watched_at = t;
+      a.key = m_plan.event_mode ? event_key(from_entry.key, t) : from_entry.key;
+      a.reason = reason;
+      a.note = note;
+      if (lost) {
+        // R3.5: say it, never silently.
+        a.note = a.note.empty() ? "date will be lost" : a.note + "; date will be lost";
+        ++m_lost_dates;
+      }
+      emit(std::move(a));
+    }
+    return;
+  }
+  if (to_entry) return;
+  if (m_feature == Feature::ratings && !src.rating) return;
+  if (m_feature == Feature::progress) return;  // planned by plan_progress
+  Action a;
+  a.kind = ActionKind::add;
+  a.side = to;
+  a.item = add_copy(src);
+  a.key = from_entry.key;
+  a.reason = reason;
+  a.note = note;
+  emit(std::move(a));
+}
+
+void Planner::plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t) {
+  if (!s.item.rating) return;
+  if (!t || !t->item.rating) {
+    if (!m_fp.add) return;
+    Action a;
+    a.side = Side::target;
+    a.reason = ActionReason::missing_on_target;
+    if (t) {
+      a.kind = ActionKind::update;
+      a.item = update_copy(t->item, s.item, m_feature);
+      a.key = t->key;
+    } else {
+      a.kind = ActionKind::add;
+      a.item = add_copy(s.item);
+      a.key = s.key;
+    }
+    emit(std::move(a));
+    return;
+  }
+  if (ratings_equal(*s.item.rating, *t->item.rating, m_src.snap.caps.rating_step,
+                    m_tgt.snap.caps.rating_step))
+    return;
+  if (!m_fp.update) {
+    ++m_updates_disabled;
+    return;
+  }
+  Action a;
+  a.kind = ActionKind::update;
+  a.side = Side::target;
+  a.item = update_copy(t->item, s.item, m_feature);
+  a.key = t->key;
+  a.reason = ActionReason::rating_differs;
+  emit(std::move(a));
+}
+
+void Planner::plan_progress(const IndexEntry& s, const IndexEntry* t, Side to) {
+  if (!m_fp.add) return;
+  const Item& si = s.item;
+  if (!si.progress_ms || *si.progress_ms <= 0) return;
+  if (finished(si)) return;  // a finished item is the history feature's business
+  Action a;
+  a.side = to;
+  if (!t || !t->item.progress_ms || *t->item.progress_ms <= 0) {
+    a.reason = ActionReason::progress_ahead;
+  } else {
+    const Item& ti = t->item;
+    if (finished(ti)) return;  // never regress a finished item to partial
+    const std::int64_t diff = *si.progress_ms - *ti.progress_ms;
+    if (std::llabs(diff) < k_progress_min_delta_ms) return;
+    if (diff > 0) {
+      a.reason = ActionReason::progress_ahead;
+    } else if (si.progress_at && ti.progress_at && *si.progress_at > *ti.progress_at) {
+      a.reason = ActionReason::progress_newer;
+    } else {
+      return;
+    }
+  }
+  if (t) {
+    a.kind = ActionKind::update;
+    a.item = update_copy(t->item, si, m_feature);
+    a.key = t->key;
+  } else {
+    a.kind = ActionKind::add;
+    a.item = add_copy(si);
+    a.key = s.key;
+  }
+  emit(std::move(a));
+}
+
+// Two-way: both sides have the item.
+void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
+  switch (m_feature) {
+    case Feature::watchlist:
+      return;
+    case Feature::history:
+      if (m_plan.event_mode) {
+        plan_presence(a, &b, Side::target, ActionReason::missing_on_target, {});
+        plan_presence(b, &a, Side::source, ActionReason::missing_on_target, {});
+      }
+      return;
+    case Feature::progress:
+      plan_progress(a, &b, Side::target);
+      return;
+    case Feature::ratings: {
+      const auto& ra = a.item.rating;
+      const auto& rb = b.item.rating;
+      if (!ra && !rb) return;
+      if (ra && !rb) {
+        plan_ratings_one_way(a, &b);
+        return;
+      }
+      if (!ra && rb) {
+        if (!m_fp.add) return;
+        Action act;
+        act.kind = ActionKind::update;
+        act.side = Side::source;
+        act.item = update_copy(a.item, b.item, m_feature);
+        act.key = a.key;
+        act.reason = ActionReason::missing_on_target;
+        emit(std::move(act));
+        return;
+      }
+      if (ratings_equal(*ra, *rb, m_src.snap.caps.rating_step, m_tgt.snap.caps.rating_step))
+        return;
+      // R4.4: the newer rated_at wins; without both dates, the source of truth.
+      Side winner;
+      ActionReason reason;
+      if (a.item.rated_at && b.item.rated_at && *a.item.rated_at != *b.item.rated_at) {
+        winner = *a.item.rated_at > *b.item.rated_at ? Side::source : Side::target;
+        reason = ActionReason::rating_newer;
+      } else {
+        winner = !m_policy.source_of_truth.empty() && m_policy.source_of_truth == m_policy.target
+                     ? Side::target
+                     : Side::source;
+        reason = ActionReason::rating_preferred;
+      }
+      if (!m_fp.update) {
+        ++m_updates_disabled;
+        return;
+      }
+      const IndexEntry& win = winner == Side::source ? a : b;
+      const IndexEntry& lose = winner == Side::source ? b : a;
+      Action act;
+      act.kind = ActionKind::update;
+      act.side = other(winner);
+      act.item = update_copy(lose.item, win.item, m_feature);
+      act.key = lose.key;
+      act.reason = reason;
+      emit(std::move(act));
+      return;
+    }
+  }
+}
+
+void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
+  if (from.deletions == Deletions::ignored || !from.base) return;
+  for (const auto& b : from.base->entries()) {
+    const IndexEntry* now_there = from.snap.index.find_entry(b.item);
+    if (m_plan.event_mode) {
+      // Event mode: each play that left `from` removes the matching play on `to`.
+      const auto gone = now_there ? unmatched_plays(plays_of(b), plays_of(*now_there),
+                                                    m_fp.event_tolerance_s)
+                                  : plays_of(b);
+      if (gone.empty()) continue;
+      const IndexEntry* t = to.snap.index.find_entry(b.item);
+      if (!t) continue;
+      const auto tplays = plays_of(*t);
+      for (Instant g : gone) {
+        // The target play within tolerance of the deleted one.
+        auto it = std::lower_bound(tplays.begin(), tplays.end(), g - m_fp.event_tolerance_s);
+        if (it == tplays.end() || *it > g + m_fp.event_tolerance_s) continue;
+        if (!m_fp.remove) {
+          ++m_deletes_not_propagated;
+          continue;
+        }
+        Action a;
+        a.kind = ActionKind::remove;
+        a.side = to.side;
+        a.item = t->item;
+        a.item.watched_at = *it;
+        a.key = event_key(t->key, *it);
+        a.cause_key = event_key(b.key, g);
+        a.reason = ActionReason::deleted_on_source;
+        stage_remove(std::move(a), from.deletions == Deletions::held, from.suspect_reason);
+      }
+      continue;
+    }
+    if (now_there) continue;
+    const IndexEntry* t = to.snap.index.find_entry(b.item);
+    if (!t) continue;  // already gone on the other side: settled
+    if (!m_fp.remove) {
+      if (m_plan.mode == PairMode::two_way) {
+        // R4.5: with removes off, the other side's copy comes back.
+        ++m_restored[static_cast<int>(from.side)];
+        plan_presence(*t, nullptr, from.side, ActionReason::restored,
+                      "deleted on " + side_name(from) + ", comes back from " + side_name(to) +
+                          " because removes are disabled");
+      } else {
+        ++m_deletes_not_propagated;
+      }
+      continue;
+    }
+    Action a;
+    a.kind = ActionKind::remove;
+    a.side = to.side;
+    a.item = t->item;
+    a.key = t->key;
+    a.cause_key = b.key;
+    a.reason = ActionReason::deleted_on_source;
+    stage_remove(std::move(a), from.deletions == Deletions::held, from.suspect_reason);
+  }
+}
+
+void Planner::mirror_removes() {
+  if (!m_fp.remove) return;
+  if (!m_tgt.base) {
+    m_plan.notes.push_back("mirror: no baseline of " + side_name(m_tgt) +
+                           " yet, so nothing is removed on this run (R3.2)");
+    return;
+  }
+  if (m_src.snap.completeness.semantics == Semantics::delta) {
+    m_plan.notes.push_back("mirror: " + side_name(m_src) +
+                           " reports changes only (delta), so absence proves nothing");
+    return;
+  }
+  if (m_src.snap.health == Health::down) return;
+  const bool held = m_src.suspect;
+  for (const auto& t : m_tgt.snap.index.entries()) {
+    if (!m_tgt.base->find(t.item)) continue;  // new on the target since its baseline
+    const IndexEntry* s = m_src.snap.index.find_entry(t.item);
+    if (m_feature == Feature::ratings && !t.item.rating) continue;
+    if (m_plan.event_mode && s) {
+      for (Instant p : unmatched_plays(plays_of(t), plays_of(*s), m_fp.event_tolerance_s)) {
+        Action a;
+        a.kind = ActionKind::remove;
+        a.side = Side::target;
+        a.item = t.item;
+        a.item.watched_at = p;
+        a.key = event_key(t.key, p);
+        a.reason = ActionReason::not_on_source;
+        stage_remove(std::move(a), held, m_src.suspect_reason);
+      }
+      continue;
+    }
+    if (s) continue;
+    if (m_plan.event_mode) {
+      for (Instant p : plays_of(t)) {
+        Action a;
+        a.kind = ActionKind::remove;
+        a.side = Side::target;
+        a.item = t.item;
+        a.item.watched_at = p;
+        a.key = event_key(t.key, p);
+        a.reason = ActionReason::not_on_source;
+        stage_remove(std::move(a), held, m_src.suspect_reason);
+      }
+      continue;
+    }
+    Action a;
+    a.kind = ActionKind::remove;
+    a.side = Side::target;
+    a.item = t.item;
+    a.key = t.key;
+    a.reason = ActionReason::not_on_source;
+    stage_remove(std::move(a), held, m_src.suspect_reason);
+  }
+}
+
+void Planner::one_way() {
+  const auto visit = [&](const IndexEntry& s) {
+    const IndexEntry* t = m_tgt.find(s.item);
+    switch (m_feature) {
+      case Feature::watchlist:
+      case Feature::history:
+        plan_presence(s, t, Side::target, ActionReason::missing_on_target, {});
+        break;
+      case Feature::ratings:
+        plan_ratings_one_way(s, t);
+        break;
+      case Feature::progress:
+        plan_progress(s, t, Side::target);
+        break;
+    }
+  };
+  for (const auto& s : m_src.snap.index.entries()) visit(s);
+  if (m_src.snap.completeness.semantics == Semantics::delta && m_src.base) {
+    // A delta source is its baseline plus the changes (R4.3); retry what the target
+    // still lacks from the baseline too.
+    for (const auto& s : m_src.base->entries()) {
+      if (!m_src.snap.index.find(s.item)) visit(s);
+    }
+  }
+  if (m_fp.removal == RemovalMode::mirror)
+    mirror_removes();
+  else
+    propagate_deletions(m_src, m_tgt);
+}
+
+void Planner::two_way() {
+  // Items on one side only: a deletion on the other side, a tombstone, or an add.
+  const auto one_sided = [&](SideCtx& have, SideCtx& lack, const IndexEntry& e) {
+    const bool lack_had = lack.base && lack.base->find(e.item);
+    if (lack_had && lack.deletions != Deletions::ignored) return;  // propagate_deletions
+    if (!lack_had && m_fp.remove) {
+      // R4.2: a live tombstone removes this copy unless it is new here since the baseline.
+      const bool have_had = have.base && have.base->find(e.item);
+      if (auto tomb = live_tombstone(e.item); tomb && have_had) {
+        const bool newer_watch = m_feature == Feature::history && e.item.watched_at &&
+                                 *e.item.watched_at > (*tomb)->created_at;
+        if (!newer_watch) {
+          Action a;
+          a.kind = ActionKind::remove;
+          a.side = have.side;
+          a.item = e.item;
+          a.key = e.key;
+          a.reason = ActionReason::tombstoned;
+          stage_remove(std::move(a), false);
+          return;
+        }
+      }
+    }
+    if (m_feature == Feature::progress) {
+      if (have.side == Side::source) plan_progress(e, nullptr, Side::target);
+      return;
+    }
+    plan_presence(e, nullptr, lack.side, ActionReason::missing_on_target, {});
+  };
+  for (const auto& a : m_src.snap.index.entries()) {
+    if (const IndexEntry* b = m_tgt.find(a.item))
+      plan_compare(a, *b);
+    else
+      one_sided(m_src, m_tgt, a);
+  }
+  for (const auto& b : m_tgt.snap.index.entries()) {
+    if (!m_src.find(b.item)) one_sided(m_tgt, m_src, b);
+  }
+  propagate_deletions(m_src, m_tgt);
+  propagate_deletions(m_tgt, m_src);
+  if (m_feature == Feature::progress)
+    m_plan.notes.push_back("progress is planned one way, " + side_name(m_src) + " to " +
+                           side_name(m_tgt) + ", even in two-way pairs");
+}
+
+void Planner::finish_removes(Side side) {
+  SideCtx& c = ctx(side);
+  auto& staged = m_removes[static_cast<int>(side)];
+  // One row can be reached twice (a tombstone and an observed deletion): keep one.
+  std::unordered_set<std::string> seen;
+  std::vector<StagedRemove> candidates;
+  for (auto& r : staged) {
+    if (!seen.insert(r.action.key).second) continue;
+    const auto pit = m_pending[static_cast<int>(side)].find(r.action.key);
+    const PendingDeletion* pending =
+        pit == m_pending[static_cast<int>(side)].end() ? nullptr : pit->second;
+    if (pending && pending->first_seen + m_policy.guards.pending_ttl_s <= m_now) {
+      m_plan.expired_pending.push_back(*pending);  // R5.3: expired, forgotten
+      continue;
+    }
+    if (!c.writable) {
+      hold(std::move(r.action), HoldReason::provider_down,
+           c.snap.provider + " is down; nothing is written to it this run");
+      continue;
+    }
+    if (!c.snap.caps.remove) {
+      hold(std::move(r.action), HoldReason::unsupported,
+           c.snap.provider + " cannot remove " + std::string(to_string(m_feature)));
+      continue;
+    }
+    if (pending && pending->approved) {
+      r.action.reason = ActionReason::approved;
+      m_plan.actions.push_back(std::move(r.action));
+      continue;
+    }
+    const Instant first_seen = pending ? pending->first_seen : m_now;
+    if (r.drop_guard) {
+      hold(std::move(r.action), HoldReason::drop_guard,
+           "derived from a suspect snapshot (" + r.why_suspect +
+               "); approve with cw pending approve",
+           first_seen);
+      continue;
+    }
+    candidates.push_back(std::move(r));
+  }
+  const std::size_t base_size = c.baseline_size();
+  const auto limit = std::max<std::size_t>(
+      m_policy.guards.mass_delete_max_count,
+      static_cast<std::size_t>(
+          std::floor(m_policy.guards.mass_delete_max_ratio * static_cast<double>(base_size))));
+  const bool capped = candidates.size() > limit;
+  for (auto& r : candidates) {
+    if (capped) {
+      const auto pit = m_pending[static_cast<int>(side)].find(r.action.key);
+      const Instant first_seen =
+          pit == m_pending[static_cast<int>(side)].end() ? m_now : pit->second->first_seen;
+      hold(std::move(r.action), HoldReason::mass_delete,
+           "would remove " + std::to_string(candidates.size()) + " of " +
+               std::to_string(base_size) + " items from " + c.snap.provider + " (limit " +
+               std::to_string(limit) + "); approve with cw pending approve",
+           first_seen);
+    } else {
+      m_plan.actions.push_back(std::move(r.action));
+    }
+  }
+}
+
+void Planner::finish() {
+  finish_removes(Side::source);
+  finish_removes(Side::target);
+  if (m_lost_dates > 0)
+    m_plan.notes.push_back(std::to_string(m_lost_dates) + " history add(s): " +
+                           "the target cannot store a watch date; date will be lost");
+  for (Side s : {Side::source, Side::target}) {
+    if (m_restored[static_cast<int>(s)] > 0)
+      m_plan.notes.push_back(std::to_string(m_restored[static_cast<int>(s)]) + " item(s) deleted on " +
+                             ctx(s).snap.provider + " come back from " + ctx(other(s)).snap.provider +
+                             " because removes are disabled for this feature (R4.5)");
+  }
+  if (m_deletes_not_propagated > 0)
+    m_plan.notes.push_back(std::to_string(m_deletes_not_propagated) +
+                           " deletion(s) seen on the source are not propagated: removes are "
+                           "disabled for this feature");
+  if (m_updates_disabled > 0)
+    m_plan.notes.push_back(std::to_string(m_updates_disabled) +
+                           " differing rating(s) left alone: updates are disabled");
+  for (SideCtx* c : {&m_src, &m_tgt}) {
+    if (!c->deletions_note.empty()) m_plan.notes.push_back(c->deletions_note);
+  }
+}
+
+SideSummary summarize(const SideCtx& c) {
+  SideSummary s;
+  s.provider = c.snap.provider;
+  s.fingerprint = fingerprint(c.snap);
+  s.health = c.snap.health;
+  s.semantics = c.snap.completeness.semantics;
+  s.complete = c.snap.completeness.complete;
+  s.suspect = c.suspect;
+  s.suspect_reason = c.suspect_reason;
+  s.has_baseline = c.base.has_value();
+  s.items = c.snap.index.size();
+  return s;
+}
+
+void classify(SideCtx& c, const GuardPolicy& g, const FeaturePolicy& fp) {
+  const auto& snap = c.snap;
+  c.writable = snap.health != Health::down;
+  if (snap.completeness.semantics == Semantics::present && c.base) {
+    if (!snap.completeness.complete) {
+      c.suspect = true;
+      c.suspect_reason = snap.provider + " snapshot is incomplete";
+    } else if (g.drop_guard && c.base->size() >= g.drop_guard_min_baseline &&
+               static_cast<double>(snap.index.size()) <=
+                   g.drop_guard_ratio * static_cast<double>(c.base->size())) {
+      c.suspect = true;
+      c.suspect_reason = snap.provider + " shrank from " + std::to_string(c.base->size()) +
+                         " to " + std::to_string(snap.index.size()) + " items";
+    }
+  }
+  // R4.3: deletions only from a present, complete, healthy, non-suspect side with a
+  // baseline; a suspect side's deletions are held instead (R5.1).
+  const std::string who = snap.provider + ": ";
+  if (!c.base) {
+    c.deletions = Deletions::ignored;
+  } else if (snap.completeness.semantics == Semantics::delta) {
+    c.deletions = Deletions::ignored;
+  } else if (snap.health == Health::down || snap.health == Health::auth_failed) {
+    c.deletions = Deletions::ignored;
+  } else if (!snap.caps.observes_deletes) {
+    c.deletions = Deletions::ignored;
+    c.deletions_note = who + "its deletions cannot be observed (manifest), none are inferred";
+  } else if (!fp.include_observed_deletes) {
+    c.deletions = Deletions::ignored;
+  } else if (c.suspect) {
+    c.deletions = Deletions::held;
+  } else {
+    c.deletions = Deletions::inferred;
+  }
+}
+
+}  // namespace
+
+PriorState PriorState::from(const PairFeatureState& state, Feature feature) {
+  PriorState p;
+  const bool history = feature == Feature::history;
+  if (state.source) p.source = Index::build(state.source->items, history);
+  if (state.target) p.target = Index::build(state.target->items, history);
+  p.tombstones = state.tombstones;
+  p.pending = state.pending;
+  p.blackbox = state.blackbox;
+  return p;
+}
+
+bool ratings_equal(double a, double b, double step_a, double step_b) {
+  double step = std::max(step_a, step_b);
+  if (!(step > 0)) step = 1;
+  // Half-up rounding onto the coarser grid; the epsilon absorbs binary fractions.
+  const auto grid = [step](double v) { return std::floor(v / step + 0.5 + 1e-9); };
+  return grid(a) == grid(b);
+}
+
+FeaturePlan plan_feature(const PairPolicy& policy, Feature feature, const Snapshot& source,
+                         const Snapshot& target, const PriorState& prior, Instant now) {
+  FeaturePlan plan;
+  plan.pair = policy.name;
+  plan.feature = feature;
+  plan.mode = policy.mode;
+  SideCtx src{Side::source, source, prior.source};
+  SideCtx tgt{Side::target, target, prior.target};
+
+  const auto fit = policy.features.find(feature);
+  const FeaturePolicy fp = fit == policy.features.end() ? FeaturePolicy{} : fit->second;
+  classify(src, policy.guards, fp);
+  classify(tgt, policy.guards, fp);
+  plan.source = summarize(src);
+  plan.target = summarize(tgt);
+
+  const std::string fname(to_string(feature));
+  if (fit == policy.features.end() || !fp.enabled) {
+    plan.skipped = true;
+    plan.skip_reason = fname + " is not enabled for pair '" + policy.name + "'";
+    return plan;
+  }
+  for (const Snapshot* s : {&source, &target}) {
+    if (s->health == Health::auth_failed) {
+      plan.skipped = true;
+      plan.skip_reason = s->provider + " failed authentication; renew its credential with "
+                                       "`cw auth login " + s->provider + "`";
+      return plan;
+    }
+    if (!s->caps.supported) {
+      plan.skipped = true;
+      plan.skip_reason = s->provider + " does not support " + fname;
+      return plan;
+    }
+  }
+  if (source.health == Health::down && policy.mode == PairMode::one_way) {
+    // R2.3: nothing to read from; no writes and no baseline changes.
+    plan.skipped = true;
+    plan.skip_reason = source.provider + " is down; pair skipped for " + fname;
+    return plan;
+  }
+  plan.event_mode = feature == Feature::history && fp.rewatches && source.caps.rewatches &&
+                    target.caps.rewatches;
+  if (feature == Feature::history && fp.rewatches && !plan.event_mode)
+    plan.notes.push_back("rewatches requested, but both providers must support them; "
+                         "history runs in presence mode (one entry per movie/episode)");
+
+  Planner planner(policy, fp, feature, src, tgt, prior, now, plan);
+  if (policy.mode == PairMode::one_way)
+    planner.one_way();
+  else
+    planner.two_way();
+  planner.finish();
+  return plan;
+}
+
+}  // namespace cw::engine

@@ -1,0 +1,367 @@
+#include <algorithm>
+#include <cw/engine/settlement.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace cw::engine {
+namespace {
+
+std::string outcome_key(Side side, ActionKind kind, std::string_view key) {
+  std::string k;
+  k.reserve(key.size() + 4);
+  k += static_cast<char>('0' + static_cast<int>(side));
+  k += static_cast<char>('0' + static_cast<int>(kind));
+  k += '|';
+  k += key;
+  return k;
+}
+
+std::string side_key(Side side, std::string_view key) {
+  std::string k(1, static_cast<char>('0' + static_cast<int>(side)));
+  k += '|';
+  k += key;
+  return k;
+}
+
+bool settled(OutcomeStatus s) { return s == OutcomeStatus::confirmed || s == OutcomeStatus::skipped; }
+
+// Event-mode keys are `<identity key>@<epoch>`.
+std::pair<std::string, std::optional<Instant>> split_event_key(const std::string& key, bool event) {
+  if (!event) return {key, std::nullopt};
+  const auto at = key.rfind('@');
+  if (at == std::string::npos) return {key, std::nullopt};
+  try {
+    return {key.substr(0, at), static_cast<Instant>(std::stoll(key.substr(at + 1)))};
+  } catch (...) {
+    return {key, std::nullopt};
+  }
+}
+
+const Snapshot& snap_of(Side s, const Snapshot& source, const Snapshot& target) {
+  return s == Side::source ? source : target;
+}
+
+}  // namespace
+
+std::string_view to_string(OutcomeStatus s) {
+  switch (s) {
+    case OutcomeStatus::confirmed: return "confirmed";
+    case OutcomeStatus::skipped: return "skipped";
+    case OutcomeStatus::unresolved: return "unresolved";
+    case OutcomeStatus::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::vector<Outcome> outcomes_from_response(Side side, ActionKind kind,
+                                            const std::vector<std::string>& sent_keys,
+                                            const nlohmann::json& response) {
+  std::unordered_map<std::string, const nlohmann::json*> by_key;
+  if (response.is_object()) {
+    auto it = response.find("outcomes");
+    if (it != response.end() && it->is_array()) {
+      for (const auto& o : *it) {
+        if (!o.is_object()) continue;
+        auto k = o.find("key");
+        if (k == o.end() || !k->is_string()) continue;
+        by_key.emplace(k->get<std::string>(), &o);  // the first outcome for a key counts
+      }
+    }
+  }
+  std::vector<Outcome> out;
+  out.reserve(sent_keys.size());
+  for (const auto& key : sent_keys) {
+    Outcome o;
+    o.side = side;
+    o.kind = kind;
+    o.key = key;
+    auto it = by_key.find(key);
+    if (it == by_key.end()) {
+      o.status = OutcomeStatus::unknown;
+      o.reason = "unknown";
+      o.message = "the provider returned no outcome for this key";
+    } else {
+      const auto& j = *it->second;
+      const auto status = j.value("status", std::string());
+      if (status == "confirmed")
+        o.status = OutcomeStatus::confirmed;
+      else if (status == "skipped")
+        o.status = OutcomeStatus::skipped;
+      else if (status == "unresolved")
+        o.status = OutcomeStatus::unresolved;
+      else
+        o.status = OutcomeStatus::unknown;
+      if (auto r = j.find("reason"); r != j.end() && r->is_string()) o.reason = r->get<std::string>();
+      if (auto m = j.find("message"); m != j.end() && m->is_string())
+        o.message = m->get<std::string>();
+      if (o.status == OutcomeStatus::unresolved && o.reason.empty()) o.reason = "unknown";
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
+                  const std::vector<Outcome>& outcomes, const Snapshot& source,
+                  const Snapshot& target, const PairFeatureState& previous, Instant now) {
+  Settlement result;
+  result.state = previous;
+  if (plan.skipped) return result;
+  PairFeatureState& st = result.state;
+  SettlementSummary& sum = result.summary;
+  const bool history = plan.feature == Feature::history;
+  const GuardPolicy& g = policy.guards;
+
+  std::unordered_map<std::string, const Outcome*> by_key;
+  by_key.reserve(outcomes.size());
+  for (const auto& o : outcomes) by_key.emplace(outcome_key(o.side, o.kind, o.key), &o);
+  const auto outcome_of = [&](const Action& a) -> const Outcome* {
+    auto it = by_key.find(outcome_key(a.side, a.kind, a.key));
+    return it == by_key.end() ? nullptr : it->second;
+  };
+  const auto status_of = [&](const Action& a) {
+    const Outcome* o = outcome_of(a);
+    return o ? o->status : OutcomeStatus::unknown;
+  };
+  for (const auto& a : plan.actions) {
+    switch (status_of(a)) {
+      case OutcomeStatus::confirmed: ++sum.confirmed; break;
+      case OutcomeStatus::skipped: ++sum.skipped; break;
+      case OutcomeStatus::unresolved: ++sum.unresolved; break;
+      case OutcomeStatus::unknown: ++sum.unknown; break;
+    }
+  }
+
+  // --- Baselines (R6.3). A side that is down freezes both baselines (R2.3).
+  const bool any_down = source.health == Health::down || target.health == Health::down;
+  if (!any_down) {
+    const PriorState prior = PriorState::from(previous, plan.feature);
+    for (Side side : {Side::source, Side::target}) {
+      const Snapshot& snap = snap_of(side, source, target);
+      const auto& prev = prior.baseline(side);
+      const bool suspect = (side == Side::source ? plan.source : plan.target).suspect;
+      Index next(history);
+      next.reserve(snap.index.size() + (prev ? prev->size() : 0));
+      // A delta snapshot is only the changes; a suspect one may have lost items: both
+      // keep the previous baseline under the current items.
+      if (prev && (snap.completeness.semantics == Semantics::delta || suspect)) {
+        for (auto& it : prev->to_items(true)) next.add(std::move(it));
+      }
+      for (auto& it : snap.index.to_items(true)) next.add(std::move(it));
+
+      // Never past a held or unsettled deletion: the deleted item stays in this side's
+      // baseline so the next run sees the deletion again (R5.3).
+      const auto keep_cause = [&](const Action& a) {
+        if (a.cause_key.empty() || a.side == side || !prev) return;
+        auto [key, play] = split_event_key(a.cause_key, plan.event_mode);
+        auto pos = prev->find_key(key);
+        if (!pos) return;
+        Item item = prev->entries()[*pos].item;
+        if (play) item.watched_at = *play;
+        next.add(std::move(item));
+      };
+      for (const auto& h : plan.held) keep_cause(h.action);
+      for (const auto& a : plan.actions) {
+        if (a.kind == ActionKind::remove && !settled(status_of(a))) keep_cause(a);
+      }
+
+      // Writes to this side whose fate is settled.
+      std::vector<const Action*> removed;
+      for (const auto& a : plan.actions) {
+        if (a.side != side || !settled(status_of(a))) continue;
+        if (a.kind == ActionKind::remove) {
+          removed.push_back(&a);
+        } else {
+          next.add(a.item);
+        }
+      }
+      std::vector<Item> items = next.to_items(true);
+      if (!removed.empty()) {
+        Index gone(false);
+        for (const Action* a : removed) gone.add(a->item);
+        // Positions are read after every add: a merge may move entries.
+        std::vector<bool> gone_whole(gone.size(), false);
+        std::unordered_map<std::size_t, std::unordered_set<Instant>> gone_plays;
+        for (const Action* a : removed) {
+          const auto pos = gone.find(a->item);
+          if (!pos) continue;
+          if (plan.event_mode && a->item.watched_at)
+            gone_plays[*pos].insert(*a->item.watched_at);
+          else
+            gone_whole[*pos] = true;
+        }
+        std::erase_if(items, [&](const Item& it) {
+          auto pos = gone.find(it);
+          if (!pos) return false;
+          if (*pos < gone_whole.size() && gone_whole[*pos]) return true;
+          auto gp = gone_plays.find(*pos);
+          return gp != gone_plays.end() && it.watched_at && gp->second.count(*it.watched_at);
+        });
+      }
+      SideBaseline base;
+      base.items = std::move(items);
+      base.watermark = snap.completeness.watermark;
+      if (!base.watermark && previous.baseline(side)) base.watermark = previous.baseline(side)->watermark;
+      st.baseline(side) = std::move(base);
+    }
+  }
+
+  // --- Pending deletions (R5.3): exactly the held ones, with their first-seen time; an
+  // approved one that was sent but not settled stays approved.
+  {
+    std::unordered_map<std::string, const PendingDeletion*> prev_pending;
+    for (const auto& p : previous.pending) prev_pending.emplace(side_key(p.side, p.key), &p);
+    std::vector<PendingDeletion> next;
+    std::unordered_set<std::string> seen;
+    for (const auto& h : plan.held) {
+      if (h.action.kind != ActionKind::remove || !is_pending_hold(h.hold)) continue;
+      const auto sk = side_key(h.action.side, h.action.key);
+      if (!seen.insert(sk).second) continue;
+      PendingDeletion p;
+      p.side = h.action.side;
+      p.key = h.action.key;
+      p.reason = std::string(to_string(h.hold));
+      auto it = prev_pending.find(sk);
+      p.first_seen = it != prev_pending.end() ? it->second->first_seen
+                                               : (h.first_seen ? h.first_seen : now);
+      p.item = h.action.item;
+      next.push_back(std::move(p));
+    }
+    for (const auto& a : plan.actions) {
+      if (a.reason != ActionReason::approved || settled(status_of(a))) continue;
+      const auto sk = side_key(a.side, a.key);
+      auto it = prev_pending.find(sk);
+      if (it == prev_pending.end() || !seen.insert(sk).second) continue;
+      next.push_back(*it->second);
+    }
+    if (any_down) {
+      // Nothing was evaluated against the down side: its pending deletions stand.
+      for (const auto& p : previous.pending) {
+        if (seen.insert(side_key(p.side, p.key)).second) next.push_back(p);
+      }
+    }
+    st.pending = std::move(next);
+    sum.pending = st.pending.size();
+  }
+
+  // --- Tombstones (R4.2): expire, add for settled removes and observed deletions, and
+  // clear those an add just contradicted.
+  {
+    std::vector<Tombstone> next;
+    for (const auto& t : previous.tombstones) {
+      if (t.expires_at == 0 || t.expires_at > now) next.push_back(t);
+    }
+    if (plan.mode == PairMode::two_way) {
+      Index added(false);
+      for (const auto& a : plan.actions) {
+        if (a.kind == ActionKind::add && settled(status_of(a))) added.add(a.item);
+      }
+      if (!added.empty())
+        std::erase_if(next, [&](const Tombstone& t) { return added.find(t.item).has_value(); });
+      std::unordered_map<std::string, std::size_t> tomb_by_key;
+      for (std::size_t i = 0; i < next.size(); ++i) tomb_by_key[next[i].key] = i;
+      const auto put = [&](const Action& a) {
+        Tombstone t{a.key, a.item, now, now + g.tombstone_ttl_s};
+        t.item.extra = nullptr;
+        auto it = tomb_by_key.find(t.key);
+        if (it != tomb_by_key.end()) {
+          next[it->second] = std::move(t);
+        } else {
+          tomb_by_key.emplace(t.key, next.size());
+          next.push_back(std::move(t));
+          ++sum.tombstones_added;
+        }
+      };
+      for (const auto& a : plan.actions) {
+        if (a.kind == ActionKind::remove && (settled(status_of(a)) || !a.cause_key.empty())) put(a);
+      }
+      for (const auto& h : plan.held) {
+        if (h.action.kind == ActionKind::remove && !h.action.cause_key.empty()) put(h.action);
+      }
+    }
+    st.tombstones = std::move(next);
+  }
+
+  // --- Flaps and blackbox (R5.4).
+  {
+    std::unordered_map<std::string, FlapCounter> flaps;
+    std::vector<std::string> order;
+    for (const auto& f : previous.flaps) {
+      const auto sk = side_key(f.side, f.key);
+      if (flaps.emplace(sk, f).second) order.push_back(sk);
+    }
+    std::vector<BlackboxEntry> blackbox;
+    for (const auto& b : previous.blackbox) {
+      if (b.until == 0 || b.until > now) blackbox.push_back(b);
+    }
+    for (const auto& a : plan.actions) {
+      if (a.kind == ActionKind::remove) continue;
+      const Outcome* o = outcome_of(a);
+      const auto sk = side_key(a.side, a.key);
+      if (o && settled(o->status)) {
+        flaps.erase(sk);
+        continue;
+      }
+      // Rate limiting and missing outcomes say nothing about the item itself.
+      if (!o || o->status != OutcomeStatus::unresolved || o->reason == "rate_limited") continue;
+      auto [it, inserted] = flaps.try_emplace(sk, FlapCounter{a.side, a.key, 0, {}, 0});
+      if (inserted) order.push_back(sk);
+      FlapCounter& f = it->second;
+      ++f.consecutive;
+      f.last_reason = o->reason;
+      f.last_at = now;
+      if (f.consecutive >= g.blackbox_failures) {
+        blackbox.push_back(BlackboxEntry{
+            a.side, a.key,
+            "failed " + std::to_string(f.consecutive) + " consecutive runs (last: " + o->reason +
+                (o->message.empty() ? "" : ", " + o->message) + ")",
+            now, now + g.blackbox_ttl_s});
+        ++sum.newly_blocked;
+        flaps.erase(it);
+      }
+    }
+    st.flaps.clear();
+    for (const auto& sk : order) {
+      auto it = flaps.find(sk);
+      if (it != flaps.end()) st.flaps.push_back(it->second);
+    }
+    st.blackbox = std::move(blackbox);
+  }
+
+  // --- Unresolved (R5.5): what failed or has no outcome; success or vanishing clears it.
+  {
+    std::unordered_map<std::string, const UnresolvedEntry*> prev;
+    for (const auto& u : previous.unresolved) prev.emplace(side_key(u.side, u.key), &u);
+    std::vector<UnresolvedEntry> next;
+    std::unordered_set<std::string> seen;
+    for (const auto& a : plan.actions) {
+      const Outcome* o = outcome_of(a);
+      if (o && settled(o->status)) continue;
+      const auto sk = side_key(a.side, a.key);
+      if (!seen.insert(sk).second) continue;
+      UnresolvedEntry u;
+      u.side = a.side;
+      u.key = a.key;
+      u.reason = o ? (o->reason.empty() ? "unknown" : o->reason) : "unknown";
+      u.message = o ? o->message : "no outcome was reported for this key";
+      u.first_seen = now;
+      u.last_seen = now;
+      u.item = a.item;
+      if (auto it = prev.find(sk); it != prev.end()) {
+        u.first_seen = it->second->first_seen;
+        u.attempts = it->second->attempts + 1;
+      }
+      next.push_back(std::move(u));
+    }
+    // Held this run: not retried, so the entry stands as it was.
+    for (const auto& h : plan.held) {
+      const auto sk = side_key(h.action.side, h.action.key);
+      auto it = prev.find(sk);
+      if (it != prev.end() && seen.insert(sk).second) next.push_back(*it->second);
+    }
+    st.unresolved = std::move(next);
+  }
+  return result;
+}
+
+}  // namespace cw::engine

@@ -1,0 +1,226 @@
+#include <algorithm>
+#include <cstdio>
+#include <cw/engine/snapshot.hpp>
+
+namespace cw::engine {
+namespace {
+
+// FNV-1a, 64 bit: defined by its spec, so fingerprints stay equal across builds and
+// compilers (std::hash does not promise that).
+class Fnv {
+ public:
+  void bytes(const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) {
+      m_h ^= p[i];
+      m_h *= 0x100000001b3ULL;
+    }
+  }
+  void str(std::string_view s) {
+    bytes(s.data(), s.size());
+    bytes("\0", 1);
+  }
+  void i64(std::int64_t v) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff);
+    bytes(b, 8);
+  }
+  std::uint64_t value() const { return m_h; }
+
+ private:
+  std::uint64_t m_h = 0xcbf29ce484222325ULL;
+};
+
+bool bool_or(const nlohmann::json& j, const char* name, bool fallback) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+double number_or(const nlohmann::json& j, const char* name, double fallback) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+std::optional<Semantics> semantics_from_string(std::string_view s) {
+  if (s == "present") return Semantics::present;
+  if (s == "delta") return Semantics::delta;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(Feature f) {
+  switch (f) {
+    case Feature::watchlist: return "watchlist";
+    case Feature::history: return "history";
+    case Feature::ratings: return "ratings";
+    case Feature::progress: return "progress";
+  }
+  return "watchlist";
+}
+
+std::optional<Feature> feature_from_string(std::string_view s) {
+  if (s == "watchlist") return Feature::watchlist;
+  if (s == "history") return Feature::history;
+  if (s == "ratings") return Feature::ratings;
+  if (s == "progress") return Feature::progress;
+  return std::nullopt;
+}
+
+std::string_view to_string(Semantics s) { return s == Semantics::delta ? "delta" : "present"; }
+
+std::string_view to_string(Health h) {
+  switch (h) {
+    case Health::ok: return "ok";
+    case Health::degraded: return "degraded";
+    case Health::down: return "down";
+    case Health::auth_failed: return "auth_failed";
+  }
+  return "ok";
+}
+
+std::optional<Health> health_from_string(std::string_view s) {
+  if (s == "ok") return Health::ok;
+  if (s == "degraded") return Health::degraded;
+  if (s == "down") return Health::down;
+  if (s == "auth_failed") return Health::auth_failed;
+  return std::nullopt;
+}
+
+FeatureCaps caps_from_manifest(const nlohmann::json& manifest, Feature feature) {
+  FeatureCaps caps;
+  const nlohmann::json* block = nullptr;
+  if (manifest.is_object()) {
+    auto f = manifest.find("features");
+    if (f != manifest.end() && f->is_object()) {
+      auto b = f->find(std::string(to_string(feature)));
+      if (b != f->end() && b->is_object()) block = &*b;
+    }
+  }
+  if (!block) {
+    caps.supported = false;
+    caps.add = caps.remove = caps.update = false;
+    return caps;
+  }
+  const auto& b = *block;
+  caps.add = bool_or(b, "add", false);
+  caps.remove = bool_or(b, "remove", false);
+  caps.update = bool_or(b, "update", false);
+  caps.observes_deletes = bool_or(b, "observes_deletes", true);
+  caps.writes_watch_date = bool_or(b, "writes_watch_date", true);
+  caps.rewatches = bool_or(b, "rewatches", false);
+  if (auto it = b.find("index_semantics"); it != b.end() && it->is_string()) {
+    if (auto s = semantics_from_string(it->get<std::string>())) caps.semantics = *s;
+  }
+  if (auto it = b.find("rating_scale"); it != b.end() && it->is_object()) {
+    caps.rating_min = number_or(*it, "min", caps.rating_min);
+    caps.rating_max = number_or(*it, "max", caps.rating_max);
+    const double step = number_or(*it, "step", caps.rating_step);
+    if (step > 0) caps.rating_step = step;
+  }
+  const double chunk = number_or(b, "chunk_size", 0);
+  if (chunk >= 1) caps.chunk_size = static_cast<std::size_t>(chunk);
+  return caps;
+}
+
+Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
+                                        const nlohmann::json& response, FeatureCaps caps,
+                                        Health health, std::string health_message) {
+  const std::string where =
+      "build_index(" + std::string(to_string(feature)) + ") of '" + provider + "'";
+  if (!response.is_object())
+    return make_error(where + " did not return a JSON object", ErrorKind::invalid_arg);
+  auto items_it = response.find("items");
+  if (items_it == response.end() || !items_it->is_array())
+    return make_error(where + " returned no 'items' array", ErrorKind::invalid_arg);
+
+  Snapshot snap;
+  snap.provider = std::move(provider);
+  snap.feature = feature;
+  snap.caps = caps;
+  snap.health = health;
+  snap.health_message = std::move(health_message);
+
+  std::vector<Item> items;
+  items.reserve(items_it->size());
+  std::size_t n = 0;
+  for (const auto& j : *items_it) {
+    auto item = item_from_json(j);
+    if (item.ok()) {
+      items.push_back(std::move(item.value()));
+    } else if (snap.warnings.size() < 100) {
+      snap.warnings.push_back(where + ": item " + std::to_string(n) + " skipped: " +
+                              item.error().message);
+    }
+    ++n;
+  }
+  Completeness& c = snap.completeness;
+  c.complete = bool_or(response, "complete", true);
+  if (auto it = response.find("expected_total"); it != response.end() && it->is_number_integer())
+    c.expected_total = it->get<std::int64_t>();
+  c.received = static_cast<std::int64_t>(n);
+  if (auto it = response.find("received"); it != response.end() && it->is_number_integer())
+    c.received = it->get<std::int64_t>();
+  if (auto it = response.find("watermark"); it != response.end() && !it->is_null())
+    c.watermark = it->is_string() ? it->get<std::string>() : it->dump();
+  c.semantics = caps.semantics;
+  if (auto it = response.find("semantics"); it != response.end() && it->is_string()) {
+    auto s = semantics_from_string(it->get<std::string>());
+    if (!s)
+      return make_error(where + " returned semantics '" + it->get<std::string>() +
+                            "'; expected present or delta",
+                        ErrorKind::invalid_arg);
+    c.semantics = *s;
+  }
+  // A provider that says it read everything but got fewer items than the API announced
+  // is not complete (R2.1).
+  if (c.expected_total && c.received < *c.expected_total) c.complete = false;
+  snap.index = Index::build(std::move(items), feature == Feature::history);
+  return snap;
+}
+
+Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> items,
+                       Completeness completeness, FeatureCaps caps, Health health) {
+  Snapshot snap;
+  snap.provider = std::move(provider);
+  snap.feature = feature;
+  if (completeness.received == 0) completeness.received = static_cast<std::int64_t>(items.size());
+  snap.completeness = std::move(completeness);
+  snap.caps = caps;
+  snap.health = health;
+  snap.index = Index::build(std::move(items), feature == Feature::history);
+  return snap;
+}
+
+std::string fingerprint(const Snapshot& snapshot) {
+  std::vector<std::uint64_t> hashes;
+  hashes.reserve(snapshot.index.size());
+  for (const auto& e : snapshot.index.entries()) {
+    Fnv f;
+    f.str(e.key);
+    switch (snapshot.feature) {
+      case Feature::history:
+        for (auto p : e.plays) f.i64(p);
+        break;
+      case Feature::ratings:
+        f.i64(e.item.rating ? static_cast<std::int64_t>(*e.item.rating * 1000) : -1);
+        break;
+      case Feature::progress:
+        f.i64(e.item.progress_ms.value_or(-1));
+        f.i64(e.item.duration_ms.value_or(-1));
+        break;
+      case Feature::watchlist:
+        break;
+    }
+    hashes.push_back(f.value());
+  }
+  std::sort(hashes.begin(), hashes.end());
+  Fnv all;
+  all.str(to_string(snapshot.feature));
+  for (auto h : hashes) all.i64(static_cast<std::int64_t>(h));
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(all.value()));
+  return buf;
+}
+
+}  // namespace cw::engine

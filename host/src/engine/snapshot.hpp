@@ -1,0 +1,83 @@
+#pragma once
+// One provider's view of one feature (R2.1): its items (as an Index), the completeness
+// record, the provider's health (R2.3) and the manifest capabilities the planner needs.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cw/engine/identity.hpp>
+#include <cw/engine/item.hpp>
+#include <cw/engine/policy.hpp>
+#include <cw/util/result.hpp>
+
+namespace cw::engine {
+
+enum class Semantics { present, delta };
+enum class Health { ok, degraded, down, auth_failed };
+
+std::string_view to_string(Feature f);
+std::optional<Feature> feature_from_string(std::string_view s);
+std::string_view to_string(Semantics s);
+std::string_view to_string(Health h);
+std::optional<Health> health_from_string(std::string_view s);
+
+struct Completeness {
+  bool complete = true;
+  std::optional<std::int64_t> expected_total;
+  std::int64_t received = 0;
+  std::optional<std::string> watermark;
+  Semantics semantics = Semantics::present;
+};
+
+// The manifest's `features.<feature>` block, reduced to what planning uses.
+struct FeatureCaps {
+  bool supported = true;
+  bool add = true;
+  bool remove = true;
+  bool update = false;
+  bool observes_deletes = true;
+  bool writes_watch_date = true;  // history
+  bool rewatches = false;         // history event mode
+  double rating_min = 0;          // ratings scale
+  double rating_max = 10;
+  double rating_step = 1;
+  std::size_t chunk_size = 100;
+  Semantics semantics = Semantics::present;  // the declared index_semantics
+};
+
+// Reads `features.<feature>` of a manifest; a missing block means unsupported.
+FeatureCaps caps_from_manifest(const nlohmann::json& manifest, Feature feature);
+
+struct Snapshot {
+  std::string provider;  // instance name
+  Feature feature = Feature::watchlist;
+  Index index;
+  Completeness completeness;
+  Health health = Health::ok;
+  std::string health_message;
+  FeatureCaps caps;
+  // Items that could not be parsed (one line each); they are not part of the index.
+  std::vector<std::string> warnings;
+};
+
+// Builds a snapshot from a build_index response document. `received` defaults to the
+// item count; `semantics` to the manifest's. Fails when the document has no `items` array.
+Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
+                                        const nlohmann::json& response, FeatureCaps caps,
+                                        Health health = Health::ok,
+                                        std::string health_message = {});
+// From items already in hand (tests, the local tracker, benchmarks).
+Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> items,
+                       Completeness completeness = {}, FeatureCaps caps = {},
+                       Health health = Health::ok);
+
+// A stable hash (16 hex digits) of the snapshot's keys and the fields the feature plans
+// with (plays, rating, progress) plus its completeness; equal inventories give equal
+// fingerprints regardless of order.
+std::string fingerprint(const Snapshot& snapshot);
+
+}  // namespace cw::engine

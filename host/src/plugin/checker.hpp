@@ -1,0 +1,37 @@
+#pragma once
+// The contract checks `cw plugins check PATH` runs on one plugin file: what a third party
+// needs to pass before shipping. Load and handshake, manifest, operations against the
+// manifest, create (with {} or a given config), health, build_index of every declared
+// feature with response-shape checks, a malformed request (must be INVALID_ARG, not a
+// crash), destroy. No network: the http service answers UNSUPPORTED, so statuses that mean
+// "could not reach the service" (auth, transient, rate_limited, unsupported) are warnings.
+
+#include <cw/plugin/host_api.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cw::plugin {
+
+struct CheckStep {
+  enum class Result { ok, warn, fail };
+  std::string name;
+  Result result = Result::ok;
+  std::string message;
+};
+
+struct CheckReport {
+  std::filesystem::path path;
+  std::vector<CheckStep> steps;
+  bool passed() const;
+  std::size_t count(CheckStep::Result r) const;
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+CheckReport check_plugin(const std::filesystem::path& path, const nlohmann::json& config,
+                         const HostServices& services);
+
+}  // namespace cw::plugin

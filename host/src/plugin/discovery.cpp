@@ -1,0 +1,82 @@
+#include <cw/plugin/discovery.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <system_error>
+
+namespace cw::plugin {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr std::string_view k_prefix = "cw-provider-";
+constexpr std::string_view k_suffix = ".so";
+
+fs::path normal(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  if (ec) abs = p;
+  fs::path canon = fs::weakly_canonical(abs, ec);
+  return ec ? abs.lexically_normal() : canon;
+}
+}  // namespace
+
+std::vector<fs::path> plugin_search_path(const SearchPathOptions& options) {
+  std::vector<fs::path> out;
+  auto add = [&out](const fs::path& p) {
+    if (p.empty()) return;
+    const fs::path n = normal(p);
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  };
+  for (const auto& d : options.plugin_dirs) add(d);
+  std::string env;
+  if (options.env_plugin_path) {
+    env = *options.env_plugin_path;
+  } else if (const char* e = std::getenv("CW_PLUGIN_PATH")) {
+    env = e;
+  }
+  std::size_t start = 0;
+  while (start <= env.size()) {
+    const std::size_t end = std::min(env.find(':', start), env.size());
+    add(env.substr(start, end - start));
+    start = end + 1;
+  }
+#ifdef CW_PLUGIN_BUILD_DIR
+  if (options.include_build_dir) {
+    std::error_code ec;
+    if (fs::is_directory(CW_PLUGIN_BUILD_DIR, ec)) add(CW_PLUGIN_BUILD_DIR);
+  }
+#endif
+#ifdef CW_PLUGIN_INSTALL_DIR
+  if (options.include_install_dir) add(CW_PLUGIN_INSTALL_DIR);
+#endif
+  return out;
+}
+
+std::optional<std::string> plugin_name_from_filename(const fs::path& file) {
+  const std::string f = file.filename().string();
+  if (f.size() <= k_prefix.size() + k_suffix.size()) return std::nullopt;
+  if (f.compare(0, k_prefix.size(), k_prefix) != 0) return std::nullopt;
+  if (f.compare(f.size() - k_suffix.size(), k_suffix.size(), k_suffix) != 0) return std::nullopt;
+  return f.substr(k_prefix.size(), f.size() - k_prefix.size() - k_suffix.size());
+}
+
+std::vector<fs::path> discover_plugins(const std::vector<fs::path>& folders) {
+  std::vector<fs::path> out;
+  for (const auto& folder : folders) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) continue;
+    std::vector<fs::path> here;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!plugin_name_from_filename(it->path())) continue;
+      std::error_code tec;
+      // Symlinks count (distributions link plugins into place); folders do not.
+      if (fs::is_directory(it->path(), tec)) continue;
+      here.push_back(it->path());
+    }
+    std::sort(here.begin(), here.end());
+    out.insert(out.end(), here.begin(), here.end());
+  }
+  return out;
+}
+
+}  // namespace cw::plugin

@@ -1,0 +1,73 @@
+#include <cw/plugin/registry.hpp>
+
+#include <algorithm>
+#include <system_error>
+
+namespace cw::plugin {
+namespace fs = std::filesystem;
+
+void Registry::load_folders(const std::vector<fs::path>& folders) {
+  for (const auto& file : discover_plugins(folders)) load_file(file);
+}
+
+bool Registry::load_file(const fs::path& file) {
+  std::error_code ec;
+  fs::path canon = fs::weakly_canonical(fs::absolute(file, ec), ec);
+  if (ec) canon = file;
+  // The same file reached twice (a folder given twice, a symlinked folder) is one plugin.
+  if (std::find(m_seen.begin(), m_seen.end(), canon) != m_seen.end()) return true;
+  m_seen.push_back(canon);
+
+  // Two files for one name: the name is decided by the file name (the manifest must
+  // match it), so the second is refused before it is even loaded.
+  if (const auto name = plugin_name_from_filename(file)) {
+    if (const auto first = find(*name)) {
+      m_rejections.push_back(
+          {file,
+           rejection_message(file, "plugin name '" + *name + "' is already provided by " +
+                                       first->path().string() +
+                                       ": remove one of the two files or drop one folder "
+                                       "from the plugin path"),
+           true});
+      return false;
+    }
+  }
+  auto lib = Library::load(file, m_services);
+  if (!lib) {
+    m_rejections.push_back({file, lib.error().message, false});
+    return false;
+  }
+  m_plugins.push_back(std::move(*lib));
+  return true;
+}
+
+bool Registry::has_duplicates() const {
+  return std::any_of(m_rejections.begin(), m_rejections.end(),
+                     [](const Rejection& r) { return r.duplicate; });
+}
+
+std::shared_ptr<Library> Registry::find(std::string_view name) const {
+  for (const auto& p : m_plugins)
+    if (p->name() == name) return p;
+  return nullptr;
+}
+
+Result<std::shared_ptr<Library>> Registry::get(std::string_view name) const {
+  if (auto p = find(name)) return p;
+  std::string names;
+  for (const auto& p : m_plugins) names += (names.empty() ? "" : ", ") + p->name();
+  return make_error("no plugin named '" + std::string(name) + "' (loaded: " +
+                        (names.empty() ? std::string("none") : names) +
+                        "): install cw-provider-" + std::string(name) +
+                        ".so in a plugin folder or add its folder with --plugin-dir",
+                    ErrorKind::not_found);
+}
+
+void Registry::log_rejections() const {
+  for (const auto& r : m_rejections) {
+    if (r.duplicate) m_services.logger.error("plugins", r.message);
+    else m_services.logger.warn("plugins", r.message);
+  }
+}
+
+}  // namespace cw::plugin

@@ -1,0 +1,13 @@
+#include <cw/services/clock/clock.hpp>
+
+#include <chrono>
+
+namespace cw::services {
+
+std::int64_t SystemClock::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace cw::services

@@ -1,0 +1,47 @@
+#pragma once
+// Accounting of the HTTP service: per provider instance, endpoint template (ids stripped),
+// method and outcome (status code, or timeout/connect_error/cancelled/refused_*): count,
+// bytes and latency. The run report embeds to_json(); a summary goes to the debug log.
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+namespace cw::services {
+
+// "/users/me/history/12345/tt0111161?x=1" -> "/users/me/history/:id/:id". Path segments
+// that are numbers, IMDb ids, UUIDs, long hex or long mixed tokens become ":id"; the query
+// and the scheme/host are dropped.
+std::string endpoint_template(std::string_view url);
+
+struct HttpStat {
+  std::int64_t count = 0;
+  std::int64_t bytes_in = 0;
+  std::int64_t bytes_out = 0;
+  double total_ms = 0;
+  double max_ms = 0;
+};
+
+class HttpAccounting {
+ public:
+  void record(const std::string& instance, const std::string& endpoint, const std::string& method,
+              const std::string& outcome, std::int64_t bytes_in, std::int64_t bytes_out,
+              double latency_ms);
+  // {"<instance>":[{"endpoint","method","outcome","count","bytes_in","bytes_out",
+  //  "total_ms","avg_ms","max_ms"}...]}
+  nlohmann::json to_json() const;
+  HttpStat get(const std::string& instance, const std::string& endpoint, const std::string& method,
+               const std::string& outcome) const;
+  void clear();
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  mutable std::mutex m_mutex;
+  std::map<Key, HttpStat> m_stats;
+};
+
+}  // namespace cw::services

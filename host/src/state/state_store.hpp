@@ -1,0 +1,135 @@
+#pragma once
+// StateStore: the state database `state.db` of one state directory (SQLite, WAL,
+// synchronous=FULL: the journal row for a play must be on disk before the play is posted,
+// and FULL is what makes a committed WAL transaction survive a power cut, not only a
+// killed process; commits are few per run, so the extra fsync is cheap).
+//
+// The schema is versioned with PRAGMA user_version and upgraded by migrations() on open.
+// A read-only store (dry runs, `cw state show`) opens the file with mode=ro and never
+// writes: not a row, not a checkpoint, not the schema (an older schema is upgraded in a
+// private in-memory copy); a missing database reads as empty and is not created.
+//
+// One StateStore per process and thread; SQLite serialises access between processes, and
+// RunLock keeps two runs from interleaving their commits.
+
+#include <cw/state/state_types.hpp>
+#include <cw/util/result.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace cw::state {
+
+enum class OpenMode { read_write, read_only };
+
+// One schema version: the SQL that upgrades version-1 to version.
+struct Migration {
+  int version;
+  const char* sql;
+};
+const std::vector<Migration>& migrations();
+int current_schema_version();
+
+inline constexpr const char* k_state_db_name = "state.db";
+
+class StateStore {
+ public:
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Opens (read_write: creating the directory and the database, migrating) the state
+  // database of `state_dir`. Errors name the file and what to do about it.
+  static Result<std::unique_ptr<StateStore>> open(const std::filesystem::path& state_dir,
+                                                  OpenMode mode);
+  // Opens a database file directly (tests, tools).
+  static Result<std::unique_ptr<StateStore>> open_file(const std::filesystem::path& db_path,
+                                                       OpenMode mode);
+
+  bool read_only() const { return m_read_only; }
+  const std::filesystem::path& path() const { return m_path; }
+  int schema_version() const;
+
+  // --- pair and feature state ------------------------------------------------------------
+  Result<PairFeatureRecord> load(const std::string& pair, const std::string& feature);
+  // Applies the change and flushes the buffered kv writes of commit.kv_instances in ONE
+  // transaction: either all of it is stored or none. Refused on a read-only store.
+  Status commit(const PairFeatureCommit& change);
+  // Every (pair, feature) with stored state, with its counts.
+  Result<std::vector<PairFeatureSummary>> summaries();
+  // Removes all state of a pair (and feature); empty strings match everything. Plugin kv,
+  // the journal and run reports are kept. Returns the number of rows removed.
+  Result<std::int64_t> reset(const std::string& pair, const std::string& feature);
+
+  // --- pending deletions and blackbox (CLI) ----------------------------------------------
+  // Filters: empty matches all. Keys empty: every entry that matches pair/feature.
+  Result<std::vector<std::pair<std::string, PendingDeletion>>> pending(
+      const std::string& pair, const std::string& feature);  // (pair/feature, entry)
+  Result<std::int64_t> approve_pending(const std::string& pair, const std::string& feature,
+                                       const std::vector<std::string>& keys);
+  Result<std::int64_t> drop_pending(const std::string& pair, const std::string& feature,
+                                    const std::vector<std::string>& keys);
+  // Releases a blocked key (and resets its flap counter). Returns rows removed.
+  Result<std::int64_t> unblock(const std::string& key, const std::string& pair,
+                               const std::string& feature);
+
+  // --- write journal (R6.2) --------------------------------------------------------------
+  // Records the entries as in_flight in one durable transaction; fills in their ids.
+  Status journal_begin(std::vector<JournalEntry>& entries);
+  // Marks entries confirmed or unknown.
+  Status journal_settle(const std::map<std::int64_t, std::string>& states, std::int64_t now);
+  // Entries still in_flight or unknown for a target (any pair/feature when empty): what a
+  // crash or an unknown outcome left open, to be re-checked before sending again.
+  Result<std::vector<JournalEntry>> journal_open(const std::string& pair,
+                                                 const std::string& feature,
+                                                 const std::string& target);
+  // Deletes confirmed entries created before `before`. Returns rows removed.
+  Result<std::int64_t> journal_prune(std::int64_t before);
+
+  // --- run reports (R7.2) ----------------------------------------------------------------
+  Status save_report(const RunReport& report);
+  Result<std::optional<RunReport>> report(const std::string& run_id);
+  Result<std::vector<RunReport>> recent_reports(int limit);
+
+  // --- plugin kv (used by SqliteKvStore) -------------------------------------------------
+  Result<std::optional<std::string>> kv_get(const std::string& instance, const std::string& key);
+  // Buffers a write until the next commit() that names the instance (or kv_flush()).
+  void kv_buffer(const std::string& instance, const std::string& key, const std::string& value);
+  // Stores every buffered write of `instance` now (all instances when empty).
+  Status kv_flush(const std::string& instance);
+  void kv_discard();
+  Result<std::map<std::string, std::map<std::string, std::string>>> kv_all();
+
+  // --- export ----------------------------------------------------------------------------
+  // The whole database as one JSON document (`cw state export`). Plugin kv values are not
+  // included (plugins may keep tokens there), only their keys.
+  Result<nlohmann::json> export_json();
+
+  Status integrity_check();
+
+ private:
+  StateStore() = default;
+  Status migrate();
+  Status exec(const char* sql);
+  Status kv_flush_locked(const std::vector<std::string>& instances);  // inside a transaction
+  Status open_connection(const std::string& uri, int flags);
+
+  sqlite3* m_db = nullptr;
+  std::filesystem::path m_path;
+  bool m_read_only = false;
+  bool m_missing = false;  // read-only store of a database that does not exist
+  // instance -> key -> value ("" deletes). Plugins of different instances may run on
+  // different threads, so the buffer has its own lock; the connection is serialized.
+  std::mutex m_kv_mutex;
+  std::map<std::string, std::map<std::string, std::string>> m_kv_pending;
+};
+
+}  // namespace cw::state

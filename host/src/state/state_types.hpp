@@ -1,0 +1,170 @@
+#pragma once
+// The rows of the state database as plain values. The engine's in-memory state model is
+// converted to and from PairFeatureRecord; items are kept as the JSON documents of the ABI
+// (sdk/schema/item.schema.json), so the store never depends on engine internals.
+//
+// `side` is the caller's name for one side of a pair (the engine uses the provider
+// instance name); baselines, pending deletions, flaps, blackbox and unresolved entries
+// are all per (pair, feature, side, key). Times are Unix seconds, UTC.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace cw::state {
+
+struct Tombstone {
+  std::string key;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  nlohmann::json data;  // e.g. the id tokens of the removed item; null when none
+  bool operator==(const Tombstone&) const = default;
+};
+
+struct PendingDeletion {
+  std::string side;  // where the removal would happen
+  std::string key;
+  std::string reason;  // "mass_delete", "drop_guard", ...
+  std::int64_t first_seen = 0;
+  bool approved = false;
+  nlohmann::json item;
+  bool operator==(const PendingDeletion&) const = default;
+};
+
+struct FlapCounter {
+  std::string side;
+  std::string key;
+  int consecutive = 0;
+  std::string last_reason;
+  std::int64_t last_at = 0;
+  bool operator==(const FlapCounter&) const = default;
+};
+
+struct BlackboxEntry {
+  std::string side;
+  std::string key;
+  std::string reason;
+  std::int64_t since = 0;
+  std::int64_t until = 0;
+  bool operator==(const BlackboxEntry&) const = default;
+};
+
+struct UnresolvedItem {
+  std::string side;
+  std::string key;
+  std::string reason;  // not_found|rate_limited|rejected|unknown|...
+  std::string message;
+  std::int64_t first_seen = 0;
+  std::int64_t last_seen = 0;
+  int attempts = 1;
+  nlohmann::json item;
+  bool operator==(const UnresolvedItem&) const = default;
+};
+
+// Everything stored for one pair and feature.
+struct PairFeatureRecord {
+  // side -> key -> item JSON
+  std::map<std::string, std::map<std::string, nlohmann::json>> baselines;
+  std::vector<Tombstone> tombstones;
+  std::vector<PendingDeletion> pending;
+  std::vector<FlapCounter> flaps;
+  std::vector<BlackboxEntry> blackbox;
+  std::vector<UnresolvedItem> unresolved;
+  // Anything else the engine keeps per pair and feature (watermarks, checkpoints, the
+  // baseline mode); replaced whole on commit when not null.
+  nlohmann::json meta;
+  std::string last_run_id;
+  std::int64_t last_commit_at = 0;
+  bool operator==(const PairFeatureRecord&) const = default;
+};
+
+// A change to one pair and feature, committed in one transaction. Upserts replace rows
+// with the same primary key; deletes name rows by key.
+struct PairFeatureCommit {
+  std::string pair;
+  std::string feature;
+  std::string run_id;
+  std::int64_t committed_at = 0;
+
+  // When set, every baseline row of that side is dropped before the upserts.
+  std::vector<std::string> replace_baseline_sides;
+  std::map<std::string, std::map<std::string, nlohmann::json>> baseline_upserts;
+  std::map<std::string, std::vector<std::string>> baseline_deletes;  // side -> keys
+
+  std::vector<Tombstone> tombstone_upserts;
+  std::vector<std::string> tombstone_deletes;
+
+  struct SideKey {
+    std::string side;
+    std::string key;
+    bool operator==(const SideKey&) const = default;
+  };
+  std::vector<PendingDeletion> pending_upserts;
+  std::vector<SideKey> pending_deletes;
+  std::vector<FlapCounter> flap_upserts;
+  std::vector<SideKey> flap_deletes;
+  std::vector<BlackboxEntry> blackbox_upserts;
+  std::vector<SideKey> blackbox_deletes;
+  std::vector<UnresolvedItem> unresolved_upserts;
+  std::vector<SideKey> unresolved_deletes;
+
+  nlohmann::json meta;  // null: unchanged
+
+  // Journal rows settled by this commit (id -> confirmed|unknown).
+  std::map<std::int64_t, std::string> journal_settle;
+  // Provider instances whose buffered plugin kv writes (SqliteKvStore) are flushed in this
+  // transaction; typically the pair's source and target.
+  std::vector<std::string> kv_instances;
+
+  bool empty() const;
+};
+bool operator<(const PairFeatureCommit::SideKey& a, const PairFeatureCommit::SideKey& b);
+
+// The minimal commit that turns `before` into `after` (for callers that keep whole states).
+PairFeatureCommit make_commit(const std::string& pair, const std::string& feature,
+                              const PairFeatureRecord& before, const PairFeatureRecord& after);
+
+// One outbound write, recorded before it is sent (R6.2).
+struct JournalEntry {
+  std::int64_t id = 0;  // assigned by journal_begin
+  std::string run_id;
+  std::string pair;
+  std::string feature;
+  std::string target;  // provider instance written to
+  std::string op;      // add|remove|update
+  std::string key;
+  std::string payload_hash;
+  std::string state = "in_flight";  // in_flight|confirmed|unknown
+  std::int64_t created_at = 0;
+  std::int64_t settled_at = 0;
+};
+
+struct RunReport {
+  std::string run_id;
+  std::int64_t started_at = 0;
+  std::int64_t finished_at = 0;
+  std::string status;  // ok|partial|failed|cancelled|dry_run
+  nlohmann::json report;
+};
+
+// Counts per pair and feature for `cw state show`.
+struct PairFeatureSummary {
+  std::string pair;
+  std::string feature;
+  std::map<std::string, std::int64_t> baseline_sizes;  // side -> items
+  std::int64_t tombstones = 0;
+  std::int64_t pending = 0;
+  std::int64_t pending_approved = 0;
+  std::int64_t blocked = 0;
+  std::int64_t unresolved = 0;
+  std::int64_t flapping = 0;
+  std::string last_run_id;
+  std::int64_t last_commit_at = 0;
+};
+
+nlohmann::json to_json(const PairFeatureRecord& record);
+PairFeatureRecord record_from_json(const nlohmann::json& j);
+
+}  // namespace cw::state

@@ -1,0 +1,28 @@
+#pragma once
+// PluginPort: ProviderPort over a loaded plugin instance (plugin::ProviderInstance).
+
+#include <cw/plugin/provider_instance.hpp>
+#include <cw/sync/provider_port.hpp>
+
+#include <memory>
+
+namespace cw::sync {
+
+class PluginPort final : public ProviderPort {
+ public:
+  explicit PluginPort(std::unique_ptr<plugin::ProviderInstance> instance)
+      : m_instance(std::move(instance)) {}
+
+  const std::string& instance() const override { return m_instance->name(); }
+  const plugin::Manifest& manifest() const override { return m_instance->manifest(); }
+  Result<nlohmann::json> health() override { return m_instance->health(); }
+  Result<nlohmann::json> build_index(const std::string& feature,
+                                     const nlohmann::json& watermark) override;
+  Result<nlohmann::json> write(WriteOp op, const std::string& feature,
+                               const nlohmann::json& items) override;
+
+ private:
+  std::unique_ptr<plugin::ProviderInstance> m_instance;
+};
+
+}  // namespace cw::sync

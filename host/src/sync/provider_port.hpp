@@ -1,0 +1,34 @@
+#pragma once
+// ProviderPort: what the sync layer needs from one live provider instance. The plugin
+// loader's ProviderInstance is adapted to it (plugin_port.cpp); unit tests use an
+// in-memory fake. Keeping the orchestrator on this small interface is what lets the
+// applier and runner be tested without loading a library.
+
+#include <cw/plugin/manifest.hpp>
+#include <cw/util/result.hpp>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace cw::sync {
+
+enum class WriteOp { add, remove, update };
+const char* to_string(WriteOp op);
+
+class ProviderPort {
+ public:
+  virtual ~ProviderPort() = default;
+  // The instance name from the configuration.
+  virtual const std::string& instance() const = 0;
+  virtual const plugin::Manifest& manifest() const = 0;
+  // The health document {"status":..,"message":..,"features":{..}}.
+  virtual Result<nlohmann::json> health() = 0;
+  // The index response document of the ABI.
+  virtual Result<nlohmann::json> build_index(const std::string& feature,
+                                             const nlohmann::json& watermark) = 0;
+  // {"outcomes":[...]} for a batch of items carrying "key".
+  virtual Result<nlohmann::json> write(WriteOp op, const std::string& feature,
+                                       const nlohmann::json& items) = 0;
+};
+
+}  // namespace cw::sync

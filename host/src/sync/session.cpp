@@ -1,0 +1,139 @@
+#include <cw/engine/time.hpp>
+#include <cw/plugin/discovery.hpp>
+#include <cw/plugin/provider_instance.hpp>
+#include <cw/services/http/http_options.hpp>
+#include <cw/sync/session.hpp>
+
+#include <cstdlib>
+
+namespace cw::sync {
+
+Session::~Session() {
+  // Instances go before the registry (their libraries), which goes before the services
+  // the libraries were given.
+  m_ports.clear();
+  m_registry.reset();
+}
+
+std::variant<std::unique_ptr<Session>, SessionError> Session::open(const SessionOptions& options) {
+  std::unique_ptr<Session> s(new Session());
+  auto logger = services::Logger::from_options(options.log_level, options.log_format);
+  if (!logger) return SessionError{SessionError::Cause::other, logger.error().message};
+  s->m_logger = std::move(logger).value();
+
+  const std::string config_path = options.config_path.empty() ? "cw.yaml" : options.config_path;
+  auto cfg = config::load_config(config_path);
+  if (!cfg) return SessionError{SessionError::Cause::config, cfg.error().message};
+  s->m_config = std::move(cfg).value();
+
+  if (const char* now = std::getenv("CW_NOW"); now != nullptr && *now != '\0') {
+    auto t = engine::parse_time(now);
+    if (!t)
+      return SessionError{SessionError::Cause::other,
+                          std::string("CW_NOW: expected epoch seconds or ISO-8601, got \"") +
+                              now + "\""};
+    s->m_fixed_now = *t;
+    s->m_clock = std::make_unique<services::ManualClock>(*t * 1000);
+  } else {
+    s->m_clock = std::make_unique<services::SystemClock>();
+  }
+
+  // A dry run takes no lock and opens the database read-only: it leaves the state
+  // directory exactly as it found it (R5.6).
+  if (!options.dry_run) {
+    auto lock = state::RunLock::acquire(s->m_config.state_dir);
+    if (!lock)
+      return SessionError{lock.error().kind == ErrorKind::transient ? SessionError::Cause::locked
+                                                                    : SessionError::Cause::other,
+                          lock.error().message};
+    s->m_lock.emplace(std::move(lock).value());
+  }
+  auto store = state::StateStore::open(
+      s->m_config.state_dir,
+      options.dry_run ? state::OpenMode::read_only : state::OpenMode::read_write);
+  if (!store) return SessionError{SessionError::Cause::other, store.error().message};
+  s->m_store = std::move(store).value();
+  s->m_kv = std::make_unique<state::SqliteKvStore>(*s->m_store);
+
+  s->m_tokens = std::make_unique<services::FileTokenStore>(
+      services::default_token_dir(s->m_config.path));
+  Session* self = s.get();
+  s->m_secrets = std::make_unique<services::HostSecretStore>(
+      [self](const std::string& instance,
+             const std::string& name) -> Result<std::optional<std::string>> {
+        if (!self->m_config_secrets || !self->m_config_secrets->defines(instance, name))
+          return std::optional<std::string>();
+        auto v = self->m_config_secrets->get(instance, name);
+        if (!v) return v.error();
+        self->m_logger->add_secret(*v);
+        return std::optional<std::string>(*v);
+      },
+      *s->m_tokens);
+  s->m_http = std::make_unique<services::CurlHttpService>();
+
+  services::SignalCancelToken::install_signal_handlers();
+  s->m_cancel = &services::SignalCancelToken::instance();
+  s->m_services = std::make_unique<plugin::HostServices>(plugin::HostServices{
+      *s->m_logger, *s->m_clock, *s->m_cancel, s->m_kv.get(), s->m_secrets.get(),
+      s->m_http.get(), options.dry_run});
+
+  plugin::SearchPathOptions sp;
+  for (const auto& d : options.plugin_dirs) sp.plugin_dirs.emplace_back(d);
+  s->m_registry = std::make_unique<plugin::Registry>(*s->m_services);
+  s->m_registry->load_folders(plugin::plugin_search_path(sp));
+  s->m_registry->log_rejections();
+
+  for (auto& pc : s->m_config.providers) {
+    auto lib = s->m_registry->get(pc.plugin);
+    if (!lib) {
+      s->m_create_errors[pc.name] = lib.error().message;
+      continue;
+    }
+    const plugin::Manifest& m = (*lib)->manifest();
+    pc.mark_secret_keys(m.secrets);
+    if (auto v = plugin::validate_against_schema(m.config_schema.dump(), pc.settings.dump(),
+                                                 "providers." + pc.name);
+        !v) {
+      s->m_create_errors[pc.name] = pc.pos.to_string() + ": " + v.error().message;
+      continue;
+    }
+    if (auto limits = services::rate_limits_from_manifest(m.raw); limits)
+      s->m_http->configure_instance(pc.name, *limits);
+  }
+  s->m_config_secrets = std::make_unique<config::ConfigSecretStore>(s->m_config, nullptr);
+  for (const auto& pc : s->m_config.providers) {
+    if (s->m_create_errors.count(pc.name)) continue;
+    auto lib = s->m_registry->get(pc.plugin);
+    auto inst = plugin::ProviderInstance::create(*lib, pc.name, pc.settings, *s->m_services);
+    if (!inst) {
+      s->m_create_errors[pc.name] = inst.error().message;
+      continue;
+    }
+    s->m_ports[pc.name] = std::make_unique<PluginPort>(std::move(inst).value());
+  }
+  for (const auto& [name, why] : s->m_create_errors)
+    s->m_logger->error("cw", "provider " + name + " is unavailable: " + why);
+  return s;
+}
+
+std::int64_t Session::now_s() const {
+  if (m_fixed_now) return *m_fixed_now;
+  return m_clock->now_ms() / 1000;
+}
+
+std::map<std::string, ProviderPort*> Session::ports() {
+  std::map<std::string, ProviderPort*> out;
+  for (auto& [name, p] : m_ports) out[name] = p.get();
+  return out;
+}
+
+nlohmann::json Session::provider_info() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, p] : m_ports)
+    out[name] = {{"plugin", p->manifest().name}, {"version", p->manifest().version}};
+  return out;
+}
+
+nlohmann::json Session::http_report() const { return m_http->report(); }
+
+}  // namespace cw::sync

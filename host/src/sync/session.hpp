@@ -1,0 +1,86 @@
+#pragma once
+// Session: everything one `cw run|plan|apply` needs, built in the right order and torn
+// down in the reverse one: logger, configuration, run lock, state store, secrets, HTTP,
+// plugin registry, and one provider instance per configured provider. Provider instances
+// that cannot be created are recorded with their reason; the pairs using them fail, the
+// others run.
+
+#include <cw/config/config.hpp>
+#include <cw/config/config_secrets.hpp>
+#include <cw/plugin/host_api.hpp>
+#include <cw/plugin/registry.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
+#include <cw/services/http/curl_http_service.hpp>
+#include <cw/services/log/logger.hpp>
+#include <cw/services/secrets/host_secret_store.hpp>
+#include <cw/services/secrets/token_store.hpp>
+#include <cw/state/run_lock.hpp>
+#include <cw/state/sqlite_kv_store.hpp>
+#include <cw/state/state_store.hpp>
+#include <cw/sync/plugin_port.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cw::sync {
+
+struct SessionOptions {
+  std::string config_path;  // empty: ./cw.yaml
+  std::vector<std::string> plugin_dirs;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  bool dry_run = false;  // read-only state, no lock, plugins refused writes
+};
+
+// Why a session could not be opened; `exit` distinguishes the causes for the CLI.
+struct SessionError {
+  enum class Cause { config, locked, other } cause = Cause::other;
+  std::string message;
+};
+
+class Session {
+ public:
+  static std::variant<std::unique_ptr<Session>, SessionError> open(const SessionOptions& options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  services::Logger& logger() { return *m_logger; }
+  const config::Config& config() const { return m_config; }
+  state::StateStore& store() { return *m_store; }
+  services::CancelToken& cancel() { return *m_cancel; }
+  services::Clock& clock() { return *m_clock; }
+  // Unix seconds; $CW_NOW (epoch seconds or ISO-8601) replaces the clock, for tests.
+  std::int64_t now_s() const;
+  std::map<std::string, ProviderPort*> ports();
+  const std::map<std::string, std::string>& create_errors() const { return m_create_errors; }
+  // {"<instance>": {"plugin": .., "version": ..}}
+  nlohmann::json provider_info() const;
+  // The HTTP service's report: requests per instance, endpoint, method and outcome.
+  nlohmann::json http_report() const;
+
+ private:
+  Session() = default;
+  std::unique_ptr<services::Logger> m_logger;
+  config::Config m_config;
+  std::optional<state::RunLock> m_lock;
+  std::unique_ptr<state::StateStore> m_store;
+  std::unique_ptr<state::SqliteKvStore> m_kv;
+  std::unique_ptr<config::ConfigSecretStore> m_config_secrets;
+  std::unique_ptr<services::FileTokenStore> m_tokens;
+  std::unique_ptr<services::HostSecretStore> m_secrets;
+  std::unique_ptr<services::CurlHttpService> m_http;
+  std::unique_ptr<services::Clock> m_clock;
+  services::CancelToken* m_cancel = nullptr;
+  std::unique_ptr<plugin::HostServices> m_services;
+  std::unique_ptr<plugin::Registry> m_registry;
+  std::map<std::string, std::unique_ptr<PluginPort>> m_ports;
+  std::map<std::string, std::string> m_create_errors;
+  std::optional<std::int64_t> m_fixed_now;
+};
+
+}  // namespace cw::sync

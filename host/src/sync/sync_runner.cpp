@@ -1,0 +1,555 @@
+#include <cw/engine/planner.hpp>
+#include <cw/engine/settlement.hpp>
+#include <cw/sync/state_bridge.hpp>
+#include <cw/sync/sync_runner.hpp>
+
+#include <chrono>
+#include <set>
+
+namespace cw::sync {
+
+const char* to_string(RunStatus s) {
+  switch (s) {
+    case RunStatus::ok: return "ok";
+    case RunStatus::partial: return "partial";
+    case RunStatus::failed: return "failed";
+    case RunStatus::cancelled: return "cancelled";
+    case RunStatus::drifted: return "drifted";
+  }
+  return "failed";
+}
+
+namespace {
+
+using engine::Feature;
+using engine::Side;
+using nlohmann::json;
+
+struct HealthInfo {
+  engine::Health health = engine::Health::ok;
+  std::string message;
+  json features = json::object();
+};
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+json item_label(const engine::Item& item) { return engine::describe(item); }
+
+std::string side_name(const config::PairConfig& pc, Side s) {
+  return s == Side::source ? pc.policy.source : pc.policy.target;
+}
+
+}  // namespace
+
+struct SyncRunner::Impl {
+  SyncRunner& self;
+  const SyncOptions& opt;
+  const RunObserver& obs;
+  SyncResult result;
+  std::map<std::string, HealthInfo> health;
+  std::map<std::string, Result<engine::Snapshot>> snapshots;
+  bool cancelled = false;
+  bool any_partial = false;
+
+  void phase(const std::string& pair, const std::string& feature, const std::string& ph,
+             std::size_t done, std::size_t total) const {
+    if (obs.on_phase) obs.on_phase(pair, feature, ph, done, total);
+  }
+
+  void count_call(const std::string& instance, const std::string& op) {
+    ++self.m_calls[instance][op];
+  }
+
+  const HealthInfo& health_of(ProviderPort& port) {
+    auto it = health.find(port.instance());
+    if (it != health.end()) return it->second;
+    HealthInfo h;
+    count_call(port.instance(), "health");
+    auto r = port.health();
+    if (!r) {
+      h.health = r.error().kind == ErrorKind::auth ? engine::Health::auth_failed
+                                                    : engine::Health::down;
+      h.message = r.error().message;
+    } else {
+      const json& doc = *r;
+      h.health = engine::health_from_string(doc.value("status", "ok")).value_or(
+          engine::Health::down);
+      h.message = doc.value("message", "");
+      if (doc.contains("features") && doc["features"].is_object()) h.features = doc["features"];
+    }
+    if (h.health != engine::Health::ok)
+      self.m_log.warn("cw", "provider " + port.instance() + " is " +
+                                std::string(engine::to_string(h.health)) +
+                                (h.message.empty() ? "" : ": " + h.message));
+    return health.emplace(port.instance(), std::move(h)).first->second;
+  }
+
+  // One read per instance, feature and watermark in a run (R6.4).
+  const Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
+                                              const std::optional<std::string>& watermark,
+                                              const HealthInfo& h) {
+    const engine::FeatureCaps caps = engine::caps_from_manifest(port.manifest().raw, feature);
+    const bool delta = caps.semantics == engine::Semantics::delta;
+    const std::string key = port.instance() + "\n" + std::string(engine::to_string(feature)) +
+                            "\n" + (delta && watermark ? *watermark : std::string());
+    if (auto it = snapshots.find(key); it != snapshots.end()) return it->second;
+    Result<engine::Snapshot> snap = make_error("unset");
+    if (!caps.supported) {
+      snap = engine::make_snapshot(port.instance(), feature, {}, {}, caps, h.health);
+    } else if (h.health == engine::Health::down || h.health == engine::Health::auth_failed) {
+      // Nothing is read from a provider that is down: an empty, incomplete snapshot makes
+      // the planner hold every write to it and infer no deletion from it.
+      engine::Completeness c;
+      c.complete = false;
+      c.semantics = caps.semantics;
+      auto s = engine::make_snapshot(port.instance(), feature, {}, c, caps, h.health);
+      s.health_message = h.message;
+      snap = std::move(s);
+    } else {
+      count_call(port.instance(), "build_index");
+      auto resp = port.build_index(std::string(engine::to_string(feature)),
+                                   delta && watermark ? json(*watermark) : json());
+      if (!resp) {
+        snap = make_error(port.instance() + " " + std::string(engine::to_string(feature)) +
+                              " index failed: " + resp.error().message,
+                          resp.error().kind);
+      } else {
+        snap = engine::snapshot_from_response(port.instance(), feature, *resp, caps, h.health,
+                                              h.message);
+        if (snap)
+          for (const auto& w : snap->warnings) self.m_log.warn(port.instance(), w);
+      }
+    }
+    return snapshots.emplace(key, std::move(snap)).first->second;
+  }
+
+  json& report_entry(const config::PairConfig& pc, Feature feature) {
+    json e = {{"pair", pc.policy.name},
+              {"feature", engine::to_string(feature)},
+              {"source", pc.policy.source},
+              {"target", pc.policy.target},
+              {"mode", pc.policy.mode == engine::PairMode::two_way ? "two-way" : "one-way"},
+              {"status", "ok"},
+              {"planned", {{"adds", 0}, {"updates", 0}, {"removes", 0}, {"held", 0}}},
+              {"outcomes",
+               {{"confirmed", 0}, {"skipped", 0}, {"unresolved", 0}, {"unknown", 0}}},
+              {"held", json::array()},
+              {"unresolved", json::array()},
+              {"notes", json::array()},
+              {"errors", json::array()},
+              {"duration_ms", 0}};
+    result.report["pairs"].push_back(std::move(e));
+    return result.report["pairs"].back();
+  }
+
+  void fail(json& entry, const std::string& message) {
+    entry["status"] = "failed";
+    entry["errors"].push_back(message);
+    result.errors.push_back(message);
+    self.m_log.error("cw", message);
+  }
+
+  void fill_plan_report(json& entry, const engine::FeaturePlan& fp, const SideNames& sides) {
+    const auto c = engine::count(fp);
+    entry["planned"] = {{"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes},
+                        {"held", c.held}};
+    for (const auto& h : fp.held) {
+      entry["held"].push_back({{"side", sides.of(h.action.side)},
+                               {"kind", engine::to_string(h.action.kind)},
+                               {"key", h.action.key},
+                               {"item", item_label(h.action.item)},
+                               {"reason", engine::to_string(h.hold)},
+                               {"detail", h.detail}});
+    }
+    for (const auto& n : fp.notes) entry["notes"].push_back(n);
+    for (const auto& a : fp.actions)
+      if (!a.note.empty()) entry["notes"].push_back(engine::describe(a.item) + ": " + a.note);
+    if (fp.skipped) {
+      entry["status"] = "skipped";
+      entry["skip_reason"] = fp.skip_reason;
+    }
+  }
+
+  engine::FeaturePlan skipped_plan(const config::PairConfig& pc, Feature feature,
+                                   const std::string& reason) const {
+    engine::FeaturePlan fp;
+    fp.pair = pc.policy.name;
+    fp.feature = feature;
+    fp.mode = pc.policy.mode;
+    fp.source.provider = pc.policy.source;
+    fp.target.provider = pc.policy.target;
+    fp.skipped = true;
+    fp.skip_reason = reason;
+    return fp;
+  }
+
+  // Reads one side's snapshots for a pair and feature. Errors go to `entry`.
+  struct Sides {
+    ProviderPort* ports[2] = {nullptr, nullptr};
+    const HealthInfo* health[2] = {nullptr, nullptr};
+    const engine::Snapshot* snaps[2] = {nullptr, nullptr};
+  };
+
+  bool prepare(const config::PairConfig& pc, Feature feature, const engine::PairFeatureState& st,
+               json& entry, Sides& s, std::optional<std::string>& skip) {
+    const std::string fname(engine::to_string(feature));
+    for (Side side : {Side::source, Side::target}) {
+      const std::string inst = side_name(pc, side);
+      auto it = self.m_providers.find(inst);
+      if (it == self.m_providers.end() || it->second == nullptr) {
+        auto err = self.m_create_errors.find(inst);
+        fail(entry, "pair " + pc.policy.name + ": provider " + inst + " is unavailable" +
+                        (err != self.m_create_errors.end() ? ": " + err->second : ""));
+        return false;
+      }
+      s.ports[static_cast<int>(side)] = it->second;
+    }
+    phase(pc.policy.name, fname, "health", 0, 2);
+    for (Side side : {Side::source, Side::target}) {
+      const int i = static_cast<int>(side);
+      s.health[i] = &health_of(*s.ports[i]);
+      if (s.health[i]->health == engine::Health::auth_failed) {
+        skip = "provider " + s.ports[i]->instance() + " failed authentication" +
+               (s.health[i]->message.empty() ? "" : " (" + s.health[i]->message + ")") +
+               ": renew its credential with `cw auth login " + s.ports[i]->instance() + "`";
+        return true;
+      }
+      const json& f = s.health[i]->features;
+      if (f.contains(fname) && f[fname].is_boolean() && !f[fname].get<bool>()) {
+        skip = "provider " + s.ports[i]->instance() + " reports " + fname + " unavailable";
+        return true;
+      }
+    }
+    phase(pc.policy.name, fname, "snapshot", 0, 2);
+    for (Side side : {Side::source, Side::target}) {
+      const int i = static_cast<int>(side);
+      std::optional<std::string> wm;
+      if (const auto& b = st.baseline(side)) wm = b->watermark;
+      const auto& snap = snapshot_of(*s.ports[i], feature, wm, *s.health[i]);
+      if (!snap) {
+        fail(entry, "pair " + pc.policy.name + ": " + snap.error().message);
+        return false;
+      }
+      s.snaps[i] = &snap.value();
+      phase(pc.policy.name, fname, "snapshot", static_cast<std::size_t>(i) + 1, 2);
+    }
+    return true;
+  }
+
+  void do_feature(const config::PairConfig& pc, Feature feature,
+                  const engine::FeaturePlan* given) {
+    const auto t0 = steady_ms();
+    const std::string fname(engine::to_string(feature));
+    json& entry = report_entry(pc, feature);
+    const SideNames sides{pc.policy.source, pc.policy.target};
+    const bool history = feature == Feature::history;
+    if (self.m_cancel.cancelled()) {
+      cancelled = true;
+      entry["status"] = "cancelled";
+      return;
+    }
+
+    auto record = self.m_store.load(pc.policy.name, fname);
+    if (!record) return fail(entry, "pair " + pc.policy.name + " " + fname +
+                                        ": cannot read state: " + record.error().message);
+    auto st = to_engine_state(*record, sides, history);
+    if (!st) return fail(entry, "pair " + pc.policy.name + " " + fname + ": " + st.error().message);
+
+    Sides s;
+    std::optional<std::string> skip;
+    if (!prepare(pc, feature, *st, entry, s, skip)) return;
+    if (skip) {
+      auto fp = skipped_plan(pc, feature, *skip);
+      fill_plan_report(entry, fp, sides);
+      self.m_log.warn("cw", "pair " + pc.policy.name + " " + fname + " skipped: " + *skip);
+      result.plan.features.push_back(std::move(fp));
+      any_partial = true;
+      return;
+    }
+    const engine::Snapshot& src = *s.snaps[0];
+    const engine::Snapshot& tgt = *s.snaps[1];
+
+    phase(pc.policy.name, fname, "plan", 0, 1);
+    engine::FeaturePlan fp = given ? *given
+                                   : engine::plan_feature(pc.policy, feature, src, tgt,
+                                                          engine::PriorState::from(*st, feature),
+                                                          opt.now_s);
+    if (opt.approve_deletes) engine::approve_held_removals(fp);
+    fill_plan_report(entry, fp, sides);
+    if (!fp.held.empty()) any_partial = true;
+    result.plan.features.push_back(fp);
+    phase(pc.policy.name, fname, "plan", 1, 1);
+
+    if (opt.dry_run || pc.dry_run || fp.skipped) {
+      if (opt.dry_run || pc.dry_run) entry["status"] = "dry_run";
+      entry["duration_ms"] = steady_ms() - t0;
+      return;
+    }
+
+    // Journal (R6.2): a fresh, complete read of a side is the re-check of every write to it
+    // that a crash or an unknown outcome left open; otherwise such writes wait.
+    std::map<std::int64_t, std::string> journal_close;
+    std::set<std::pair<int, std::string>> awaiting_recheck;
+    for (Side side : {Side::source, Side::target}) {
+      const engine::Snapshot& snap = side == Side::source ? src : tgt;
+      auto open = self.m_store.journal_open(pc.policy.name, fname, sides.of(side));
+      if (!open) continue;
+      const bool reread = snap.completeness.complete &&
+                          snap.completeness.semantics == engine::Semantics::present &&
+                          snap.health != engine::Health::down;
+      for (const auto& e : *open) {
+        if (reread) journal_close[e.id] = "confirmed";
+        else awaiting_recheck.insert({static_cast<int>(side), e.key});
+      }
+    }
+
+    std::vector<engine::Outcome> outcomes;
+    std::set<std::string> failed_keys;
+    const auto& fpol = pc.policy.features.count(feature) ? pc.policy.features.at(feature)
+                                                        : engine::FeaturePolicy{};
+    std::size_t total = fp.actions.size(), done_total = 0;
+    phase(pc.policy.name, fname, "apply", 0, total);
+    for (engine::ActionKind kind :
+         {engine::ActionKind::add, engine::ActionKind::update, engine::ActionKind::remove}) {
+      for (Side side : {Side::target, Side::source}) {
+        if (cancelled || self.m_cancel.cancelled()) break;
+        WriteBatch batch;
+        batch.run_id = opt.run_id;
+        batch.pair = pc.policy.name;
+        batch.feature = fname;
+        batch.op = kind == engine::ActionKind::add      ? WriteOp::add
+                   : kind == engine::ActionKind::update ? WriteOp::update
+                                                        : WriteOp::remove;
+        for (const auto& a : fp.actions) {
+          if (a.kind != kind || a.side != side) continue;
+          if (awaiting_recheck.count({static_cast<int>(side), a.key})) {
+            outcomes.push_back({side, kind, a.key, engine::OutcomeStatus::unknown, "unknown",
+                                "an earlier write of this item has an unknown outcome; it is "
+                                "sent again after a complete re-read of " +
+                                    sides.of(side)});
+            continue;
+          }
+          batch.items.push_back({a.key, engine::item_to_json(a.item, a.key)});
+        }
+        if (batch.items.empty()) continue;
+        ProviderPort& port = *s.ports[static_cast<int>(side)];
+        ApplierOptions ao = self.m_applier;
+        const std::size_t base_done = done_total;
+        ao.progress = [&, base_done](std::size_t done, std::size_t) {
+          phase(pc.policy.name, fname, "apply", base_done + done, total);
+        };
+        if (history && kind == engine::ActionKind::add) {
+          const std::int64_t tol = fpol.event_tolerance_s;
+          ao.present_on_target = [&, tol](const std::vector<WriteItem>& items)
+              -> Result<std::set<std::string>> {
+            count_call(port.instance(), "build_index");
+            auto resp = port.build_index(fname, json());
+            if (!resp) return resp.error();
+            auto snap = engine::snapshot_from_response(
+                port.instance(), feature, *resp,
+                engine::caps_from_manifest(port.manifest().raw, feature));
+            if (!snap) return snap.error();
+            std::set<std::string> present;
+            for (const auto& w : items) {
+              auto parsed = engine::item_from_json(w.item);
+              if (!parsed) continue;
+              const auto* e = snap->index.find_entry(*parsed);
+              if (e == nullptr) continue;
+              if (!parsed->watched_at) {
+                present.insert(w.key);
+                continue;
+              }
+              for (auto play : e->plays) {
+                if (play >= *parsed->watched_at - tol && play <= *parsed->watched_at + tol) {
+                  present.insert(w.key);
+                  break;
+                }
+              }
+            }
+            return present;
+          };
+        }
+        Applier applier(port, &self.m_store, self.m_cancel, ao);
+        ApplyStats stats;
+        auto res = applier.apply(batch, stats);
+        self.m_calls[port.instance()][to_string(batch.op)] += stats.calls;
+        if (stats.cancelled) cancelled = true;
+        done_total += batch.items.size();
+        for (const auto& [key, o] : res) {
+          engine::Outcome out{side, kind, key, engine::OutcomeStatus::unknown, o.reason,
+                              o.message};
+          switch (o.status) {
+            case OutcomeStatus::confirmed: out.status = engine::OutcomeStatus::confirmed; break;
+            case OutcomeStatus::skipped: out.status = engine::OutcomeStatus::skipped; break;
+            case OutcomeStatus::unresolved:
+            case OutcomeStatus::failed: out.status = engine::OutcomeStatus::unresolved; break;
+            case OutcomeStatus::unknown: out.status = engine::OutcomeStatus::unknown; break;
+            case OutcomeStatus::not_attempted: continue;  // cancelled: stays unsettled
+          }
+          if (o.status == OutcomeStatus::failed) failed_keys.insert(key);
+          outcomes.push_back(std::move(out));
+        }
+      }
+    }
+    if (self.m_cancel.cancelled()) cancelled = true;
+
+    // Per-key outcomes into the report.
+    std::map<std::string, const engine::Action*> by_key;
+    for (const auto& a : fp.actions) by_key[std::string(engine::to_string(a.side)) + a.key] = &a;
+    for (const auto& o : outcomes) {
+      entry["outcomes"][std::string(engine::to_string(o.status))] =
+          entry["outcomes"][std::string(engine::to_string(o.status))].get<int>() + 1;
+      if (o.status == engine::OutcomeStatus::unresolved ||
+          o.status == engine::OutcomeStatus::unknown) {
+        any_partial = true;
+        const auto* a = by_key[std::string(engine::to_string(o.side)) + o.key];
+        entry["unresolved"].push_back({{"side", sides.of(o.side)},
+                                       {"kind", engine::to_string(o.kind)},
+                                       {"key", o.key},
+                                       {"item", a ? engine::describe(a->item) : o.key},
+                                       {"status", engine::to_string(o.status)},
+                                       {"reason", o.reason},
+                                       {"message", o.message}});
+      }
+    }
+
+    phase(pc.policy.name, fname, "commit", 0, 1);
+    auto settled = engine::settle(pc.policy, fp, outcomes, src, tgt, *st, opt.now_s);
+    state::PairFeatureRecord after = to_record(settled.state, sides, history);
+    state::PairFeatureCommit commit =
+        state::make_commit(pc.policy.name, fname, *record, after);
+    commit.run_id = opt.run_id;
+    commit.committed_at = opt.now_s;
+    commit.kv_instances = {pc.policy.source, pc.policy.target};
+    commit.journal_settle = std::move(journal_close);
+    commit.meta = after.meta;
+    if (auto c = self.m_store.commit(commit); !c)
+      return fail(entry, "pair " + pc.policy.name + " " + fname +
+                             ": state commit failed: " + c.error().message);
+    if (cancelled) entry["status"] = "cancelled";
+    else if (!failed_keys.empty()) entry["status"] = "partial";
+    entry["settlement"] = {{"tombstones_added", settled.summary.tombstones_added},
+                           {"pending", settled.summary.pending},
+                           {"newly_blocked", settled.summary.newly_blocked}};
+    entry["duration_ms"] = steady_ms() - t0;
+    phase(pc.policy.name, fname, "commit", 1, 1);
+  }
+};
+
+SyncRunner::SyncRunner(std::map<std::string, ProviderPort*> providers,
+                       std::map<std::string, std::string> create_errors,
+                       state::StateStore& store, services::CancelToken& cancel,
+                       services::Logger& log, ApplierOptions applier)
+    : m_providers(std::move(providers)),
+      m_create_errors(std::move(create_errors)),
+      m_store(store),
+      m_cancel(cancel),
+      m_log(log),
+      m_applier(std::move(applier)) {}
+
+SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs,
+                           const SyncOptions& options, const RunObserver& observer) {
+  Impl impl{*this, options, observer, {}, {}, {}, false, false};
+  const auto t0 = steady_ms();
+  impl.result.plan.created_at = options.now_s;
+  impl.result.report = {{"run_id", options.run_id},
+                        {"started_at", options.now_s},
+                        {"dry_run", options.dry_run},
+                        {"pairs", json::array()}};
+
+  auto selected = [&](const config::PairConfig& pc) {
+    return pc.enabled && (options.pair_filter.empty() || pc.policy.name == options.pair_filter);
+  };
+  if (!options.pair_filter.empty()) {
+    bool found = false;
+    for (const auto& pc : pairs) found = found || pc.policy.name == options.pair_filter;
+    if (!found) impl.result.errors.push_back("no pair named '" + options.pair_filter +
+                                             "' in the configuration");
+  }
+
+  if (options.plan) {
+    // Drift check first, for every feature of the plan: nothing is written unless every
+    // snapshot is as it was when the plan was made.
+    std::vector<std::pair<const config::PairConfig*, const engine::FeaturePlan*>> todo;
+    for (const auto& fp : options.plan->features) {
+      const config::PairConfig* pc = nullptr;
+      for (const auto& p : pairs)
+        if (p.policy.name == fp.pair) pc = &p;
+      if (pc == nullptr) {
+        impl.result.errors.push_back("the plan names pair '" + fp.pair +
+                                     "', which the configuration does not define");
+        continue;
+      }
+      if (fp.skipped) continue;
+      if (!options.feature_filter.empty() && engine::to_string(fp.feature) != options.feature_filter)
+        continue;
+      json scratch = json::object();
+      auto record = m_store.load(fp.pair, std::string(engine::to_string(fp.feature)));
+      if (!record) {
+        impl.result.errors.push_back(record.error().message);
+        continue;
+      }
+      auto st = to_engine_state(*record, {pc->policy.source, pc->policy.target},
+                                fp.feature == engine::Feature::history);
+      if (!st) {
+        impl.result.errors.push_back(st.error().message);
+        continue;
+      }
+      Impl::Sides s;
+      std::optional<std::string> skip;
+      json& entry = impl.report_entry(*pc, fp.feature);
+      if (!impl.prepare(*pc, fp.feature, *st, entry, s, skip)) continue;
+      impl.result.report["pairs"].erase(impl.result.report["pairs"].size() - 1);
+      const std::string fs = skip ? "" : engine::fingerprint(*s.snaps[0]);
+      const std::string ft = skip ? "" : engine::fingerprint(*s.snaps[1]);
+      if (skip || fs != fp.source.fingerprint || ft != fp.target.fingerprint) {
+        impl.result.errors.push_back(
+            "pair " + fp.pair + " " + std::string(engine::to_string(fp.feature)) +
+            ": the snapshots changed since the plan was made (" +
+            (skip ? *skip
+                  : (fs != fp.source.fingerprint ? fp.source.provider : fp.target.provider) +
+                        " differs") +
+            "); nothing was applied: make a new plan with `cw plan --out FILE`");
+        impl.result.status = RunStatus::drifted;
+      }
+      todo.emplace_back(pc, &fp);
+    }
+    if (impl.result.status == RunStatus::drifted || !impl.result.errors.empty()) {
+      if (impl.result.status != RunStatus::drifted) impl.result.status = RunStatus::failed;
+      impl.result.report["status"] = to_string(impl.result.status);
+      impl.result.report["errors"] = impl.result.errors;
+      impl.result.report["duration_ms"] = steady_ms() - t0;
+      impl.result.report["finished_at"] = options.now_s;
+      return std::move(impl.result);
+    }
+    for (const auto& [pc, fp] : todo) impl.do_feature(*pc, fp->feature, fp);
+  } else if (impl.result.errors.empty()) {
+    for (const auto& pc : pairs) {
+      if (!selected(pc)) continue;
+      for (const auto& [feature, fpol] : pc.policy.features) {
+        if (!fpol.enabled) continue;
+        if (!options.feature_filter.empty() &&
+            engine::to_string(feature) != options.feature_filter)
+          continue;
+        impl.do_feature(pc, feature, nullptr);
+      }
+    }
+  }
+
+  RunStatus status = RunStatus::ok;
+  if (impl.cancelled) status = RunStatus::cancelled;
+  else if (!impl.result.errors.empty()) status = RunStatus::failed;
+  else if (impl.any_partial) status = RunStatus::partial;
+  impl.result.status = status;
+  impl.result.report["status"] = to_string(status);
+  impl.result.report["errors"] = impl.result.errors;
+  impl.result.report["duration_ms"] = steady_ms() - t0;
+  impl.result.report["finished_at"] = options.now_s;
+  return std::move(impl.result);
+}
+
+}  // namespace cw::sync

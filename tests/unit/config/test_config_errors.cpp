@@ -1,0 +1,211 @@
+// Invalid configurations: every error names file:line:column, the key path and what was
+// expected.
+#include <cw/config/config.hpp>
+
+#include <gtest/gtest.h>
+
+namespace cw::config {
+namespace {
+
+std::vector<std::string> errors_of(const std::string& yaml) {
+  ConfigParse p = parse_config(yaml, "cw.yaml", "/etc/cw");
+  std::vector<std::string> out;
+  for (const auto& e : p.errors) out.push_back(e.to_string());
+  EXPECT_EQ(p.config.has_value(), out.empty());
+  return out;
+}
+
+std::string only_error(const std::string& yaml) {
+  auto errors = errors_of(yaml);
+  EXPECT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
+  return errors.empty() ? std::string() : errors.front();
+}
+
+const char* const k_providers = "providers:\n  plex: { plugin: plex }\n  trakt: { plugin: trakt }\n";
+
+TEST(ConfigErrors, BadModeNamesPositionPathAndChoices) {
+  const std::string yaml = std::string(k_providers) +
+                           "pairs:\n"
+                           "  - name: p\n"
+                           "    source: plex\n"
+                           "    target: trakt\n"
+                           "    mode: oneway\n"
+                           "    features: { watchlist: true }\n";
+  EXPECT_EQ(only_error(yaml),
+            "cw.yaml:8:11: pairs[0].mode: expected one of one-way, two-way, got \"oneway\" "
+            "(did you mean \"one-way\"?)");
+}
+
+TEST(ConfigErrors, UnknownKeyGetsDidYouMean) {
+  const std::string yaml = std::string(k_providers) +
+                           "pairs:\n"
+                           "  - name: p\n"
+                           "    sorce: plex\n"
+                           "    target: trakt\n"
+                           "    features: { watchlist: true }\n";
+  const std::string e = only_error(yaml);
+  EXPECT_EQ(e.rfind("cw.yaml:6:5: pairs[0].sorce: unknown key (did you mean \"source\"?)", 0), 0u)
+      << e;
+}
+
+TEST(ConfigErrors, UnknownTopLevelAndSyncKeys) {
+  auto errors = errors_of("provider: {}\nsync: { dryrun: true, mass_delete: { max_cout: 3 } }\n");
+  ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+  EXPECT_NE(errors[0].find("cw.yaml:1:1: provider: unknown key (did you mean \"providers\"?)"),
+            std::string::npos);
+  EXPECT_NE(errors[1].find("sync.dryrun: unknown key (did you mean \"dry_run\"?)"),
+            std::string::npos);
+  EXPECT_NE(errors[2].find("sync.mass_delete.max_cout: unknown key (did you mean \"max_count\"?)"),
+            std::string::npos);
+}
+
+TEST(ConfigErrors, WrongTypes) {
+  EXPECT_EQ(only_error("sync:\n  dry_run: yes\n"),
+            "cw.yaml:2:12: sync.dry_run: expected true or false, got \"yes\"");
+  EXPECT_EQ(only_error("sync:\n  dry_run: \"true\"\n"),
+            "cw.yaml:2:12: sync.dry_run: expected true or false, got \"true\"");
+  EXPECT_EQ(only_error("sync:\n  mass_delete: { max_ratio: 2 }\n"),
+            "cw.yaml:2:29: sync.mass_delete.max_ratio: expected a number from 0 to 1, got 2");
+  EXPECT_EQ(only_error("sync:\n  mass_delete: { max_count: many }\n"),
+            "cw.yaml:2:29: sync.mass_delete.max_count: expected a whole number, got \"many\"");
+  EXPECT_EQ(only_error("sync:\n  tombstone_ttl: 30 days\n"),
+            "cw.yaml:2:18: sync.tombstone_ttl: expected a duration such as 30d, 12h, 90s or a "
+            "number of seconds, got \"30 days\"");
+  EXPECT_EQ(only_error("sync: [1]\n"), "cw.yaml:1:7: sync: expected a mapping, got a list");
+  EXPECT_EQ(only_error("pairs: {}\n"), "cw.yaml:1:8: pairs: expected a list of pairs, got a mapping");
+  EXPECT_EQ(only_error("providers:\n  x: plex\n"),
+            "cw.yaml:2:6: providers.x: expected a mapping, got \"plex\"");
+}
+
+TEST(ConfigErrors, ProviderNeedsPlugin) {
+  EXPECT_EQ(only_error("providers:\n  x: { url: a }\n"),
+            "cw.yaml:2:3: providers.x: missing key \"plugin\": which plugin this instance uses "
+            "(plex, trakt, ...)");
+  EXPECT_NE(only_error("providers:\n  bad name: { plugin: x }\n").find("instance names use"),
+            std::string::npos);
+}
+
+TEST(ConfigErrors, DuplicatePairNames) {
+  const std::string yaml = std::string(k_providers) +
+                           "pairs:\n"
+                           "  - { name: p, source: plex, target: trakt, features: { watchlist: true } }\n"
+                           "  - { name: p, source: trakt, target: plex, features: { history: true } }\n";
+  const std::string e = only_error(yaml);
+  EXPECT_EQ(e.rfind("cw.yaml:6:5: pairs[1].name: duplicate pair name \"p\" (also pairs[0])", 0), 0u) << e;
+}
+
+TEST(ConfigErrors, UnknownProviderWithHint) {
+  const std::string yaml = std::string(k_providers) +
+                           "pairs:\n"
+                           "  - { source: plex, target: trackt, features: { watchlist: true } }\n";
+  EXPECT_EQ(only_error(yaml),
+            "cw.yaml:5:30: pairs[0].target: no provider instance named \"trackt\" (did you mean "
+            "\"trakt\"?); defined: plex, trakt");
+}
+
+TEST(ConfigErrors, FeatureEnabledTwiceForTheSameProviders) {
+  const std::string yaml = std::string(k_providers) +
+                           "pairs:\n"
+                           "  - { name: a, source: plex, target: trakt, features: { watchlist: true, history: true } }\n"
+                           "  - { name: b, source: trakt, target: plex, features: { watchlist: { add: true }, ratings: true } }\n";
+  const std::string e = only_error(yaml);
+  EXPECT_EQ(e.rfind("cw.yaml:6:68: pairs[1].features.watchlist: watchlist between plex and trakt "
+                    "is already enabled in pairs[0]", 0), 0u) << e;
+  // A disabled pair does not claim its features.
+  const std::string ok = std::string(k_providers) +
+                         "pairs:\n"
+                         "  - { name: a, enabled: false, source: plex, target: trakt, features: { watchlist: true } }\n"
+                         "  - { name: b, source: trakt, target: plex, features: { watchlist: true } }\n";
+  EXPECT_TRUE(errors_of(ok).empty());
+}
+
+TEST(ConfigErrors, DuplicateKeysInAMapping) {
+  EXPECT_EQ(only_error("sync:\n  dry_run: true\n  dry_run: false\n"),
+            "cw.yaml:3:3: sync.dry_run: duplicate key; each key may appear once in a mapping");
+  const std::string yaml = std::string(k_providers) +
+                           "pairs:\n"
+                           "  - source: plex\n"
+                           "    target: trakt\n"
+                           "    features:\n"
+                           "      watchlist: true\n"
+                           "      watchlist: { remove: true }\n";
+  EXPECT_EQ(only_error(yaml),
+            "cw.yaml:9:7: pairs[0].features.watchlist: duplicate key; each key may appear once "
+            "in a mapping");
+}
+
+TEST(ConfigErrors, PairConsistency) {
+  const std::string head = std::string(k_providers) + "pairs:\n";
+  EXPECT_NE(only_error(head + "  - { source: plex, target: plex, features: { watchlist: true } }\n")
+                .find("pairs[0].target: source and target are the same instance \"plex\""),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, source_of_truth: simkl, "
+                              "features: { watchlist: true } }\n")
+                .find("pairs[0].source_of_truth: expected the pair's source or target (plex or "
+                      "trakt), got \"simkl\""),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, mode: two-way, features: { "
+                              "watchlist: { removal: mirror } } }\n")
+                .find("pairs[0].features.watchlist.removal: mirror removal applies to one-way"),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, features: { watchlist: { "
+                              "rewatches: true } } }\n")
+                .find("pairs[0].features.watchlist.rewatches: only the history feature"),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt }\n")
+                .find("cw.yaml:5:5: pairs[0]: missing key \"features\""),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { target: trakt, features: { watchlist: true } }\n")
+                .find("pairs[0]: missing key \"source\""),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, features: { watchlists: true } }\n")
+                .find("pairs[0].features.watchlists: unknown key (did you mean \"watchlist\"?)"),
+            std::string::npos);
+  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, features: { history: { "
+                              "tolerance: 2d } } }\n")
+                .find("expected a tolerance from 0s to 1d, got 2d"),
+            std::string::npos);
+}
+
+TEST(ConfigErrors, SecretReferencesMustBeWhole) {
+  EXPECT_EQ(only_error("providers:\n  x: { plugin: p, url: \"http://${env:HOST}:1\" }\n"),
+            "cw.yaml:2:24: providers.x.url: expected the whole value to be ${env:NAME} or "
+            "${file:PATH}, got \"...${env:HOST}...\"");
+  EXPECT_NE(only_error("providers:\n  x: { plugin: p, token: \"${vault:abc}\" }\n")
+                .find("providers.x.token: expected the whole value to be"),
+            std::string::npos);
+  EXPECT_NE(only_error("providers:\n  x: { plugin: p, token: \"${env:1BAD}\" }\n")
+                .find("expected an environment variable name"),
+            std::string::npos);
+}
+
+TEST(ConfigErrors, MalformedYamlIsOneLineWithPosition) {
+  auto errors = errors_of("providers:\n  x: [1, 2\npairs: []\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("cw.yaml:", 0), 0u);
+  EXPECT_NE(errors[0].find(": invalid YAML: "), std::string::npos);
+  EXPECT_EQ(errors[0].find('\n'), std::string::npos);
+  EXPECT_NE(only_error("a: b: c\n").find("invalid YAML"), std::string::npos);
+}
+
+TEST(ConfigErrors, EmptyOrNonMappingFile) {
+  EXPECT_NE(only_error("").find("the file is empty"), std::string::npos);
+  EXPECT_EQ(only_error("- a\n- b\n"),
+            "cw.yaml:1:1: expected a mapping with providers, pairs and sync at the top, got a list");
+  EXPECT_NE(only_error("version: 2\n").find("this cw reads configuration version 1, got 2"),
+            std::string::npos);
+}
+
+TEST(ConfigErrors, AllErrorsAreReportedInFileOrder) {
+  auto errors = errors_of("sync:\n  dry_run: 1\n  pending_ttl: x\nstate_dirr: /x\n");
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].rfind("cw.yaml:2:", 0), 0u);
+  EXPECT_EQ(errors[1].rfind("cw.yaml:3:", 0), 0u);
+  EXPECT_EQ(errors[2].rfind("cw.yaml:4:1: state_dirr: unknown key (did you mean \"state_dir\"?)", 0), 0u);
+  auto joined = load_config("/nonexistent/cw.yaml");
+  ASSERT_FALSE(joined);
+  EXPECT_EQ(joined.error().kind, ErrorKind::invalid_arg);
+}
+
+}  // namespace
+}  // namespace cw::config

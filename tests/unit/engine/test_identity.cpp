@@ -1,0 +1,294 @@
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace cw::engine {
+namespace {
+
+using namespace cw::engine::test;
+using nlohmann::json;
+
+// R1.2
+TEST(NormalizeId, TrimsAndDropsPlaceholders) {
+  EXPECT_EQ(normalize_id(IdKind::tmdb, " 550 "), "550");
+  for (const char* v : {"", "  ", "0", "null", "NULL", "none", "nan", "undefined", "Unknown"}) {
+    EXPECT_FALSE(normalize_id(IdKind::tmdb, v)) << v;
+    EXPECT_FALSE(normalize_id(IdKind::slug, v)) << v;
+    EXPECT_FALSE(normalize_id(IdKind::imdb, v)) << v;
+  }
+}
+
+TEST(NormalizeId, NumericKindsKeepDigitsOnly) {
+  EXPECT_EQ(normalize_id(IdKind::tvdb, "tvdb-42"), "42");
+  EXPECT_EQ(normalize_id(IdKind::trakt, "0042"), "42");
+  EXPECT_EQ(normalize_id(IdKind::anilist, "id:21"), "21");
+  EXPECT_FALSE(normalize_id(IdKind::tmdb, "abc"));
+  EXPECT_FALSE(normalize_id(IdKind::simkl, "000"));
+}
+
+TEST(NormalizeId, ImdbIsTtPlusDigitsLowerCase) {
+  EXPECT_EQ(normalize_id(IdKind::imdb, "TT0111161"), "tt0111161");
+  EXPECT_EQ(normalize_id(IdKind::imdb, "0111161"), "tt0111161");
+  EXPECT_EQ(normalize_id(IdKind::imdb, "imdb:tt0111161/"), "tt0111161");
+  EXPECT_FALSE(normalize_id(IdKind::imdb, "tt"));
+}
+
+TEST(NormalizeId, TextKinds) {
+  EXPECT_EQ(normalize_id(IdKind::slug, " The-Matrix "), "the-matrix");
+  EXPECT_EQ(normalize_id(IdKind::mdblist, "ABC"), "abc");
+  EXPECT_EQ(normalize_id(IdKind::jellyfin, "A1B2C3D4-0000-1111-2222-333344445555"),
+            "a1b2c3d4000011112222333344445555");
+}
+
+// Reference §1.3
+TEST(Guid, ParsesThePlexTable) {
+  struct Case {
+    const char* guid;
+    IdKind kind;
+    const char* value;
+  } cases[] = {
+      {"com.plexapp.agents.imdb://tt0111161?lang=en", IdKind::imdb, "tt0111161"},
+      {"com.plexapp.agents.themoviedb://278?lang=en", IdKind::tmdb, "278"},
+      {"com.plexapp.agents.thetvdb://81189/1/2?lang=en", IdKind::tvdb, "81189"},
+      {"imdb://tt0903747", IdKind::imdb, "tt0903747"},
+      {"imdb://title/tt0903747", IdKind::imdb, "tt0903747"},
+      {"tmdb://1396", IdKind::tmdb, "1396"},
+      {"tmdb://movie/278", IdKind::tmdb, "278"},
+      {"TMDB://TV/1396", IdKind::tmdb, "1396"},
+      {"tvdb://series/81189", IdKind::tvdb, "81189"},
+      {"tvdb://show/81189", IdKind::tvdb, "81189"},
+      {"plex://movie/5d776825880197001ec967c6", IdKind::guid,
+       "plex://movie/5d776825880197001ec967c6"},
+  };
+  for (const auto& c : cases) {
+    Ids ids;
+    ASSERT_TRUE(parse_guid(c.guid, ids)) << c.guid;
+    ASSERT_TRUE(ids.get(c.kind)) << c.guid;
+    EXPECT_EQ(*ids.get(c.kind), c.value) << c.guid;
+  }
+  Ids none;
+  EXPECT_FALSE(parse_guid("local://123", none));
+  EXPECT_FALSE(parse_guid("not a guid", none));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(ItemJson, ReadsIdsStringsNumbersAndProviderIdsCaseInsensitively) {
+  auto j = json::parse(R"({"type":"movie","title":"X","year":1994,
+    "ids":{"tmdb":278,"IMDB":"TT0111161","ProviderIds":{"Tvdb":"12","Tmdb":"278"}},
+    "ProviderIds":{"imdb":"tt0111161","TheMovieDb":"278"}})");
+  auto it = item_from_json(j);
+  ASSERT_TRUE(it.ok()) << it.error().message;
+  EXPECT_EQ(*it->ids.get(IdKind::tmdb), "278");
+  EXPECT_EQ(*it->ids.get(IdKind::imdb), "tt0111161");
+  EXPECT_EQ(*it->ids.get(IdKind::tvdb), "12");
+  EXPECT_EQ(it->year, 1994);
+}
+
+TEST(ItemJson, ReadsPlexGuidListAndShowBlock) {
+  auto j = json::parse(R"({"type":"episode","season_number":1,"episode_number":2,
+    "Guid":[{"id":"imdb://tt0959621"},{"id":"tvdb://349232"}],
+    "show":{"title":"Breaking Bad","year":2008,"ids":{"tvdb":"81189","imdb":"tt0903747"}},
+    "watched_at":"2024-01-02T03:04:05.1234567Z","extra":{"ratingKey":"77"}})");
+  auto it = item_from_json(j);
+  ASSERT_TRUE(it.ok());
+  EXPECT_EQ(it->kind, ItemKind::episode);
+  EXPECT_EQ(it->season, 1);
+  EXPECT_EQ(it->episode, 2);
+  EXPECT_EQ(*it->ids.get(IdKind::imdb), "tt0959621");
+  EXPECT_EQ(*it->show_ids.get(IdKind::tvdb), "81189");
+  EXPECT_EQ(it->watched_at, 1704164645);
+  EXPECT_EQ(it->extra["ratingKey"], "77");
+}
+
+TEST(ItemJson, PlexIdKeepsGlobalGuid) {
+  auto it = item_from_json(json::parse(R"({"type":"movie","ids":{"plex":"plex://movie/5d77AB"}})"));
+  ASSERT_TRUE(it.ok());
+  EXPECT_EQ(*it->ids.get(IdKind::plex), "plex://movie/5d77ab");
+  auto local = item_from_json(json::parse(R"({"type":"movie","ids":{"plex":"12345"}})"));
+  EXPECT_EQ(*local->ids.get(IdKind::plex), "12345");
+}
+
+TEST(ItemJson, RejectsUnknownTypeAndNonObjects) {
+  EXPECT_FALSE(item_from_json(json::parse(R"({"type":"podcast"})")).ok());
+  EXPECT_FALSE(item_from_json(json::array()).ok());
+  EXPECT_TRUE(item_from_json(json::parse(R"({"type":"Series"})")).ok());
+}
+
+TEST(ItemJson, RoundTrips) {
+  Item e = episode("81189", 1, 2);
+  e.ids.set(IdKind::imdb, "tt0959621");
+  e.show_ids.set(IdKind::imdb, "tt0903747");
+  e.show_year = 2008;
+  e.watched_at = 1704164645;
+  e.rating = 8.5;
+  e.rated_at = 1704164600;
+  e.progress_ms = 1000;
+  e.duration_ms = 5000;
+  e.progress_at = 1704164000;
+  e.extra = json{{"k", 1}};
+  auto j = item_to_json(e, "key1");
+  EXPECT_EQ(j["key"], "key1");
+  auto back = item_from_json(j);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, e);
+}
+
+// R1.3
+TEST(CanonicalKey, PriorityOrderAndPerKindSpaces) {
+  EXPECT_EQ(canonical_key(movie("tt0137523", "550")), "movie:tmdb:550");
+  EXPECT_EQ(canonical_key(movie("tt0137523")), "movie:imdb:tt0137523");
+  Item show = movie("", "550");
+  show.kind = ItemKind::show;
+  EXPECT_EQ(canonical_key(show), "show:tmdb:550");
+  Item trakt_only;
+  trakt_only.ids.set(IdKind::trakt, "9");
+  trakt_only.ids.set(IdKind::slug, "x");
+  EXPECT_EQ(canonical_key(trakt_only), "movie:trakt:9");
+}
+
+TEST(CanonicalKey, EpisodesUseTheShowAndPaddedNumbers) {
+  Item e = episode("81189", 1, 2);
+  e.show_ids.set(IdKind::imdb, "tt0903747");
+  EXPECT_EQ(canonical_key(e), "episode:imdb:tt0903747#s01e02");
+  EXPECT_EQ(canonical_key(episode("81189", 23, 1156)), "episode:tvdb:81189#s23e1156");
+  Item s;
+  s.kind = ItemKind::season;
+  s.show_ids.set(IdKind::tmdb, "1396");
+  s.season = 0;
+  EXPECT_EQ(canonical_key(s), "season:tmdb:1396#season:0");
+}
+
+TEST(CanonicalKey, TitleYearWithoutIds) {
+  Item m;
+  m.title = "  Some Indie ";
+  m.year = 2024;
+  EXPECT_EQ(canonical_key(m), "movie|title:some indie|year:2024");
+  Item none;
+  EXPECT_EQ(canonical_key(none), "movie|unknown");
+}
+
+TEST(CanonicalKey, ServerLocalIdsNeverFormKeys) {
+  Item m;
+  m.title = "X";
+  m.ids.set(IdKind::jellyfin, "abcdef12");
+  m.ids.set(IdKind::plex, "123");
+  EXPECT_EQ(canonical_key(m), "movie|title:x|year:");
+}
+
+// R1.3 Fix: a movie and a show with the same tmdb/trakt number never match.
+TEST(SameItem, MovieAndShowNeverMatch) {
+  Item m = movie("", "1396");
+  m.ids.set(IdKind::trakt, "1");
+  Item s = m;
+  s.kind = ItemKind::show;
+  EXPECT_FALSE(same_item(m, s));
+  Index idx = Index::build({m, s});
+  EXPECT_EQ(idx.size(), 2u);
+  EXPECT_NE(canonical_key(m), canonical_key(s));
+}
+
+// R1.4
+TEST(SameItem, AnySharedIdMatches) {
+  EXPECT_TRUE(same_item(movie("tt1", "5"), movie("tt1", "")));
+  EXPECT_TRUE(same_item(movie("", "5"), movie("tt9", "5")));
+  EXPECT_FALSE(same_item(movie("tt1", "5"), movie("tt2", "6")));
+}
+
+TEST(SameItem, ServerLocalIdsDoNotMatchAcrossItems) {
+  Item a, b;
+  a.title = "A";
+  b.title = "B";
+  a.ids.set(IdKind::emby, "100");
+  b.ids.set(IdKind::emby, "100");
+  EXPECT_FALSE(same_item(a, b));
+}
+
+TEST(SameItem, EpisodesByShowAndNumbers) {
+  Item a = episode("81189", 1, 2);
+  Item b = episode("81189", 1, 2);
+  b.show_ids.set(IdKind::imdb, "tt0903747");
+  EXPECT_TRUE(same_item(a, b));
+  EXPECT_FALSE(same_item(a, episode("81189", 1, 3)));
+  EXPECT_FALSE(same_item(a, episode("81190", 1, 2)));
+}
+
+TEST(SameItem, EpisodeLevelIdsMatchButCopiesOfTheShowIdDoNot) {
+  // Tautulli copies the show's ids into each episode: those must not join episodes.
+  Item a = episode("81189", 1, 1);
+  a.ids.set(IdKind::tvdb, "81189");
+  Item b = episode("81189", 1, 2);
+  b.ids.set(IdKind::tvdb, "81189");
+  EXPECT_FALSE(same_item(a, b));
+  // A real episode-level id matches even when the numbering differs (e.g. absolute).
+  Item c = episode("81189", 1, 2);
+  c.ids.set(IdKind::imdb, "tt0959621");
+  Item d = episode("81189", 0, 9);
+  d.ids.set(IdKind::imdb, "tt0959621");
+  EXPECT_TRUE(same_item(c, d));
+}
+
+TEST(SameItem, TitleYearOnlyWhenNoIds) {
+  Item a, b;
+  a.title = "Some Indie";
+  a.year = 2024;
+  b.title = "some indie";
+  b.year = 2024;
+  EXPECT_TRUE(same_item(a, b));
+  b.year = 2023;
+  EXPECT_FALSE(same_item(a, b));
+}
+
+TEST(Index, MergesMatchingEntriesIdsUnioned) {
+  Index idx;
+  idx.add(movie("tt0100"));
+  idx.add(movie("tt0100", "100"));
+  ASSERT_EQ(idx.size(), 1u);
+  EXPECT_EQ(idx.entries()[0].key, "movie:tmdb:100");
+  EXPECT_TRUE(idx.entries()[0].item.ids.has(IdKind::imdb));
+  EXPECT_TRUE(idx.find(movie("", "100")).has_value());
+  EXPECT_TRUE(idx.find_key("movie:tmdb:100").has_value());
+}
+
+// R1.5 Fix: current values win when ids disagree.
+TEST(Index, LaterValuesWin) {
+  Index idx;
+  Item old = movie("tt0100", "999", "Old Title");
+  Item cur = movie("tt0100", "100", "New Title");
+  idx.add(old);
+  idx.add(cur);
+  ASSERT_EQ(idx.size(), 1u);
+  EXPECT_EQ(*idx.entries()[0].item.ids.get(IdKind::tmdb), "100");
+  EXPECT_EQ(idx.entries()[0].item.title, "New Title");
+  // The stale tmdb value no longer finds the entry.
+  EXPECT_FALSE(idx.find(movie("", "999")).has_value());
+}
+
+TEST(Index, BridgingItemMergesTwoEntries) {
+  Index idx;
+  idx.add(movie("tt1"));
+  idx.add(movie("", "2"));
+  idx.add(movie("tt3"));
+  ASSERT_EQ(idx.size(), 3u);
+  idx.add(movie("tt1", "2"));
+  ASSERT_EQ(idx.size(), 2u);
+  auto pos = idx.find(movie("tt1"));
+  ASSERT_TRUE(pos);
+  EXPECT_EQ(idx.find(movie("", "2")), pos);
+  EXPECT_TRUE(idx.find(movie("tt3")).has_value());
+  EXPECT_NE(idx.find(movie("tt3")), pos);
+}
+
+TEST(Index, HistoryCollectsPlays) {
+  Index idx(true);
+  idx.add(watched(movie("tt1"), 200));
+  idx.add(watched(movie("tt1", "5"), 100));
+  idx.add(watched(movie("tt1"), 200));
+  ASSERT_EQ(idx.size(), 1u);
+  EXPECT_EQ(idx.entries()[0].plays, (std::vector<Instant>{100, 200}));
+  EXPECT_EQ(idx.entries()[0].item.watched_at, 200);  // latest watch kept
+  EXPECT_EQ(idx.to_items(true).size(), 2u);
+  EXPECT_EQ(idx.to_items(false).size(), 1u);
+}
+
+}  // namespace
+}  // namespace cw::engine

@@ -1,0 +1,606 @@
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace cw::engine {
+namespace {
+
+using namespace cw::engine::test;
+
+constexpr Instant k_now = 1'700'000'000;
+const Feature W = Feature::watchlist;
+
+FeaturePlan run(const PairPolicy& p, Feature f, const Snapshot& s, const Snapshot& t,
+                const PriorState& prior = {}) {
+  return plan_feature(p, f, s, t, prior, k_now);
+}
+
+// ---- one-way presence (R3.1, R3.2)
+
+TEST(OneWay, AddsWhatTheTargetLacks) {
+  auto plan = run(pair(W), W, snap("src", W, {movie("tt1"), movie("tt2", "2")}),
+                  snap("dst", W, {movie("", "2")}));
+  auto adds = actions(plan, ActionKind::add, Side::target);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->key, "movie:imdb:tt1");
+  EXPECT_EQ(adds[0]->reason, ActionReason::missing_on_target);
+  EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
+  EXPECT_FALSE(plan.skipped);
+}
+
+TEST(OneWay, AddDisabledPlansNoAdds) {
+  auto plan = run(pair(W, PairMode::one_way, false), W, snap("src", W, {movie("tt1")}),
+                  snap("dst", W, {}));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(OneWay, AddsCarryNoProviderPrivateData) {
+  Item m = movie("tt1");
+  m.extra = nlohmann::json{{"ratingKey", "5"}};
+  auto plan = run(pair(W), W, snap("src", W, {m}), snap("dst", W, {}));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_TRUE(plan.actions[0].item.extra.is_null());
+}
+
+TEST(OneWaySourceDeletes, NothingRemovedWithoutSourceBaseline) {
+  auto plan = run(pair(W), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}));
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_TRUE(plan.held.empty());
+}
+
+TEST(OneWaySourceDeletes, RemovesWhatLeftTheSource) {
+  auto plan = run(pair(W), W, snap("src", W, {movie("tt2")}),
+                  snap("dst", W, {movie("tt1", "1"), movie("tt2"), movie("tt3")}),
+                  prior(std::vector<Item>{movie("tt1"), movie("tt2")}, std::nullopt));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->key, "movie:tmdb:1");  // the target's own row
+  EXPECT_EQ(rem[0]->cause_key, "movie:imdb:tt1");
+  EXPECT_EQ(rem[0]->reason, ActionReason::deleted_on_source);
+}
+
+TEST(OneWaySourceDeletes, RemoveDisabledPropagatesNothingButSaysSo) {
+  auto plan = run(pair(W, PairMode::one_way, true, false), W, snap("src", W, {}),
+                  snap("dst", W, {movie("tt1")}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_FALSE(plan.notes.empty());
+}
+
+TEST(OneWayMirror, NeverRemovesWithoutTargetBaseline) {
+  auto p = pair(W);
+  p.features[W].removal = RemovalMode::mirror;
+  auto plan = run(p, W, snap("src", W, {movie("tt1")}), snap("dst", W, {movie("tt1"), movie("tt2")}));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+  EXPECT_FALSE(plan.notes.empty());
+}
+
+TEST(OneWayMirror, RemovesTargetItemsAbsentFromSource) {
+  auto p = pair(W);
+  p.features[W].removal = RemovalMode::mirror;
+  auto plan = run(p, W, snap("src", W, {movie("tt1")}),
+                  snap("dst", W, {movie("tt1"), movie("tt2"), movie("tt3")}),
+                  prior(std::nullopt, std::vector<Item>{movie("tt1"), movie("tt2")}));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);  // tt3 is new on the target since its baseline
+  EXPECT_EQ(rem[0]->key, "movie:imdb:tt2");
+  EXPECT_EQ(rem[0]->reason, ActionReason::not_on_source);
+}
+
+// R3.2 Fix: ratings mirror does not strip ratings on the first run.
+TEST(OneWayMirror, RatingsFirstRunRemovesNothing) {
+  auto p = pair(Feature::ratings);
+  p.features[Feature::ratings].removal = RemovalMode::mirror;
+  auto plan = run(p, Feature::ratings, snap("src", Feature::ratings, {}),
+                  snap("dst", Feature::ratings, {rated(movie("tt1"), 7)}));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(OneWayMirror, DeltaSourceProvesNothing) {
+  auto p = pair(W);
+  p.features[W].removal = RemovalMode::mirror;
+  auto plan = run(p, W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
+                  snap("dst", W, {movie("tt2")}),
+                  prior(std::nullopt, std::vector<Item>{movie("tt2")}));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+}
+
+// ---- R4.3: who may cause deletions
+
+TEST(Deletions, DeltaSourceNeverCausesDeletions) {
+  auto plan = run(pair(W), W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
+                  snap("dst", W, {movie("tt1")}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+  EXPECT_TRUE(plan.held.empty());
+}
+
+TEST(Deletions, DeltaSourceStillRetriesBaselineAdds) {
+  auto plan = run(pair(W), W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
+                  snap("dst", W, {}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::target).size(), 1u);
+}
+
+TEST(Deletions, UnobservableDeletesAreNotInferred) {
+  FeatureCaps c = caps();
+  c.observes_deletes = false;
+  auto plan = run(pair(W), W, snap("src", W, {}, c), snap("dst", W, {movie("tt1")}),
+                  prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(Deletions, IncludeObservedDeletesOffDisablesInference) {
+  auto p = pair(W);
+  p.features[W].include_observed_deletes = false;
+  auto plan = run(p, W, snap("src", W, {}), snap("dst", W, {movie("tt1")}),
+                  prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+// ---- R5.1 drop guard
+
+TEST(DropGuard, ShrunkSnapshotHoldsItsDeletions) {
+  auto base = many_movies(30);
+  auto plan = run(pair(W), W, snap("src", W, many_movies(3)), snap("dst", W, many_movies(30)),
+                  prior(base, std::nullopt));
+  EXPECT_TRUE(plan.source.suspect);
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+  auto h = held(plan, HoldReason::drop_guard);
+  EXPECT_EQ(h.size(), 27u);
+  EXPECT_EQ(h[0]->first_seen, k_now);
+}
+
+TEST(DropGuard, IncompleteSnapshotIsSuspectEvenWithoutShrink) {
+  auto plan = run(pair(W), W, snap("src", W, many_movies(29), caps(), Health::ok, false),
+                  snap("dst", W, many_movies(30)), prior(many_movies(30), std::nullopt));
+  EXPECT_TRUE(plan.source.suspect);
+  EXPECT_EQ(held(plan, HoldReason::drop_guard).size(), 1u);
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(DropGuard, SmallBaselineIsTrusted) {
+  auto plan = run(pair(W), W, snap("src", W, {}), snap("dst", W, many_movies(5)),
+                  prior(many_movies(5), std::nullopt));
+  EXPECT_FALSE(plan.source.suspect);
+  EXPECT_EQ(actions(plan, ActionKind::remove, Side::target).size(), 5u);
+}
+
+TEST(DropGuard, OffMeansShrinkIsTrustedButMassDeleteStillHolds) {
+  auto p = pair(W);
+  p.guards.drop_guard = false;
+  auto plan = run(p, W, snap("src", W, many_movies(3)), snap("dst", W, many_movies(30)),
+                  prior(many_movies(30), std::nullopt));
+  EXPECT_FALSE(plan.source.suspect);
+  EXPECT_EQ(held(plan, HoldReason::mass_delete).size(), 27u);
+}
+
+// ---- R5.2 mass-delete cap
+
+TEST(MassDelete, OverTheCapHoldsAllRemovals) {
+  // Target baseline 100: limit max(5, 10) = 10.
+  auto p = pair(W);
+  auto src = many_movies(89);
+  auto plan = run(p, W, snap("src", W, src), snap("dst", W, many_movies(100)),
+                  prior(many_movies(100), many_movies(100)));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+  EXPECT_EQ(held(plan, HoldReason::mass_delete).size(), 11u);
+  EXPECT_NE(held(plan, HoldReason::mass_delete)[0]->detail.find("limit 10"), std::string::npos);
+}
+
+TEST(MassDelete, AtTheCapPasses) {
+  auto plan = run(pair(W), W, snap("src", W, many_movies(90)), snap("dst", W, many_movies(100)),
+                  prior(many_movies(100), many_movies(100)));
+  EXPECT_EQ(actions(plan, ActionKind::remove, Side::target).size(), 10u);
+  EXPECT_TRUE(plan.held.empty());
+}
+
+TEST(MassDelete, MinimumCountAppliesToSmallLibraries) {
+  auto ok = run(pair(W), W, snap("src", W, many_movies(15)), snap("dst", W, many_movies(20)),
+                prior(many_movies(20), many_movies(20)));
+  EXPECT_EQ(actions(ok, ActionKind::remove, Side::target).size(), 5u);
+  auto capped = run(pair(W), W, snap("src", W, many_movies(14)), snap("dst", W, many_movies(20)),
+                    prior(many_movies(20), many_movies(20)));
+  EXPECT_EQ(held(capped, HoldReason::mass_delete).size(), 6u);
+}
+
+// ---- R5.3 pending deletions
+
+PriorState with_pending(PriorState p, std::vector<PendingDeletion> pending) {
+  p.pending = std::move(pending);
+  return p;
+}
+
+TEST(Pending, HeldKeepsItsFirstSeenTime) {
+  PendingDeletion pd{Side::target, "movie:imdb:tt1000000", "mass_delete", k_now - 100, false, {}};
+  auto plan = run(pair(W), W, snap("src", W, many_movies(80, 20)), snap("dst", W, many_movies(100)),
+                  with_pending(prior(many_movies(100), many_movies(100)), {pd}));
+  auto h = held(plan, HoldReason::mass_delete);
+  ASSERT_EQ(h.size(), 20u);
+  for (const auto* x : h) {
+    if (x->action.key == pd.key)
+      EXPECT_EQ(x->first_seen, k_now - 100);
+    else
+      EXPECT_EQ(x->first_seen, k_now);
+  }
+}
+
+TEST(Pending, ApprovedIsReleasedPastTheCap) {
+  PendingDeletion pd{Side::target, "movie:imdb:tt1000000", "mass_delete", k_now - 100, true, {}};
+  auto plan = run(pair(W), W, snap("src", W, many_movies(80, 20)), snap("dst", W, many_movies(100)),
+                  with_pending(prior(many_movies(100), many_movies(100)), {pd}));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->reason, ActionReason::approved);
+  EXPECT_EQ(held(plan, HoldReason::mass_delete).size(), 19u);
+}
+
+TEST(Pending, ApprovalAlsoReleasesDropGuardHolds) {
+  PendingDeletion pd{Side::target, "movie:imdb:tt1000005", "drop_guard", k_now - 10, true, {}};
+  auto plan = run(pair(W), W, snap("src", W, many_movies(2)), snap("dst", W, many_movies(30)),
+                  with_pending(prior(many_movies(30), std::nullopt), {pd}));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->key, pd.key);
+}
+
+TEST(Pending, ExpiredIsDroppedNotHeld) {
+  PendingDeletion pd{Side::target, "movie:imdb:tt1000000", "mass_delete",
+                     k_now - 31 * k_day_s, false, {}};
+  auto plan = run(pair(W), W, snap("src", W, many_movies(80, 20)), snap("dst", W, many_movies(100)),
+                  with_pending(prior(many_movies(100), many_movies(100)), {pd}));
+  ASSERT_EQ(plan.expired_pending.size(), 1u);
+  EXPECT_EQ(plan.expired_pending[0].key, pd.key);
+  for (const auto& h : plan.held) EXPECT_NE(h.action.key, pd.key);
+}
+
+// ---- R5.4 blackbox
+
+TEST(Blackbox, BlocksAddsForEveryFeatureIncludingWatchlist) {
+  for (Feature f : {Feature::watchlist, Feature::ratings}) {
+    PriorState pr;
+    pr.blackbox.push_back(BlackboxEntry{Side::target, "movie:imdb:tt1", "x", k_now - 10, k_now + 100});
+    auto plan = run(pair(f), f, snap("src", f, {rated(movie("tt1"), 7)}), snap("dst", f, {}), pr);
+    EXPECT_TRUE(plan.actions.empty());
+    EXPECT_EQ(held(plan, HoldReason::blackbox).size(), 1u) << to_string(f);
+  }
+}
+
+TEST(Blackbox, ExpiredEntryNoLongerBlocks) {
+  PriorState pr;
+  pr.blackbox.push_back(BlackboxEntry{Side::target, "movie:imdb:tt1", "x", k_now - 100, k_now - 1});
+  auto plan = run(pair(W), W, snap("src", W, {movie("tt1")}), snap("dst", W, {}), pr);
+  EXPECT_EQ(plan.actions.size(), 1u);
+}
+
+// ---- R2.3 health
+
+TEST(Health, AuthFailedSkipsWithCredentialHint) {
+  auto plan = run(pair(W), W, snap("src", W, {movie("tt1")}),
+                  snap("dst", W, {}, caps(), Health::auth_failed));
+  EXPECT_TRUE(plan.skipped);
+  EXPECT_NE(plan.skip_reason.find("cw auth login dst"), std::string::npos);
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(Health, DownTargetGetsNoWrites) {
+  auto plan = run(pair(W), W, snap("src", W, {movie("tt1")}), snap("dst", W, {movie("tt2")}, caps(), Health::down),
+                  prior(std::vector<Item>{movie("tt2"), movie("tt3")}, std::nullopt));
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_EQ(held(plan, HoldReason::provider_down).size(), 2u);  // the add and the removal
+}
+
+TEST(Health, DownSourceSkipsOneWay) {
+  auto plan = run(pair(W), W, snap("src", W, {}, caps(), Health::down), snap("dst", W, {movie("tt1")}),
+                  prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  EXPECT_TRUE(plan.skipped);
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(Health, UnsupportedOrDisabledFeatureIsSkipped) {
+  FeatureCaps none;
+  none.supported = false;
+  EXPECT_TRUE(run(pair(W), W, snap("src", W, {}), snap("dst", W, {}, none)).skipped);
+  EXPECT_TRUE(run(pair(Feature::ratings), W, snap("src", W, {}), snap("dst", W, {})).skipped);
+}
+
+// ---- history (R3.4, R3.5)
+
+const Feature H = Feature::history;
+
+TEST(HistoryPresence, DifferentDateAloneWritesNothing) {
+  auto plan = run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt2"), 5000)}),
+                  snap("dst", H, {watched(movie("tt1"), 999999)}));
+  auto adds = actions(plan, ActionKind::add, Side::target);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->item.watched_at, 5000);
+}
+
+TEST(HistoryPresence, OneEntryPerItemWithLatestPlay) {
+  auto plan = run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt1"), 3000)}),
+                  snap("dst", H, {}));
+  auto adds = actions(plan, ActionKind::add, Side::target);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->item.watched_at, 3000);
+}
+
+TEST(HistoryPresence, ItemsWithoutWatchDateAreNotPropagated) {
+  auto plan = run(pair(H), H, snap("src", H, {movie("tt1")}), snap("dst", H, {}));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(HistoryPresence, DateWillBeLostIsSaid) {
+  auto plan = run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000)}),
+                  snap("dst", H, {}, caps(false, false)));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_NE(plan.actions[0].note.find("date will be lost"), std::string::npos);
+  bool noted = false;
+  for (const auto& n : plan.notes) noted |= n.find("date will be lost") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(HistoryEvents, NeedsBothProvidersAndThePolicy) {
+  auto p = pair(H);
+  p.features[H].rewatches = true;
+  auto plan = run(p, H, snap("src", H, {}, caps(true)), snap("dst", H, {}, caps(false)));
+  EXPECT_FALSE(plan.event_mode);
+  EXPECT_FALSE(plan.notes.empty());
+  EXPECT_TRUE(run(p, H, snap("src", H, {}, caps(true)), snap("dst", H, {}, caps(true))).event_mode);
+}
+
+// R3.4 Fix: a symmetric ±60 s window, not a minute bucket.
+TEST(HistoryEvents, PlaysMatchWithinSymmetricTolerance) {
+  auto p = pair(H);
+  p.features[H].rewatches = true;
+  const Instant ten = 1'700'000'000 - 1'700'000'000 % 60 + 36000;  // a minute boundary
+  auto src = snap("src", H,
+                  {watched(movie("tt1"), ten + 59),    // matches ten+61 across the boundary
+                   watched(movie("tt1"), ten + 5000),  // 61 s from the target's play: no match
+                   watched(movie("tt1"), ten + 9000)},
+                  caps(true));
+  auto dst = snap("dst", H,
+                  {watched(movie("tt1"), ten + 61), watched(movie("tt1"), ten + 5061),
+                   watched(movie("tt1"), ten + 8940)},  // exactly 60 s before: matches
+                  caps(true));
+  auto plan = run(p, H, src, dst);
+  ASSERT_TRUE(plan.event_mode);
+  auto adds = actions(plan, ActionKind::add, Side::target);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->item.watched_at, ten + 5000);
+  EXPECT_EQ(adds[0]->key, "movie:imdb:tt1@" + std::to_string(ten + 5000));
+}
+
+TEST(HistoryEvents, ToleranceIsConfigurable) {
+  auto p = pair(H);
+  p.features[H].rewatches = true;
+  p.features[H].event_tolerance_s = 0;
+  auto plan = run(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
+                  snap("dst", H, {watched(movie("tt1"), 1001)}, caps(true)));
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::target).size(), 1u);
+}
+
+TEST(HistoryEvents, RemovedPlayRemovesTheMatchingTargetPlay) {
+  auto p = pair(H);
+  p.features[H].rewatches = true;
+  auto plan = run(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
+                  snap("dst", H, {watched(movie("tt1"), 1010), watched(movie("tt1"), 5030)}, caps(true)),
+                  prior(std::vector<Item>{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)},
+                        std::nullopt, H));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->item.watched_at, 5030);
+  EXPECT_EQ(rem[0]->cause_key, "movie:imdb:tt1@5000");
+}
+
+// ---- ratings (R3.3, R4.4)
+
+const Feature R = Feature::ratings;
+
+TEST(Ratings, MissingIsAddedDifferingIsUpdated) {
+  auto plan = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 8), rated(movie("tt2"), 6)}),
+                  snap("dst", R, {rated(movie("tt2"), 9)}));
+  ASSERT_EQ(actions(plan, ActionKind::add, Side::target).size(), 1u);
+  auto up = actions(plan, ActionKind::update, Side::target);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0]->item.rating, 6);
+  EXPECT_EQ(up[0]->reason, ActionReason::rating_differs);
+}
+
+TEST(Ratings, ComparedOnTheCoarserScale) {
+  EXPECT_TRUE(ratings_equal(7.5, 8, 0.5, 1));
+  EXPECT_FALSE(ratings_equal(7.5, 8, 0.5, 0.5));
+  EXPECT_TRUE(ratings_equal(7.4, 7, 0.5, 1));
+  EXPECT_FALSE(ratings_equal(7, 8, 1, 1));
+  // TMDb halves against Trakt integers: no flip-flop in either direction.
+  auto fwd = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 7.5)}, caps(false, true, 0.5)),
+                 snap("dst", R, {rated(movie("tt1"), 8)}, caps(false, true, 1)));
+  EXPECT_TRUE(fwd.actions.empty());
+  auto back = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 8)}, caps(false, true, 1)),
+                  snap("dst", R, {rated(movie("tt1"), 7.5)}, caps(false, true, 0.5)));
+  EXPECT_TRUE(back.actions.empty());
+}
+
+TEST(Ratings, UpdatesDisabledLeavesDifferencesWithANote) {
+  auto plan = run(pair(R, PairMode::one_way, true, false, false), R,
+                  snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 3)}));
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_FALSE(plan.notes.empty());
+}
+
+TEST(Ratings, TwoWayNewerRatedAtWins) {
+  auto p = pair(R, PairMode::two_way);
+  auto plan = run(p, R, snap("src", R, {rated(movie("tt1"), 8, 100)}),
+                  snap("dst", R, {rated(movie("tt1"), 5, 200)}));
+  auto up = actions(plan, ActionKind::update, Side::source);
+  ASSERT_EQ(up.size(), 1u);
+  EXPECT_EQ(up[0]->item.rating, 5);
+  EXPECT_EQ(up[0]->reason, ActionReason::rating_newer);
+  EXPECT_TRUE(actions(plan, ActionKind::update, Side::target).empty());
+}
+
+TEST(Ratings, TwoWayWithoutDatesSourceOfTruthWins) {
+  auto p = pair(R, PairMode::two_way);
+  auto plan = run(p, R, snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 5)}));
+  ASSERT_EQ(actions(plan, ActionKind::update, Side::target).size(), 1u);
+  EXPECT_EQ(plan.actions[0].reason, ActionReason::rating_preferred);
+  p.source_of_truth = "dst";
+  auto plan2 = run(p, R, snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 5)}));
+  ASSERT_EQ(actions(plan2, ActionKind::update, Side::source).size(), 1u);
+}
+
+// ---- progress
+
+const Feature P = Feature::progress;
+
+Item prog(Item it, std::int64_t ms, std::int64_t dur = 6'000'000, std::optional<Instant> at = {}) {
+  it.progress_ms = ms;
+  it.duration_ms = dur;
+  it.progress_at = at;
+  return it;
+}
+
+TEST(Progress, AheadIsSentBehindIsNot) {
+  auto plan = run(pair(P), P,
+                  snap("src", P, {prog(movie("tt1"), 600'000), prog(movie("tt2"), 100'000),
+                                  prog(movie("tt3"), 500'000)}),
+                  snap("dst", P, {prog(movie("tt1"), 300'000), prog(movie("tt2"), 900'000),
+                                  prog(movie("tt3"), 490'000)}));
+  auto up = actions(plan, ActionKind::update, Side::target);
+  ASSERT_EQ(up.size(), 1u);  // tt3 differs by less than 30 s
+  EXPECT_EQ(up[0]->item.progress_ms, 600'000);
+  EXPECT_EQ(up[0]->reason, ActionReason::progress_ahead);
+}
+
+TEST(Progress, BehindWithNewerTimestampIsSent) {
+  auto plan = run(pair(P), P, snap("src", P, {prog(movie("tt1"), 100'000, 6'000'000, 2000)}),
+                  snap("dst", P, {prog(movie("tt1"), 900'000, 6'000'000, 1000)}));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].reason, ActionReason::progress_newer);
+}
+
+TEST(Progress, NeverRegressesAFinishedItem) {
+  auto plan = run(pair(P), P, snap("src", P, {prog(movie("tt1"), 100'000, 6'000'000, 2000)}),
+                  snap("dst", P, {prog(movie("tt1"), 5'900'000, 6'000'000, 1000)}));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(Progress, MissingIsAddedFinishedSourceIsLeftToHistory) {
+  auto plan = run(pair(P), P,
+                  snap("src", P, {prog(movie("tt1"), 100'000), prog(movie("tt2"), 5'950'000)}),
+                  snap("dst", P, {}));
+  auto adds = actions(plan, ActionKind::add, Side::target);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->key, "movie:imdb:tt1");
+}
+
+// ---- two-way (R4.1–R4.5)
+
+PairPolicy two(Feature f = W, bool remove = true) { return pair(f, PairMode::two_way, true, remove); }
+
+TEST(TwoWay, FirstRunIsAUnion) {
+  auto plan = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2")}),
+                  snap("dst", W, {movie("tt2"), movie("tt3")}));
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::target).size(), 1u);
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::source).size(), 1u);
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::source).empty());
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+}
+
+TEST(TwoWay, ObservedDeletionPropagates) {
+  auto base = std::vector<Item>{movie("tt1"), movie("tt2")};
+  auto plan = run(two(), W, snap("src", W, {movie("tt2")}), snap("dst", W, {movie("tt1"), movie("tt2")}),
+                  prior(base, base));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->key, "movie:imdb:tt1");
+  EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
+  // And the other direction.
+  auto plan2 = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2")}), snap("dst", W, {movie("tt1")}),
+                   prior(base, base));
+  EXPECT_EQ(actions(plan2, ActionKind::remove, Side::source).size(), 1u);
+}
+
+TEST(TwoWay, NewItemBeatsOlderTombstone) {
+  PriorState pr = prior(std::vector<Item>{}, std::vector<Item>{});
+  pr.tombstones.push_back(Tombstone{"movie:imdb:tt1", movie("tt1"), k_now - 100, k_now + 1000});
+  auto plan = run(two(), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), pr);
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::source).size(), 1u);
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+}
+
+TEST(TwoWay, TombstoneRemovesAStaleCopy) {
+  PriorState pr = prior(std::vector<Item>{}, std::vector<Item>{movie("tt1")});
+  pr.tombstones.push_back(Tombstone{"movie:imdb:tt1", movie("tt1"), k_now - 100, k_now + 1000});
+  auto plan = run(two(), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), pr);
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->reason, ActionReason::tombstoned);
+  // Expired tombstone: the copy is added back instead.
+  pr.tombstones[0].expires_at = k_now - 1;
+  auto plan2 = run(two(), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), pr);
+  EXPECT_EQ(actions(plan2, ActionKind::add, Side::source).size(), 1u);
+}
+
+TEST(TwoWay, HistoryPlayNewerThanTombstoneRevives) {
+  PriorState pr = prior(std::vector<Item>{}, std::vector<Item>{watched(movie("tt1"), k_now - 10)}, H);
+  pr.tombstones.push_back(Tombstone{"movie:imdb:tt1", movie("tt1"), k_now - 100, k_now + 1000});
+  auto plan = run(two(H), H, snap("src", H, {}), snap("dst", H, {watched(movie("tt1"), k_now - 10)}), pr);
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::source).size(), 1u);
+}
+
+// R4.3 Fix (reference D6): a delta side never wipes the other side.
+TEST(TwoWay, DeltaSideNeverCausesDeletions) {
+  auto base = many_movies(30);
+  auto plan = run(two(), W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
+                  snap("dst", W, base), prior(base, base));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+  EXPECT_TRUE(plan.held.empty());
+  EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
+}
+
+// R4.3 Fix (reference D5).
+TEST(TwoWay, IncludeObservedDeletesOffBringsItemsBack) {
+  auto p = two();
+  p.features[W].include_observed_deletes = false;
+  auto base = std::vector<Item>{movie("tt1")};
+  auto plan = run(p, W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), prior(base, base));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
+  EXPECT_EQ(actions(plan, ActionKind::add, Side::source).size(), 1u);
+}
+
+// R4.5
+TEST(TwoWay, RemovesDisabledRestoresAndSaysSo) {
+  auto base = std::vector<Item>{movie("tt1")};
+  auto plan = run(two(W, false), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), prior(base, base));
+  auto adds = actions(plan, ActionKind::add, Side::source);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->reason, ActionReason::restored);
+  EXPECT_FALSE(adds[0]->note.empty());
+  bool noted = false;
+  for (const auto& n : plan.notes) noted |= n.find("removes are disabled") != std::string::npos;
+  EXPECT_TRUE(noted);
+}
+
+TEST(TwoWay, SuspectSideHoldsItsDeletionsAndAddsNothingBack) {
+  auto base = many_movies(30);
+  auto plan = run(two(), W, snap("src", W, many_movies(2)), snap("dst", W, base), prior(base, base));
+  EXPECT_TRUE(plan.source.suspect);
+  EXPECT_EQ(held(plan, HoldReason::drop_guard).size(), 28u);
+  EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
+}
+
+TEST(TwoWay, MassDeleteCapIsPerSide) {
+  auto base = many_movies(100);
+  auto plan = run(two(), W, snap("src", W, many_movies(80)), snap("dst", W, base), prior(base, base));
+  EXPECT_EQ(held(plan, HoldReason::mass_delete).size(), 20u);
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(TwoWay, DownSideGetsNothingAndCausesNoDeletions) {
+  auto base = std::vector<Item>{movie("tt1"), movie("tt2")};
+  auto plan = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2"), movie("tt3")}),
+                  snap("dst", W, {}, caps(), Health::down), prior(base, base));
+  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::source).empty());
+  for (const auto& a : plan.actions) EXPECT_NE(a.side, Side::target);
+  EXPECT_FALSE(held(plan, HoldReason::provider_down).empty());
+}
+
+}  // namespace
+}  // namespace cw::engine

@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace cw::engine {
+namespace {
+
+using namespace cw::engine::test;
+using nlohmann::json;
+
+TEST(Caps, ReadsTheManifestFeatureBlock) {
+  auto m = json::parse(R"({"name":"trakt","features":{
+    "history":{"types":["movie"],"index_semantics":"delta","add":true,"remove":false,
+               "writes_watch_date":false,"rewatches":true,"observes_deletes":false,"chunk_size":50},
+    "ratings":{"add":true,"update":true,"rating_scale":{"min":0.5,"max":10,"step":0.5}}}})");
+  auto h = caps_from_manifest(m, Feature::history);
+  EXPECT_TRUE(h.supported);
+  EXPECT_TRUE(h.add);
+  EXPECT_FALSE(h.remove);
+  EXPECT_FALSE(h.writes_watch_date);
+  EXPECT_TRUE(h.rewatches);
+  EXPECT_FALSE(h.observes_deletes);
+  EXPECT_EQ(h.chunk_size, 50u);
+  EXPECT_EQ(h.semantics, Semantics::delta);
+  auto r = caps_from_manifest(m, Feature::ratings);
+  EXPECT_DOUBLE_EQ(r.rating_step, 0.5);
+  EXPECT_TRUE(r.update);
+  EXPECT_FALSE(caps_from_manifest(m, Feature::watchlist).supported);
+}
+
+TEST(SnapshotResponse, ParsesItemsAndCompleteness) {
+  auto resp = json::parse(R"({"items":[{"type":"movie","ids":{"imdb":"tt1"}},
+     {"type":"movie","ids":{"imdb":"tt1","tmdb":"5"}},{"type":"bogus"}],
+     "complete":true,"expected_total":3,"received":3,"watermark":"w1","semantics":"present"})");
+  auto s = snapshot_from_response("plex", Feature::watchlist, resp, caps());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->index.size(), 1u);  // the two rows are one movie
+  EXPECT_EQ(s->warnings.size(), 1u);
+  EXPECT_TRUE(s->completeness.complete);
+  EXPECT_EQ(s->completeness.watermark, "w1");
+}
+
+TEST(SnapshotResponse, FewerThanExpectedIsIncomplete) {
+  auto resp = json::parse(R"({"items":[],"complete":true,"expected_total":10,"received":4})");
+  auto s = snapshot_from_response("plex", Feature::watchlist, resp, caps());
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(s->completeness.complete);
+}
+
+TEST(SnapshotResponse, RejectsMalformedDocuments) {
+  EXPECT_FALSE(snapshot_from_response("x", Feature::watchlist, json::array(), caps()).ok());
+  EXPECT_FALSE(snapshot_from_response("x", Feature::watchlist, json::object(), caps()).ok());
+  auto bad = snapshot_from_response("x", Feature::watchlist,
+                                    json::parse(R"({"items":[],"semantics":"full"})"), caps());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("semantics"), std::string::npos);
+}
+
+TEST(SnapshotResponse, SemanticsDefaultsToManifest) {
+  FeatureCaps c = caps();
+  c.semantics = Semantics::delta;
+  auto s = snapshot_from_response("simkl", Feature::history, json::parse(R"({"items":[]})"), c);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->completeness.semantics, Semantics::delta);
+}
+
+TEST(Fingerprint, StableAcrossOrderSensitiveToContent) {
+  auto a = snap("x", Feature::ratings, {rated(movie("tt1"), 8), rated(movie("tt2"), 6)});
+  auto b = snap("x", Feature::ratings, {rated(movie("tt2"), 6), rated(movie("tt1"), 8)});
+  auto c = snap("x", Feature::ratings, {rated(movie("tt2"), 7), rated(movie("tt1"), 8)});
+  EXPECT_EQ(fingerprint(a), fingerprint(b));
+  EXPECT_NE(fingerprint(a), fingerprint(c));
+  EXPECT_EQ(fingerprint(a).size(), 16u);
+  auto h1 = snap("x", Feature::history, {watched(movie("tt1"), 100)});
+  auto h2 = snap("x", Feature::history, {watched(movie("tt1"), 100), watched(movie("tt1"), 200)});
+  EXPECT_NE(fingerprint(h1), fingerprint(h2));
+}
+
+}  // namespace
+}  // namespace cw::engine

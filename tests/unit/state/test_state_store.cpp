@@ -1,0 +1,263 @@
+// StateStore: pair-feature state round trips, one-transaction commits, CLI operations,
+// journal and reports.
+#include "state_test_util.hpp"
+
+#include <cw/state/state_store.hpp>
+
+#include <sqlite3.h>
+
+namespace cw::state {
+namespace {
+
+using test::fresh_dir;
+using test::item;
+using test::sample_record;
+
+class StateStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = fresh_dir("store");
+    auto s = StateStore::open(m_dir, OpenMode::read_write);
+    ASSERT_TRUE(s) << s.error().message;
+    m_store = std::move(*s);
+  }
+  void TearDown() override {
+    m_store.reset();
+    std::filesystem::remove_all(m_dir);
+  }
+  std::filesystem::path m_dir;
+  std::unique_ptr<StateStore> m_store;
+};
+
+TEST_F(StateStoreTest, OpenCreatesTheDatabaseInWalModeAtTheCurrentSchema) {
+  EXPECT_TRUE(std::filesystem::exists(m_dir / k_state_db_name));
+  EXPECT_EQ(m_store->schema_version(), current_schema_version());
+  EXPECT_GE(current_schema_version(), 2);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((m_dir / k_state_db_name).c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_TRUE(m_store->integrity_check());
+}
+
+TEST_F(StateStoreTest, EmptyPairFeatureLoadsEmpty) {
+  auto r = m_store->load("p", "watchlist");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, PairFeatureRecord{});
+}
+
+TEST_F(StateStoreTest, CommitThenLoadRoundTrips) {
+  const PairFeatureRecord want = sample_record();
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, want)));
+  auto got = m_store->load("p", "watchlist");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(*got, want);
+  // Other pairs and features are untouched.
+  EXPECT_EQ(*m_store->load("p", "history"), PairFeatureRecord{});
+  EXPECT_EQ(*m_store->load("q", "watchlist"), PairFeatureRecord{});
+  // And the record survives a reopen.
+  m_store.reset();
+  auto again = StateStore::open(m_dir, OpenMode::read_write);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*(*again)->load("p", "watchlist"), want);
+}
+
+TEST_F(StateStoreTest, MakeCommitIsMinimal) {
+  const PairFeatureRecord before = sample_record();
+  PairFeatureRecord after = before;
+  after.baselines["plex"].erase("tmdb:movie:2");
+  after.baselines["plex"]["tmdb:movie:6"] = item("Six", 6);
+  after.baselines.erase("trakt");
+  after.pending.clear();
+  after.flaps[0].consecutive = 3;
+  after.last_run_id = "run-2";
+  const PairFeatureCommit c = make_commit("p", "watchlist", before, after);
+  EXPECT_EQ(c.replace_baseline_sides, std::vector<std::string>{"trakt"});
+  ASSERT_EQ(c.baseline_upserts.size(), 1u);
+  EXPECT_EQ(c.baseline_upserts.at("plex").size(), 1u);
+  EXPECT_EQ(c.baseline_deletes.at("plex"), std::vector<std::string>{"tmdb:movie:2"});
+  EXPECT_TRUE(c.tombstone_upserts.empty());
+  EXPECT_TRUE(c.tombstone_deletes.empty());
+  ASSERT_EQ(c.pending_deletes.size(), 1u);
+  EXPECT_EQ(c.pending_deletes[0].key, "tmdb:movie:3");
+  ASSERT_EQ(c.flap_upserts.size(), 1u);
+  EXPECT_TRUE(c.meta.is_null());  // unchanged
+  EXPECT_TRUE(make_commit("p", "w", before, before).baseline_upserts.empty());
+
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, before)));
+  ASSERT_TRUE(m_store->commit(c));
+  auto got = m_store->load("p", "watchlist");
+  ASSERT_TRUE(got);
+  after.last_commit_at = got->last_commit_at;
+  EXPECT_EQ(*got, after);
+}
+
+TEST_F(StateStoreTest, AFailedCommitStoresNothing) {
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, sample_record())));
+  std::vector<JournalEntry> j(1);
+  j[0].pair = "p";
+  ASSERT_TRUE(m_store->journal_begin(j));
+  PairFeatureCommit bad;
+  bad.pair = "p";
+  bad.feature = "watchlist";
+  bad.replace_baseline_sides = {"plex", "trakt"};
+  bad.baseline_upserts["plex"]["new"] = item("New", 7);
+  bad.tombstone_deletes = {"tmdb:movie:9"};
+  m_store->kv_buffer("plex", "watermark", "w2");
+  bad.kv_instances = {"plex"};
+  bad.journal_settle[j[0].id] = "bogus";  // refused inside the transaction
+  EXPECT_FALSE(m_store->commit(bad));
+  auto got = m_store->load("p", "watchlist");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->baselines, sample_record().baselines);
+  EXPECT_EQ(got->tombstones.size(), 1u);
+  m_store->kv_discard();
+  EXPECT_FALSE(m_store->kv_get("plex", "watermark")->has_value());
+}
+
+TEST_F(StateStoreTest, SummariesCountEverything) {
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, sample_record())));
+  PairFeatureRecord h;
+  h.baselines["a"]["k"] = item("K", 1);
+  ASSERT_TRUE(m_store->commit(make_commit("q", "history", {}, h)));
+  auto sums = m_store->summaries();
+  ASSERT_TRUE(sums);
+  ASSERT_EQ(sums->size(), 2u);
+  const auto& s = (*sums)[0];
+  EXPECT_EQ(s.pair, "p");
+  EXPECT_EQ(s.baseline_sizes.at("plex"), 2);
+  EXPECT_EQ(s.baseline_sizes.at("trakt"), 1);
+  EXPECT_EQ(s.tombstones, 1);
+  EXPECT_EQ(s.pending, 1);
+  EXPECT_EQ(s.pending_approved, 0);
+  EXPECT_EQ(s.blocked, 1);
+  EXPECT_EQ(s.unresolved, 1);
+  EXPECT_EQ(s.flapping, 1);
+  EXPECT_EQ(s.last_run_id, "run-1");
+  EXPECT_EQ(s.last_commit_at, 1000);
+  EXPECT_EQ((*sums)[1].pair, "q");
+}
+
+TEST_F(StateStoreTest, ResetByPairAndFeature) {
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, sample_record())));
+  ASSERT_TRUE(m_store->commit(make_commit("p", "history", {}, sample_record())));
+  ASSERT_TRUE(m_store->commit(make_commit("q", "watchlist", {}, sample_record())));
+  m_store->kv_buffer("plex", "wm", "x");
+  ASSERT_TRUE(m_store->kv_flush(""));
+  auto n = m_store->reset("p", "history");
+  ASSERT_TRUE(n);
+  EXPECT_EQ(*n, 3 + 1 + 1 + 1 + 1 + 1);  // baselines, tombstone, pending, flap, blackbox, unresolved
+  EXPECT_EQ(*m_store->load("p", "history"), PairFeatureRecord{});
+  EXPECT_EQ(m_store->load("p", "watchlist")->baselines.size(), 2u);
+  ASSERT_TRUE(m_store->reset("", ""));
+  EXPECT_TRUE(m_store->summaries()->empty());
+  EXPECT_EQ(m_store->kv_get("plex", "wm")->value_or(""), "x");  // plugin data survives
+}
+
+TEST_F(StateStoreTest, PendingApproveDropAndUnblock) {
+  PairFeatureRecord r = sample_record();
+  r.pending.push_back({"trakt", "tmdb:movie:8", "drop_guard", 151, false, nullptr});
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, r)));
+  ASSERT_TRUE(m_store->commit(make_commit("q", "ratings", {}, r)));
+  auto all = m_store->pending("", "");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 4u);
+  EXPECT_EQ(all->front().first, "p/watchlist");
+
+  EXPECT_EQ(*m_store->approve_pending("p", "", {"tmdb:movie:3"}), 1);
+  EXPECT_EQ(*m_store->approve_pending("p", "", {"tmdb:movie:3"}), 0);  // already approved
+  auto p = m_store->load("p", "watchlist");
+  EXPECT_TRUE(p->pending[0].approved);
+  EXPECT_FALSE(p->pending[1].approved);
+  EXPECT_FALSE(m_store->load("q", "ratings")->pending[0].approved);
+
+  EXPECT_EQ(*m_store->drop_pending("q", "ratings", {}), 2);  // every key
+  EXPECT_TRUE(m_store->load("q", "ratings")->pending.empty());
+  EXPECT_EQ(*m_store->approve_pending("", "", {}), 1);
+
+  EXPECT_EQ(*m_store->unblock("tmdb:movie:5", "p", ""), 1);
+  EXPECT_TRUE(m_store->load("p", "watchlist")->blackbox.empty());
+  EXPECT_EQ(m_store->load("q", "ratings")->blackbox.size(), 1u);
+  EXPECT_EQ(*m_store->unblock("tmdb:movie:4", "", ""), 0);  // not blocked: only flaps reset
+  EXPECT_TRUE(m_store->load("p", "watchlist")->flaps.empty());
+}
+
+TEST_F(StateStoreTest, JournalBeginSettleOpenPrune) {
+  std::vector<JournalEntry> entries(3);
+  for (int i = 0; i < 3; ++i) {
+    entries[i].run_id = "r1";
+    entries[i].pair = "p";
+    entries[i].feature = "history";
+    entries[i].target = i < 2 ? "trakt" : "simkl";
+    entries[i].op = "add";
+    entries[i].key = "tmdb:movie:" + std::to_string(i) + "@1700000000";
+    entries[i].payload_hash = "h" + std::to_string(i);
+    entries[i].created_at = 100 + i;
+  }
+  ASSERT_TRUE(m_store->journal_begin(entries));
+  EXPECT_GT(entries[0].id, 0);
+  EXPECT_NE(entries[0].id, entries[1].id);
+  EXPECT_EQ(m_store->journal_open("", "", "")->size(), 3u);
+  EXPECT_EQ(m_store->journal_open("p", "history", "trakt")->size(), 2u);
+
+  PairFeatureCommit c;
+  c.pair = "p";
+  c.feature = "history";
+  c.journal_settle[entries[0].id] = "confirmed";
+  ASSERT_TRUE(m_store->commit(c));
+  ASSERT_TRUE(m_store->journal_settle({{entries[1].id, "unknown"}}, 500));
+  EXPECT_FALSE(m_store->journal_settle({{entries[2].id, "in_flight"}}, 500));
+
+  auto open = m_store->journal_open("p", "history", "trakt");
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ(open->front().state, "unknown");
+  EXPECT_EQ(open->front().settled_at, 500);
+  EXPECT_EQ(open->front().payload_hash, "h1");
+  EXPECT_EQ(*m_store->journal_prune(50), 0);
+  EXPECT_EQ(*m_store->journal_prune(1000), 1);  // only the confirmed one
+  EXPECT_EQ(m_store->journal_open("", "", "")->size(), 2u);
+}
+
+TEST_F(StateStoreTest, ReportsAreStoredPerRun) {
+  ASSERT_TRUE(m_store->save_report({"r1", 10, 20, "ok", {{"pairs", 1}}}));
+  ASSERT_TRUE(m_store->save_report({"r2", 30, 40, "partial", {{"pairs", 2}}}));
+  auto r1 = m_store->report("r1");
+  ASSERT_TRUE(r1 && r1->has_value());
+  EXPECT_EQ((*r1)->report["pairs"], 1);
+  EXPECT_FALSE(m_store->report("nope")->has_value());
+  auto recent = m_store->recent_reports(1);
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ(recent->front().run_id, "r2");
+  EXPECT_EQ(recent->front().status, "partial");
+}
+
+TEST_F(StateStoreTest, ExportHasStateButNoPluginValues) {
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, sample_record())));
+  m_store->kv_buffer("trakt", "oauth_etag", "SECRET-VALUE-123");
+  ASSERT_TRUE(m_store->kv_flush("trakt"));
+  ASSERT_TRUE(m_store->save_report({"r1", 10, 20, "ok", {{"n", 1}}}));
+  auto j = m_store->export_json();
+  ASSERT_TRUE(j) << j.error().message;
+  EXPECT_EQ((*j)["schema_version"], current_schema_version());
+  ASSERT_EQ((*j)["pair_features"].size(), 1u);
+  const auto& pf = (*j)["pair_features"][0];
+  EXPECT_EQ(pf["pair"], "p");
+  EXPECT_EQ(record_from_json(pf), sample_record());
+  EXPECT_EQ((*j)["plugin_data_keys"]["trakt"][0], "oauth_etag");
+  EXPECT_EQ(j->dump().find("SECRET-VALUE-123"), std::string::npos);
+  EXPECT_EQ((*j)["runs"][0]["run_id"], "r1");
+}
+
+TEST(StateTypes, RecordJsonRoundTrip) {
+  const PairFeatureRecord r = test::sample_record();
+  EXPECT_EQ(record_from_json(to_json(r)), r);
+  EXPECT_EQ(record_from_json(nlohmann::json::object()), PairFeatureRecord{});
+}
+
+}  // namespace
+}  // namespace cw::state
