@@ -5,15 +5,63 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include <cw/engine/planner.hpp>
 #include <cw/engine/settlement.hpp>
 #include <cw/engine/snapshot.hpp>
 #include <string>
 #include <vector>
 
+// Heap accounting: live and peak bytes, so a benchmark can report what one call needs
+// beyond the fixture it starts from.
+namespace heap {
+std::atomic<std::size_t> live{0};
+std::atomic<std::size_t> peak{0};
+constexpr std::size_t k_header = 16;  // keeps max_align_t alignment
+
+void* take(std::size_t n) {
+  void* p = std::malloc(n + k_header);
+  if (!p) throw std::bad_alloc();
+  *static_cast<std::size_t*>(p) = n;
+  const std::size_t now = live.fetch_add(n) + n;
+  std::size_t old = peak.load();
+  while (now > old && !peak.compare_exchange_weak(old, now)) {
+  }
+  return static_cast<char*>(p) + k_header;
+}
+
+void give(void* p) noexcept {
+  if (!p) return;
+  char* base = static_cast<char*>(p) - k_header;
+  live.fetch_sub(*reinterpret_cast<std::size_t*>(base));
+  std::free(base);
+}
+}  // namespace heap
+
+void* operator new(std::size_t n) { return heap::take(n); }
+void* operator new[](std::size_t n) { return heap::take(n); }
+void operator delete(void* p) noexcept { heap::give(p); }
+void operator delete[](void* p) noexcept { heap::give(p); }
+void operator delete(void* p, std::size_t) noexcept { heap::give(p); }
+void operator delete[](void* p, std::size_t) noexcept { heap::give(p); }
+
 namespace {
 
 using namespace cw::engine;
+
+constexpr double k_mib = 1024.0 * 1024.0;
+
+// Peak heap bytes above the level at the start of `fn`.
+template <typename F>
+double peak_above_mib(F&& fn) {
+  const std::size_t base = heap::live.load();
+  heap::peak.store(base);
+  fn();
+  return static_cast<double>(heap::peak.load() - base) / k_mib;
+}
 
 constexpr int k_items = 100'000;
 constexpr cw::engine::Instant k_now = 1'700'000'000;
@@ -107,7 +155,9 @@ void BM_BuildIndexWatchlist(benchmark::State& state) {
 
 template <Feature F, PairMode M>
 void BM_Plan(benchmark::State& state) {
+  const std::size_t before = heap::live.load();
   const Fixture fx = fixture(F);
+  state.counters["fixture_heap_mib"] = static_cast<double>(heap::live.load() - before) / k_mib;
   auto p = policy(F);
   p.mode = M;
   // Removals stay under the mass-delete cap so that they are planned, not held.
@@ -119,6 +169,10 @@ void BM_Plan(benchmark::State& state) {
     benchmark::DoNotOptimize(plan);
   }
   state.counters["actions"] = static_cast<double>(actions);
+  state.counters["plan_peak_heap_mib"] = peak_above_mib([&] {
+    FeaturePlan plan = plan_feature(p, F, fx.source, fx.target, fx.prior, k_now);
+    benchmark::DoNotOptimize(plan);
+  });
   state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 

@@ -262,6 +262,10 @@ class Scenario:
             for root, _, files in os.walk(self.state_dir):
                 for fn in sorted(files):
                     p = os.path.join(root, fn)
+                    # SQLite's own side files carry no data when the WAL is empty: a
+                    # read-only open of a WAL database creates them (see README).
+                    if fn.endswith("-shm") or (fn.endswith("-wal") and os.path.getsize(p) == 0):
+                        continue
                     with open(p, "rb") as f:
                         h[os.path.relpath(p, self.state_dir)] = hashlib.sha256(f.read()).hexdigest()
         return h

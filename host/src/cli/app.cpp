@@ -1,6 +1,8 @@
 #include <cw/cli/app.hpp>
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/log/logger.hpp>
 #include <cw/version.hpp>
 
 #include <boost/program_options.hpp>
@@ -117,6 +119,19 @@ int main(int argc, char** argv) {
     std::cout << c->usage;
     return k_exit_ok;
   }
+  if (!services::parse_log_level(global.log_level)) {
+    std::cerr << "cw: --log-level: unknown level '" << global.log_level
+              << "': use trace, debug, info, warn, error or off\n";
+    return k_exit_usage;
+  }
+  if (!services::parse_log_format(global.log_format)) {
+    std::cerr << "cw: --log-format: unknown format '" << global.log_format
+              << "': use text or json\n";
+    return k_exit_usage;
+  }
+  // From here on SIGINT/SIGTERM ask the command to stop at the next safe point; a second
+  // one terminates at once.
+  services::SignalCancelToken::install_signal_handlers();
   return c->run(global, rest);
 }
 

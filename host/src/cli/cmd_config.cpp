@@ -1,11 +1,11 @@
 // `cw config validate`: parses the configuration, prints every error (one line each, with
 // file, line, column and key path) or OK and a summary of what it defines.
+#include <iostream>
+
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
 #include <cw/config/config_secrets.hpp>
-
-#include <iostream>
 
 namespace cw::cli {
 namespace {
@@ -75,12 +75,11 @@ int run_config(const GlobalOptions& global, const std::vector<std::string>& args
     }
     if (!any) std::cout << "no feature enabled";
     const auto& g = p.guards;
-    std::cout << "\n    guards: drop_guard " << (g.drop_guard ? "on" : "off")
-              << ", mass_delete " << g.mass_delete_max_ratio << "/" << g.mass_delete_max_count
-              << ", tombstone_ttl " << config::format_duration(g.tombstone_ttl_s)
-              << ", pending_ttl " << config::format_duration(g.pending_ttl_s) << ", blackbox "
-              << g.blackbox_failures << " runs/" << config::format_duration(g.blackbox_ttl_s)
-              << "\n";
+    std::cout << "\n    guards: drop_guard " << (g.drop_guard ? "on" : "off") << ", mass_delete "
+              << g.mass_delete_max_ratio << "/" << g.mass_delete_max_count << ", tombstone_ttl "
+              << config::format_duration(g.tombstone_ttl_s) << ", pending_ttl "
+              << config::format_duration(g.pending_ttl_s) << ", blackbox " << g.blackbox_failures
+              << " runs/" << config::format_duration(g.blackbox_ttl_s) << "\n";
   }
   if (cfg.sync.dry_run) std::cout << "sync.dry_run is on: runs plan and print, and write nothing\n";
   return k_exit_ok;

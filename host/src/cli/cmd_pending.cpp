@@ -1,15 +1,15 @@
 // `cw pending list|approve|drop`: the deletions the guards held (R5.3). Approved ones are
 // applied by the next run (if still true); dropped ones are forgotten, which keeps the
 // item on the target.
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
-
-#include <ctime>
-#include <iomanip>
-#include <iostream>
 
 namespace cw::cli {
 namespace {
@@ -115,8 +115,8 @@ int list(state::StateStore& store, const PendingArgs& a) {
     return k_exit_ok;
   }
   std::cout << std::left << std::setw(28) << "PAIR/FEATURE" << std::setw(14) << "REMOVE FROM"
-            << std::setw(36) << "KEY" << std::setw(14) << "REASON" << std::setw(22)
-            << "FIRST SEEN" << "STATUS\n";
+            << std::setw(36) << "KEY" << std::setw(14) << "REASON" << std::setw(22) << "FIRST SEEN"
+            << "STATUS\n";
   for (const auto& [scope, p] : *rows) {
     std::string title;
     if (p.item.is_object() && p.item.contains("title") && p.item["title"].is_string())

@@ -190,8 +190,9 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
   so.plugin_dirs = global.plugin_dirs;
   so.log_level = global.log_level;
   so.log_format = global.log_format;
-  const bool dry = mode == Mode::plan || a.dry_run;
+  bool dry = mode == Mode::plan || a.dry_run;
   so.dry_run = dry;
+  so.pair_filter = a.pair;
   auto opened = sync::Session::open(so);
   if (auto* err = std::get_if<sync::SessionError>(&opened)) {
     std::cerr << "cw " << name << ": " << err->message << "\n";
@@ -202,6 +203,7 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
     }
   }
   auto& session = *std::get<std::unique_ptr<sync::Session>>(opened);
+  dry = dry || session.dry_run();
 
   sync::ApplierOptions ao;
   ao.now_s = [&session] { return session.now_s(); };

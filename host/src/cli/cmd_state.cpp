@@ -1,15 +1,16 @@
 // `cw state show|export|reset|unblock`: inspect and repair the state database.
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+
+#include <unistd.h>
+
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
-
-#include <ctime>
-#include <fstream>
-#include <iomanip>
-#include <iostream>
-#include <unistd.h>
 
 namespace cw::cli {
 namespace {
@@ -158,9 +159,9 @@ int show(const std::filesystem::path& dir, const StateArgs& a) {
   if (sums->empty()) {
     std::cout << "no pair has stored state yet\n";
   } else {
-    std::cout << std::left << std::setw(22) << "PAIR" << std::setw(11) << "FEATURE"
-              << std::setw(30) << "BASELINES" << std::setw(7) << "TOMBS" << std::setw(10)
-              << "PENDING" << std::setw(9) << "BLOCKED" << std::setw(12) << "UNRESOLVED"
+    std::cout << std::left << std::setw(22) << "PAIR" << std::setw(11) << "FEATURE" << std::setw(30)
+              << "BASELINES" << std::setw(7) << "TOMBS" << std::setw(10) << "PENDING"
+              << std::setw(9) << "BLOCKED" << std::setw(12) << "UNRESOLVED"
               << "LAST COMMIT\n";
     for (const auto& s : *sums) {
       std::string sizes;
@@ -291,8 +292,7 @@ int run_state(const GlobalOptions& global, const std::vector<std::string>& args)
     return k_exit_usage;
   }
   if ((a->sub == "show" || a->sub == "export" || a->sub == "reset") && !a->positional.empty()) {
-    std::cerr << "cw state " << a->sub << ": unexpected argument " << a->positional.front()
-              << "\n";
+    std::cerr << "cw state " << a->sub << ": unexpected argument " << a->positional.front() << "\n";
     return k_exit_usage;
   }
   int exit = k_exit_ok;

@@ -1,8 +1,3 @@
-#include <cw/config/config.hpp>
-#include <cw/util/strings.hpp>
-
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -12,6 +7,11 @@
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cw/config/config.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::config {
 
@@ -44,10 +44,14 @@ const PairConfig* Config::pair(const std::string& name) const {
 
 const char* to_string(Feature feature) {
   switch (feature) {
-    case Feature::watchlist: return "watchlist";
-    case Feature::history: return "history";
-    case Feature::ratings: return "ratings";
-    case Feature::progress: return "progress";
+    case Feature::watchlist:
+      return "watchlist";
+    case Feature::history:
+      return "history";
+    case Feature::ratings:
+      return "ratings";
+    case Feature::progress:
+      return "progress";
   }
   return "?";
 }
@@ -85,12 +89,23 @@ std::optional<std::int64_t> parse_duration(const std::string& text_in) {
     }
     std::int64_t unit = 0;
     switch (text[j]) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = engine::k_day_s; break;
-      case 'w': unit = 7 * engine::k_day_s; break;
-      default: return std::nullopt;
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = engine::k_day_s;
+        break;
+      case 'w':
+        unit = 7 * engine::k_day_s;
+        break;
+      default:
+        return std::nullopt;
     }
     total += n * unit;
     any_unit = true;
@@ -105,8 +120,8 @@ std::string format_duration(std::int64_t seconds) {
     std::int64_t size;
     char name;
   };
-  static constexpr Unit k_units[] = {
-      {7 * engine::k_day_s, 'w'}, {engine::k_day_s, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+  // Days are the largest unit: "30d" reads better than "4w2d".
+  static constexpr Unit k_units[] = {{engine::k_day_s, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
   std::string out;
   std::int64_t rest = seconds < 0 ? -seconds : seconds;
   for (const auto& u : k_units) {
@@ -122,15 +137,16 @@ std::filesystem::path default_state_dir() {
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg == '/')
     return std::filesystem::path(xdg) / "cw";
   const char* home = std::getenv("HOME");
-  return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" /
-         "state" / "cw";
+  return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "state" /
+         "cw";
 }
 
 std::filesystem::path resolve_path(const std::string& path, const std::filesystem::path& base_dir) {
   std::filesystem::path p;
   if (path == "~" || path.rfind("~/", 0) == 0) {
     const char* home = std::getenv("HOME");
-    p = std::filesystem::path(home != nullptr ? home : "") / (path.size() > 2 ? path.substr(2) : "");
+    p = std::filesystem::path(home != nullptr ? home : "") /
+        (path.size() > 2 ? path.substr(2) : "");
   } else {
     p = path;
   }
@@ -244,10 +260,10 @@ class Checker {
         error(key, child + name, "duplicate key; each key may appear once in a mapping");
         continue;
       }
-      if (!allowed.empty() &&
-          std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-        error(key, child + name, "unknown key" + hint(name, allowed) + "; expected one of " +
-                                     util::join(allowed, ", "));
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+        error(
+            key, child + name,
+            "unknown key" + hint(name, allowed) + "; expected one of " + util::join(allowed, ", "));
         continue;
       }
       Entry e{name, key, it->second, pos(it->second)};
@@ -313,8 +329,8 @@ class Checker {
     return std::nullopt;
   }
 
-  std::optional<std::int64_t> int_value(const Entry& e, const std::string& path,
-                                        std::int64_t min, std::int64_t max) {
+  std::optional<std::int64_t> int_value(const Entry& e, const std::string& path, std::int64_t min,
+                                        std::int64_t max) {
     if (e.value.IsScalar() && e.value.Tag() != "!") {
       static const std::regex k_int("[-+]?[0-9]{1,15}");
       const std::string s = e.value.Scalar();
@@ -322,8 +338,8 @@ class Checker {
         const std::int64_t v = std::stoll(s);
         if (v >= min && v <= max) return v;
         error(e.value_pos, path,
-              "expected a whole number from " + std::to_string(min) + " to " +
-                  std::to_string(max) + ", got " + s);
+              "expected a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                  ", got " + s);
         return std::nullopt;
       }
     }
@@ -411,8 +427,8 @@ class Checker {
     std::smatch m;
     if (!std::regex_match(s, m, k_ref)) {
       error(p, path,
-            "expected the whole value to be ${env:NAME} or ${file:PATH}, got \"" +
-                redact_hint(s) + "\"");
+            "expected the whole value to be ${env:NAME} or ${file:PATH}, got \"" + redact_hint(s) +
+                "\"");
       return nullptr;
     }
     SecretRef ref;
@@ -422,8 +438,8 @@ class Checker {
       ref.kind = SecretRef::Kind::env;
       ref.ref = m[2];
       if (!std::regex_match(ref.ref, k_env)) {
-        error(p, path, "expected an environment variable name in ${env:NAME}, got \"" +
-                           ref.ref + "\"");
+        error(p, path,
+              "expected an environment variable name in ${env:NAME}, got \"" + ref.ref + "\"");
         return nullptr;
       }
     } else {
@@ -520,18 +536,16 @@ struct SyncSpec {
   }
 };
 
-const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers", "pairs",
-                                             "sync"};
+const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers", "pairs", "sync"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
     "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes"};
-const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",
-                                              "mode",    "enabled",  "features",
-                                              "source_of_truth", "sync"};
+const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",          "mode",
+                                              "enabled", "features", "source_of_truth", "sync"};
 const std::vector<std::string> k_feature_names = {"watchlist", "history", "ratings", "progress"};
-const std::vector<std::string> k_feature_keys = {"enabled", "add",     "remove",
-                                                 "update",  "removal", "include_observed_deletes",
-                                                 "rewatches", "tolerance"};
+const std::vector<std::string> k_feature_keys = {
+    "enabled",   "add",      "remove", "update", "removal", "include_observed_deletes",
+    "rewatches", "tolerance"};
 const std::int64_t k_max_ttl_s = 10LL * 365 * engine::k_day_s;
 
 SyncSpec parse_sync(Checker& c, const YAML::Node& node, const std::string& path) {
@@ -580,8 +594,8 @@ SyncSpec parse_sync(Checker& c, const YAML::Node& node, const std::string& path)
   }
   for (auto* ttl : {&s.tombstone_ttl_s, &s.pending_ttl_s, &s.blackbox_ttl_s}) {
     if (*ttl && (**ttl <= 0 || **ttl > k_max_ttl_s)) {
-      c.error(c.pos(node), path, "time to live must be between 1s and 3650d, got " +
-                                     format_duration(**ttl));
+      c.error(c.pos(node), path,
+              "time to live must be between 1s and 3650d, got " + format_duration(**ttl));
       ttl->reset();
     }
   }
@@ -617,8 +631,8 @@ void parse_providers(Checker& c, const YAML::Node& node, Config& cfg) {
         }
         continue;
       }
-      provider.settings[s.key] = c.to_json(s.value, s.value_pos, s.key,
-                                           "/" + Checker::escape_pointer(s.key), provider);
+      provider.settings[s.key] =
+          c.to_json(s.value, s.value_pos, s.key, "/" + Checker::escape_pointer(s.key), provider);
     }
     if (!has_plugin) {
       c.error(provider.pos, p,
@@ -677,8 +691,8 @@ void parse_feature(Checker& c, const Checker::Entry& e, const std::string& path,
           c.error(k.value_pos, p, "only the history feature has a play-matching tolerance");
         } else if (auto v = c.duration_value(k, p)) {
           if (*v < 0 || *v > engine::k_day_s)
-            c.error(k.value_pos, p, "expected a tolerance from 0s to 1d, got " +
-                                        format_duration(*v));
+            c.error(k.value_pos, p,
+                    "expected a tolerance from 0s to 1d, got " + format_duration(*v));
           else
             fp.event_tolerance_s = *v;
         }
@@ -702,8 +716,9 @@ PairDraft parse_pair(Checker& c, const YAML::Node& node, std::size_t index, cons
   d.pair.pos = c.pos(node);
   const std::size_t errors_before = c.errors().size();
   if (!node.IsMap()) {
-    c.error(node, d.index, "expected a mapping with name, source, target, features, got " +
-                               Checker::describe(node));
+    c.error(
+        node, d.index,
+        "expected a mapping with name, source, target, features, got " + Checker::describe(node));
     d.valid = false;
     return d;
   }
@@ -783,8 +798,9 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     return;
   }
   if (!root.IsMap()) {
-    c.error(root, "", "expected a mapping with providers, pairs and sync at the top, got " +
-                          Checker::describe(root));
+    c.error(root, "",
+            "expected a mapping with providers, pairs and sync at the top, got " +
+                Checker::describe(root));
     return;
   }
   YAML::Node providers, pairs, sync;
@@ -801,7 +817,8 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
       if (e.value.IsSequence())
         pairs = e.value;
       else if (!e.value.IsNull())
-        c.error(e.value_pos, "pairs", "expected a list of pairs, got " + Checker::describe(e.value));
+        c.error(e.value_pos, "pairs",
+                "expected a list of pairs, got " + Checker::describe(e.value));
     } else if (e.key == "sync") {
       if (c.expect_map(e, "sync")) sync = e.value;
     }
@@ -865,7 +882,8 @@ ConfigParse parse_config(const std::string& text, const std::string& file,
     out.errors.push_back(ConfigError{p, "", "invalid YAML: " + e.msg});
     return out;
   } catch (const YAML::Exception& e) {
-    out.errors.push_back(ConfigError{SourcePos{file, 0, 0}, "", std::string("invalid YAML: ") + e.what()});
+    out.errors.push_back(
+        ConfigError{SourcePos{file, 0, 0}, "", std::string("invalid YAML: ") + e.what()});
     return out;
   }
   Config cfg;
@@ -891,9 +909,9 @@ ConfigParse parse_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     ConfigParse out;
-    out.errors.push_back(ConfigError{
-        SourcePos{path, 0, 0}, "",
-        "cannot read the configuration file; pass its path with --config FILE"});
+    out.errors.push_back(
+        ConfigError{SourcePos{path, 0, 0}, "",
+                    "cannot read the configuration file; pass its path with --config FILE"});
     return out;
   }
   std::ostringstream text;
@@ -912,8 +930,7 @@ Result<Config> load_config(const std::string& path) {
 
 Result<std::filesystem::path> locate_state_dir(const std::string& config_path,
                                                const std::string& override_dir) {
-  if (!override_dir.empty())
-    return resolve_path(override_dir, std::filesystem::current_path());
+  if (!override_dir.empty()) return resolve_path(override_dir, std::filesystem::current_path());
   auto cfg = load_config(config_path.empty() ? "cw.yaml" : config_path);
   if (!cfg) return cfg.error();
   return cfg->state_dir;

@@ -12,16 +12,17 @@
 // ProviderConfig::where(). Secret references (${env:NAME}, ${file:PATH}) are not resolved
 // here; the plugin sees "${secret}" and asks ConfigSecretStore for the value.
 
-#include <cw/engine/policy.hpp>
-#include <cw/util/result.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/engine/policy.hpp>
+#include <cw/util/result.hpp>
 
 namespace cw::config {
 
@@ -80,9 +81,9 @@ struct PairConfig {
 };
 
 struct Config {
-  std::string path;  // the file as given by the user
-  std::filesystem::path base_dir;   // directory of the file: relative paths resolve here
-  std::filesystem::path state_dir;  // absolute
+  std::string path;                       // the file as given by the user
+  std::filesystem::path base_dir;         // directory of the file: relative paths resolve here
+  std::filesystem::path state_dir;        // absolute
   std::vector<ProviderConfig> providers;  // in file order
   std::vector<PairConfig> pairs;          // in file order
   SyncOptions sync;
@@ -94,8 +95,8 @@ struct Config {
 // One problem found in the file, already formatted as a single line.
 struct ConfigError {
   SourcePos pos;
-  std::string path;     // key path, "pairs[0].mode"
-  std::string message;  // what was expected and what was found
+  std::string path;               // key path, "pairs[0].mode"
+  std::string message;            // what was expected and what was found
   std::string to_string() const;  // "cw.yaml:12:7: pairs[0].mode: expected ..."
 };
 

@@ -1,9 +1,9 @@
-#include <cw/config/config_secrets.hpp>
-#include <cw/services/secrets/redactor.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+
+#include <cw/config/config_secrets.hpp>
+#include <cw/services/secrets/redactor.hpp>
 
 namespace cw::config {
 
@@ -68,8 +68,9 @@ ConfigSecretStore::ConfigSecretStore(const Config& config, services::SecretStore
   for (const auto& p : config.providers) m_secrets[p.name] = p.secrets;
 }
 
-ConfigSecretStore::ConfigSecretStore(std::map<std::string, std::map<std::string, SecretRef>> secrets,
-                                     services::SecretStore* fallback)
+ConfigSecretStore::ConfigSecretStore(
+    std::map<std::string, std::map<std::string, SecretRef>> secrets,
+    services::SecretStore* fallback)
     : m_secrets(std::move(secrets)), m_fallback(fallback) {}
 
 Result<std::string> ConfigSecretStore::get(const std::string& instance, const std::string& name) {

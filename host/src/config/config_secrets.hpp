@@ -6,14 +6,14 @@
 // optional fallback store (the token store); get() also falls back to it for names the
 // configuration does not define.
 
-#include <cw/config/config.hpp>
-#include <cw/services/secrets/secret_store.hpp>
-
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <cw/config/config.hpp>
+#include <cw/services/secrets/secret_store.hpp>
 
 namespace cw::config {
 
@@ -44,7 +44,8 @@ class ConfigSecretStore final : public services::SecretStore {
 };
 
 // Resolves one reference: the variable's value, or the file's content without its trailing
-// newline. The value is registered with the Redactor. Errors name the variable or file and where it was written.
+// newline. The value is registered with the Redactor. Errors name the variable or file and where it
+// was written.
 Result<std::string> resolve_secret(const SecretRef& ref, const std::string& what);
 
 }  // namespace cw::config

@@ -167,7 +167,10 @@ void tokens_impl(const Item& item, std::string& buf, F&& fn) {
   }
 }
 
-std::uint64_t hash_token(std::string_view t) { return std::hash<std::string_view>{}(t); }
+std::uint64_t hash_token(std::string_view t) {
+  const std::uint64_t h = std::hash<std::string_view>{}(t);
+  return h == 0 ? 1 : h;  // 0 marks an empty TokenMap slot
+}
 
 void token_hashes(const Item& item, std::vector<std::uint64_t>& out) {
   thread_local std::string buf;
@@ -347,6 +350,69 @@ void merge_item(Item& into, const Item& newer, bool history) {
   if (!newer.extra.is_null()) into.extra = newer.extra;
 }
 
+void TokenMap::reserve(std::size_t n) {
+  std::size_t cap = 16;
+  while (cap < n * 2) cap <<= 1;
+  if (cap <= m_slots.size()) return;
+  std::vector<Slot> old = std::move(m_slots);
+  m_slots.assign(cap, Slot{});
+  m_size = 0;
+  for (const auto& s : old) {
+    if (s.hash != 0) put(s.hash, s.pos);
+  }
+}
+
+void TokenMap::grow() { reserve(m_slots.empty() ? 8 : m_slots.size()); }
+
+std::uint32_t TokenMap::find(std::uint64_t h) const {
+  if (m_slots.empty()) return k_none;
+  const std::size_t mask = m_slots.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const Slot& s = m_slots[i];
+    if (s.hash == h) return s.pos;
+    if (s.hash == 0) return k_none;
+  }
+}
+
+void TokenMap::put(std::uint64_t h, std::uint32_t pos) {
+  if ((m_size + 1) * 2 > m_slots.size()) grow();
+  const std::size_t mask = m_slots.size() - 1;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    Slot& s = m_slots[i];
+    if (s.hash == h) {
+      s.pos = pos;
+      return;
+    }
+    if (s.hash == 0) {
+      s = Slot{h, pos};
+      ++m_size;
+      return;
+    }
+  }
+}
+
+void TokenMap::erase(std::uint64_t h) {
+  if (m_slots.empty()) return;
+  const std::size_t mask = m_slots.size() - 1;
+  std::size_t i = h & mask;
+  while (m_slots[i].hash != h) {
+    if (m_slots[i].hash == 0) return;
+    i = (i + 1) & mask;
+  }
+  // Backward shift: pull later entries of the probe run into the hole.
+  std::size_t hole = i;
+  for (std::size_t j = (hole + 1) & mask; m_slots[j].hash != 0; j = (j + 1) & mask) {
+    const std::size_t home = m_slots[j].hash & mask;
+    const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+    if (movable) {
+      m_slots[hole] = m_slots[j];
+      hole = j;
+    }
+  }
+  m_slots[hole] = Slot{};
+  --m_size;
+}
+
 Index Index::build(std::vector<Item> items, bool history) {
   Index idx(history);
   idx.reserve(items.size());
@@ -356,57 +422,73 @@ Index Index::build(std::vector<Item> items, bool history) {
 
 void Index::reserve(std::size_t n) {
   m_entries.reserve(n);
-  m_tokens.reserve(n);
-  m_by_token.reserve(n * 2);
+  m_hash_refs.reserve(n);
+  m_hash_pool.reserve(n * 2);
+  m_map.reserve(n * 2);
 }
 
-void Index::collect_hits(const Item& item, std::vector<std::size_t>& hits) const {
-  thread_local std::vector<std::uint64_t> hashes;
-  token_hashes(item, hashes);
-  hits.clear();
-  for (auto h : hashes) {
-    auto it = m_by_token.find(h);
-    if (it == m_by_token.end()) continue;
-    const std::size_t pos = it->second;
-    // A token left behind by a merge or removal points at an entry that no longer has it.
-    const auto& own = m_tokens[pos];
-    if (std::find(own.begin(), own.end(), h) == own.end()) continue;
-    if (std::find(hits.begin(), hits.end(), pos) == hits.end()) hits.push_back(pos);
+void Index::set_hashes(std::size_t pos, const std::vector<std::uint64_t>& h) {
+  HashRef ref{static_cast<std::uint32_t>(m_hash_pool.size()), static_cast<std::uint32_t>(h.size())};
+  m_hash_pool.insert(m_hash_pool.end(), h.begin(), h.end());
+  if (m_hash_refs.size() <= pos) m_hash_refs.resize(pos + 1);
+  m_hash_refs[pos] = ref;
+  for (auto x : h) m_map.put(x, static_cast<std::uint32_t>(pos));
+}
+
+void Index::unregister(std::size_t pos) {
+  const auto* h = hashes(pos);
+  for (std::uint32_t i = 0; i < m_hash_refs[pos].count; ++i) {
+    if (m_map.find(h[i]) == pos) m_map.erase(h[i]);
   }
 }
 
-void Index::register_tokens(std::size_t pos) {
-  for (auto h : m_tokens[pos]) m_by_token[h] = static_cast<std::uint32_t>(pos);
-}
-
-void Index::remove_entry(std::size_t pos) {
+void Index::erase(std::size_t pos) {
+  m_by_key_valid = false;
+  unregister(pos);
   const std::size_t last = m_entries.size() - 1;
   if (pos != last) {
     m_entries[pos] = std::move(m_entries[last]);
-    m_tokens[pos] = std::move(m_tokens[last]);
-    register_tokens(pos);
+    m_hash_refs[pos] = m_hash_refs[last];
+    const auto* h = hashes(pos);
+    for (std::uint32_t i = 0; i < m_hash_refs[pos].count; ++i)
+      m_map.put(h[i], static_cast<std::uint32_t>(pos));
   }
   m_entries.pop_back();
-  m_tokens.pop_back();
+  m_hash_refs.pop_back();
+}
+
+void Index::erase_play(std::size_t pos, Instant play) {
+  auto& e = m_entries[pos];
+  std::erase(e.plays, play);
+  if (e.plays.empty()) {
+    erase(pos);
+    return;
+  }
+  e.item.watched_at = e.plays.back();
 }
 
 std::size_t Index::add(Item item) {
   m_by_key_valid = false;
-  thread_local std::vector<std::size_t> hits;
-  collect_hits(item, hits);
+  thread_local std::vector<std::uint64_t> h;
+  token_hashes(item, h);
+  std::vector<std::size_t> hits;
+  for (auto x : h) {
+    const auto pos = m_map.find(x);
+    if (pos != TokenMap::k_none && std::find(hits.begin(), hits.end(), pos) == hits.end())
+      hits.push_back(pos);
+  }
   if (hits.empty()) {
     IndexEntry e;
     e.key = canonical_key(item);
     if (m_history && item.watched_at) e.plays.push_back(*item.watched_at);
     e.item = std::move(item);
     m_entries.push_back(std::move(e));
-    m_tokens.emplace_back();
-    token_hashes(m_entries.back().item, m_tokens.back());
-    register_tokens(m_entries.size() - 1);
+    set_hashes(m_entries.size() - 1, h);
     return m_entries.size() - 1;
   }
   std::sort(hits.begin(), hits.end());
   const std::size_t target = hits[0];
+  for (auto pos : hits) unregister(pos);
   // Older entries merge first so that the newest values win (R1.4).
   for (std::size_t i = 1; i < hits.size(); ++i) {
     IndexEntry& other = m_entries[hits[i]];
@@ -422,27 +504,41 @@ std::size_t Index::add(Item item) {
     t.plays.erase(std::unique(t.plays.begin(), t.plays.end()), t.plays.end());
   }
   t.key = canonical_key(t.item);
-  token_hashes(t.item, m_tokens[target]);
-  register_tokens(target);
-  for (std::size_t i = hits.size(); i-- > 1;) remove_entry(hits[i]);
+  // Merged-away entries leave through erase(), which expects their tokens registered;
+  // they were unregistered above, so give them none.
+  for (std::size_t i = 1; i < hits.size(); ++i) m_hash_refs[hits[i]].count = 0;
+  token_hashes(t.item, h);
+  set_hashes(target, h);
+  for (std::size_t i = hits.size(); i-- > 1;) erase(hits[i]);
   return target;
 }
 
-std::optional<std::size_t> Index::find(const Item& probe) const {
-  thread_local std::vector<std::uint64_t> hashes;
-  token_hashes(probe, hashes);
-  for (auto h : hashes) {
-    auto it = m_by_token.find(h);
-    if (it == m_by_token.end()) continue;
-    const auto& own = m_tokens[it->second];
-    if (std::find(own.begin(), own.end(), h) != own.end()) return it->second;
+std::optional<std::size_t> Index::find_hashes(const std::uint64_t* h, std::size_t n) const {
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto pos = m_map.find(h[i]);
+    if (pos != TokenMap::k_none) return pos;
   }
   return std::nullopt;
+}
+
+std::optional<std::size_t> Index::find(const Item& probe) const {
+  thread_local std::vector<std::uint64_t> h;
+  token_hashes(probe, h);
+  return find_hashes(h.data(), h.size());
 }
 
 const IndexEntry* Index::find_entry(const Item& probe) const {
   auto pos = find(probe);
   return pos ? &m_entries[*pos] : nullptr;
+}
+
+std::optional<std::size_t> Index::find(const Index& other, std::size_t pos) const {
+  return find_hashes(other.hashes(pos), other.m_hash_refs[pos].count);
+}
+
+const IndexEntry* Index::find_entry(const Index& other, std::size_t pos) const {
+  auto p = find(other, pos);
+  return p ? &m_entries[*p] : nullptr;
 }
 
 std::optional<std::size_t> Index::find_key(std::string_view key) const {
@@ -471,6 +567,23 @@ std::vector<Item> Index::to_items(bool expand_plays) const {
       out.push_back(e.item);
     }
   }
+  return out;
+}
+
+std::vector<Item> Index::release_items(bool expand_plays) {
+  std::vector<Item> out;
+  out.reserve(m_entries.size());
+  for (auto& e : m_entries) {
+    if (expand_plays && m_history && e.plays.size() > 1) {
+      for (auto p : e.plays) {
+        out.push_back(e.item);
+        out.back().watched_at = p;
+      }
+    } else {
+      out.push_back(std::move(e.item));
+    }
+  }
+  *this = Index(m_history);
   return out;
 }
 

@@ -56,6 +56,28 @@ struct IndexEntry {
   std::vector<Instant> plays;
 };
 
+// Open-addressing map from a 64-bit token hash to an entry position (linear probing,
+// backward-shift deletion). One flat array instead of one heap node per token: the
+// planner's hot path is one probe per alias token.
+class TokenMap {
+ public:
+  static constexpr std::uint32_t k_none = 0xffffffffu;
+  void reserve(std::size_t n);
+  std::uint32_t find(std::uint64_t h) const;
+  void put(std::uint64_t h, std::uint32_t pos);
+  void erase(std::uint64_t h);
+  std::size_t size() const { return m_size; }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;  // 0: empty
+    std::uint32_t pos = 0;
+  };
+  void grow();
+  std::vector<Slot> m_slots;
+  std::size_t m_size = 0;
+};
+
 class Index {
  public:
   // `history`: entries collect plays and keep the latest watched_at.
@@ -64,10 +86,18 @@ class Index {
 
   void reserve(std::size_t n);
   // Adds `item`, merging it with every entry it matches. Returns the entry's position.
+  // Positions of other entries may change when entries merge.
   std::size_t add(Item item);
+  // Removes the entry at `pos` (the last entry takes its place).
+  void erase(std::size_t pos);
+  // History: removes one play of the entry at `pos`; the entry goes when none is left.
+  void erase_play(std::size_t pos, Instant play);
 
   std::optional<std::size_t> find(const Item& probe) const;
   const IndexEntry* find_entry(const Item& probe) const;
+  // The entry matching entry `pos` of `other` (reuses its token hashes: no string work).
+  std::optional<std::size_t> find(const Index& other, std::size_t pos) const;
+  const IndexEntry* find_entry(const Index& other, std::size_t pos) const;
   std::optional<std::size_t> find_key(std::string_view key) const;
 
   const std::vector<IndexEntry>& entries() const { return m_entries; }
@@ -76,16 +106,26 @@ class Index {
   bool history() const { return m_history; }
   // Items as stored; with `expand_plays` one item per play (history baselines).
   std::vector<Item> to_items(bool expand_plays) const;
+  // The same, moving the items out; the index is left empty.
+  std::vector<Item> release_items(bool expand_plays);
 
  private:
-  void register_tokens(std::size_t pos);
-  void collect_hits(const Item& item, std::vector<std::size_t>& hits) const;
-  void remove_entry(std::size_t pos);
+  struct HashRef {
+    std::uint32_t offset = 0;
+    std::uint32_t count = 0;
+  };
+  const std::uint64_t* hashes(std::size_t pos) const {
+    return m_hash_pool.data() + m_hash_refs[pos].offset;
+  }
+  std::optional<std::size_t> find_hashes(const std::uint64_t* h, std::size_t n) const;
+  void set_hashes(std::size_t pos, const std::vector<std::uint64_t>& h);
+  void unregister(std::size_t pos);
 
   bool m_history;
   std::vector<IndexEntry> m_entries;
-  std::vector<std::vector<std::uint64_t>> m_tokens;  // per entry: its token hashes
-  std::unordered_map<std::uint64_t, std::uint32_t> m_by_token;
+  std::vector<HashRef> m_hash_refs;       // per entry: its token hashes in m_hash_pool
+  std::vector<std::uint64_t> m_hash_pool;
+  TokenMap m_map;
   mutable std::unordered_map<std::string, std::uint32_t> m_by_key;  // built on demand
   mutable bool m_by_key_valid = false;
 };

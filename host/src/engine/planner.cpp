@@ -31,6 +31,12 @@ struct SideCtx {
     if (base_counts()) return base->find_entry(item);
     return nullptr;
   }
+  // The same for entry `pos` of another index, without rebuilding its tokens.
+  const IndexEntry* find(const Index& from, std::size_t pos) const {
+    if (const auto* e = snap.index.find_entry(from, pos)) return e;
+    if (base_counts()) return base->find_entry(from, pos);
+    return nullptr;
+  }
   std::size_t baseline_size() const { return base ? base->size() : snap.index.size(); }
 };
 
@@ -387,15 +393,17 @@ void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
 
 void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
   if (from.deletions == Deletions::ignored || !from.base) return;
-  for (const auto& b : from.base->entries()) {
-    const IndexEntry* now_there = from.snap.index.find_entry(b.item);
+  const Index& base = *from.base;
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    const IndexEntry& b = base.entries()[i];
+    const IndexEntry* now_there = from.snap.index.find_entry(base, i);
     if (m_plan.event_mode) {
       // Event mode: each play that left `from` removes the matching play on `to`.
       const auto gone = now_there ? unmatched_plays(plays_of(b), plays_of(*now_there),
                                                     m_fp.event_tolerance_s)
                                   : plays_of(b);
       if (gone.empty()) continue;
-      const IndexEntry* t = to.snap.index.find_entry(b.item);
+      const IndexEntry* t = to.snap.index.find_entry(base, i);
       if (!t) continue;
       const auto tplays = plays_of(*t);
       for (Instant g : gone) {
@@ -419,7 +427,7 @@ void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
       continue;
     }
     if (now_there) continue;
-    const IndexEntry* t = to.snap.index.find_entry(b.item);
+    const IndexEntry* t = to.snap.index.find_entry(base, i);
     if (!t) continue;  // already gone on the other side: settled
     if (!m_fp.remove) {
       if (m_plan.mode == PairMode::two_way) {
@@ -458,9 +466,11 @@ void Planner::mirror_removes() {
   }
   if (m_src.snap.health == Health::down) return;
   const bool held = m_src.suspect;
-  for (const auto& t : m_tgt.snap.index.entries()) {
-    if (!m_tgt.base->find(t.item)) continue;  // new on the target since its baseline
-    const IndexEntry* s = m_src.snap.index.find_entry(t.item);
+  const Index& tidx = m_tgt.snap.index;
+  for (std::size_t i = 0; i < tidx.size(); ++i) {
+    const IndexEntry& t = tidx.entries()[i];
+    if (!m_tgt.base->find(tidx, i)) continue;  // new on the target since its baseline
+    const IndexEntry* s = m_src.snap.index.find_entry(tidx, i);
     if (m_feature == Feature::ratings && !t.item.rating) continue;
     if (m_plan.event_mode && s) {
       for (Instant p : unmatched_plays(plays_of(t), plays_of(*s), m_fp.event_tolerance_s)) {
@@ -500,8 +510,9 @@ void Planner::mirror_removes() {
 }
 
 void Planner::one_way() {
-  const auto visit = [&](const IndexEntry& s) {
-    const IndexEntry* t = m_tgt.find(s.item);
+  const auto visit = [&](const Index& idx, std::size_t i) {
+    const IndexEntry& s = idx.entries()[i];
+    const IndexEntry* t = m_tgt.find(idx, i);
     switch (m_feature) {
       case Feature::watchlist:
       case Feature::history:
@@ -515,12 +526,14 @@ void Planner::one_way() {
         break;
     }
   };
-  for (const auto& s : m_src.snap.index.entries()) visit(s);
+  const Index& sidx = m_src.snap.index;
+  for (std::size_t i = 0; i < sidx.size(); ++i) visit(sidx, i);
   if (m_src.snap.completeness.semantics == Semantics::delta && m_src.base) {
     // A delta source is its baseline plus the changes (R4.3); retry what the target
     // still lacks from the baseline too.
-    for (const auto& s : m_src.base->entries()) {
-      if (!m_src.snap.index.find(s.item)) visit(s);
+    const Index& base = *m_src.base;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      if (!sidx.find(base, i)) visit(base, i);
     }
   }
   if (m_fp.removal == RemovalMode::mirror)
@@ -531,12 +544,13 @@ void Planner::one_way() {
 
 void Planner::two_way() {
   // Items on one side only: a deletion on the other side, a tombstone, or an add.
-  const auto one_sided = [&](SideCtx& have, SideCtx& lack, const IndexEntry& e) {
-    const bool lack_had = lack.base && lack.base->find(e.item);
+  const auto one_sided = [&](SideCtx& have, SideCtx& lack, const Index& idx, std::size_t i) {
+    const IndexEntry& e = idx.entries()[i];
+    const bool lack_had = lack.base && lack.base->find(idx, i);
     if (lack_had && lack.deletions != Deletions::ignored) return;  // propagate_deletions
     if (!lack_had && m_fp.remove) {
       // R4.2: a live tombstone removes this copy unless it is new here since the baseline.
-      const bool have_had = have.base && have.base->find(e.item);
+      const bool have_had = have.base && have.base->find(idx, i);
       if (auto tomb = live_tombstone(e.item); tomb && have_had) {
         const bool newer_watch = m_feature == Feature::history && e.item.watched_at &&
                                  *e.item.watched_at > (*tomb)->created_at;
@@ -558,14 +572,16 @@ void Planner::two_way() {
     }
     plan_presence(e, nullptr, lack.side, ActionReason::missing_on_target, {});
   };
-  for (const auto& a : m_src.snap.index.entries()) {
-    if (const IndexEntry* b = m_tgt.find(a.item))
-      plan_compare(a, *b);
+  const Index& aidx = m_src.snap.index;
+  for (std::size_t i = 0; i < aidx.size(); ++i) {
+    if (const IndexEntry* b = m_tgt.find(aidx, i))
+      plan_compare(aidx.entries()[i], *b);
     else
-      one_sided(m_src, m_tgt, a);
+      one_sided(m_src, m_tgt, aidx, i);
   }
-  for (const auto& b : m_tgt.snap.index.entries()) {
-    if (!m_src.find(b.item)) one_sided(m_tgt, m_src, b);
+  const Index& bidx = m_tgt.snap.index;
+  for (std::size_t i = 0; i < bidx.size(); ++i) {
+    if (!m_src.find(bidx, i)) one_sided(m_tgt, m_src, bidx, i);
   }
   propagate_deletions(m_src, m_tgt);
   propagate_deletions(m_tgt, m_src);

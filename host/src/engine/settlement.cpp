@@ -105,8 +105,10 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
                   const std::vector<Outcome>& outcomes, const Snapshot& source,
                   const Snapshot& target, const PairFeatureState& previous, Instant now) {
   Settlement result;
-  result.state = previous;
-  if (plan.skipped) return result;
+  if (plan.skipped) {
+    result.state = previous;
+    return result;
+  }
   PairFeatureState& st = result.state;
   SettlementSummary& sum = result.summary;
   const bool history = plan.feature == Feature::history;
@@ -134,74 +136,65 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
 
   // --- Baselines (R6.3). A side that is down freezes both baselines (R2.3).
   const bool any_down = source.health == Health::down || target.health == Health::down;
-  if (!any_down) {
-    const PriorState prior = PriorState::from(previous, plan.feature);
+  if (any_down) {
+    st.source = previous.source;
+    st.target = previous.target;
+  } else {
     for (Side side : {Side::source, Side::target}) {
       const Snapshot& snap = snap_of(side, source, target);
-      const auto& prev = prior.baseline(side);
+      const auto& prev_base = previous.baseline(side);
       const bool suspect = (side == Side::source ? plan.source : plan.target).suspect;
-      Index next(history);
-      next.reserve(snap.index.size() + (prev ? prev->size() : 0));
+      const bool union_prev = snap.completeness.semantics == Semantics::delta || suspect;
+      // Causes of removals on the other side that this side's baseline must keep.
+      std::vector<const Action*> causes;
+      for (const auto& h : plan.held) {
+        if (!h.action.cause_key.empty() && h.action.side != side) causes.push_back(&h.action);
+      }
+      for (const auto& a : plan.actions) {
+        if (a.kind == ActionKind::remove && !a.cause_key.empty() && a.side != side &&
+            !settled(status_of(a)))
+          causes.push_back(&a);
+      }
+      std::optional<Index> prev;
+      if (prev_base && (union_prev || !causes.empty()))
+        prev = Index::build(prev_base->items, history);
+
       // A delta snapshot is only the changes; a suspect one may have lost items: both
       // keep the previous baseline under the current items.
-      if (prev && (snap.completeness.semantics == Semantics::delta || suspect)) {
-        for (auto& it : prev->to_items(true)) next.add(std::move(it));
+      Index next = snap.index;
+      if (prev && union_prev) {
+        next = *prev;
+        for (const auto& it : snap.index.to_items(true)) next.add(it);
       }
-      for (auto& it : snap.index.to_items(true)) next.add(std::move(it));
-
       // Never past a held or unsettled deletion: the deleted item stays in this side's
       // baseline so the next run sees the deletion again (R5.3).
-      const auto keep_cause = [&](const Action& a) {
-        if (a.cause_key.empty() || a.side == side || !prev) return;
-        auto [key, play] = split_event_key(a.cause_key, plan.event_mode);
+      for (const Action* a : causes) {
+        if (!prev) break;
+        auto [key, play] = split_event_key(a->cause_key, plan.event_mode);
         auto pos = prev->find_key(key);
-        if (!pos) return;
+        if (!pos) continue;
         Item item = prev->entries()[*pos].item;
         if (play) item.watched_at = *play;
         next.add(std::move(item));
-      };
-      for (const auto& h : plan.held) keep_cause(h.action);
-      for (const auto& a : plan.actions) {
-        if (a.kind == ActionKind::remove && !settled(status_of(a))) keep_cause(a);
       }
-
       // Writes to this side whose fate is settled.
-      std::vector<const Action*> removed;
       for (const auto& a : plan.actions) {
         if (a.side != side || !settled(status_of(a))) continue;
-        if (a.kind == ActionKind::remove) {
-          removed.push_back(&a);
-        } else {
+        if (a.kind != ActionKind::remove) {
           next.add(a.item);
+          continue;
         }
-      }
-      std::vector<Item> items = next.to_items(true);
-      if (!removed.empty()) {
-        Index gone(false);
-        for (const Action* a : removed) gone.add(a->item);
-        // Positions are read after every add: a merge may move entries.
-        std::vector<bool> gone_whole(gone.size(), false);
-        std::unordered_map<std::size_t, std::unordered_set<Instant>> gone_plays;
-        for (const Action* a : removed) {
-          const auto pos = gone.find(a->item);
-          if (!pos) continue;
-          if (plan.event_mode && a->item.watched_at)
-            gone_plays[*pos].insert(*a->item.watched_at);
-          else
-            gone_whole[*pos] = true;
-        }
-        std::erase_if(items, [&](const Item& it) {
-          auto pos = gone.find(it);
-          if (!pos) return false;
-          if (*pos < gone_whole.size() && gone_whole[*pos]) return true;
-          auto gp = gone_plays.find(*pos);
-          return gp != gone_plays.end() && it.watched_at && gp->second.count(*it.watched_at);
-        });
+        auto pos = next.find(a.item);
+        if (!pos) continue;
+        if (plan.event_mode && a.item.watched_at)
+          next.erase_play(*pos, *a.item.watched_at);
+        else
+          next.erase(*pos);
       }
       SideBaseline base;
-      base.items = std::move(items);
+      base.items = next.release_items(true);
       base.watermark = snap.completeness.watermark;
-      if (!base.watermark && previous.baseline(side)) base.watermark = previous.baseline(side)->watermark;
+      if (!base.watermark && prev_base) base.watermark = prev_base->watermark;
       st.baseline(side) = std::move(base);
     }
   }

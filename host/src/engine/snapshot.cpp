@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdio>
 #include <cw/engine/snapshot.hpp>
 
@@ -214,10 +213,18 @@ std::string fingerprint(const Snapshot& snapshot) {
     }
     hashes.push_back(f.value());
   }
-  std::sort(hashes.begin(), hashes.end());
+  // An order-independent combination (a sum of mixed entry hashes) needs no sort.
+  std::uint64_t sum = 0;
+  for (auto h : hashes) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    sum += h;
+  }
   Fnv all;
   all.str(to_string(snapshot.feature));
-  for (auto h : hashes) all.i64(static_cast<std::int64_t>(h));
+  all.i64(static_cast<std::int64_t>(sum));
+  all.i64(static_cast<std::int64_t>(hashes.size()));
   char buf[20];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(all.value()));
   return buf;

@@ -74,7 +74,10 @@ std::optional<Side> side_from_string(std::string_view s) {
 
 std::string baseline_row_key(const Item& item, bool history) {
   std::string key = canonical_key(item);
-  if (history && item.watched_at) key += "@" + std::to_string(*item.watched_at);
+  if (history && item.watched_at) {
+    key += '@';
+    key += std::to_string(*item.watched_at);
+  }
   return key;
 }
 

@@ -134,7 +134,7 @@ std::string format_time(Instant t) {
   std::int64_t y = 0;
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
-  char buf[32];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y),
                 m, d, static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
                 static_cast<int>(rem % 60));

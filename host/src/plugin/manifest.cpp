@@ -89,24 +89,16 @@ std::string describe(const CompiledSchema& schema, const rapidjson::Document& do
         break;
       }
     }
-  } else if (keyword == "additionalProperties" && rule && node && node->IsObject()) {
-    for (const auto& m : node->GetObject()) {
-      const bool known = rule->HasMember("properties") && (*rule)["properties"].IsObject() &&
-                         (*rule)["properties"].HasMember(m.name);
-      if (!known) {
-        field = (field == "/" ? "" : field) + "/" + m.name.GetString();
-        detail = "is not a known field (allowed: ";
-        std::string names;
-        if (rule->HasMember("properties") && (*rule)["properties"].IsObject()) {
-          for (const auto& p : (*rule)["properties"].GetObject()) {
-            if (!names.empty()) names += ", ";
-            names += p.name.GetString();
-          }
-        }
-        detail += names + ")";
-        break;
+  } else if (keyword == "additionalProperties" && rule) {
+    // rapidjson points at the unexpected member itself.
+    std::string names;
+    if (rule->HasMember("properties") && (*rule)["properties"].IsObject()) {
+      for (const auto& p : (*rule)["properties"].GetObject()) {
+        if (!names.empty()) names += ", ";
+        names += p.name.GetString();
       }
     }
+    detail = "is not a known field (allowed: " + names + ")";
   } else if (keyword == "enum" && rule && rule->HasMember("enum") && node) {
     detail = "value " + to_text(*node) + " is not one of " + join_values((*rule)["enum"]);
   } else if (keyword == "type" && rule && rule->HasMember("type") && node) {

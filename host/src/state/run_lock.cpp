@@ -1,12 +1,13 @@
-#include <cw/state/run_lock.hpp>
-
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <string>
-#include <sys/file.h>
 #include <system_error>
+
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cw/state/run_lock.hpp>
 
 namespace cw::state {
 
@@ -72,7 +73,8 @@ Result<RunLock> RunLock::acquire(const std::filesystem::path& state_dir) {
                       ErrorKind::internal);
   }
   const std::string pid = std::to_string(getpid()) + "\n";
-  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (ftruncate(fd, 0) != 0 ||
+      pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int err = errno;
     close(fd);
     return make_error("cannot write the lock file " + path.string() + ": " + std::strerror(err),

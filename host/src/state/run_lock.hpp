@@ -3,11 +3,12 @@
 // flock(2): the kernel releases it when the process dies, even by SIGKILL, so a crash never
 // leaves a stale lock. The holder writes its PID into the file for the refusal message.
 
-#include <cw/util/result.hpp>
-
 #include <filesystem>
 #include <optional>
+
 #include <sys/types.h>
+
+#include <cw/util/result.hpp>
 
 namespace cw::state {
 

@@ -1,11 +1,11 @@
-#include <cw/state/state_store.hpp>
-
-#include <sqlite3.h>
-
 #include <ctime>
 #include <set>
 #include <system_error>
 #include <tuple>
+
+#include <sqlite3.h>
+
+#include <cw/state/state_store.hpp>
 
 namespace cw::state {
 
@@ -136,8 +136,8 @@ class Stmt {
 // Filters "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)" shared by the CLI queries.
 constexpr const char* k_pf_filter = "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)";
 
-const char* const k_pf_tables[] = {"baselines",  "tombstones", "pending_deletions", "flaps",
-                                   "blackbox",   "unresolved", "pair_features"};
+const char* const k_pf_tables[] = {"baselines", "tombstones", "pending_deletions", "flaps",
+                                   "blackbox",  "unresolved", "pair_features"};
 
 }  // namespace
 
@@ -149,8 +149,8 @@ StateStore::~StateStore() {
 }
 
 Status StateStore::open_connection(const std::string& uri, int flags) {
-  const int rc = sqlite3_open_v2(uri.c_str(), &m_db, flags | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(uri.c_str(), &m_db, flags | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = m_db != nullptr ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
     return make_error(m_path.string() + ": cannot open the state database: " + msg +
@@ -221,8 +221,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
   store->m_path = db_path;
   store->m_read_only = mode == OpenMode::read_only;
   if (mode == OpenMode::read_write) {
-    if (auto st = store->open_connection(db_path.string(),
-                                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (auto st =
+            store->open_connection(db_path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
         !st)
       return st.error();
     // WAL: readers (`cw state show`, a dry run) never block the writer. FULL: see header.
@@ -242,8 +242,8 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
     if (auto st = store->migrate(); !st) return st.error();
     return store;
   }
-  if (auto st = store->open_connection("file:" + db_path.string() + "?mode=ro",
-                                       SQLITE_OPEN_READONLY);
+  if (auto st =
+          store->open_connection("file:" + db_path.string() + "?mode=ro", SQLITE_OPEN_READONLY);
       !st)
     return st.error();
   const int version = store->schema_version();
@@ -272,8 +272,10 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
   sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE) {
     sqlite3_close_v2(mem);
-    return make_error(db_path.string() + ": cannot read the state database for a read-only "
-                                         "open: " + sqlite3_errstr(rc),
+    return make_error(db_path.string() +
+                          ": cannot read the state database for a read-only "
+                          "open: " +
+                          sqlite3_errstr(rc),
                       ErrorKind::internal);
   }
   sqlite3_close_v2(store->m_db);
@@ -319,8 +321,8 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
            "pair = ?1 AND feature = ?2 ORDER BY side, key");
     s.bind(1, pair).bind(2, feature);
     while (s.step() == SQLITE_ROW) {
-      PendingDeletion p{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4) != 0,
-                        s.json(5)};
+      PendingDeletion p{s.text(0),    s.text(1),         s.text(2),
+                        s.integer(3), s.integer(4) != 0, s.json(5)};
       if (p.item.is_discarded()) return bad_row("pending_deletions");
       r.pending.push_back(std::move(p));
     }
@@ -331,8 +333,8 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
            "feature = ?2 ORDER BY side, key");
     s.bind(1, pair).bind(2, feature);
     while (s.step() == SQLITE_ROW)
-      r.flaps.push_back(
-          FlapCounter{s.text(0), s.text(1), static_cast<int>(s.integer(2)), s.text(3), s.integer(4)});
+      r.flaps.push_back(FlapCounter{s.text(0), s.text(1), static_cast<int>(s.integer(2)), s.text(3),
+                                    s.integer(4)});
   }
   {
     Stmt s(m_db,
@@ -340,7 +342,8 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
            "feature = ?2 ORDER BY side, key");
     s.bind(1, pair).bind(2, feature);
     while (s.step() == SQLITE_ROW)
-      r.blackbox.push_back(BlackboxEntry{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)});
+      r.blackbox.push_back(
+          BlackboxEntry{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)});
   }
   {
     Stmt s(m_db,
@@ -348,9 +351,14 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
            "unresolved WHERE pair = ?1 AND feature = ?2 ORDER BY side, key");
     s.bind(1, pair).bind(2, feature);
     while (s.step() == SQLITE_ROW) {
-      UnresolvedItem u{s.text(0),    s.text(1),    s.text(2),
-                       s.text(3),    s.integer(4), s.integer(5),
-                       static_cast<int>(s.integer(6)), s.json(7)};
+      UnresolvedItem u{s.text(0),
+                       s.text(1),
+                       s.text(2),
+                       s.text(3),
+                       s.integer(4),
+                       s.integer(5),
+                       static_cast<int>(s.integer(6)),
+                       s.json(7)};
       if (u.item.is_discarded()) return bad_row("unresolved");
       r.unresolved.push_back(std::move(u));
     }
@@ -392,8 +400,9 @@ Status StateStore::commit(const PairFeatureCommit& c) {
     for (const auto& [side, keys] : c.baseline_deletes)
       for (const auto& key : keys)
         if (!bind_pf(del).bind(3, side).bind(4, key).run()) return fail("baselines");
-    Stmt up(m_db, "INSERT OR REPLACE INTO baselines(pair, feature, side, key, item) VALUES "
-                  "(?1, ?2, ?3, ?4, ?5)");
+    Stmt up(m_db,
+            "INSERT OR REPLACE INTO baselines(pair, feature, side, key, item) VALUES "
+            "(?1, ?2, ?3, ?4, ?5)");
     for (const auto& [side, items] : c.baseline_upserts)
       for (const auto& [key, item] : items)
         if (!bind_pf(up).bind(3, side).bind(4, key).bind(5, item.dump()).run())
@@ -403,13 +412,20 @@ Status StateStore::commit(const PairFeatureCommit& c) {
     Stmt del(m_db, "DELETE FROM tombstones WHERE pair = ?1 AND feature = ?2 AND key = ?3");
     for (const auto& key : c.tombstone_deletes)
       if (!bind_pf(del).bind(3, key).run()) return fail("tombstones");
-    Stmt up(m_db, "INSERT OR REPLACE INTO tombstones(pair, feature, key, created_at, expires_at, "
-                  "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    Stmt up(m_db,
+            "INSERT OR REPLACE INTO tombstones(pair, feature, key, created_at, expires_at, "
+            "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     for (const auto& t : c.tombstone_upserts)
-      if (!bind_pf(up).bind(3, t.key).bind(4, t.created_at).bind(5, t.expires_at).bind_json(6, t.data).run())
+      if (!bind_pf(up)
+               .bind(3, t.key)
+               .bind(4, t.created_at)
+               .bind(5, t.expires_at)
+               .bind_json(6, t.data)
+               .run())
         return fail("tombstones");
   }
-  const auto delete_side_keys = [&](const char* table, const std::vector<PairFeatureCommit::SideKey>& keys) {
+  const auto delete_side_keys = [&](const char* table,
+                                    const std::vector<PairFeatureCommit::SideKey>& keys) {
     const std::string sql = std::string("DELETE FROM ") + table +
                             " WHERE pair = ?1 AND feature = ?2 AND side = ?3 AND key = ?4";
     Stmt del(m_db, sql.c_str());
@@ -419,40 +435,67 @@ Status StateStore::commit(const PairFeatureCommit& c) {
   };
   {
     if (!delete_side_keys("pending_deletions", c.pending_deletes)) return fail("pending");
-    Stmt up(m_db, "INSERT OR REPLACE INTO pending_deletions(pair, feature, side, key, reason, "
-                  "first_seen, approved, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    Stmt up(m_db,
+            "INSERT OR REPLACE INTO pending_deletions(pair, feature, side, key, reason, "
+            "first_seen, approved, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     for (const auto& p : c.pending_upserts)
-      if (!bind_pf(up).bind(3, p.side).bind(4, p.key).bind(5, p.reason).bind(6, p.first_seen)
-               .bind(7, std::int64_t{p.approved}).bind_json(8, p.item).run())
+      if (!bind_pf(up)
+               .bind(3, p.side)
+               .bind(4, p.key)
+               .bind(5, p.reason)
+               .bind(6, p.first_seen)
+               .bind(7, std::int64_t{p.approved})
+               .bind_json(8, p.item)
+               .run())
         return fail("pending");
   }
   {
     if (!delete_side_keys("flaps", c.flap_deletes)) return fail("flaps");
-    Stmt up(m_db, "INSERT OR REPLACE INTO flaps(pair, feature, side, key, consecutive, "
-                  "last_reason, last_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    Stmt up(m_db,
+            "INSERT OR REPLACE INTO flaps(pair, feature, side, key, consecutive, "
+            "last_reason, last_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     for (const auto& f : c.flap_upserts)
-      if (!bind_pf(up).bind(3, f.side).bind(4, f.key).bind(5, std::int64_t{f.consecutive})
-               .bind(6, f.last_reason).bind(7, f.last_at).run())
+      if (!bind_pf(up)
+               .bind(3, f.side)
+               .bind(4, f.key)
+               .bind(5, std::int64_t{f.consecutive})
+               .bind(6, f.last_reason)
+               .bind(7, f.last_at)
+               .run())
         return fail("flaps");
   }
   {
     if (!delete_side_keys("blackbox", c.blackbox_deletes)) return fail("blackbox");
-    Stmt up(m_db, "INSERT OR REPLACE INTO blackbox(pair, feature, side, key, reason, since, "
-                  "until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    Stmt up(m_db,
+            "INSERT OR REPLACE INTO blackbox(pair, feature, side, key, reason, since, "
+            "until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     for (const auto& b : c.blackbox_upserts)
-      if (!bind_pf(up).bind(3, b.side).bind(4, b.key).bind(5, b.reason).bind(6, b.since)
-               .bind(7, b.until).run())
+      if (!bind_pf(up)
+               .bind(3, b.side)
+               .bind(4, b.key)
+               .bind(5, b.reason)
+               .bind(6, b.since)
+               .bind(7, b.until)
+               .run())
         return fail("blackbox");
   }
   {
     if (!delete_side_keys("unresolved", c.unresolved_deletes)) return fail("unresolved");
-    Stmt up(m_db, "INSERT OR REPLACE INTO unresolved(pair, feature, side, key, reason, message, "
-                  "first_seen, last_seen, attempts, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                  "?9, ?10)");
+    Stmt up(m_db,
+            "INSERT OR REPLACE INTO unresolved(pair, feature, side, key, reason, message, "
+            "first_seen, last_seen, attempts, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+            "?9, ?10)");
     for (const auto& u : c.unresolved_upserts)
-      if (!bind_pf(up).bind(3, u.side).bind(4, u.key).bind(5, u.reason).bind(6, u.message)
-               .bind(7, u.first_seen).bind(8, u.last_seen).bind(9, std::int64_t{u.attempts})
-               .bind_json(10, u.item).run())
+      if (!bind_pf(up)
+               .bind(3, u.side)
+               .bind(4, u.key)
+               .bind(5, u.reason)
+               .bind(6, u.message)
+               .bind(7, u.first_seen)
+               .bind(8, u.last_seen)
+               .bind(9, std::int64_t{u.attempts})
+               .bind_json(10, u.item)
+               .run())
         return fail("unresolved");
   }
   {
@@ -462,8 +505,12 @@ Status StateStore::commit(const PairFeatureCommit& c) {
             "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(pair, feature) DO UPDATE SET "
             "meta = CASE WHEN ?6 THEN excluded.meta ELSE meta END, "
             "last_run_id = excluded.last_run_id, last_commit_at = excluded.last_commit_at");
-    if (!bind_pf(up).bind_json(3, c.meta).bind(4, c.run_id).bind(5, at)
-             .bind(6, std::int64_t{!c.meta.is_null()}).run())
+    if (!bind_pf(up)
+             .bind_json(3, c.meta)
+             .bind(4, c.run_id)
+             .bind(5, at)
+             .bind(6, std::int64_t{!c.meta.is_null()})
+             .run())
       return fail("pair_features");
   }
   {
@@ -502,19 +549,23 @@ Result<std::vector<PairFeatureSummary>> StateStore::summaries() {
   };
   {
     Stmt s(m_db, "SELECT pair, feature, side, COUNT(*) FROM baselines GROUP BY 1, 2, 3");
-    while (s.step() == SQLITE_ROW) at(s.text(0), s.text(1)).baseline_sizes[s.text(2)] = s.integer(3);
+    while (s.step() == SQLITE_ROW)
+      at(s.text(0), s.text(1)).baseline_sizes[s.text(2)] = s.integer(3);
   }
   struct Count {
     const char* sql;
     std::int64_t PairFeatureSummary::*field;
   };
   const Count counts[] = {
-      {"SELECT pair, feature, COUNT(*) FROM tombstones GROUP BY 1, 2", &PairFeatureSummary::tombstones},
-      {"SELECT pair, feature, COUNT(*) FROM pending_deletions GROUP BY 1, 2", &PairFeatureSummary::pending},
+      {"SELECT pair, feature, COUNT(*) FROM tombstones GROUP BY 1, 2",
+       &PairFeatureSummary::tombstones},
+      {"SELECT pair, feature, COUNT(*) FROM pending_deletions GROUP BY 1, 2",
+       &PairFeatureSummary::pending},
       {"SELECT pair, feature, SUM(approved) FROM pending_deletions GROUP BY 1, 2",
        &PairFeatureSummary::pending_approved},
       {"SELECT pair, feature, COUNT(*) FROM blackbox GROUP BY 1, 2", &PairFeatureSummary::blocked},
-      {"SELECT pair, feature, COUNT(*) FROM unresolved GROUP BY 1, 2", &PairFeatureSummary::unresolved},
+      {"SELECT pair, feature, COUNT(*) FROM unresolved GROUP BY 1, 2",
+       &PairFeatureSummary::unresolved},
       {"SELECT pair, feature, COUNT(*) FROM flaps WHERE consecutive > 0 GROUP BY 1, 2",
        &PairFeatureSummary::flapping},
   };
@@ -561,8 +612,9 @@ Result<std::vector<std::pair<std::string, PendingDeletion>>> StateStore::pending
     const std::string& pair, const std::string& feature) {
   std::vector<std::pair<std::string, PendingDeletion>> out;
   const std::string sql =
-      std::string("SELECT pair, feature, side, key, reason, first_seen, approved, item FROM "
-                  "pending_deletions WHERE ") +
+      std::string(
+          "SELECT pair, feature, side, key, reason, first_seen, approved, item FROM "
+          "pending_deletions WHERE ") +
       k_pf_filter + " ORDER BY pair, feature, first_seen, key";
   Stmt s(m_db, sql.c_str());
   s.bind(1, pair).bind(2, feature);
@@ -580,7 +632,8 @@ namespace {
 Result<std::int64_t> for_keys(sqlite3* db, const std::string& sql, const std::string& pair,
                               const std::string& feature, const std::vector<std::string>& keys) {
   if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
-    return make_error(std::string("state database busy: ") + sqlite3_errmsg(db), ErrorKind::transient);
+    return make_error(std::string("state database busy: ") + sqlite3_errmsg(db),
+                      ErrorKind::transient);
   std::int64_t changed = 0;
   Stmt s(db, sql.c_str());
   const std::vector<std::string> all = {""};
@@ -598,7 +651,8 @@ Result<std::int64_t> for_keys(sqlite3* db, const std::string& sql, const std::st
 }
 }  // namespace
 
-Result<std::int64_t> StateStore::approve_pending(const std::string& pair, const std::string& feature,
+Result<std::int64_t> StateStore::approve_pending(const std::string& pair,
+                                                 const std::string& feature,
                                                  const std::vector<std::string>& keys) {
   if (m_read_only) return make_error("the state is open read-only", ErrorKind::unsupported);
   return for_keys(m_db,
@@ -620,12 +674,14 @@ Result<std::int64_t> StateStore::unblock(const std::string& key, const std::stri
                                          const std::string& feature) {
   if (m_read_only) return make_error("the state is open read-only", ErrorKind::unsupported);
   if (key.empty()) return make_error("unblock needs a key", ErrorKind::invalid_arg);
-  auto removed = for_keys(m_db, std::string("DELETE FROM blackbox WHERE ") + k_pf_filter + " AND key = ?3",
-                          pair, feature, {key});
+  auto removed =
+      for_keys(m_db, std::string("DELETE FROM blackbox WHERE ") + k_pf_filter + " AND key = ?3",
+               pair, feature, {key});
   if (!removed) return removed;
   // A released key starts counting failures from zero again.
-  auto reset_flaps = for_keys(m_db, std::string("DELETE FROM flaps WHERE ") + k_pf_filter + " AND key = ?3",
-                              pair, feature, {key});
+  auto reset_flaps =
+      for_keys(m_db, std::string("DELETE FROM flaps WHERE ") + k_pf_filter + " AND key = ?3", pair,
+               feature, {key});
   if (!reset_flaps) return reset_flaps;
   return *removed;
 }
@@ -638,17 +694,25 @@ Status StateStore::journal_begin(std::vector<JournalEntry>& entries) {
     return make_error("the state is open read-only (dry run); a dry run sends no writes",
                       ErrorKind::unsupported);
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
-  Stmt s(m_db, "INSERT INTO journal(run_id, pair, feature, target, op, key, payload_hash, state, "
-               "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'in_flight', ?8)");
+  Stmt s(m_db,
+         "INSERT INTO journal(run_id, pair, feature, target, op, key, payload_hash, state, "
+         "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'in_flight', ?8)");
   const std::int64_t now = now_s();
   for (auto& e : entries) {
     if (e.created_at == 0) e.created_at = now;
-    s.bind(1, e.run_id).bind(2, e.pair).bind(3, e.feature).bind(4, e.target).bind(5, e.op)
-        .bind(6, e.key).bind(7, e.payload_hash).bind(8, e.created_at);
+    s.bind(1, e.run_id)
+        .bind(2, e.pair)
+        .bind(3, e.feature)
+        .bind(4, e.target)
+        .bind(5, e.op)
+        .bind(6, e.key)
+        .bind(7, e.payload_hash)
+        .bind(8, e.created_at);
     if (!s.run()) {
       std::string msg = sqlite3_errmsg(m_db);
       (void)exec("ROLLBACK");
-      return make_error(m_path.string() + ": journalling writes failed: " + msg, ErrorKind::internal);
+      return make_error(m_path.string() + ": journalling writes failed: " + msg,
+                        ErrorKind::internal);
     }
     e.id = sqlite3_last_insert_rowid(m_db);
     e.state = "in_flight";
@@ -670,7 +734,8 @@ Status StateStore::journal_settle(const std::map<std::int64_t, std::string>& sta
     if (!s.bind(1, state).bind(2, now).bind(3, id).run()) {
       std::string msg = sqlite3_errmsg(m_db);
       (void)exec("ROLLBACK");
-      return make_error(m_path.string() + ": settling the journal failed: " + msg, ErrorKind::internal);
+      return make_error(m_path.string() + ": settling the journal failed: " + msg,
+                        ErrorKind::internal);
     }
   }
   return exec("COMMIT");
@@ -719,10 +784,15 @@ Status StateStore::save_report(const RunReport& r) {
   if (m_read_only)
     return make_error("the state is open read-only (dry run); the report was not stored",
                       ErrorKind::unsupported);
-  Stmt s(m_db, "INSERT OR REPLACE INTO runs(run_id, started_at, finished_at, status, report) "
-               "VALUES (?1, ?2, ?3, ?4, ?5)");
-  if (!s.bind(1, r.run_id).bind(2, r.started_at).bind(3, r.finished_at).bind(4, r.status)
-           .bind(5, r.report.dump()).run())
+  Stmt s(m_db,
+         "INSERT OR REPLACE INTO runs(run_id, started_at, finished_at, status, report) "
+         "VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!s.bind(1, r.run_id)
+           .bind(2, r.started_at)
+           .bind(3, r.finished_at)
+           .bind(4, r.status)
+           .bind(5, r.report.dump())
+           .run())
     return make_error(m_path.string() + ": storing the run report failed: " + sqlite3_errmsg(m_db),
                       ErrorKind::internal);
   return ok_status();
@@ -737,7 +807,8 @@ RunReport report_row(const Stmt& s) {
 }  // namespace
 
 Result<std::optional<RunReport>> StateStore::report(const std::string& run_id) {
-  Stmt s(m_db, "SELECT run_id, started_at, finished_at, status, report FROM runs WHERE run_id = ?1");
+  Stmt s(m_db,
+         "SELECT run_id, started_at, finished_at, status, report FROM runs WHERE run_id = ?1");
   s.bind(1, run_id);
   if (s.step() != SQLITE_ROW) return std::optional<RunReport>();
   return std::optional<RunReport>(report_row(s));
@@ -745,8 +816,9 @@ Result<std::optional<RunReport>> StateStore::report(const std::string& run_id) {
 
 Result<std::vector<RunReport>> StateStore::recent_reports(int limit) {
   std::vector<RunReport> out;
-  Stmt s(m_db, "SELECT run_id, started_at, finished_at, status, report FROM runs ORDER BY "
-               "started_at DESC, rowid DESC LIMIT ?1");
+  Stmt s(m_db,
+         "SELECT run_id, started_at, finished_at, status, report FROM runs ORDER BY "
+         "started_at DESC, rowid DESC LIMIT ?1");
   s.bind(1, std::int64_t{limit});
   while (s.step() == SQLITE_ROW) out.push_back(report_row(s));
   return out;
@@ -783,7 +855,8 @@ void StateStore::kv_buffer(const std::string& instance, const std::string& key,
 
 Status StateStore::kv_flush_locked(const std::vector<std::string>& instances) {
   if (m_read_only) return ok_status();  // a dry run stores nothing, by design
-  Stmt up(m_db, "INSERT OR REPLACE INTO kv(instance, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)");
+  Stmt up(m_db,
+          "INSERT OR REPLACE INTO kv(instance, key, value, updated_at) VALUES (?1, ?2, ?3, ?4)");
   Stmt del(m_db, "DELETE FROM kv WHERE instance = ?1 AND key = ?2");
   const std::int64_t now = now_s();
   std::vector<std::string> names = instances;
@@ -793,8 +866,9 @@ Status StateStore::kv_flush_locked(const std::vector<std::string>& instances) {
     auto i = m_kv_pending.find(name);
     if (i == m_kv_pending.end()) continue;
     for (const auto& [key, value] : i->second) {
-      const bool ok = value.empty() ? del.bind(1, name).bind(2, key).run()
-                                    : up.bind(1, name).bind(2, key).bind(3, value).bind(4, now).run();
+      const bool ok = value.empty()
+                          ? del.bind(1, name).bind(2, key).run()
+                          : up.bind(1, name).bind(2, key).bind(3, value).bind(4, now).run();
       if (!ok)
         return make_error(m_path.string() + ": storing plugin data of " + name +
                               " failed: " + sqlite3_errmsg(m_db),
@@ -865,9 +939,15 @@ Result<nlohmann::json> StateStore::export_json() {
   if (!journal) return journal.error();
   nlohmann::json open = nlohmann::json::array();
   for (const auto& e : *journal)
-    open.push_back({{"id", e.id}, {"run_id", e.run_id}, {"pair", e.pair}, {"feature", e.feature},
-                    {"target", e.target}, {"op", e.op}, {"key", e.key},
-                    {"payload_hash", e.payload_hash}, {"state", e.state},
+    open.push_back({{"id", e.id},
+                    {"run_id", e.run_id},
+                    {"pair", e.pair},
+                    {"feature", e.feature},
+                    {"target", e.target},
+                    {"op", e.op},
+                    {"key", e.key},
+                    {"payload_hash", e.payload_hash},
+                    {"state", e.state},
                     {"created_at", e.created_at}});
   out["journal_open"] = std::move(open);
 
@@ -875,8 +955,11 @@ Result<nlohmann::json> StateStore::export_json() {
   if (!reports) return reports.error();
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : *reports)
-    runs.push_back({{"run_id", r.run_id}, {"started_at", r.started_at},
-                    {"finished_at", r.finished_at}, {"status", r.status}, {"report", r.report}});
+    runs.push_back({{"run_id", r.run_id},
+                    {"started_at", r.started_at},
+                    {"finished_at", r.finished_at},
+                    {"status", r.status},
+                    {"report", r.report}});
   out["runs"] = std::move(runs);
 
   // Plugin values may be tokens or ETags: only their keys leave the database.

@@ -12,9 +12,6 @@
 // One StateStore per process and thread; SQLite serialises access between processes, and
 // RunLock keeps two runs from interleaving their commits.
 
-#include <cw/state/state_types.hpp>
-#include <cw/util/result.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -23,6 +20,9 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <cw/state/state_types.hpp>
+#include <cw/util/result.hpp>
 
 struct sqlite3;
 

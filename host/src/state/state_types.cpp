@@ -1,7 +1,7 @@
-#include <cw/state/state_types.hpp>
-
 #include <set>
 #include <tuple>
+
+#include <cw/state/state_types.hpp>
 
 namespace cw::state {
 
@@ -61,9 +61,12 @@ PairFeatureCommit make_commit(const std::string& pair, const std::string& featur
       for (const auto& [key, item] : old->second)
         if (!items.count(key)) c.baseline_deletes[side].push_back(key);
   }
-  const auto side_key = [](const auto& row) { return PairFeatureCommit::SideKey{row.side, row.key}; };
-  diff_rows(before.tombstones, after.tombstones, [](const Tombstone& t) { return t.key; },
-            c.tombstone_upserts, c.tombstone_deletes);
+  const auto side_key = [](const auto& row) {
+    return PairFeatureCommit::SideKey{row.side, row.key};
+  };
+  diff_rows(
+      before.tombstones, after.tombstones, [](const Tombstone& t) { return t.key; },
+      c.tombstone_upserts, c.tombstone_deletes);
   diff_rows(before.pending, after.pending, side_key, c.pending_upserts, c.pending_deletes);
   diff_rows(before.flaps, after.flaps, side_key, c.flap_upserts, c.flap_deletes);
   diff_rows(before.blackbox, after.blackbox, side_key, c.blackbox_upserts, c.blackbox_deletes);
@@ -81,25 +84,42 @@ nlohmann::json to_json(const PairFeatureRecord& r) {
   j["baselines"] = std::move(baselines);
   auto& t = j["tombstones"] = nlohmann::json::array();
   for (const auto& x : r.tombstones)
-    t.push_back({{"key", x.key}, {"created_at", x.created_at}, {"expires_at", x.expires_at},
+    t.push_back({{"key", x.key},
+                 {"created_at", x.created_at},
+                 {"expires_at", x.expires_at},
                  {"data", x.data}});
   auto& p = j["pending"] = nlohmann::json::array();
   for (const auto& x : r.pending)
-    p.push_back({{"side", x.side}, {"key", x.key}, {"reason", x.reason},
-                 {"first_seen", x.first_seen}, {"approved", x.approved}, {"item", x.item}});
+    p.push_back({{"side", x.side},
+                 {"key", x.key},
+                 {"reason", x.reason},
+                 {"first_seen", x.first_seen},
+                 {"approved", x.approved},
+                 {"item", x.item}});
   auto& f = j["flaps"] = nlohmann::json::array();
   for (const auto& x : r.flaps)
-    f.push_back({{"side", x.side}, {"key", x.key}, {"consecutive", x.consecutive},
-                 {"last_reason", x.last_reason}, {"last_at", x.last_at}});
+    f.push_back({{"side", x.side},
+                 {"key", x.key},
+                 {"consecutive", x.consecutive},
+                 {"last_reason", x.last_reason},
+                 {"last_at", x.last_at}});
   auto& b = j["blackbox"] = nlohmann::json::array();
   for (const auto& x : r.blackbox)
-    b.push_back({{"side", x.side}, {"key", x.key}, {"reason", x.reason}, {"since", x.since},
+    b.push_back({{"side", x.side},
+                 {"key", x.key},
+                 {"reason", x.reason},
+                 {"since", x.since},
                  {"until", x.until}});
   auto& u = j["unresolved"] = nlohmann::json::array();
   for (const auto& x : r.unresolved)
-    u.push_back({{"side", x.side}, {"key", x.key}, {"reason", x.reason}, {"message", x.message},
-                 {"first_seen", x.first_seen}, {"last_seen", x.last_seen},
-                 {"attempts", x.attempts}, {"item", x.item}});
+    u.push_back({{"side", x.side},
+                 {"key", x.key},
+                 {"reason", x.reason},
+                 {"message", x.message},
+                 {"first_seen", x.first_seen},
+                 {"last_seen", x.last_seen},
+                 {"attempts", x.attempts},
+                 {"item", x.item}});
   j["meta"] = r.meta;
   j["last_run_id"] = r.last_run_id;
   j["last_commit_at"] = r.last_commit_at;
@@ -125,7 +145,8 @@ PairFeatureRecord record_from_json(const nlohmann::json& j) {
       if (items.is_object())
         for (const auto& [key, item] : items.items()) r.baselines[side][key] = item;
   for (const auto& x : list(j, "tombstones"))
-    r.tombstones.push_back({str(x, "key"), num(x, "created_at"), num(x, "expires_at"), val(x, "data")});
+    r.tombstones.push_back(
+        {str(x, "key"), num(x, "created_at"), num(x, "expires_at"), val(x, "data")});
   for (const auto& x : list(j, "pending"))
     r.pending.push_back({str(x, "side"), str(x, "key"), str(x, "reason"), num(x, "first_seen"),
                          x.value("approved", false), val(x, "item")});
@@ -133,8 +154,8 @@ PairFeatureRecord record_from_json(const nlohmann::json& j) {
     r.flaps.push_back({str(x, "side"), str(x, "key"), static_cast<int>(num(x, "consecutive")),
                        str(x, "last_reason"), num(x, "last_at")});
   for (const auto& x : list(j, "blackbox"))
-    r.blackbox.push_back({str(x, "side"), str(x, "key"), str(x, "reason"), num(x, "since"),
-                          num(x, "until")});
+    r.blackbox.push_back(
+        {str(x, "side"), str(x, "key"), str(x, "reason"), num(x, "since"), num(x, "until")});
   for (const auto& x : list(j, "unresolved"))
     r.unresolved.push_back({str(x, "side"), str(x, "key"), str(x, "reason"), str(x, "message"),
                             num(x, "first_seen"), num(x, "last_seen"),

@@ -38,9 +38,19 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
     s->m_clock = std::make_unique<services::SystemClock>();
   }
 
+  bool all_dry = true;
+  bool any_selected = false;
+  for (const auto& pc : s->m_config.pairs) {
+    if (!pc.enabled || (!options.pair_filter.empty() && pc.policy.name != options.pair_filter))
+      continue;
+    any_selected = true;
+    all_dry = all_dry && pc.dry_run;
+  }
+  s->m_dry_run = options.dry_run || (any_selected && all_dry);
+
   // A dry run takes no lock and opens the database read-only: it leaves the state
   // directory exactly as it found it (R5.6).
-  if (!options.dry_run) {
+  if (!s->m_dry_run) {
     auto lock = state::RunLock::acquire(s->m_config.state_dir);
     if (!lock)
       return SessionError{lock.error().kind == ErrorKind::transient ? SessionError::Cause::locked
@@ -50,7 +60,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   }
   auto store = state::StateStore::open(
       s->m_config.state_dir,
-      options.dry_run ? state::OpenMode::read_only : state::OpenMode::read_write);
+      s->m_dry_run ? state::OpenMode::read_only : state::OpenMode::read_write);
   if (!store) return SessionError{SessionError::Cause::other, store.error().message};
   s->m_store = std::move(store).value();
   s->m_kv = std::make_unique<state::SqliteKvStore>(*s->m_store);
@@ -75,7 +85,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   s->m_cancel = &services::SignalCancelToken::instance();
   s->m_services = std::make_unique<plugin::HostServices>(plugin::HostServices{
       *s->m_logger, *s->m_clock, *s->m_cancel, s->m_kv.get(), s->m_secrets.get(),
-      s->m_http.get(), options.dry_run});
+      s->m_http.get(), s->m_dry_run});
 
   plugin::SearchPathOptions sp;
   for (const auto& d : options.plugin_dirs) sp.plugin_dirs.emplace_back(d);

@@ -34,6 +34,9 @@ struct SessionOptions {
   std::string log_level = "info";
   std::string log_format = "text";
   bool dry_run = false;  // read-only state, no lock, plugins refused writes
+  // The pair the run is limited to (empty: all). When every selected pair is a dry run by
+  // configuration (sync.dry_run), the session is a dry run as well.
+  std::string pair_filter;
 };
 
 // Why a session could not be opened; `exit` distinguishes the causes for the CLI.
@@ -50,6 +53,8 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   services::Logger& logger() { return *m_logger; }
+  // Whether this session writes nothing: asked for, or every selected pair is configured so.
+  bool dry_run() const { return m_dry_run; }
   const config::Config& config() const { return m_config; }
   state::StateStore& store() { return *m_store; }
   services::CancelToken& cancel() { return *m_cancel; }
@@ -81,6 +86,7 @@ class Session {
   std::map<std::string, std::unique_ptr<PluginPort>> m_ports;
   std::map<std::string, std::string> m_create_errors;
   std::optional<std::int64_t> m_fixed_now;
+  bool m_dry_run = false;
 };
 
 }  // namespace cw::sync

@@ -272,6 +272,16 @@ struct SyncRunner::Impl {
     }
     const engine::Snapshot& src = *s.snaps[0];
     const engine::Snapshot& tgt = *s.snaps[1];
+    for (const auto* h : s.health) {
+      // A run that could not reach a provider did not settle everything it should have.
+      if (h->health == engine::Health::down) {
+        any_partial = true;
+        entry["notes"].push_back("provider " + (h == s.health[0] ? pc.policy.source
+                                                                 : pc.policy.target) +
+                                 " is down: nothing is written to it and the pair's baselines "
+                                 "stay as they were");
+      }
+    }
 
     phase(pc.policy.name, fname, "plan", 0, 1);
     engine::FeaturePlan fp = given ? *given

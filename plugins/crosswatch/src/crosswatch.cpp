@@ -18,6 +18,15 @@ namespace {
 constexpr std::array<std::string_view, 4> k_features = {"watchlist", "history", "ratings",
                                                         "progress"};
 
+// Serialises every change to files in this process. The host never overlaps calls on one
+// instance, but two instances (two pairs, or a pair and `cw provider`) may share a root and
+// run on different threads; each re-reads a file that changed behind it (load()), which is
+// only sound when a read-modify-write is not interleaved with another.
+std::mutex& write_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 [[noreturn]] void fail(cw_status status, const std::string& message) {
   throw cwsdk::Error(status, message);
 }
@@ -333,6 +342,7 @@ cwsdk::Reply Crosswatch::write(std::string_view request, Op op) {
     fail(CW_STATUS_INVALID_ARG,
          "crosswatch: " + std::string(op_name) + ": \"items\" is missing or not a list");
 
+  const std::lock_guard guard(write_mutex());
   Loaded& loaded = load(feature);
   build_alias_index(loaded);
   bool changed = false;
@@ -569,6 +579,7 @@ json Crosswatch::snapshot_restore(const json& args) {
   if (m_config.read_only)
     fail(CW_STATUS_UNSUPPORTED,
          "crosswatch: instance is read_only; set read_only: false to restore");
+  const std::lock_guard guard(write_mutex());
   const std::string wanted = args["timestamp"].get<std::string>();
   const auto snaps = list_snapshots(m_config.root, feature);
   const SnapshotInfo* chosen = nullptr;
@@ -603,6 +614,7 @@ json Crosswatch::snapshot_restore(const json& args) {
 json Crosswatch::snapshot_prune(const json& args) {
   if (m_config.read_only)
     fail(CW_STATUS_UNSUPPORTED, "crosswatch: instance is read_only; set read_only: false to prune");
+  const std::lock_guard guard(write_mutex());
   json removed = json::object();
   const std::int64_t now = m_host.now_ms();
   for (const auto& feature : features_of(args))

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -485,6 +486,24 @@ TEST_F(CrosswatchTest, AFileReplacedBehindTheInstanceIsReadAgain) {
   other.add("watchlist", {movie("b", 2), movie("c", 3)});
   EXPECT_EQ(index_size(inst, "watchlist"), 3u);
   EXPECT_EQ(statuses(inst.add("watchlist", {movie("c", 3)}))["c"], "skipped");
+}
+
+TEST_F(CrosswatchTest, TwoInstancesOnOneRootWritingFromTwoThreadsLoseNothing) {
+  Instance a(table(), m_host, config({{"snapshots", {{"keep", 2}}}}));
+  Instance b(table(), m_host, config({{"snapshots", {{"keep", 2}}}}));
+  const auto writer = [](Instance& inst, int base) {
+    for (int batch = 0; batch < 10; ++batch) {
+      std::vector<json> items;
+      for (int i = 0; i < 5; ++i) items.push_back(movie("m", base + batch * 5 + i));
+      inst.add("watchlist", items);
+    }
+  };
+  std::thread ta(writer, std::ref(a), 1000);
+  std::thread tb(writer, std::ref(b), 2000);
+  ta.join();
+  tb.join();
+  EXPECT_EQ(index_size(a, "watchlist"), 100u);
+  EXPECT_EQ(index_size(b, "watchlist"), 100u);
 }
 
 TEST_F(CrosswatchTest, ReadOnlyRefusesWritesAndCreatesNothing) {

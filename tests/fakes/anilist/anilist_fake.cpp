@@ -112,7 +112,7 @@ class AnilistFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  anilist:\n    plugin: anilist\n    base_url: " + base_url + "\n    access_token: " +
+    return "  anilist:\n    plugin: anilist\n    url: " + base_url + "\n    access_token: " +
            m_access_token + "\n";
   }
   void fault_response(int status, const Req& /*req*/, Res& res) const override {

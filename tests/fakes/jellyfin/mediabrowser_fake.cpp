@@ -92,7 +92,8 @@ class MediaBrowserFake final : public FakeService {
     }
     if (fixture.contains("libraries")) m_libraries = fixture["libraries"].get<std::vector<json>>();
     for (const auto& it : fixture.value("items", json::array())) add_item(it);
-    for (const auto& [uid, per] : fixture.value("user_data", json::object()).items()) {
+    const json user_data_fixture = fixture.value("user_data", json::object());
+    for (const auto& [uid, per] : user_data_fixture.items()) {
       for (const auto& [iid, ud] : per.items()) apply_user_data(m_user_data[uid][iid], ud);
     }
     for (const auto& p : fixture.value("playlists", json::array())) {
@@ -472,7 +473,8 @@ class MediaBrowserFake final : public FakeService {
       if (filters.count("isresumable") && ud.position_ticks <= 0) return;
       if (!any_provider.empty()) {
         bool match = false;
-        for (const auto& [k, v] : it.value("ProviderIds", json::object()).items()) {
+        const json pids = it.value("ProviderIds", json::object());
+        for (const auto& [k, v] : pids.items()) {
           for (const auto& [pk, pv] : any_provider) {
             if (lower(k) == pk && v.is_string() && lower(v.get<std::string>()) == pv) match = true;
           }

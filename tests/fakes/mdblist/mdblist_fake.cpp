@@ -93,7 +93,7 @@ class MdblistFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  mdblist:\n    plugin: mdblist\n    base_url: " + base_url + "\n    api_key: " + m_api_key + "\n";
+    return "  mdblist:\n    plugin: mdblist\n    url: " + base_url + "\n    api_key: " + m_api_key + "\n";
   }
   void fault_response(int status, const Req& /*req*/, Res& res) const override {
     const std::string message = status == 401   ? "Invalid API key or token"
@@ -436,7 +436,7 @@ class MdblistFake final : public FakeService {
         continue;
       }
       const json seasons = tk::array_or_empty(item, "seasons");
-      if (seasons.empty()) out.push_back({"show", *ids, -1, -1, item});
+      if (seasons.empty() || item.contains("rating")) out.push_back({"show", *ids, -1, -1, item});
       for (const auto& s : seasons) {
         json season_item = s;
         if (!season_item.contains("watched_at") && item.contains("watched_at")) season_item["watched_at"] = item["watched_at"];

@@ -190,7 +190,8 @@ class PlexFake final : public FakeService {
     }
     if (fixture.contains("sections")) m_sections = fixture["sections"].get<std::vector<json>>();
     for (const auto& raw : fixture.value("items", json::array())) add_raw_item(raw);
-    for (const auto& [acc, states] : fixture.value("user_state", json::object()).items()) {
+    const json user_state_fixture = fixture.value("user_state", json::object());
+    for (const auto& [acc, states] : user_state_fixture.items()) {
       for (const auto& [rk, st] : states.items()) {
         apply_user_fields(std::stoi(acc), std::stoll(rk), st);
       }
@@ -207,7 +208,8 @@ class PlexFake final : public FakeService {
     }
     m_sessions = fixture.value("sessions", json::array());
     for (const auto& d : fixture.value("discover", json::array())) add_discover(d);
-    for (const auto& [acc, list] : fixture.value("watchlist", json::object()).items()) {
+    const json watchlist_fixture = fixture.value("watchlist", json::object());
+    for (const auto& [acc, list] : watchlist_fixture.items()) {
       for (const auto& w : list) {
         m_watchlist[std::stoi(acc)].push_back(
             {w.at("ratingKey").get<std::string>(), to_int64(w.value("watchlistedAt", json(0)))});
@@ -534,7 +536,8 @@ class PlexFake final : public FakeService {
     }
     if (!include_guids || m_quirks.value("ignore_include_guids", false)) row.erase("Guid");
     if (acc != nullptr) {
-      for (auto& [k, v] : user_fields(user_state(acc->id, it.rk)).items()) row[k] = v;
+      const json fields = user_fields(user_state(acc->id, it.rk));
+      for (const auto& [k, v] : fields.items()) row[k] = v;
       if (m_quirks.value("drop_last_viewed_at", false)) row.erase("lastViewedAt");
     }
     return row;
@@ -1559,6 +1562,65 @@ void PlexFake::seed_universe(const json& u) {
 }
 
 }  // namespace
+
+json plex_universe_index(const json& u) {
+  // Walks the universe exactly as PlexFake::seed_universe does (same rating-key order).
+  json by_key = json::object();
+  std::int64_t rk = 1000;
+  for (const auto& m : u.value("movies", json::array())) {
+    const json& ids = m["ids"];
+    const std::int64_t movie_rk = rk++;
+    const bool legacy = m.value("sandbox", json::object()).value("plex_agent", "new") == "legacy";
+    std::string guid = legacy ? (ids.contains("imdb") ? "com.plexapp.agents.imdb://" +
+                                                            ids["imdb"].get<std::string>() +
+                                                            "?lang=en"
+                                                      : "com.plexapp.agents.themoviedb://" +
+                                                            ids.value("tmdb", "") + "?lang=en")
+                              : "plex://movie/" + hex24("5d77", movie_rk);
+    by_key[id_key("movie", ids)] = {{"rk", movie_rk},
+                                    {"guid", guid},
+                                    {"guids", legacy ? std::vector<std::string>{} : guid_children(ids)},
+                                    {"year", m.value("year", 0)},
+                                    {"duration_s", m.value("duration_ms", 0) / 1000}};
+  }
+  for (const auto& s : u.value("shows", json::array())) {
+    const json& ids = s["ids"];
+    const bool legacy = s.value("sandbox", json::object()).value("plex_agent", "new") == "legacy";
+    const std::int64_t show_rk = rk++;
+    const std::string tvdb = ids.value("tvdb", "");
+    const std::string show_guid = legacy ? "com.plexapp.agents.thetvdb://" + tvdb + "?lang=en"
+                                         : "plex://show/" + hex24("5d9c", show_rk);
+    const auto show_guids = legacy ? std::vector<std::string>{} : guid_children(ids);
+    const std::string show_key = id_key("show", ids);
+    by_key[show_key] = {{"rk", show_rk}, {"guid", show_guid}, {"guids", show_guids},
+                        {"year", s.value("year", 0)}};
+    for (const auto& season : s.value("seasons", json::array())) {
+      const std::int64_t season_rk = rk++;
+      const int sn = season.value("number", 1);
+      for (const auto& ep : season.value("episodes", json::array())) {
+        const std::int64_t ep_rk = rk++;
+        const int en = ep.value("number", 1);
+        const std::string guid =
+            legacy ? "com.plexapp.agents.thetvdb://" + tvdb + "/" + std::to_string(sn) + "/" +
+                         std::to_string(en) + "?lang=en"
+                   : "plex://episode/" + hex24("5e11", ep_rk);
+        by_key[show_key + "#" + std::to_string(sn) + "x" + std::to_string(en)] = {
+            {"rk", ep_rk},
+            {"parent_rk", season_rk},
+            {"grandparent_rk", show_rk},
+            {"guid", guid},
+            {"guids", legacy ? std::vector<std::string>{}
+                             : guid_children(ep.value("ids", json::object()))},
+            {"year", s.value("year", 0)},
+            {"duration_s", ep.value("duration_ms", 0) / 1000},
+            {"show_title", s.value("title", "")},
+            {"show_guid", show_guid},
+            {"show_guids", show_guids}};
+      }
+    }
+  }
+  return {{"by_key", by_key}};
+}
 
 std::unique_ptr<FakeService> make_plex_fake() { return std::make_unique<PlexFake>(); }
 

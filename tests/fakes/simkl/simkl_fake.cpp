@@ -90,7 +90,7 @@ class SimklFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  simkl:\n    plugin: simkl\n    base_url: " + base_url + "\n    client_id: " +
+    return "  simkl:\n    plugin: simkl\n    url: " + base_url + "\n    client_id: " +
            m_client_id + "\n    client_secret: " + m_client_secret +
            "\n    access_token: " + m_access_token + "\n";
   }
@@ -1124,7 +1124,16 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
   }
   out["id"] = id;
   out[key] = media;
-  if (key != "movie") out["episode"] = {{"season", episode.value("season", 1)}, {"number", episode.value("number", 1)}};
+  if (key != "movie") {
+    json ep = {{"season", episode.value("season", 1)}, {"number", episode.value("number", 1)}};
+    for (const auto& s : m_catalog[*mi].obj.value("seasons", json::array())) {
+      if (s.value("number", -1) != ep["season"]) continue;
+      for (const auto& e : s.value("episodes", json::array())) {
+        if (e.value("number", -1) == ep["number"] && e.contains("title")) ep["title"] = e["title"];
+      }
+    }
+    out["episode"] = ep;
+  }
   send_json(res, out, 201);
 }
 

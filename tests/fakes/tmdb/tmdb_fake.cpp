@@ -100,7 +100,7 @@ class TmdbFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  tmdb:\n    plugin: tmdb\n    base_url: " + base_url + "\n    api_key: " + m_api_key +
+    return "  tmdb:\n    plugin: tmdb\n    url: " + base_url + "\n    api_key: " + m_api_key +
            "\n    session_id: " + m_session_id + "\n    account_id: " +
            std::to_string(m_account.value("id", 0)) + "\n";
   }

@@ -270,7 +270,7 @@ class TraktFake final : public FakeService {
 
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  trakt:\n    plugin: trakt\n    base_url: " + base_url + "\n    client_id: " +
+    return "  trakt:\n    plugin: trakt\n    url: " + base_url + "\n    client_id: " +
            m_client_id + "\n    client_secret: " + m_client_secret +
            "\n    access_token: " + m_access_token + "\n    refresh_token: " + m_refresh_token +
            "\n";

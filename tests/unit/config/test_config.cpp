@@ -1,10 +1,10 @@
 // Valid configurations: what load_config() makes of them.
-#include <cw/config/config.hpp>
+#include <cstdlib>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
+#include <cw/config/config.hpp>
 
 namespace cw::config {
 namespace {
@@ -151,9 +151,9 @@ pairs:
   EXPECT_EQ(p.mode, PairMode::two_way);
   EXPECT_EQ(p.source_of_truth, "simkl");
   EXPECT_FALSE(p.guards.drop_guard);
-  EXPECT_DOUBLE_EQ(p.guards.drop_guard_ratio, 0.2);    // from global
+  EXPECT_DOUBLE_EQ(p.guards.drop_guard_ratio, 0.2);  // from global
   EXPECT_DOUBLE_EQ(p.guards.mass_delete_max_ratio, 0.25);
-  EXPECT_EQ(p.guards.mass_delete_max_count, 9u);     // from the pair
+  EXPECT_EQ(p.guards.mass_delete_max_count, 9u);  // from the pair
   EXPECT_EQ(p.guards.blackbox_failures, 5);
   EXPECT_EQ(p.guards.blackbox_ttl_s, 14 * engine::k_day_s);
   EXPECT_EQ(p.guards.tombstone_ttl_s, 12 * 3600);
@@ -194,8 +194,8 @@ pairs: []
   EXPECT_FALSE(s.contains("plugin"));
   const auto& p = c.providers.at(0);
   EXPECT_EQ(p.where("/port"), "cw.yaml:4:11: providers.x.port");
-  EXPECT_EQ(p.where("/libraries/1"), "cw.yaml:9:19: providers.x.libraries[1]");
-  EXPECT_EQ(p.where("/nested/deep/key"), "cw.yaml:10:29: providers.x.nested.deep.key");
+  EXPECT_EQ(p.where("/libraries/1"), "cw.yaml:9:20: providers.x.libraries[1]");
+  EXPECT_EQ(p.where("/nested/deep/key"), "cw.yaml:10:28: providers.x.nested.deep.key");
   // Unknown pointers fall back to the instance.
   EXPECT_EQ(p.where("/missing"), "cw.yaml:2:3: providers.x.missing");
 }
@@ -223,7 +223,8 @@ TEST(Config, DefaultStateDirHonoursXdg) {
 }
 
 TEST(Config, LoadConfigFileResolvesAgainstItsDirectory) {
-  const auto dir = std::filesystem::temp_directory_path() / ("cw-config-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cw-config-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "cw.yaml") << "state_dir: st\nproviders: { a: { plugin: p } }\n";
   auto c = load_config((dir / "cw.yaml").string());

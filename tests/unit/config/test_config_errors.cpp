@@ -1,8 +1,8 @@
 // Invalid configurations: every error names file:line:column, the key path and what was
 // expected.
-#include <cw/config/config.hpp>
-
 #include <gtest/gtest.h>
+
+#include <cw/config/config.hpp>
 
 namespace cw::config {
 namespace {
@@ -21,7 +21,8 @@ std::string only_error(const std::string& yaml) {
   return errors.empty() ? std::string() : errors.front();
 }
 
-const char* const k_providers = "providers:\n  plex: { plugin: plex }\n  trakt: { plugin: trakt }\n";
+const char* const k_providers =
+    "providers:\n  plex: { plugin: plex }\n  trakt: { plugin: trakt }\n";
 
 TEST(ConfigErrors, BadModeNamesPositionPathAndChoices) {
   const std::string yaml = std::string(k_providers) +
@@ -72,7 +73,8 @@ TEST(ConfigErrors, WrongTypes) {
             "cw.yaml:2:18: sync.tombstone_ttl: expected a duration such as 30d, 12h, 90s or a "
             "number of seconds, got \"30 days\"");
   EXPECT_EQ(only_error("sync: [1]\n"), "cw.yaml:1:7: sync: expected a mapping, got a list");
-  EXPECT_EQ(only_error("pairs: {}\n"), "cw.yaml:1:8: pairs: expected a list of pairs, got a mapping");
+  EXPECT_EQ(only_error("pairs: {}\n"),
+            "cw.yaml:1:8: pairs: expected a list of pairs, got a mapping");
   EXPECT_EQ(only_error("providers:\n  x: plex\n"),
             "cw.yaml:2:6: providers.x: expected a mapping, got \"plex\"");
 }
@@ -86,12 +88,14 @@ TEST(ConfigErrors, ProviderNeedsPlugin) {
 }
 
 TEST(ConfigErrors, DuplicatePairNames) {
-  const std::string yaml = std::string(k_providers) +
-                           "pairs:\n"
-                           "  - { name: p, source: plex, target: trakt, features: { watchlist: true } }\n"
-                           "  - { name: p, source: trakt, target: plex, features: { history: true } }\n";
+  const std::string yaml =
+      std::string(k_providers) +
+      "pairs:\n"
+      "  - { name: p, source: plex, target: trakt, features: { watchlist: true } }\n"
+      "  - { name: p, source: trakt, target: plex, features: { history: true } }\n";
   const std::string e = only_error(yaml);
-  EXPECT_EQ(e.rfind("cw.yaml:6:5: pairs[1].name: duplicate pair name \"p\" (also pairs[0])", 0), 0u) << e;
+  EXPECT_EQ(e.rfind("cw.yaml:6:5: pairs[1].name: duplicate pair name \"p\" (also pairs[0])", 0), 0u)
+      << e;
 }
 
 TEST(ConfigErrors, UnknownProviderWithHint) {
@@ -99,23 +103,30 @@ TEST(ConfigErrors, UnknownProviderWithHint) {
                            "pairs:\n"
                            "  - { source: plex, target: trackt, features: { watchlist: true } }\n";
   EXPECT_EQ(only_error(yaml),
-            "cw.yaml:5:30: pairs[0].target: no provider instance named \"trackt\" (did you mean "
+            "cw.yaml:5:29: pairs[0].target: no provider instance named \"trackt\" (did you mean "
             "\"trakt\"?); defined: plex, trakt");
 }
 
 TEST(ConfigErrors, FeatureEnabledTwiceForTheSameProviders) {
-  const std::string yaml = std::string(k_providers) +
-                           "pairs:\n"
-                           "  - { name: a, source: plex, target: trakt, features: { watchlist: true, history: true } }\n"
-                           "  - { name: b, source: trakt, target: plex, features: { watchlist: { add: true }, ratings: true } }\n";
+  const std::string yaml =
+      std::string(k_providers) +
+      "pairs:\n"
+      "  - { name: a, source: plex, target: trakt, features: { watchlist: true, history: true } }\n"
+      "  - { name: b, source: trakt, target: plex, features: { watchlist: { add: true }, ratings: "
+      "true } }\n";
   const std::string e = only_error(yaml);
   EXPECT_EQ(e.rfind("cw.yaml:6:68: pairs[1].features.watchlist: watchlist between plex and trakt "
-                    "is already enabled in pairs[0]", 0), 0u) << e;
+                    "is already enabled in pairs[0]",
+                    0),
+            0u)
+      << e;
   // A disabled pair does not claim its features.
-  const std::string ok = std::string(k_providers) +
-                         "pairs:\n"
-                         "  - { name: a, enabled: false, source: plex, target: trakt, features: { watchlist: true } }\n"
-                         "  - { name: b, source: trakt, target: plex, features: { watchlist: true } }\n";
+  const std::string ok =
+      std::string(k_providers) +
+      "pairs:\n"
+      "  - { name: a, enabled: false, source: plex, target: trakt, features: { watchlist: true } "
+      "}\n"
+      "  - { name: b, source: trakt, target: plex, features: { watchlist: true } }\n";
   EXPECT_TRUE(errors_of(ok).empty());
 }
 
@@ -158,9 +169,10 @@ TEST(ConfigErrors, PairConsistency) {
   EXPECT_NE(only_error(head + "  - { target: trakt, features: { watchlist: true } }\n")
                 .find("pairs[0]: missing key \"source\""),
             std::string::npos);
-  EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, features: { watchlists: true } }\n")
-                .find("pairs[0].features.watchlists: unknown key (did you mean \"watchlist\"?)"),
-            std::string::npos);
+  EXPECT_NE(
+      only_error(head + "  - { source: plex, target: trakt, features: { watchlists: true } }\n")
+          .find("pairs[0].features.watchlists: unknown key (did you mean \"watchlist\"?)"),
+      std::string::npos);
   EXPECT_NE(only_error(head + "  - { source: plex, target: trakt, features: { history: { "
                               "tolerance: 2d } } }\n")
                 .find("expected a tolerance from 0s to 1d, got 2d"),
@@ -190,8 +202,9 @@ TEST(ConfigErrors, MalformedYamlIsOneLineWithPosition) {
 
 TEST(ConfigErrors, EmptyOrNonMappingFile) {
   EXPECT_NE(only_error("").find("the file is empty"), std::string::npos);
-  EXPECT_EQ(only_error("- a\n- b\n"),
-            "cw.yaml:1:1: expected a mapping with providers, pairs and sync at the top, got a list");
+  EXPECT_EQ(
+      only_error("- a\n- b\n"),
+      "cw.yaml:1:1: expected a mapping with providers, pairs and sync at the top, got a list");
   EXPECT_NE(only_error("version: 2\n").find("this cw reads configuration version 1, got 2"),
             std::string::npos);
 }
@@ -201,7 +214,8 @@ TEST(ConfigErrors, AllErrorsAreReportedInFileOrder) {
   ASSERT_EQ(errors.size(), 3u);
   EXPECT_EQ(errors[0].rfind("cw.yaml:2:", 0), 0u);
   EXPECT_EQ(errors[1].rfind("cw.yaml:3:", 0), 0u);
-  EXPECT_EQ(errors[2].rfind("cw.yaml:4:1: state_dirr: unknown key (did you mean \"state_dir\"?)", 0), 0u);
+  EXPECT_EQ(
+      errors[2].rfind("cw.yaml:4:1: state_dirr: unknown key (did you mean \"state_dir\"?)", 0), 0u);
   auto joined = load_config("/nonexistent/cw.yaml");
   ASSERT_FALSE(joined);
   EXPECT_EQ(joined.error().kind, ErrorKind::invalid_arg);

@@ -1,13 +1,13 @@
 // ${env:..} and ${file:..} secrets: replaced by "${secret}" for the plugin, resolved only
 // when asked, never cached.
-#include <cw/config/config.hpp>
-#include <cw/config/config_secrets.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <fstream>
+
+#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <cw/config/config.hpp>
+#include <cw/config/config_secrets.hpp>
 
 namespace cw::config {
 namespace {

@@ -1,12 +1,12 @@
 // Durations (`30d`, `12h`, `90s`) and the documentation files that describe the format.
-#include <cw/config/config.hpp>
-
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+
+#include <gtest/gtest.h>
+
+#include <cw/config/config.hpp>
 
 namespace cw::config {
 namespace {
@@ -29,7 +29,8 @@ TEST(Duration, Rejects) {
 }
 
 TEST(Duration, FormatsRoundTrip) {
-  EXPECT_EQ(format_duration(30 * 86400), "4w2d");
+  EXPECT_EQ(format_duration(30 * 86400), "30d");
+  EXPECT_EQ(format_duration(14 * 86400), "14d");
   EXPECT_EQ(format_duration(86400), "1d");
   EXPECT_EQ(format_duration(5400), "1h30m");
   EXPECT_EQ(format_duration(0), "0s");
@@ -51,8 +52,8 @@ TEST(ConfigDocs, ExamplesInTheReferenceAreValid) {
   ASSERT_FALSE(doc.empty()) << CW_CONFIG_DOC;
   static const std::regex k_block("```yaml\n([\\s\\S]*?)```");
   int checked = 0;
-  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), k_block); it != std::sregex_iterator();
-       ++it) {
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), k_block);
+       it != std::sregex_iterator(); ++it) {
     const std::string block = (*it)[1];
     if (block.find("# invalid") != std::string::npos) continue;
     ConfigParse p = parse_config(block, "configuration.md", "/tmp");
@@ -98,7 +99,8 @@ void check_against_schema(const nlohmann::json& value, const nlohmann::json& sch
   }
   for (const auto& [k, v] : value.items())
     if (v.is_array() && props.contains(k) && props[k].contains("items"))
-      for (const auto& el : v) check_against_schema(el, props[k]["items"], root, path + "." + k + "[]");
+      for (const auto& el : v)
+        check_against_schema(el, props[k]["items"], root, path + "." + k + "[]");
 }
 
 nlohmann::json yaml_block_as_json(const std::string& block);
@@ -116,8 +118,8 @@ TEST(ConfigDocs, SchemaKnowsEveryDocumentedKey) {
   const std::string doc = read(CW_CONFIG_DOC);
   static const std::regex k_block("```yaml\n([\\s\\S]*?)```");
   int checked = 0;
-  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), k_block); it != std::sregex_iterator();
-       ++it) {
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), k_block);
+       it != std::sregex_iterator(); ++it) {
     const std::string block = (*it)[1];
     if (block.find("# invalid") != std::string::npos) continue;
     check_against_schema(yaml_block_as_json(block), schema, schema, "");

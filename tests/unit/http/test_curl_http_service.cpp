@@ -85,11 +85,20 @@ TEST(CurlHttp, GzipBodiesAreDecoded) {
   auto resp = h.get(srv.url("/big.json"));
   ASSERT_TRUE(resp.ok()) << resp.error().message;
   const std::string* enc = find_header(resp->headers, "content-encoding");
+  ASSERT_NE(enc, nullptr);  // the server picks among what libcurl offers (br, gzip...)
+  EXPECT_EQ(resp->body, text);
+  // A plugin that asks for gzip only gets gzip, decoded all the same.
+  HttpRequest r;
+  r.url = srv.url("/big.json");
+  r.headers = {{"Accept-Encoding", "gzip"}};
+  auto gz = h.http->send({"svc", "svc", false, nullptr}, r, nullptr);
+  ASSERT_TRUE(gz.ok()) << gz.error().message;
+  enc = find_header(gz->headers, "content-encoding");
   ASSERT_NE(enc, nullptr);
   EXPECT_EQ(*enc, "gzip");
-  EXPECT_EQ(resp->body, text);
+  EXPECT_EQ(gz->body, text);
   // Accounting counts decoded bytes.
-  EXPECT_EQ(h.http->accounting().get("svc", "/big.json", "GET", "200").bytes_in, 100'000);
+  EXPECT_EQ(h.http->accounting().get("svc", "/big.json", "GET", "200").bytes_in, 200'000);
 }
 
 TEST(CurlHttp, PostSendsBodyAndHeaders) {
@@ -509,7 +518,6 @@ TEST(CurlHttp, MalformedHeadersAreSkippedNotFatal) {
   RawServer raw(
       "HTTP/1.1 200 OK\r\n"
       "Content-Type: text/plain\r\n"
-      "this line has no colon\r\n"
       ": no name\r\n"
       "Bad Name: spaces in the name\r\n"
       "X-Folded: first\r\n"
@@ -559,14 +567,28 @@ TEST(CurlHttp, A429WithAnUnparsableRetryAfterFallsBackToBackoff) {
   EXPECT_LE(h.clock->sleeps()[0], 400);
 }
 
-TEST(CurlHttp, GarbageInsteadOfHttpIsTransient) {
-  RawServer raw("SSH-2.0-OpenSSH_9.2\r\n");
-  HttpOptions o = fast_options();
-  o.max_attempts = 1;
-  Harness h(o);
+TEST(CurlHttp, AHeaderLineWithoutColonIsABadResponseNotACrash) {
+  RawServer raw(
+      "HTTP/1.1 200 OK\r\n"
+      "this line has no colon\r\n"
+      "Content-Length: 2\r\n"
+      "Connection: close\r\n\r\nok");
+  Harness h(fast_options());
   auto resp = h.get(raw.url("/"));
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.error().kind, ErrorKind::transient);
+  EXPECT_EQ(raw.connections(), 1);  // not repeated
+  EXPECT_EQ(h.http->accounting().get("svc", "/", "GET", "bad_response").count, 1);
+}
+
+TEST(CurlHttp, GarbageInsteadOfHttpIsABadResponse) {
+  RawServer raw("SSH-2.0-OpenSSH_9.2\r\n");
+  Harness h(fast_options());
+  auto resp = h.get(raw.url("/"));
+  ASSERT_FALSE(resp.ok());
+  EXPECT_EQ(resp.error().kind, ErrorKind::transient);
+  EXPECT_NE(resp.error().message.find("HTTP server"), std::string::npos) << resp.error().message;
+  EXPECT_EQ(raw.connections(), 1);
 }
 
 class TlsTest : public ::testing::Test {

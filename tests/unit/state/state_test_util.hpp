@@ -1,23 +1,23 @@
 #pragma once
 // Helpers shared by the state tests: a fresh directory per test, file hashing, records.
-#include <cw/state/state_store.hpp>
-
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <cw/state/state_store.hpp>
 
 namespace cw::state::test {
 
 inline std::filesystem::path fresh_dir(const std::string& tag) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             ("cw-state-" + std::to_string(getpid()) + "-" + tag + "-" + info->test_suite_name() +
-              "-" + info->name());
+  auto dir =
+      std::filesystem::temp_directory_path() / ("cw-state-" + std::to_string(getpid()) + "-" + tag +
+                                                "-" + info->test_suite_name() + "-" + info->name());
   std::filesystem::remove_all(dir);
   return dir;
 }
@@ -40,7 +40,9 @@ inline std::uint64_t hash_file(const std::filesystem::path& p) {
 }
 
 inline nlohmann::json item(const std::string& title, int tmdb) {
-  return {{"type", "movie"}, {"title", title}, {"year", 2000 + tmdb % 20},
+  return {{"type", "movie"},
+          {"title", title},
+          {"year", 2000 + tmdb % 20},
           {"ids", {{"tmdb", std::to_string(tmdb)}}}};
 }
 

@@ -1,10 +1,10 @@
 // SqliteKvStore: plugin data buffered until the pair-and-feature commit.
-#include "state_test_util.hpp"
+#include <thread>
 
 #include <cw/state/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 
-#include <thread>
+#include "state_test_util.hpp"
 
 namespace cw::state {
 namespace {

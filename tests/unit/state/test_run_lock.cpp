@@ -1,11 +1,12 @@
 // RunLock (R6.5): one run per state directory; a killed holder releases it.
-#include "state_test_util.hpp"
+#include <csignal>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cw/state/run_lock.hpp>
 
-#include <csignal>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "state_test_util.hpp"
 
 namespace cw::state {
 namespace {

@@ -1,13 +1,14 @@
 // Kill -9 safety: a child process commits in a loop and is SIGKILLed at random points; every
 // reopen must pass integrity_check and show each committed transaction whole.
-#include "state_test_util.hpp"
+#include <csignal>
+#include <random>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cw/state/state_store.hpp>
 
-#include <csignal>
-#include <random>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "state_test_util.hpp"
 
 namespace cw::state {
 namespace {
@@ -101,8 +102,8 @@ TEST(StateCrash, KilledWriterLeavesWholeCommits) {
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "round " << round << ": child exited on its own, status "
-                                     << status;
+    ASSERT_TRUE(WIFSIGNALED(status))
+        << "round " << round << ": child exited on its own, status " << status;
     const std::int64_t g = check_whole(dir);
     if (::testing::Test::HasFailure()) FAIL() << "round " << round;
     EXPECT_GT(g, last) << "round " << round << ": a confirmed commit was lost";

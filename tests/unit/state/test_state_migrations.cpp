@@ -1,9 +1,9 @@
 // Schema versions: a database written at v1 opens, upgraded, with its data intact.
-#include "state_test_util.hpp"
+#include <sqlite3.h>
 
 #include <cw/state/state_store.hpp>
 
-#include <sqlite3.h>
+#include "state_test_util.hpp"
 
 namespace cw::state {
 namespace {
@@ -15,17 +15,17 @@ void write_v1(const std::filesystem::path& db_path) {
   ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(migrations().front().version, 1);
   char* err = nullptr;
-  const std::string sql = std::string("PRAGMA journal_mode = WAL; BEGIN;") +
-                          migrations().front().sql +
-                          "PRAGMA user_version = 1;"
-                          "INSERT INTO baselines VALUES ('p', 'watchlist', 'plex', 'k1', '{\"title\":\"One\"}');"
-                          "INSERT INTO unresolved VALUES ('p', 'watchlist', 'trakt', 'k2', 'not_found', "
-                          "'m', 5, 6, NULL);"
-                          "INSERT INTO journal(run_id, pair, feature, target, op, key, payload_hash, "
-                          "state, created_at) VALUES ('r', 'p', 'history', 'trakt', 'add', 'k3', 'h', "
-                          "'in_flight', 7);"
-                          "INSERT INTO kv VALUES ('plex', 'wm', 'v', 1);"
-                          "COMMIT;";
+  const std::string sql =
+      std::string("PRAGMA journal_mode = WAL; BEGIN;") + migrations().front().sql +
+      "PRAGMA user_version = 1;"
+      "INSERT INTO baselines VALUES ('p', 'watchlist', 'plex', 'k1', '{\"title\":\"One\"}');"
+      "INSERT INTO unresolved VALUES ('p', 'watchlist', 'trakt', 'k2', 'not_found', "
+      "'m', 5, 6, NULL);"
+      "INSERT INTO journal(run_id, pair, feature, target, op, key, payload_hash, "
+      "state, created_at) VALUES ('r', 'p', 'history', 'trakt', 'add', 'k3', 'h', "
+      "'in_flight', 7);"
+      "INSERT INTO kv VALUES ('plex', 'wm', 'v', 1);"
+      "COMMIT;";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
   sqlite3_close(db);
 }

@@ -1,10 +1,10 @@
 // StateStore: pair-feature state round trips, one-transaction commits, CLI operations,
 // journal and reports.
-#include "state_test_util.hpp"
+#include <sqlite3.h>
 
 #include <cw/state/state_store.hpp>
 
-#include <sqlite3.h>
+#include "state_test_util.hpp"
 
 namespace cw::state {
 namespace {
@@ -150,7 +150,8 @@ TEST_F(StateStoreTest, ResetByPairAndFeature) {
   ASSERT_TRUE(m_store->kv_flush(""));
   auto n = m_store->reset("p", "history");
   ASSERT_TRUE(n);
-  EXPECT_EQ(*n, 3 + 1 + 1 + 1 + 1 + 1);  // baselines, tombstone, pending, flap, blackbox, unresolved
+  EXPECT_EQ(*n,
+            3 + 1 + 1 + 1 + 1 + 1);  // baselines, tombstone, pending, flap, blackbox, unresolved
   EXPECT_EQ(*m_store->load("p", "history"), PairFeatureRecord{});
   EXPECT_EQ(m_store->load("p", "watchlist")->baselines.size(), 2u);
   ASSERT_TRUE(m_store->reset("", ""));

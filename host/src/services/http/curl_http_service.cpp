@@ -441,6 +441,7 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
     std::string outcome = "transport_error";
     ErrorKind kind = ErrorKind::transient;
     bool nothing_sent = false;
+    bool no_retry = false;
     switch (rc) {
       case CURLE_OPERATION_TIMEDOUT:
         outcome = "timeout";
@@ -473,16 +474,23 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
         curl_error += "; check http.ca_file/ca_path for a private CA";
         break;
       case CURLE_URL_MALFORMAT:
-      case CURLE_UNSUPPORTED_PROTOCOL:
         outcome = "bad_url";
         kind = ErrorKind::invalid_arg;
+        break;
+      case CURLE_WEIRD_SERVER_REPLY:
+      case CURLE_UNSUPPORTED_PROTOCOL:  // the URL is http(s), so: an HTTP/0.9 or non-HTTP reply
+        // Not repeated: a server that speaks garbage (or a wrong port) will do so again.
+        outcome = "bad_response";
+        no_retry = true;
+        curl_error += "; is the URL pointing at an HTTP server?";
         break;
       default:
         break;
     }
     im.accounting.record(ctx.instance, endpoint, request.method, outcome, t.bytes_in, bytes_out,
                          timing.total_ms);
-    const bool retry = kind == ErrorKind::transient && attempt < max_attempts && !t.streamed_any &&
+    const bool retry = kind == ErrorKind::transient && !no_retry && attempt < max_attempts &&
+                       !t.streamed_any &&
                        (nothing_sent || may_repeat(request));
     if (retry) {
       const std::int64_t delay = im.backoff_ms(attempt);

@@ -1,0 +1,202 @@
+// Fake AniList: the GraphQL parser, list queries and mutations, score formats, errors, the rate
+// limiter, and the recorded pyanilist replies (MIT) served unchanged.
+#include <gtest/gtest.h>
+
+#include "anilist/anilist_fake.hpp"
+#include "anilist/graphql_doc.hpp"
+#include "tests/tracker_harness.hpp"
+
+namespace cw::fakes {
+namespace {
+
+using nlohmann::json;
+using testing::body_of;
+using testing::Harness;
+
+constexpr const char* k_token = "cw-sandbox-anilist-access-token";
+
+httplib::Headers auth(const std::string& token = k_token) { return {{"Authorization", "Bearer " + token}}; }
+
+json media(int id, int mal, const std::string& title, const std::string& format = "TV") {
+  return {{"id", id},
+          {"idMal", mal},
+          {"type", "ANIME"},
+          {"format", format},
+          {"title", {{"romaji", title}, {"english", title + " (en)"}, {"native", nullptr}}},
+          {"seasonYear", 2018},
+          {"startDate", {{"year", 2018}, {"month", 1}, {"day", 2}}},
+          {"episodes", 13}};
+}
+
+class AnilistTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h.seed({{"viewer", {{"id", 5150}, {"name", "tester"}, {"mediaListOptions", {{"scoreFormat", "POINT_100"}}}}},
+            {"media", json::array({media(99426, 35839, "Sora yori mo Tooi Basho"), media(21, 21, "One Piece"),
+                                   media(1535, 1535, "Death Note")})},
+            {"entries", json::array({{{"id", 11}, {"mediaId", 21}, {"status", "CURRENT"}, {"scoreRaw", 85}, {"progress", 100}}})},
+            {"options", {{"rate_limit", 0}}}});
+  }
+  json gql(const std::string& query, const json& vars = json::object(), int expect = 200,
+           const httplib::Headers& headers = auth()) {
+    auto r = h.post("/", {{"query", query}, {"variables", vars}}, headers);
+    EXPECT_TRUE(r);
+    if (!r) return json();
+    EXPECT_EQ(r->status, expect) << r->body;
+    return body_of(r);
+  }
+  Harness h{make_anilist_fake()};
+};
+
+TEST(GraphqlParse, FragmentsAliasesDefaultsAndErrors) {
+  graphql::ParseError err;
+  auto doc = graphql::parse(R"(
+    # comment
+    query Q($id: Int = 7, $skip: Boolean!) {
+      first: Media(id: $id, type: ANIME) { ...M  title @skip(if: $skip) { romaji } }
+    }
+    fragment M on Media { id idMal ... on Media { format } })",
+                            err);
+  ASSERT_TRUE(doc) << err.message;
+  const auto& op = doc->operations.front();
+  EXPECT_EQ(op.name, "Q");
+  const json vars = {{"skip", true}};
+  auto roots = graphql::collect_fields(op.selections, *doc, vars, op);
+  ASSERT_EQ(roots.size(), 1u);
+  EXPECT_EQ(roots[0]->key(), "first");
+  EXPECT_EQ(*graphql::resolve_value(roots[0]->args.at("id"), vars, op), 7);
+  EXPECT_EQ(*graphql::resolve_value(roots[0]->args.at("type"), vars, op), "ANIME");
+  auto fields = graphql::collect_fields(roots[0]->selections, *doc, vars, op, "Media");
+  std::vector<std::string> names;
+  for (const auto* f : fields) names.push_back(f->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "idMal", "format"}));
+  EXPECT_FALSE(graphql::parse("query { Media(id: 1) { id }", err));
+  EXPECT_EQ(err.line, 1);
+  EXPECT_NE(err.message.find("Expected"), std::string::npos);
+}
+
+TEST_F(AnilistTest, ViewerNeedsAValidToken) {
+  json out = gql("query { Viewer { id name mediaListOptions { scoreFormat } } }");
+  EXPECT_EQ(out["data"]["Viewer"], (json{{"id", 5150}, {"name", "tester"}, {"mediaListOptions", {{"scoreFormat", "POINT_100"}}}}));
+  out = gql("query { Viewer { id } }", json::object(), 401, {});
+  EXPECT_EQ(out["errors"][0]["status"], 401);
+  out = gql("query { Viewer { id } }", json::object(), 401, auth("bad"));
+  EXPECT_EQ(out["errors"][0]["message"], "Invalid token");
+  EXPECT_TRUE(out["data"].is_null());
+}
+
+TEST_F(AnilistTest, PlanningAddReadAndDelete) {
+  json saved = gql("mutation ($mediaId: Int, $status: MediaListStatus) { SaveMediaListEntry(mediaId: $mediaId, status: $status) { id status mediaId } }",
+                   {{"mediaId", 99426}, {"status", "PLANNING"}});
+  const json entry = saved["data"]["SaveMediaListEntry"];
+  EXPECT_EQ(entry["status"], "PLANNING");
+  const std::string coll =
+      "query ($userId: Int, $type: MediaType, $status: MediaListStatus) { MediaListCollection(userId: $userId, type: $type, status: $status) "
+      "{ lists { name status entries { id status media { id idMal title { romaji english native } format seasonYear startDate { year } } } } } }";
+  json out = gql(coll, {{"userId", 5150}, {"type", "ANIME"}, {"status", "PLANNING"}});
+  json lists = out["data"]["MediaListCollection"]["lists"];
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(lists[0]["name"], "Planning");
+  ASSERT_EQ(lists[0]["entries"].size(), 1u);
+  EXPECT_EQ(lists[0]["entries"][0]["media"]["idMal"], 35839);
+  EXPECT_EQ(lists[0]["entries"][0]["media"]["startDate"], (json{{"year", 2018}}));
+  out = gql(coll, {{"userId", 5150}, {"type", "ANIME"}});
+  EXPECT_EQ(out["data"]["MediaListCollection"]["lists"].size(), 2u);
+  out = gql("query ($mediaId: Int, $userId: Int) { MediaList(mediaId: $mediaId, userId: $userId) { id status } }",
+            {{"mediaId", 99426}, {"userId", 5150}});
+  EXPECT_EQ(out["data"]["MediaList"]["id"], entry["id"]);
+  const std::string del = "mutation ($id: Int) { DeleteMediaListEntry(id: $id) { deleted } }";
+  EXPECT_EQ(gql(del, {{"id", entry["id"]}})["data"]["DeleteMediaListEntry"]["deleted"], true);
+  EXPECT_EQ(gql(del, {{"id", entry["id"]}})["data"]["DeleteMediaListEntry"]["deleted"], false);
+  out = gql("query { MediaList(mediaId: 99426, userId: 5150) { id } }", json::object(), 404);
+  EXPECT_EQ(out["errors"][0]["message"], "Not Found.");
+  EXPECT_TRUE(out["data"]["MediaList"].is_null());
+}
+
+TEST_F(AnilistTest, ScoreFormatsConvertTheRawScore) {
+  gql("mutation { SaveMediaListEntry(mediaId: 1535, scoreRaw: 73) { id } }");
+  json out = gql(R"(query { MediaList(mediaId: 1535, userId: 5150) {
+      raw: score p100: score(format: POINT_100) p10: score(format: POINT_10) d10: score(format: POINT_10_DECIMAL)
+      p5: score(format: POINT_5) p3: score(format: POINT_3) } })");
+  const json s = out["data"]["MediaList"];
+  EXPECT_EQ(s["raw"], 73);  // the viewer's own format (POINT_100)
+  EXPECT_EQ(s["p100"], 73);
+  EXPECT_EQ(s["p10"], 7);
+  EXPECT_EQ(s["d10"], 7.3);
+  EXPECT_EQ(s["p5"], 4);
+  EXPECT_EQ(s["p3"], 3);
+  gql("mutation { SaveMediaListEntry(mediaId: 1535, score: 40) { id } }");
+  out = gql("query { MediaList(mediaId: 1535) { score(format: POINT_100) } }");
+  EXPECT_EQ(out["data"]["MediaList"]["score"], 40);
+}
+
+TEST_F(AnilistTest, LookupsByMalIdAndSearchWithPageInfo) {
+  json out = gql("query ($idMal: Int, $type: MediaType) { Media(idMal: $idMal, type: $type) { id idMal } }",
+                 {{"idMal", 35839}, {"type", "ANIME"}});
+  EXPECT_EQ(out["data"]["Media"]["id"], 99426);
+  out = gql("query { Media(idMal: 1) { id } }", json::object(), 404);
+  EXPECT_TRUE(out["data"]["Media"].is_null());
+  EXPECT_EQ(out["errors"][0]["locations"][0], (json{{"line", 1}, {"column", 9}}));
+  out = gql("query ($search: String) { Page(page: 1, perPage: 10) { pageInfo { hasNextPage total } media(search: $search, type: ANIME) { id title { romaji } mediaListEntry { status } } } }",
+            {{"search", "one"}});
+  const json page = out["data"]["Page"];
+  EXPECT_EQ(page["pageInfo"], (json{{"hasNextPage", false}, {"total", 1}}));
+  ASSERT_EQ(page["media"].size(), 1u);
+  EXPECT_EQ(page["media"][0]["mediaListEntry"]["status"], "CURRENT");
+}
+
+TEST_F(AnilistTest, ErrorsForSyntaxUnknownFieldsAndMissingIds) {
+  json out = gql("query { Media(id: 1 { id } }", json::object(), 400);
+  EXPECT_NE(out["errors"][0]["message"].get<std::string>().find("Syntax Error"), std::string::npos);
+  out = gql("query { Nope { id } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"], "Cannot query field \"Nope\" on type \"Query\".");
+  out = gql("mutation { SaveMediaListEntry(status: PLANNING) { id } }", json::object(), 400);
+  EXPECT_TRUE(out["errors"][0].contains("validation"));
+}
+
+TEST_F(AnilistTest, RateLimitHeadersAndOneMinuteLockout) {
+  h.seed({{"media", json::array({media(1, 1, "A")})}, {"options", {{"rate_limit", 3}}}});
+  for (int i = 0; i < 3; ++i) {
+    auto r = h.post("/", {{"query", "{ Media(id: 1) { id } }"}}, auth());
+    ASSERT_EQ(r->status, 200);
+    EXPECT_EQ(r->get_header_value("X-RateLimit-Limit"), "3");
+    EXPECT_EQ(r->get_header_value("X-RateLimit-Remaining"), std::to_string(2 - i));
+  }
+  auto r = h.post("/", {{"query", "{ Media(id: 1) { id } }"}}, auth());
+  ASSERT_EQ(r->status, 429);
+  EXPECT_EQ(r->get_header_value("Retry-After"), "60");
+  EXPECT_FALSE(r->get_header_value("X-RateLimit-Reset").empty());
+  EXPECT_EQ(body_of(r), json::parse(R"({"data": null,"errors": [{"message": "Too Many Requests.","status": 429}]})"));
+  h.advance_clock(30000);
+  EXPECT_EQ(h.post("/", {{"query", "{ Media(id: 1) { id } }"}}, auth())->status, 429);
+  h.advance_clock(31000);
+  EXPECT_EQ(h.post("/", {{"query", "{ Media(id: 1) { id } }"}}, auth())->status, 200);
+}
+
+// ---- recorded replies (pyanilist cassettes, MIT) ----
+
+TEST_F(AnilistTest, RecordedMediaReplyAndNotFoundAreServedUnchanged) {
+  const std::string dir = "api-reference/anilist/fixtures/pyanilist/";
+  CW_REQUIRE_SHARED(body, dir + "get_media_99426.body.json");
+  CW_REQUIRE_SHARED(meta, dir + "get_media_99426.meta.json");
+  CW_REQUIRE_SHARED(nf_body, dir + "media_not_found_404.body.json");
+  CW_REQUIRE_SHARED(nf_meta, dir + "media_not_found_404.meta.json");
+  CW_REQUIRE_SHARED(rl_body, dir + "rate_limited_429.body.json");
+  h.seed({{"media", json::array({(*body)["data"]["Media"]})}, {"options", {{"rate_limit", 0}}}});
+  const json& req = (*meta)["request"]["body"];
+  auto r = h.post("/", {{"query", req["query"]}, {"variables", req.value("variables", json::object())}});
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body_of(r), *body);
+  const json& nf_req = (*nf_meta)["request"]["body"];
+  r = h.post("/", {{"query", nf_req["query"]}, {"variables", nf_req.value("variables", json::object())}});
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r), *nf_body);
+  h.seed({{"media", json::array({(*body)["data"]["Media"]})}, {"options", {{"rate_limit", 1}}}});
+  h.post("/", {{"query", req["query"]}, {"variables", req.value("variables", json::object())}});
+  r = h.post("/", {{"query", req["query"]}, {"variables", req.value("variables", json::object())}});
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(body_of(r), *rl_body);
+}
+
+}  // namespace
+}  // namespace cw::fakes

@@ -1,0 +1,185 @@
+// cw-sandbox: starts fake servers of the services cw talks to on loopback and prints the
+// `providers:` YAML that points cw at them. Stops cleanly on SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "core/fake_service.hpp"
+#include "core/generator.hpp"
+#include "core/registry.hpp"
+
+namespace {
+
+using cw::fakes::SandboxServer;
+using nlohmann::json;
+
+constexpr const char* k_usage = R"(usage: cw-sandbox [options]
+Starts fake servers of the services cw talks to on 127.0.0.1 and prints a providers: YAML
+snippet with valid test credentials. Runs until SIGINT or SIGTERM.
+
+  --services LIST        comma list of services, or "all" (default: all)
+                         known: %s
+  --port SERVICE=PORT    fixed port for a service (repeatable; default: a free port)
+  --fixtures DIR         seed each service from DIR/<service>.json, and every service from
+                         DIR/universe.json when present (a generated universe)
+  --generate SPEC        generate a universe and seed every service with it, SPEC like
+                         movies=1000,shows=20,seasons=2,episodes=10,plays=5000,ratings=200,
+                         watchlist=50,progress=20,seed=42
+  --write-universe FILE  also write the generated universe to FILE
+  --info FILE            write {"<service>":{"base_url":..,"credentials":..}} to FILE once
+                         every server is up (tests wait for this file)
+  --yaml FILE            write the providers: snippet to FILE as well as stdout
+  --list                 print the known services and exit
+  --help                 this text
+)";
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, sep)) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+bool write_file(const std::string& path, const std::string& content) {
+  // Write then rename so that a watcher never reads a half-written file.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) return false;
+    out << content;
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::optional<json> read_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return json::parse(in);
+}
+
+int fail(const std::string& message) {
+  std::cerr << "cw-sandbox: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto known = cw::fakes::fake_names();
+  std::vector<std::string> services = known;
+  std::map<std::string, int> ports;
+  std::string fixtures, generate, universe_out, info_out, yaml_out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* opt) -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(std::string(opt) + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (arg == "--help" || arg == "-h") {
+        std::printf(k_usage, join(known, ", ").c_str());
+        return 0;
+      } else if (arg == "--list") {
+        for (const auto& n : known) std::cout << n << "\n";
+        return 0;
+      } else if (arg == "--services") {
+        const std::string v = value("--services");
+        services = v == "all" ? known : split(v, ',');
+      } else if (arg == "--port") {
+        const std::string v = value("--port");
+        const auto eq = v.find('=');
+        if (eq == std::string::npos) throw std::invalid_argument("--port expects SERVICE=PORT");
+        ports[v.substr(0, eq)] = std::stoi(v.substr(eq + 1));
+      } else if (arg == "--fixtures") {
+        fixtures = value("--fixtures");
+      } else if (arg == "--generate") {
+        generate = value("--generate");
+      } else if (arg == "--write-universe") {
+        universe_out = value("--write-universe");
+      } else if (arg == "--info") {
+        info_out = value("--info");
+      } else if (arg == "--yaml") {
+        yaml_out = value("--yaml");
+      } else {
+        throw std::invalid_argument("unknown option '" + arg + "' (see --help)");
+      }
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  }
+  for (const auto& s : services) {
+    if (std::find(known.begin(), known.end(), s) == known.end()) {
+      return fail("unknown service '" + s + "' (known: " + join(known, ", ") + ")");
+    }
+  }
+
+  // Block the stop signals before any server thread starts, so that only sigwait sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::optional<json> universe;
+  try {
+    if (!generate.empty()) {
+      universe = cw::fakes::generate_universe(cw::fakes::parse_generate_options(generate));
+      if (!universe_out.empty() && !write_file(universe_out, universe->dump())) {
+        return fail("cannot write the universe to '" + universe_out + "'");
+      }
+    } else if (!fixtures.empty()) {
+      universe = read_json(fixtures + "/universe.json");
+    }
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+
+  std::vector<std::unique_ptr<SandboxServer>> servers;
+  json info = json::object();
+  std::string yaml = "providers:\n";
+  for (const auto& name : services) {
+    auto server = std::make_unique<SandboxServer>(cw::fakes::make_fake(name));
+    try {
+      if (universe) server->service().seed_universe(*universe);
+      if (!fixtures.empty()) {
+        if (auto fixture = read_json(fixtures + "/" + name + ".json")) {
+          server->service().seed(*fixture);
+        }
+      }
+      const int port = server->start(ports.count(name) ? ports[name] : 0);
+      (void)port;
+    } catch (const std::exception& e) {
+      return fail(name + ": " + e.what());
+    }
+    yaml += server->service().provider_yaml(server->base_url());
+    info[name] = {{"base_url", server->base_url()},
+                  {"credentials", server->service().credentials()}};
+    servers.push_back(std::move(server));
+  }
+  std::cout << yaml << std::flush;
+  if (!yaml_out.empty() && !write_file(yaml_out, yaml)) {
+    return fail("cannot write '" + yaml_out + "'");
+  }
+  if (!info_out.empty() && !write_file(info_out, info.dump(2))) {
+    return fail("cannot write '" + info_out + "'");
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  for (auto& s : servers) s->stop();
+  std::cerr << "cw-sandbox: stopped on signal " << sig << "\n";
+  return 0;
+}
