@@ -2,18 +2,18 @@
 // <= 100 MiB on the 2-core build machine). Build the Release preset to measure; each
 // benchmark reports the process's peak RSS as `peak_rss_mib`.
 
-#include <benchmark/benchmark.h>
-#include <sys/resource.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <cw/engine/planner.hpp>
 #include <cw/engine/settlement.hpp>
 #include <cw/engine/snapshot.hpp>
-#include <string>
-#include <vector>
 
 // Heap accounting: live and peak bytes, so a benchmark can report what one call needs
 // beyond the fixture it starts from.
@@ -180,7 +180,8 @@ void BM_SettleWatchlist(benchmark::State& state) {
   const Fixture fx = fixture(Feature::watchlist);
   auto p = policy(Feature::watchlist);
   p.guards.mass_delete_max_ratio = 0.5;
-  const FeaturePlan plan = plan_feature(p, Feature::watchlist, fx.source, fx.target, fx.prior, k_now);
+  const FeaturePlan plan =
+      plan_feature(p, Feature::watchlist, fx.source, fx.target, fx.prior, k_now);
   std::vector<Outcome> outs;
   for (const auto& a : plan.actions)
     outs.push_back(Outcome{a.side, a.kind, a.key, OutcomeStatus::confirmed, {}, {}});

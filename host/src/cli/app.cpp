@@ -22,6 +22,7 @@ const std::vector<Command>& commands() {
       k_config_command,
       k_state_command,
       k_pending_command,
+      k_auth_command,
   };
   return k_commands;
 }

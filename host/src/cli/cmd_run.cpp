@@ -2,21 +2,22 @@
 // This file only parses options, shows progress and the summary, writes the report and maps
 // the outcome to an exit code (exit_codes.hpp).
 
-#include <cw/cli/commands.hpp>
-#include <cw/cli/exit_codes.hpp>
-#include <cw/engine/plan.hpp>
-#include <cw/engine/time.hpp>
-#include <cw/sync/session.hpp>
-#include <cw/sync/sync_runner.hpp>
-
-#include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+
+#include <boost/program_options.hpp>
 #include <unistd.h>
+
+#include <cw/cli/commands.hpp>
+#include <cw/cli/exit_codes.hpp>
+#include <cw/engine/plan.hpp>
+#include <cw/engine/time.hpp>
+#include <cw/sync/session.hpp>
+#include <cw/sync/sync_runner.hpp>
 
 namespace po = boost::program_options;
 
@@ -89,7 +90,8 @@ void print_summary(std::ostream& out, const nlohmann::json& report) {
       << std::left << std::setw(20) << "pair" << std::setw(10) << "feature" << std::setw(10)
       << "status" << std::right << std::setw(6) << "add" << std::setw(6) << "upd" << std::setw(6)
       << "rem" << std::setw(6) << "held" << std::setw(6) << "ok" << std::setw(7) << "unres"
-      << std::setw(9) << "ms" << "\n";
+      << std::setw(9) << "ms"
+      << "\n";
   for (const auto& e : report.value("pairs", nlohmann::json::array())) {
     const auto& p = e["planned"];
     const auto& o = e["outcomes"];
@@ -102,15 +104,15 @@ void print_summary(std::ostream& out, const nlohmann::json& report) {
         << o.value("confirmed", 0) + o.value("skipped", 0) << std::setw(7)
         << o.value("unresolved", 0) + o.value("unknown", 0) << std::setw(9)
         << e.value("duration_ms", 0) << "\n";
-    if (e.contains("skip_reason")) out << "  skipped: " << e["skip_reason"].get<std::string>() << "\n";
+    if (e.contains("skip_reason"))
+      out << "  skipped: " << e["skip_reason"].get<std::string>() << "\n";
     for (const auto& h : e["held"])
       out << "  held " << h.value("kind", "") << " " << h.value("item", "") << " on "
           << h.value("side", "") << ": " << h.value("reason", "")
           << (h.value("detail", "").empty() ? "" : " (" + h.value("detail", "") + ")") << "\n";
     for (const auto& u : e["unresolved"])
       out << "  " << u.value("status", "") << " " << u.value("kind", "") << " "
-          << u.value("item", "") << " on " << u.value("side", "") << ": "
-          << u.value("reason", "")
+          << u.value("item", "") << " on " << u.value("side", "") << ": " << u.value("reason", "")
           << (u.value("message", "").empty() ? "" : " (" + u.value("message", "") + ")") << "\n";
     for (const auto& err : e["errors"]) out << "  error: " << err.get<std::string>() << "\n";
   }
@@ -156,8 +158,7 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
     return k_exit_usage;
   }
   if (a.output != "text" && a.output != "json") {
-    std::cerr << "cw " << name << ": --output: expected text or json, got \"" << a.output
-              << "\"\n";
+    std::cerr << "cw " << name << ": --output: expected text or json, got \"" << a.output << "\"\n";
     return k_exit_usage;
   }
   if (mode == Mode::apply && a.plan_file.empty()) {
@@ -197,9 +198,12 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
   if (auto* err = std::get_if<sync::SessionError>(&opened)) {
     std::cerr << "cw " << name << ": " << err->message << "\n";
     switch (err->cause) {
-      case sync::SessionError::Cause::config: return k_exit_config;
-      case sync::SessionError::Cause::locked: return k_exit_locked;
-      default: return k_exit_failure;
+      case sync::SessionError::Cause::config:
+        return k_exit_config;
+      case sync::SessionError::Cause::locked:
+        return k_exit_locked;
+      default:
+        return k_exit_failure;
     }
   }
   auto& session = *std::get<std::unique_ptr<sync::Session>>(opened);
@@ -263,10 +267,11 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
   }
 
   if (a.output == "json") {
-    if (mode == Mode::plan) std::cout << engine::to_json(result.plan).dump(2) << "\n";
+    if (mode == Mode::plan)
+      std::cout << engine::to_json(result.plan).dump(2) << "\n";
     else
-      std::cout << nlohmann::json{{"plan", engine::to_json(result.plan)}, {"report", report}}
-                       .dump(2)
+      std::cout << nlohmann::json{{"plan", engine::to_json(result.plan)}, {"report", report}}.dump(
+                       2)
                 << "\n";
   } else {
     if (dry && !result.plan.features.empty()) std::cout << engine::render_text(result.plan);
@@ -275,11 +280,16 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
   for (const auto& e : result.errors) std::cerr << "cw " << name << ": " << e << "\n";
 
   switch (result.status) {
-    case sync::RunStatus::cancelled: return k_exit_cancelled;
-    case sync::RunStatus::drifted: return k_exit_plan_drifted;
-    case sync::RunStatus::failed: return k_exit_failure;
-    case sync::RunStatus::partial: return mode == Mode::plan ? k_exit_ok : k_exit_partial;
-    case sync::RunStatus::ok: return k_exit_ok;
+    case sync::RunStatus::cancelled:
+      return k_exit_cancelled;
+    case sync::RunStatus::drifted:
+      return k_exit_plan_drifted;
+    case sync::RunStatus::failed:
+      return k_exit_failure;
+    case sync::RunStatus::partial:
+      return mode == Mode::plan ? k_exit_ok : k_exit_partial;
+    case sync::RunStatus::ok:
+      return k_exit_ok;
   }
   return k_exit_failure;
 }

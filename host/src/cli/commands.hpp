@@ -12,5 +12,6 @@ extern const Command k_apply_command;    // cmd_run.cpp
 extern const Command k_config_command;   // cmd_config.cpp
 extern const Command k_state_command;    // cmd_state.cpp
 extern const Command k_pending_command;  // cmd_pending.cpp
+extern const Command k_auth_command;     // cmd_auth.cpp
 
 }  // namespace cw::cli

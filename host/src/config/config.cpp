@@ -283,7 +283,8 @@ class Checker {
         best = c;
       }
     }
-    if (best.empty() || best_d > std::max<std::size_t>(2, name.size() / 3)) return "";
+    // A suggestion must keep most of what was typed: "b" is not a typo of "a".
+    if (best.empty() || best_d > 2 || best_d * 2 >= name.size()) return "";
     return " (did you mean \"" + best + "\"?)";
   }
 

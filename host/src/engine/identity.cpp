@@ -1,10 +1,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <cw/engine/identity.hpp>
-#include <cw/util/strings.hpp>
 #include <functional>
 #include <unordered_set>
+
+#include <cw/engine/identity.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::engine {
 namespace {

@@ -123,7 +123,7 @@ class Index {
 
   bool m_history;
   std::vector<IndexEntry> m_entries;
-  std::vector<HashRef> m_hash_refs;       // per entry: its token hashes in m_hash_pool
+  std::vector<HashRef> m_hash_refs;  // per entry: its token hashes in m_hash_pool
   std::vector<std::uint64_t> m_hash_pool;
   TokenMap m_map;
   mutable std::unordered_map<std::string, std::uint32_t> m_by_key;  // built on demand

@@ -2,6 +2,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+
 #include <cw/engine/identity.hpp>
 #include <cw/engine/item.hpp>
 #include <cw/util/strings.hpp>
@@ -10,8 +11,8 @@ namespace cw::engine {
 namespace {
 
 constexpr std::array<std::string_view, k_id_kind_count> k_id_names = {
-    "tmdb",  "imdb", "tvdb", "trakt",    "mal",  "anilist", "kitsu",  "anidb",
-    "simkl", "plex", "guid", "slug",     "jellyfin", "emby", "mdblist"};
+    "tmdb",  "imdb", "tvdb", "trakt", "mal",      "anilist", "kitsu",  "anidb",
+    "simkl", "plex", "guid", "slug",  "jellyfin", "emby",    "mdblist"};
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -151,10 +152,14 @@ bool is_server_local(IdKind kind) { return kind == IdKind::jellyfin || kind == I
 
 std::string_view to_string(ItemKind kind) {
   switch (kind) {
-    case ItemKind::movie: return "movie";
-    case ItemKind::show: return "show";
-    case ItemKind::season: return "season";
-    case ItemKind::episode: return "episode";
+    case ItemKind::movie:
+      return "movie";
+    case ItemKind::show:
+      return "show";
+    case ItemKind::season:
+      return "season";
+    case ItemKind::episode:
+      return "episode";
   }
   return "movie";
 }
@@ -312,8 +317,8 @@ nlohmann::json item_to_json(const Item& item, std::string_view key) {
   if (!item.title.empty()) j["title"] = item.title;
   if (item.year > 0) j["year"] = item.year;
   write_ids(item.ids, j["ids"]);
-  if (item.kind == ItemKind::season || item.kind == ItemKind::episode ||
-      !item.show_ids.empty() || !item.show_title.empty()) {
+  if (item.kind == ItemKind::season || item.kind == ItemKind::episode || !item.show_ids.empty() ||
+      !item.show_title.empty()) {
     nlohmann::json show = nlohmann::json::object();
     if (!item.show_title.empty()) show["title"] = item.show_title;
     if (item.show_year > 0) show["year"] = item.show_year;

@@ -6,12 +6,13 @@
 // normalises as well.
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <cw/engine/time.hpp>
 #include <cw/util/result.hpp>

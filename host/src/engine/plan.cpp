@@ -1,5 +1,6 @@
-#include <cw/engine/plan.hpp>
 #include <sstream>
+
+#include <cw/engine/plan.hpp>
 
 namespace cw::engine {
 namespace {
@@ -40,27 +41,36 @@ constexpr std::pair<ActionReason, std::string_view> k_reasons[] = {
 };
 
 constexpr std::pair<HoldReason, std::string_view> k_holds[] = {
-    {HoldReason::drop_guard, "drop_guard"},
-    {HoldReason::mass_delete, "mass_delete"},
-    {HoldReason::blackbox, "blackbox"},
-    {HoldReason::provider_down, "provider_down"},
+    {HoldReason::drop_guard, "drop_guard"},   {HoldReason::mass_delete, "mass_delete"},
+    {HoldReason::blackbox, "blackbox"},       {HoldReason::provider_down, "provider_down"},
     {HoldReason::unsupported, "unsupported"},
 };
 
 // Human wording of the reasons for the text rendering.
 std::string_view explain(ActionReason r) {
   switch (r) {
-    case ActionReason::missing_on_target: return "missing there";
-    case ActionReason::restored: return "deleted there, restored (removes disabled)";
-    case ActionReason::deleted_on_source: return "deleted on the other side";
-    case ActionReason::tombstoned: return "deleted earlier (tombstone)";
-    case ActionReason::not_on_source: return "not on the source (mirror)";
-    case ActionReason::rating_differs: return "rating differs, source wins";
-    case ActionReason::rating_newer: return "rating differs, newer rating wins";
-    case ActionReason::rating_preferred: return "rating differs, source of truth wins";
-    case ActionReason::progress_ahead: return "progress is further";
-    case ActionReason::progress_newer: return "progress is newer";
-    case ActionReason::approved: return "approved deletion";
+    case ActionReason::missing_on_target:
+      return "missing there";
+    case ActionReason::restored:
+      return "deleted there, restored (removes disabled)";
+    case ActionReason::deleted_on_source:
+      return "deleted on the other side";
+    case ActionReason::tombstoned:
+      return "deleted earlier (tombstone)";
+    case ActionReason::not_on_source:
+      return "not on the source (mirror)";
+    case ActionReason::rating_differs:
+      return "rating differs, source wins";
+    case ActionReason::rating_newer:
+      return "rating differs, newer rating wins";
+    case ActionReason::rating_preferred:
+      return "rating differs, source of truth wins";
+    case ActionReason::progress_ahead:
+      return "progress is further";
+    case ActionReason::progress_newer:
+      return "progress is newer";
+    case ActionReason::approved:
+      return "approved deletion";
   }
   return "";
 }
@@ -223,20 +233,21 @@ json to_json(const FeaturePlan& p) {
   json expired = json::array();
   for (const auto& e : p.expired_pending) expired.push_back(to_json(e));
   const auto c = count(p);
-  return json{{"pair", p.pair},
-              {"feature", std::string(to_string(p.feature))},
-              {"mode", p.mode == PairMode::two_way ? "two-way" : "one-way"},
-              {"event_mode", p.event_mode},
-              {"source", side_json(p.source)},
-              {"target", side_json(p.target)},
-              {"skipped", p.skipped},
-              {"skip_reason", p.skip_reason},
-              {"counts",
-               {{"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes}, {"held", c.held}}},
-              {"actions", std::move(actions)},
-              {"held", std::move(held)},
-              {"notes", p.notes},
-              {"expired_pending", std::move(expired)}};
+  return json{
+      {"pair", p.pair},
+      {"feature", std::string(to_string(p.feature))},
+      {"mode", p.mode == PairMode::two_way ? "two-way" : "one-way"},
+      {"event_mode", p.event_mode},
+      {"source", side_json(p.source)},
+      {"target", side_json(p.target)},
+      {"skipped", p.skipped},
+      {"skip_reason", p.skip_reason},
+      {"counts",
+       {{"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes}, {"held", c.held}}},
+      {"actions", std::move(actions)},
+      {"held", std::move(held)},
+      {"notes", p.notes},
+      {"expired_pending", std::move(expired)}};
 }
 
 Result<FeaturePlan> feature_plan_from_json(const json& j) {
@@ -247,7 +258,8 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
   if (!f) return bad("feature '" + str_or(j, "feature") + "' of pair '" + p.pair + "' is unknown");
   p.feature = *f;
   const auto mode = str_or(j, "mode");
-  if (mode != "one-way" && mode != "two-way") return bad("mode '" + mode + "' is not one-way|two-way");
+  if (mode != "one-way" && mode != "two-way")
+    return bad("mode '" + mode + "' is not one-way|two-way");
   p.mode = mode == "two-way" ? PairMode::two_way : PairMode::one_way;
   p.event_mode = bool_or(j, "event_mode");
   for (const char* which : {"source", "target"}) {
@@ -275,8 +287,8 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
       if (!a.ok()) return a.error();
       auto r = hold_reason_from_string(str_or(hj, "hold"));
       if (!r) return bad("hold reason '" + str_or(hj, "hold") + "' is unknown");
-      p.held.push_back(HeldAction{std::move(a.value()), *r, str_or(hj, "detail"),
-                                  int_or(hj, "first_seen")});
+      p.held.push_back(
+          HeldAction{std::move(a.value()), *r, str_or(hj, "detail"), int_or(hj, "first_seen")});
     }
   }
   if (auto it = j.find("notes"); it != j.end() && it->is_array()) {
@@ -297,7 +309,8 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
 json to_json(const Plan& p) {
   json features = json::array();
   for (const auto& f : p.features) features.push_back(to_json(f));
-  return json{{"version", p.version}, {"created_at", p.created_at}, {"features", std::move(features)}};
+  return json{
+      {"version", p.version}, {"created_at", p.created_at}, {"features", std::move(features)}};
 }
 
 Result<Plan> plan_from_json(const json& j) {
@@ -342,8 +355,7 @@ std::string render_text(const FeaturePlan& p) {
   for (const auto& h : p.held) {
     out << "    ! held " << to_string(h.action.kind) << " on " << provider_of(p, h.action.side)
         << ": " << describe(h.action.item) << " <" << h.action.key << "> (" << to_string(h.hold)
-        << ": " << h.detail
-        << ")\n";
+        << ": " << h.detail << ")\n";
   }
   for (const auto& e : p.expired_pending)
     out << "    pending deletion expired, dropped: " << describe(e.item) << "\n";
@@ -362,8 +374,8 @@ std::string render_text(const Plan& p) {
     total.removes += c.removes;
     total.held += c.held;
   }
-  out << "total: " << plural(total.adds, "add") << ", " << plural(total.updates, "update")
-      << ", " << plural(total.removes, "remove") << ", " << total.held << " held\n";
+  out << "total: " << plural(total.adds, "add") << ", " << plural(total.updates, "update") << ", "
+      << plural(total.removes, "remove") << ", " << total.held << " held\n";
   return out.str();
 }
 

@@ -1,8 +1,9 @@
 #include <algorithm>
 #include <cmath>
-#include <cw/engine/planner.hpp>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <cw/engine/planner.hpp>
 
 namespace cw::engine {
 namespace {
@@ -220,10 +221,22 @@ void Planner::plan_presence(const IndexEntry& from_entry, const IndexEntry* to_e
     if (plays.empty()) return;  // no watch date: nothing to propagate (reference §6.1)
     std::vector<Instant> to_send;
     if (m_plan.event_mode) {
-      to_send = to_entry ? unmatched_plays(plays, plays_of(*to_entry), m_fp.event_tolerance_s)
-                         : plays;
+      to_send =
+          to_entry ? unmatched_plays(plays, plays_of(*to_entry), m_fp.event_tolerance_s) : plays;
     } else if (!to_entry) {
       to_send.push_back(plays.back());
+    }
+    if (m_plan.event_mode && m_plan.mode == PairMode::two_way && m_fp.remove) {
+      // A play that `to` had and deleted is a deletion to propagate, not a play to add.
+      const SideCtx& tc = ctx(to);
+      const IndexEntry* had =
+          tc.base && tc.deletions != Deletions::ignored ? tc.base->find_entry(src) : nullptr;
+      if (had) {
+        const auto had_plays = plays_of(*had);
+        std::erase_if(to_send, [&](Instant t) {
+          return unmatched_plays({t}, had_plays, m_fp.event_tolerance_s).empty();
+        });
+      }
     }
     const bool lost = !caps(to).writes_watch_date;
     for (Instant t : to_send) {
@@ -359,8 +372,7 @@ void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
         emit(std::move(act));
         return;
       }
-      if (ratings_equal(*ra, *rb, m_src.snap.caps.rating_step, m_tgt.snap.caps.rating_step))
-        return;
+      if (ratings_equal(*ra, *rb, m_src.snap.caps.rating_step, m_tgt.snap.caps.rating_step)) return;
       // R4.4: the newer rated_at wins; without both dates, the source of truth.
       Side winner;
       ActionReason reason;
@@ -399,9 +411,9 @@ void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
     const IndexEntry* now_there = from.snap.index.find_entry(base, i);
     if (m_plan.event_mode) {
       // Event mode: each play that left `from` removes the matching play on `to`.
-      const auto gone = now_there ? unmatched_plays(plays_of(b), plays_of(*now_there),
-                                                    m_fp.event_tolerance_s)
-                                  : plays_of(b);
+      const auto gone =
+          now_there ? unmatched_plays(plays_of(b), plays_of(*now_there), m_fp.event_tolerance_s)
+                    : plays_of(b);
       if (gone.empty()) continue;
       const IndexEntry* t = to.snap.index.find_entry(base, i);
       if (!t) continue;
@@ -660,8 +672,9 @@ void Planner::finish() {
                            "the target cannot store a watch date; date will be lost");
   for (Side s : {Side::source, Side::target}) {
     if (m_restored[static_cast<int>(s)] > 0)
-      m_plan.notes.push_back(std::to_string(m_restored[static_cast<int>(s)]) + " item(s) deleted on " +
-                             ctx(s).snap.provider + " come back from " + ctx(other(s)).snap.provider +
+      m_plan.notes.push_back(std::to_string(m_restored[static_cast<int>(s)]) +
+                             " item(s) deleted on " + ctx(s).snap.provider + " come back from " +
+                             ctx(other(s)).snap.provider +
                              " because removes are disabled for this feature (R4.5)");
   }
   if (m_deletes_not_propagated > 0)
@@ -701,8 +714,8 @@ void classify(SideCtx& c, const GuardPolicy& g, const FeaturePolicy& fp) {
                static_cast<double>(snap.index.size()) <=
                    g.drop_guard_ratio * static_cast<double>(c.base->size())) {
       c.suspect = true;
-      c.suspect_reason = snap.provider + " shrank from " + std::to_string(c.base->size()) +
-                         " to " + std::to_string(snap.index.size()) + " items";
+      c.suspect_reason = snap.provider + " shrank from " + std::to_string(c.base->size()) + " to " +
+                         std::to_string(snap.index.size()) + " items";
     }
   }
   // R4.3: deletions only from a present, complete, healthy, non-suspect side with a
@@ -772,8 +785,10 @@ FeaturePlan plan_feature(const PairPolicy& policy, Feature feature, const Snapsh
   for (const Snapshot* s : {&source, &target}) {
     if (s->health == Health::auth_failed) {
       plan.skipped = true;
-      plan.skip_reason = s->provider + " failed authentication; renew its credential with "
-                                       "`cw auth login " + s->provider + "`";
+      plan.skip_reason = s->provider +
+                         " failed authentication; renew its credential with "
+                         "`cw auth login " +
+                         s->provider + "`";
       return plan;
     }
     if (!s->caps.supported) {
@@ -788,11 +803,12 @@ FeaturePlan plan_feature(const PairPolicy& policy, Feature feature, const Snapsh
     plan.skip_reason = source.provider + " is down; pair skipped for " + fname;
     return plan;
   }
-  plan.event_mode = feature == Feature::history && fp.rewatches && source.caps.rewatches &&
-                    target.caps.rewatches;
+  plan.event_mode =
+      feature == Feature::history && fp.rewatches && source.caps.rewatches && target.caps.rewatches;
   if (feature == Feature::history && fp.rewatches && !plan.event_mode)
-    plan.notes.push_back("rewatches requested, but both providers must support them; "
-                         "history runs in presence mode (one entry per movie/episode)");
+    plan.notes.push_back(
+        "rewatches requested, but both providers must support them; "
+        "history runs in presence mode (one entry per movie/episode)");
 
   Planner planner(policy, fp, feature, src, tgt, prior, now, plan);
   if (policy.mode == PairMode::one_way)

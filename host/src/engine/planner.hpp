@@ -22,9 +22,7 @@ struct PriorState {
   std::vector<PendingDeletion> pending;
   std::vector<BlackboxEntry> blackbox;
 
-  const std::optional<Index>& baseline(Side s) const {
-    return s == Side::source ? source : target;
-  }
+  const std::optional<Index>& baseline(Side s) const { return s == Side::source ? source : target; }
   static PriorState from(const PairFeatureState& state, Feature feature);
 };
 

@@ -1,7 +1,8 @@
 #include <algorithm>
-#include <cw/engine/settlement.hpp>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <cw/engine/settlement.hpp>
 
 namespace cw::engine {
 namespace {
@@ -23,7 +24,9 @@ std::string side_key(Side side, std::string_view key) {
   return k;
 }
 
-bool settled(OutcomeStatus s) { return s == OutcomeStatus::confirmed || s == OutcomeStatus::skipped; }
+bool settled(OutcomeStatus s) {
+  return s == OutcomeStatus::confirmed || s == OutcomeStatus::skipped;
+}
 
 // Event-mode keys are `<identity key>@<epoch>`.
 std::pair<std::string, std::optional<Instant>> split_event_key(const std::string& key, bool event) {
@@ -45,10 +48,14 @@ const Snapshot& snap_of(Side s, const Snapshot& source, const Snapshot& target) 
 
 std::string_view to_string(OutcomeStatus s) {
   switch (s) {
-    case OutcomeStatus::confirmed: return "confirmed";
-    case OutcomeStatus::skipped: return "skipped";
-    case OutcomeStatus::unresolved: return "unresolved";
-    case OutcomeStatus::unknown: return "unknown";
+    case OutcomeStatus::confirmed:
+      return "confirmed";
+    case OutcomeStatus::skipped:
+      return "skipped";
+    case OutcomeStatus::unresolved:
+      return "unresolved";
+    case OutcomeStatus::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -91,7 +98,8 @@ std::vector<Outcome> outcomes_from_response(Side side, ActionKind kind,
         o.status = OutcomeStatus::unresolved;
       else
         o.status = OutcomeStatus::unknown;
-      if (auto r = j.find("reason"); r != j.end() && r->is_string()) o.reason = r->get<std::string>();
+      if (auto r = j.find("reason"); r != j.end() && r->is_string())
+        o.reason = r->get<std::string>();
       if (auto m = j.find("message"); m != j.end() && m->is_string())
         o.message = m->get<std::string>();
       if (o.status == OutcomeStatus::unresolved && o.reason.empty()) o.reason = "unknown";
@@ -127,10 +135,18 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
   };
   for (const auto& a : plan.actions) {
     switch (status_of(a)) {
-      case OutcomeStatus::confirmed: ++sum.confirmed; break;
-      case OutcomeStatus::skipped: ++sum.skipped; break;
-      case OutcomeStatus::unresolved: ++sum.unresolved; break;
-      case OutcomeStatus::unknown: ++sum.unknown; break;
+      case OutcomeStatus::confirmed:
+        ++sum.confirmed;
+        break;
+      case OutcomeStatus::skipped:
+        ++sum.skipped;
+        break;
+      case OutcomeStatus::unresolved:
+        ++sum.unresolved;
+        break;
+      case OutcomeStatus::unknown:
+        ++sum.unknown;
+        break;
     }
   }
 
@@ -215,8 +231,8 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
       p.key = h.action.key;
       p.reason = std::string(to_string(h.hold));
       auto it = prev_pending.find(sk);
-      p.first_seen = it != prev_pending.end() ? it->second->first_seen
-                                               : (h.first_seen ? h.first_seen : now);
+      p.first_seen =
+          it != prev_pending.end() ? it->second->first_seen : (h.first_seen ? h.first_seen : now);
       p.item = h.action.item;
       next.push_back(std::move(p));
     }
@@ -304,11 +320,11 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
       f.last_reason = o->reason;
       f.last_at = now;
       if (f.consecutive >= g.blackbox_failures) {
-        blackbox.push_back(BlackboxEntry{
-            a.side, a.key,
-            "failed " + std::to_string(f.consecutive) + " consecutive runs (last: " + o->reason +
-                (o->message.empty() ? "" : ", " + o->message) + ")",
-            now, now + g.blackbox_ttl_s});
+        blackbox.push_back(BlackboxEntry{a.side, a.key,
+                                         "failed " + std::to_string(f.consecutive) +
+                                             " consecutive runs (last: " + o->reason +
+                                             (o->message.empty() ? "" : ", " + o->message) + ")",
+                                         now, now + g.blackbox_ttl_s});
         ++sum.newly_blocked;
         flaps.erase(it);
       }

@@ -6,9 +6,10 @@
 // past a held deletion or an unsettled propagated deletion; a side whose provider is down
 // keeps its baseline unchanged (R2.3), as does a dry run (the caller does not settle).
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <cw/engine/plan.hpp>
 #include <cw/engine/planner.hpp>

@@ -1,4 +1,5 @@
 #include <cstdio>
+
 #include <cw/engine/snapshot.hpp>
 
 namespace cw::engine {
@@ -21,7 +22,8 @@ class Fnv {
   }
   void i64(std::int64_t v) {
     unsigned char b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+      b[i] = static_cast<unsigned char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff);
     bytes(b, 8);
   }
   std::uint64_t value() const { return m_h; }
@@ -50,10 +52,14 @@ std::optional<Semantics> semantics_from_string(std::string_view s) {
 
 std::string_view to_string(Feature f) {
   switch (f) {
-    case Feature::watchlist: return "watchlist";
-    case Feature::history: return "history";
-    case Feature::ratings: return "ratings";
-    case Feature::progress: return "progress";
+    case Feature::watchlist:
+      return "watchlist";
+    case Feature::history:
+      return "history";
+    case Feature::ratings:
+      return "ratings";
+    case Feature::progress:
+      return "progress";
   }
   return "watchlist";
 }
@@ -70,10 +76,14 @@ std::string_view to_string(Semantics s) { return s == Semantics::delta ? "delta"
 
 std::string_view to_string(Health h) {
   switch (h) {
-    case Health::ok: return "ok";
-    case Health::degraded: return "degraded";
-    case Health::down: return "down";
-    case Health::auth_failed: return "auth_failed";
+    case Health::ok:
+      return "ok";
+    case Health::degraded:
+      return "degraded";
+    case Health::down:
+      return "down";
+    case Health::auth_failed:
+      return "auth_failed";
   }
   return "ok";
 }
@@ -148,8 +158,8 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
     if (item.ok()) {
       items.push_back(std::move(item.value()));
     } else if (snap.warnings.size() < 100) {
-      snap.warnings.push_back(where + ": item " + std::to_string(n) + " skipped: " +
-                              item.error().message);
+      snap.warnings.push_back(where + ": item " + std::to_string(n) +
+                              " skipped: " + item.error().message);
     }
     ++n;
   }
@@ -166,9 +176,9 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
   if (auto it = response.find("semantics"); it != response.end() && it->is_string()) {
     auto s = semantics_from_string(it->get<std::string>());
     if (!s)
-      return make_error(where + " returned semantics '" + it->get<std::string>() +
-                            "'; expected present or delta",
-                        ErrorKind::invalid_arg);
+      return make_error(
+          where + " returned semantics '" + it->get<std::string>() + "'; expected present or delta",
+          ErrorKind::invalid_arg);
     c.semantics = *s;
   }
   // A provider that says it read everything but got fewer items than the API announced

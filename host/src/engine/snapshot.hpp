@@ -3,11 +3,12 @@
 // record, the provider's health (R2.3) and the manifest capabilities the planner needs.
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <cw/engine/identity.hpp>
 #include <cw/engine/item.hpp>

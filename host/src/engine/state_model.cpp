@@ -135,12 +135,9 @@ json to_json(const PairFeatureState& s, bool history) {
     if (b->watermark) jb["watermark"] = *b->watermark;
     baselines[std::string(to_string(side))] = std::move(jb);
   }
-  return json{{"baselines", std::move(baselines)},
-              {"tombstones", list_json(s.tombstones)},
-              {"pending", list_json(s.pending)},
-              {"flaps", list_json(s.flaps)},
-              {"blackbox", list_json(s.blackbox)},
-              {"unresolved", list_json(s.unresolved)}};
+  return json{{"baselines", std::move(baselines)}, {"tombstones", list_json(s.tombstones)},
+              {"pending", list_json(s.pending)},   {"flaps", list_json(s.flaps)},
+              {"blackbox", list_json(s.blackbox)}, {"unresolved", list_json(s.unresolved)}};
 }
 
 Result<Tombstone> tombstone_from_json(const json& j) {

@@ -5,11 +5,12 @@
 // side, `Item` becomes item_to_json(item). Times are Unix seconds.
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include <cw/engine/item.hpp>
 #include <cw/util/result.hpp>

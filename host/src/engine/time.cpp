@@ -1,7 +1,7 @@
-#include <cw/engine/time.hpp>
-
 #include <cctype>
 #include <cstdio>
+
+#include <cw/engine/time.hpp>
 
 namespace cw::engine {
 namespace {
@@ -83,8 +83,7 @@ std::optional<Instant> parse_time(std::string_view text) {
 
   Cursor c(text);
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!c.digits(4, year) || !c.eat('-') || !c.digits(2, month) || !c.eat('-') ||
-      !c.digits(2, day))
+  if (!c.digits(4, year) || !c.eat('-') || !c.digits(2, month) || !c.eat('-') || !c.digits(2, day))
     return std::nullopt;
   if (month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
   std::int64_t offset_s = 0;
@@ -135,8 +134,8 @@ std::string format_time(Instant t) {
   unsigned m = 0, d = 0;
   civil_from_days(days, y, m, d);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y),
-                m, d, static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m,
+                d, static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
                 static_cast<int>(rem % 60));
   return buf;
 }

@@ -64,7 +64,9 @@ Result<RunLock> RunLock::acquire(const std::filesystem::path& state_dir) {
       close(fd);
       return make_error("state directory " + state_dir.string() +
                             " is in use by another cw process (" +
-                            (pid ? "PID " + std::to_string(*pid) : std::string("PID unknown")) +
+                            (pid ? "PID " + std::to_string(*pid)
+                                 : std::string("PID unknown: a dry run or `cw state show` may be "
+                                               "reading it")) +
                             "); wait for it to finish, or stop it, and run again",
                         ErrorKind::transient);
     }

@@ -3,8 +3,12 @@
 #include <system_error>
 #include <tuple>
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
 
 namespace cw::state {
@@ -136,6 +140,23 @@ class Stmt {
 // Filters "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)" shared by the CLI queries.
 constexpr const char* k_pf_filter = "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)";
 
+// A file path as the path part of an SQLite URI: '?', '#' and '%' would otherwise end or
+// escape it.
+std::string uri_path(const std::filesystem::path& p) {
+  std::string out;
+  for (char c : std::filesystem::absolute(p).string()) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '?')
+      out += "%3f";
+    else if (c == '#')
+      out += "%23";
+    else
+      out += c;
+  }
+  return out;
+}
+
 const char* const k_pf_tables[] = {"baselines", "tombstones", "pending_deletions", "flaps",
                                    "blackbox",  "unresolved", "pair_features"};
 
@@ -146,6 +167,7 @@ const char* const k_pf_tables[] = {"baselines", "tombstones", "pending_deletions
 
 StateStore::~StateStore() {
   if (m_db != nullptr) sqlite3_close_v2(m_db);
+  if (m_reader_lock_fd >= 0) close(m_reader_lock_fd);  // releases the shared flock
 }
 
 Status StateStore::open_connection(const std::string& uri, int flags) {
@@ -242,10 +264,26 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
     if (auto st = store->migrate(); !st) return st.error();
     return store;
   }
-  if (auto st =
-          store->open_connection("file:" + db_path.string() + "?mode=ro", SQLITE_OPEN_READONLY);
-      !st)
-    return st.error();
+  // With no -wal file, the database file holds every committed transaction. When no run
+  // holds the directory, a shared flock on its lock file (kept while this store is open)
+  // also keeps one from starting, so the file cannot change under us and SQLite may read it
+  // as immutable: no -shm or -wal side file appears. Otherwise mode=ro reads through the
+  // WAL (and SQLite may create its side files, never touching the database file).
+  std::string uri = "file:" + uri_path(db_path) + "?mode=ro";
+  const std::filesystem::path wal = db_path.string() + "-wal";
+  if (!std::filesystem::exists(wal, ec)) {
+    const auto lock_path = db_path.parent_path() / k_lock_file_name;
+    const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (flock(fd, LOCK_SH | LOCK_NB) == 0 && !std::filesystem::exists(wal, ec)) {
+        store->m_reader_lock_fd = fd;
+        uri += "&immutable=1";
+      } else {
+        close(fd);
+      }
+    }
+  }
+  if (auto st = store->open_connection(uri, SQLITE_OPEN_READONLY); !st) return st.error();
   const int version = store->schema_version();
   if (version < 0)
     return make_error(db_path.string() + ": not a readable SQLite database: " +

@@ -7,7 +7,9 @@
 // The schema is versioned with PRAGMA user_version and upgraded by migrations() on open.
 // A read-only store (dry runs, `cw state show`) opens the file with mode=ro and never
 // writes: not a row, not a checkpoint, not the schema (an older schema is upgraded in a
-// private in-memory copy); a missing database reads as empty and is not created.
+// private in-memory copy); a missing database reads as empty and is not created. When no
+// run holds the directory it also holds a shared lock on cw.lock while open, so a run that
+// starts meanwhile is refused (RunLock) instead of changing the file under the reader.
 //
 // One StateStore per process and thread; SQLite serialises access between processes, and
 // RunLock keeps two runs from interleaving their commits.
@@ -125,7 +127,8 @@ class StateStore {
   sqlite3* m_db = nullptr;
   std::filesystem::path m_path;
   bool m_read_only = false;
-  bool m_missing = false;  // read-only store of a database that does not exist
+  bool m_missing = false;     // read-only store of a database that does not exist
+  int m_reader_lock_fd = -1;  // shared flock on cw.lock while reading an immutable file
   // instance -> key -> value ("" deletes). Plugins of different instances may run on
   // different threads, so the buffer has its own lock; the connection is serialized.
   std::mutex m_kv_mutex;

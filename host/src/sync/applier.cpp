@@ -1,29 +1,38 @@
-#include <cw/sync/applier.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
+#include <cw/sync/applier.hpp>
+
 namespace cw::sync {
 
 const char* to_string(WriteOp op) {
   switch (op) {
-    case WriteOp::add: return "add";
-    case WriteOp::remove: return "remove";
-    case WriteOp::update: return "update";
+    case WriteOp::add:
+      return "add";
+    case WriteOp::remove:
+      return "remove";
+    case WriteOp::update:
+      return "update";
   }
   return "add";
 }
 
 const char* to_string(OutcomeStatus s) {
   switch (s) {
-    case OutcomeStatus::confirmed: return "confirmed";
-    case OutcomeStatus::skipped: return "skipped";
-    case OutcomeStatus::unresolved: return "unresolved";
-    case OutcomeStatus::unknown: return "unknown";
-    case OutcomeStatus::failed: return "failed";
-    case OutcomeStatus::not_attempted: return "not_attempted";
+    case OutcomeStatus::confirmed:
+      return "confirmed";
+    case OutcomeStatus::skipped:
+      return "skipped";
+    case OutcomeStatus::unresolved:
+      return "unresolved";
+    case OutcomeStatus::unknown:
+      return "unknown";
+    case OutcomeStatus::failed:
+      return "failed";
+    case OutcomeStatus::not_attempted:
+      return "not_attempted";
   }
   return "unknown";
 }
@@ -49,12 +58,16 @@ namespace {
 
 std::string reason_of(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::not_found: return "not_found";
-    case ErrorKind::rate_limited: return "rate_limited";
+    case ErrorKind::not_found:
+      return "not_found";
+    case ErrorKind::rate_limited:
+      return "rate_limited";
     case ErrorKind::invalid_arg:
     case ErrorKind::unsupported:
-    case ErrorKind::auth: return "rejected";
-    default: return "unknown";
+    case ErrorKind::auth:
+      return "rejected";
+    default:
+      return "unknown";
   }
 }
 
@@ -64,8 +77,8 @@ bool retryable(ErrorKind kind) {
 
 }  // namespace
 
-Applier::Applier(ProviderPort& target, state::StateStore* journal,
-                 services::CancelToken& cancel, ApplierOptions options)
+Applier::Applier(ProviderPort& target, state::StateStore* journal, services::CancelToken& cancel,
+                 ApplierOptions options)
     : m_target(target), m_journal(journal), m_cancel(cancel), m_options(std::move(options)) {
   if (!m_options.sleep) {
     m_options.sleep = [](std::int64_t ms) {
@@ -129,8 +142,8 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
 
     auto resp = send_with_retries(batch, chunk, stats, out);
     if (resp) {
-      const auto& outcomes = resp->contains("outcomes") ? (*resp)["outcomes"]
-                                                       : nlohmann::json::array();
+      const auto& outcomes =
+          resp->contains("outcomes") ? (*resp)["outcomes"] : nlohmann::json::array();
       std::set<std::string> sent;
       for (const auto& w : chunk) sent.insert(w.key);
       for (const auto& o : outcomes) {
@@ -139,8 +152,10 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
         if (!sent.count(key)) continue;  // an outcome for a key we did not send
         const std::string status = o.value("status", "");
         KeyOutcome k;
-        if (status == "confirmed") k.status = OutcomeStatus::confirmed;
-        else if (status == "skipped") k.status = OutcomeStatus::skipped;
+        if (status == "confirmed")
+          k.status = OutcomeStatus::confirmed;
+        else if (status == "skipped")
+          k.status = OutcomeStatus::skipped;
         else if (status == "unresolved") {
           k.status = OutcomeStatus::unresolved;
           k.reason = o.value("reason", "unknown");
@@ -177,8 +192,7 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
 }
 
 Result<nlohmann::json> Applier::send_with_retries(const WriteBatch& batch,
-                                                  std::vector<WriteItem>& chunk,
-                                                  ApplyStats& stats,
+                                                  std::vector<WriteItem>& chunk, ApplyStats& stats,
                                                   std::map<std::string, KeyOutcome>& out) {
   const bool unsafe = repeat_unsafe(batch.feature, batch.op);
   std::int64_t backoff = m_options.base_backoff_ms;
@@ -224,8 +238,10 @@ Result<nlohmann::json> Applier::send_with_retries(const WriteBatch& batch,
       }
       std::vector<WriteItem> rest;
       for (auto& w : chunk) {
-        if (present->count(w.key)) out[w.key] = KeyOutcome{OutcomeStatus::confirmed, "", ""};
-        else rest.push_back(std::move(w));
+        if (present->count(w.key))
+          out[w.key] = KeyOutcome{OutcomeStatus::confirmed, "", ""};
+        else
+          rest.push_back(std::move(w));
       }
       chunk = std::move(rest);
       if (chunk.empty()) return nlohmann::json{{"outcomes", nlohmann::json::array()}};

@@ -9,17 +9,18 @@
 // to repeat (history) is retried only for the keys a fresh read of the target does not
 // show. Cancellation is checked between chunks: the chunk in flight finishes (R6.5).
 
-#include <cw/services/cancel/cancel_token.hpp>
-#include <cw/state/state_store.hpp>
-#include <cw/sync/provider_port.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/state/state_store.hpp>
+#include <cw/sync/provider_port.hpp>
 
 namespace cw::sync {
 
@@ -76,8 +77,8 @@ class Applier {
   std::map<std::string, KeyOutcome> apply(const WriteBatch& batch, ApplyStats& stats);
 
  private:
-  Result<nlohmann::json> send_with_retries(const WriteBatch& batch,
-                                           std::vector<WriteItem>& chunk, ApplyStats& stats,
+  Result<nlohmann::json> send_with_retries(const WriteBatch& batch, std::vector<WriteItem>& chunk,
+                                           ApplyStats& stats,
                                            std::map<std::string, KeyOutcome>& out);
 
   ProviderPort& m_target;

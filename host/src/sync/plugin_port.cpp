@@ -12,9 +12,12 @@ Result<nlohmann::json> PluginPort::build_index(const std::string& feature,
 Result<nlohmann::json> PluginPort::write(WriteOp op, const std::string& feature,
                                          const nlohmann::json& items) {
   switch (op) {
-    case WriteOp::add: return m_instance->add(feature, items);
-    case WriteOp::remove: return m_instance->remove(feature, items);
-    case WriteOp::update: return m_instance->update(feature, items);
+    case WriteOp::add:
+      return m_instance->add(feature, items);
+    case WriteOp::remove:
+      return m_instance->remove(feature, items);
+    case WriteOp::update:
+      return m_instance->update(feature, items);
   }
   return make_error("unknown write operation", ErrorKind::internal);
 }

@@ -1,10 +1,10 @@
 #pragma once
 // PluginPort: ProviderPort over a loaded plugin instance (plugin::ProviderInstance).
 
+#include <memory>
+
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/sync/provider_port.hpp>
-
-#include <memory>
 
 namespace cw::sync {
 

@@ -4,11 +4,12 @@
 // in-memory fake. Keeping the orchestrator on this small interface is what lets the
 // applier and runner be tested without loading a library.
 
-#include <cw/plugin/manifest.hpp>
-#include <cw/util/result.hpp>
+#include <string>
 
 #include <nlohmann/json.hpp>
-#include <string>
+
+#include <cw/plugin/manifest.hpp>
+#include <cw/util/result.hpp>
 
 namespace cw::sync {
 

@@ -1,10 +1,10 @@
+#include <cstdlib>
+
 #include <cw/engine/time.hpp>
 #include <cw/plugin/discovery.hpp>
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/services/http/http_options.hpp>
 #include <cw/sync/session.hpp>
-
-#include <cstdlib>
 
 namespace cw::sync {
 
@@ -29,9 +29,9 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   if (const char* now = std::getenv("CW_NOW"); now != nullptr && *now != '\0') {
     auto t = engine::parse_time(now);
     if (!t)
-      return SessionError{SessionError::Cause::other,
-                          std::string("CW_NOW: expected epoch seconds or ISO-8601, got \"") +
-                              now + "\""};
+      return SessionError{
+          SessionError::Cause::other,
+          std::string("CW_NOW: expected epoch seconds or ISO-8601, got \"") + now + "\""};
     s->m_fixed_now = *t;
     s->m_clock = std::make_unique<services::ManualClock>(*t * 1000);
   } else {
@@ -58,15 +58,15 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
                           lock.error().message};
     s->m_lock.emplace(std::move(lock).value());
   }
-  auto store = state::StateStore::open(
-      s->m_config.state_dir,
-      s->m_dry_run ? state::OpenMode::read_only : state::OpenMode::read_write);
+  auto store =
+      state::StateStore::open(s->m_config.state_dir, s->m_dry_run ? state::OpenMode::read_only
+                                                                  : state::OpenMode::read_write);
   if (!store) return SessionError{SessionError::Cause::other, store.error().message};
   s->m_store = std::move(store).value();
   s->m_kv = std::make_unique<state::SqliteKvStore>(*s->m_store);
 
-  s->m_tokens = std::make_unique<services::FileTokenStore>(
-      services::default_token_dir(s->m_config.path));
+  s->m_tokens =
+      std::make_unique<services::FileTokenStore>(services::default_token_dir(s->m_config.path));
   Session* self = s.get();
   s->m_secrets = std::make_unique<services::HostSecretStore>(
       [self](const std::string& instance,
@@ -83,9 +83,9 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
 
   services::SignalCancelToken::install_signal_handlers();
   s->m_cancel = &services::SignalCancelToken::instance();
-  s->m_services = std::make_unique<plugin::HostServices>(plugin::HostServices{
-      *s->m_logger, *s->m_clock, *s->m_cancel, s->m_kv.get(), s->m_secrets.get(),
-      s->m_http.get(), s->m_dry_run});
+  s->m_services = std::make_unique<plugin::HostServices>(
+      plugin::HostServices{*s->m_logger, *s->m_clock, *s->m_cancel, s->m_kv.get(),
+                           s->m_secrets.get(), s->m_http.get(), s->m_dry_run});
 
   plugin::SearchPathOptions sp;
   for (const auto& d : options.plugin_dirs) sp.plugin_dirs.emplace_back(d);

@@ -5,6 +5,12 @@
 // that cannot be created are recorded with their reason; the pairs using them fail, the
 // others run.
 
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <cw/config/config.hpp>
 #include <cw/config/config_secrets.hpp>
 #include <cw/plugin/host_api.hpp>
@@ -19,12 +25,6 @@
 #include <cw/state/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/plugin_port.hpp>
-
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
 
 namespace cw::sync {
 

@@ -7,8 +7,8 @@ namespace {
 Result<engine::Side> side_of(const std::string& name, const SideNames& sides) {
   if (name == sides.source) return engine::Side::source;
   if (name == sides.target) return engine::Side::target;
-  return make_error("state names side '" + name + "', which is neither " + sides.source +
-                        " nor " + sides.target +
+  return make_error("state names side '" + name + "', which is neither " + sides.source + " nor " +
+                        sides.target +
                         "; the pair's providers changed: reset it with `cw state reset --pair`",
                     ErrorKind::invalid_arg);
 }
@@ -107,8 +107,8 @@ state::PairFeatureRecord to_record(const engine::PairFeatureState& st, const Sid
   for (const auto& b : st.blackbox)
     r.blackbox.push_back({sides.of(b.side), b.key, b.reason, b.since, b.until});
   for (const auto& u : st.unresolved)
-    r.unresolved.push_back({sides.of(u.side), u.key, u.reason, u.message, u.first_seen,
-                            u.last_seen, u.attempts, engine::item_to_json(u.item)});
+    r.unresolved.push_back({sides.of(u.side), u.key, u.reason, u.message, u.first_seen, u.last_seen,
+                            u.attempts, engine::item_to_json(u.item)});
   return r;
 }
 

@@ -5,12 +5,12 @@
 // which sides have a baseline at all (an empty baseline is not "no baseline") and their
 // watermarks.
 
+#include <string>
+
 #include <cw/engine/policy.hpp>
 #include <cw/engine/state_model.hpp>
 #include <cw/state/state_types.hpp>
 #include <cw/util/result.hpp>
-
-#include <string>
 
 namespace cw::sync {
 

@@ -1,20 +1,25 @@
+#include <chrono>
+#include <set>
+
 #include <cw/engine/planner.hpp>
 #include <cw/engine/settlement.hpp>
 #include <cw/sync/state_bridge.hpp>
 #include <cw/sync/sync_runner.hpp>
 
-#include <chrono>
-#include <set>
-
 namespace cw::sync {
 
 const char* to_string(RunStatus s) {
   switch (s) {
-    case RunStatus::ok: return "ok";
-    case RunStatus::partial: return "partial";
-    case RunStatus::failed: return "failed";
-    case RunStatus::cancelled: return "cancelled";
-    case RunStatus::drifted: return "drifted";
+    case RunStatus::ok:
+      return "ok";
+    case RunStatus::partial:
+      return "partial";
+    case RunStatus::failed:
+      return "failed";
+    case RunStatus::cancelled:
+      return "cancelled";
+    case RunStatus::drifted:
+      return "drifted";
   }
   return "failed";
 }
@@ -71,13 +76,13 @@ struct SyncRunner::Impl {
     count_call(port.instance(), "health");
     auto r = port.health();
     if (!r) {
-      h.health = r.error().kind == ErrorKind::auth ? engine::Health::auth_failed
-                                                    : engine::Health::down;
+      h.health =
+          r.error().kind == ErrorKind::auth ? engine::Health::auth_failed : engine::Health::down;
       h.message = r.error().message;
     } else {
       const json& doc = *r;
-      h.health = engine::health_from_string(doc.value("status", "ok")).value_or(
-          engine::Health::down);
+      h.health =
+          engine::health_from_string(doc.value("status", "ok")).value_or(engine::Health::down);
       h.message = doc.value("message", "");
       if (doc.contains("features") && doc["features"].is_object()) h.features = doc["features"];
     }
@@ -135,8 +140,7 @@ struct SyncRunner::Impl {
               {"mode", pc.policy.mode == engine::PairMode::two_way ? "two-way" : "one-way"},
               {"status", "ok"},
               {"planned", {{"adds", 0}, {"updates", 0}, {"removes", 0}, {"held", 0}}},
-              {"outcomes",
-               {{"confirmed", 0}, {"skipped", 0}, {"unresolved", 0}, {"unknown", 0}}},
+              {"outcomes", {{"confirmed", 0}, {"skipped", 0}, {"unresolved", 0}, {"unknown", 0}}},
               {"held", json::array()},
               {"unresolved", json::array()},
               {"notes", json::array()},
@@ -155,8 +159,8 @@ struct SyncRunner::Impl {
 
   void fill_plan_report(json& entry, const engine::FeaturePlan& fp, const SideNames& sides) {
     const auto c = engine::count(fp);
-    entry["planned"] = {{"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes},
-                        {"held", c.held}};
+    entry["planned"] = {
+        {"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes}, {"held", c.held}};
     for (const auto& h : fp.held) {
       entry["held"].push_back({{"side", sides.of(h.action.side)},
                                {"kind", engine::to_string(h.action.kind)},
@@ -240,8 +244,7 @@ struct SyncRunner::Impl {
     return true;
   }
 
-  void do_feature(const config::PairConfig& pc, Feature feature,
-                  const engine::FeaturePlan* given) {
+  void do_feature(const config::PairConfig& pc, Feature feature, const engine::FeaturePlan* given) {
     const auto t0 = steady_ms();
     const std::string fname(engine::to_string(feature));
     json& entry = report_entry(pc, feature);
@@ -254,8 +257,9 @@ struct SyncRunner::Impl {
     }
 
     auto record = self.m_store.load(pc.policy.name, fname);
-    if (!record) return fail(entry, "pair " + pc.policy.name + " " + fname +
-                                        ": cannot read state: " + record.error().message);
+    if (!record)
+      return fail(entry, "pair " + pc.policy.name + " " + fname +
+                             ": cannot read state: " + record.error().message);
     auto st = to_engine_state(*record, sides, history);
     if (!st) return fail(entry, "pair " + pc.policy.name + " " + fname + ": " + st.error().message);
 
@@ -276,18 +280,18 @@ struct SyncRunner::Impl {
       // A run that could not reach a provider did not settle everything it should have.
       if (h->health == engine::Health::down) {
         any_partial = true;
-        entry["notes"].push_back("provider " + (h == s.health[0] ? pc.policy.source
-                                                                 : pc.policy.target) +
+        entry["notes"].push_back("provider " +
+                                 (h == s.health[0] ? pc.policy.source : pc.policy.target) +
                                  " is down: nothing is written to it and the pair's baselines "
                                  "stay as they were");
       }
     }
 
     phase(pc.policy.name, fname, "plan", 0, 1);
-    engine::FeaturePlan fp = given ? *given
-                                   : engine::plan_feature(pc.policy, feature, src, tgt,
-                                                          engine::PriorState::from(*st, feature),
-                                                          opt.now_s);
+    engine::FeaturePlan fp =
+        given ? *given
+              : engine::plan_feature(pc.policy, feature, src, tgt,
+                                     engine::PriorState::from(*st, feature), opt.now_s);
     if (opt.approve_deletes) engine::approve_held_removals(fp);
     fill_plan_report(entry, fp, sides);
     if (!fp.held.empty()) any_partial = true;
@@ -312,15 +316,17 @@ struct SyncRunner::Impl {
                           snap.completeness.semantics == engine::Semantics::present &&
                           snap.health != engine::Health::down;
       for (const auto& e : *open) {
-        if (reread) journal_close[e.id] = "confirmed";
-        else awaiting_recheck.insert({static_cast<int>(side), e.key});
+        if (reread)
+          journal_close[e.id] = "confirmed";
+        else
+          awaiting_recheck.insert({static_cast<int>(side), e.key});
       }
     }
 
     std::vector<engine::Outcome> outcomes;
     std::set<std::string> failed_keys;
     const auto& fpol = pc.policy.features.count(feature) ? pc.policy.features.at(feature)
-                                                        : engine::FeaturePolicy{};
+                                                         : engine::FeaturePolicy{};
     std::size_t total = fp.actions.size(), done_total = 0;
     phase(pc.policy.name, fname, "apply", 0, total);
     for (engine::ActionKind kind :
@@ -354,8 +360,8 @@ struct SyncRunner::Impl {
         };
         if (history && kind == engine::ActionKind::add) {
           const std::int64_t tol = fpol.event_tolerance_s;
-          ao.present_on_target = [&, tol](const std::vector<WriteItem>& items)
-              -> Result<std::set<std::string>> {
+          ao.present_on_target =
+              [&, tol](const std::vector<WriteItem>& items) -> Result<std::set<std::string>> {
             count_call(port.instance(), "build_index");
             auto resp = port.build_index(fname, json());
             if (!resp) return resp.error();
@@ -390,15 +396,29 @@ struct SyncRunner::Impl {
         if (stats.cancelled) cancelled = true;
         done_total += batch.items.size();
         for (const auto& [key, o] : res) {
-          engine::Outcome out{side, kind, key, engine::OutcomeStatus::unknown, o.reason,
-                              o.message};
+          engine::Outcome out{side, kind, key, engine::OutcomeStatus::unknown, o.reason, o.message};
           switch (o.status) {
-            case OutcomeStatus::confirmed: out.status = engine::OutcomeStatus::confirmed; break;
-            case OutcomeStatus::skipped: out.status = engine::OutcomeStatus::skipped; break;
+            case OutcomeStatus::confirmed:
+              out.status = engine::OutcomeStatus::confirmed;
+              break;
+            case OutcomeStatus::skipped:
+              out.status = engine::OutcomeStatus::skipped;
+              break;
             case OutcomeStatus::unresolved:
-            case OutcomeStatus::failed: out.status = engine::OutcomeStatus::unresolved; break;
-            case OutcomeStatus::unknown: out.status = engine::OutcomeStatus::unknown; break;
-            case OutcomeStatus::not_attempted: continue;  // cancelled: stays unsettled
+              out.status = engine::OutcomeStatus::unresolved;
+              break;
+            case OutcomeStatus::failed:
+              // A refused request says something about its items; an outage (retries
+              // spent) does not, so it must not count towards the blackbox (R5.4).
+              out.status = o.reason == "rejected" || o.reason == "not_found"
+                               ? engine::OutcomeStatus::unresolved
+                               : engine::OutcomeStatus::unknown;
+              break;
+            case OutcomeStatus::unknown:
+              out.status = engine::OutcomeStatus::unknown;
+              break;
+            case OutcomeStatus::not_attempted:
+              continue;  // cancelled: stays unsettled
           }
           if (o.status == OutcomeStatus::failed) failed_keys.insert(key);
           outcomes.push_back(std::move(out));
@@ -430,8 +450,7 @@ struct SyncRunner::Impl {
     phase(pc.policy.name, fname, "commit", 0, 1);
     auto settled = engine::settle(pc.policy, fp, outcomes, src, tgt, *st, opt.now_s);
     state::PairFeatureRecord after = to_record(settled.state, sides, history);
-    state::PairFeatureCommit commit =
-        state::make_commit(pc.policy.name, fname, *record, after);
+    state::PairFeatureCommit commit = state::make_commit(pc.policy.name, fname, *record, after);
     commit.run_id = opt.run_id;
     commit.committed_at = opt.now_s;
     commit.kv_instances = {pc.policy.source, pc.policy.target};
@@ -440,8 +459,10 @@ struct SyncRunner::Impl {
     if (auto c = self.m_store.commit(commit); !c)
       return fail(entry, "pair " + pc.policy.name + " " + fname +
                              ": state commit failed: " + c.error().message);
-    if (cancelled) entry["status"] = "cancelled";
-    else if (!failed_keys.empty()) entry["status"] = "partial";
+    if (cancelled)
+      entry["status"] = "cancelled";
+    else if (!failed_keys.empty())
+      entry["status"] = "partial";
     entry["settlement"] = {{"tombstones_added", settled.summary.tombstones_added},
                            {"pending", settled.summary.pending},
                            {"newly_blocked", settled.summary.newly_blocked}};
@@ -451,9 +472,8 @@ struct SyncRunner::Impl {
 };
 
 SyncRunner::SyncRunner(std::map<std::string, ProviderPort*> providers,
-                       std::map<std::string, std::string> create_errors,
-                       state::StateStore& store, services::CancelToken& cancel,
-                       services::Logger& log, ApplierOptions applier)
+                       std::map<std::string, std::string> create_errors, state::StateStore& store,
+                       services::CancelToken& cancel, services::Logger& log, ApplierOptions applier)
     : m_providers(std::move(providers)),
       m_create_errors(std::move(create_errors)),
       m_store(store),
@@ -461,8 +481,8 @@ SyncRunner::SyncRunner(std::map<std::string, ProviderPort*> providers,
       m_log(log),
       m_applier(std::move(applier)) {}
 
-SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs,
-                           const SyncOptions& options, const RunObserver& observer) {
+SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs, const SyncOptions& options,
+                           const RunObserver& observer) {
   Impl impl{*this, options, observer, {}, {}, {}, false, false};
   const auto t0 = steady_ms();
   impl.result.plan.created_at = options.now_s;
@@ -477,8 +497,9 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs,
   if (!options.pair_filter.empty()) {
     bool found = false;
     for (const auto& pc : pairs) found = found || pc.policy.name == options.pair_filter;
-    if (!found) impl.result.errors.push_back("no pair named '" + options.pair_filter +
-                                             "' in the configuration");
+    if (!found)
+      impl.result.errors.push_back("no pair named '" + options.pair_filter +
+                                   "' in the configuration");
   }
 
   if (options.plan) {
@@ -495,9 +516,9 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs,
         continue;
       }
       if (fp.skipped) continue;
-      if (!options.feature_filter.empty() && engine::to_string(fp.feature) != options.feature_filter)
+      if (!options.feature_filter.empty() &&
+          engine::to_string(fp.feature) != options.feature_filter)
         continue;
-      json scratch = json::object();
       auto record = m_store.load(fp.pair, std::string(engine::to_string(fp.feature)));
       if (!record) {
         impl.result.errors.push_back(record.error().message);
@@ -542,8 +563,7 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs,
       if (!selected(pc)) continue;
       for (const auto& [feature, fpol] : pc.policy.features) {
         if (!fpol.enabled) continue;
-        if (!options.feature_filter.empty() &&
-            engine::to_string(feature) != options.feature_filter)
+        if (!options.feature_filter.empty() && engine::to_string(feature) != options.feature_filter)
           continue;
         impl.do_feature(pc, feature, nullptr);
       }
@@ -551,9 +571,12 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs,
   }
 
   RunStatus status = RunStatus::ok;
-  if (impl.cancelled) status = RunStatus::cancelled;
-  else if (!impl.result.errors.empty()) status = RunStatus::failed;
-  else if (impl.any_partial) status = RunStatus::partial;
+  if (impl.cancelled)
+    status = RunStatus::cancelled;
+  else if (!impl.result.errors.empty())
+    status = RunStatus::failed;
+  else if (impl.any_partial)
+    status = RunStatus::partial;
   impl.result.status = status;
   impl.result.report["status"] = to_string(status);
   impl.result.report["errors"] = impl.result.errors;

@@ -8,6 +8,15 @@
 // (`cw apply --plan`) re-reads the snapshots first and refuses to write anything when one
 // changed since the plan was made (R7.1).
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include <cw/config/config.hpp>
 #include <cw/engine/plan.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
@@ -16,14 +25,6 @@
 #include <cw/sync/applier.hpp>
 #include <cw/sync/provider_port.hpp>
 
-#include <cstdint>
-#include <functional>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <string>
-#include <vector>
-
 namespace cw::sync {
 
 struct SyncOptions {
@@ -31,7 +32,7 @@ struct SyncOptions {
   std::string pair_filter;     // empty: every enabled pair
   std::string feature_filter;  // empty: every enabled feature
   bool dry_run = false;
-  bool approve_deletes = false;  // release held pending removals of this run's plan (R5.3)
+  bool approve_deletes = false;      // release held pending removals of this run's plan (R5.3)
   std::optional<engine::Plan> plan;  // `cw apply --plan`: apply exactly this plan
   std::int64_t now_s = 0;
 };
@@ -42,14 +43,14 @@ const char* to_string(RunStatus s);
 // Progress of the run as it happens (the terminal display). All optional.
 struct RunObserver {
   // phase: "health", "snapshot", "plan", "apply", "commit"
-  std::function<void(const std::string& pair, const std::string& feature,
-                     const std::string& phase, std::size_t done, std::size_t total)>
+  std::function<void(const std::string& pair, const std::string& feature, const std::string& phase,
+                     std::size_t done, std::size_t total)>
       on_phase;
 };
 
 struct SyncResult {
-  engine::Plan plan;       // what was planned (or, with options.plan, what was applied)
-  nlohmann::json report;   // the run report (R7.2), see docs/usage.md
+  engine::Plan plan;      // what was planned (or, with options.plan, what was applied)
+  nlohmann::json report;  // the run report (R7.2), see docs/usage.md
   RunStatus status = RunStatus::ok;
   std::vector<std::string> errors;  // one line each
 };

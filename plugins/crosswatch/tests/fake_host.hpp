@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ namespace cw::crosswatch::testing {
 
 struct FakeHost {
   std::int64_t now_ms = 1767225600000;  // 2026-01-01T00:00:00Z
+  std::mutex log_mutex;  // the real host's log is thread-safe; so is this one
   std::vector<std::string> log_lines;
   cw_host_api api{};
 
@@ -27,7 +29,9 @@ struct FakeHost {
     api.abi_minor = CWSDK_VERSION_MINOR;
     api.host_ctx = this;
     api.log = [](void* ctx, int32_t, const char* msg, size_t len) {
-      static_cast<FakeHost*>(ctx)->log_lines.emplace_back(msg, len);
+      auto* self = static_cast<FakeHost*>(ctx);
+      const std::lock_guard guard(self->log_mutex);
+      self->log_lines.emplace_back(msg, len);
     };
     api.http = [](void*, const char*, size_t, cw_sink meta, cw_sink) -> cw_status {
       const std::string m = R"({"message":"no network in tests"})";

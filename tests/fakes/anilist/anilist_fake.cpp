@@ -49,7 +49,8 @@ json score_in_format(int raw, const std::string& format) {
 
 int raw_from_format(double score, const std::string& format) {
   if (format == "POINT_100") return static_cast<int>(std::lround(score));
-  if (format == "POINT_10_DECIMAL" || format == "POINT_10") return static_cast<int>(std::lround(score * 10));
+  if (format == "POINT_10_DECIMAL" || format == "POINT_10")
+    return static_cast<int>(std::lround(score * 10));
   if (format == "POINT_5") return static_cast<int>(std::lround(score * 20));
   if (format == "POINT_3") return score <= 0 ? 0 : score <= 1 ? 35 : score <= 2 ? 60 : 85;
   return static_cast<int>(std::lround(score));
@@ -66,7 +67,8 @@ const char* group_name(const std::string& status) {
 }
 
 const std::vector<std::string>& statuses() {
-  static const std::vector<std::string> k{"CURRENT", "PLANNING", "COMPLETED", "DROPPED", "PAUSED", "REPEATING"};
+  static const std::vector<std::string> k{"CURRENT", "PLANNING", "COMPLETED",
+                                          "DROPPED", "PAUSED",   "REPEATING"};
   return k;
 }
 
@@ -96,8 +98,12 @@ class AnilistFake final : public FakeService {
     return {{"viewer", m_viewer},
             {"media", media},
             {"entries", m_entries},
-            {"auth", {{"access_token", m_access_token}, {"client_id", m_client_id}, {"client_secret", m_client_secret}}},
-            {"options", {{"rate_limit", m_rate_limit}, {"window_s", m_window_s}, {"lockout_s", m_lockout_s}}}};
+            {"auth",
+             {{"access_token", m_access_token},
+              {"client_id", m_client_id},
+              {"client_secret", m_client_secret}}},
+            {"options",
+             {{"rate_limit", m_rate_limit}, {"window_s", m_window_s}, {"lockout_s", m_lockout_s}}}};
   }
   void reset() override {
     std::lock_guard lock(m_mutex);
@@ -112,23 +118,29 @@ class AnilistFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  anilist:\n    plugin: anilist\n    url: " + base_url + "\n    access_token: " +
-           m_access_token + "\n";
+    return "  anilist:\n    plugin: anilist\n    url: " + base_url +
+           "\n    access_token: " + m_access_token + "\n";
   }
   void fault_response(int status, const Req& /*req*/, Res& res) const override {
     if (status == 429) {
       res.set_header("X-RateLimit-Limit", std::to_string(m_rate_limit > 0 ? m_rate_limit : 90));
       res.set_header("X-RateLimit-Remaining", "0");
-      send_json(res, {{"data", nullptr}, {"errors", json::array({error_entry("Too Many Requests.", 429)})}}, 429);
+      send_json(
+          res,
+          {{"data", nullptr}, {"errors", json::array({error_entry("Too Many Requests.", 429)})}},
+          429);
       return;
     }
     if (status == 401) {
-      send_json(res, {{"data", nullptr}, {"errors", json::array({error_entry("Invalid token", 401)})}}, 401);
+      send_json(res,
+                {{"data", nullptr}, {"errors", json::array({error_entry("Invalid token", 401)})}},
+                401);
       return;
     }
     send_json(res,
               {{"data", nullptr},
-               {"errors", json::array({error_entry(status >= 500 ? "Internal Server Error" : "Bad Request", status)})}},
+               {"errors", json::array({error_entry(
+                              status >= 500 ? "Internal Server Error" : "Bad Request", status)})}},
               status);
   }
 
@@ -165,7 +177,8 @@ class AnilistFake final : public FakeService {
     for (const auto& e : tk::array_or_empty(f, "entries")) {
       json entry = e;
       if (!entry.contains("id")) entry["id"] = m_next_entry++;
-      if (entry["id"].get<std::int64_t>() >= m_next_entry) m_next_entry = entry["id"].get<std::int64_t>() + 1;
+      if (entry["id"].get<std::int64_t>() >= m_next_entry)
+        m_next_entry = entry["id"].get<std::int64_t>() + 1;
       if (!entry.contains("userId")) entry["userId"] = m_viewer["id"];
       if (!entry.contains("scoreRaw")) entry["scoreRaw"] = 0;
       for (const char* k : {"progress", "repeat", "priority"}) {
@@ -174,7 +187,8 @@ class AnilistFake final : public FakeService {
       if (!entry.contains("private")) entry["private"] = false;
       if (!entry.contains("notes")) entry["notes"] = nullptr;
       for (const char* k : {"startedAt", "completedAt"}) {
-        if (!entry.contains(k)) entry[k] = {{"year", nullptr}, {"month", nullptr}, {"day", nullptr}};
+        if (!entry.contains(k))
+          entry[k] = {{"year", nullptr}, {"month", nullptr}, {"day", nullptr}};
       }
       for (const char* k : {"updatedAt", "createdAt"}) {
         if (!entry.contains(k)) entry[k] = 0;
@@ -203,12 +217,17 @@ class AnilistFake final : public FakeService {
       if (!src.contains("anilist")) return;
       const std::int64_t id = std::atoll(tk::id_text(src["anilist"]).c_str());
       json m = {{"id", id},
-                {"idMal", src.contains("mal") ? json(std::atoll(tk::id_text(src["mal"]).c_str())) : json()},
+                {"idMal",
+                 src.contains("mal") ? json(std::atoll(tk::id_text(src["mal"]).c_str())) : json()},
                 {"type", "ANIME"},
                 {"format", format},
-                {"title", {{"romaji", item.value("title", "")}, {"english", item.value("title", "")}, {"native", nullptr}}},
+                {"title",
+                 {{"romaji", item.value("title", "")},
+                  {"english", item.value("title", "")},
+                  {"native", nullptr}}},
                 {"seasonYear", item.value("year", json())},
-                {"startDate", {{"year", item.value("year", json())}, {"month", nullptr}, {"day", nullptr}}},
+                {"startDate",
+                 {{"year", item.value("year", json())}, {"month", nullptr}, {"day", nullptr}}},
                 {"episodes", episodes}};
       media.push_back(m);
       ids[tk::universe_key(item)] = id;
@@ -219,7 +238,8 @@ class AnilistFake final : public FakeService {
     for (const auto& s : tk::array_or_empty(u, "shows")) {
       if (!s.value("anime", false)) continue;
       int eps = 0;
-      for (const auto& se : tk::array_or_empty(s, "seasons")) eps += static_cast<int>(tk::array_or_empty(se, "episodes").size());
+      for (const auto& se : tk::array_or_empty(s, "seasons"))
+        eps += static_cast<int>(tk::array_or_empty(se, "episodes").size());
       add(s, "TV", eps);
     }
     std::map<std::int64_t, json> by_media;
@@ -227,10 +247,16 @@ class AnilistFake final : public FakeService {
     auto entry_for = [&](std::int64_t media_id, const std::string& status) -> json& {
       auto it = by_media.find(media_id);
       if (it != by_media.end()) return it->second;
-      json e = {{"id", next++}, {"mediaId", media_id}, {"status", status}, {"scoreRaw", 0}, {"progress", 0}};
+      json e = {{"id", next++},
+                {"mediaId", media_id},
+                {"status", status},
+                {"scoreRaw", 0},
+                {"progress", 0}};
       return by_media.emplace(media_id, e).first->second;
     };
-    auto epoch = [](const json& iso) { return tk::parse_iso(iso.is_string() ? iso.get<std::string>() : "").value_or(0) / 1000; };
+    auto epoch = [](const json& iso) {
+      return tk::parse_iso(iso.is_string() ? iso.get<std::string>() : "").value_or(0) / 1000;
+    };
     for (const auto& w : tk::array_or_empty(u, "watchlist")) {
       auto it = ids.find(tk::universe_key(w));
       if (it == ids.end()) continue;
@@ -249,14 +275,16 @@ class AnilistFake final : public FakeService {
       json& e = entry_for(it->second, "CURRENT");
       if (e["status"] == "PLANNING") e["status"] = "CURRENT";
       e["progress"] = e["progress"].get<int>() + 1;
-      e["updatedAt"] = std::max(e.value("updatedAt", std::int64_t{0}), epoch(h.value("watched_at", json())));
+      e["updatedAt"] =
+          std::max(e.value("updatedAt", std::int64_t{0}), epoch(h.value("watched_at", json())));
     }
     for (const auto& r : tk::array_or_empty(u, "ratings")) {
       auto it = ids.find(tk::universe_key(r));
       if (it == ids.end()) continue;
       json& e = entry_for(it->second, "COMPLETED");
       e["scoreRaw"] = r.value("rating", 0) * 10;
-      e["updatedAt"] = std::max(e.value("updatedAt", std::int64_t{0}), epoch(r.value("rated_at", json())));
+      e["updatedAt"] =
+          std::max(e.value("updatedAt", std::int64_t{0}), epoch(r.value("rated_at", json())));
     }
     for (auto& [mid, e] : by_media) entries.push_back(e);
     return {{"media", media}, {"entries", entries}};
@@ -373,7 +401,8 @@ class AnilistFake final : public FakeService {
     if (type == "MediaList") {
       if (f.name == "score") {
         auto format = arg(ex, f, "format");
-        return score_in_format(src.value("scoreRaw", 0), format ? format->get<std::string>() : score_format());
+        return score_in_format(src.value("scoreRaw", 0),
+                               format ? format->get<std::string>() : score_format());
       }
       if (f.name == "media") {
         auto it = m_media.find(src.value("mediaId", std::int64_t{0}));
@@ -406,12 +435,14 @@ class AnilistFake final : public FakeService {
       bool hit = false;
       const json title = m.value("title", json::object());
       for (const char* k : {"romaji", "english", "native", "userPreferred"}) {
-        if (title.contains(k) && title[k].is_string() && lower(title[k].get<std::string>()).find(needle) != std::string::npos) {
+        if (title.contains(k) && title[k].is_string() &&
+            lower(title[k].get<std::string>()).find(needle) != std::string::npos) {
           hit = true;
         }
       }
       for (const auto& s : m.value("synonyms", json::array())) {
-        if (s.is_string() && lower(s.get<std::string>()).find(needle) != std::string::npos) hit = true;
+        if (s.is_string() && lower(s.get<std::string>()).find(needle) != std::string::npos)
+          hit = true;
       }
       if (!hit) return false;
     }
@@ -471,7 +502,8 @@ class AnilistFake final : public FakeService {
         data[f.key()] = project(ex, json{{"deleted", deleted}}, "Deleted", f.selections);
         return;
       }
-      throw RequestError{400, error_entry("Cannot query field \"" + n + "\" on type \"Mutation\".", 400, f.line, f.column)};
+      throw RequestError{400, error_entry("Cannot query field \"" + n + "\" on type \"Mutation\".",
+                                          400, f.line, f.column)};
     }
     if (n == "Viewer") {
       require_auth(ex, f);
@@ -481,7 +513,8 @@ class AnilistFake final : public FakeService {
     if (n == "User") {
       auto id = arg(ex, f, "id");
       auto name = arg(ex, f, "name");
-      if ((id && *id != m_viewer.value("id", json())) || (name && *name != m_viewer.value("name", json()))) {
+      if ((id && *id != m_viewer.value("id", json())) ||
+          (name && *name != m_viewer.value("name", json()))) {
         not_found();
         return;
       }
@@ -510,11 +543,13 @@ class AnilistFake final : public FakeService {
     }
     if (n == "MediaListCollection") {
       if (!arg(ex, f, "userId") && !arg(ex, f, "userName")) {
-        throw RequestError{400, error_entry("Either userId or userName is required.", 400, f.line, f.column)};
+        throw RequestError{
+            400, error_entry("Either userId or userName is required.", 400, f.line, f.column)};
       }
       auto uid = arg(ex, f, "userId");
       auto uname = arg(ex, f, "userName");
-      if ((uid && *uid != m_viewer.value("id", json())) || (uname && *uname != m_viewer.value("name", json()))) {
+      if ((uid && *uid != m_viewer.value("id", json())) ||
+          (uname && *uname != m_viewer.value("name", json()))) {
         not_found();
         return;
       }
@@ -539,12 +574,14 @@ class AnilistFake final : public FakeService {
       data[f.key()] = page(ex, f);
       return;
     }
-    throw RequestError{400, error_entry("Cannot query field \"" + n + "\" on type \"Query\".", 400, f.line, f.column)};
+    throw RequestError{400, error_entry("Cannot query field \"" + n + "\" on type \"Query\".", 400,
+                                        f.line, f.column)};
   }
 
   json page(Exec& ex, const gql::Field& f) {
     const int page_no = std::max<int>(1, arg(ex, f, "page").value_or(json(1)).get<int>());
-    const int per_page = std::clamp<int>(arg(ex, f, "perPage").value_or(json(50)).get<int>(), 1, 50);
+    const int per_page =
+        std::clamp<int>(arg(ex, f, "perPage").value_or(json(50)).get<int>(), 1, 50);
     std::size_t total = 0;
     json out = json::object();
     const auto fields = gql::collect_fields(f.selections, *ex.doc, ex.vars, *ex.op, "Page");
@@ -566,13 +603,17 @@ class AnilistFake final : public FakeService {
       }
       total = items.size();
       json slice = json::array();
-      const std::size_t start = static_cast<std::size_t>(page_no - 1) * static_cast<std::size_t>(per_page);
-      for (std::size_t i = start; i < items.size() && i < start + static_cast<std::size_t>(per_page); ++i) {
+      const std::size_t start =
+          static_cast<std::size_t>(page_no - 1) * static_cast<std::size_t>(per_page);
+      for (std::size_t i = start;
+           i < items.size() && i < start + static_cast<std::size_t>(per_page); ++i) {
         slice.push_back(items[i]);
       }
       out[c->key()] = project(ex, slice, type, c->selections);
     }
-    const int last = std::max<int>(1, static_cast<int>((total + static_cast<std::size_t>(per_page) - 1) / static_cast<std::size_t>(per_page)));
+    const int last =
+        std::max<int>(1, static_cast<int>((total + static_cast<std::size_t>(per_page) - 1) /
+                                          static_cast<std::size_t>(per_page)));
     const json info = {{"total", total},
                        {"perPage", per_page},
                        {"currentPage", page_no},
@@ -603,41 +644,47 @@ class AnilistFake final : public FakeService {
       }
     } else {
       json err = error_entry("validation", 400, f.line, f.column);
-      err["validation"] = {{"mediaId", json::array({"The media id field is required when id is not present."})}};
+      err["validation"] = {
+          {"mediaId", json::array({"The media id field is required when id is not present."})}};
       throw RequestError{400, err};
     }
     const std::int64_t now = m_ctx->now_s();
     if (auto status = arg(ex, f, "status")) {
       const auto& all = statuses();
-      if (!status->is_string() || std::find(all.begin(), all.end(), status->get<std::string>()) == all.end()) {
-        throw RequestError{400, error_entry("Variable \"$status\" got invalid value.", 400, f.line, f.column)};
+      if (!status->is_string() ||
+          std::find(all.begin(), all.end(), status->get<std::string>()) == all.end()) {
+        throw RequestError{
+            400, error_entry("Variable \"$status\" got invalid value.", 400, f.line, f.column)};
       }
     }
     if (!entry) {
       // A new entry with no status given starts as CURRENT (AniList's default is undocumented).
-      m_entries.push_back({{"id", m_next_entry++},
-                           {"userId", m_viewer["id"]},
-                           {"mediaId", *media_id},
-                           {"status", "CURRENT"},
-                           {"scoreRaw", 0},
-                           {"progress", 0},
-                           {"repeat", 0},
-                           {"priority", 0},
-                           {"private", false},
-                           {"notes", nullptr},
-                           {"startedAt", {{"year", nullptr}, {"month", nullptr}, {"day", nullptr}}},
-                           {"completedAt", {{"year", nullptr}, {"month", nullptr}, {"day", nullptr}}},
-                           {"updatedAt", now},
-                           {"createdAt", now}});
+      m_entries.push_back(
+          {{"id", m_next_entry++},
+           {"userId", m_viewer["id"]},
+           {"mediaId", *media_id},
+           {"status", "CURRENT"},
+           {"scoreRaw", 0},
+           {"progress", 0},
+           {"repeat", 0},
+           {"priority", 0},
+           {"private", false},
+           {"notes", nullptr},
+           {"startedAt", {{"year", nullptr}, {"month", nullptr}, {"day", nullptr}}},
+           {"completedAt", {{"year", nullptr}, {"month", nullptr}, {"day", nullptr}}},
+           {"updatedAt", now},
+           {"createdAt", now}});
       entry = &m_entries.back();
     }
     json& e = *entry;
     if (auto v = arg(ex, f, "status")) e["status"] = *v;
-    if (auto v = arg(ex, f, "scoreRaw"); v && v->is_number()) e["scoreRaw"] = std::clamp(v->get<int>(), 0, 100);
+    if (auto v = arg(ex, f, "scoreRaw"); v && v->is_number())
+      e["scoreRaw"] = std::clamp(v->get<int>(), 0, 100);
     if (auto v = arg(ex, f, "score"); v && v->is_number()) {
       e["scoreRaw"] = std::clamp(raw_from_format(v->get<double>(), score_format()), 0, 100);
     }
-    for (const char* k : {"progress", "repeat", "priority", "private", "notes", "startedAt", "completedAt", "hiddenFromStatusLists"}) {
+    for (const char* k : {"progress", "repeat", "priority", "private", "notes", "startedAt",
+                          "completedAt", "hiddenFromStatusLists"}) {
       if (auto v = arg(ex, f, k)) e[k] = *v;
     }
     e["updatedAt"] = now;
@@ -671,14 +718,18 @@ class AnilistFake final : public FakeService {
       query = req.get_param_value("query");
     }
     if (query.empty()) {
-      send_json(res, {{"errors", json::array({error_entry("Must provide query string.", 400)})}, {"data", nullptr}}, 400);
+      send_json(res,
+                {{"errors", json::array({error_entry("Must provide query string.", 400)})},
+                 {"data", nullptr}},
+                400);
       return;
     }
     gql::ParseError perr;
     auto doc = gql::parse(query, perr);
     if (!doc) {
       send_json(res,
-                {{"errors", json::array({error_entry(perr.message, 400, perr.line, perr.column)})}, {"data", nullptr}},
+                {{"errors", json::array({error_entry(perr.message, 400, perr.line, perr.column)})},
+                 {"data", nullptr}},
                 400);
       return;
     }
@@ -734,16 +785,21 @@ void AnilistFake::register_routes(httplib::Server& srv, Context& ctx) {
     // client_id arrives as a number or a string.
     if (!body || tk::id_text(body->value("client_id", json())) != m_client_id ||
         body->value("client_secret", "") != m_client_secret) {
-      send_json(res, {{"error", "invalid_client"}, {"message", "Client authentication failed"}}, 401);
+      send_json(res, {{"error", "invalid_client"}, {"message", "Client authentication failed"}},
+                401);
       return;
     }
     auto it = std::find(m_auth_codes.begin(), m_auth_codes.end(), body->value("code", ""));
     if (body->value("grant_type", "") != "authorization_code" || it == m_auth_codes.end()) {
-      send_json(res, {{"error", "invalid_request"}, {"message", "The authorization code is invalid"}}, 400);
+      send_json(res,
+                {{"error", "invalid_request"}, {"message", "The authorization code is invalid"}},
+                400);
       return;
     }
     m_auth_codes.erase(it);
-    send_json(res, {{"token_type", "Bearer"}, {"expires_in", 31536000}, {"access_token", m_access_token}}, 200);
+    send_json(
+        res, {{"token_type", "Bearer"}, {"expires_in", 31536000}, {"access_token", m_access_token}},
+        200);
   });
   srv.Post("/__sandbox/oauth/approve", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);

@@ -51,7 +51,8 @@ class Lexer {
           const char d = m_text[m_pos];
           if (std::isdigit(static_cast<unsigned char>(d))) {
             t.text += advance();
-          } else if (d == '.' || d == 'e' || d == 'E' || ((d == '+' || d == '-') && (t.text.back() == 'e' || t.text.back() == 'E'))) {
+          } else if (d == '.' || d == 'e' || d == 'E' ||
+                     ((d == '+' || d == '-') && (t.text.back() == 'e' || t.text.back() == 'E'))) {
             t.kind = Token::Kind::floating;
             t.text += advance();
           } else {
@@ -130,11 +131,21 @@ class Lexer {
       if (c == '\\' && m_pos < m_text.size()) {
         const char e = advance();
         switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
+          case 'n':
+            out += '\n';
+            break;
+          case 't':
+            out += '\t';
+            break;
+          case 'r':
+            out += '\r';
+            break;
+          case 'b':
+            out += '\b';
+            break;
+          case 'f':
+            out += '\f';
+            break;
           case 'u': {
             const std::string hex = m_text.substr(m_pos, 4);
             for (int i = 0; i < 4 && m_pos < m_text.size(); ++i) advance();
@@ -151,7 +162,8 @@ class Lexer {
             }
             break;
           }
-          default: out += e;
+          default:
+            out += e;
         }
         continue;
       }
@@ -221,7 +233,8 @@ class Parser {
   void expect_punct(const char* p) {
     if (!at_punct(p)) {
       const Token& t = peek();
-      if (t.kind == Token::Kind::end) fail(std::string("Syntax Error: Expected \"") + p + "\", found <EOF>.", t);
+      if (t.kind == Token::Kind::end)
+        fail(std::string("Syntax Error: Expected \"") + p + "\", found <EOF>.", t);
       fail(std::string("Syntax Error: Expected \"") + p + "\", found \"" + t.text + "\".", t);
     }
     next();
@@ -361,7 +374,7 @@ class Parser {
     expect_punct("{");
     if (at_punct("}")) unexpected(peek());
     while (!at_punct("}")) {
-      if (peek().kind == Token::Kind::end) unexpected(peek());
+      if (peek().kind == Token::Kind::end) expect_name();  // "Expected Name, found <EOF>."
       Selection s;
       if (at_punct("...")) {
         next();
@@ -420,7 +433,8 @@ bool included(const Selection& s, const json& variables, const Operation& op) {
 }
 
 void collect(const std::vector<Selection>& selections, const Document& doc, const json& variables,
-             const Operation& op, const std::string& type, std::vector<const Field*>& out, int depth) {
+             const Operation& op, const std::string& type, std::vector<const Field*>& out,
+             int depth) {
   if (depth > 32) return;  // fragment cycles
   for (const auto& s : selections) {
     if (!included(s, variables, op)) continue;
@@ -464,7 +478,8 @@ std::optional<Document> parse(const std::string& text, ParseError& error) {
   }
 }
 
-std::optional<json> resolve_value(const ValuePtr& value, const json& variables, const Operation& op) {
+std::optional<json> resolve_value(const ValuePtr& value, const json& variables,
+                                  const Operation& op) {
   if (!value) return std::nullopt;
   switch (value->kind) {
     case Value::Kind::literal:
@@ -500,9 +515,9 @@ std::optional<json> resolve_value(const ValuePtr& value, const json& variables, 
   return std::nullopt;
 }
 
-std::vector<const Field*> collect_fields(const std::vector<Selection>& selections, const Document& doc,
-                                         const json& variables, const Operation& op,
-                                         const std::string& type) {
+std::vector<const Field*> collect_fields(const std::vector<Selection>& selections,
+                                         const Document& doc, const json& variables,
+                                         const Operation& op, const std::string& type) {
   std::vector<const Field*> out;
   collect(selections, doc, variables, op, type, out, 0);
   return out;

@@ -6,10 +6,11 @@
 
 #include <map>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace cw::fakes::graphql {
 
@@ -20,10 +21,10 @@ using ValuePtr = std::shared_ptr<Value>;
 struct Value {
   enum class Kind { literal, variable, enum_value, list, object };
   Kind kind = Kind::literal;
-  nlohmann::json literal;                   // literal
-  std::string name;                         // variable name or enum value
-  std::vector<ValuePtr> items;              // list
-  std::map<std::string, ValuePtr> fields;   // object
+  nlohmann::json literal;                  // literal
+  std::string name;                        // variable name or enum value
+  std::vector<ValuePtr> items;             // list
+  std::map<std::string, ValuePtr> fields;  // object
 };
 
 struct Selection;
@@ -42,10 +43,10 @@ struct Field {
 struct Selection {
   enum class Kind { field, fragment_spread, inline_fragment };
   Kind kind = Kind::field;
-  Field field;                          // field
-  std::string fragment;                 // fragment spread name
-  std::string type_condition;           // inline fragment (may be empty)
-  std::vector<Selection> selections;    // inline fragment
+  Field field;                        // field
+  std::string fragment;               // fragment spread name
+  std::string type_condition;         // inline fragment (may be empty)
+  std::vector<Selection> selections;  // inline fragment
   std::map<std::string, std::map<std::string, ValuePtr>> directives;
 };
 

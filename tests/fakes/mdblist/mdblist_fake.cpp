@@ -93,7 +93,8 @@ class MdblistFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  mdblist:\n    plugin: mdblist\n    url: " + base_url + "\n    api_key: " + m_api_key + "\n";
+    return "  mdblist:\n    plugin: mdblist\n    url: " + base_url + "\n    api_key: " + m_api_key +
+           "\n";
   }
   void fault_response(int status, const Req& /*req*/, Res& res) const override {
     const std::string message = status == 401   ? "Invalid API key or token"
@@ -102,7 +103,9 @@ class MdblistFake final : public FakeService {
                                                 : "Request failed";
     if (m_opt.html_errors) {
       res.status = status;
-      res.set_content("<html><body><h1>" + std::to_string(status) + "</h1>" + message + "</body></html>", "text/html");
+      res.set_content(
+          "<html><body><h1>" + std::to_string(status) + "</h1>" + message + "</body></html>",
+          "text/html");
       return;
     }
     send_json(res, {{"error", message}}, status);
@@ -131,9 +134,9 @@ class MdblistFake final : public FakeService {
               {"username", "sandbox"},
               {"limits", {{"supporter", false}, {"rating_ids", 0}, {"api_requests", 1000}}}};
     const json t = k_initial_stamp;
-    m_activities = {{"watchlisted_at", t},     {"rated_at", t},   {"watched_at", t},
-                    {"season_watched_at", t},  {"episode_watched_at", t},
-                    {"journal_at", t},         {"dropped_at", t}, {"updated_at", t}};
+    m_activities = {{"watchlisted_at", t},    {"rated_at", t},           {"watched_at", t},
+                    {"season_watched_at", t}, {"episode_watched_at", t}, {"journal_at", t},
+                    {"dropped_at", t},        {"updated_at", t}};
     m_clock.reset();
     if (m_ctx) m_ctx->set_valid_tokens({m_access_token});
   }
@@ -179,22 +182,27 @@ class MdblistFake final : public FakeService {
     };
     json movies = json::array(), shows = json::array();
     for (const auto& m : tk::array_or_empty(u, "movies")) {
-      movies.push_back({{"title", m.value("title", "")}, {"year", m.value("year", json())},
+      movies.push_back({{"title", m.value("title", "")},
+                        {"year", m.value("year", json())},
                         {"ids", ids_of(m.value("ids", json::object()))}});
     }
     for (const auto& s : tk::array_or_empty(u, "shows")) {
       json seasons = json::array();
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
         json eps = json::array();
-        for (const auto& e : tk::array_or_empty(se, "episodes")) eps.push_back({{"number", e.value("number", 0)}});
+        for (const auto& e : tk::array_or_empty(se, "episodes"))
+          eps.push_back({{"number", e.value("number", 0)}});
         seasons.push_back({{"number", se.value("number", 0)}, {"episodes", eps}});
       }
-      shows.push_back({{"title", s.value("title", "")}, {"year", s.value("year", json())},
-                       {"ids", ids_of(s.value("ids", json::object()))}, {"seasons", seasons}});
+      shows.push_back({{"title", s.value("title", "")},
+                       {"year", s.value("year", json())},
+                       {"ids", ids_of(s.value("ids", json::object()))},
+                       {"seasons", seasons}});
     }
     json watchlist = json::array(), ratings = json::array(), plays = json::array();
     for (const auto& w : tk::array_or_empty(u, "watchlist")) {
-      watchlist.push_back({{"type", w.value("type", "movie")}, {"ids", ids_of(w.value("ids", json::object()))},
+      watchlist.push_back({{"type", w.value("type", "movie")},
+                           {"ids", ids_of(w.value("ids", json::object()))},
                            {"added_at", w.value("listed_at", "")}});
     }
     auto ref = [&](const json& item) {
@@ -228,7 +236,9 @@ class MdblistFake final : public FakeService {
   }
 
   // ---------- helpers ----------
-  std::string stamp() { return tk::iso_utc(m_clock.next(m_ctx ? m_ctx->now_ms() : tk::now_ms()), false); }
+  std::string stamp() {
+    return tk::iso_utc(m_clock.next(m_ctx ? m_ctx->now_ms() : tk::now_ms()), false);
+  }
 
   void touch(std::initializer_list<const char*> fields) {
     if (m_opt.freeze_activities) return;
@@ -238,7 +248,8 @@ class MdblistFake final : public FakeService {
     m_activities["updated_at"] = t;
   }
 
-  void journal(const std::string& category, const json& row, const std::string& status, const json& rating = json()) {
+  void journal(const std::string& category, const json& row, const std::string& status,
+               const json& rating = json()) {
     const std::string t = stamp();
     json e = {{"category", category},
               {"item_type", row.value("type", "movie")},
@@ -265,7 +276,9 @@ class MdblistFake final : public FakeService {
     const json ids = item_ids(item);
     if (const json* m = find_title(type, ids)) return (*m)["ids"];
     if (!m_opt.accept_unknown_ids || ids.empty()) return std::nullopt;
-    json obj = {{"title", item.value("title", "Unknown")}, {"year", item.value("year", json())}, {"ids", ids}};
+    json obj = {{"title", item.value("title", "Unknown")},
+                {"year", item.value("year", json())},
+                {"ids", ids}};
     (type == "movie" ? m_movies : m_shows).push_back(obj);
     return ids;
   }
@@ -273,11 +286,14 @@ class MdblistFake final : public FakeService {
   json media_view(const std::string& type, const json& ids) const {
     const json* m = find_title(type == "movie" ? "movie" : "show", ids);
     if (!m) return {{"ids", ids}};
-    json out = {{"title", m->value("title", "")}, {"year", m->value("year", json())}, {"ids", m->value("ids", json::object())}};
+    json out = {{"title", m->value("title", "")},
+                {"year", m->value("year", json())},
+                {"ids", m->value("ids", json::object())}};
     return out;
   }
 
-  static bool same_row(const json& row, const std::string& type, const json& ids, int season = -1, int episode = -1) {
+  static bool same_row(const json& row, const std::string& type, const json& ids, int season = -1,
+                       int episode = -1) {
     if (row.value("type", "") != type) return false;
     if (!tk::ids_match(row.value("ids", json::object()), ids)) return false;
     if (season >= 0 && row.value("season", -1) != season) return false;
@@ -311,7 +327,8 @@ class MdblistFake final : public FakeService {
     }
     ++m_requests_today;
     res.set_header("X-RateLimit-Limit", std::to_string(m_opt.daily_limit));
-    res.set_header("X-RateLimit-Remaining", std::to_string(std::max(0, m_opt.daily_limit - m_requests_today)));
+    res.set_header("X-RateLimit-Remaining",
+                   std::to_string(std::max(0, m_opt.daily_limit - m_requests_today)));
     return true;
   }
 
@@ -331,7 +348,8 @@ class MdblistFake final : public FakeService {
   static Paging paging(const Req& req, long long def_limit, long long max_limit) {
     Paging p;
     p.offset = static_cast<std::size_t>(std::max<long long>(0, param_int(req, "offset", 0)));
-    p.limit = static_cast<std::size_t>(std::clamp<long long>(param_int(req, "limit", def_limit), 1, max_limit));
+    p.limit = static_cast<std::size_t>(
+        std::clamp<long long>(param_int(req, "limit", def_limit), 1, max_limit));
     return p;
   }
 
@@ -439,12 +457,14 @@ class MdblistFake final : public FakeService {
       if (seasons.empty() || item.contains("rating")) out.push_back({"show", *ids, -1, -1, item});
       for (const auto& s : seasons) {
         json season_item = s;
-        if (!season_item.contains("watched_at") && item.contains("watched_at")) season_item["watched_at"] = item["watched_at"];
+        if (!season_item.contains("watched_at") && item.contains("watched_at"))
+          season_item["watched_at"] = item["watched_at"];
         const json eps = tk::array_or_empty(s, "episodes");
         if (eps.empty()) out.push_back({"season", *ids, s.value("number", 0), -1, season_item});
         for (const auto& e : eps) {
           json ep_item = e;
-          if (!ep_item.contains("watched_at") && season_item.contains("watched_at")) ep_item["watched_at"] = season_item["watched_at"];
+          if (!ep_item.contains("watched_at") && season_item.contains("watched_at"))
+            ep_item["watched_at"] = season_item["watched_at"];
           out.push_back({"episode", *ids, s.value("number", 0), e.value("number", 0), ep_item});
         }
       }
@@ -475,7 +495,8 @@ class MdblistFake final : public FakeService {
     } else {
       out["show"] = media_view("show", row.value("ids", json::object()));
       if (type == "season") out["season"] = {{"number", row.value("season", 0)}};
-      if (type == "episode") out["episode"] = {{"season", row.value("season", 0)}, {"number", row.value("episode", 0)}};
+      if (type == "episode")
+        out["episode"] = {{"season", row.value("season", 0)}, {"number", row.value("episode", 0)}};
     }
     return out;
   }
@@ -491,14 +512,18 @@ class MdblistFake final : public FakeService {
       rows.push_back(&r);
     }
     const Page pg = m_ctx->page(req, rows.size(), p.offset, p.limit);
-    json out = {{"movies", json::array()}, {"shows", json::array()}, {"seasons", json::array()}, {"episodes", json::array()}};
+    json out = {{"movies", json::array()},
+                {"shows", json::array()},
+                {"seasons", json::array()},
+                {"episodes", json::array()}};
     for (std::size_t i = pg.start; i < pg.end(); ++i) {
       json row = row_view(*rows[i]);
       row["rating"] = (*rows[i])["rating"];
       row["rated_at"] = (*rows[i]).value("rated_at", "");
       out[rows[i]->value("type", "movie") + "s"].push_back(row);
     }
-    out["pagination"] = {{"offset", p.offset}, {"limit", p.limit}, {"has_more", p.offset + p.limit < rows.size()}};
+    out["pagination"] = {
+        {"offset", p.offset}, {"limit", p.limit}, {"has_more", p.offset + p.limit < rows.size()}};
     send_json(res, out, 200);
   }
 
@@ -506,14 +531,18 @@ class MdblistFake final : public FakeService {
     if (!authorize(req, res)) return;
     auto body = body_of(req, res);
     if (!body) return;
-    json nf = {{"movies", json::array()}, {"shows", json::array()}, {"seasons", json::array()}, {"episodes", json::array()}};
+    json nf = {{"movies", json::array()},
+               {"shows", json::array()},
+               {"seasons", json::array()},
+               {"episodes", json::array()}};
     json counts = {{"movies", 0}, {"shows", 0}, {"seasons", 0}, {"episodes", 0}};
     json updated = counts;
     const std::string now = stamp();
     for (const auto& t : targets(*body, nf)) {
       const std::string bucket = t.type + "s";
-      auto it = std::find_if(m_ratings.begin(), m_ratings.end(),
-                             [&](const json& r) { return same_row(r, t.type, t.ids, t.season, t.episode); });
+      auto it = std::find_if(m_ratings.begin(), m_ratings.end(), [&](const json& r) {
+        return same_row(r, t.type, t.ids, t.season, t.episode);
+      });
       if (remove) {
         if (it == m_ratings.end()) continue;
         journal("rated", *it, "removed", json());
@@ -527,7 +556,10 @@ class MdblistFake final : public FakeService {
         nf[bucket].push_back(t.item);
         continue;
       }
-      json row = {{"type", t.type}, {"ids", t.ids}, {"rating", rating}, {"rated_at", t.item.value("rated_at", now)}};
+      json row = {{"type", t.type},
+                  {"ids", t.ids},
+                  {"rating", rating},
+                  {"rated_at", t.item.value("rated_at", now)}};
       if (t.season >= 0) row["season"] = t.season;
       if (t.episode >= 0) row["episode"] = t.episode;
       journal("rated", row, "added", rating);
@@ -555,7 +587,8 @@ class MdblistFake final : public FakeService {
     const bool all_plays = req.has_param("plays") && req.get_param_value("plays") == "all";
     std::optional<std::int64_t> since;
     if (req.has_param("since")) since = tk::parse_iso(req.get_param_value("since"));
-    const std::string mediatype = req.has_param("mediatype") ? req.get_param_value("mediatype") : "";
+    const std::string mediatype =
+        req.has_param("mediatype") ? req.get_param_value("mediatype") : "";
     std::vector<json> rows;
     if (all_plays) {
       for (const auto& pl : m_plays) {
@@ -573,7 +606,8 @@ class MdblistFake final : public FakeService {
       for (const auto& pl : m_plays) {
         if (!mediatype.empty() && pl.value("type", "") != mediatype) continue;
         auto it = std::find_if(items.begin(), items.end(), [&](const json& r) {
-          return same_row(r, pl.value("type", ""), pl.value("ids", json::object()), pl.value("season", -1), pl.value("episode", -1));
+          return same_row(r, pl.value("type", ""), pl.value("ids", json::object()),
+                          pl.value("season", -1), pl.value("episode", -1));
         });
         if (it == items.end()) {
           json r = pl;
@@ -581,7 +615,8 @@ class MdblistFake final : public FakeService {
           items.push_back(r);
         } else {
           (*it)["plays"] = (*it)["plays"].get<int>() + 1;
-          if (pl.value("watched_at", "") > it->value("watched_at", "")) (*it)["watched_at"] = pl["watched_at"];
+          if (pl.value("watched_at", "") > it->value("watched_at", ""))
+            (*it)["watched_at"] = pl["watched_at"];
         }
       }
       for (const auto& it : items) {
@@ -601,7 +636,8 @@ class MdblistFake final : public FakeService {
       row.erase("_type");
       out[type + "s"].push_back(row);
     }
-    out["pagination"] = {{"offset", p.offset}, {"limit", p.limit}, {"has_more", p.offset + p.limit < rows.size()}};
+    out["pagination"] = {
+        {"offset", p.offset}, {"limit", p.limit}, {"has_more", p.offset + p.limit < rows.size()}};
     send_json(res, out, 200);
   }
 
@@ -609,7 +645,10 @@ class MdblistFake final : public FakeService {
     if (!authorize(req, res)) return;
     auto body = body_of(req, res);
     if (!body) return;
-    json nf = {{"movies", json::array()}, {"shows", json::array()}, {"seasons", json::array()}, {"episodes", json::array()}};
+    json nf = {{"movies", json::array()},
+               {"shows", json::array()},
+               {"seasons", json::array()},
+               {"episodes", json::array()}};
     json counts = {{"movies", 0}, {"episodes", 0}};
     json existing = counts;
     json plays = json::array();
@@ -634,18 +673,27 @@ class MdblistFake final : public FakeService {
         const std::string at = e.item.value("watched_at", now);
         // A play at the same second as an existing one collapses into it.
         auto dup = std::find_if(m_plays.begin(), m_plays.end(), [&](const json& pl) {
-          return same_row(pl, e.type, e.ids, e.season, e.episode) && pl.value("watched_at", "") == at;
+          return same_row(pl, e.type, e.ids, e.season, e.episode) &&
+                 pl.value("watched_at", "") == at;
         });
         if (dup != m_plays.end()) {
           existing[bucket] = existing[bucket].get<int>() + 1;
-          plays.push_back({{"id", (*dup)["id"]}, {"type", e.type}, {"ids", e.ids}, {"watched_at", at}, {"added", false}});
+          plays.push_back({{"id", (*dup)["id"]},
+                           {"type", e.type},
+                           {"ids", e.ids},
+                           {"watched_at", at},
+                           {"added", false}});
           continue;
         }
         json row = {{"id", m_next_id++}, {"type", e.type}, {"ids", e.ids}, {"watched_at", at}};
         if (e.season >= 0) row["season"] = e.season;
         if (e.episode >= 0) row["episode"] = e.episode;
         journal("watched", row, "added");
-        plays.push_back({{"id", row["id"]}, {"type", e.type}, {"ids", e.ids}, {"watched_at", at}, {"added", true}});
+        plays.push_back({{"id", row["id"]},
+                         {"type", e.type},
+                         {"ids", e.ids},
+                         {"watched_at", at},
+                         {"added", true}});
         m_plays.push_back(std::move(row));
         counts[bucket] = counts[bucket].get<int>() + 1;
       }
@@ -657,8 +705,12 @@ class MdblistFake final : public FakeService {
       send_json(res, {{"removed", counts}, {"not_found", nfv}}, 200);
       return;
     }
-    json out = {{"added", counts}, {"updated", {{"movies", 0}, {"episodes", 0}}}, {"existing", existing}, {"not_found", nfv}};
-    if (req.has_param("report_added") && req.get_param_value("report_added") == "true") out["plays"] = plays;
+    json out = {{"added", counts},
+                {"updated", {{"movies", 0}, {"episodes", 0}}},
+                {"existing", existing},
+                {"not_found", nfv}};
+    if (req.has_param("report_added") && req.get_param_value("report_added") == "true")
+      out["plays"] = plays;
     send_json(res, out, 200);
   }
 
@@ -668,7 +720,8 @@ class MdblistFake final : public FakeService {
     if (!body) return;
     json removed = json::array(), nf = json::array();
     for (const auto& idv : tk::array_or_empty(*body, "play_ids")) {
-      auto it = std::find_if(m_plays.begin(), m_plays.end(), [&](const json& pl) { return pl.value("id", json()) == idv; });
+      auto it = std::find_if(m_plays.begin(), m_plays.end(),
+                             [&](const json& pl) { return pl.value("id", json()) == idv; });
       if (it == m_plays.end()) {
         nf.push_back(idv);
         continue;
@@ -689,16 +742,20 @@ class MdblistFake final : public FakeService {
       start = static_cast<std::size_t>(std::max<long long>(0, param_int(req, "cursor", 0)));
     } else if (req.has_param("since")) {
       const std::int64_t since = tk::parse_iso(req.get_param_value("since")).value_or(0);
-      while (start < m_journal.size() && tk::parse_iso(m_journal[start].value("action_at", "")).value_or(0) <= since) ++start;
+      while (start < m_journal.size() &&
+             tk::parse_iso(m_journal[start].value("action_at", "")).value_or(0) <= since)
+        ++start;
     }
     json rows = json::array();
     std::size_t i = start;
-    for (; i < m_journal.size() && rows.size() < static_cast<std::size_t>(limit); ++i) rows.push_back(m_journal[i]);
+    for (; i < m_journal.size() && rows.size() < static_cast<std::size_t>(limit); ++i)
+      rows.push_back(m_journal[i]);
     const bool more = i < m_journal.size();
     send_json(res,
               {{"journal", rows},
                {"journal_oldest_at", m_journal.empty() ? json() : m_journal.front()["action_at"]},
-               {"pagination", {{"has_more", more}, {"next_cursor", more ? json(std::to_string(i)) : json()}}}},
+               {"pagination",
+                {{"has_more", more}, {"next_cursor", more ? json(std::to_string(i)) : json()}}}},
               200);
   }
 
@@ -729,15 +786,18 @@ class MdblistFake final : public FakeService {
       const json season = show.value("season", json::object());
       row = {{"type", "episode"},
              {"show", media_view("show", *ids)},
-             {"episode", {{"season", season.value("number", 0)},
-                          {"number", season.value("episode", json::object()).value("number", 0)}}}};
+             {"episode",
+              {{"season", season.value("number", 0)},
+               {"number", season.value("episode", json::object()).value("number", 0)}}}};
     } else {
       send_json(res, {{"error", "movie or show is required"}}, 400);
       return;
     }
     auto it = std::find_if(m_playback.begin(), m_playback.end(), [&](const json& p) {
-      return p.value("type", "") == row.value("type", "") && p.value("movie", json()) == row.value("movie", json()) &&
-             p.value("show", json()) == row.value("show", json()) && p.value("episode", json()) == row.value("episode", json());
+      return p.value("type", "") == row.value("type", "") &&
+             p.value("movie", json()) == row.value("movie", json()) &&
+             p.value("show", json()) == row.value("show", json()) &&
+             p.value("episode", json()) == row.value("episode", json());
     });
     row["progress"] = progress;
     row["paused_at"] = stamp();
@@ -753,7 +813,8 @@ class MdblistFake final : public FakeService {
   mutable std::mutex m_mutex;
   Context* m_ctx = nullptr;
   Options m_opt;
-  json m_movies, m_shows, m_watchlist, m_ratings, m_plays, m_playback, m_lists, m_journal, m_user, m_activities;
+  json m_movies, m_shows, m_watchlist, m_ratings, m_plays, m_playback, m_lists, m_journal, m_user,
+      m_activities;
   std::map<std::string, Device> m_devices;
   std::int64_t m_next_id = 1;
   int m_requests_today = 0;
@@ -761,7 +822,6 @@ class MdblistFake final : public FakeService {
   std::string m_api_key, m_access_token, m_refresh_token, m_client_id;
   std::uint64_t m_serial = 0;
   tk::StampClock m_clock{1000};
-
 };
 
 void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
@@ -827,7 +887,8 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
     auto body = body_of(req, res);
     if (!body) return;
     const json id = body->value("id", json());
-    auto it = std::find_if(m_playback.begin(), m_playback.end(), [&](const json& p) { return p.value("id", json()) == id; });
+    auto it = std::find_if(m_playback.begin(), m_playback.end(),
+                           [&](const json& p) { return p.value("id", json()) == id; });
     if (it == m_playback.end()) {
       send_json(res, {{"error", "Playback not found"}}, 404);
       return;
@@ -859,7 +920,10 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
     if (!authorize(req, res)) return;
     auto body = body_of(req, res);
     if (!body) return;
-    json l = {{"id", m_next_id++}, {"name", body->value("name", "")}, {"private", body->value("private", false)}, {"items", json::array()}};
+    json l = {{"id", m_next_id++},
+              {"name", body->value("name", "")},
+              {"private", body->value("private", false)},
+              {"items", json::array()}};
     m_lists.push_back(l);
     send_json(res, {{"id", l["id"]}, {"name", l["name"]}}, 200);
   });
@@ -883,9 +947,13 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
       const std::string type = item.value("type", "movie");
       const json media = media_view(type, item.value("ids", json::object()));
       const json ids = media.value("ids", json::object());
-      json row = {{"id", ids.value("tmdb", json())}, {"rank", rank++}, {"title", media.value("title", json())},
-                  {"imdb_id", ids.value("imdb", json())}, {"tvdb_id", ids.value("tvdb", json())},
-                  {"mediatype", type}, {"release_year", media.value("year", json())}};
+      json row = {{"id", ids.value("tmdb", json())},
+                  {"rank", rank++},
+                  {"title", media.value("title", json())},
+                  {"imdb_id", ids.value("imdb", json())},
+                  {"tvdb_id", ids.value("tvdb", json())},
+                  {"mediatype", type},
+                  {"release_year", media.value("year", json())}};
       (type == "movie" ? movies : shows).push_back(row);
     }
     send_json(res, {{"movies", movies}, {"shows", shows}}, 200);
@@ -928,10 +996,14 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
       }
     }
     json nfv = {{"movies", not_found_value(nf["movies"])}, {"shows", not_found_value(nf["shows"])}};
-    send_json(res, {{remove ? "deleted" : "added", counts}, {"existing", existing}, {"not_found", nfv}}, 200);
+    send_json(res,
+              {{remove ? "deleted" : "added", counts}, {"existing", existing}, {"not_found", nfv}},
+              200);
   };
-  srv.Post(R"(/lists/(\d+)/items/add)", [list_write](const Req& req, Res& res) { list_write(req, res, false); });
-  srv.Post(R"(/lists/(\d+)/items/remove)", [list_write](const Req& req, Res& res) { list_write(req, res, true); });
+  srv.Post(R"(/lists/(\d+)/items/add)",
+           [list_write](const Req& req, Res& res) { list_write(req, res, false); });
+  srv.Post(R"(/lists/(\d+)/items/remove)",
+           [list_write](const Req& req, Res& res) { list_write(req, res, true); });
   // OAuth device flow (form-encoded, as CW sends it).
   srv.Post("/oauth/device-authorization/", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);

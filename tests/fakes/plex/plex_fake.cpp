@@ -113,7 +113,7 @@ std::int64_t to_int64(const json& v, std::int64_t def = 0) {
 
 std::string hex24(const std::string& prefix, std::int64_t n) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%s%018llx", prefix.c_str(), static_cast<unsigned long long>(n));
+  std::snprintf(buf, sizeof buf, "%s%020llx", prefix.c_str(), static_cast<unsigned long long>(n));
   return std::string(buf).substr(0, 24);
 }
 

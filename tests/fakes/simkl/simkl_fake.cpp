@@ -90,9 +90,9 @@ class SimklFake final : public FakeService {
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  simkl:\n    plugin: simkl\n    url: " + base_url + "\n    client_id: " +
-           m_client_id + "\n    client_secret: " + m_client_secret +
-           "\n    access_token: " + m_access_token + "\n";
+    return "  simkl:\n    plugin: simkl\n    url: " + base_url + "\n    client_id: " + m_client_id +
+           "\n    client_secret: " + m_client_secret + "\n    access_token: " + m_access_token +
+           "\n";
   }
   void fault_response(int status, const Req& /*req*/, Res& res) const override {
     switch (status) {
@@ -100,14 +100,17 @@ class SimklFake final : public FakeService {
         tk_send(res, 401, error_body("user_token_failed", 401, "Invalid or expired token"));
         break;
       case 412:
-        tk_send(res, 412, error_body("client_id_failed", 412, "Incorrect client_id or total requests limit exceeded"));
+        tk_send(res, 412,
+                error_body("client_id_failed", 412,
+                           "Incorrect client_id or total requests limit exceeded"));
         break;
       case 429:
         tk_send(res, 429, error_body("rate_limit", 429, "Rate limit exceeded"));
         break;
       default:
-        tk_send(res, status, error_body(status >= 500 ? "server_error" : "request_failed", status,
-                                        "Sandbox fault " + std::to_string(status)));
+        tk_send(res, status,
+                error_body(status >= 500 ? "server_error" : "request_failed", status,
+                           "Sandbox fault " + std::to_string(status)));
     }
   }
 
@@ -135,7 +138,7 @@ class SimklFake final : public FakeService {
 
   static json default_activities() {
     const json t = k_initial_stamp;
-    json show_like = {{"all", t},        {"rated_at", t}, {"playback", t},
+    json show_like = {{"all", t},         {"rated_at", t}, {"playback", t},
                       {"plantowatch", t}, {"watching", t}, {"completed", t},
                       {"hold", t},        {"dropped", t},  {"removed_from_list", t}};
     return {{"all", t},
@@ -194,14 +197,14 @@ class SimklFake final : public FakeService {
           e.row = row;
           e.row.erase("seasons");
           e.seasons = row.value("seasons", json::array());
-          const std::string touched = std::max(
-              {row.value("added_to_watchlist_at", std::string()),
-               row.contains("last_watched_at") && row["last_watched_at"].is_string()
-                   ? row["last_watched_at"].get<std::string>()
-                   : std::string(),
-               row.contains("user_rated_at") && row["user_rated_at"].is_string()
-                   ? row["user_rated_at"].get<std::string>()
-                   : std::string()});
+          const std::string touched =
+              std::max({row.value("added_to_watchlist_at", std::string()),
+                        row.contains("last_watched_at") && row["last_watched_at"].is_string()
+                            ? row["last_watched_at"].get<std::string>()
+                            : std::string(),
+                        row.contains("user_rated_at") && row["user_rated_at"].is_string()
+                            ? row["user_rated_at"].get<std::string>()
+                            : std::string()});
           e.updated_ms = tk::parse_iso(touched).value_or(0);
           if (row.contains("user_rated_at") && row["user_rated_at"].is_string()) {
             e.rated_ms = tk::parse_iso(row["user_rated_at"].get<std::string>()).value_or(0);
@@ -213,7 +216,9 @@ class SimklFake final : public FakeService {
     for (const auto& row : tk::array_or_empty(f, "playback")) {
       for (const char* key : {"movie", "show", "anime"}) {
         if (row.contains(key)) {
-          add_media(std::string(key) == "movie" ? "movies" : key == std::string("anime") ? "anime" : "shows",
+          add_media(std::string(key) == "movie"   ? "movies"
+                    : key == std::string("anime") ? "anime"
+                                                  : "shows",
                     row[key]);
         }
       }
@@ -247,7 +252,8 @@ class SimklFake final : public FakeService {
     json catalog = {{"movies", json::array()}, {"shows", json::array()}, {"anime", json::array()}};
     for (const auto& m : m_catalog) catalog[m.bucket].push_back(m.obj);
     json library = {{"movies", json::array()}, {"shows", json::array()}, {"anime", json::array()}};
-    for (const auto& [mi, e] : m_library) library[m_catalog[mi].bucket].push_back(row_view(e, true, true));
+    for (const auto& [mi, e] : m_library)
+      library[m_catalog[mi].bucket].push_back(row_view(e, true, true));
     return {{"catalog", catalog},
             {"library", library},
             {"playback", m_playback},
@@ -267,7 +273,8 @@ class SimklFake final : public FakeService {
     };
     std::unordered_map<std::string, std::pair<std::string, json>> objs;
     for (const auto& m : tk::array_or_empty(u, "movies")) {
-      json obj = {{"title", m.value("title", "")}, {"year", m.value("year", json())},
+      json obj = {{"title", m.value("title", "")},
+                  {"year", m.value("year", json())},
                   {"ids", ids_of(m.value("ids", json::object()))}};
       if (m.contains("duration_ms")) obj["runtime"] = m["duration_ms"].get<std::int64_t>() / 60000;
       catalog["movies"].push_back(obj);
@@ -275,7 +282,8 @@ class SimklFake final : public FakeService {
     }
     for (const auto& s : tk::array_or_empty(u, "shows")) {
       const bool anime = s.value("anime", false);
-      json obj = {{"title", s.value("title", "")}, {"year", s.value("year", json())},
+      json obj = {{"title", s.value("title", "")},
+                  {"year", s.value("year", json())},
                   {"ids", ids_of(s.value("ids", json::object()))}};
       if (anime) obj["anime_type"] = "tv";
       json seasons = json::array();
@@ -306,10 +314,13 @@ class SimklFake final : public FakeService {
       if (it == objs.end()) return nullptr;
       if (!rows.count(key)) {
         const std::string& bucket = it->second.first;
-        json row = {{"added_to_watchlist_at", nullptr}, {"last_watched_at", nullptr},
-                    {"user_rated_at", nullptr},         {"user_rating", nullptr},
+        json row = {{"added_to_watchlist_at", nullptr},
+                    {"last_watched_at", nullptr},
+                    {"user_rated_at", nullptr},
+                    {"user_rating", nullptr},
                     {"status", bucket == "movies" ? "completed" : "watching"},
-                    {media_key(bucket), it->second.second}, {"_bucket", bucket}};
+                    {media_key(bucket), it->second.second},
+                    {"_bucket", bucket}};
         if (bucket == "anime") row["anime_type"] = "tv";
         if (bucket != "movies") row["seasons"] = json::array();
         rows[key] = row;
@@ -327,8 +338,10 @@ class SimklFake final : public FakeService {
       json* row = row_of(h);
       if (!row) continue;
       const std::string at = h.value("watched_at", "");
-      if ((*row)["status"] == "plantowatch") (*row)["status"] = (*row)["_bucket"] == "movies" ? "completed" : "watching";
-      if (!(*row)["last_watched_at"].is_string() || (*row)["last_watched_at"].get<std::string>() < at) {
+      if ((*row)["status"] == "plantowatch")
+        (*row)["status"] = (*row)["_bucket"] == "movies" ? "completed" : "watching";
+      if (!(*row)["last_watched_at"].is_string() ||
+          (*row)["last_watched_at"].get<std::string>() < at) {
         (*row)["last_watched_at"] = at;
       }
       if (h.value("type", "") != "episode") continue;
@@ -349,7 +362,8 @@ class SimklFake final : public FakeService {
           if (e.value("watched_at", "") < at) e["watched_at"] = at;
         }
       }
-      if (!seen) (*season)["episodes"].push_back({{"number", h.value("episode", 0)}, {"watched_at", at}});
+      if (!seen)
+        (*season)["episodes"].push_back({{"number", h.value("episode", 0)}, {"watched_at", at}});
     }
     for (const auto& r : tk::array_or_empty(u, "ratings")) {
       if (r.value("type", "") == "episode") continue;  // SIMKL rates movies and shows only
@@ -449,7 +463,9 @@ class SimklFake final : public FakeService {
       }
     }
     if (!m_opt.accept_unknown_ids || !ids.is_object() || ids.empty()) return std::nullopt;
-    json obj = {{"title", item.value("title", "Unknown")}, {"year", item.value("year", json())}, {"ids", ids}};
+    json obj = {{"title", item.value("title", "Unknown")},
+                {"year", item.value("year", json())},
+                {"ids", ids}};
     obj["ids"]["simkl"] = m_next_simkl++;
     return add_media(bucket, obj);
   }
@@ -462,7 +478,9 @@ class SimklFake final : public FakeService {
   }
 
   // ---------- library ----------
-  std::string stamp() { return tk::iso_utc(m_clock.next(m_ctx ? m_ctx->now_ms() : tk::now_ms()), false); }
+  std::string stamp() {
+    return tk::iso_utc(m_clock.next(m_ctx ? m_ctx->now_ms() : tk::now_ms()), false);
+  }
 
   std::string activity_section(const std::string& bucket) const {
     return bucket == "shows" ? "tv_shows" : bucket;
@@ -483,8 +501,10 @@ class SimklFake final : public FakeService {
     const Media& m = m_catalog[mi];
     Entry e;
     e.media = mi;
-    e.row = {{"added_to_watchlist_at", nullptr}, {"last_watched_at", nullptr},
-             {"user_rated_at", nullptr},         {"user_rating", nullptr},
+    e.row = {{"added_to_watchlist_at", nullptr},
+             {"last_watched_at", nullptr},
+             {"user_rated_at", nullptr},
+             {"user_rating", nullptr},
              {"status", status}};
     if (m.bucket != "movies") {
       e.row["last_watched"] = nullptr;
@@ -571,10 +591,11 @@ class SimklFake final : public FakeService {
       fault_response(412, req, res);
       return false;
     }
-    if (m_opt.require_app_info &&
-        (!req.has_param("app-name") || !req.has_param("app-version") ||
-         req.get_header_value("User-Agent").empty())) {
-      send_json(res, error_body("empty_field", 400, "app-name, app-version and User-Agent are required"), 400);
+    if (m_opt.require_app_info && (!req.has_param("app-name") || !req.has_param("app-version") ||
+                                   req.get_header_value("User-Agent").empty())) {
+      send_json(res,
+                error_body("empty_field", 400, "app-name, app-version and User-Agent are required"),
+                400);
       return false;
     }
     if (!user) return true;
@@ -693,7 +714,8 @@ void SimklFake::get_all_items(const Req& req, Res& res) {
   const std::string ext = req.has_param("extended") ? req.get_param_value("extended") : "";
   const bool ids_only = ext == "ids_only" || ext == "simkl_ids_only";
   const bool with_seasons = ext == "full" || ext == "full_anime_seasons";
-  const bool watched_at = req.has_param("episode_watched_at") && req.get_param_value("episode_watched_at") == "yes";
+  const bool watched_at =
+      req.has_param("episode_watched_at") && req.get_param_value("episode_watched_at") == "yes";
   std::optional<std::int64_t> from;
   if (req.has_param("date_from")) {
     from = tk::parse_iso(req.get_param_value("date_from"));
@@ -741,7 +763,8 @@ void SimklFake::add_to_list(const Req& req, Res& res) {
     send_json(res, error_body("empty_field", 400, "Request body is empty"), 400);
     return;
   }
-  static const std::vector<std::string> k_statuses{"plantowatch", "watching", "completed", "hold", "dropped"};
+  static const std::vector<std::string> k_statuses{"plantowatch", "watching", "completed", "hold",
+                                                   "dropped"};
   json added = {{"movies", json::array()}, {"shows", json::array()}};
   json not_found = {{"movies", json::array()}, {"shows", json::array()}};
   // Every item names its own target list; a missing or unknown `to` fails the request.
@@ -749,7 +772,11 @@ void SimklFake::add_to_list(const Req& req, Res& res) {
     for (const auto& item : tk::array_or_empty(*body, b)) {
       const std::string to = item.value("to", "");
       if (std::find(k_statuses.begin(), k_statuses.end(), to) == k_statuses.end()) {
-        send_json(res, error_body("empty_field", 400, "Each item needs \"to\": plantowatch, watching, completed, hold or dropped"), 400);
+        send_json(
+            res,
+            error_body("empty_field", 400,
+                       "Each item needs \"to\": plantowatch, watching, completed, hold or dropped"),
+            400);
         return;
       }
     }
@@ -775,8 +802,11 @@ void SimklFake::add_to_list(const Req& req, Res& res) {
       e.row["status"] = to;
       if (to == "plantowatch") e.row["added_to_watchlist_at"] = now;
       e.updated_ms = tk::parse_iso(now).value_or(0);
-      json echo = {{"to", to}, {"ids", item.value("ids", json::object())},
-                   {"type", bucket == "movies" ? "movie" : bucket == "anime" ? "anime" : "show"}};
+      json echo = {{"to", to},
+                   {"ids", item.value("ids", json::object())},
+                   {"type", bucket == "movies"  ? "movie"
+                            : bucket == "anime" ? "anime"
+                                                : "show"}};
       added[out_bucket].push_back(echo);
       if (before != to && !before.empty()) touch(bucket, {before});
       touch(bucket, {to});
@@ -794,7 +824,8 @@ void SimklFake::add_history(const Req& req, Res& res) {
     return;
   }
   json added = {{"movies", 0}, {"shows", 0}, {"episodes", 0}, {"statuses", json::array()}};
-  json not_found = {{"movies", json::array()}, {"shows", json::array()}, {"episodes", json::array()}};
+  json not_found = {
+      {"movies", json::array()}, {"shows", json::array()}, {"episodes", json::array()}};
   const std::string now = stamp();
   for (const auto& item : tk::array_or_empty(*body, "movies")) {
     auto mi = resolve(item, "movies");
@@ -810,8 +841,10 @@ void SimklFake::add_history(const Req& req, Res& res) {
     }
     e.updated_ms = tk::parse_iso(now).value_or(0);
     added["movies"] = added["movies"].get<int>() + 1;
-    added["statuses"].push_back({{"request", item},
-                                 {"response", {{"status", "completed"}, {"simkl_type", "movie"}, {"anime_type", nullptr}}}});
+    added["statuses"].push_back(
+        {{"request", item},
+         {"response",
+          {{"status", "completed"}, {"simkl_type", "movie"}, {"anime_type", nullptr}}}});
     touch("movies", {"completed"});
   }
   for (const char* b : {"shows", "anime"}) {
@@ -830,10 +863,11 @@ void SimklFake::add_history(const Req& req, Res& res) {
       if (status != "watching" || has_eps) marked = mark_episodes(e, item, now);
       refresh_counts(e);
       if (status.empty()) {
-        status = e.row.value("watched_episodes_count", 0) >= e.row.value("total_episodes_count", 0) &&
-                         e.row.value("total_episodes_count", 0) > 0
-                     ? "completed"
-                     : "watching";
+        status =
+            e.row.value("watched_episodes_count", 0) >= e.row.value("total_episodes_count", 0) &&
+                    e.row.value("total_episodes_count", 0) > 0
+                ? "completed"
+                : "watching";
       }
       e.row["status"] = status;
       e.updated_ms = tk::parse_iso(now).value_or(0);
@@ -844,7 +878,8 @@ void SimklFake::add_history(const Req& req, Res& res) {
            {"response",
             {{"status", status},
              {"simkl_type", bucket == "anime" ? "anime" : "tv"},
-             {"anime_type", bucket == "anime" ? json(m_catalog[*mi].obj.value("anime_type", "tv")) : json()}}}});
+             {"anime_type",
+              bucket == "anime" ? json(m_catalog[*mi].obj.value("anime_type", "tv")) : json()}}}});
       if (!before.empty() && before != status) touch(bucket, {before});
       touch(bucket, {status});
     }
@@ -943,7 +978,8 @@ void SimklFake::get_ratings(const Req& req, Res& res) {
     if (!type.empty() && type != bucket) continue;
     if (!e.row.contains("user_rating") || !e.row["user_rating"].is_number()) continue;
     const int rating = e.row["user_rating"].get<int>();
-    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rating) == wanted.end()) continue;
+    if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rating) == wanted.end())
+      continue;
     if (from && e.rated_ms <= *from) continue;
     json row = e.row;
     row.erase("added_to_watchlist_at");
@@ -1000,8 +1036,11 @@ void SimklFake::post_ratings(const Req& req, Res& res, bool remove) {
       e.updated_ms = e.rated_ms;
       counts[out_bucket] = counts[out_bucket].get<int>() + 1;
       statuses.push_back({{"request", item},
-                          {"response", {{"status", e.row.value("status", auto_status)},
-                                        {"simkl_type", bucket == "movies" ? "movie" : bucket == "anime" ? "anime" : "tv"}}}});
+                          {"response",
+                           {{"status", e.row.value("status", auto_status)},
+                            {"simkl_type", bucket == "movies"  ? "movie"
+                                           : bucket == "anime" ? "anime"
+                                                               : "tv"}}}});
       if (is_new || (bucket == "movies" && e.row.value("status", "") != "completed")) {
         if (bucket == "movies") e.row["status"] = "completed";
         touch(bucket, {e.row.value("status", auto_status)});
@@ -1075,19 +1114,43 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
   }
   auto same = [&](const json& row) {
     if (!row.contains(key)) return false;
-    if (!tk::ids_match(row[key].value("ids", json::object()), m_catalog[*mi].obj.value("ids", json::object()))) {
+    if (!tk::ids_match(row[key].value("ids", json::object()),
+                       m_catalog[*mi].obj.value("ids", json::object()))) {
       return false;
     }
     if (key == "movie") return true;
     const json& ep = row.value("episode", json::object());
     return ep.value("season", -1) == episode.value("season", -2) &&
-           ep.value("episode", ep.value("number", -1)) == episode.value("number", episode.value("episode", -2));
+           ep.value("episode", ep.value("number", -1)) ==
+               episode.value("number", episode.value("episode", -2));
   };
   auto existing = std::find_if(m_playback.begin(), m_playback.end(), same);
   const std::string bucket = m_catalog[*mi].bucket;
-  json media = media_view(*mi);
+  // Playback rows and scrobble replies carry the brief media object: title, year, ids.
+  const json& full = m_catalog[*mi].obj;
+  json media = {{"title", full.value("title", json())},
+                {"year", full.value("year", json())},
+                {"ids", full.value("ids", json::object())}};
+  json ep_view = json::object();
+  if (key != "movie") {
+    const int sn = episode.value("season", 1);
+    const int en = episode.value("number", episode.value("episode", 1));
+    ep_view = {{"season", sn}, {"episode", en}, {"tvdb_season", sn}, {"tvdb_number", en}};
+    for (const auto& s : full.value("seasons", json::array())) {
+      if (s.value("number", -1) != sn) continue;
+      for (const auto& e : s.value("episodes", json::array())) {
+        if (e.value("number", -1) != en) continue;
+        if (e.contains("title")) ep_view["title"] = e["title"];
+        if (e.contains("tvdb") && e["tvdb"].is_object()) {
+          ep_view["tvdb_season"] = e["tvdb"].value("season", sn);
+          ep_view["tvdb_number"] = e["tvdb"].value("episode", en);
+        }
+      }
+    }
+  }
   json out = {{"action", action}, {"progress", progress}};
-  std::int64_t id = existing != m_playback.end() ? existing->value("id", std::int64_t{0}) : m_next_id++;
+  std::int64_t id =
+      existing != m_playback.end() ? existing->value("id", std::int64_t{0}) : m_next_id++;
   if (action == "stop" && progress >= 80) {
     // At 80 % or more SIMKL records a watch instead of a paused session.
     if (existing != m_playback.end()) m_playback.erase(existing);
@@ -1097,8 +1160,10 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
       e.row["status"] = "completed";
       e.row["last_watched_at"] = now;
     } else {
-      json item = {{"seasons", json::array({{{"number", episode.value("season", 1)},
-                                             {"episodes", json::array({{{"number", episode.value("number", 1)}}})}}})}};
+      json item = {
+          {"seasons",
+           json::array({{{"number", episode.value("season", 1)},
+                         {"episodes", json::array({{{"number", episode.value("number", 1)}}})}}})}};
       mark_episodes(e, item, now);
       refresh_counts(e);
     }
@@ -1111,9 +1176,7 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
                 {"paused_at", tk::iso_utc(m_ctx->now_ms(), true)},
                 {"type", key == "movie" ? "movie" : "episode"},
                 {key, media}};
-    if (key != "movie") {
-      row["episode"] = {{"season", episode.value("season", 1)}, {"episode", episode.value("number", 1)}};
-    }
+    if (key != "movie") row["episode"] = ep_view;
     if (existing != m_playback.end()) {
       *existing = row;
     } else {
@@ -1125,13 +1188,9 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
   out["id"] = id;
   out[key] = media;
   if (key != "movie") {
-    json ep = {{"season", episode.value("season", 1)}, {"number", episode.value("number", 1)}};
-    for (const auto& s : m_catalog[*mi].obj.value("seasons", json::array())) {
-      if (s.value("number", -1) != ep["season"]) continue;
-      for (const auto& e : s.value("episodes", json::array())) {
-        if (e.value("number", -1) == ep["number"] && e.contains("title")) ep["title"] = e["title"];
-      }
-    }
+    // The reply numbers the episode with "number" (the playback list uses "episode").
+    json ep = {{"season", ep_view["season"]}, {"number", ep_view["episode"]}};
+    if (ep_view.contains("title")) ep["title"] = ep_view["title"];
     out["episode"] = ep;
   }
   send_json(res, out, 201);
@@ -1148,12 +1207,9 @@ void SimklFake::oauth_routes(httplib::Server& srv) {
     p.user_code = code;
     p.expires_ms = m_ctx->now_ms() + 900 * 1000;
     m_pins[code] = p;
-    return json{{"result", "OK"},
-                {"device_code", "DEVICE_CODE"},
-                {"user_code", code},
-                {"verification_url", "https://simkl.com/pin"},
-                {"expires_in", 900},
-                {"interval", 5}};
+    return json{{"result", "OK"},    {"device_code", "DEVICE_CODE"},
+                {"user_code", code}, {"verification_url", "https://simkl.com/pin"},
+                {"expires_in", 900}, {"interval", 5}};
   };
   srv.Get("/oauth/pin", [this, new_pin](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
@@ -1165,7 +1221,8 @@ void SimklFake::oauth_routes(httplib::Server& srv) {
     if (!authorize(req, res, false)) return;
     auto it = m_pins.find(req.matches[1].str());
     // An unknown, expired or used code silently becomes a new one (never a 404).
-    if (it == m_pins.end() || it->second.state == "used" || m_ctx->now_ms() >= it->second.expires_ms) {
+    if (it == m_pins.end() || it->second.state == "used" ||
+        m_ctx->now_ms() >= it->second.expires_ms) {
       send_json(res, new_pin(), 200);
       return;
     }
@@ -1181,7 +1238,8 @@ void SimklFake::oauth_routes(httplib::Server& srv) {
     auto body = tk::parse_json_body(req);
     if (!body || body->value("client_id", "") != m_client_id ||
         body->value("client_secret", "") != m_client_secret) {
-      send_json(res, error_body("client_id_failed", 412, "Incorrect client_id or client_secret"), 412);
+      send_json(res, error_body("client_id_failed", 412, "Incorrect client_id or client_secret"),
+                412);
       return;
     }
     auto it = std::find(m_auth_codes.begin(), m_auth_codes.end(), body->value("code", ""));
@@ -1190,7 +1248,9 @@ void SimklFake::oauth_routes(httplib::Server& srv) {
       return;
     }
     m_auth_codes.erase(it);
-    send_json(res, {{"access_token", m_access_token}, {"token_type", "bearer"}, {"scope", "public"}}, 200);
+    send_json(res,
+              {{"access_token", m_access_token}, {"token_type", "bearer"}, {"scope", "public"}},
+              200);
   });
   srv.Post("/__sandbox/oauth/approve", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
@@ -1227,8 +1287,9 @@ void SimklFake::register_routes(httplib::Server& srv, Context& ctx) {
   };
   srv.Get("/sync/activities", activities);
   srv.Post("/sync/activities", activities);
-  srv.Get(R"(/sync/all-items(?:/(movies|shows|anime)(?:/(watching|plantowatch|hold|completed|dropped))?)?/?)",
-          [this](const Req& req, Res& res) { get_all_items(req, res); });
+  srv.Get(
+      R"(/sync/all-items(?:/(movies|shows|anime)(?:/(watching|plantowatch|hold|completed|dropped))?)?/?)",
+      [this](const Req& req, Res& res) { get_all_items(req, res); });
   srv.Post("/sync/add-to-list", [this](const Req& req, Res& res) { add_to_list(req, res); });
   srv.Post("/sync/history", [this](const Req& req, Res& res) { add_history(req, res); });
   srv.Post("/sync/history/remove", [this](const Req& req, Res& res) { remove_history(req, res); });
@@ -1236,7 +1297,8 @@ void SimklFake::register_routes(httplib::Server& srv, Context& ctx) {
   srv.Get(R"(/sync/ratings(?:/(movies|shows|anime)(?:/([0-9,]+))?)?)", ratings);
   srv.Post(R"(/sync/ratings/(movies|shows|anime)(?:/([0-9,]+))?)", ratings);
   srv.Post("/sync/ratings", [this](const Req& req, Res& res) { post_ratings(req, res, false); });
-  srv.Post("/sync/ratings/remove", [this](const Req& req, Res& res) { post_ratings(req, res, true); });
+  srv.Post("/sync/ratings/remove",
+           [this](const Req& req, Res& res) { post_ratings(req, res, true); });
   srv.Get(R"(/sync/playback(?:/(movies|episodes|movie|episode))?)",
           [this](const Req& req, Res& res) { get_playback(req, res); });
   srv.Delete(R"(/sync/playback/(\d+))", [this](const Req& req, Res& res) {
@@ -1288,10 +1350,13 @@ void SimklFake::register_routes(httplib::Server& srv, Context& ctx) {
       if (it == m_index.end()) break;
       const Media& m = m_catalog[it->second];
       const json ids = m.obj.value("ids", json::object());
-      const std::string path = m.bucket == "movies" ? "movies" : m.bucket == "anime" ? "anime" : "tv";
+      const std::string path = m.bucket == "movies"  ? "movies"
+                               : m.bucket == "anime" ? "anime"
+                                                     : "tv";
       res.status = 302;
-      res.set_header("Location", "https://simkl.com/" + path + "/" + tk::id_text(ids.value("simkl", json())) +
-                                     "/" + tk::id_text(ids.value("slug", json())));
+      res.set_header("Location", "https://simkl.com/" + path + "/" +
+                                     tk::id_text(ids.value("simkl", json())) + "/" +
+                                     tk::id_text(ids.value("slug", json())));
       return;
     }
     res.status = 302;

@@ -2,6 +2,7 @@
 // limiter, and the recorded pyanilist replies (MIT) served unchanged.
 #include <gtest/gtest.h>
 
+#include "core/generator.hpp"
 #include "anilist/anilist_fake.hpp"
 #include "anilist/graphql_doc.hpp"
 #include "tests/tracker_harness.hpp"
@@ -15,7 +16,9 @@ using testing::Harness;
 
 constexpr const char* k_token = "cw-sandbox-anilist-access-token";
 
-httplib::Headers auth(const std::string& token = k_token) { return {{"Authorization", "Bearer " + token}}; }
+httplib::Headers auth(const std::string& token = k_token) {
+  return {{"Authorization", "Bearer " + token}};
+}
 
 json media(int id, int mal, const std::string& title, const std::string& format = "TV") {
   return {{"id", id},
@@ -31,11 +34,17 @@ json media(int id, int mal, const std::string& title, const std::string& format 
 class AnilistTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    h.seed({{"viewer", {{"id", 5150}, {"name", "tester"}, {"mediaListOptions", {{"scoreFormat", "POINT_100"}}}}},
-            {"media", json::array({media(99426, 35839, "Sora yori mo Tooi Basho"), media(21, 21, "One Piece"),
-                                   media(1535, 1535, "Death Note")})},
-            {"entries", json::array({{{"id", 11}, {"mediaId", 21}, {"status", "CURRENT"}, {"scoreRaw", 85}, {"progress", 100}}})},
-            {"options", {{"rate_limit", 0}}}});
+    h.seed(
+        {{"viewer",
+          {{"id", 5150}, {"name", "tester"}, {"mediaListOptions", {{"scoreFormat", "POINT_100"}}}}},
+         {"media", json::array({media(99426, 35839, "Sora yori mo Tooi Basho"),
+                                media(21, 21, "One Piece"), media(1535, 1535, "Death Note")})},
+         {"entries", json::array({{{"id", 11},
+                                   {"mediaId", 21},
+                                   {"status", "CURRENT"},
+                                   {"scoreRaw", 85},
+                                   {"progress", 100}}})},
+         {"options", {{"rate_limit", 0}}}});
   }
   json gql(const std::string& query, const json& vars = json::object(), int expect = 200,
            const httplib::Headers& headers = auth()) {
@@ -77,7 +86,9 @@ TEST(GraphqlParse, FragmentsAliasesDefaultsAndErrors) {
 
 TEST_F(AnilistTest, ViewerNeedsAValidToken) {
   json out = gql("query { Viewer { id name mediaListOptions { scoreFormat } } }");
-  EXPECT_EQ(out["data"]["Viewer"], (json{{"id", 5150}, {"name", "tester"}, {"mediaListOptions", {{"scoreFormat", "POINT_100"}}}}));
+  EXPECT_EQ(out["data"]["Viewer"], (json{{"id", 5150},
+                                         {"name", "tester"},
+                                         {"mediaListOptions", {{"scoreFormat", "POINT_100"}}}}));
   out = gql("query { Viewer { id } }", json::object(), 401, {});
   EXPECT_EQ(out["errors"][0]["status"], 401);
   out = gql("query { Viewer { id } }", json::object(), 401, auth("bad"));
@@ -86,13 +97,17 @@ TEST_F(AnilistTest, ViewerNeedsAValidToken) {
 }
 
 TEST_F(AnilistTest, PlanningAddReadAndDelete) {
-  json saved = gql("mutation ($mediaId: Int, $status: MediaListStatus) { SaveMediaListEntry(mediaId: $mediaId, status: $status) { id status mediaId } }",
-                   {{"mediaId", 99426}, {"status", "PLANNING"}});
+  json saved =
+      gql("mutation ($mediaId: Int, $status: MediaListStatus) { SaveMediaListEntry(mediaId: "
+          "$mediaId, status: $status) { id status mediaId } }",
+          {{"mediaId", 99426}, {"status", "PLANNING"}});
   const json entry = saved["data"]["SaveMediaListEntry"];
   EXPECT_EQ(entry["status"], "PLANNING");
   const std::string coll =
-      "query ($userId: Int, $type: MediaType, $status: MediaListStatus) { MediaListCollection(userId: $userId, type: $type, status: $status) "
-      "{ lists { name status entries { id status media { id idMal title { romaji english native } format seasonYear startDate { year } } } } } }";
+      "query ($userId: Int, $type: MediaType, $status: MediaListStatus) { "
+      "MediaListCollection(userId: $userId, type: $type, status: $status) "
+      "{ lists { name status entries { id status media { id idMal title { romaji english native } "
+      "format seasonYear startDate { year } } } } } }";
   json out = gql(coll, {{"userId", 5150}, {"type", "ANIME"}, {"status", "PLANNING"}});
   json lists = out["data"]["MediaListCollection"]["lists"];
   ASSERT_EQ(lists.size(), 1u);
@@ -102,8 +117,10 @@ TEST_F(AnilistTest, PlanningAddReadAndDelete) {
   EXPECT_EQ(lists[0]["entries"][0]["media"]["startDate"], (json{{"year", 2018}}));
   out = gql(coll, {{"userId", 5150}, {"type", "ANIME"}});
   EXPECT_EQ(out["data"]["MediaListCollection"]["lists"].size(), 2u);
-  out = gql("query ($mediaId: Int, $userId: Int) { MediaList(mediaId: $mediaId, userId: $userId) { id status } }",
-            {{"mediaId", 99426}, {"userId", 5150}});
+  out =
+      gql("query ($mediaId: Int, $userId: Int) { MediaList(mediaId: $mediaId, userId: $userId) { "
+          "id status } }",
+          {{"mediaId", 99426}, {"userId", 5150}});
   EXPECT_EQ(out["data"]["MediaList"]["id"], entry["id"]);
   const std::string del = "mutation ($id: Int) { DeleteMediaListEntry(id: $id) { deleted } }";
   EXPECT_EQ(gql(del, {{"id", entry["id"]}})["data"]["DeleteMediaListEntry"]["deleted"], true);
@@ -131,14 +148,17 @@ TEST_F(AnilistTest, ScoreFormatsConvertTheRawScore) {
 }
 
 TEST_F(AnilistTest, LookupsByMalIdAndSearchWithPageInfo) {
-  json out = gql("query ($idMal: Int, $type: MediaType) { Media(idMal: $idMal, type: $type) { id idMal } }",
-                 {{"idMal", 35839}, {"type", "ANIME"}});
+  json out = gql(
+      "query ($idMal: Int, $type: MediaType) { Media(idMal: $idMal, type: $type) { id idMal } }",
+      {{"idMal", 35839}, {"type", "ANIME"}});
   EXPECT_EQ(out["data"]["Media"]["id"], 99426);
   out = gql("query { Media(idMal: 1) { id } }", json::object(), 404);
   EXPECT_TRUE(out["data"]["Media"].is_null());
   EXPECT_EQ(out["errors"][0]["locations"][0], (json{{"line", 1}, {"column", 9}}));
-  out = gql("query ($search: String) { Page(page: 1, perPage: 10) { pageInfo { hasNextPage total } media(search: $search, type: ANIME) { id title { romaji } mediaListEntry { status } } } }",
-            {{"search", "one"}});
+  out = gql(
+      "query ($search: String) { Page(page: 1, perPage: 10) { pageInfo { hasNextPage total } "
+      "media(search: $search, type: ANIME) { id title { romaji } mediaListEntry { status } } } }",
+      {{"search", "one"}});
   const json page = out["data"]["Page"];
   EXPECT_EQ(page["pageInfo"], (json{{"hasNextPage", false}, {"total", 1}}));
   ASSERT_EQ(page["media"].size(), 1u);
@@ -166,7 +186,9 @@ TEST_F(AnilistTest, RateLimitHeadersAndOneMinuteLockout) {
   ASSERT_EQ(r->status, 429);
   EXPECT_EQ(r->get_header_value("Retry-After"), "60");
   EXPECT_FALSE(r->get_header_value("X-RateLimit-Reset").empty());
-  EXPECT_EQ(body_of(r), json::parse(R"({"data": null,"errors": [{"message": "Too Many Requests.","status": 429}]})"));
+  EXPECT_EQ(
+      body_of(r),
+      json::parse(R"({"data": null,"errors": [{"message": "Too Many Requests.","status": 429}]})"));
   h.advance_clock(30000);
   EXPECT_EQ(h.post("/", {{"query", "{ Media(id: 1) { id } }"}}, auth())->status, 429);
   h.advance_clock(31000);
@@ -184,11 +206,13 @@ TEST_F(AnilistTest, RecordedMediaReplyAndNotFoundAreServedUnchanged) {
   CW_REQUIRE_SHARED(rl_body, dir + "rate_limited_429.body.json");
   h.seed({{"media", json::array({(*body)["data"]["Media"]})}, {"options", {{"rate_limit", 0}}}});
   const json& req = (*meta)["request"]["body"];
-  auto r = h.post("/", {{"query", req["query"]}, {"variables", req.value("variables", json::object())}});
+  auto r =
+      h.post("/", {{"query", req["query"]}, {"variables", req.value("variables", json::object())}});
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(body_of(r), *body);
   const json& nf_req = (*nf_meta)["request"]["body"];
-  r = h.post("/", {{"query", nf_req["query"]}, {"variables", nf_req.value("variables", json::object())}});
+  r = h.post(
+      "/", {{"query", nf_req["query"]}, {"variables", nf_req.value("variables", json::object())}});
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(body_of(r), *nf_body);
   h.seed({{"media", json::array({(*body)["data"]["Media"]})}, {"options", {{"rate_limit", 1}}}});
@@ -196,6 +220,27 @@ TEST_F(AnilistTest, RecordedMediaReplyAndNotFoundAreServedUnchanged) {
   r = h.post("/", {{"query", req["query"]}, {"variables", req.value("variables", json::object())}});
   EXPECT_EQ(r->status, 429);
   EXPECT_EQ(body_of(r), *rl_body);
+}
+
+TEST_F(AnilistTest, GeneratedUniverseKeepsOnlyAnime) {
+  GenerateOptions o;
+  o.movies = 30;
+  o.shows = 10;
+  o.anime_share = 0.5;
+  o.watchlist = 20;
+  const json u = generate_universe(o);
+  std::size_t anime_titles = 0;
+  for (const char* k : {"movies", "shows"}) {
+    for (const auto& t : u[k]) anime_titles += t.value("anime", false);
+  }
+  ASSERT_EQ(h.client().Post("/__sandbox/universe", u.dump(), "application/json")->status, 200);
+  const json st = h.state();
+  EXPECT_EQ(st["media"].size(), anime_titles);
+  for (const auto& e : st["entries"]) {
+    bool known = false;
+    for (const auto& m : st["media"]) known = known || m["id"] == e["mediaId"];
+    EXPECT_TRUE(known) << e.dump();
+  }
 }
 
 }  // namespace

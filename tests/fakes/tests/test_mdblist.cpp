@@ -2,6 +2,7 @@
 // journal and the OAuth device flow.
 #include <gtest/gtest.h>
 
+#include "core/generator.hpp"
 #include "mdblist/mdblist_fake.hpp"
 #include "tests/tracker_harness.hpp"
 
@@ -21,12 +22,20 @@ std::string k(const std::string& path) {
 json catalog() {
   json movies = json::array();
   for (int i = 0; i < 5; ++i) {
-    movies.push_back({{"title", "Movie " + std::to_string(i)}, {"year", 2000 + i},
+    movies.push_back({{"title", "Movie " + std::to_string(i)},
+                      {"year", 2000 + i},
                       {"ids", {{"imdb", "tt00000" + std::to_string(10 + i)}, {"tmdb", 100 + i}}}});
   }
-  return {{"movies", movies},
-          {"shows", json::array({{{"title", "Show"}, {"year", 2008}, {"ids", {{"imdb", "tt0903747"}, {"tmdb", 1396}, {"tvdb", 81189}}},
-                                  {"seasons", json::array({{{"number", 1}, {"episodes", json::array({{{"number", 1}}, {{"number", 2}}})}}})}}})}};
+  return {
+      {"movies", movies},
+      {"shows",
+       json::array(
+           {{{"title", "Show"},
+             {"year", 2008},
+             {"ids", {{"imdb", "tt0903747"}, {"tmdb", 1396}, {"tvdb", 81189}}},
+             {"seasons",
+              json::array({{{"number", 1},
+                            {"episodes", json::array({{{"number", 1}}, {{"number", 2}}})}}})}}})}};
 }
 
 class MdblistTest : public ::testing::Test {
@@ -40,7 +49,8 @@ TEST_F(MdblistTest, ApiKeyOrBearerElse401) {
   ASSERT_EQ(r->status, 401);
   EXPECT_TRUE(body_of(r).contains("error"));
   EXPECT_EQ(h.get(k("/user"))->status, 200);
-  EXPECT_EQ(h.get("/user", {{"Authorization", "Bearer cw-sandbox-mdblist-access-token"}})->status, 200);
+  EXPECT_EQ(h.get("/user", {{"Authorization", "Bearer cw-sandbox-mdblist-access-token"}})->status,
+            200);
   EXPECT_EQ(body_of(h.get(k("/user")))["limits"]["api_requests"], 1000);
 }
 
@@ -55,8 +65,10 @@ TEST_F(MdblistTest, DailyQuotaAnswers429UntilReset) {
 }
 
 TEST_F(MdblistTest, WatchlistAddPageRemove) {
-  json body = {{"movies", json::array()}, {"shows", json::array({{{"imdb", "tt0903747"}, {"tmdb", 1396}}})}};
-  for (int i = 0; i < 5; ++i) body["movies"].push_back({{"imdb", "tt00000" + std::to_string(10 + i)}});
+  json body = {{"movies", json::array()},
+               {"shows", json::array({{{"imdb", "tt0903747"}, {"tmdb", 1396}}})}};
+  for (int i = 0; i < 5; ++i)
+    body["movies"].push_back({{"imdb", "tt00000" + std::to_string(10 + i)}});
   body["movies"].push_back({{"imdb", "tt9999999"}});
   auto r = h.post(k("/watchlist/items/add"), body);
   ASSERT_EQ(r->status, 200);
@@ -74,14 +86,22 @@ TEST_F(MdblistTest, WatchlistAddPageRemove) {
   EXPECT_EQ(p2["shows"].size(), 1u);
   EXPECT_FALSE(p2["pagination"]["has_more"].get<bool>());
   h.seed({{"catalog", catalog()}, {"options", {{"not_found_as_count", true}}}});
-  out = body_of(h.post(k("/watchlist/items/remove"), {{"movies", json::array({{{"imdb", "tt9999999"}}})}}));
+  out = body_of(
+      h.post(k("/watchlist/items/remove"), {{"movies", json::array({{{"imdb", "tt9999999"}}})}}));
   EXPECT_EQ(out["not_found"]["movies"], 1);
 }
 
 TEST_F(MdblistTest, WatchedPlaysReportAddedCollapseAndRemoveById) {
-  json body = {{"movies", json::array({{{"ids", {{"tmdb", 100}}}, {"watched_at", "2026-01-01T00:00:00Z"}}})},
-               {"shows", json::array({{{"ids", {{"tmdb", 1396}}},
-                                       {"seasons", json::array({{{"number", 1}, {"episodes", json::array({{{"number", 1}, {"watched_at", "2026-01-02T00:00:00Z"}}})}}})}}})}};
+  json body = {
+      {"movies", json::array({{{"ids", {{"tmdb", 100}}}, {"watched_at", "2026-01-01T00:00:00Z"}}})},
+      {"shows",
+       json::array(
+           {{{"ids", {{"tmdb", 1396}}},
+             {"seasons",
+              json::array(
+                  {{{"number", 1},
+                    {"episodes", json::array({{{"number", 1},
+                                               {"watched_at", "2026-01-02T00:00:00Z"}}})}}})}}})}};
   auto r = h.post(k("/sync/watched?report_added=true"), body);
   ASSERT_EQ(r->status, 200);
   json out = body_of(r);
@@ -90,7 +110,8 @@ TEST_F(MdblistTest, WatchedPlaysReportAddedCollapseAndRemoveById) {
   EXPECT_TRUE(out["plays"][0]["added"].get<bool>());
   out = body_of(h.post(k("/sync/watched?report_added=true"), body));
   EXPECT_FALSE(out["plays"][0]["added"].get<bool>()) << "a same-second play collapses";
-  json again = {{"movies", json::array({{{"ids", {{"tmdb", 100}}}, {"watched_at", "2026-02-01T00:00:00Z"}}})}};
+  json again = {{"movies", json::array({{{"ids", {{"tmdb", 100}}},
+                                         {"watched_at", "2026-02-01T00:00:00Z"}}})}};
   h.post(k("/sync/watched"), again);
   json summary = body_of(h.get(k("/sync/watched")));
   ASSERT_EQ(summary["movies"].size(), 1u);
@@ -102,37 +123,53 @@ TEST_F(MdblistTest, WatchedPlaysReportAddedCollapseAndRemoveById) {
   out = body_of(h.post(k("/sync/watched/plays/remove"), {{"play_ids", json::array({id, 1})}}));
   EXPECT_EQ(out["removed"], json::array({id}));
   EXPECT_EQ(out["not_found"], json::array({1}));
-  out = body_of(h.post(k("/sync/watched/remove"), {{"shows", json::array({{{"ids", {{"imdb", "tt0903747"}}}}})}}));
+  out = body_of(h.post(k("/sync/watched/remove"),
+                       {{"shows", json::array({{{"ids", {{"imdb", "tt0903747"}}}}})}}));
   EXPECT_EQ(out["removed"]["episodes"], 1);
   json journal = body_of(h.get(k("/sync/journal?limit=1000")));
   int removed = 0;
-  for (const auto& e : journal["journal"]) removed += e["category"] == "watched" && e["status"] == "removed";
+  for (const auto& e : journal["journal"])
+    removed += e["category"] == "watched" && e["status"] == "removed";
   EXPECT_EQ(removed, 2);
 }
 
 TEST_F(MdblistTest, RatingsSinceAndRemove) {
-  h.post(k("/sync/ratings"), {{"movies", json::array({{{"ids", {{"imdb", "tt0000010"}}}, {"rating", 8}, {"rated_at", "2025-01-01T00:00:00Z"}},
-                                                      {{"ids", {{"imdb", "tt0000011"}}}, {"rating", 6}, {"rated_at", "2026-01-01T00:00:00Z"}}})},
-                              {"shows", json::array({{{"ids", {{"tmdb", 1396}}}, {"rating", 9},
-                                                      {"seasons", json::array({{{"number", 1}, {"episodes", json::array({{{"number", 2}, {"rating", 7}}})}}})}}})}});
+  h.post(
+      k("/sync/ratings"),
+      {{"movies", json::array({{{"ids", {{"imdb", "tt0000010"}}},
+                                {"rating", 8},
+                                {"rated_at", "2025-01-01T00:00:00Z"}},
+                               {{"ids", {{"imdb", "tt0000011"}}},
+                                {"rating", 6},
+                                {"rated_at", "2026-01-01T00:00:00Z"}}})},
+       {"shows",
+        json::array(
+            {{{"ids", {{"tmdb", 1396}}},
+              {"rating", 9},
+              {"seasons",
+               json::array({{{"number", 1},
+                             {"episodes", json::array({{{"number", 2}, {"rating", 7}}})}}})}}})}});
   json all = body_of(h.get(k("/sync/ratings")));
   EXPECT_EQ(all["movies"].size(), 2u);
   EXPECT_EQ(all["episodes"].size(), 1u);
   EXPECT_EQ(all["episodes"][0]["episode"], (json{{"season", 1}, {"number", 2}}));
   json since = body_of(h.get(k("/sync/ratings?since=2025-06-01T00:00:00Z")));
   EXPECT_EQ(since["movies"].size(), 1u);
-  auto r = h.post(k("/sync/ratings/remove"), {{"movies", json::array({{{"ids", {{"tmdb", 101}}}}})}});
+  auto r =
+      h.post(k("/sync/ratings/remove"), {{"movies", json::array({{{"ids", {{"tmdb", 101}}}}})}});
   EXPECT_EQ(body_of(r)["removed"]["movies"], 1);
   const json acts = body_of(h.get(k("/sync/last_activities")));
   EXPECT_GT(acts["rated_at"].get<std::string>(), std::string("2024-01-01T00:00:00Z"));
 }
 
 TEST_F(MdblistTest, DeviceCodeFlowWithRefresh) {
-  auto r = h.post_form("/oauth/device-authorization/", {{"client_id", "cw-sandbox-mdblist-client"}, {"scope", "write"}});
+  auto r = h.post_form("/oauth/device-authorization/",
+                       {{"client_id", "cw-sandbox-mdblist-client"}, {"scope", "write"}});
   ASSERT_EQ(r->status, 200);
   const json dc = body_of(r);
   const httplib::Params poll = {{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
-                                {"device_code", dc["device_code"]}, {"client_id", "cw-sandbox-mdblist-client"}};
+                                {"device_code", dc["device_code"]},
+                                {"client_id", "cw-sandbox-mdblist-client"}};
   r = h.post_form("/oauth/token/", poll);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(body_of(r)["error"], "authorization_pending");
@@ -140,15 +177,22 @@ TEST_F(MdblistTest, DeviceCodeFlowWithRefresh) {
   r = h.post_form("/oauth/token/", poll);
   ASSERT_EQ(r->status, 200);
   const json tokens = body_of(r);
-  EXPECT_EQ(h.get("/user", {{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}})->status, 200);
-  r = h.post_form("/oauth/token/", {{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}});
+  EXPECT_EQ(
+      h.get("/user", {{"Authorization", "Bearer " + tokens["access_token"].get<std::string>()}})
+          ->status,
+      200);
+  r = h.post_form("/oauth/token/",
+                  {{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}});
   ASSERT_EQ(r->status, 200);
-  r = h.post_form("/oauth/token/", {{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}});
+  r = h.post_form("/oauth/token/",
+                  {{"grant_type", "refresh_token"}, {"refresh_token", tokens["refresh_token"]}});
   EXPECT_EQ(r->status, 400);
 }
 
 TEST_F(MdblistTest, ScrobblePauseAndClear) {
-  auto r = h.post(k("/scrobble/pause"), {{"movie", {{"ids", {{"imdb", "tt0000012"}}}}}, {"progress", 37.2}, {"app_version", "1"}});
+  auto r = h.post(
+      k("/scrobble/pause"),
+      {{"movie", {{"ids", {{"imdb", "tt0000012"}}}}}, {"progress", 37.2}, {"app_version", "1"}});
   ASSERT_EQ(r->status, 200);
   const json id = body_of(r)["id"];
   json pb = body_of(h.get(k("/sync/playback")));
@@ -156,6 +200,20 @@ TEST_F(MdblistTest, ScrobblePauseAndClear) {
   EXPECT_EQ(pb[0]["progress"], 37.2);
   EXPECT_EQ(h.post(k("/scrobble/clear"), {{"id", id}})->status, 200);
   EXPECT_EQ(h.post(k("/scrobble/clear"), {{"id", id}})->status, 404);
+}
+
+TEST_F(MdblistTest, GeneratedUniverseFillsWatchlistAndPlays) {
+  GenerateOptions o;
+  o.movies = 30;
+  o.shows = 4;
+  o.plays = 50;
+  o.watchlist = 12;
+  const json u = generate_universe(o);
+  ASSERT_EQ(h.client().Post("/__sandbox/universe", u.dump(), "application/json")->status, 200);
+  json wl = body_of(h.get(k("/watchlist/items?limit=1000")));
+  EXPECT_EQ(wl["movies"].size() + wl["shows"].size(), 12u);
+  json plays = body_of(h.get(k("/sync/watched?plays=all&limit=1000")));
+  EXPECT_EQ(plays["movies"].size() + plays["episodes"].size(), 50u);
 }
 
 }  // namespace

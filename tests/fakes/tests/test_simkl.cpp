@@ -2,6 +2,7 @@
 // history, ratings, playback, PIN flow, and the examples of SIMKL's own API description.
 #include <gtest/gtest.h>
 
+#include "core/generator.hpp"
 #include "simkl/simkl_fake.hpp"
 #include "tests/tracker_harness.hpp"
 
@@ -21,16 +22,24 @@ httplib::Headers auth(const std::string& token = k_token, const std::string& cli
 
 json catalog() {
   json eps1 = json::array(), eps2 = json::array();
-  for (int e = 1; e <= 3; ++e) eps1.push_back({{"number", e}, {"title", "Episode " + std::to_string(e)}});
+  for (int e = 1; e <= 3; ++e)
+    eps1.push_back({{"number", e}, {"title", "Episode " + std::to_string(e)}});
   for (int e = 1; e <= 2; ++e) eps2.push_back({{"number", e}});
-  return {{"movies", json::array({{{"title", "Interstellar"}, {"year", 2014},
-                                   {"ids", {{"simkl", 1001}, {"tmdb", "157336"}, {"imdb", "tt0816692"}}}}})},
-          {"shows", json::array({{{"title", "Some Show"}, {"year", 2016},
-                                  {"ids", {{"simkl", 2001}, {"tvdb", "305288"}, {"imdb", "tt4574334"}}},
-                                  {"seasons", json::array({{{"number", 1}, {"episodes", eps1}}, {{"number", 2}, {"episodes", eps2}}})}}})},
-          {"anime", json::array({{{"title", "Some Anime"}, {"year", 2013}, {"anime_type", "tv"},
-                                  {"ids", {{"simkl", 3001}, {"mal", "16498"}, {"anidb", "9541"}}},
-                                  {"seasons", json::array({{{"number", 1}, {"episodes", eps2}}})}}})}};
+  return {
+      {"movies",
+       json::array({{{"title", "Interstellar"},
+                     {"year", 2014},
+                     {"ids", {{"simkl", 1001}, {"tmdb", "157336"}, {"imdb", "tt0816692"}}}}})},
+      {"shows", json::array({{{"title", "Some Show"},
+                              {"year", 2016},
+                              {"ids", {{"simkl", 2001}, {"tvdb", "305288"}, {"imdb", "tt4574334"}}},
+                              {"seasons", json::array({{{"number", 1}, {"episodes", eps1}},
+                                                       {{"number", 2}, {"episodes", eps2}}})}}})},
+      {"anime", json::array({{{"title", "Some Anime"},
+                              {"year", 2013},
+                              {"anime_type", "tv"},
+                              {"ids", {{"simkl", 3001}, {"mal", "16498"}, {"anidb", "9541"}}},
+                              {"seasons", json::array({{{"number", 1}, {"episodes", eps2}}})}}})}};
 }
 
 class SimklTest : public ::testing::Test {
@@ -47,7 +56,8 @@ TEST_F(SimklTest, ClientIdAndTokenErrorsUseTheEnvelope) {
   r = h.get("/sync/activities", auth("bad"));
   ASSERT_EQ(r->status, 401);
   EXPECT_EQ(body_of(r)["error"], "user_token_failed");
-  r = h.get("/sync/activities?client_id=" + std::string(k_client), {{"Authorization", std::string("Bearer ") + k_token}});
+  r = h.get("/sync/activities?client_id=" + std::string(k_client),
+            {{"Authorization", std::string("Bearer ") + k_token}});
   EXPECT_EQ(r->status, 200);
 }
 
@@ -59,11 +69,14 @@ TEST_F(SimklTest, EmptyLibraryIsJsonNull) {
 
 TEST_F(SimklTest, AddToListNeedsPerItemTargetAndMovesActivities) {
   const json before = body_of(h.get("/sync/activities", auth()));
-  auto r = h.post("/sync/add-to-list", {{"to", "plantowatch"}, {"movies", json::array({{{"ids", {{"tmdb", 157336}}}}})}}, auth());
+  auto r = h.post("/sync/add-to-list",
+                  {{"to", "plantowatch"}, {"movies", json::array({{{"ids", {{"tmdb", 157336}}}}})}},
+                  auth());
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(body_of(r)["error"], "empty_field");
   r = h.post("/sync/add-to-list",
-             {{"movies", json::array({{{"to", "plantowatch"}, {"ids", {{"tmdb", 157336}}}}, {{"to", "plantowatch"}, {"ids", {{"tmdb", 1}}}}})},
+             {{"movies", json::array({{{"to", "plantowatch"}, {"ids", {{"tmdb", 157336}}}},
+                                      {{"to", "plantowatch"}, {"ids", {{"tmdb", 1}}}}})},
               {"shows", json::array({{{"to", "plantowatch"}, {"ids", {{"tvdb", 305288}}}}})}},
              auth());
   ASSERT_EQ(r->status, 201);
@@ -76,29 +89,41 @@ TEST_F(SimklTest, AddToListNeedsPerItemTargetAndMovesActivities) {
   EXPECT_EQ(items["movies"][0]["movie"]["ids"]["simkl"], 1001);
   EXPECT_FALSE(items.contains("shows"));
   const json after = body_of(h.get("/sync/activities", auth()));
-  EXPECT_GT(after["movies"]["plantowatch"].get<std::string>(), before["movies"]["plantowatch"].get<std::string>());
-  EXPECT_GT(after["tv_shows"]["plantowatch"].get<std::string>(), before["tv_shows"]["plantowatch"].get<std::string>());
+  EXPECT_GT(after["movies"]["plantowatch"].get<std::string>(),
+            before["movies"]["plantowatch"].get<std::string>());
+  EXPECT_GT(after["tv_shows"]["plantowatch"].get<std::string>(),
+            before["tv_shows"]["plantowatch"].get<std::string>());
   EXPECT_EQ(after["anime"]["plantowatch"], before["anime"]["plantowatch"]);
 }
 
 TEST_F(SimklTest, DateFromReturnsOnlyLaterChanges) {
-  h.post("/sync/add-to-list", {{"movies", json::array({{{"to", "plantowatch"}, {"ids", {{"simkl", 1001}}}}})}}, auth());
+  h.post("/sync/add-to-list",
+         {{"movies", json::array({{{"to", "plantowatch"}, {"ids", {{"simkl", 1001}}}}})}}, auth());
   const std::string mark = body_of(h.get("/sync/activities", auth()))["all"];
   h.advance_clock(5000);
-  h.post("/sync/add-to-list", {{"shows", json::array({{{"to", "plantowatch"}, {"ids", {{"simkl", 2001}}}}})}}, auth());
+  h.post("/sync/add-to-list",
+         {{"shows", json::array({{{"to", "plantowatch"}, {"ids", {{"simkl", 2001}}}}})}}, auth());
   json delta = body_of(h.get("/sync/all-items?date_from=" + mark, auth()));
   EXPECT_FALSE(delta.contains("movies"));
   ASSERT_EQ(delta["shows"].size(), 1u);
-  json ids_only = body_of(h.get("/sync/all-items/shows/plantowatch?extended=simkl_ids_only", auth()));
+  json ids_only =
+      body_of(h.get("/sync/all-items/shows/plantowatch?extended=simkl_ids_only", auth()));
   EXPECT_EQ(ids_only["shows"][0]["show"], (json{{"ids", {{"simkl", 2001}}}}));
 }
 
 TEST_F(SimklTest, HistoryEpisodesCountsAndDestructiveRemoval) {
-  json body = {{"shows", json::array({{{"ids", {{"tvdb", 305288}}},
-                                       {"seasons", json::array({{{"number", 1},
-                                                                 {"episodes", json::array({{{"number", 1}, {"watched_at", "2026-01-06T22:10:45Z"}},
-                                                                                           {{"number", 2}, {"watched_at", "2026-01-07T22:10:45Z"}}})}}})}}})},
-               {"movies", json::array({{{"ids", {{"imdb", "tt0816692"}}}, {"watched_at", "2026-01-05T20:31:12Z"}}})}};
+  json body = {
+      {"shows",
+       json::array(
+           {{{"ids", {{"tvdb", 305288}}},
+             {"seasons",
+              json::array({{{"number", 1},
+                            {"episodes",
+                             json::array({{{"number", 1}, {"watched_at", "2026-01-06T22:10:45Z"}},
+                                          {{"number", 2},
+                                           {"watched_at", "2026-01-07T22:10:45Z"}}})}}})}}})},
+      {"movies",
+       json::array({{{"ids", {{"imdb", "tt0816692"}}}, {"watched_at", "2026-01-05T20:31:12Z"}}})}};
   auto r = h.post("/sync/history", body, auth());
   ASSERT_EQ(r->status, 201);
   json out = body_of(r);
@@ -112,28 +137,41 @@ TEST_F(SimklTest, HistoryEpisodesCountsAndDestructiveRemoval) {
   EXPECT_EQ(row["total_episodes_count"], 5);
   EXPECT_EQ(row["next_to_watch"], "S01E03");
   EXPECT_EQ(row["seasons"][0]["episodes"][1]["watched_at"], "2026-01-07T22:10:45Z");
-  h.post("/sync/ratings", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}, {"rating", 9}}})}}, auth());
+  h.post("/sync/ratings", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}, {"rating", 9}}})}},
+         auth());
   const json before = body_of(h.get("/sync/activities", auth()));
-  r = h.post("/sync/history/remove", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}}})}}, auth());
+  r = h.post("/sync/history/remove", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}}})}},
+             auth());
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(body_of(r)["deleted"]["movies"], 1);
   // Removing a title removes it from the library, its rating included.
   EXPECT_FALSE(body_of(h.get("/sync/all-items", auth())).contains("movies"));
   EXPECT_FALSE(body_of(h.get("/sync/ratings", auth())).contains("movies"));
   const json after = body_of(h.get("/sync/activities", auth()));
-  EXPECT_GT(after["movies"]["removed_from_list"].get<std::string>(), before["movies"]["removed_from_list"].get<std::string>());
-  r = h.post("/sync/history/remove",
-             {{"shows", json::array({{{"ids", {{"simkl", 2001}}}, {"seasons", json::array({{{"number", 1}, {"episodes", json::array({{{"number", 1}}})}}})}}})}},
-             auth());
+  EXPECT_GT(after["movies"]["removed_from_list"].get<std::string>(),
+            before["movies"]["removed_from_list"].get<std::string>());
+  r = h.post(
+      "/sync/history/remove",
+      {{"shows",
+        json::array(
+            {{{"ids", {{"simkl", 2001}}},
+              {"seasons",
+               json::array({{{"number", 1}, {"episodes", json::array({{{"number", 1}}})}}})}}})}},
+      auth());
   EXPECT_EQ(body_of(r)["deleted"]["episodes"], 1);
-  EXPECT_EQ(body_of(h.get("/sync/all-items/shows", auth()))["shows"][0]["watched_episodes_count"], 1);
+  EXPECT_EQ(body_of(h.get("/sync/all-items/shows", auth()))["shows"][0]["watched_episodes_count"],
+            1);
 }
 
 TEST_F(SimklTest, RatingANewTitleFilesItAndFiltersByValue) {
-  auto r = h.post("/sync/ratings",
-                  {{"movies", json::array({{{"ids", {{"tmdb", 157336}}}, {"rating", 8}, {"rated_at", "2026-03-03T10:00:00Z"}}})},
-                   {"shows", json::array({{{"ids", {{"simkl", 2001}}}, {"rating", 12}}, {{"ids", {{"mal", 16498}}}, {"rating", 6}}})}},
-                  auth());
+  auto r = h.post(
+      "/sync/ratings",
+      {{"movies",
+        json::array(
+            {{{"ids", {{"tmdb", 157336}}}, {"rating", 8}, {"rated_at", "2026-03-03T10:00:00Z"}}})},
+       {"shows", json::array({{{"ids", {{"simkl", 2001}}}, {"rating", 12}},
+                              {{"ids", {{"mal", 16498}}}, {"rating", 6}}})}},
+      auth());
   ASSERT_EQ(r->status, 201);
   EXPECT_EQ(body_of(r)["added"]["movies"], 1);
   EXPECT_EQ(body_of(r)["added"]["shows"], 1);  // 12 is ignored without an error
@@ -143,12 +181,17 @@ TEST_F(SimklTest, RatingANewTitleFilesItAndFiltersByValue) {
   EXPECT_EQ(eights["movies"].size(), 1u);
   EXPECT_EQ(body_of(h.get("/sync/ratings/movies/1,2", auth())).size(), 0u);
   EXPECT_EQ(body_of(h.get("/sync/ratings/anime", auth()))["anime"][0]["user_rating"], 6);
-  r = h.post("/sync/ratings/remove", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}}})}}, auth());
+  r = h.post("/sync/ratings/remove", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}}})}},
+             auth());
   EXPECT_EQ(body_of(r)["deleted"]["movies"], 1);
 }
 
 TEST_F(SimklTest, ScrobblePauseCreatesPlaybackAndStopWatches) {
-  auto r = h.post("/scrobble/pause", {{"progress", 45.5}, {"show", {{"ids", {{"simkl", 2001}}}}}, {"episode", {{"season", 1}, {"number", 1}}}}, auth());
+  auto r = h.post("/scrobble/pause",
+                  {{"progress", 45.5},
+                   {"show", {{"ids", {{"simkl", 2001}}}}},
+                   {"episode", {{"season", 1}, {"number", 1}}}},
+                  auth());
   ASSERT_EQ(r->status, 201);
   EXPECT_EQ(body_of(r)["episode"]["title"], "Episode 1");
   json pb = body_of(h.get("/sync/playback", auth()));
@@ -250,11 +293,13 @@ TEST_F(SimklRecorded, ActivitiesAllItemsRatingsAndPlaybackServeTheExamples) {
   EXPECT_EQ(body_of(h.get("/sync/all-items", auth())), all_items);
   json served = body_of(h.get("/sync/playback", auth()));
   auto by_id = [](json rows) {
-    std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) { return a["id"] < b["id"]; });
+    std::sort(rows.begin(), rows.end(),
+              [](const json& a, const json& b) { return a["id"] < b["id"]; });
     return rows;
   };
   EXPECT_EQ(by_id(served), by_id(playback));
-  EXPECT_GT(served[0]["paused_at"].get<std::string>(), served[1]["paused_at"].get<std::string>()) << "newest first";
+  EXPECT_GT(served[0]["paused_at"].get<std::string>(), served[1]["paused_at"].get<std::string>())
+      << "newest first";
   h.seed({{"library", ratings}});
   EXPECT_EQ(body_of(h.get("/sync/ratings", auth())), ratings);
 }
@@ -267,10 +312,34 @@ TEST_F(SimklRecorded, PauseReplyMatchesTheExample) {
   show["seasons"] = json::array({season});
   h.seed({{"catalog", {{"shows", json::array({show})}}}});
   json out = body_of(h.post("/scrobble/pause",
-                            {{"show", {{"ids", {{"simkl", 12345}, {"tmdb", 1429}}}}}, {"episode", {{"season", 1}, {"number", 1}}}, {"progress", 45.5}},
+                            {{"show", {{"ids", {{"simkl", 12345}, {"tmdb", 1429}}}}},
+                             {"episode", {{"season", 1}, {"number", 1}}},
+                             {"progress", 45.5}},
                             auth()));
   out["id"] = pause["id"];
   EXPECT_EQ(out, pause);
+}
+
+TEST_F(SimklTest, GeneratedUniverseFillsTheLibrary) {
+  GenerateOptions o;
+  o.movies = 40;
+  o.shows = 6;
+  o.plays = 80;
+  o.watchlist = 10;
+  o.ratings = 10;
+  const json u = generate_universe(o);
+  ASSERT_EQ(h.client().Post("/__sandbox/universe", u.dump(), "application/json")->status, 200);
+  json lib = body_of(h.get("/sync/all-items?extended=full&episode_watched_at=yes", auth()));
+  std::size_t planned = 0, rows = 0;
+  for (const auto& [bucket, list] : lib.items()) {
+    for (const auto& row : list) {
+      ++rows;
+      planned += row["status"] == "plantowatch";
+    }
+  }
+  EXPECT_GT(rows, 10u);
+  EXPECT_GE(planned, 1u);
+  EXPECT_LE(planned, 10u);  // a planned title that was played since is no longer planned
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // rating writes with TMDb's status codes, external ids, and the examples of TMDb's OpenAPI.
 #include <gtest/gtest.h>
 
+#include "core/generator.hpp"
 #include "tests/tracker_harness.hpp"
 #include "tmdb/tmdb_fake.hpp"
 
@@ -25,13 +26,19 @@ std::string q(const std::string& path, bool session = true) {
 json catalog(int movies) {
   json m = json::array();
   for (int i = 0; i < movies; ++i) {
-    m.push_back({{"id", 600 + i}, {"title", "Movie " + std::to_string(i)},
+    m.push_back({{"id", 600 + i},
+                 {"title", "Movie " + std::to_string(i)},
                  {"external_ids", {{"imdb_id", "tt01" + std::to_string(10000 + i)}}}});
   }
   return {{"movies", m},
-          {"tv", json::array({{{"id", 1396}, {"name", "Breaking Bad"},
+          {"tv", json::array({{{"id", 1396},
+                               {"name", "Breaking Bad"},
                                {"external_ids", {{"imdb_id", "tt0903747"}, {"tvdb_id", 81189}}}}})},
-          {"episodes", json::array({{{"id", 62085}, {"show_id", 1396}, {"season_number", 1}, {"episode_number", 1}, {"name", "Pilot"}}})}};
+          {"episodes", json::array({{{"id", 62085},
+                                     {"show_id", 1396},
+                                     {"season_number", 1},
+                                     {"episode_number", 1},
+                                     {"name", "Pilot"}}})}};
 }
 
 class TmdbTest : public ::testing::Test {
@@ -43,14 +50,18 @@ class TmdbTest : public ::testing::Test {
 TEST_F(TmdbTest, ApiKeyAndSessionErrorsUseTmdbCodes) {
   auto r = h.get("/3/account/" + std::string(k_account) + "?session_id=" + k_session);
   ASSERT_EQ(r->status, 401);
-  EXPECT_EQ(body_of(r), (json{{"success", false}, {"status_code", 7}, {"status_message", "Invalid API key: You must be granted a valid key."}}));
+  EXPECT_EQ(body_of(r),
+            (json{{"success", false},
+                  {"status_code", 7},
+                  {"status_message", "Invalid API key: You must be granted a valid key."}}));
   r = h.get(q("/3/account/" + std::string(k_account), false));
   ASSERT_EQ(r->status, 401);
   EXPECT_EQ(body_of(r)["status_code"], 3);
   r = h.get(q("/3/account/" + std::string(k_account)));
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(body_of(r)["id"], 20871234);
-  r = h.get("/3/movie/600/external_ids", {{"Authorization", "Bearer cw-sandbox-tmdb-read-access-token"}});
+  r = h.get("/3/movie/600/external_ids",
+            {{"Authorization", "Bearer cw-sandbox-tmdb-read-access-token"}});
   EXPECT_EQ(r->status, 200);
 }
 
@@ -63,7 +74,8 @@ TEST_F(TmdbTest, WatchlistWritesReportOneTwelveThirteen) {
   EXPECT_EQ(body_of(r)["status_code"], 12);
   r = h.post(path, {{"media_type", "tv"}, {"media_id", 1396}, {"watchlist", true}});
   EXPECT_EQ(r->status, 201);
-  json movies = body_of(h.get(q("/3/account/" + std::string(k_account) + "/watchlist/movies?sort_by=created_at.asc")));
+  json movies = body_of(h.get(
+      q("/3/account/" + std::string(k_account) + "/watchlist/movies?sort_by=created_at.asc")));
   ASSERT_EQ(movies["results"].size(), 1u);
   EXPECT_EQ(movies["results"][0]["id"], 603);
   EXPECT_FALSE(movies["results"][0].contains("external_ids"));
@@ -78,7 +90,8 @@ TEST_F(TmdbTest, WatchlistWritesReportOneTwelveThirteen) {
 
 TEST_F(TmdbTest, ListsPageAtTwentyAndRejectPageZero) {
   const std::string path = q("/3/account/" + std::string(k_account) + "/watchlist");
-  for (int i = 0; i < 45; ++i) h.post(path, {{"media_type", "movie"}, {"media_id", 600 + i}, {"watchlist", true}});
+  for (int i = 0; i < 45; ++i)
+    h.post(path, {{"media_type", "movie"}, {"media_id", 600 + i}, {"watchlist", true}});
   json p1 = body_of(h.get(q("/3/account/" + std::string(k_account) + "/watchlist/movies")));
   EXPECT_EQ(p1["total_pages"], 3);
   EXPECT_EQ(p1["total_results"], 45);
@@ -86,7 +99,8 @@ TEST_F(TmdbTest, ListsPageAtTwentyAndRejectPageZero) {
   EXPECT_EQ(p1["results"][0]["id"], 600);
   json p3 = body_of(h.get(q("/3/account/" + std::string(k_account) + "/watchlist/movies?page=3")));
   EXPECT_EQ(p3["results"].size(), 5u);
-  json desc = body_of(h.get(q("/3/account/" + std::string(k_account) + "/watchlist/movies?sort_by=created_at.desc")));
+  json desc = body_of(h.get(
+      q("/3/account/" + std::string(k_account) + "/watchlist/movies?sort_by=created_at.desc")));
   EXPECT_EQ(desc["results"][0]["id"], 644);
   auto r = h.get(q("/3/account/" + std::string(k_account) + "/watchlist/movies?page=0"));
   EXPECT_EQ(r->status, 400);
@@ -121,11 +135,14 @@ TEST_F(TmdbTest, SessionNeedsAnApprovedRequestToken) {
   json token = body_of(h.get(q("/3/authentication/token/new", false)));
   ASSERT_TRUE(token["success"].get<bool>());
   EXPECT_EQ(token["expires_at"].get<std::string>().size(), 23u);  // "2026-04-02 19:00:00 UTC"
-  auto r = h.post(q("/3/authentication/session/new", false), {{"request_token", token["request_token"]}});
+  auto r = h.post(q("/3/authentication/session/new", false),
+                  {{"request_token", token["request_token"]}});
   EXPECT_EQ(r->status, 422);
   EXPECT_EQ(body_of(r)["status_code"], 41);
-  ASSERT_EQ(h.post("/__sandbox/oauth/approve", {{"request_token", token["request_token"]}})->status, 200);
-  r = h.post(q("/3/authentication/session/new", false), {{"request_token", token["request_token"]}});
+  ASSERT_EQ(h.post("/__sandbox/oauth/approve", {{"request_token", token["request_token"]}})->status,
+            200);
+  r = h.post(q("/3/authentication/session/new", false),
+             {{"request_token", token["request_token"]}});
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(body_of(r)["session_id"], k_session);
   r = h.post(q("/3/authentication/session/new", false), {{"request_token", "unknown"}});
@@ -162,8 +179,10 @@ TEST_F(TmdbTest, InjectedFaultsAnswerInTmdbFormat) {
 TEST_F(TmdbTest, AccountListsServeTheOpenApiExamples) {
   CW_REQUIRE_SHARED(spec, std::string("api-reference/tmdb/tmdb-api.json"));
   auto example = [&](const std::string& path) {
-    const json& content = (*spec)["paths"][path]["get"]["responses"]["200"]["content"]["application/json"];
-    for (const auto& [name, ex] : content["examples"].items()) return json::parse(ex["value"].get<std::string>());
+    const json& content =
+        (*spec)["paths"][path]["get"]["responses"]["200"]["content"]["application/json"];
+    for (const auto& [name, ex] : content["examples"].items())
+      return json::parse(ex["value"].get<std::string>());
     return json();
   };
   const std::string base = "/3/account/{account_id}";
@@ -181,14 +200,38 @@ TEST_F(TmdbTest, AccountListsServeTheOpenApiExamples) {
           {"options", {{"page_size", 1000}}}});
   const std::string id = std::to_string(account["id"].get<std::int64_t>());
   EXPECT_EQ(body_of(h.get(q("/3/account/" + id))), account);
-  EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/watchlist/movies")))["results"], wl_movies["results"]);
+  EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/watchlist/movies")))["results"],
+            wl_movies["results"]);
   EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/watchlist/tv")))["results"], wl_tv["results"]);
   h.seed({{"account", account},
-          {"rated", {{"movies", rated_movies["results"]}, {"tv", rated_tv["results"]}, {"episodes", rated_eps["results"]}}},
+          {"rated",
+           {{"movies", rated_movies["results"]},
+            {"tv", rated_tv["results"]},
+            {"episodes", rated_eps["results"]}}},
           {"options", {{"page_size", 1000}}}});
-  EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/rated/movies")))["results"], rated_movies["results"]);
+  EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/rated/movies")))["results"],
+            rated_movies["results"]);
   EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/rated/tv")))["results"], rated_tv["results"]);
-  EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/rated/tv/episodes")))["results"], rated_eps["results"]);
+  EXPECT_EQ(body_of(h.get(q("/3/account/" + id + "/rated/tv/episodes")))["results"],
+            rated_eps["results"]);
+}
+
+TEST_F(TmdbTest, GeneratedUniverseFillsWatchlistAndRatings) {
+  GenerateOptions o;
+  o.movies = 30;
+  o.shows = 5;
+  o.watchlist = 12;
+  o.ratings = 9;
+  const json u = generate_universe(o);
+  ASSERT_EQ(h.client().Post("/__sandbox/universe", u.dump(), "application/json")->status, 200);
+  const std::string acc = "/3/account/" + std::string(k_account);
+  const int wl = body_of(h.get(q(acc + "/watchlist/movies")))["total_results"].get<int>() +
+                 body_of(h.get(q(acc + "/watchlist/tv")))["total_results"].get<int>();
+  EXPECT_EQ(wl, 12);  // every generated title has a tmdb id
+  const int rated = body_of(h.get(q(acc + "/rated/movies")))["total_results"].get<int>() +
+                    body_of(h.get(q(acc + "/rated/tv")))["total_results"].get<int>() +
+                    body_of(h.get(q(acc + "/rated/tv/episodes")))["total_results"].get<int>();
+  EXPECT_EQ(rated, 9);
 }
 
 }  // namespace

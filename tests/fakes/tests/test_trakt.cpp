@@ -22,19 +22,31 @@ httplib::Headers auth(const std::string& token = k_token, const std::string& key
 json catalog() {
   json eps = json::array();
   for (int e = 1; e <= 3; ++e) {
-    eps.push_back({{"season", 1}, {"number", e}, {"title", "Ep " + std::to_string(e)},
-                   {"ids", {{"trakt", 7000 + e}, {"tvdb", 8000 + e}}}, {"runtime", 45}});
+    eps.push_back({{"season", 1},
+                   {"number", e},
+                   {"title", "Ep " + std::to_string(e)},
+                   {"ids", {{"trakt", 7000 + e}, {"tvdb", 8000 + e}}},
+                   {"runtime", 45}});
   }
-  return {{"movies",
-           json::array({{{"title", "The Matrix"}, {"year", 1999},
-                         {"ids", {{"trakt", 481}, {"slug", "the-matrix-1999"}, {"imdb", "tt0133093"}, {"tmdb", 603}}},
-                         {"runtime", 136}},
-                        {{"title", "Heat"}, {"year", 1995},
-                         {"ids", {{"trakt", 482}, {"slug", "heat-1995"}, {"imdb", "tt0113277"}, {"tmdb", 949}}}}})},
-          {"shows",
-           json::array({{{"title", "Show"}, {"year", 2008},
-                         {"ids", {{"trakt", 1390}, {"slug", "show"}, {"tvdb", 81189}, {"tmdb", 1396}}},
-                         {"seasons", json::array({{{"number", 1}, {"ids", {{"trakt", 61430}}}, {"episodes", eps}}})}}})}};
+  return {
+      {"movies",
+       json::array(
+           {{{"title", "The Matrix"},
+             {"year", 1999},
+             {"ids",
+              {{"trakt", 481}, {"slug", "the-matrix-1999"}, {"imdb", "tt0133093"}, {"tmdb", 603}}},
+             {"runtime", 136}},
+            {{"title", "Heat"},
+             {"year", 1995},
+             {"ids",
+              {{"trakt", 482}, {"slug", "heat-1995"}, {"imdb", "tt0113277"}, {"tmdb", 949}}}}})},
+      {"shows",
+       json::array(
+           {{{"title", "Show"},
+             {"year", 2008},
+             {"ids", {{"trakt", 1390}, {"slug", "show"}, {"tvdb", 81189}, {"tmdb", 1396}}},
+             {"seasons",
+              json::array({{{"number", 1}, {"ids", {{"trakt", 61430}}}, {"episodes", eps}}})}}})}};
 }
 
 class TraktTest : public ::testing::Test {
@@ -58,14 +70,16 @@ TEST_F(TraktTest, RejectsBadKeyWith403AndBadTokenWith401) {
 }
 
 TEST_F(TraktTest, PostWithoutJsonContentTypeIs412) {
-  auto r = h.client().Post("/sync/watchlist", auth(), "movies=1", "application/x-www-form-urlencoded");
+  auto r =
+      h.client().Post("/sync/watchlist", auth(), "movies=1", "application/x-www-form-urlencoded");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 412);
 }
 
 TEST_F(TraktTest, WatchlistAddReadRemoveWithNotFoundAndActivities) {
   const json before = body_of(h.get("/sync/last_activities", auth()));
-  json body = {{"movies", json::array({{{"ids", {{"imdb", "tt0133093"}}}}, {{"ids", {{"imdb", "tt9999999"}}}}})},
+  json body = {{"movies", json::array({{{"ids", {{"imdb", "tt0133093"}}}},
+                                       {{"ids", {{"imdb", "tt9999999"}}}}})},
                {"shows", json::array({{{"ids", {{"tvdb", 81189}}}}})},
                {"episodes", json::array({{{"ids", {{"trakt", 7002}}}}})}};
   auto r = h.post("/sync/watchlist", body, auth());
@@ -92,10 +106,13 @@ TEST_F(TraktTest, WatchlistAddReadRemoveWithNotFoundAndActivities) {
   EXPECT_EQ(r->get_header_value("X-Pagination-Item-Count"), "3");
 
   const json after = body_of(h.get("/sync/last_activities", auth()));
-  EXPECT_GT(after["watchlist"]["updated_at"].get<std::string>(), before["watchlist"]["updated_at"].get<std::string>());
-  EXPECT_GT(after["movies"]["watchlisted_at"].get<std::string>(), before["movies"]["watchlisted_at"].get<std::string>());
+  EXPECT_GT(after["watchlist"]["updated_at"].get<std::string>(),
+            before["watchlist"]["updated_at"].get<std::string>());
+  EXPECT_GT(after["movies"]["watchlisted_at"].get<std::string>(),
+            before["movies"]["watchlisted_at"].get<std::string>());
 
-  r = h.post("/sync/watchlist/remove", {{"movies", json::array({{{"ids", {{"slug", "the-matrix-1999"}}}}})}}, auth());
+  r = h.post("/sync/watchlist/remove",
+             {{"movies", json::array({{{"ids", {{"slug", "the-matrix-1999"}}}}})}}, auth());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(body_of(r)["deleted"]["movies"], 1);
@@ -105,9 +122,14 @@ TEST_F(TraktTest, WatchlistAddReadRemoveWithNotFoundAndActivities) {
 TEST_F(TraktTest, UnpagedReadsStopAt100AndLimitIsClampedTo250) {
   json rows = json::array();
   for (int i = 0; i < 300; ++i) {
-    rows.push_back({{"rank", i + 1}, {"id", 100 + i}, {"listed_at", "2025-01-01T00:00:00.000Z"}, {"notes", nullptr},
-                    {"type", "movie"},
-                    {"movie", {{"title", "M" + std::to_string(i)}, {"year", 2000}, {"ids", {{"trakt", 10000 + i}}}}}});
+    rows.push_back(
+        {{"rank", i + 1},
+         {"id", 100 + i},
+         {"listed_at", "2025-01-01T00:00:00.000Z"},
+         {"notes", nullptr},
+         {"type", "movie"},
+         {"movie",
+          {{"title", "M" + std::to_string(i)}, {"year", 2000}, {"ids", {{"trakt", 10000 + i}}}}}});
   }
   h.seed({{"watchlist", rows}});
   auto r = h.get("/sync/watchlist", auth());
@@ -126,7 +148,9 @@ TEST_F(TraktTest, UnpagedReadsStopAt100AndLimitIsClampedTo250) {
 TEST_F(TraktTest, SilentPageCapFaultKeepsTheClaimedCount) {
   json rows = json::array();
   for (int i = 0; i < 30; ++i) {
-    rows.push_back({{"rated_at", "2025-01-01T00:00:00.000Z"}, {"rating", 7}, {"type", "movie"},
+    rows.push_back({{"rated_at", "2025-01-01T00:00:00.000Z"},
+                    {"rating", 7},
+                    {"type", "movie"},
                     {"movie", {{"title", "M"}, {"year", 2000}, {"ids", {{"trakt", 20000 + i}}}}}});
   }
   h.seed({{"ratings", rows}});
@@ -137,14 +161,22 @@ TEST_F(TraktTest, SilentPageCapFaultKeepsTheClaimedCount) {
 }
 
 TEST_F(TraktTest, HistoryKeepsMinutePrecisionAndRemovesPlaysById) {
-  json body = {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-05T20:31:45.123Z"}}})},
-               {"shows", json::array({{{"ids", {{"tmdb", 1396}}},
-                                       {"seasons", json::array({{{"number", 1},
-                                                                 {"episodes", json::array({{{"number", 2}, {"watched_at", "2026-01-06T22:10:09Z"}}})}}})}}})}};
+  json body = {
+      {"movies",
+       json::array({{{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-05T20:31:45.123Z"}}})},
+      {"shows",
+       json::array(
+           {{{"ids", {{"tmdb", 1396}}},
+             {"seasons",
+              json::array(
+                  {{{"number", 1},
+                    {"episodes", json::array({{{"number", 2},
+                                               {"watched_at", "2026-01-06T22:10:09Z"}}})}}})}}})}};
   auto r = h.post("/sync/history", body, auth());
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->status, 200);
   EXPECT_EQ(body_of(r)["added"], (json{{"movies", 1}, {"episodes", 1}}));
+  EXPECT_EQ(body_of(r)["updated"], (json{{"movies", 0}, {"episodes", 0}}));
   r = h.get("/sync/history", auth());
   json rows = body_of(r);
   ASSERT_EQ(rows.size(), 2u);
@@ -166,17 +198,20 @@ TEST_F(TraktTest, CoordinateRemovalDeletesEveryPlayOfTheItem) {
     plays.push_back({{"ids", {{"trakt", 482}}}, {"watched_at", at}});
   }
   h.post("/sync/history", {{"movies", plays}}, auth());
-  auto r = h.post("/sync/history/remove", {{"movies", json::array({{{"ids", {{"imdb", "tt0113277"}}}}})}}, auth());
+  auto r = h.post("/sync/history/remove",
+                  {{"movies", json::array({{{"ids", {{"imdb", "tt0113277"}}}}})}}, auth());
   EXPECT_EQ(body_of(r)["deleted"]["movies"], 3);
   EXPECT_EQ(body_of(h.get("/sync/history", auth())).size(), 0u);
 }
 
 TEST_F(TraktTest, DuplicatePlayPolicyIsSwitchable) {
   h.seed({{"catalog", catalog()}, {"options", {{"history_duplicates", "conflict"}}}});
-  json body = {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-05T20:31:00Z"}}})}};
-  EXPECT_EQ(h.post("/sync/history", body, auth())->status, 201);
+  json body = {{"movies", json::array({{{"ids", {{"trakt", 481}}},
+                                        {"watched_at", "2026-01-05T20:31:00Z"}}})}};
+  EXPECT_EQ(h.post("/sync/history", body, auth())->status, 200);
   EXPECT_EQ(h.post("/sync/history", body, auth())->status, 409);
-  h.seed({{"catalog", catalog()}, {"options", {{"history_duplicates", "updated"}, {"history_add_status", 200}}}});
+  h.seed({{"catalog", catalog()},
+          {"options", {{"history_duplicates", "updated"}, {"history_add_status", 200}}}});
   h.post("/sync/history", body, auth());
   auto r = h.post("/sync/history", body, auth());
   EXPECT_EQ(r->status, 200);
@@ -185,12 +220,19 @@ TEST_F(TraktTest, DuplicatePlayPolicyIsSwitchable) {
 }
 
 TEST_F(TraktTest, RatingsUpsertFilterAndRemove) {
-  h.post("/sync/ratings",
-         {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"rating", 9}}, {{"ids", {{"trakt", 482}}}, {"rating", 11}}})},
-          {"shows", json::array({{{"ids", {{"trakt", 1390}}},
-                                  {"seasons", json::array({{{"number", 1}, {"episodes", json::array({{{"number", 1}, {"rating", 6}}})}}})}}})}},
-         auth());
-  auto r = h.post("/sync/ratings", {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"rating", 8}}})}}, auth());
+  h.post(
+      "/sync/ratings",
+      {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"rating", 9}},
+                               {{"ids", {{"trakt", 482}}}, {"rating", 11}}})},
+       {"shows",
+        json::array(
+            {{{"ids", {{"trakt", 1390}}},
+              {"seasons",
+               json::array({{{"number", 1},
+                             {"episodes", json::array({{{"number", 1}, {"rating", 6}}})}}})}}})}},
+      auth());
+  auto r = h.post("/sync/ratings",
+                  {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"rating", 8}}})}}, auth());
   EXPECT_EQ(r->status, 201);
   json all = body_of(h.get("/sync/ratings", auth()));
   ASSERT_EQ(all.size(), 2u) << all.dump();
@@ -200,12 +242,14 @@ TEST_F(TraktTest, RatingsUpsertFilterAndRemove) {
   json eps = body_of(h.get("/sync/ratings/episodes", auth()));
   ASSERT_EQ(eps.size(), 1u);
   EXPECT_EQ(eps[0]["rating"], 6);
-  r = h.post("/sync/ratings/remove", {{"episodes", json::array({{{"ids", {{"trakt", 7001}}}}})}}, auth());
+  r = h.post("/sync/ratings/remove", {{"episodes", json::array({{{"ids", {{"trakt", 7001}}}}})}},
+             auth());
   EXPECT_EQ(body_of(r)["deleted"]["episodes"], 1);
 }
 
 TEST_F(TraktTest, ScrobblePauseAndStopDriveThePlaybackList) {
-  auto r = h.post("/scrobble/pause", {{"progress", 37.5}, {"movie", {{"ids", {{"imdb", "tt0133093"}}}}}}, auth());
+  auto r = h.post("/scrobble/pause",
+                  {{"progress", 37.5}, {"movie", {{"ids", {{"imdb", "tt0133093"}}}}}}, auth());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(body_of(r)["action"], "pause");
@@ -218,18 +262,26 @@ TEST_F(TraktTest, ScrobblePauseAndStopDriveThePlaybackList) {
   EXPECT_EQ(body_of(h.get("/sync/playback", auth())).size(), 0u);
   EXPECT_EQ(body_of(h.get("/sync/history/movies", auth())).size(), 1u);
   r = h.post("/scrobble/pause",
-             {{"progress", 12}, {"show", {{"ids", {{"tvdb", 81189}}}}}, {"episode", {{"season", 1}, {"number", 3}}}}, auth());
+             {{"progress", 12},
+              {"show", {{"ids", {{"tvdb", 81189}}}}},
+              {"episode", {{"season", 1}, {"number", 3}}}},
+             auth());
   const std::int64_t id = body_of(r)["id"].get<std::int64_t>();
   EXPECT_EQ(h.del("/sync/playback/" + std::to_string(id), auth())->status, 204);
   EXPECT_EQ(h.del("/sync/playback/" + std::to_string(id), auth())->status, 404);
-  EXPECT_EQ(h.post("/scrobble/pause", {{"progress", 12}, {"movie", {{"ids", {{"trakt", 1}}}}}}, auth())->status, 404);
+  EXPECT_EQ(
+      h.post("/scrobble/pause", {{"progress", 12}, {"movie", {{"ids", {{"trakt", 1}}}}}}, auth())
+          ->status,
+      404);
 }
 
 TEST_F(TraktTest, DeviceCodeFlowRefreshRotationAndReuse) {
   auto r = h.post("/oauth/device/code", {{"client_id", k_key}});
   ASSERT_EQ(r->status, 200);
   const json code = body_of(r);
-  const json poll = {{"code", code["device_code"]}, {"client_id", k_key}, {"client_secret", "cw-sandbox-trakt-client-secret"}};
+  const json poll = {{"code", code["device_code"]},
+                     {"client_id", k_key},
+                     {"client_secret", "cw-sandbox-trakt-client-secret"}};
   EXPECT_EQ(h.post("/oauth/device/token", poll)->status, 400);
   EXPECT_EQ(h.post("/oauth/device/token", poll)->status, 429);  // faster than the interval
   ASSERT_EQ(h.post("/__sandbox/oauth/approve", {{"user_code", code["user_code"]}})->status, 200);
@@ -239,8 +291,10 @@ TEST_F(TraktTest, DeviceCodeFlowRefreshRotationAndReuse) {
   const json tokens = body_of(r);
   EXPECT_EQ(h.get("/sync/last_activities", auth(tokens["access_token"]))->status, 200);
   EXPECT_EQ(h.post("/oauth/device/token", poll)->status, 409);
-  const json refresh = {{"refresh_token", tokens["refresh_token"]}, {"client_id", k_key},
-                        {"client_secret", "cw-sandbox-trakt-client-secret"}, {"grant_type", "refresh_token"},
+  const json refresh = {{"refresh_token", tokens["refresh_token"]},
+                        {"client_id", k_key},
+                        {"client_secret", "cw-sandbox-trakt-client-secret"},
+                        {"grant_type", "refresh_token"},
                         {"redirect_uri", "urn:ietf:wg:oauth:2.0:oob"}};
   r = h.post("/oauth/token", refresh);
   ASSERT_EQ(r->status, 200);
@@ -278,11 +332,13 @@ TEST_F(TraktTest, PersonalListsCreateAddReorder) {
   const std::string id = std::to_string(body_of(r)["ids"]["trakt"].get<std::int64_t>());
   EXPECT_EQ(body_of(r)["ids"]["slug"], "sci-fi-night");
   r = h.post("/users/me/lists/" + id + "/items",
-             {{"movies", json::array({{{"ids", {{"trakt", 481}}}}, {{"ids", {{"trakt", 482}}}}})}}, auth());
+             {{"movies", json::array({{{"ids", {{"trakt", 481}}}}, {{"ids", {{"trakt", 482}}}}})}},
+             auth());
   EXPECT_EQ(body_of(r)["added"]["movies"], 2);
   json items = body_of(h.get("/users/me/lists/sci-fi-night/items", auth()));
   ASSERT_EQ(items.size(), 2u);
-  r = h.post("/users/me/lists/" + id + "/items/reorder", {{"rank", json::array({items[1]["id"], items[0]["id"], 1})}}, auth());
+  r = h.post("/users/me/lists/" + id + "/items/reorder",
+             {{"rank", json::array({items[1]["id"], items[0]["id"], 1})}}, auth());
   EXPECT_EQ(body_of(r)["updated"], 2);
   EXPECT_EQ(body_of(r)["skipped_ids"], json::array({1}));
   items = body_of(h.get("/users/me/lists/" + id + "/items", auth()));
@@ -361,7 +417,8 @@ TEST_F(TraktRecorded, ReadEndpointsServeSeededRecordingsUnchanged) {
   EXPECT_EQ(body_of(h.get("/users/me/lists/55/items", auth())), items_without_people);
   json served_list = body_of(h.get("/users/me/lists/55", auth()));
   json expected_list = (*lists)[0];
-  expected_list["item_count"] = items_without_people.size();  // item_count is derived from the items
+  expected_list["item_count"] =
+      items_without_people.size();  // item_count is derived from the items
   EXPECT_EQ(served_list, expected_list);
 }
 
@@ -381,16 +438,20 @@ TEST_F(TraktRecorded, WriteRepliesMatchTheRecordedBodies) {
     }
     seasons.push_back({{"number", s}, {"ids", {{"trakt", 90000 + s}}}, {"episodes", eps}});
   }
-  json cat = {{"movies", json::array({{{"title", "A"}, {"year", 2001}, {"ids", {{"trakt", 1}}}},
-                                      {{"title", "B"}, {"year", 2002}, {"ids", {{"trakt", 2}}}}})},
-              {"shows", json::array({{{"title", "S"}, {"year", 2003}, {"ids", {{"trakt", 3}}}, {"seasons", seasons}},
-                                     {{"title", "T"}, {"year", 2004}, {"ids", {{"trakt", 4}}}}})}};
-  h.seed({{"catalog", cat}});
+  json cat = {
+      {"movies", json::array({{{"title", "A"}, {"year", 2001}, {"ids", {{"trakt", 1}}}},
+                              {{"title", "B"}, {"year", 2002}, {"ids", {{"trakt", 2}}}}})},
+      {"shows",
+       json::array({{{"title", "S"}, {"year", 2003}, {"ids", {{"trakt", 3}}}, {"seasons", seasons}},
+                    {{"title", "T"}, {"year", 2004}, {"ids", {{"trakt", 4}}}}})}};
+  // The recording is the Apiary-era history reply (no "updated", "people" in not_found).
+  h.seed({{"catalog", cat}, {"options", {{"legacy_history_reply", true}}}});
   const json unknown = {{"ids", {{"imdb", "tt0000111"}}}};
-  const json list_body = {{"movies", json::array({{{"ids", {{"trakt", 1}}}}, unknown})},
-                          {"shows", json::array({{{"ids", {{"trakt", 4}}}}})},
-                          {"seasons", json::array({{{"ids", {{"trakt", 90001}}}}})},
-                          {"episodes", json::array({{{"ids", {{"trakt", 100201}}}}, {{"ids", {{"trakt", 100202}}}}})}};
+  const json list_body = {
+      {"movies", json::array({{{"ids", {{"trakt", 1}}}}, unknown})},
+      {"shows", json::array({{{"ids", {{"trakt", 4}}}}})},
+      {"seasons", json::array({{{"ids", {{"trakt", 90001}}}}})},
+      {"episodes", json::array({{{"ids", {{"trakt", 100201}}}}, {{"ids", {{"trakt", 100202}}}}})}};
   json out = body_of(h.post("/sync/watchlist", list_body, auth()));
   ASSERT_TRUE(out["list"].contains("updated_at"));
   out["list"]["updated_at"] = (*add_wl)["list"]["updated_at"];
@@ -399,8 +460,9 @@ TEST_F(TraktRecorded, WriteRepliesMatchTheRecordedBodies) {
   out.erase("list");  // the 2026 contract adds "list" to removals; the recording predates it
   EXPECT_EQ(out, *rm_wl);
 
-  const json hist_body = {{"movies", json::array({{{"ids", {{"trakt", 1}}}}, {{"ids", {{"trakt", 2}}}}, unknown})},
-                          {"shows", json::array({{{"ids", {{"trakt", 3}}}}})}};
+  const json hist_body = {
+      {"movies", json::array({{{"ids", {{"trakt", 1}}}}, {{"ids", {{"trakt", 2}}}}, unknown})},
+      {"shows", json::array({{{"ids", {{"trakt", 3}}}}})}};
   out = body_of(h.post("/sync/history", hist_body, auth()));
   EXPECT_EQ(out, *add_hist);
   json rm_body = hist_body;
@@ -421,7 +483,8 @@ TEST_F(TraktRecorded, WriteRepliesMatchTheRecordedBodies) {
 TEST_F(TraktRecorded, ScrobbleReplyHasTheRecordedShape) {
   CW_REQUIRE_SHARED(pause, dir + "Scrobble/test_pause_watching_in_media_center.json");
   h.seed({{"catalog", {{"movies", json::array({(*pause)["movie"]})}}}});
-  json out = body_of(h.post("/scrobble/pause", {{"progress", 75}, {"movie", {{"ids", {{"trakt", 28}}}}}}, auth()));
+  json out = body_of(
+      h.post("/scrobble/pause", {{"progress", 75}, {"movie", {{"ids", {{"trakt", 28}}}}}}, auth()));
   out["id"] = (*pause)["id"];
   EXPECT_EQ(out, *pause);
 }

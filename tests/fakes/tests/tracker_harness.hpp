@@ -2,14 +2,14 @@
 // readers for the reference data in ../shared/api-reference (tests skip when it is absent).
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "core/fake_service.hpp"
 
@@ -40,7 +40,8 @@ class Harness {
     ASSERT_EQ(r->status, 200) << r->body;
   }
   void advance_clock(std::int64_t ms) {
-    auto r = m_client->Post("/__sandbox/clock", json{{"advance_ms", ms}}.dump(), "application/json");
+    auto r =
+        m_client->Post("/__sandbox/clock", json{{"advance_ms", ms}}.dump(), "application/json");
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
   }
@@ -52,7 +53,8 @@ class Harness {
   httplib::Result get(const std::string& path, const httplib::Headers& headers = {}) {
     return m_client->Get(path, headers);
   }
-  httplib::Result post(const std::string& path, const json& body, const httplib::Headers& headers = {}) {
+  httplib::Result post(const std::string& path, const json& body,
+                       const httplib::Headers& headers = {}) {
     return m_client->Post(path, headers, body.dump(), "application/json");
   }
   httplib::Result post_form(const std::string& path, const httplib::Params& form) {
@@ -89,8 +91,8 @@ inline std::optional<json> read_shared_json(const std::string& rel) {
   return json::parse(*text);
 }
 
-#define CW_REQUIRE_SHARED(var, rel)                                                     \
-  auto var = ::cw::fakes::testing::read_shared_json(rel);                               \
+#define CW_REQUIRE_SHARED(var, rel)                       \
+  auto var = ::cw::fakes::testing::read_shared_json(rel); \
   if (!var) GTEST_SKIP() << "../shared/" << (rel) << " is absent; reference data needed"
 
 }  // namespace cw::fakes::testing

@@ -37,26 +37,52 @@ json tmdb_success(int code, const std::string& message) {
 
 // A list object with every field TMDb prints, filled in where the fixture left them out.
 json movie_defaults(std::int64_t id) {
-  return {{"adult", false},        {"backdrop_path", nullptr}, {"genre_ids", json::array()},
-          {"id", id},              {"original_language", "en"}, {"original_title", ""},
-          {"overview", ""},        {"popularity", 0.0},       {"poster_path", nullptr},
-          {"release_date", ""},    {"title", ""},             {"video", false},
-          {"vote_average", 0.0},   {"vote_count", 0}};
+  return {{"adult", false},
+          {"backdrop_path", nullptr},
+          {"genre_ids", json::array()},
+          {"id", id},
+          {"original_language", "en"},
+          {"original_title", ""},
+          {"overview", ""},
+          {"popularity", 0.0},
+          {"poster_path", nullptr},
+          {"release_date", ""},
+          {"title", ""},
+          {"video", false},
+          {"vote_average", 0.0},
+          {"vote_count", 0}};
 }
 
 json tv_defaults(std::int64_t id) {
-  return {{"adult", false},         {"backdrop_path", nullptr}, {"genre_ids", json::array()},
-          {"id", id},               {"origin_country", json::array()},
-          {"original_language", "en"}, {"original_name", ""},  {"overview", ""},
-          {"popularity", 0.0},      {"poster_path", nullptr},   {"first_air_date", ""},
-          {"name", ""},             {"vote_average", 0.0},      {"vote_count", 0}};
+  return {{"adult", false},
+          {"backdrop_path", nullptr},
+          {"genre_ids", json::array()},
+          {"id", id},
+          {"origin_country", json::array()},
+          {"original_language", "en"},
+          {"original_name", ""},
+          {"overview", ""},
+          {"popularity", 0.0},
+          {"poster_path", nullptr},
+          {"first_air_date", ""},
+          {"name", ""},
+          {"vote_average", 0.0},
+          {"vote_count", 0}};
 }
 
 json episode_defaults(std::int64_t id) {
-  return {{"air_date", ""},       {"episode_number", 0}, {"id", id},         {"name", ""},
-          {"overview", ""},       {"production_code", ""}, {"runtime", nullptr},
-          {"season_number", 0},   {"show_id", 0},        {"still_path", nullptr},
-          {"vote_average", 0.0},  {"vote_count", 0}};
+  return {{"air_date", ""},
+          {"episode_number", 0},
+          {"id", id},
+          {"name", ""},
+          {"overview", ""},
+          {"production_code", ""},
+          {"runtime", nullptr},
+          {"season_number", 0},
+          {"show_id", 0},
+          {"still_path", nullptr},
+          {"vote_average", 0.0},
+          {"vote_count", 0}};
 }
 
 struct Rated {
@@ -101,13 +127,14 @@ class TmdbFake final : public FakeService {
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
     return "  tmdb:\n    plugin: tmdb\n    url: " + base_url + "\n    api_key: " + m_api_key +
-           "\n    session_id: " + m_session_id + "\n    account_id: " +
-           std::to_string(m_account.value("id", 0)) + "\n";
+           "\n    session_id: " + m_session_id +
+           "\n    account_id: " + std::to_string(m_account.value("id", 0)) + "\n";
   }
   void fault_response(int status, const Req& /*req*/, Res& res) const override {
     switch (status) {
       case 401:
-        send_error(res, 401, 3, "Authentication failed: You do not have permissions to access the service.");
+        send_error(res, 401, 3,
+                   "Authentication failed: You do not have permissions to access the service.");
         break;
       case 404:
         send_error(res, 404, 34, "The resource you requested could not be found.");
@@ -116,7 +143,8 @@ class TmdbFake final : public FakeService {
         send_error(res, 429, 25, "Your request count (#) is over the allowed limit of (40).");
         break;
       case 503:
-        send_error(res, 503, 9, "Service offline: This service is temporarily offline, try again later.");
+        send_error(res, 503, 9,
+                   "Service offline: This service is temporarily offline, try again later.");
         break;
       case 504:
         send_error(res, 504, 24, "Your request to the backend server timed out. Try again.");
@@ -183,8 +211,9 @@ class TmdbFake final : public FakeService {
     m_tv[id] = full;
   }
   void add_episode(const json& obj) {
-    const std::string key = episode_key(obj.value("show_id", std::int64_t{0}), obj.value("season_number", 0),
-                                        obj.value("episode_number", 0));
+    const std::string key =
+        episode_key(obj.value("show_id", std::int64_t{0}), obj.value("season_number", 0),
+                    obj.value("episode_number", 0));
     if (m_episodes.count(key)) return;
     json full = episode_defaults(obj.value("id", std::int64_t{0}));
     for (const auto& [k, v] : obj.items()) {
@@ -234,7 +263,8 @@ class TmdbFake final : public FakeService {
       for (const auto& e : tk::array_or_empty(*it, "episodes")) {
         add_episode(e);
         m_rated_episodes.emplace_back(
-            episode_key(e.value("show_id", std::int64_t{0}), e.value("season_number", 0), e.value("episode_number", 0)),
+            episode_key(e.value("show_id", std::int64_t{0}), e.value("season_number", 0),
+                        e.value("episode_number", 0)),
             Rated{e.value("rating", json(0)), base + order++});
       }
     }
@@ -250,14 +280,19 @@ class TmdbFake final : public FakeService {
     for (const auto& [id, at] : m_watch_movies) wl_movies.push_back(id);
     for (const auto& [id, at] : m_watch_tv) wl_tv.push_back(id);
     json rated = {{"movies", json::array()}, {"tv", json::array()}, {"episodes", json::array()}};
-    for (const auto& [id, r] : m_rated_movies) rated["movies"].push_back(with_rating(m_movies.at(id), r));
+    for (const auto& [id, r] : m_rated_movies)
+      rated["movies"].push_back(with_rating(m_movies.at(id), r));
     for (const auto& [id, r] : m_rated_tv) rated["tv"].push_back(with_rating(m_tv.at(id), r));
-    for (const auto& [k, r] : m_rated_episodes) rated["episodes"].push_back(with_rating(m_episodes.at(k), r));
+    for (const auto& [k, r] : m_rated_episodes)
+      rated["episodes"].push_back(with_rating(m_episodes.at(k), r));
     return {{"catalog", {{"movies", movies}, {"tv", tv}, {"episodes", episodes}}},
             {"watchlist", {{"movies", wl_movies}, {"tv", wl_tv}}},
             {"rated", rated},
             {"account", m_account},
-            {"auth", {{"api_key", m_api_key}, {"read_access_token", m_read_token}, {"session_id", m_session_id}}},
+            {"auth",
+             {{"api_key", m_api_key},
+              {"read_access_token", m_read_token},
+              {"session_id", m_session_id}}},
             {"options", {{"page_size", m_page_size}, {"accept_unknown_ids", m_accept_unknown}}}};
   }
 
@@ -283,7 +318,8 @@ class TmdbFake final : public FakeService {
                   {"title", m.value("title", "")},
                   {"original_title", m.value("title", "")},
                   {"release_date", std::to_string(m.value("year", 2000)) + "-01-01"},
-                  {"external_ids", {{"imdb_id", ids.contains("imdb") ? json(tk::id_text(ids["imdb"])) : json()}}}};
+                  {"external_ids",
+                   {{"imdb_id", ids.contains("imdb") ? json(tk::id_text(ids["imdb"])) : json()}}}};
       by_key[tk::universe_key(m)] = obj;
       movies.push_back(obj);
     }
@@ -291,22 +327,27 @@ class TmdbFake final : public FakeService {
       const json ids = s.value("ids", json::object());
       if (!ids.contains("tmdb")) continue;
       const std::int64_t show_id = std::atoll(tk::id_text(ids["tmdb"]).c_str());
-      json obj = {{"id", show_id},
-                  {"name", s.value("title", "")},
-                  {"original_name", s.value("title", "")},
-                  {"first_air_date", std::to_string(s.value("year", 2000)) + "-01-01"},
-                  {"external_ids",
-                   {{"imdb_id", ids.contains("imdb") ? json(tk::id_text(ids["imdb"])) : json()},
-                    {"tvdb_id", ids.contains("tvdb") ? json(std::atoll(tk::id_text(ids["tvdb"]).c_str())) : json()}}}};
+      json obj = {
+          {"id", show_id},
+          {"name", s.value("title", "")},
+          {"original_name", s.value("title", "")},
+          {"first_air_date", std::to_string(s.value("year", 2000)) + "-01-01"},
+          {"external_ids",
+           {{"imdb_id", ids.contains("imdb") ? json(tk::id_text(ids["imdb"])) : json()},
+            {"tvdb_id",
+             ids.contains("tvdb") ? json(std::atoll(tk::id_text(ids["tvdb"]).c_str())) : json()}}}};
       by_key[tk::universe_key(s)] = obj;
       tv.push_back(obj);
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
         for (const auto& e : tk::array_or_empty(se, "episodes")) {
-          json ep = {{"id", std::atoll(tk::id_text(e.value("ids", json::object()).value("tmdb", json("0"))).c_str())},
-                     {"name", e.value("title", "")},
-                     {"show_id", show_id},
-                     {"season_number", se.value("number", 0)},
-                     {"episode_number", e.value("number", 0)}};
+          json ep = {
+              {"id",
+               std::atoll(
+                   tk::id_text(e.value("ids", json::object()).value("tmdb", json("0"))).c_str())},
+              {"name", e.value("title", "")},
+              {"show_id", show_id},
+              {"season_number", se.value("number", 0)},
+              {"episode_number", e.value("number", 0)}};
           json ref = e;
           ref["type"] = "episode";
           by_key[tk::universe_key(ref)] = ep;
@@ -351,9 +392,11 @@ class TmdbFake final : public FakeService {
 
   bool check_session(const Req& req, Res& res) {
     if (!check_key(req, res)) return false;
-    const std::string session = req.has_param("session_id") ? req.get_param_value("session_id") : "";
+    const std::string session =
+        req.has_param("session_id") ? req.get_param_value("session_id") : "";
     if (!m_ctx->token_valid(req, session)) {
-      send_error(res, 401, 3, "Authentication failed: You do not have permissions to access the service.");
+      send_error(res, 401, 3,
+                 "Authentication failed: You do not have permissions to access the service.");
       return false;
     }
     return true;
@@ -372,10 +415,13 @@ class TmdbFake final : public FakeService {
   void send_list(const Req& req, Res& res, std::vector<json> rows) {
     const long long page = param_int(req, "page", 1);
     if (page < 1 || page > 500) {
-      send_error(res, 400, 22, "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.");
+      send_error(
+          res, 400, 22,
+          "Invalid page: Pages start at 1 and max at 500. They are expected to be an integer.");
       return;
     }
-    const std::string sort = req.has_param("sort_by") ? req.get_param_value("sort_by") : "created_at.asc";
+    const std::string sort =
+        req.has_param("sort_by") ? req.get_param_value("sort_by") : "created_at.asc";
     if (sort == "created_at.desc") std::reverse(rows.begin(), rows.end());
     const std::size_t size = static_cast<std::size_t>(std::max(1, m_page_size));
     const Page pg = m_ctx->page(req, rows.size(), static_cast<std::size_t>(page - 1) * size, size);
@@ -394,15 +440,18 @@ class TmdbFake final : public FakeService {
     if (!value.is_number()) return tmdb_error(18, "Value too low: Value must be greater than 0.0.");
     const double v = value.get<double>();
     if (v < 0.5) return tmdb_error(18, "Value too low: Value must be greater than 0.0.");
-    if (v > 10.0) return tmdb_error(19, "Value too high: Value must be less than, or equal to 10.0.");
-    if (std::fabs(v * 2 - std::round(v * 2)) > 1e-9) return tmdb_error(20, "Value doesn't seem to be valid.");
+    if (v > 10.0)
+      return tmdb_error(19, "Value too high: Value must be less than, or equal to 10.0.");
+    if (std::fabs(v * 2 - std::round(v * 2)) > 1e-9)
+      return tmdb_error(20, "Value doesn't seem to be valid.");
     return std::nullopt;
   }
 
   template <typename Key>
   void rate(const Req& req, Res& res, std::vector<std::pair<Key, Rated>>& list, const Key& key) {
     if (req.method == "DELETE") {
-      auto it = std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.first == key; });
+      auto it =
+          std::find_if(list.begin(), list.end(), [&](const auto& p) { return p.first == key; });
       if (it == list.end()) {
         send_error(res, 404, 34, "The resource you requested could not be found.");
         return;
@@ -484,11 +533,13 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
     const std::string token = body ? body->value("request_token", "") : "";
     auto it = m_tokens.find(token);
     if (it == m_tokens.end() || m_ctx->now_ms() >= it->second.expires_ms) {
-      send_error(res, 401, 33, "Invalid request token: The request token is either expired or invalid.");
+      send_error(res, 401, 33,
+                 "Invalid request token: The request token is either expired or invalid.");
       return;
     }
     if (!body || body->value("username", "") != m_account.value("username", "")) {
-      send_error(res, 401, 30, "Invalid username and/or password: You did not provide a valid login.");
+      send_error(res, 401, 30,
+                 "Invalid username and/or password: You did not provide a valid login.");
       return;
     }
     it->second.approved = true;
@@ -500,7 +551,8 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
     auto body = tk::parse_json_body(req);
     auto it = m_tokens.find(body ? body->value("request_token", "") : "");
     if (it == m_tokens.end() || it->second.used || m_ctx->now_ms() >= it->second.expires_ms) {
-      send_error(res, 401, 33, "Invalid request token: The request token is either expired or invalid.");
+      send_error(res, 401, 33,
+                 "Invalid request token: The request token is either expired or invalid.");
       return;
     }
     if (!it->second.approved) {
@@ -659,8 +711,12 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
     const json ext = it->second.value("external_ids", json::object());
     json out;
     if (movie) {
-      out = {{"id", id}, {"imdb_id", ext.value("imdb_id", json())}, {"wikidata_id", nullptr},
-             {"facebook_id", nullptr}, {"instagram_id", nullptr}, {"twitter_id", nullptr}};
+      out = {{"id", id},
+             {"imdb_id", ext.value("imdb_id", json())},
+             {"wikidata_id", nullptr},
+             {"facebook_id", nullptr},
+             {"instagram_id", nullptr},
+             {"twitter_id", nullptr}};
     } else {
       out = {{"id", id},
              {"imdb_id", ext.value("imdb_id", json())},
@@ -678,7 +734,8 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
   srv.Get(R"(/3/find/([^/]+))", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!check_key(req, res)) return;
-    const std::string source = req.has_param("external_source") ? req.get_param_value("external_source") : "";
+    const std::string source =
+        req.has_param("external_source") ? req.get_param_value("external_source") : "";
     if (source.empty()) {
       send_error(res, 400, 5, "Invalid parameters: Your request parameters are incorrect.");
       return;

@@ -2,17 +2,17 @@
 // formats those services print, id matching across id namespaces, JSON request/response plumbing.
 #pragma once
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
 
 namespace cw::fakes::tracker {
 
@@ -27,7 +27,8 @@ inline std::int64_t now_ms() {
 // Formats epoch milliseconds as ISO-8601 UTC: Trakt prints milliseconds ("...:05.000Z"), SIMKL,
 // MDBList and TMDb print whole seconds ("...:05Z").
 inline std::string iso_utc(std::int64_t epoch_ms, bool with_millis) {
-  std::time_t secs = static_cast<std::time_t>(epoch_ms >= 0 ? epoch_ms / 1000 : -((-epoch_ms + 999) / 1000));
+  std::time_t secs =
+      static_cast<std::time_t>(epoch_ms >= 0 ? epoch_ms / 1000 : -((-epoch_ms + 999) / 1000));
   std::tm tm_utc{};
   gmtime_r(&secs, &tm_utc);
   char buf[40];
@@ -52,7 +53,8 @@ inline std::optional<std::int64_t> parse_iso(const std::string& text) {
   std::size_t pos = 10;
   if (text.size() > 10 && (text[10] == 'T' || text[10] == ' ')) {
     int consumed = 0;
-    if (std::sscanf(text.c_str() + 11, "%2d:%2d%n", &hour, &minute, &consumed) != 2) return std::nullopt;
+    if (std::sscanf(text.c_str() + 11, "%2d:%2d%n", &hour, &minute, &consumed) != 2)
+      return std::nullopt;
     pos = 11 + static_cast<std::size_t>(consumed);
     if (pos < text.size() && text[pos] == ':') {
       int c2 = 0;
@@ -67,7 +69,8 @@ inline std::optional<std::int64_t> parse_iso(const std::string& text) {
       offset_min = (oh * 60 + om) * (text[pos] == '-' ? -1 : 1);
     }
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59)
+    return std::nullopt;
   std::tm tm_utc{};
   tm_utc.tm_year = year - 1900;
   tm_utc.tm_mon = month - 1;
@@ -108,7 +111,8 @@ inline std::string id_text(const json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
   if (value.is_number_unsigned()) return std::to_string(value.get<std::uint64_t>());
-  if (value.is_number_float()) return std::to_string(static_cast<std::int64_t>(value.get<double>()));
+  if (value.is_number_float())
+    return std::to_string(static_cast<std::int64_t>(value.get<double>()));
   return {};
 }
 
@@ -150,7 +154,8 @@ inline json array_or_empty(const json& obj, const char* key) {
 
 // A random-looking token for issued credentials; tests only need them unique per fake.
 inline std::string make_token(const std::string& prefix, std::uint64_t counter) {
-  std::uint64_t x = static_cast<std::uint64_t>(now_ms()) * 6364136223846793005ULL + counter * 1442695040888963407ULL;
+  std::uint64_t x = static_cast<std::uint64_t>(now_ms()) * 6364136223846793005ULL +
+                    counter * 1442695040888963407ULL;
   char buf[40];
   std::snprintf(buf, sizeof buf, "%016llx%04llx", static_cast<unsigned long long>(x),
                 static_cast<unsigned long long>(counter & 0xffff));

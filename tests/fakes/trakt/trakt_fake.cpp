@@ -48,7 +48,7 @@ json media_view(const std::string& kind, const json& obj, bool full) {
   static const std::vector<std::string> k_title_keys{"title", "year", "ids"};
   static const std::vector<std::string> k_season_keys{"number", "ids"};
   static const std::vector<std::string> k_episode_keys{"season", "number", "title", "ids"};
-  const auto& keys = kind == "episode" ? k_episode_keys
+  const auto& keys = kind == "episode"  ? k_episode_keys
                      : kind == "season" ? k_season_keys
                                         : k_title_keys;
   out = json::object();
@@ -76,8 +76,9 @@ bool wants_full(const Req& req) {
 struct Options {
   int unpaged_limit = 100;
   int max_limit = 250;
-  int history_add_status = 201;
+  int history_add_status = 200;  // the 2025 contract; the Apiary reference said 201
   std::string history_duplicates = "add";
+  bool legacy_history_reply = false;  // Apiary-era body: no "updated", "people" in not_found
   bool etag = true;
   bool freeze_activities = false;
   bool accept_unknown_ids = false;
@@ -150,7 +151,8 @@ class TraktFake final : public FakeService {
     for (const auto& m : tk::array_or_empty(u, "movies")) {
       json obj = {{"title", m.value("title", "")},
                   {"year", m.value("year", json())},
-                  {"ids", tk::pick_ids(m.value("ids", json::object()), {"trakt", "tmdb"}, {"slug", "imdb"})}};
+                  {"ids", tk::pick_ids(m.value("ids", json::object()), {"trakt", "tmdb"},
+                                       {"slug", "imdb"})}};
       if (m.contains("duration_ms")) obj["runtime"] = m["duration_ms"].get<std::int64_t>() / 60000;
       objs[tk::universe_key(m)] = obj;
       movies.push_back(obj);
@@ -159,7 +161,8 @@ class TraktFake final : public FakeService {
     for (const auto& s : tk::array_or_empty(u, "shows")) {
       json show = {{"title", s.value("title", "")},
                    {"year", s.value("year", json())},
-                   {"ids", tk::pick_ids(s.value("ids", json::object()), {"trakt", "tmdb", "tvdb"}, {"slug", "imdb"})}};
+                   {"ids", tk::pick_ids(s.value("ids", json::object()), {"trakt", "tmdb", "tvdb"},
+                                        {"slug", "imdb"})}};
       objs[tk::universe_key(s)] = show;
       json seasons = json::array();
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
@@ -168,16 +171,24 @@ class TraktFake final : public FakeService {
           json ep = {{"season", se.value("number", 0)},
                      {"number", e.value("number", 0)},
                      {"title", e.value("title", "")},
-                     {"ids", tk::pick_ids(e.value("ids", json::object()), {"trakt", "tmdb", "tvdb"}, {"imdb"})}};
-          if (e.contains("duration_ms")) ep["runtime"] = e["duration_ms"].get<std::int64_t>() / 60000;
+                     {"ids", tk::pick_ids(e.value("ids", json::object()), {"trakt", "tmdb", "tvdb"},
+                                          {"imdb"})}};
+          if (e.contains("duration_ms"))
+            ep["runtime"] = e["duration_ms"].get<std::int64_t>() / 60000;
           json ref = e;
           ref["type"] = "episode";
           objs[tk::universe_key(ref)] = ep;
           eps.push_back(ep);
         }
-        seasons.push_back({{"number", se.value("number", 0)},
-                           {"ids", tk::pick_ids(se.value("ids", json::object()), {"trakt", "tmdb", "tvdb"}, {})},
-                           {"episodes", eps}});
+        json season_ids =
+            tk::pick_ids(se.value("ids", json::object()), {"trakt", "tmdb", "tvdb"}, {});
+        // Trakt numbers every season; generated universes only carry tvdb/tmdb season ids.
+        if (!season_ids.contains("trakt")) {
+          season_ids["trakt"] =
+              show["ids"].value("trakt", std::int64_t{0}) * 100 + se.value("number", 0);
+        }
+        seasons.push_back(
+            {{"number", se.value("number", 0)}, {"ids", season_ids}, {"episodes", eps}});
       }
       json full = show;
       full["seasons"] = seasons;
@@ -270,20 +281,19 @@ class TraktFake final : public FakeService {
 
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
-    return "  trakt:\n    plugin: trakt\n    url: " + base_url + "\n    client_id: " +
-           m_client_id + "\n    client_secret: " + m_client_secret +
-           "\n    access_token: " + m_access_token + "\n    refresh_token: " + m_refresh_token +
-           "\n";
+    return "  trakt:\n    plugin: trakt\n    url: " + base_url + "\n    client_id: " + m_client_id +
+           "\n    client_secret: " + m_client_secret + "\n    access_token: " + m_access_token +
+           "\n    refresh_token: " + m_refresh_token + "\n";
   }
 
   void fault_response(int status, const Req& req, Res& res) const override {
     res.status = status;
     if (status == 401) {
       if (!m_opt.empty_401_body) {
-        res.set_content(json{{"error", "invalid_token"},
-                             {"error_description", "The access token expired"}}
-                            .dump(),
-                        "application/json");
+        res.set_content(
+            json{{"error", "invalid_token"}, {"error_description", "The access token expired"}}
+                .dump(),
+            "application/json");
       }
       return;
     }
@@ -292,7 +302,7 @@ class TraktFake final : public FakeService {
       const std::int64_t now = m_ctx ? m_ctx->now_ms() : tk::now_ms();
       json limit = {{"name", read ? "AUTHED_API_GET_LIMIT" : "AUTHED_API_POST_LIMIT"},
                     {"period", read ? 300 : 1},
-                    {"limit", read ? 1000 : 1},
+                    {"limit", read ? 500 : 1},
                     {"remaining", 0},
                     {"until", tk::iso_utc(now + (read ? 300000 : 1000), true)}};
       res.set_header("X-Ratelimit", limit.dump());
@@ -348,48 +358,51 @@ class TraktFake final : public FakeService {
   }
 
   static json default_settings() {
-    return {{"user",
-             {{"username", "sandbox"},
-              {"private", false},
-              {"name", "Sandbox User"},
-              {"vip", false},
-              {"vip_ep", false},
-              {"ids", {{"slug", "sandbox"}, {"uuid", "5a0d1b6f8c0e4d7b9f3e2a1c0b9d8e7f6a5b4c3d"}}},
-              {"joined_at", "2020-01-01T00:00:00.000Z"},
-              {"location", ""},
-              {"about", ""},
-              {"gender", ""},
-              {"age", 0},
-              {"images", {{"avatar", {{"full", ""}}}}},
-              {"vip_og", false},
-              {"vip_years", 0}}},
-            {"account",
-             {{"timezone", "UTC"},
-              {"date_format", "ymd"},
-              {"time_24hr", true},
-              {"cover_image", ""}}},
-            {"connections",
-             {{"facebook", false},
-              {"twitter", false},
-              {"mastodon", false},
-              {"google", false},
-              {"tumblr", false},
-              {"medium", false},
-              {"slack", false},
-              {"apple", false},
-              {"dropbox", false},
-              {"microsoft", false}}},
-            {"sharing_text",
-             {{"watching", "I'm watching [item]"},
-              {"watched", "I just watched [item]"},
-              {"rated", "[item] [stars]"}}},
-            {"limits",
-             {{"list", {{"count", 5}, {"item_count", 250}}},
-              {"watchlist", {{"item_count", 250}}},
-              {"favorites", {{"item_count", 50}}},
-              {"search", {{"recent_count", 5}}},
-              {"collection", {{"item_count", 100}}},
-              {"notes", {{"item_count", 100}}}}}};
+    return {
+        {"user",
+         {{"username", "sandbox"},
+          {"private", false},
+          {"name", "Sandbox User"},
+          {"vip", false},
+          {"vip_ep", false},
+          {"director", false},
+          {"ids",
+           {{"slug", "sandbox"},
+            {"trakt", 424242},
+            {"uuid", "5a0d1b6f8c0e4d7b9f3e2a1c0b9d8e7f6a5b4c3d"}}},
+          {"joined_at", "2020-01-01T00:00:00.000Z"},
+          {"location", ""},
+          {"about", ""},
+          {"gender", ""},
+          {"age", 0},
+          {"images", {{"avatar", {{"full", ""}}}}},
+          {"vip_og", false},
+          {"vip_years", 0}}},
+        {"permissions", {{"commenting", true}, {"liking", true}, {"following", true}}},
+        {"account",
+         {{"timezone", "UTC"}, {"date_format", "ymd"}, {"time_24hr", true}, {"cover_image", ""}}},
+        {"connections",
+         {{"facebook", false},
+          {"twitter", false},
+          {"mastodon", false},
+          {"google", false},
+          {"tumblr", false},
+          {"medium", false},
+          {"slack", false},
+          {"apple", false},
+          {"dropbox", false},
+          {"microsoft", false}}},
+        {"sharing_text",
+         {{"watching", "I'm watching [item]"},
+          {"watched", "I just watched [item]"},
+          {"rated", "[item] [stars]"}}},
+        {"limits",
+         {{"list", {{"count", 5}, {"item_count", 250}}},
+          {"watchlist", {{"item_count", 250}}},
+          {"favorites", {{"item_count", 50}}},
+          {"search", {{"recent_count", 5}}},
+          {"collection", {{"item_count", 100}}},
+          {"notes", {{"item_count", 100}}}}}};
   }
 
   static json default_activities() {
@@ -442,6 +455,7 @@ class TraktFake final : public FakeService {
       m_opt.max_limit = o.value("max_limit", m_opt.max_limit);
       m_opt.history_add_status = o.value("history_add_status", m_opt.history_add_status);
       m_opt.history_duplicates = o.value("history_duplicates", m_opt.history_duplicates);
+      m_opt.legacy_history_reply = o.value("legacy_history_reply", m_opt.legacy_history_reply);
       m_opt.etag = o.value("etag", m_opt.etag);
       m_opt.freeze_activities = o.value("freeze_activities", m_opt.freeze_activities);
       m_opt.accept_unknown_ids = o.value("accept_unknown_ids", m_opt.accept_unknown_ids);
@@ -511,12 +525,13 @@ class TraktFake final : public FakeService {
 
   void install_rate_limits_locked() {
     if (!m_ctx || !m_opt.real_rate_limits) return;
-    // AUTHED_API_GET_LIMIT: 1000 per 5 minutes; AUTHED_API_POST_LIMIT: 1 per second (all verbs
-    // that write share it, each verb gets its own bucket here).
+    // AUTHED_API_GET_LIMIT: 500 per 5 minutes (2026 portal; Apiary said 1000);
+    // AUTHED_API_POST_LIMIT: 1 per second (all verbs that write share it, each verb gets its own
+    // bucket here).
     FaultSpec get;
     get.method = "GET";
-    get.rate_per_s = 1000.0 / 300.0;
-    get.burst = 1000;
+    get.rate_per_s = 500.0 / 300.0;
+    get.burst = 500;
     get.retry_after_s = 1;
     m_ctx->add_fault(get);
     for (const char* m : {"POST", "PUT", "DELETE"}) {
@@ -640,7 +655,9 @@ class TraktFake final : public FakeService {
     copy["episodes"] = json::array();
     seasons.push_back(copy);
     const std::size_t ix = seasons.size() - 1;
-    for_ids(copy["ids"], [&](const std::string& key) { m_season_ix.emplace(key, std::pair{show, ix}); });
+    for_ids(copy["ids"], [&](const std::string& key) {
+      m_season_ix.emplace(key, std::pair{show, ix});
+    });
     return ix;
   }
 
@@ -686,7 +703,8 @@ class TraktFake final : public FakeService {
     if (auto hit = find_in(m_movie_ix, ids)) return hit;
     if (ids.empty() || !ids.is_object()) return find_by_title(m_movies, item);
     if (!m_opt.accept_unknown_ids) return std::nullopt;
-    json obj = {{"title", item.value("title", "Unknown")}, {"year", item.value("year", json())},
+    json obj = {{"title", item.value("title", "Unknown")},
+                {"year", item.value("year", json())},
                 {"ids", ids}};
     obj["ids"]["trakt"] = m_next_trakt_id++;
     return add_movie(obj);
@@ -697,13 +715,15 @@ class TraktFake final : public FakeService {
     if (auto hit = find_in(m_show_ix, ids)) return hit;
     if (ids.empty() || !ids.is_object()) return find_by_title(m_shows, item);
     if (!m_opt.accept_unknown_ids) return std::nullopt;
-    json obj = {{"title", item.value("title", "Unknown")}, {"year", item.value("year", json())},
+    json obj = {{"title", item.value("title", "Unknown")},
+                {"year", item.value("year", json())},
                 {"ids", ids}};
     obj["ids"]["trakt"] = m_next_trakt_id++;
     return add_show(obj);
   }
 
-  Target episode_target(std::size_t show, std::size_t season, std::size_t ep, const json& attrs) const {
+  Target episode_target(std::size_t show, std::size_t season, std::size_t ep,
+                        const json& attrs) const {
     return Target{"episode", m_shows[show]["seasons"][season]["episodes"][ep], show_view(show),
                   attrs};
   }
@@ -811,8 +831,8 @@ class TraktFake final : public FakeService {
           r.targets.push_back(episode_target(hit->first, hit->second, e, attrs));
         }
       } else {
-        r.targets.push_back(Target{"season", season_view(hit->first, hit->second),
-                                   show_view(hit->first), attrs});
+        r.targets.push_back(
+            Target{"season", season_view(hit->first, hit->second), show_view(hit->first), attrs});
       }
     }
     for (const auto& item : tk::array_or_empty(body, "episodes")) {
@@ -859,7 +879,9 @@ class TraktFake final : public FakeService {
   }
 
   // ---------- activities ----------
-  std::string stamp() { return tk::iso_utc(m_clock.next(m_ctx ? m_ctx->now_ms() : tk::now_ms()), true); }
+  std::string stamp() {
+    return tk::iso_utc(m_clock.next(m_ctx ? m_ctx->now_ms() : tk::now_ms()), true);
+  }
 
   void touch(std::initializer_list<std::pair<const char*, const char*>> fields) {
     if (m_opt.freeze_activities) return;
@@ -918,7 +940,8 @@ class TraktFake final : public FakeService {
     const bool has_page = req.has_param("page");
     const bool has_limit = req.has_param("limit");
     long long page = param_int(req, "page", 1);
-    long long limit = has_limit ? param_int(req, "limit", 10) : (has_page ? 10 : m_opt.unpaged_limit);
+    long long limit =
+        has_limit ? param_int(req, "limit", 10) : (has_page ? 10 : m_opt.unpaged_limit);
     if (page < 1) page = 1;
     if (limit < 1) limit = 1;
     if (limit > m_opt.max_limit) limit = m_opt.max_limit;
@@ -979,7 +1002,8 @@ class TraktFake final : public FakeService {
   ListState* find_list(const std::string& id) {
     for (auto& l : m_lists) {
       const json ids = l.list.value("ids", json::object());
-      if (tk::id_text(ids.value("trakt", json())) == id || tk::id_text(ids.value("slug", json())) == id) {
+      if (tk::id_text(ids.value("trakt", json())) == id ||
+          tk::id_text(ids.value("slug", json())) == id) {
         return &l;
       }
     }
@@ -1001,7 +1025,8 @@ class TraktFake final : public FakeService {
     const std::string now = stamp();
     for (const auto& t : r.targets) {
       const std::string bucket = t.kind + "s";
-      auto it = std::find_if(rows.begin(), rows.end(), [&](const json& row) { return row_is(row, t); });
+      auto it =
+          std::find_if(rows.begin(), rows.end(), [&](const json& row) { return row_is(row, t); });
       if (remove) {
         if (it != rows.end()) {
           rows.erase(it);
@@ -1036,12 +1061,9 @@ class TraktFake final : public FakeService {
     m_refresh_token = tk::make_token("", ++m_token_serial);
     m_ctx->add_valid_token(m_access_token);
     m_token_expiry[m_access_token] = now + m_token_ttl_s * 1000;
-    return {{"access_token", m_access_token},
-            {"token_type", "bearer"},
-            {"expires_in", m_token_ttl_s},
-            {"refresh_token", m_refresh_token},
-            {"scope", "public"},
-            {"created_at", now / 1000}};
+    return {
+        {"access_token", m_access_token},   {"token_type", "bearer"}, {"expires_in", m_token_ttl_s},
+        {"refresh_token", m_refresh_token}, {"scope", "public"},      {"created_at", now / 1000}};
   }
 
   // ---------- handlers ----------
@@ -1231,9 +1253,9 @@ void TraktFake::post_history(const Req& req, Res& res) {
   if (added["movies"].get<int>() > 0) touch({{"movies", "watched_at"}});
   if (added["episodes"].get<int>() > 0) touch({{"episodes", "watched_at"}});
   json nf = r.not_found;
-  nf["people"] = json::array();
+  if (m_opt.legacy_history_reply) nf["people"] = json::array();
   json out = {{"added", added}, {"not_found", nf}};
-  if (m_opt.history_duplicates == "updated") out["updated"] = updated;
+  if (!m_opt.legacy_history_reply) out["updated"] = updated;
   send_json(res, out, m_opt.history_add_status);
 }
 
@@ -1705,8 +1727,9 @@ void TraktFake::lists_routes(httplib::Server& srv) {
     json skipped = json::array();
     for (const auto& idv : (*body)["rank"]) {
       const std::string id = tk::id_text(idv);
-      auto it = std::find_if(l->items.begin(), l->items.end(),
-                             [&](const json& row) { return tk::id_text(row.value("id", json())) == id; });
+      auto it = std::find_if(l->items.begin(), l->items.end(), [&](const json& row) {
+        return tk::id_text(row.value("id", json())) == id;
+      });
       if (it == l->items.end()) {
         skipped.push_back(idv);
         continue;
@@ -1761,7 +1784,9 @@ void TraktFake::oauth_routes(httplib::Server& srv) {
     auto body = tk::parse_json_body(req);
     if (!body || body->value("client_id", "") != m_client_id ||
         body->value("client_secret", "") != m_client_secret) {
-      send_json(res, {{"error", "invalid_client"}, {"error_description", "Client authentication failed"}}, 401);
+      send_json(
+          res, {{"error", "invalid_client"}, {"error_description", "Client authentication failed"}},
+          401);
       return;
     }
     auto it = m_devices.find(body->value("code", ""));
@@ -1802,15 +1827,18 @@ void TraktFake::oauth_routes(httplib::Server& srv) {
     auto body = tk::parse_json_body(req);
     if (!body || body->value("client_id", "") != m_client_id ||
         body->value("client_secret", "") != m_client_secret) {
-      send_json(res, {{"error", "invalid_client"}, {"error_description", "Client authentication failed"}}, 401);
+      send_json(
+          res, {{"error", "invalid_client"}, {"error_description", "Client authentication failed"}},
+          401);
       return;
     }
     const std::string grant = body->value("grant_type", "");
-    const json invalid = {{"error", "invalid_grant"},
-                          {"error_description",
-                           "The provided authorization grant is invalid, expired, revoked, does not "
-                           "match the redirection URI used in the authorization request, or was "
-                           "issued to another client."}};
+    const json invalid = {
+        {"error", "invalid_grant"},
+        {"error_description",
+         "The provided authorization grant is invalid, expired, revoked, does not "
+         "match the redirection URI used in the authorization request, or was "
+         "issued to another client."}};
     if (grant == "refresh_token") {
       // Refresh tokens are single use: the old one stops working once exchanged.
       if (body->value("refresh_token", "") != m_refresh_token || m_refresh_token.empty()) {
@@ -1830,7 +1858,11 @@ void TraktFake::oauth_routes(httplib::Server& srv) {
       send_json(res, issue_tokens(), 200);
       return;
     }
-    send_json(res, {{"error", "unsupported_grant_type"}, {"error_description", "The authorization grant type is not supported by the authorization server."}}, 400);
+    send_json(res,
+              {{"error", "unsupported_grant_type"},
+               {"error_description",
+                "The authorization grant type is not supported by the authorization server."}},
+              400);
   });
   srv.Post("/oauth/revoke", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
@@ -1872,27 +1904,34 @@ void TraktFake::lookup_routes(httplib::Server& srv) {
     std::lock_guard lock(m_mutex);
     if (!authorize(req, res, Level::key)) return;
     const std::string key = req.matches[1].str() + ":" + req.matches[2].str();
-    const std::string types = req.has_param("type") ? req.get_param_value("type") : "movie,show,episode";
+    const std::string types =
+        req.has_param("type") ? req.get_param_value("type") : "movie,show,episode";
     auto allowed = [&](const char* t) { return types.find(t) != std::string::npos; };
     json out = json::array();
     if (allowed("movie")) {
       if (auto it = m_movie_ix.find(key); it != m_movie_ix.end()) {
-        out.push_back({{"type", "movie"}, {"score", nullptr}, {"movie", media_view("movie", m_movies[it->second], false)}});
+        out.push_back({{"type", "movie"},
+                       {"score", nullptr},
+                       {"movie", media_view("movie", m_movies[it->second], false)}});
       }
     }
     if (allowed("show")) {
       if (auto it = m_show_ix.find(key); it != m_show_ix.end()) {
-        out.push_back({{"type", "show"}, {"score", nullptr}, {"show", media_view("show", show_view(it->second), false)}});
+        out.push_back({{"type", "show"},
+                       {"score", nullptr},
+                       {"show", media_view("show", show_view(it->second), false)}});
       }
     }
     if (allowed("episode")) {
       auto [b, e] = m_episode_ix.equal_range(key);
       for (auto it = b; it != e; ++it) {
         const auto [show, season, ep] = it->second;
-        out.push_back({{"type", "episode"},
-                       {"score", nullptr},
-                       {"episode", media_view("episode", m_shows[show]["seasons"][season]["episodes"][ep], false)},
-                       {"show", media_view("show", show_view(show), false)}});
+        out.push_back(
+            {{"type", "episode"},
+             {"score", nullptr},
+             {"episode",
+              media_view("episode", m_shows[show]["seasons"][season]["episodes"][ep], false)},
+             {"show", media_view("show", show_view(show), false)}});
       }
     }
     send_json(res, out, 200);
@@ -1921,7 +1960,8 @@ void TraktFake::lookup_routes(httplib::Server& srv) {
       season.erase("episodes");
       if (with_eps) {
         season["episodes"] = json::array();
-        for (const auto& e : s["episodes"]) season["episodes"].push_back(media_view("episode", e, full));
+        for (const auto& e : s["episodes"])
+          season["episodes"].push_back(media_view("episode", e, full));
       }
       out.push_back(season);
     }
@@ -1936,32 +1976,34 @@ void TraktFake::lookup_routes(httplib::Server& srv) {
       for (const auto& s : m_shows[*show]["seasons"]) {
         if (s.value("number", -1) != number) continue;
         json out = json::array();
-        for (const auto& e : s["episodes"]) out.push_back(media_view("episode", e, wants_full(req)));
+        for (const auto& e : s["episodes"])
+          out.push_back(media_view("episode", e, wants_full(req)));
         send_json(res, out, 200);
         return;
       }
     }
     res.status = 404;
   });
-  srv.Get(R"(/shows/([^/]+)/seasons/(\d+)/episodes/(\d+))", [this, find_show_any](const Req& req, Res& res) {
-    std::lock_guard lock(m_mutex);
-    if (!authorize(req, res, Level::key)) return;
-    auto show = find_show_any(req.matches[1].str());
-    const int sn = std::stoi(req.matches[2].str());
-    const int en = std::stoi(req.matches[3].str());
-    if (show) {
-      for (const auto& s : m_shows[*show]["seasons"]) {
-        if (s.value("number", -1) != sn) continue;
-        for (const auto& e : s["episodes"]) {
-          if (e.value("number", -1) == en) {
-            send_json(res, media_view("episode", e, wants_full(req)), 200);
-            return;
-          }
-        }
-      }
-    }
-    res.status = 404;
-  });
+  srv.Get(R"(/shows/([^/]+)/seasons/(\d+)/episodes/(\d+))",
+          [this, find_show_any](const Req& req, Res& res) {
+            std::lock_guard lock(m_mutex);
+            if (!authorize(req, res, Level::key)) return;
+            auto show = find_show_any(req.matches[1].str());
+            const int sn = std::stoi(req.matches[2].str());
+            const int en = std::stoi(req.matches[3].str());
+            if (show) {
+              for (const auto& s : m_shows[*show]["seasons"]) {
+                if (s.value("number", -1) != sn) continue;
+                for (const auto& e : s["episodes"]) {
+                  if (e.value("number", -1) == en) {
+                    send_json(res, media_view("episode", e, wants_full(req)), 200);
+                    return;
+                  }
+                }
+              }
+            }
+            res.status = 404;
+          });
 }
 
 void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
@@ -1975,9 +2017,11 @@ void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
     if (!authorize(req, res, Level::user)) return;
     send_json(res, m_activities, 200);
   });
-  srv.Get(R"(/sync/watchlist(?:/(movies|shows|seasons|episodes|all)(?:/([a-z]+)(?:/(asc|desc))?)?)?)",
-          [this](const Req& req, Res& res) { get_watchlist(req, res); });
-  srv.Post("/sync/watchlist", [this](const Req& req, Res& res) { post_watchlist(req, res, false); });
+  srv.Get(
+      R"(/sync/watchlist(?:/(movies|shows|seasons|episodes|all)(?:/([a-z]+)(?:/(asc|desc))?)?)?)",
+      [this](const Req& req, Res& res) { get_watchlist(req, res); });
+  srv.Post("/sync/watchlist",
+           [this](const Req& req, Res& res) { post_watchlist(req, res, false); });
   srv.Post("/sync/watchlist/remove",
            [this](const Req& req, Res& res) { post_watchlist(req, res, true); });
   srv.Get(R"(/sync/history(?:/(movies|shows|seasons|episodes)(?:/(\d+))?)?)",
@@ -1995,14 +2039,14 @@ void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
   srv.Delete(R"(/sync/playback/(\d+))",
              [this](const Req& req, Res& res) { delete_playback(req, res); });
   for (const char* action : {"start", "pause", "stop"}) {
-    srv.Post(std::string("/scrobble/") + action, [this, a = std::string(action)](
-                                                     const Req& req, Res& res) {
-      post_scrobble(req, res, a);
-    });
+    srv.Post(
+        std::string("/scrobble/") + action,
+        [this, a = std::string(action)](const Req& req, Res& res) { post_scrobble(req, res, a); });
   }
   srv.Get(R"(/sync/collection/(movies|shows))",
           [this](const Req& req, Res& res) { get_collection(req, res); });
-  srv.Post("/sync/collection", [this](const Req& req, Res& res) { post_collection(req, res, false); });
+  srv.Post("/sync/collection",
+           [this](const Req& req, Res& res) { post_collection(req, res, false); });
   srv.Post("/sync/collection/remove",
            [this](const Req& req, Res& res) { post_collection(req, res, true); });
   srv.Get("/users/settings", [this](const Req& req, Res& res) {

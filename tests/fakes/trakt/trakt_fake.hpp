@@ -13,8 +13,9 @@
 //    "lists": [{"list": <list object>, "items": [rows]}],
 //    "settings": <GET /users/settings>, "last_activities": <GET /sync/last_activities>,
 //    "auth": {"client_id", "client_secret", "access_token", "refresh_token", "token_ttl_s"},
-//    "options": {"unpaged_limit": 100, "max_limit": 250, "history_add_status": 201,
-//                "history_duplicates": "add|updated|conflict", "etag": true,
+//    "options": {"unpaged_limit": 100, "max_limit": 250, "history_add_status": 200,
+//                "history_duplicates": "add|updated|conflict", "legacy_history_reply": false,
+//                "etag": true,
 //                "freeze_activities": false, "accept_unknown_ids": false,
 //                "omit_page_count": false, "empty_401_body": false,
 //                "require_api_version": false, "real_rate_limits": false}}

@@ -8,18 +8,19 @@
 // -b, ...) because a manifest is per library: each scenario provider gets its own copy
 // and so its own capabilities.
 
-#include <cwsdk/provider.hpp>
-
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <unistd.h>
+
+#include <cwsdk/provider.hpp>
 
 #ifndef CW_SCRIPTED_NAME
 #error "CW_SCRIPTED_NAME must name the plugin (set by tests/scenarios/CMakeLists.txt)"
@@ -152,8 +153,8 @@ std::string handle_of(const json& item) {
 // A short description of an item for the call log.
 json log_item(const json& item) {
   json out = json::object();
-  for (const char* k : {"type", "title", "year", "ids", "key", "season", "episode",
-                        "watched_at", "rating", "rated_at", "progress_ms", "duration_ms"}) {
+  for (const char* k : {"type", "title", "year", "ids", "key", "season", "episode", "watched_at",
+                        "rating", "rated_at", "progress_ms", "duration_ms"}) {
     if (item.contains(k)) out[k] = item[k];
   }
   if (item.contains("show")) out["show"] = item["show"].value("title", "");
@@ -210,22 +211,25 @@ class Scripted {
   cwsdk::Reply build_index(std::string_view request) {
     const json req = parse(request);
     const std::string feature = req.value("feature", "");
-    log_call(json{{"op", "build_index"}, {"feature", feature}, {"watermark", req.value("watermark", json())}});
+    log_call(json{{"op", "build_index"},
+                  {"feature", feature},
+                  {"watermark", req.value("watermark", json())}});
     if (!m_manifest["features"].contains(feature))
       throw cwsdk::Error(CW_STATUS_UNSUPPORTED, "scripted: feature " + feature + " not declared");
     const json fs = m_script.value("features", json::object()).value(feature, json::object());
     if (fs.contains("index_error")) return error_reply(fs["index_error"], "index failed");
     const json state = load_state();
     json items = json::array();
-    const std::string semantics = fs.value(
-        "semantics", m_manifest["features"][feature].value("index_semantics", "present"));
+    const std::string semantics =
+        fs.value("semantics", m_manifest["features"][feature].value("index_semantics", "present"));
     if (semantics == "delta" && fs.contains("delta_items")) {
       items = fs["delta_items"];
     } else {
       const json hide = fs.value("hide", json::array());
       for (const auto& item : state["inventory"].value(feature, json::array())) {
         bool hidden = false;
-        for (const auto& h : hide) hidden = hidden || item.value("title", "") == h.get<std::string>();
+        for (const auto& h : hide)
+          hidden = hidden || item.value("title", "") == h.get<std::string>();
         if (hidden) continue;
         json copy = item;
         copy["extra"] = {{"handle", handle_of(item)}};
@@ -255,15 +259,21 @@ class Scripted {
   }
 
   static cwsdk::Reply error_reply(const json& spec, const std::string& fallback) {
-    const std::string kind = spec.is_string() ? spec.get<std::string>() : spec.value("status", "transient");
+    const std::string kind =
+        spec.is_string() ? spec.get<std::string>() : spec.value("status", "transient");
     const std::string message = spec.is_object() ? spec.value("message", fallback) : fallback;
     const long long retry = spec.is_object() ? spec.value("retry_after_ms", -1LL) : -1LL;
     cw_status st = CW_STATUS_TRANSIENT;
-    if (kind == "rate_limited") st = CW_STATUS_RATE_LIMITED;
-    else if (kind == "auth") st = CW_STATUS_AUTH;
-    else if (kind == "internal") st = CW_STATUS_INTERNAL;
-    else if (kind == "invalid_arg") st = CW_STATUS_INVALID_ARG;
-    else if (kind == "not_found") st = CW_STATUS_NOT_FOUND;
+    if (kind == "rate_limited")
+      st = CW_STATUS_RATE_LIMITED;
+    else if (kind == "auth")
+      st = CW_STATUS_AUTH;
+    else if (kind == "internal")
+      st = CW_STATUS_INTERNAL;
+    else if (kind == "invalid_arg")
+      st = CW_STATUS_INVALID_ARG;
+    else if (kind == "not_found")
+      st = CW_STATUS_NOT_FOUND;
     return cwsdk::Reply{st, cwsdk::Reply::error_document(message, retry)};
   }
 
@@ -271,9 +281,11 @@ class Scripted {
     const std::string text = read_file(m_state_path);
     json state = text.empty() ? json::object() : json::parse(text, nullptr, false);
     if (state.is_discarded() || !state.is_object())
-      throw cwsdk::Error(CW_STATUS_INTERNAL, "scripted: state file " + m_state_path + " is not JSON");
+      throw cwsdk::Error(CW_STATUS_INTERNAL,
+                         "scripted: state file " + m_state_path + " is not JSON");
     if (!state.contains("inventory")) state["inventory"] = json::object();
-    if (!state.contains("rule_hits") || state.value("run", json()) != m_script.value("run", json())) {
+    if (!state.contains("rule_hits") ||
+        state.value("run", json()) != m_script.value("run", json())) {
       // Rule counters ("times") count within one run of the scenario.
       state["rule_hits"] = json::object();
       state["run"] = m_script.value("run", json());

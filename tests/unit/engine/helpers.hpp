@@ -1,6 +1,9 @@
 #pragma once
 // Small builders for engine tests: items, snapshots and policies in one line each.
 
+#include <string>
+#include <vector>
+
 #include <cw/engine/identity.hpp>
 #include <cw/engine/item.hpp>
 #include <cw/engine/plan.hpp>
@@ -8,8 +11,6 @@
 #include <cw/engine/policy.hpp>
 #include <cw/engine/settlement.hpp>
 #include <cw/engine/snapshot.hpp>
-#include <string>
-#include <vector>
 
 namespace cw::engine::test {
 
@@ -53,8 +54,8 @@ inline FeatureCaps caps(bool rewatches = false, bool dates = true, double step =
   return c;
 }
 
-inline Snapshot snap(std::string name, Feature f, std::vector<Item> items,
-                     FeatureCaps c = caps(), Health h = Health::ok, bool complete = true,
+inline Snapshot snap(std::string name, Feature f, std::vector<Item> items, FeatureCaps c = caps(),
+                     Health h = Health::ok, bool complete = true,
                      Semantics sem = Semantics::present) {
   Completeness comp;
   comp.complete = complete;

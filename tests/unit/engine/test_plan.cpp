@@ -23,9 +23,9 @@ Plan rich_plan() {
     auto src = many_movies(70);
     src.push_back(movie("tt5"));
     src.push_back(movie("tt6"));
-    plan.features.push_back(plan_feature(p, Feature::watchlist,
-                                         snap("plex", Feature::watchlist, src),
-                                         snap("trakt", Feature::watchlist, many_movies(100)), pr, k_now));
+    plan.features.push_back(
+        plan_feature(p, Feature::watchlist, snap("plex", Feature::watchlist, src),
+                     snap("trakt", Feature::watchlist, many_movies(100)), pr, k_now));
   }
   {
     auto p = pair(Feature::ratings, PairMode::two_way);
@@ -37,8 +37,7 @@ Plan rich_plan() {
   {
     auto p = pair(Feature::history);
     Item e = watched(episode("81189", 1, 2), 1704164645);
-    plan.features.push_back(plan_feature(p, Feature::history,
-                                         snap("plex", Feature::history, {e}),
+    plan.features.push_back(plan_feature(p, Feature::history, snap("plex", Feature::history, {e}),
                                          snap("jf", Feature::history, {}, caps(false, false)), {},
                                          k_now));
   }

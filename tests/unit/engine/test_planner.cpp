@@ -29,8 +29,8 @@ TEST(OneWay, AddsWhatTheTargetLacks) {
 }
 
 TEST(OneWay, AddDisabledPlansNoAdds) {
-  auto plan = run(pair(W, PairMode::one_way, false), W, snap("src", W, {movie("tt1")}),
-                  snap("dst", W, {}));
+  auto plan =
+      run(pair(W, PairMode::one_way, false), W, snap("src", W, {movie("tt1")}), snap("dst", W, {}));
   EXPECT_TRUE(plan.actions.empty());
 }
 
@@ -60,8 +60,9 @@ TEST(OneWaySourceDeletes, RemovesWhatLeftTheSource) {
 }
 
 TEST(OneWaySourceDeletes, RemoveDisabledPropagatesNothingButSaysSo) {
-  auto plan = run(pair(W, PairMode::one_way, true, false), W, snap("src", W, {}),
-                  snap("dst", W, {movie("tt1")}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  auto plan =
+      run(pair(W, PairMode::one_way, true, false), W, snap("src", W, {}),
+          snap("dst", W, {movie("tt1")}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_FALSE(plan.notes.empty());
 }
@@ -69,7 +70,8 @@ TEST(OneWaySourceDeletes, RemoveDisabledPropagatesNothingButSaysSo) {
 TEST(OneWayMirror, NeverRemovesWithoutTargetBaseline) {
   auto p = pair(W);
   p.features[W].removal = RemovalMode::mirror;
-  auto plan = run(p, W, snap("src", W, {movie("tt1")}), snap("dst", W, {movie("tt1"), movie("tt2")}));
+  auto plan =
+      run(p, W, snap("src", W, {movie("tt1")}), snap("dst", W, {movie("tt1"), movie("tt2")}));
   EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
   EXPECT_FALSE(plan.notes.empty());
 }
@@ -98,17 +100,18 @@ TEST(OneWayMirror, RatingsFirstRunRemovesNothing) {
 TEST(OneWayMirror, DeltaSourceProvesNothing) {
   auto p = pair(W);
   p.features[W].removal = RemovalMode::mirror;
-  auto plan = run(p, W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
-                  snap("dst", W, {movie("tt2")}),
-                  prior(std::nullopt, std::vector<Item>{movie("tt2")}));
+  auto plan =
+      run(p, W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
+          snap("dst", W, {movie("tt2")}), prior(std::nullopt, std::vector<Item>{movie("tt2")}));
   EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
 }
 
 // ---- R4.3: who may cause deletions
 
 TEST(Deletions, DeltaSourceNeverCausesDeletions) {
-  auto plan = run(pair(W), W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
-                  snap("dst", W, {movie("tt1")}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  auto plan =
+      run(pair(W), W, snap("src", W, {}, caps(), Health::ok, true, Semantics::delta),
+          snap("dst", W, {movie("tt1")}), prior(std::vector<Item>{movie("tt1")}, std::nullopt));
   EXPECT_TRUE(actions(plan, ActionKind::remove, Side::target).empty());
   EXPECT_TRUE(plan.held.empty());
 }
@@ -242,8 +245,8 @@ TEST(Pending, ApprovalAlsoReleasesDropGuardHolds) {
 }
 
 TEST(Pending, ExpiredIsDroppedNotHeld) {
-  PendingDeletion pd{Side::target, "movie:imdb:tt1000000", "mass_delete",
-                     k_now - 31 * k_day_s, false, {}};
+  PendingDeletion pd{
+      Side::target, "movie:imdb:tt1000000", "mass_delete", k_now - 31 * k_day_s, false, {}};
   auto plan = run(pair(W), W, snap("src", W, many_movies(80, 20)), snap("dst", W, many_movies(100)),
                   with_pending(prior(many_movies(100), many_movies(100)), {pd}));
   ASSERT_EQ(plan.expired_pending.size(), 1u);
@@ -256,7 +259,8 @@ TEST(Pending, ExpiredIsDroppedNotHeld) {
 TEST(Blackbox, BlocksAddsForEveryFeatureIncludingWatchlist) {
   for (Feature f : {Feature::watchlist, Feature::ratings}) {
     PriorState pr;
-    pr.blackbox.push_back(BlackboxEntry{Side::target, "movie:imdb:tt1", "x", k_now - 10, k_now + 100});
+    pr.blackbox.push_back(
+        BlackboxEntry{Side::target, "movie:imdb:tt1", "x", k_now - 10, k_now + 100});
     auto plan = run(pair(f), f, snap("src", f, {rated(movie("tt1"), 7)}), snap("dst", f, {}), pr);
     EXPECT_TRUE(plan.actions.empty());
     EXPECT_EQ(held(plan, HoldReason::blackbox).size(), 1u) << to_string(f);
@@ -281,15 +285,17 @@ TEST(Health, AuthFailedSkipsWithCredentialHint) {
 }
 
 TEST(Health, DownTargetGetsNoWrites) {
-  auto plan = run(pair(W), W, snap("src", W, {movie("tt1")}), snap("dst", W, {movie("tt2")}, caps(), Health::down),
+  auto plan = run(pair(W), W, snap("src", W, {movie("tt1")}),
+                  snap("dst", W, {movie("tt2")}, caps(), Health::down),
                   prior(std::vector<Item>{movie("tt2"), movie("tt3")}, std::nullopt));
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_EQ(held(plan, HoldReason::provider_down).size(), 2u);  // the add and the removal
 }
 
 TEST(Health, DownSourceSkipsOneWay) {
-  auto plan = run(pair(W), W, snap("src", W, {}, caps(), Health::down), snap("dst", W, {movie("tt1")}),
-                  prior(std::vector<Item>{movie("tt1")}, std::nullopt));
+  auto plan =
+      run(pair(W), W, snap("src", W, {}, caps(), Health::down), snap("dst", W, {movie("tt1")}),
+          prior(std::vector<Item>{movie("tt1")}, std::nullopt));
   EXPECT_TRUE(plan.skipped);
   EXPECT_TRUE(plan.actions.empty());
 }
@@ -306,16 +312,18 @@ TEST(Health, UnsupportedOrDisabledFeatureIsSkipped) {
 const Feature H = Feature::history;
 
 TEST(HistoryPresence, DifferentDateAloneWritesNothing) {
-  auto plan = run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt2"), 5000)}),
-                  snap("dst", H, {watched(movie("tt1"), 999999)}));
+  auto plan =
+      run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt2"), 5000)}),
+          snap("dst", H, {watched(movie("tt1"), 999999)}));
   auto adds = actions(plan, ActionKind::add, Side::target);
   ASSERT_EQ(adds.size(), 1u);
   EXPECT_EQ(adds[0]->item.watched_at, 5000);
 }
 
 TEST(HistoryPresence, OneEntryPerItemWithLatestPlay) {
-  auto plan = run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt1"), 3000)}),
-                  snap("dst", H, {}));
+  auto plan =
+      run(pair(H), H, snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt1"), 3000)}),
+          snap("dst", H, {}));
   auto adds = actions(plan, ActionKind::add, Side::target);
   ASSERT_EQ(adds.size(), 1u);
   EXPECT_EQ(adds[0]->item.watched_at, 3000);
@@ -379,14 +387,34 @@ TEST(HistoryEvents, ToleranceIsConfigurable) {
 TEST(HistoryEvents, RemovedPlayRemovesTheMatchingTargetPlay) {
   auto p = pair(H);
   p.features[H].rewatches = true;
-  auto plan = run(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
-                  snap("dst", H, {watched(movie("tt1"), 1010), watched(movie("tt1"), 5030)}, caps(true)),
-                  prior(std::vector<Item>{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)},
-                        std::nullopt, H));
+  auto plan =
+      run(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
+          snap("dst", H, {watched(movie("tt1"), 1010), watched(movie("tt1"), 5030)}, caps(true)),
+          prior(std::vector<Item>{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)},
+                std::nullopt, H));
   auto rem = actions(plan, ActionKind::remove, Side::target);
   ASSERT_EQ(rem.size(), 1u);
   EXPECT_EQ(rem[0]->item.watched_at, 5030);
   EXPECT_EQ(rem[0]->cause_key, "movie:imdb:tt1@5000");
+}
+
+TEST(HistoryEvents, TwoWayDeletedPlayIsRemovedNotAddedBack) {
+  auto p = pair(H, PairMode::two_way);
+  p.features[H].rewatches = true;
+  auto base = std::vector<Item>{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)};
+  auto plan = run(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
+                  snap("dst", H, base, caps(true)), prior(base, base, H));
+  EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->item.watched_at, 5000);
+  // A new play on the target goes to the source.
+  auto plan2 = run(p, H, snap("src", H, base, caps(true)),
+                   snap("dst", H, {base[0], base[1], watched(movie("tt1"), 9000)}, caps(true)),
+                   prior(base, base, H));
+  auto adds = actions(plan2, ActionKind::add, Side::source);
+  ASSERT_EQ(adds.size(), 1u);
+  EXPECT_EQ(adds[0]->item.watched_at, 9000);
 }
 
 // ---- ratings (R3.3, R4.4)
@@ -418,8 +446,9 @@ TEST(Ratings, ComparedOnTheCoarserScale) {
 }
 
 TEST(Ratings, UpdatesDisabledLeavesDifferencesWithANote) {
-  auto plan = run(pair(R, PairMode::one_way, true, false, false), R,
-                  snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 3)}));
+  auto plan =
+      run(pair(R, PairMode::one_way, true, false, false), R,
+          snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 3)}));
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_FALSE(plan.notes.empty());
 }
@@ -437,11 +466,13 @@ TEST(Ratings, TwoWayNewerRatedAtWins) {
 
 TEST(Ratings, TwoWayWithoutDatesSourceOfTruthWins) {
   auto p = pair(R, PairMode::two_way);
-  auto plan = run(p, R, snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 5)}));
+  auto plan =
+      run(p, R, snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 5)}));
   ASSERT_EQ(actions(plan, ActionKind::update, Side::target).size(), 1u);
   EXPECT_EQ(plan.actions[0].reason, ActionReason::rating_preferred);
   p.source_of_truth = "dst";
-  auto plan2 = run(p, R, snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 5)}));
+  auto plan2 =
+      run(p, R, snap("src", R, {rated(movie("tt1"), 8)}), snap("dst", R, {rated(movie("tt1"), 5)}));
   ASSERT_EQ(actions(plan2, ActionKind::update, Side::source).size(), 1u);
 }
 
@@ -457,11 +488,13 @@ Item prog(Item it, std::int64_t ms, std::int64_t dur = 6'000'000, std::optional<
 }
 
 TEST(Progress, AheadIsSentBehindIsNot) {
-  auto plan = run(pair(P), P,
-                  snap("src", P, {prog(movie("tt1"), 600'000), prog(movie("tt2"), 100'000),
-                                  prog(movie("tt3"), 500'000)}),
-                  snap("dst", P, {prog(movie("tt1"), 300'000), prog(movie("tt2"), 900'000),
-                                  prog(movie("tt3"), 490'000)}));
+  auto plan = run(
+      pair(P), P,
+      snap("src", P,
+           {prog(movie("tt1"), 600'000), prog(movie("tt2"), 100'000), prog(movie("tt3"), 500'000)}),
+      snap(
+          "dst", P,
+          {prog(movie("tt1"), 300'000), prog(movie("tt2"), 900'000), prog(movie("tt3"), 490'000)}));
   auto up = actions(plan, ActionKind::update, Side::target);
   ASSERT_EQ(up.size(), 1u);  // tt3 differs by less than 30 s
   EXPECT_EQ(up[0]->item.progress_ms, 600'000);
@@ -482,9 +515,9 @@ TEST(Progress, NeverRegressesAFinishedItem) {
 }
 
 TEST(Progress, MissingIsAddedFinishedSourceIsLeftToHistory) {
-  auto plan = run(pair(P), P,
-                  snap("src", P, {prog(movie("tt1"), 100'000), prog(movie("tt2"), 5'950'000)}),
-                  snap("dst", P, {}));
+  auto plan =
+      run(pair(P), P, snap("src", P, {prog(movie("tt1"), 100'000), prog(movie("tt2"), 5'950'000)}),
+          snap("dst", P, {}));
   auto adds = actions(plan, ActionKind::add, Side::target);
   ASSERT_EQ(adds.size(), 1u);
   EXPECT_EQ(adds[0]->key, "movie:imdb:tt1");
@@ -492,7 +525,9 @@ TEST(Progress, MissingIsAddedFinishedSourceIsLeftToHistory) {
 
 // ---- two-way (R4.1–R4.5)
 
-PairPolicy two(Feature f = W, bool remove = true) { return pair(f, PairMode::two_way, true, remove); }
+PairPolicy two(Feature f = W, bool remove = true) {
+  return pair(f, PairMode::two_way, true, remove);
+}
 
 TEST(TwoWay, FirstRunIsAUnion) {
   auto plan = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2")}),
@@ -505,15 +540,15 @@ TEST(TwoWay, FirstRunIsAUnion) {
 
 TEST(TwoWay, ObservedDeletionPropagates) {
   auto base = std::vector<Item>{movie("tt1"), movie("tt2")};
-  auto plan = run(two(), W, snap("src", W, {movie("tt2")}), snap("dst", W, {movie("tt1"), movie("tt2")}),
-                  prior(base, base));
+  auto plan = run(two(), W, snap("src", W, {movie("tt2")}),
+                  snap("dst", W, {movie("tt1"), movie("tt2")}), prior(base, base));
   auto rem = actions(plan, ActionKind::remove, Side::target);
   ASSERT_EQ(rem.size(), 1u);
   EXPECT_EQ(rem[0]->key, "movie:imdb:tt1");
   EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
   // And the other direction.
-  auto plan2 = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2")}), snap("dst", W, {movie("tt1")}),
-                   prior(base, base));
+  auto plan2 = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2")}),
+                   snap("dst", W, {movie("tt1")}), prior(base, base));
   EXPECT_EQ(actions(plan2, ActionKind::remove, Side::source).size(), 1u);
 }
 
@@ -539,9 +574,11 @@ TEST(TwoWay, TombstoneRemovesAStaleCopy) {
 }
 
 TEST(TwoWay, HistoryPlayNewerThanTombstoneRevives) {
-  PriorState pr = prior(std::vector<Item>{}, std::vector<Item>{watched(movie("tt1"), k_now - 10)}, H);
+  PriorState pr =
+      prior(std::vector<Item>{}, std::vector<Item>{watched(movie("tt1"), k_now - 10)}, H);
   pr.tombstones.push_back(Tombstone{"movie:imdb:tt1", movie("tt1"), k_now - 100, k_now + 1000});
-  auto plan = run(two(H), H, snap("src", H, {}), snap("dst", H, {watched(movie("tt1"), k_now - 10)}), pr);
+  auto plan =
+      run(two(H), H, snap("src", H, {}), snap("dst", H, {watched(movie("tt1"), k_now - 10)}), pr);
   EXPECT_EQ(actions(plan, ActionKind::add, Side::source).size(), 1u);
 }
 
@@ -568,7 +605,8 @@ TEST(TwoWay, IncludeObservedDeletesOffBringsItemsBack) {
 // R4.5
 TEST(TwoWay, RemovesDisabledRestoresAndSaysSo) {
   auto base = std::vector<Item>{movie("tt1")};
-  auto plan = run(two(W, false), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), prior(base, base));
+  auto plan =
+      run(two(W, false), W, snap("src", W, {}), snap("dst", W, {movie("tt1")}), prior(base, base));
   auto adds = actions(plan, ActionKind::add, Side::source);
   ASSERT_EQ(adds.size(), 1u);
   EXPECT_EQ(adds[0]->reason, ActionReason::restored);
@@ -580,7 +618,8 @@ TEST(TwoWay, RemovesDisabledRestoresAndSaysSo) {
 
 TEST(TwoWay, SuspectSideHoldsItsDeletionsAndAddsNothingBack) {
   auto base = many_movies(30);
-  auto plan = run(two(), W, snap("src", W, many_movies(2)), snap("dst", W, base), prior(base, base));
+  auto plan =
+      run(two(), W, snap("src", W, many_movies(2)), snap("dst", W, base), prior(base, base));
   EXPECT_TRUE(plan.source.suspect);
   EXPECT_EQ(held(plan, HoldReason::drop_guard).size(), 28u);
   EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
@@ -588,7 +627,8 @@ TEST(TwoWay, SuspectSideHoldsItsDeletionsAndAddsNothingBack) {
 
 TEST(TwoWay, MassDeleteCapIsPerSide) {
   auto base = many_movies(100);
-  auto plan = run(two(), W, snap("src", W, many_movies(80)), snap("dst", W, base), prior(base, base));
+  auto plan =
+      run(two(), W, snap("src", W, many_movies(80)), snap("dst", W, base), prior(base, base));
   EXPECT_EQ(held(plan, HoldReason::mass_delete).size(), 20u);
   EXPECT_TRUE(plan.actions.empty());
 }

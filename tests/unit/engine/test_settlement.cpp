@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <algorithm>
+
+#include <gtest/gtest.h>
 
 #include "helpers.hpp"
 
@@ -43,7 +43,9 @@ Run cycle(const PairPolicy& p, Feature f, const Snapshot& s, const Snapshot& t,
   return r;
 }
 
-auto confirm_all = [](const Action& a) { return std::optional<Outcome>(outcome(a, OutcomeStatus::confirmed)); };
+auto confirm_all = [](const Action& a) {
+  return std::optional<Outcome>(outcome(a, OutcomeStatus::confirmed));
+};
 
 TEST(Outcomes, MissingKeysAreUnknownNeverInferred) {
   auto resp = json::parse(R"({"outcomes":[{"key":"a","status":"confirmed"},
@@ -190,7 +192,9 @@ TEST(Settle, ThreeFailedRunsBlackboxTheKey) {
   auto p = pair(W);
   auto s = snap("src", W, {movie("tt1")});
   auto t = snap("dst", W, {});
-  auto fail = [](const Action& a) { return std::optional<Outcome>(outcome(a, OutcomeStatus::unresolved, "rejected")); };
+  auto fail = [](const Action& a) {
+    return std::optional<Outcome>(outcome(a, OutcomeStatus::unresolved, "rejected"));
+  };
   PairFeatureState st;
   for (int run = 1; run <= 2; ++run) {
     auto r = cycle(p, W, s, t, st, k_now + run, fail);
@@ -229,7 +233,8 @@ TEST(Settle, RateLimitsAndMissingOutcomesDoNotFlap) {
 TEST(Settle, SuccessResetsFlaps) {
   PairFeatureState st;
   st.flaps.push_back(FlapCounter{Side::target, "movie:imdb:tt1", 2, "rejected", k_now - 5});
-  auto r = cycle(pair(W), W, snap("src", W, {movie("tt1")}), snap("dst", W, {}), st, k_now, confirm_all);
+  auto r =
+      cycle(pair(W), W, snap("src", W, {movie("tt1")}), snap("dst", W, {}), st, k_now, confirm_all);
   EXPECT_TRUE(r.settlement.state.flaps.empty());
 }
 
@@ -237,14 +242,17 @@ TEST(Settle, SuccessResetsFlaps) {
 TEST(Settle, UnresolvedKeepsReasonAndLeavesOnSuccessOrWhenVanished) {
   auto p = pair(W);
   auto t = snap("dst", W, {});
-  auto fail = [](const Action& a) { return std::optional<Outcome>(outcome(a, OutcomeStatus::unresolved, "not_found")); };
+  auto fail = [](const Action& a) {
+    return std::optional<Outcome>(outcome(a, OutcomeStatus::unresolved, "not_found"));
+  };
   auto r1 = cycle(p, W, snap("src", W, {movie("tt1"), movie("tt2")}), t, {}, k_now, fail);
   ASSERT_EQ(r1.settlement.state.unresolved.size(), 2u);
   EXPECT_EQ(r1.settlement.state.unresolved[0].reason, "not_found");
   auto r2 = cycle(p, W, snap("src", W, {movie("tt1"), movie("tt2")}), t, r1.settlement.state,
                   k_now + 10, [&](const Action& a) {
-                    return a.key == "movie:imdb:tt1" ? std::optional<Outcome>(outcome(a, OutcomeStatus::confirmed))
-                                                     : fail(a);
+                    return a.key == "movie:imdb:tt1"
+                               ? std::optional<Outcome>(outcome(a, OutcomeStatus::confirmed))
+                               : fail(a);
                   });
   ASSERT_EQ(r2.settlement.state.unresolved.size(), 1u);
   EXPECT_EQ(r2.settlement.state.unresolved[0].key, "movie:imdb:tt2");
@@ -262,8 +270,8 @@ TEST(Settle, TwoWayRemovalsLeaveTombstonesThatExpire) {
   PairFeatureState st;
   st.source = SideBaseline{{movie("tt1"), movie("tt2")}, std::nullopt};
   st.target = SideBaseline{{movie("tt1"), movie("tt2")}, std::nullopt};
-  auto r = cycle(p, W, snap("src", W, {movie("tt2")}), snap("dst", W, {movie("tt1"), movie("tt2")}), st,
-                 k_now, confirm_all);
+  auto r = cycle(p, W, snap("src", W, {movie("tt2")}), snap("dst", W, {movie("tt1"), movie("tt2")}),
+                 st, k_now, confirm_all);
   const auto& ts = r.settlement.state.tombstones;
   ASSERT_EQ(ts.size(), 1u);
   EXPECT_EQ(ts[0].key, "movie:imdb:tt1");
@@ -304,11 +312,14 @@ TEST(Settle, EventModeRemovesOnlyThePlay) {
   p.features[Feature::history].rewatches = true;
   const Feature H = Feature::history;
   PairFeatureState st;
-  st.source = SideBaseline{{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)}, std::nullopt};
-  st.target = SideBaseline{{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)}, std::nullopt};
-  auto r = cycle(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
-                 snap("dst", H, {watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)}, caps(true)),
-                 st, k_now, confirm_all);
+  st.source =
+      SideBaseline{{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)}, std::nullopt};
+  st.target =
+      SideBaseline{{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)}, std::nullopt};
+  auto r =
+      cycle(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
+            snap("dst", H, {watched(movie("tt1"), 1000), watched(movie("tt1"), 5000)}, caps(true)),
+            st, k_now, confirm_all);
   ASSERT_EQ(actions(r.plan, ActionKind::remove, Side::target).size(), 1u);
   const auto& tgt = r.settlement.state.target->items;
   ASSERT_EQ(tgt.size(), 1u);
@@ -326,7 +337,8 @@ TEST(StateJson, RoundTrips) {
   st.pending.push_back(PendingDeletion{Side::target, "k", "drop_guard", 5, true, movie("tt5")});
   st.flaps.push_back(FlapCounter{Side::source, "k2", 2, "rejected", 7});
   st.blackbox.push_back(BlackboxEntry{Side::target, "k3", "r", 8, 9});
-  st.unresolved.push_back(UnresolvedEntry{Side::target, "k4", "not_found", "m", 1, 2, 3, movie("tt4")});
+  st.unresolved.push_back(
+      UnresolvedEntry{Side::target, "k4", "not_found", "m", 1, 2, 3, movie("tt4")});
   const json j = to_json(st, true);
   EXPECT_EQ(j["baselines"]["source"]["items"].size(), 3u);  // one row per play
   EXPECT_TRUE(j["baselines"]["source"]["items"].contains("movie:imdb:tt1@1000"));

@@ -143,8 +143,9 @@ TEST_F(StateCli, ConfigValidateExitCodes) {
   EXPECT_NE(ok.out.find("a-to-b: a -> b, one-way"), std::string::npos) << ok.out;
   Ran ko = run_cw("--config " + bad.string() + " config validate");
   EXPECT_EQ(ko.code, 3) << ko.out;
-  EXPECT_NE(ko.out.find("bad.yaml:2:30: pairs[0].target: no provider instance named \"b\""),
-            std::string::npos)
+  EXPECT_NE(
+      ko.out.find("bad.yaml:2:31: pairs[0].target: no provider instance named \"b\"; defined: a"),
+      std::string::npos)
       << ko.out;
   EXPECT_EQ(run_cw("--config " + good.string() + " config").code, 2);
 }

@@ -1,4 +1,5 @@
 // Dry runs (R5.6): a read-only store never writes; the database file stays byte-identical.
+#include <cw/state/run_lock.hpp>
 #include <cw/state/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 
@@ -23,12 +24,15 @@ TEST(StateReadOnly, MissingDatabaseReadsEmptyAndCreatesNothing) {
 TEST(StateReadOnly, DatabaseFileStaysByteIdentical) {
   const auto dir = test::fresh_dir("ro");
   {
+    auto lock = RunLock::acquire(dir);  // as a real run does: it leaves cw.lock behind
+    ASSERT_TRUE(lock);
     auto rw = StateStore::open(dir, OpenMode::read_write);
     ASSERT_TRUE(rw);
     ASSERT_TRUE((*rw)->commit(make_commit("p", "watchlist", {}, test::sample_record())));
     (*rw)->kv_buffer("plex", "wm", "w1");
     ASSERT_TRUE((*rw)->kv_flush(""));
     ASSERT_TRUE((*rw)->save_report({"r1", 1, 2, "ok", {{"x", 1}}}));
+    rw->reset();
   }
   const auto db = dir / k_state_db_name;
   const std::string bytes = test::read_file(db);
@@ -63,14 +67,36 @@ TEST(StateReadOnly, DatabaseFileStaysByteIdentical) {
     ASSERT_TRUE(s.export_json());
     ASSERT_TRUE(s.summaries());
     ASSERT_TRUE(s.integrity_check());
+    // While it reads, no run can start and change the file under it.
+    auto refused_lock = RunLock::acquire(dir);
+    ASSERT_FALSE(refused_lock);
+    EXPECT_NE(refused_lock.error().message.find("dry run"), std::string::npos);
   }
+  EXPECT_TRUE(RunLock::acquire(dir));  // released with the store
   EXPECT_EQ(test::hash_file(db), hash);
   EXPECT_EQ(test::read_file(db), bytes);
+  // Not even SQLite's side files: the closed database was read as immutable.
+  EXPECT_FALSE(std::filesystem::exists(dir / "state.db-wal"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "state.db-shm"));
   // And the write that the dry run buffered is not there afterwards.
   auto after = StateStore::open(dir, OpenMode::read_only);
   ASSERT_TRUE(after);
   EXPECT_EQ((*after)->kv_get("plex", "wm")->value_or(""), "w1");
   std::filesystem::remove_all(dir);
+}
+
+TEST(StateReadOnly, PathsWithUriCharacters) {
+  const auto dir = test::fresh_dir("ro") / "odd ?#% name";
+  {
+    auto rw = StateStore::open(dir, OpenMode::read_write);
+    ASSERT_TRUE(rw) << rw.error().message;
+    ASSERT_TRUE((*rw)->commit(make_commit("p", "watchlist", {}, test::sample_record())));
+  }
+  auto ro = StateStore::open(dir, OpenMode::read_only);
+  ASSERT_TRUE(ro) << ro.error().message;
+  EXPECT_EQ(*(*ro)->load("p", "watchlist"), test::sample_record());
+  ro->reset();
+  std::filesystem::remove_all(dir.parent_path());
 }
 
 TEST(StateReadOnly, SeesCommitsStillInTheWal) {

@@ -1,11 +1,12 @@
+#include <filesystem>
+#include <functional>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/applier.hpp>
-
-#include <filesystem>
-#include <functional>
-#include <gtest/gtest.h>
-#include <unistd.h>
 
 namespace cw::sync {
 namespace {
@@ -55,7 +56,8 @@ WriteBatch batch_of(const std::string& feature, int n) {
   b.op = WriteOp::add;
   for (int i = 0; i < n; ++i) {
     const std::string key = "movie:imdb:tt" + std::to_string(1000000 + i);
-    b.items.push_back({key, json{{"type", "movie"}, {"title", "M" + std::to_string(i)}, {"key", key}}});
+    b.items.push_back(
+        {key, json{{"type", "movie"}, {"title", "M" + std::to_string(i)}, {"key", key}}});
   }
   return b;
 }

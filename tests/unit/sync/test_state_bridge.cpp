@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <cw/engine/item.hpp>
 #include <cw/sync/state_bridge.hpp>
-
-#include <gtest/gtest.h>
 
 namespace cw::sync {
 namespace {
@@ -22,7 +22,8 @@ TEST(StateBridge, RoundTripKeepsSidesAndEmptyBaselines) {
   st.pending.push_back({engine::Side::target, "movie:imdb:tt0000002", "mass_delete", 100, false,
                         movie("B", "tt0000002")});
   st.blackbox.push_back({engine::Side::target, "k", "rejected", 1, 2});
-  st.unresolved.push_back({engine::Side::source, "u", "not_found", "m", 1, 2, 3, movie("U", "tt0000003")});
+  st.unresolved.push_back(
+      {engine::Side::source, "u", "not_found", "m", 1, 2, 3, movie("U", "tt0000003")});
 
   const auto record = to_record(st, sides, false);
   EXPECT_EQ(record.baselines.at("plex").size(), 1u);

@@ -52,21 +52,27 @@ void mask_query_values(std::string& s) {
   }
 }
 
-// Masks `Header-Name: value` up to the end of the line for sensitive header names.
+// Masks `Header-Name: value` up to the end of the line for sensitive header names, and the
+// JSON form `"Header-Name": "value"` (a dumped header map).
 void mask_header_lines(std::string& s) {
   std::size_t pos = 0;
   while ((pos = s.find(':', pos)) != std::string::npos) {
-    std::size_t start = pos;
+    std::size_t name_end = pos;
+    const bool quoted = name_end > 0 && s[name_end - 1] == '"';
+    if (quoted) --name_end;
+    std::size_t start = name_end;
     while (start > 0 && is_query_name_char(s[start - 1])) --start;
-    const std::string_view name(s.data() + start, pos - start);
+    const std::string_view name(s.data() + start, name_end - start);
     if (name.empty() || !Redactor::is_sensitive_header(name)) {
       ++pos;
       continue;
     }
     std::size_t vstart = pos + 1;
     while (vstart < s.size() && s[vstart] == ' ') ++vstart;
+    if (vstart < s.size() && s[vstart] == '"') ++vstart;
     std::size_t end = vstart;
-    while (end < s.size() && s[end] != '\n' && s[end] != '\r' && s[end] != '"' && s[end] != ',')
+    while (end < s.size() && s[end] != '\n' && s[end] != '\r' && s[end] != '"' &&
+           (quoted || s[end] != ','))
       ++end;
     if (end > vstart && std::string_view(s.data() + vstart, end - vstart) != k_redacted) {
       s.replace(vstart, end - vstart, k_redacted);

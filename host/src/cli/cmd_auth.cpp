@@ -1,0 +1,290 @@
+// cw auth login|status|logout: credentials of provider instances. `login` drives a plugin's
+// auth_start/auth_poll (device code, PIN, or username and password prompts); the plugin
+// stores what it obtains with put_secret in the token store (0600 files under the
+// configuration directory). Nothing here prints a secret.
+#include <cw/cli/commands.hpp>
+#include <cw/cli/exit_codes.hpp>
+#include <cw/config/config.hpp>
+#include <cw/config/config_secrets.hpp>
+#include <cw/plugin/discovery.hpp>
+#include <cw/plugin/host_api.hpp>
+#include <cw/plugin/provider_instance.hpp>
+#include <cw/plugin/registry.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
+#include <cw/services/http/curl_http_service.hpp>
+#include <cw/services/kv/memory_kv_store.hpp>
+#include <cw/services/log/logger.hpp>
+#include <cw/services/secrets/auth_flow.hpp>
+#include <cw/services/secrets/host_secret_store.hpp>
+#include <cw/services/secrets/token_store.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
+namespace cw::cli {
+namespace {
+
+constexpr const char* k_usage =
+    "usage: cw auth login <instance> [--non-interactive] [--field NAME=VALUE]...\n"
+    "       cw auth status [<instance>]\n"
+    "       cw auth logout <instance>\n"
+    "\n"
+    "login   runs the provider's sign-in: shows a device code or PIN to enter on the\n"
+    "        provider's site, or asks for the fields its plugin declares (username,\n"
+    "        password...). The tokens it obtains go to the token store, a 0600 file per\n"
+    "        instance in <config dir>/tokens (or $CW_CONFIG_DIR/tokens).\n"
+    "        --non-interactive   never prompt; take each field from --field NAME=VALUE or\n"
+    "                            from the environment variable CW_AUTH_<INSTANCE>_<NAME>\n"
+    "        --field NAME=VALUE  answer one prompt (repeatable)\n"
+    "status  lists each instance's auth kind and the names (never the values) of its\n"
+    "        stored tokens, with their expiry when known.\n"
+    "logout  deletes every stored token of the instance.\n";
+
+std::string config_path_of(const GlobalOptions& g) {
+  return g.config_path.empty() ? std::string("cw.yaml") : g.config_path;
+}
+
+// A loaded plugin instance as the auth flow sees it.
+class InstanceAuthProvider final : public services::AuthProvider {
+ public:
+  explicit InstanceAuthProvider(plugin::ProviderInstance& instance) : m_instance(instance) {}
+  const std::string& instance() const override { return m_instance.name(); }
+  std::string auth_kind() const override { return m_instance.manifest().auth; }
+  std::vector<services::AuthPrompt> prompts() const override {
+    std::vector<services::AuthPrompt> out;
+    for (const auto& p : m_instance.manifest().auth_prompts) {
+      if (!p.is_object() || !p.contains("name") || !p["name"].is_string()) continue;
+      out.push_back({p["name"].get<std::string>(), p.value("label", std::string()),
+                     p.value("secret", false)});
+    }
+    return out;
+  }
+  bool has_auth_operations() const override {
+    const auto& api = m_instance.library().api();
+    return api.auth_start != nullptr && api.auth_poll != nullptr;
+  }
+  Result<nlohmann::json> auth_start(const nlohmann::json& request) override {
+    return m_instance.auth_start(request.value("fields", nlohmann::json::object()));
+  }
+  Result<nlohmann::json> auth_poll(const nlohmann::json&) override { return m_instance.auth_poll(); }
+
+ private:
+  plugin::ProviderInstance& m_instance;
+};
+
+int exit_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_arg:
+      return k_exit_usage;
+    case ErrorKind::cancelled:
+      return k_exit_cancelled;
+    default:
+      return k_exit_failure;
+  }
+}
+
+int run_login(const GlobalOptions& g, const std::vector<std::string>& args) {
+  std::string instance_name;
+  services::AuthLoginOptions opts;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--non-interactive") {
+      opts.non_interactive = true;
+    } else if (a == "--field" || a.rfind("--field=", 0) == 0) {
+      std::string kv = a == "--field" ? (i + 1 < args.size() ? args[++i] : "") : a.substr(8);
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "cw auth login: --field expects NAME=VALUE\n";
+        return k_exit_usage;
+      }
+      opts.fields[kv.substr(0, eq)] = kv.substr(eq + 1);
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "cw auth login: unknown option " << a << "; see `cw help auth`\n";
+      return k_exit_usage;
+    } else if (instance_name.empty()) {
+      instance_name = a;
+    } else {
+      std::cerr << "cw auth login: one instance at a time; got '" << instance_name << "' and '"
+                << a << "'\n";
+      return k_exit_usage;
+    }
+  }
+  if (instance_name.empty()) {
+    std::cerr << "cw auth login: which provider instance? usage: cw auth login <instance>\n";
+    return k_exit_usage;
+  }
+
+  auto logger = services::Logger::from_options(g.log_level, g.log_format);
+  if (!logger) {
+    std::cerr << "cw: " << logger.error().message << "\n";
+    return k_exit_usage;
+  }
+  auto cfg = config::load_config(config_path_of(g));
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return k_exit_config;
+  }
+  const config::ProviderConfig* pc = cfg->provider(instance_name);
+  if (pc == nullptr) {
+    std::cerr << "cw auth login: " << config_path_of(g) << " has no provider '" << instance_name
+              << "'; see `cw auth status` for the configured ones\n";
+    return k_exit_usage;
+  }
+
+  services::FileTokenStore tokens(services::default_token_dir(cfg->path));
+  config::ConfigSecretStore config_secrets(*cfg, nullptr);
+  services::HostSecretStore secrets(
+      [&](const std::string& inst, const std::string& name) -> Result<std::optional<std::string>> {
+        if (!config_secrets.defines(inst, name)) return std::optional<std::string>();
+        auto v = config_secrets.get(inst, name);
+        if (!v) return v.error();
+        (*logger)->add_secret(*v);
+        return std::optional<std::string>(*v);
+      },
+      tokens);
+  services::CurlHttpService http;
+  services::MemoryKvStore kv;
+  services::SystemClock clock;
+  services::SignalCancelToken::install_signal_handlers();
+  auto& cancel = services::SignalCancelToken::instance();
+  plugin::HostServices host{**logger, clock, cancel, &kv, &secrets, &http, false};
+
+  plugin::SearchPathOptions sp;
+  for (const auto& d : g.plugin_dirs) sp.plugin_dirs.emplace_back(d);
+  plugin::Registry registry(host);
+  registry.load_folders(plugin::plugin_search_path(sp));
+  auto lib = registry.get(pc->plugin);
+  if (!lib) {
+    registry.log_rejections();
+    std::cerr << "cw auth login: " << lib.error().message << "\n";
+    return k_exit_failure;
+  }
+  if (auto limits = services::rate_limits_from_manifest((*lib)->manifest().raw); limits)
+    http.configure_instance(pc->name, *limits);
+  auto inst = plugin::ProviderInstance::create(*lib, pc->name, pc->settings, host);
+  if (!inst) {
+    std::cerr << "cw auth login: " << inst.error().message << "\n";
+    return k_exit_failure;
+  }
+  InstanceAuthProvider provider(**inst);
+  services::AuthIo io = services::terminal_auth_io(std::cerr);
+  io.sleep = [&cancel](std::int64_t ms) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < end) {
+      if (cancel.cancelled()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return !cancel.cancelled();
+  };
+  auto st = services::run_auth_login(provider, opts, io);
+  if (!st) {
+    std::cerr << "cw auth login: " << services::redact(st.error().message) << "\n";
+    return exit_for(st.error().kind);
+  }
+  return k_exit_ok;
+}
+
+std::string expiry_text(const std::string& value) {
+  const auto doc = nlohmann::json::parse(value, nullptr, false);
+  if (!doc.is_object() || !doc.contains("expires_at") || !doc["expires_at"].is_number()) return {};
+  const time_t t = static_cast<time_t>(doc["expires_at"].get<std::int64_t>());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return std::string(t < std::time(nullptr) ? " (expired " : " (expires ") + buf + ")";
+}
+
+int run_status(const GlobalOptions& g, const std::vector<std::string>& args) {
+  if (args.size() > 1) {
+    std::cerr << "cw auth status: at most one instance\n";
+    return k_exit_usage;
+  }
+  auto cfg = config::load_config(config_path_of(g));
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return k_exit_config;
+  }
+  services::FileTokenStore tokens(services::default_token_dir(cfg->path));
+  config::ConfigSecretStore config_secrets(*cfg, nullptr);
+  const auto problems = config_secrets.check();
+  bool any = false;
+  for (const auto& pc : cfg->providers) {
+    if (!args.empty() && pc.name != args[0]) continue;
+    any = true;
+    std::cout << pc.name << " (plugin " << pc.plugin << ")\n";
+    std::cout << "  configured secrets: ";
+    if (pc.secrets.empty()) std::cout << "none";
+    bool first = true;
+    for (const auto& [name, ref] : pc.secrets) {
+      std::cout << (first ? "" : ", ") << name;
+      first = false;
+    }
+    std::cout << "\n";
+    for (const auto& p : problems)
+      if (p.find(pc.name) != std::string::npos) std::cout << "  problem: " << p << "\n";
+    auto names = tokens.names(pc.name);
+    if (!names) {
+      std::cout << "  token store: " << names.error().message << "\n";
+      continue;
+    }
+    if (names->empty()) {
+      std::cout << "  stored tokens: none (run `cw auth login " << pc.name
+                << "` if the provider needs one)\n";
+      continue;
+    }
+    std::cout << "  stored tokens:";
+    for (const auto& n : *names) {
+      auto v = tokens.get(pc.name, n);
+      std::cout << " " << n << (v && v->has_value() ? expiry_text(**v) : "");
+    }
+    std::cout << "\n";
+  }
+  if (!any && !args.empty()) {
+    std::cerr << "cw auth status: " << cfg->path << " has no provider '" << args[0] << "'\n";
+    return k_exit_usage;
+  }
+  return k_exit_ok;
+}
+
+int run_logout(const GlobalOptions& g, const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    std::cerr << "cw auth logout: usage: cw auth logout <instance>\n";
+    return k_exit_usage;
+  }
+  const std::string path = config_path_of(g);
+  services::FileTokenStore tokens(services::default_token_dir(path));
+  auto names = tokens.names(args[0]);
+  if (!names) {
+    std::cerr << "cw auth logout: " << names.error().message << "\n";
+    return k_exit_failure;
+  }
+  if (auto st = tokens.erase(args[0]); !st) {
+    std::cerr << "cw auth logout: " << st.error().message << "\n";
+    return k_exit_failure;
+  }
+  std::cout << "Logged out: " << args[0] << " (" << names->size() << " stored token"
+            << (names->size() == 1 ? "" : "s") << " deleted)\n";
+  return k_exit_ok;
+}
+
+int run_auth(const GlobalOptions& g, const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::cerr << k_usage;
+    return k_exit_usage;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "login") return run_login(g, rest);
+  if (args[0] == "status") return run_status(g, rest);
+  if (args[0] == "logout") return run_logout(g, rest);
+  std::cerr << "cw auth: no sub-command '" << args[0] << "'; expected login, status or logout\n";
+  return k_exit_usage;
+}
+
+}  // namespace
+
+const Command k_auth_command = {"auth", "sign in to providers and manage stored tokens", k_usage,
+                                &run_auth};
+
+}  // namespace cw::cli
