@@ -127,6 +127,7 @@ PairPolicy policy(Feature f) {
 struct Fixture {
   Snapshot source, target;
   PriorState prior;
+  double snapshots_mib = 0;
 };
 
 // 90 % overlap; with baselines so deletion inference runs too.
@@ -134,8 +135,10 @@ Fixture fixture(Feature f) {
   const bool hist = f == Feature::history;
   auto make = [&](int offset, int n) { return hist ? episodes(offset, n) : movies(offset, n); };
   Fixture fx;
+  const std::size_t before = heap::live.load();
   fx.source = make_snapshot("a", f, make(0, k_items), {}, full_caps());
   fx.target = make_snapshot("b", f, make(k_items / 10, k_items), {}, full_caps());
+  fx.snapshots_mib = static_cast<double>(heap::live.load() - before) / k_mib;
   PairFeatureState st;
   st.source = SideBaseline{make(0, k_items), std::nullopt};
   st.target = SideBaseline{make(k_items / 10, k_items), std::nullopt};
@@ -158,6 +161,8 @@ void BM_Plan(benchmark::State& state) {
   const std::size_t before = heap::live.load();
   const Fixture fx = fixture(F);
   state.counters["fixture_heap_mib"] = static_cast<double>(heap::live.load() - before) / k_mib;
+  // The two snapshots alone (the fixture also holds both baselines).
+  state.counters["snapshots_heap_mib"] = fx.snapshots_mib;
   auto p = policy(F);
   p.mode = M;
   // Removals stay under the mass-delete cap so that they are planned, not held.

@@ -1,6 +1,16 @@
 // Every way a plugin file can be refused, each with its exact one-line reason, plus the
 // plain-C plugin doing real work through the loader. The test plugins live in
 // CW_ABI_PLUGIN_DIR (built from tests/abi/plugins/).
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <unistd.h>
+
 #include <cw/plugin/checker.hpp>
 #include <cw/plugin/library.hpp>
 #include <cw/plugin/provider_instance.hpp>
@@ -9,15 +19,6 @@
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
-
-#include <atomic>
-#include <filesystem>
-#include <fstream>
-#include <gtest/gtest.h>
-#include <memory>
-#include <spdlog/sinks/ostream_sink.h>
-#include <sstream>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -78,8 +79,9 @@ TEST_F(AbiTest, TextFileIsNotALibrary) {
   const auto p = dir.path() / "cw-provider-text.so";
   std::ofstream(p) << "this is a text file pretending to be a plugin, long enough for ELF\n";
   EXPECT_EQ(load_error(p),
-            skipped(p, "not a loadable library (invalid ELF header): rebuild it as a shared "
-                       "library with cwsdk_add_plugin()"));
+            skipped(p,
+                    "not a loadable library (invalid ELF header): rebuild it as a shared "
+                    "library with cwsdk_add_plugin()"));
 }
 
 TEST_F(AbiTest, EmptyFileIsNotALibrary) {
@@ -87,8 +89,9 @@ TEST_F(AbiTest, EmptyFileIsNotALibrary) {
   const auto p = dir.path() / "cw-provider-empty.so";
   std::ofstream{p};
   EXPECT_EQ(load_error(p),
-            skipped(p, "not a loadable library (file too short): rebuild it as a shared "
-                       "library with cwsdk_add_plugin()"));
+            skipped(p,
+                    "not a loadable library (file too short): rebuild it as a shared "
+                    "library with cwsdk_add_plugin()"));
 }
 
 TEST_F(AbiTest, DirectoryIsNotAPluginFile) {
@@ -104,14 +107,16 @@ TEST_F(AbiTest, UnreadableFileIsRefused) {
   const auto p = dir.path() / "cw-provider-locked.so";
   fs::copy_file(plugin_file("cplain"), p);
   fs::permissions(p, fs::perms::none);
-  EXPECT_EQ(load_error(p), skipped(p, "cannot read the file (Permission denied): make it "
-                                      "readable by the user running cw"));
+  EXPECT_EQ(load_error(p), skipped(p,
+                                   "cannot read the file (Permission denied): make it "
+                                   "readable by the user running cw"));
 }
 
 TEST_F(AbiTest, MissingEntrySymbol) {
   const auto p = plugin_file("noentry");
-  EXPECT_EQ(load_error(p), skipped(p, "no cwsdk_entry symbol: export it with CWSDK_PROVIDER(cls) "
-                                      "or CWSDK_EXPORT and build with cwsdk_add_plugin()"));
+  EXPECT_EQ(load_error(p), skipped(p,
+                                   "no cwsdk_entry symbol: export it with CWSDK_PROVIDER(cls) "
+                                   "or CWSDK_EXPORT and build with cwsdk_add_plugin()"));
 }
 
 TEST_F(AbiTest, EntryReturnsNullWithReason) {
@@ -136,72 +141,82 @@ TEST_F(AbiTest, WrongMajor) {
 
 TEST_F(AbiTest, NewerMinor) {
   const auto p = plugin_file("minor9");
-  EXPECT_EQ(load_error(p), skipped(p, "ABI 1.9 is newer than the host's 1.0: upgrade cw, or "
-                                      "rebuild the plugin against cwsdk 1.0"));
+  EXPECT_EQ(load_error(p), skipped(p,
+                                   "ABI 1.9 is newer than the host's 1.0: upgrade cw, or "
+                                   "rebuild the plugin against cwsdk 1.0"));
 }
 
 TEST_F(AbiTest, RequiredOperationNull) {
   const auto p = plugin_file("nullhealth");
   EXPECT_EQ(load_error(p),
-            skipped(p, "required operation 'health' is NULL: every plugin implements manifest, "
-                       "create, destroy, health, build_index, add and remove"));
+            skipped(p,
+                    "required operation 'health' is NULL: every plugin implements manifest, "
+                    "create, destroy, health, build_index, add and remove"));
 }
 
 TEST_F(AbiTest, ManifestNull) {
   const auto p = plugin_file("nullmanifest");
-  EXPECT_EQ(load_error(p), skipped(p, "manifest() returned NULL: return the manifest JSON (see "
-                                      "sdk/schema/manifest.schema.json)"));
+  EXPECT_EQ(load_error(p), skipped(p,
+                                   "manifest() returned NULL: return the manifest JSON (see "
+                                   "sdk/schema/manifest.schema.json)"));
 }
 
 TEST_F(AbiTest, ManifestNotJson) {
   const auto p = plugin_file("badjson");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest is not valid JSON: Missing a name for object member. at offset "
-                       "20: fix the manifest (see sdk/schema/manifest.schema.json)"));
+            skipped(p,
+                    "manifest is not valid JSON: Missing a name for object member. at offset "
+                    "20: fix the manifest (see sdk/schema/manifest.schema.json)"));
 }
 
 TEST_F(AbiTest, ManifestFailsSchemaNamingTheField) {
   const auto p = plugin_file("badschema");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest field /features/watchlist/index_semantics: value \"both\" is "
-                       "not one of present, delta: fix the manifest (see "
-                       "sdk/schema/manifest.schema.json)"));
+            skipped(p,
+                    "manifest field /features/watchlist/index_semantics: value \"both\" is "
+                    "not one of present, delta: fix the manifest (see "
+                    "sdk/schema/manifest.schema.json)"));
 }
 
 TEST_F(AbiTest, ManifestNameDiffersFromFileName) {
   const auto p = plugin_file("misnamed");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest name 'othername' does not match the file name "
-                       "cw-provider-misnamed.so: name the file cw-provider-othername.so or fix "
-                       "the manifest's name"));
+            skipped(p,
+                    "manifest name 'othername' does not match the file name "
+                    "cw-provider-misnamed.so: name the file cw-provider-othername.so or fix "
+                    "the manifest's name"));
 }
 
 TEST_F(AbiTest, ManifestDeclaresUpdateWithoutOperation) {
   const auto p = plugin_file("lyingupdate");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest declares update for feature 'watchlist' but the update "
-                       "operation is NULL: implement update or set \"update\": false"));
+            skipped(p,
+                    "manifest declares update for feature 'watchlist' but the update "
+                    "operation is NULL: implement update or set \"update\": false"));
 }
 
 TEST_F(AbiTest, ManifestDeclaresScrobbleWithoutOperation) {
   const auto p = plugin_file("lyingscrobble");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest declares the scrobble capability but the scrobble operation is "
-                       "NULL: implement scrobble or set \"scrobble\": false"));
+            skipped(p,
+                    "manifest declares the scrobble capability but the scrobble operation is "
+                    "NULL: implement scrobble or set \"scrobble\": false"));
 }
 
 TEST_F(AbiTest, ManifestDeclaresAuthWithoutOperations) {
   const auto p = plugin_file("lyingauth");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest declares auth 'device_code' but auth_start/auth_poll are NULL: "
-                       "implement both or set \"auth\": \"none\""));
+            skipped(p,
+                    "manifest declares auth 'device_code' but auth_start/auth_poll are NULL: "
+                    "implement both or set \"auth\": \"none\""));
 }
 
 TEST_F(AbiTest, ManifestListsActionsWithoutOperation) {
   const auto p = plugin_file("lyingactions");
   EXPECT_EQ(load_error(p),
-            skipped(p, "manifest lists actions but the action operation is NULL: implement "
-                       "action or remove \"actions\""));
+            skipped(p,
+                    "manifest lists actions but the action operation is NULL: implement "
+                    "action or remove \"actions\""));
 }
 
 TEST_F(AbiTest, CreateReturningNullFailsAtInstanceCreationNotLoad) {
@@ -287,8 +302,9 @@ TEST_F(AbiTest, PlainCPluginWorksThroughTheLoader) {
   ASSERT_TRUE(health.ok()) << health.error().message;
   EXPECT_EQ((*health)["status"], "ok");
 
-  const json items = json::array({{{"type", "movie"}, {"ids", {{"imdb", "tt0111161"}}}, {"key", "a"}},
-                                  {{"type", "movie"}, {"ids", {{"imdb", "tt0068646"}}}, {"key", "b"}}});
+  const json items =
+      json::array({{{"type", "movie"}, {"ids", {{"imdb", "tt0111161"}}}, {"key", "a"}},
+                   {{"type", "movie"}, {"ids", {{"imdb", "tt0068646"}}}, {"key", "b"}}});
   auto added = p.add("watchlist", items);
   ASSERT_TRUE(added.ok()) << added.error().message;
   ASSERT_EQ((*added)["outcomes"].size(), 2u);
@@ -324,8 +340,9 @@ TEST_F(AbiTest, UndeclaredOperationsAreRefusedBeforeReachingThePlugin) {
   auto r = (*inst)->build_index("ratings", std::nullopt);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::unsupported);
-  EXPECT_EQ(r.error().message, "provider c1 (plugin cplain) build_index: feature 'ratings' is "
-                               "not in the plugin's manifest");
+  EXPECT_EQ(r.error().message,
+            "provider c1 (plugin cplain) build_index: feature 'ratings' is "
+            "not in the plugin's manifest");
   auto u = (*inst)->update("watchlist", json::array());
   ASSERT_FALSE(u.ok());
   EXPECT_EQ(u.error().kind, ErrorKind::unsupported);
@@ -336,8 +353,8 @@ TEST_F(AbiTest, InstancePinsItsLibrary) {
   {
     Registry registry(m_services);
     ASSERT_TRUE(registry.load_file(plugin_file("cplain")));
-    auto created = ProviderInstance::create(registry.find("cplain"), "pinned", json::object(),
-                                            m_services);
+    auto created =
+        ProviderInstance::create(registry.find("cplain"), "pinned", json::object(), m_services);
     ASSERT_TRUE(created.ok());
     inst = std::move(*created);
   }

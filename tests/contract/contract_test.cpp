@@ -7,6 +7,12 @@
 // schema: every required key gets a harmless value of its type (URLs point at a closed port
 // on 127.0.0.1, secrets are "${secret}"), so create() sees a plausible config and no
 // network is ever reached (the host's http service is absent here: UNSUPPORTED).
+#include <algorithm>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+
 #include <cw/plugin/library.hpp>
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/schemas.hpp>
@@ -14,11 +20,6 @@
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
-
-#include <algorithm>
-#include <filesystem>
-#include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -83,10 +84,8 @@ bool known_status(cw_status s) { return s >= CW_STATUS_OK && s <= CW_STATUS_CANC
 ::testing::AssertionResult is_error_document(const std::string& body) {
   const json doc = json::parse(body, nullptr, false);
   if (!doc.is_discarded() && doc.is_object()) {
-    if (doc.contains("message") && doc["message"].is_string())
-      return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "error document without a string \"message\": "
-                                         << body;
+    if (doc.contains("message") && doc["message"].is_string()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "error document without a string \"message\": " << body;
   }
   if (!body.empty() && body.front() != '{' && body.front() != '[')
     return ::testing::AssertionSuccess();
@@ -110,8 +109,8 @@ class Contract : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<ProviderInstance> instance() {
-    auto inst = ProviderInstance::create(m_lib, "contract", sample_config(m_lib->manifest()),
-                                         m_services);
+    auto inst =
+        ProviderInstance::create(m_lib, "contract", sample_config(m_lib->manifest()), m_services);
     if (!inst.ok()) {
       ADD_FAILURE() << "create with a schema-derived config failed: " << inst.error().message
                     << " (config: " << sample_config(m_lib->manifest()).dump() << ")";
@@ -138,8 +137,8 @@ TEST_P(Contract, ManifestIsValidAndStable) {
   const char* b = api.manifest(&len2);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(std::string(a, len1), std::string(b, len2)) << "manifest() must not change";
-  EXPECT_TRUE(validate_against_schema(k_manifest_schema_json, std::string_view(a, len1), "manifest")
-                  .ok());
+  EXPECT_TRUE(
+      validate_against_schema(k_manifest_schema_json, std::string_view(a, len1), "manifest").ok());
   const Manifest& m = m_lib->manifest();
   EXPECT_EQ("cw-provider-" + m.name + ".so", fs::path(GetParam()).filename().string());
   EXPECT_FALSE(m.features.empty());
@@ -174,8 +173,8 @@ TEST_P(Contract, CreateDestroyIsCleanAndRepeatable) {
   }
   // Non-object configurations are refused by the host before reaching the plugin; an
   // object of the wrong shape reaches it and must be refused with a reason or accepted.
-  auto bad = ProviderInstance::create(m_lib, "contract", json::object({{"no_such_key", 1}}),
-                                      m_services);
+  auto bad =
+      ProviderInstance::create(m_lib, "contract", json::object({{"no_such_key", 1}}), m_services);
   if (!bad.ok()) {
     EXPECT_FALSE(bad.error().message.empty());
   }
@@ -189,8 +188,8 @@ TEST_P(Contract, MalformedRequestsGetInvalidArg) {
       auto raw = inst->call_raw(op, request);
       ASSERT_TRUE(raw.ok()) << op << ": " << raw.error().message;
       EXPECT_EQ(raw->status, CW_STATUS_INVALID_ARG)
-          << op << " with request '" << request << "' returned " << status_name(raw->status)
-          << ": " << raw->body;
+          << op << " with request '" << request << "' returned " << status_name(raw->status) << ": "
+          << raw->body;
       EXPECT_TRUE(is_error_document(raw->body)) << op;
     }
   }
@@ -200,8 +199,7 @@ TEST_P(Contract, UnknownFeatureIsRefused) {
   auto inst = instance();
   ASSERT_NE(inst, nullptr);
   for (const char* op : {"build_index", "add", "remove"}) {
-    auto raw = inst->call_raw(
-        op, R"({"feature":"no_such_feature","watermark":null,"items":[]})");
+    auto raw = inst->call_raw(op, R"({"feature":"no_such_feature","watermark":null,"items":[]})");
     ASSERT_TRUE(raw.ok());
     EXPECT_TRUE(raw->status == CW_STATUS_INVALID_ARG || raw->status == CW_STATUS_UNSUPPORTED)
         << op << " returned " << status_name(raw->status) << ": " << raw->body;

@@ -17,6 +17,7 @@
 #include <cw/services/log/logger.hpp>
 #include <cw/services/secrets/auth_flow.hpp>
 #include <cw/services/secrets/host_secret_store.hpp>
+#include <cw/services/secrets/redactor.hpp>
 #include <cw/services/secrets/token_store.hpp>
 
 #include <chrono>

@@ -1,5 +1,10 @@
 // `cw plugins list|check`: what plugins this cw sees, and whether one file passes the
 // contract checks a third party runs before shipping.
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/plugin/checker.hpp>
@@ -8,10 +13,6 @@
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
-
-#include <boost/program_options.hpp>
-#include <iostream>
-#include <nlohmann/json.hpp>
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -52,9 +53,9 @@ Result<std::unique_ptr<Services>> make_services(const GlobalOptions& global) {
   if (!logger) return logger.error();
   auto s = std::make_unique<Services>();
   s->logger = std::move(*logger);
-  s->host = std::make_unique<plugin::HostServices>(plugin::HostServices{
-      *s->logger, s->clock, services::SignalCancelToken::instance(), &s->kv, nullptr, nullptr,
-      false});
+  s->host = std::make_unique<plugin::HostServices>(
+      plugin::HostServices{*s->logger, s->clock, services::SignalCancelToken::instance(), &s->kv,
+                           nullptr, nullptr, false});
   return s;
 }
 
@@ -115,8 +116,8 @@ int run_list(const GlobalOptions& global, const std::string& output) {
     }
     for (const auto& p : registry.plugins()) {
       const auto& m = p->manifest();
-      std::cout << m.name << " " << m.version << " (ABI " << p->abi_major() << "."
-                << p->abi_minor() << ")  " << p->path().string() << "\n"
+      std::cout << m.name << " " << m.version << " (ABI " << p->abi_major() << "." << p->abi_minor()
+                << ")  " << p->path().string() << "\n"
                 << "  features:     " << features_text(m) << "\n"
                 << "  capabilities: " << capabilities_text(m) << "\n";
     }
@@ -124,8 +125,8 @@ int run_list(const GlobalOptions& global, const std::string& output) {
   return registry.has_duplicates() ? k_exit_failure : k_exit_ok;
 }
 
-int run_check(const GlobalOptions& global, const std::string& path,
-              const std::string& config_json, const std::string& output) {
+int run_check(const GlobalOptions& global, const std::string& path, const std::string& config_json,
+              const std::string& output) {
   json config = json::object();
   if (!config_json.empty()) {
     config = json::parse(config_json, nullptr, false);
@@ -141,8 +142,10 @@ int run_check(const GlobalOptions& global, const std::string& path,
     return k_exit_usage;
   }
   const auto report = plugin::check_plugin(path, config, *(*svc)->host);
-  if (output == "json") std::cout << report.to_json().dump(2) << "\n";
-  else std::cout << report.to_text();
+  if (output == "json")
+    std::cout << report.to_json().dump(2) << "\n";
+  else
+    std::cout << report.to_text();
   return report.passed() ? k_exit_ok : k_exit_failure;
 }
 
@@ -171,9 +174,8 @@ int run_plugins(const GlobalOptions& global, const std::vector<std::string>& arg
     std::cout << k_usage;
     return k_exit_ok;
   }
-  const auto positional =
-      vm.count("positional") ? vm["positional"].as<std::vector<std::string>>()
-                             : std::vector<std::string>{};
+  const auto positional = vm.count("positional") ? vm["positional"].as<std::vector<std::string>>()
+                                                 : std::vector<std::string>{};
   if (output != "text" && output != "json") {
     std::cerr << "cw plugins: --output must be text or json\n";
     return k_exit_usage;

@@ -352,8 +352,9 @@ void merge_item(Item& into, const Item& newer, bool history) {
 }
 
 void TokenMap::reserve(std::size_t n) {
+  // Load factor up to 0.8: linear probing stays short and the table stays small.
   std::size_t cap = 16;
-  while (cap < n * 2) cap <<= 1;
+  while (cap * 4 < n * 5) cap <<= 1;
   if (cap <= m_slots.size()) return;
   std::vector<Slot> old = std::move(m_slots);
   m_slots.assign(cap, Slot{});
@@ -363,7 +364,7 @@ void TokenMap::reserve(std::size_t n) {
   }
 }
 
-void TokenMap::grow() { reserve(m_slots.empty() ? 8 : m_slots.size()); }
+void TokenMap::grow() { reserve(m_slots.empty() ? 8 : m_slots.size() * 2); }
 
 std::uint32_t TokenMap::find(std::uint64_t h) const {
   if (m_slots.empty()) return k_none;
@@ -376,7 +377,7 @@ std::uint32_t TokenMap::find(std::uint64_t h) const {
 }
 
 void TokenMap::put(std::uint64_t h, std::uint32_t pos) {
-  if ((m_size + 1) * 2 > m_slots.size()) grow();
+  if ((m_size + 1) * 5 > m_slots.size() * 4) grow();
   const std::size_t mask = m_slots.size() - 1;
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = m_slots[i];

@@ -118,12 +118,15 @@ class Planner {
       if (b.until == 0 || b.until > now) m_blocked[static_cast<int>(b.side)].insert(b.key);
     }
     for (const auto& p : prior.pending) m_pending[static_cast<int>(p.side)].emplace(p.key, &p);
-    std::vector<Item> tomb_items;
-    for (std::size_t i = 0; i < prior.tombstones.size(); ++i) {
-      const auto& t = prior.tombstones[i];
+    for (const auto& t : prior.tombstones) {
+      if (t.expires_at == 0 || t.expires_at > now) m_tomb_index.add(t.item);
+    }
+    // Matching tombstones merged into one entry: keep the newest time per entry.
+    m_tomb_newest.assign(m_tomb_index.size(), 0);
+    for (const auto& t : prior.tombstones) {
       if (t.expires_at != 0 && t.expires_at <= now) continue;
-      m_tomb_index.add(t.item);
-      m_tomb_live.push_back(&t);
+      if (auto pos = m_tomb_index.find(t.item))
+        m_tomb_newest[*pos] = std::max(m_tomb_newest[*pos], t.created_at);
     }
   }
 
@@ -154,7 +157,8 @@ class Planner {
   // Deletions observed on `from`, propagated to the other side (source_deletes / two-way).
   void propagate_deletions(SideCtx& from, SideCtx& to);
   void mirror_removes();
-  std::optional<const Tombstone*> live_tombstone(const Item& item) const;
+  // The newest live tombstone time matching `item`.
+  std::optional<Instant> live_tombstone(const Item& item) const;
 
   const PairPolicy& m_policy;
   const FeaturePolicy& m_fp;
@@ -167,7 +171,7 @@ class Planner {
   std::unordered_set<std::string> m_blocked[2];
   std::unordered_map<std::string, const PendingDeletion*> m_pending[2];
   Index m_tomb_index;
-  std::vector<const Tombstone*> m_tomb_live;
+  std::vector<Instant> m_tomb_newest;
   std::vector<StagedRemove> m_removes[2];
   std::size_t m_lost_dates = 0;
   std::size_t m_restored[2] = {0, 0};
@@ -198,18 +202,11 @@ void Planner::emit(Action a) {
   m_plan.actions.push_back(std::move(a));
 }
 
-std::optional<const Tombstone*> Planner::live_tombstone(const Item& item) const {
-  if (m_tomb_live.empty()) return std::nullopt;
+std::optional<Instant> Planner::live_tombstone(const Item& item) const {
+  if (m_tomb_index.empty()) return std::nullopt;
   auto pos = m_tomb_index.find(item);
   if (!pos) return std::nullopt;
-  // Tombstone items were added in order; a merge keeps the first position, so find the
-  // newest tombstone among those matching.
-  const Tombstone* best = nullptr;
-  for (const auto* t : m_tomb_live) {
-    if (same_item(t->item, item) && (!best || t->created_at > best->created_at)) best = t;
-  }
-  if (!best) return std::nullopt;
-  return best;
+  return m_tomb_newest[*pos];
 }
 
 void Planner::plan_presence(const IndexEntry& from_entry, const IndexEntry* to_entry, Side to,
@@ -564,8 +561,8 @@ void Planner::two_way() {
       // R4.2: a live tombstone removes this copy unless it is new here since the baseline.
       const bool have_had = have.base && have.base->find(idx, i);
       if (auto tomb = live_tombstone(e.item); tomb && have_had) {
-        const bool newer_watch = m_feature == Feature::history && e.item.watched_at &&
-                                 *e.item.watched_at > (*tomb)->created_at;
+        const bool newer_watch =
+            m_feature == Feature::history && e.item.watched_at && *e.item.watched_at > *tomb;
         if (!newer_watch) {
           Action a;
           a.kind = ActionKind::remove;

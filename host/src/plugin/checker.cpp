@@ -1,9 +1,9 @@
+#include <algorithm>
+
 #include <cw/plugin/checker.hpp>
 #include <cw/plugin/library.hpp>
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/schemas.hpp>
-
-#include <algorithm>
 
 namespace cw::plugin {
 
@@ -20,9 +20,12 @@ std::size_t CheckReport::count(StepResult r) const {
 namespace {
 const char* result_name(StepResult r) {
   switch (r) {
-    case StepResult::ok: return "ok";
-    case StepResult::warn: return "warn";
-    case StepResult::fail: return "fail";
+    case StepResult::ok:
+      return "ok";
+    case StepResult::warn:
+      return "warn";
+    case StepResult::fail:
+      return "fail";
   }
   return "fail";
 }

@@ -6,12 +6,13 @@
 // crash), destroy. No network: the http service answers UNSUPPORTED, so statuses that mean
 // "could not reach the service" (auth, transient, rate_limited, unsupported) are warnings.
 
-#include <cw/plugin/host_api.hpp>
-
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/plugin/host_api.hpp>
 
 namespace cw::plugin {
 

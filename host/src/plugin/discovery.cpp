@@ -1,8 +1,8 @@
-#include <cw/plugin/discovery.hpp>
-
 #include <algorithm>
 #include <cstdlib>
 #include <system_error>
+
+#include <cw/plugin/discovery.hpp>
 
 namespace cw::plugin {
 namespace fs = std::filesystem;

@@ -14,8 +14,8 @@
 namespace cw::plugin {
 
 struct SearchPathOptions {
-  std::vector<std::filesystem::path> plugin_dirs;        // --plugin-dir
-  std::optional<std::string> env_plugin_path;            // $CW_PLUGIN_PATH; nullopt: read it
+  std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir
+  std::optional<std::string> env_plugin_path;      // $CW_PLUGIN_PATH; nullopt: read it
   bool include_build_dir = true;
   bool include_install_dir = true;
 };

@@ -1,7 +1,8 @@
-#include <cw/plugin/host_api.hpp>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
-#include <string_view>
+
+#include <cw/plugin/host_api.hpp>
 
 namespace cw::plugin {
 
@@ -9,43 +10,69 @@ using nlohmann::json;
 
 cw_status to_status(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::invalid_arg: return CW_STATUS_INVALID_ARG;
-    case ErrorKind::unsupported: return CW_STATUS_UNSUPPORTED;
-    case ErrorKind::auth: return CW_STATUS_AUTH;
-    case ErrorKind::not_found: return CW_STATUS_NOT_FOUND;
-    case ErrorKind::rate_limited: return CW_STATUS_RATE_LIMITED;
-    case ErrorKind::transient: return CW_STATUS_TRANSIENT;
-    case ErrorKind::internal: return CW_STATUS_INTERNAL;
-    case ErrorKind::cancelled: return CW_STATUS_CANCELLED;
+    case ErrorKind::invalid_arg:
+      return CW_STATUS_INVALID_ARG;
+    case ErrorKind::unsupported:
+      return CW_STATUS_UNSUPPORTED;
+    case ErrorKind::auth:
+      return CW_STATUS_AUTH;
+    case ErrorKind::not_found:
+      return CW_STATUS_NOT_FOUND;
+    case ErrorKind::rate_limited:
+      return CW_STATUS_RATE_LIMITED;
+    case ErrorKind::transient:
+      return CW_STATUS_TRANSIENT;
+    case ErrorKind::internal:
+      return CW_STATUS_INTERNAL;
+    case ErrorKind::cancelled:
+      return CW_STATUS_CANCELLED;
   }
   return CW_STATUS_INTERNAL;
 }
 
 ErrorKind to_error_kind(cw_status status) {
   switch (status) {
-    case CW_STATUS_INVALID_ARG: return ErrorKind::invalid_arg;
-    case CW_STATUS_UNSUPPORTED: return ErrorKind::unsupported;
-    case CW_STATUS_AUTH: return ErrorKind::auth;
-    case CW_STATUS_NOT_FOUND: return ErrorKind::not_found;
-    case CW_STATUS_RATE_LIMITED: return ErrorKind::rate_limited;
-    case CW_STATUS_TRANSIENT: return ErrorKind::transient;
-    case CW_STATUS_CANCELLED: return ErrorKind::cancelled;
-    default: return ErrorKind::internal;
+    case CW_STATUS_INVALID_ARG:
+      return ErrorKind::invalid_arg;
+    case CW_STATUS_UNSUPPORTED:
+      return ErrorKind::unsupported;
+    case CW_STATUS_AUTH:
+      return ErrorKind::auth;
+    case CW_STATUS_NOT_FOUND:
+      return ErrorKind::not_found;
+    case CW_STATUS_RATE_LIMITED:
+      return ErrorKind::rate_limited;
+    case CW_STATUS_TRANSIENT:
+      return ErrorKind::transient;
+    case CW_STATUS_CANCELLED:
+      return ErrorKind::cancelled;
+    default:
+      return ErrorKind::internal;
   }
 }
 
 const char* status_name(cw_status status) {
   switch (status) {
-    case CW_STATUS_OK: return "OK";
-    case CW_STATUS_INVALID_ARG: return "INVALID_ARG";
-    case CW_STATUS_UNSUPPORTED: return "UNSUPPORTED";
-    case CW_STATUS_AUTH: return "AUTH";
-    case CW_STATUS_NOT_FOUND: return "NOT_FOUND";
-    case CW_STATUS_RATE_LIMITED: return "RATE_LIMITED";
-    case CW_STATUS_TRANSIENT: return "TRANSIENT";
-    case CW_STATUS_INTERNAL: return "INTERNAL";
-    case CW_STATUS_CANCELLED: return "CANCELLED";
-    default: return "UNKNOWN";
+    case CW_STATUS_OK:
+      return "OK";
+    case CW_STATUS_INVALID_ARG:
+      return "INVALID_ARG";
+    case CW_STATUS_UNSUPPORTED:
+      return "UNSUPPORTED";
+    case CW_STATUS_AUTH:
+      return "AUTH";
+    case CW_STATUS_NOT_FOUND:
+      return "NOT_FOUND";
+    case CW_STATUS_RATE_LIMITED:
+      return "RATE_LIMITED";
+    case CW_STATUS_TRANSIENT:
+      return "TRANSIENT";
+    case CW_STATUS_INTERNAL:
+      return "INTERNAL";
+    case CW_STATUS_CANCELLED:
+      return "CANCELLED";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -118,8 +145,9 @@ Result<services::HttpRequest> parse_http_request(std::string_view text) {
   auto string_field = [&](const char* key, std::string& out, bool required) -> Status {
     const auto it = j.find(key);
     if (it == j.end() || it->is_null()) {
-      if (required) return make_error(std::string("http request: '") + key + "' is required",
-                                      ErrorKind::invalid_arg);
+      if (required)
+        return make_error(std::string("http request: '") + key + "' is required",
+                          ErrorKind::invalid_arg);
       return ok_status();
     }
     if (!it->is_string())
@@ -135,12 +163,14 @@ Result<services::HttpRequest> parse_http_request(std::string_view text) {
       return make_error(std::string("http request: '") + key + "' must be an object",
                         ErrorKind::invalid_arg);
     for (const auto& [k, v] : it->items()) {
-      if (v.is_string()) out.emplace_back(k, v.get<std::string>());
-      else if (v.is_number() || v.is_boolean()) out.emplace_back(k, v.dump());
+      if (v.is_string())
+        out.emplace_back(k, v.get<std::string>());
+      else if (v.is_number() || v.is_boolean())
+        out.emplace_back(k, v.dump());
       else
-        return make_error(std::string("http request: '") + key + "." + k +
-                              "' must be a string or number",
-                          ErrorKind::invalid_arg);
+        return make_error(
+            std::string("http request: '") + key + "." + k + "' must be a string or number",
+            ErrorKind::invalid_arg);
     }
     return ok_status();
   };
@@ -190,10 +220,10 @@ cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_si
       return CW_STATUS_INVALID_ARG;
     }
     if (b.services().dry_run && !req->read)
-      return unsupported(meta, "dry run: " + req->method + " " +
-                                   (req->endpoint.empty() ? std::string("request")
-                                                          : req->endpoint) +
-                                   " is a write and was not sent");
+      return unsupported(meta,
+                         "dry run: " + req->method + " " +
+                             (req->endpoint.empty() ? std::string("request") : req->endpoint) +
+                             " is a write and was not sent");
     if (b.services().cancel.cancelled()) {
       write_error(meta, "cancelled");
       return CW_STATUS_CANCELLED;
@@ -214,8 +244,10 @@ cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_si
     for (const auto& [name, value] : resp->headers) {
       // Repeated headers are joined as RFC 9110 allows for list-valued fields.
       auto it = headers.find(name);
-      if (it == headers.end()) headers[name] = value;
-      else *it = it->get<std::string>() + ", " + value;
+      if (it == headers.end())
+        headers[name] = value;
+      else
+        *it = it->get<std::string>() + ", " + value;
     }
     json m = {{"status", resp->status},
               {"headers", std::move(headers)},
@@ -277,8 +309,7 @@ cw_status cb_kv_put(void* ctx, const char* key, size_t key_len, const char* valu
 cw_status cb_get_secret(void* ctx, const char* name, size_t name_len, cw_sink value) noexcept {
   try {
     auto& b = self(ctx);
-    if (!b.instance_bound())
-      return unsupported(value, "secrets are not available in cwsdk_entry");
+    if (!b.instance_bound()) return unsupported(value, "secrets are not available in cwsdk_entry");
     if (b.services().secrets == nullptr)
       return unsupported(value, "no secret store in this host context");
     if (name == nullptr || name_len == 0) {

@@ -6,6 +6,10 @@
 //
 // Every callback catches everything: nothing the host does may unwind into a plugin.
 
+#include <string>
+
+#include <cwsdk/cwsdk.h>
+
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/http/http_service.hpp>
@@ -13,9 +17,6 @@
 #include <cw/services/log/logger.hpp>
 #include <cw/services/secrets/secret_store.hpp>
 #include <cw/util/result.hpp>
-
-#include <cwsdk/cwsdk.h>
-#include <string>
 
 namespace cw::plugin {
 

@@ -1,14 +1,15 @@
-#include <cw/plugin/discovery.hpp>
-#include <cw/plugin/library.hpp>
-
 #include <algorithm>
-#include <boost/dll/shared_library.hpp>
 #include <cerrno>
 #include <cstring>
-#include <dlfcn.h>
 #include <fstream>
 #include <system_error>
 #include <type_traits>
+
+#include <boost/dll/shared_library.hpp>
+#include <dlfcn.h>
+
+#include <cw/plugin/discovery.hpp>
+#include <cw/plugin/library.hpp>
 
 namespace cw::plugin {
 namespace fs = std::filesystem;
@@ -47,7 +48,8 @@ Library::~Library() = default;
 
 Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostServices& services) {
   std::error_code fec;
-  if (!fs::exists(path, fec)) return reject(path, "file not found: check the path", ErrorKind::not_found);
+  if (!fs::exists(path, fec))
+    return reject(path, "file not found: check the path", ErrorKind::not_found);
   if (!fs::is_regular_file(path, fec))
     return reject(path, "not a regular file: point at a cw-provider-<name>.so file");
   {
@@ -81,8 +83,9 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
   }
 
   if (!lib->m_dll->has(CWSDK_ENTRY_SYMBOL))
-    return reject(path, "no cwsdk_entry symbol: export it with CWSDK_PROVIDER(cls) or "
-                        "CWSDK_EXPORT and build with cwsdk_add_plugin()");
+    return reject(path,
+                  "no cwsdk_entry symbol: export it with CWSDK_PROVIDER(cls) or "
+                  "CWSDK_EXPORT and build with cwsdk_add_plugin()");
   auto& entry = lib->m_dll->get<std::remove_pointer_t<cwsdk_entry_fn>>(CWSDK_ENTRY_SYMBOL);
 
   std::string entry_error;
@@ -94,8 +97,9 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
     return reject(path, "cwsdk_entry threw an exception (" + one_line(e.what()) +
                             "): catch every exception at the ABI edge (CWSDK_PROVIDER does)");
   } catch (...) {
-    return reject(path, "cwsdk_entry threw an exception: catch every exception at the ABI "
-                        "edge (CWSDK_PROVIDER does)");
+    return reject(path,
+                  "cwsdk_entry threw an exception: catch every exception at the ABI "
+                  "edge (CWSDK_PROVIDER does)");
   }
   if (table == nullptr)
     return reject(path, "cwsdk_entry returned NULL: " +
@@ -127,15 +131,18 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
                             ": set struct_size = sizeof(cw_provider_api) and rebuild against "
                             "the cwsdk headers");
   // Fields the plugin did not know about stay NULL.
-  std::memcpy(&lib->m_api, table, std::min<std::size_t>(table->struct_size, sizeof(cw_provider_api)));
+  std::memcpy(&lib->m_api, table,
+              std::min<std::size_t>(table->struct_size, sizeof(cw_provider_api)));
   lib->m_api.struct_size = table->struct_size;
   const cw_provider_api& api = lib->m_api;
 
-  const std::pair<const char*, bool> required[] = {
-      {"manifest", api.manifest != nullptr}, {"create", api.create != nullptr},
-      {"destroy", api.destroy != nullptr},   {"health", api.health != nullptr},
-      {"build_index", api.build_index != nullptr}, {"add", api.add != nullptr},
-      {"remove", api.remove != nullptr}};
+  const std::pair<const char*, bool> required[] = {{"manifest", api.manifest != nullptr},
+                                                   {"create", api.create != nullptr},
+                                                   {"destroy", api.destroy != nullptr},
+                                                   {"health", api.health != nullptr},
+                                                   {"build_index", api.build_index != nullptr},
+                                                   {"add", api.add != nullptr},
+                                                   {"remove", api.remove != nullptr}};
   for (const auto& [op, present] : required)
     if (!present)
       return reject(path, std::string("required operation '") + op +
@@ -150,8 +157,9 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
     return reject(path, "manifest() threw an exception: catch every exception at the ABI edge");
   }
   if (manifest_text == nullptr)
-    return reject(path, "manifest() returned NULL: return the manifest JSON (see "
-                        "sdk/schema/manifest.schema.json)");
+    return reject(path,
+                  "manifest() returned NULL: return the manifest JSON (see "
+                  "sdk/schema/manifest.schema.json)");
   auto manifest = parse_manifest(std::string_view(manifest_text, manifest_len));
   if (!manifest)
     return reject(path, manifest.error().message +
@@ -160,8 +168,8 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
   const Manifest& m = lib->m_manifest;
 
   if (!name_from_file || *name_from_file != m.name)
-    return reject(path, "manifest name '" + m.name + "' does not match the file name " +
-                            file_name + ": name the file cw-provider-" + m.name +
+    return reject(path, "manifest name '" + m.name + "' does not match the file name " + file_name +
+                            ": name the file cw-provider-" + m.name +
                             ".so or fix the manifest's name");
 
   for (const auto& [feature, caps] : m.features)
@@ -170,18 +178,21 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
                               "' but the update operation is NULL: implement update or set "
                               "\"update\": false");
   if (m.scrobble && api.scrobble == nullptr)
-    return reject(path, "manifest declares the scrobble capability but the scrobble operation "
-                        "is NULL: implement scrobble or set \"scrobble\": false");
+    return reject(path,
+                  "manifest declares the scrobble capability but the scrobble operation "
+                  "is NULL: implement scrobble or set \"scrobble\": false");
   if ((api.auth_start == nullptr) != (api.auth_poll == nullptr))
-    return reject(path, "auth_start and auth_poll must be both set or both NULL: implement the "
-                        "missing one");
+    return reject(path,
+                  "auth_start and auth_poll must be both set or both NULL: implement the "
+                  "missing one");
   if (m.auth != "none" && api.auth_start == nullptr)
     return reject(path, "manifest declares auth '" + m.auth +
                             "' but auth_start/auth_poll are NULL: implement both or set "
                             "\"auth\": \"none\"");
   if (!m.actions.empty() && api.action == nullptr)
-    return reject(path, "manifest lists actions but the action operation is NULL: implement "
-                        "action or remove \"actions\"");
+    return reject(path,
+                  "manifest lists actions but the action operation is NULL: implement "
+                  "action or remove \"actions\"");
 
   return lib;
 }

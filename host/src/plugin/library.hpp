@@ -9,14 +9,15 @@
 // A Library stays loaded as long as a shared_ptr to it exists; every ProviderInstance
 // holds one, so an instance can never outlive the code it runs.
 
-#include <cw/plugin/host_api.hpp>
-#include <cw/plugin/manifest.hpp>
-#include <cw/util/result.hpp>
-
-#include <cwsdk/cwsdk.h>
 #include <filesystem>
 #include <memory>
 #include <string>
+
+#include <cwsdk/cwsdk.h>
+
+#include <cw/plugin/host_api.hpp>
+#include <cw/plugin/manifest.hpp>
+#include <cw/util/result.hpp>
 
 namespace boost::dll {
 class shared_library;

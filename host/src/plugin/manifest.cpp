@@ -1,15 +1,16 @@
-#include <cw/plugin/manifest.hpp>
-#include <cw/plugin/schemas.hpp>
-
 #include <map>
 #include <memory>
 #include <mutex>
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/pointer.h>
 #include <rapidjson/schema.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <cw/plugin/manifest.hpp>
+#include <cw/plugin/schemas.hpp>
 
 namespace cw::plugin {
 namespace {
@@ -103,8 +104,8 @@ std::string describe(const CompiledSchema& schema, const rapidjson::Document& do
     detail = "value " + to_text(*node) + " is not one of " + join_values((*rule)["enum"]);
   } else if (keyword == "type" && rule && rule->HasMember("type") && node) {
     const auto& t = (*rule)["type"];
-    detail = "expected " + (t.IsArray() ? join_values(t) : std::string(t.GetString())) +
-             ", got " + type_name(*node);
+    detail = "expected " + (t.IsArray() ? join_values(t) : std::string(t.GetString())) + ", got " +
+             type_name(*node);
   } else if (keyword == "pattern" && rule && rule->HasMember("pattern") && node) {
     detail = "value " + to_text(*node) + " does not match " + (*rule)["pattern"].GetString();
   } else if ((keyword == "minimum" || keyword == "maximum") && rule && node) {
@@ -194,8 +195,8 @@ Result<Manifest> parse_manifest(std::string_view text) {
       caps.rewatches = bool_or(f, "rewatches", false);
       if (f.contains("rating_scale")) {
         const auto& rs = f["rating_scale"];
-        caps.rating_scale =
-            RatingScale{rs.at("min").get<double>(), rs.at("max").get<double>(), rs.value("step", 1.0)};
+        caps.rating_scale = RatingScale{rs.at("min").get<double>(), rs.at("max").get<double>(),
+                                        rs.value("step", 1.0)};
       }
       m.features.emplace(fname, std::move(caps));
     }

@@ -3,14 +3,15 @@
 // against sdk/schema/manifest.schema.json (rapidjson's SchemaValidator) and then read into
 // plain structs the rest of the host uses.
 
-#include <cw/util/result.hpp>
-
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/util/result.hpp>
 
 namespace cw::plugin {
 
@@ -21,15 +22,15 @@ struct RatingScale {
 };
 
 struct FeatureCaps {
-  std::vector<std::string> types;       // movie, show, season, episode
-  std::string index_semantics;          // present | delta
+  std::vector<std::string> types;  // movie, show, season, episode
+  std::string index_semantics;     // present | delta
   bool add = false;
   bool remove = false;
   bool update = false;
   bool observes_deletes = false;
   bool provides_ids = false;
   int chunk_size = 100;
-  int page_size = 0;                    // 0: not stated
+  int page_size = 0;  // 0: not stated
   bool writes_watch_date = false;
   bool rewatches = false;
   std::optional<RatingScale> rating_scale;

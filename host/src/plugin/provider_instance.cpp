@@ -1,6 +1,6 @@
-#include <cw/plugin/provider_instance.hpp>
-
 #include <set>
+
+#include <cw/plugin/provider_instance.hpp>
 
 namespace cw::plugin {
 
@@ -117,9 +117,10 @@ std::string check_outcomes(const json& doc) {
 
 }  // namespace
 
-Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(
-    std::shared_ptr<Library> library, std::string instance_name, const json& config,
-    const HostServices& services) {
+Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(std::shared_ptr<Library> library,
+                                                                   std::string instance_name,
+                                                                   const json& config,
+                                                                   const HostServices& services) {
   const std::string where =
       "provider " + instance_name + " (plugin " + library->name() + "): create failed: ";
   if (!config.is_object())
@@ -139,8 +140,9 @@ Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(
                           "): the plugin must catch every exception at the ABI edge",
                       ErrorKind::internal);
   } catch (...) {
-    return make_error(where + "create threw an exception: the plugin must catch every "
-                              "exception at the ABI edge",
+    return make_error(where +
+                          "create threw an exception: the plugin must catch every "
+                          "exception at the ABI edge",
                       ErrorKind::internal);
   }
   if (inst == nullptr) {
@@ -171,19 +173,29 @@ Error ProviderInstance::error(std::string_view op, std::string_view what, ErrorK
 }
 
 Result<ProviderInstance::RawReply> ProviderInstance::call_raw(std::string_view op,
-                                                             std::string_view request) {
+                                                              std::string_view request) {
   const cw_provider_api& api = m_library->api();
   cw_operation_fn fn = nullptr;
-  if (op == "health") fn = api.health;
-  else if (op == "build_index") fn = api.build_index;
-  else if (op == "add") fn = api.add;
-  else if (op == "remove") fn = api.remove;
-  else if (op == "update") fn = api.update;
-  else if (op == "scrobble") fn = api.scrobble;
-  else if (op == "auth_start") fn = api.auth_start;
-  else if (op == "auth_poll") fn = api.auth_poll;
-  else if (op == "action") fn = api.action;
-  else return error(op, "no such operation", ErrorKind::invalid_arg);
+  if (op == "health")
+    fn = api.health;
+  else if (op == "build_index")
+    fn = api.build_index;
+  else if (op == "add")
+    fn = api.add;
+  else if (op == "remove")
+    fn = api.remove;
+  else if (op == "update")
+    fn = api.update;
+  else if (op == "scrobble")
+    fn = api.scrobble;
+  else if (op == "auth_start")
+    fn = api.auth_start;
+  else if (op == "auth_poll")
+    fn = api.auth_poll;
+  else if (op == "action")
+    fn = api.action;
+  else
+    return error(op, "no such operation", ErrorKind::invalid_arg);
   if (fn == nullptr) return error(op, "the plugin does not implement it", ErrorKind::unsupported);
   RawReply reply;
   std::lock_guard lock(m_mutex);
@@ -227,15 +239,14 @@ Result<json> ProviderInstance::build_index(std::string_view feature,
                                            const std::optional<std::string>& watermark) {
   const FeatureCaps* caps = manifest().feature(feature);
   if (caps == nullptr)
-    return error("build_index", "feature '" + std::string(feature) +
-                                    "' is not in the plugin's manifest",
+    return error("build_index",
+                 "feature '" + std::string(feature) + "' is not in the plugin's manifest",
                  ErrorKind::unsupported);
   json req = {{"feature", std::string(feature)}, {"watermark", nullptr}};
   if (watermark) req["watermark"] = *watermark;
   auto r = call("build_index", m_library->api().build_index, req);
   if (!r) return r;
-  if (const std::string bad = check_index(*r, caps); !bad.empty())
-    return error("build_index", bad);
+  if (const std::string bad = check_index(*r, caps); !bad.empty()) return error("build_index", bad);
   return r;
 }
 
@@ -248,8 +259,9 @@ Result<json> ProviderInstance::write_op(const char* op, cw_operation_fn fn,
   const std::string_view o(op);
   if ((o == "add" && !caps->add) || (o == "remove" && !caps->remove) ||
       (o == "update" && !caps->update))
-    return error(op, "the manifest does not declare " + std::string(op) + " for feature '" +
-                         std::string(feature) + "'",
+    return error(op,
+                 "the manifest does not declare " + std::string(op) + " for feature '" +
+                     std::string(feature) + "'",
                  ErrorKind::unsupported);
   if (!items.is_array())
     return error(op, "items must be a JSON array (host bug)", ErrorKind::invalid_arg);
@@ -275,13 +287,14 @@ Result<json> ProviderInstance::action(std::string_view action_name, const json& 
   if (!manifest().has_action(action_name)) {
     std::string names;
     for (const auto& a : manifest().actions) names += (names.empty() ? "" : ", ") + a.name;
-    return error("action", "no action '" + std::string(action_name) + "' (available: " +
-                               (names.empty() ? std::string("none") : names) + ")",
+    return error("action",
+                 "no action '" + std::string(action_name) +
+                     "' (available: " + (names.empty() ? std::string("none") : names) + ")",
                  ErrorKind::invalid_arg);
   }
-  return call("action", m_library->api().action,
-              json{{"action", std::string(action_name)},
-                   {"args", args.is_null() ? json::object() : args}});
+  return call(
+      "action", m_library->api().action,
+      json{{"action", std::string(action_name)}, {"args", args.is_null() ? json::object() : args}});
 }
 
 Result<json> ProviderInstance::scrobble(const json& request) {

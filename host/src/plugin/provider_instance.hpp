@@ -6,17 +6,18 @@
 // internal error naming the instance, the plugin and the operation. Operations on one
 // instance are serialised (the ABI promises plugins that they never overlap).
 
-#include <cw/plugin/host_api.hpp>
-#include <cw/plugin/library.hpp>
-#include <cw/util/result.hpp>
-
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/plugin/host_api.hpp>
+#include <cw/plugin/library.hpp>
+#include <cw/util/result.hpp>
 
 namespace cw::plugin {
 

@@ -1,7 +1,7 @@
-#include <cw/plugin/registry.hpp>
-
 #include <algorithm>
 #include <system_error>
+
+#include <cw/plugin/registry.hpp>
 
 namespace cw::plugin {
 namespace fs = std::filesystem;
@@ -56,8 +56,8 @@ Result<std::shared_ptr<Library>> Registry::get(std::string_view name) const {
   if (auto p = find(name)) return p;
   std::string names;
   for (const auto& p : m_plugins) names += (names.empty() ? "" : ", ") + p->name();
-  return make_error("no plugin named '" + std::string(name) + "' (loaded: " +
-                        (names.empty() ? std::string("none") : names) +
+  return make_error("no plugin named '" + std::string(name) +
+                        "' (loaded: " + (names.empty() ? std::string("none") : names) +
                         "): install cw-provider-" + std::string(name) +
                         ".so in a plugin folder or add its folder with --plugin-dir",
                     ErrorKind::not_found);
@@ -65,8 +65,10 @@ Result<std::shared_ptr<Library>> Registry::get(std::string_view name) const {
 
 void Registry::log_rejections() const {
   for (const auto& r : m_rejections) {
-    if (r.duplicate) m_services.logger.error("plugins", r.message);
-    else m_services.logger.warn("plugins", r.message);
+    if (r.duplicate)
+      m_services.logger.error("plugins", r.message);
+    else
+      m_services.logger.warn("plugins", r.message);
   }
 }
 

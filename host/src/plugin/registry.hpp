@@ -2,13 +2,13 @@
 // Registry: every plugin found on the search path, loaded and checked, plus the list of
 // files that were refused and why. Loading one bad file never stops the others.
 
-#include <cw/plugin/discovery.hpp>
-#include <cw/plugin/library.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <cw/plugin/discovery.hpp>
+#include <cw/plugin/library.hpp>
 
 namespace cw::plugin {
 

@@ -358,16 +358,22 @@ cwsdk::Reply Crosswatch::write(std::string_view request, Op op) {
                                    "item is not a JSON object"));
         continue;
       }
-      const std::vector<std::string> aliases = identity_aliases(item);
-      const std::string key = item.contains("key") && item["key"].is_string()
-                                  ? item["key"].get<std::string>()
-                                  : aliases.front();
-      const std::string type = item.value("type", std::string());
+      const auto key_it = item.find("key");
+      const auto type_it = item.find("type");
+      const std::string type =
+          type_it != item.end() && type_it->is_string() ? type_it->get<std::string>() : "";
       if (!type_allowed(feature, type)) {
-        outcomes.push_back(outcome(key, "unresolved", "rejected",
+        const std::string shown = key_it != item.end() && key_it->is_string()
+                                      ? key_it->get<std::string>()
+                                      : "#" + std::to_string(at);
+        outcomes.push_back(outcome(shown, "unresolved", "rejected",
                                    "type \"" + type + "\" is not kept in " + feature));
         continue;
       }
+      const std::vector<std::string> aliases = identity_aliases(item);
+      const std::string key = key_it != item.end() && key_it->is_string()
+                                  ? key_it->get<std::string>()
+                                  : aliases.front();
 
       std::vector<size_t> matches;
       for (const auto& alias : aliases) {

@@ -103,7 +103,9 @@ std::string normalise_id(std::string_view kind, const json& value) {
 
 std::vector<std::string> identity_aliases(const json& item) {
   std::vector<std::string> out;
-  const std::string type = item.value("type", std::string("movie"));
+  const auto type_it = item.find("type");
+  const std::string type =
+      type_it != item.end() && type_it->is_string() ? type_it->get<std::string>() : "movie";
   const json empty = json::object();
   const json& own_ids = item.contains("ids") ? item["ids"] : empty;
   if (type == "season" || type == "episode") {

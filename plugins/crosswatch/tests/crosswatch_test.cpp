@@ -330,11 +330,14 @@ TEST_F(CrosswatchTest, OneOutcomePerItemAndDuplicatesInOneBatchAreSkipped) {
   for (int i = 0; i < 50; ++i) items.push_back(movie("k" + std::to_string(i), 1000 + i));
   items.push_back(movie("dup", 1000));
   items.push_back("not an item");
+  items.push_back({{"type", 7}, {"key", "odd"}});
   const json outcomes = inst.add("watchlist", items).json()["outcomes"];
   ASSERT_EQ(outcomes.size(), items.size());
   EXPECT_EQ(outcomes[50]["key"], "dup");
   EXPECT_EQ(outcomes[50]["status"], "skipped");
   EXPECT_EQ(outcomes[51]["status"], "unresolved");
+  EXPECT_EQ(outcomes[52]["key"], "odd");
+  EXPECT_EQ(outcomes[52]["reason"], "rejected");
   EXPECT_EQ(index_size(inst, "watchlist"), 50u);
 }
 

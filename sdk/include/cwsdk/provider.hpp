@@ -23,8 +23,6 @@
 #ifndef CWSDK_PROVIDER_HPP
 #define CWSDK_PROVIDER_HPP
 
-#include <cwsdk/cwsdk.h>
-
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -34,6 +32,8 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+
+#include <cwsdk/cwsdk.h>
 
 namespace cwsdk {
 
@@ -52,11 +52,21 @@ struct Reply {
     std::string out = "{\"message\":\"";
     for (char c : message) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             static const char* k_hex = "0123456789abcdef";
@@ -148,8 +158,7 @@ class Host {
     return value;
   }
   cw_status put_secret(std::string_view name, std::string_view value) const {
-    return m_api->put_secret(m_api->host_ctx, name.data(), name.size(), value.data(),
-                             value.size());
+    return m_api->put_secret(m_api->host_ctx, name.data(), name.size(), value.data(), value.size());
   }
 
  private:
@@ -159,15 +168,15 @@ class Host {
 namespace detail {
 
 // Signature checks. Each trait says whether T has a usable operation of that name.
-#define CWSDK_DETAIL_DECLARE_OP_TRAITS(op)                                                    \
-  template <typename T, typename = void>                                                      \
-  struct has_member_##op : std::false_type {};                                                \
-  template <typename T>                                                                       \
-  struct has_member_##op<T, std::void_t<decltype(&T::op)>> : std::true_type {};               \
-  template <typename T, typename = void>                                                      \
-  struct has_op_##op : std::false_type {};                                                    \
-  template <typename T>                                                                       \
-  struct has_op_##op<T, std::void_t<decltype(std::declval<T&>().op(std::string_view{}))>>     \
+#define CWSDK_DETAIL_DECLARE_OP_TRAITS(op)                                                \
+  template <typename T, typename = void>                                                  \
+  struct has_member_##op : std::false_type {};                                            \
+  template <typename T>                                                                   \
+  struct has_member_##op<T, std::void_t<decltype(&T::op)>> : std::true_type {};           \
+  template <typename T, typename = void>                                                  \
+  struct has_op_##op : std::false_type {};                                                \
+  template <typename T>                                                                   \
+  struct has_op_##op<T, std::void_t<decltype(std::declval<T&>().op(std::string_view{}))>> \
       : std::is_same<decltype(std::declval<T&>().op(std::string_view{})), Reply> {};
 
 CWSDK_DETAIL_DECLARE_OP_TRAITS(health)
@@ -220,10 +229,10 @@ T& self_of(cw_instance* self) {
   return reinterpret_cast<Instance<T>*>(self)->object;
 }
 
-#define CWSDK_DETAIL_TRAMPOLINE(op)                                                     \
-  template <typename T>                                                                 \
-  cw_status op##_trampoline(cw_instance* self, const char* req, size_t len,             \
-                            cw_sink out) noexcept {                                     \
+#define CWSDK_DETAIL_TRAMPOLINE(op)                                                       \
+  template <typename T>                                                                   \
+  cw_status op##_trampoline(cw_instance* self, const char* req, size_t len,               \
+                            cw_sink out) noexcept {                                       \
     return guarded(out, [&] { return self_of<T>(self).op(std::string_view(req, len)); }); \
   }
 CWSDK_DETAIL_TRAMPOLINE(health)
@@ -275,14 +284,14 @@ void destroy_trampoline(cw_instance* self) noexcept {
 
 // The address of an optional operation's trampoline, or NULL when T lacks it. `if
 // constexpr` keeps the trampoline from being instantiated for a class without the member.
-#define CWSDK_DETAIL_OPTIONAL_OP(op)                          \
-  template <typename T>                                       \
-  constexpr cw_operation_fn optional_##op() {                 \
-    if constexpr (has_op_##op<T>::value) {                    \
-      return &op##_trampoline<T>;                             \
-    } else {                                                  \
-      return nullptr;                                         \
-    }                                                         \
+#define CWSDK_DETAIL_OPTIONAL_OP(op)          \
+  template <typename T>                       \
+  constexpr cw_operation_fn optional_##op() { \
+    if constexpr (has_op_##op<T>::value) {    \
+      return &op##_trampoline<T>;             \
+    } else {                                  \
+      return nullptr;                         \
+    }                                         \
   }
 CWSDK_DETAIL_OPTIONAL_OP(update)
 CWSDK_DETAIL_OPTIONAL_OP(scrobble)
@@ -335,21 +344,11 @@ template <typename T>
 const cw_provider_api* provider_table() {
   check_provider<T>();
   static const cw_provider_api k_table = {
-      sizeof(cw_provider_api),
-      CWSDK_VERSION_MAJOR,
-      CWSDK_VERSION_MINOR,
-      &manifest_trampoline<T>,
-      &create_trampoline<T>,
-      &destroy_trampoline<T>,
-      &health_trampoline<T>,
-      &build_index_trampoline<T>,
-      &add_trampoline<T>,
-      &remove_trampoline<T>,
-      optional_update<T>(),
-      optional_scrobble<T>(),
-      optional_auth_start<T>(),
-      optional_auth_poll<T>(),
-      optional_action<T>(),
+      sizeof(cw_provider_api),  CWSDK_VERSION_MAJOR,        CWSDK_VERSION_MINOR,
+      &manifest_trampoline<T>,  &create_trampoline<T>,      &destroy_trampoline<T>,
+      &health_trampoline<T>,    &build_index_trampoline<T>, &add_trampoline<T>,
+      &remove_trampoline<T>,    optional_update<T>(),       optional_scrobble<T>(),
+      optional_auth_start<T>(), optional_auth_poll<T>(),    optional_action<T>(),
   };
   return &k_table;
 }
@@ -384,17 +383,16 @@ inline bool check_host_version(uint16_t host_major, uint16_t host_minor, const c
 
 // Defines the plugin's exported entry point for provider class `cls`. Use once per plugin,
 // at namespace scope.
-#define CWSDK_PROVIDER(cls)                                                                 \
-  extern "C" CWSDK_EXPORT const cw_provider_api* cwsdk_entry(                               \
-      uint16_t host_major, uint16_t host_minor, const cw_host_api* host, cw_sink err) {     \
-    try {                                                                                   \
-      if (!::cwsdk::detail::check_host_version(host_major, host_minor, host, err))          \
-        return nullptr;                                                                     \
-      return ::cwsdk::detail::provider_table<cls>();                                        \
-    } catch (...) {                                                                         \
-      ::cwsdk::detail::write_all(err, "exception in cwsdk_entry");                          \
-      return nullptr;                                                                       \
-    }                                                                                       \
+#define CWSDK_PROVIDER(cls)                                                                        \
+  extern "C" CWSDK_EXPORT const cw_provider_api* cwsdk_entry(                                      \
+      uint16_t host_major, uint16_t host_minor, const cw_host_api* host, cw_sink err) {            \
+    try {                                                                                          \
+      if (!::cwsdk::detail::check_host_version(host_major, host_minor, host, err)) return nullptr; \
+      return ::cwsdk::detail::provider_table<cls>();                                               \
+    } catch (...) {                                                                                \
+      ::cwsdk::detail::write_all(err, "exception in cwsdk_entry");                                 \
+      return nullptr;                                                                              \
+    }                                                                                              \
   }
 
 #endif  // CWSDK_PROVIDER_HPP

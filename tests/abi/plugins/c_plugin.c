@@ -4,11 +4,11 @@
  * BAD_* definition, as each of the broken plugins the loader must refuse. The variants
  * share everything else so that each test exercises exactly one defect.
  */
-#include <cwsdk/cwsdk.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cwsdk/cwsdk.h>
 
 #ifndef PLUGIN_NAME
 #define PLUGIN_NAME "cplain"
@@ -46,11 +46,15 @@
 #endif
 
 static const char k_manifest[] =
-    "{\"name\":\"" MANIFEST_NAME "\",\"version\":\"0.1.0\","
+    "{\"name\":\"" MANIFEST_NAME
+    "\",\"version\":\"0.1.0\","
     "\"display_name\":\"C test plugin\","
-    "\"features\":{\"watchlist\":{\"types\":[\"movie\"],\"index_semantics\":\"" SEMANTICS "\","
-    "\"add\":true,\"remove\":true,\"update\":" FEATURE_UPDATE "}},"
-    "\"capabilities\":{\"auth\":\"" CAP_AUTH "\",\"scrobble\":" CAP_SCROBBLE "}" ACTIONS ","
+    "\"features\":{\"watchlist\":{\"types\":[\"movie\"],\"index_semantics\":\"" SEMANTICS
+    "\","
+    "\"add\":true,\"remove\":true,\"update\":" FEATURE_UPDATE
+    "}},"
+    "\"capabilities\":{\"auth\":\"" CAP_AUTH "\",\"scrobble\":" CAP_SCROBBLE "}" ACTIONS
+    ","
     "\"config\":{\"type\":\"object\"}}";
 
 struct cw_instance {
@@ -59,9 +63,7 @@ struct cw_instance {
   char keys[64][64];
 };
 
-static void put(cw_sink sink, const char* s) {
-  sink.write(sink.ctx, s, strlen(s));
-}
+static void put(cw_sink sink, const char* s) { sink.write(sink.ctx, s, strlen(s)); }
 
 static const char* c_manifest(size_t* len) {
 #if defined(BAD_NULL_MANIFEST)
@@ -78,8 +80,7 @@ static const char* c_manifest(size_t* len) {
 #endif
 }
 
-static cw_instance* c_create(const cw_host_api* host, const char* config, size_t len,
-                             cw_sink err) {
+static cw_instance* c_create(const cw_host_api* host, const char* config, size_t len, cw_sink err) {
 #if defined(BAD_CREATE)
   (void)host;
   (void)config;

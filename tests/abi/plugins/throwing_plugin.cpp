@@ -3,10 +3,10 @@
 //    (a contract violation the host must survive);
 //  - cw-provider-helperthrow: a CWSDK_PROVIDER class whose constructor throws, which the
 //    helper must turn into NULL plus the exception's message.
-#include <cwsdk/provider.hpp>
-
 #include <stdexcept>
 #include <string>
+
+#include <cwsdk/provider.hpp>
 
 #ifndef PLUGIN_NAME
 #error PLUGIN_NAME must be defined
@@ -51,8 +51,8 @@ const cw_provider_api k_api = {sizeof(cw_provider_api),
                                nullptr};
 }  // namespace
 
-extern "C" CWSDK_EXPORT const cw_provider_api* cwsdk_entry(uint16_t, uint16_t,
-                                                           const cw_host_api*, cw_sink) {
+extern "C" CWSDK_EXPORT const cw_provider_api* cwsdk_entry(uint16_t, uint16_t, const cw_host_api*,
+                                                           cw_sink) {
   return &k_api;
 }
 #else

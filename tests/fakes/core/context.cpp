@@ -156,6 +156,13 @@ void Context::reset_clock() {
 
 Context::Decision Context::current() const { return t_ctx == this ? t_decision : Decision{}; }
 
+void Context::note_write() {
+  std::lock_guard lock(m_mutex);
+  for (auto& f : m_faults) {
+    if (f.spec.stale_reads > 0) f.stale_remaining = f.spec.stale_reads;
+  }
+}
+
 void Context::add_fault(FaultSpec fault) {
   FaultState st;
   try {

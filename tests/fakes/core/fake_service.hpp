@@ -95,6 +95,9 @@ class Context {
   void reset_clock();
 
   // ---- faults ----
+  // Services call this after a state change made by a GET (Plex's /:/scrobble, /:/rate):
+  // stale-read faults start from writes, and the framework sees only non-GET ones by itself.
+  void note_write();
   void add_fault(FaultSpec fault);
   void clear_faults();
   std::vector<FaultSpec> faults() const;

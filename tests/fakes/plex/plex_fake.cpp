@@ -1265,6 +1265,7 @@ class PlexFake final : public FakeService {
       st.view_offset = 0;
       st.last_viewed_at = std::max(st.last_viewed_at.value_or(0), at);
       m_history.push_back({m_next_history++, it->rk, a.id, at, 1});
+      m_ctx->note_write();
       res.status = 200;
     });
     srv.Get("/:/scrobble", scrobble);
@@ -1277,6 +1278,7 @@ class PlexFake final : public FakeService {
       st.view_count = 0;
       st.view_offset = 0;
       st.last_viewed_at.reset();
+      m_ctx->note_write();
       res.status = 200;
     });
     srv.Get("/:/unscrobble", unscrobble);
@@ -1303,6 +1305,7 @@ class PlexFake final : public FakeService {
         st.user_rating = rating;
         st.last_rated_at = m_ctx->now_s();
       }
+      m_ctx->note_write();
       res.status = 200;
     });
     srv.Get("/:/rate", rate);

@@ -198,17 +198,10 @@ class SimklFake final : public FakeService {
           e.row.erase("seasons");
           e.seasons = row.value("seasons", json::array());
           const std::string touched =
-              std::max({row.value("added_to_watchlist_at", std::string()),
-                        row.contains("last_watched_at") && row["last_watched_at"].is_string()
-                            ? row["last_watched_at"].get<std::string>()
-                            : std::string(),
-                        row.contains("user_rated_at") && row["user_rated_at"].is_string()
-                            ? row["user_rated_at"].get<std::string>()
-                            : std::string()});
+              std::max({tk::str(row, "added_to_watchlist_at"), tk::str(row, "last_watched_at"),
+                        tk::str(row, "user_rated_at")});
           e.updated_ms = tk::parse_iso(touched).value_or(0);
-          if (row.contains("user_rated_at") && row["user_rated_at"].is_string()) {
-            e.rated_ms = tk::parse_iso(row["user_rated_at"].get<std::string>()).value_or(0);
-          }
+          e.rated_ms = tk::parse_iso(tk::str(row, "user_rated_at")).value_or(0);
           m_library[mi] = std::move(e);
         }
       }
@@ -1069,13 +1062,13 @@ void SimklFake::get_playback(const Req& req, Res& res) {
   for (const auto& row : m_playback) {
     const std::string t = row.value("type", "");
     if (!type.empty() && t + "s" != type && t != type) continue;
-    const auto at = tk::parse_iso(row.value("paused_at", "")).value_or(0);
+    const auto at = tk::parse_iso(tk::str(row, "paused_at")).value_or(0);
     if ((from && at < *from) || (to && at > *to)) continue;
     rows.push_back(&row);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const json* a, const json* b) {
-    return tk::parse_iso(a->value("paused_at", "")).value_or(0) >
-           tk::parse_iso(b->value("paused_at", "")).value_or(0);
+    return tk::parse_iso(tk::str(*a, "paused_at")).value_or(0) >
+           tk::parse_iso(tk::str(*b, "paused_at")).value_or(0);
   });
   json out = json::array();
   for (const json* r : rows) {

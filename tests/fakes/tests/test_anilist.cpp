@@ -2,9 +2,9 @@
 // limiter, and the recorded pyanilist replies (MIT) served unchanged.
 #include <gtest/gtest.h>
 
-#include "core/generator.hpp"
 #include "anilist/anilist_fake.hpp"
 #include "anilist/graphql_doc.hpp"
+#include "core/generator.hpp"
 #include "tests/tracker_harness.hpp"
 
 namespace cw::fakes {

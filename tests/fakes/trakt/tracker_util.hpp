@@ -135,6 +135,13 @@ inline std::optional<json> parse_json_body(const httplib::Request& req) {
   return body;
 }
 
+// A string field, or "" when it is absent, null or not a string (json::value throws on null).
+inline std::string str(const json& obj, const char* key) {
+  if (!obj.is_object()) return {};
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 inline std::optional<long long> int_param(const httplib::Request& req, const std::string& name) {
   if (!req.has_param(name.c_str())) return std::nullopt;
   const std::string text = req.get_param_value(name.c_str());

@@ -484,7 +484,7 @@ class TraktFake final : public FakeService {
       catalog_row(row);
       const std::int64_t id = row.value("id", std::int64_t{0});
       bump_id(id);
-      m_history.push_back(HistRow{tk::parse_iso(row.value("watched_at", "")).value_or(0), id, row});
+      m_history.push_back(HistRow{tk::parse_iso(tk::str(row, "watched_at")).value_or(0), id, row});
     }
     std::stable_sort(m_history.begin(), m_history.end(), history_order);
     for (const auto& row : tk::array_or_empty(f, "ratings")) {
@@ -983,7 +983,8 @@ class TraktFake final : public FakeService {
     if (w.is_string()) {
       const std::string s = w.get<std::string>();
       if (s == "released") {
-        const std::string rel = t.obj.value("released", t.obj.value("first_aired", ""));
+        const std::string rel = tk::str(t.obj, "released").empty() ? tk::str(t.obj, "first_aired")
+                                                                   : tk::str(t.obj, "released");
         if (auto ms = tk::parse_iso(rel)) return *ms;
         return now;
       }
@@ -1128,13 +1129,13 @@ void TraktFake::get_watchlist(const Req& req, Res& res) {
   }
   if (sort_by == "added") {
     std::stable_sort(rows.begin(), rows.end(), [](const json* a, const json* b) {
-      return a->value("listed_at", "") < b->value("listed_at", "");
+      return tk::str(*a, "listed_at") < tk::str(*b, "listed_at");
     });
   } else if (sort_by == "title") {
     auto title = [](const json* r) {
       const std::string k = r->value("type", "");
       const json& m = r->contains("show") && k != "movie" ? (*r)["show"] : (*r)[k];
-      return m.value("title", "");
+      return tk::str(m, "title");
     };
     std::stable_sort(rows.begin(), rows.end(),
                      [&](const json* a, const json* b) { return title(a) < title(b); });
@@ -1324,7 +1325,7 @@ void TraktFake::get_ratings(const Req& req, Res& res) {
     rows.push_back(&row);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const json* a, const json* b) {
-    return a->value("rated_at", "") > b->value("rated_at", "");
+    return tk::str(*a, "rated_at") > tk::str(*b, "rated_at");
   });
   const bool full = wants_full(req);
   send_page(req, res, rows, [&](const json* r) { return row_view(*r, full); });
@@ -1388,7 +1389,7 @@ void TraktFake::get_playback(const Req& req, Res& res) {
   std::vector<const json*> rows;
   for (const auto& row : m_playback) {
     if (!type.empty() && row.value("type", "") + "s" != type) continue;
-    const auto at = tk::parse_iso(row.value("paused_at", "")).value_or(0);
+    const auto at = tk::parse_iso(tk::str(row, "paused_at")).value_or(0);
     if ((start && at < *start) || (end && at > *end)) continue;
     rows.push_back(&row);
   }
@@ -1498,8 +1499,8 @@ void TraktFake::get_collection(const Req& req, Res& res) {
   if (type == "movies") {
     for (const auto& row : m_collection) {
       if (row.value("type", "") != "movie") continue;
-      out.push_back({{"collected_at", row.value("collected_at", "")},
-                     {"updated_at", row.value("collected_at", "")},
+      out.push_back({{"collected_at", tk::str(row, "collected_at")},
+                     {"updated_at", tk::str(row, "collected_at")},
                      {"movie", media_view("movie", row["movie"], false)}});
     }
   } else {
@@ -1510,8 +1511,8 @@ void TraktFake::get_collection(const Req& req, Res& res) {
       const std::string key = row["show"].value("ids", json::object()).dump();
       if (!shows.count(key)) {
         order.push_back(key);
-        shows[key] = {{"last_collected_at", row.value("collected_at", "")},
-                      {"last_updated_at", row.value("collected_at", "")},
+        shows[key] = {{"last_collected_at", tk::str(row, "collected_at")},
+                      {"last_updated_at", tk::str(row, "collected_at")},
                       {"show", media_view("show", row["show"], false)},
                       {"seasons", json::array()}};
       }
@@ -1526,10 +1527,10 @@ void TraktFake::get_collection(const Req& req, Res& res) {
         season = &show["seasons"].back();
       }
       (*season)["episodes"].push_back({{"number", row["episode"].value("number", 0)},
-                                       {"collected_at", row.value("collected_at", "")}});
-      if (row.value("collected_at", "") > show.value("last_collected_at", "")) {
-        show["last_collected_at"] = row.value("collected_at", "");
-        show["last_updated_at"] = row.value("collected_at", "");
+                                       {"collected_at", tk::str(row, "collected_at")}});
+      if (tk::str(row, "collected_at") > tk::str(show, "last_collected_at")) {
+        show["last_collected_at"] = tk::str(row, "collected_at");
+        show["last_updated_at"] = tk::str(row, "collected_at");
       }
     }
     for (const auto& k : order) out.push_back(shows[k]);

@@ -1,14 +1,16 @@
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <cwsdk/cwsdk.h>
+
 #include <cw/cli/app.hpp>
 #include <cw/cli/exit_codes.hpp>
-
-#include <atomic>
-#include <cwsdk/cwsdk.h>
-#include <filesystem>
-#include <gtest/gtest.h>
-#include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -90,8 +92,9 @@ TEST(Cli, HelpForPlugins) {
 TEST(Cli, BadGlobalLogOptions) {
   auto r = cw_main({"--log-level", "loud", "plugins", "list"});
   EXPECT_EQ(r.code, cw::cli::k_exit_usage);
-  EXPECT_EQ(r.err, "cw: --log-level: unknown level 'loud': use trace, debug, info, warn, error "
-                   "or off\n");
+  EXPECT_EQ(r.err,
+            "cw: --log-level: unknown level 'loud': use trace, debug, info, warn, error "
+            "or off\n");
   r = cw_main({"--log-format", "xml", "plugins", "list"});
   EXPECT_EQ(r.code, cw::cli::k_exit_usage);
 }
@@ -152,8 +155,7 @@ TEST(Cli, PluginsCheckPassesAndFails) {
   auto r = cw_main({"--log-level", "off", "plugins", "check", abi_plugin("cplain")});
   EXPECT_EQ(r.code, cw::cli::k_exit_ok) << r.out;
   EXPECT_NE(r.out.find("\nPASS ("), std::string::npos) << r.out;
-  r = cw_main({"--log-level", "off", "plugins", "check", abi_plugin("major2"), "--output",
-               "json"});
+  r = cw_main({"--log-level", "off", "plugins", "check", abi_plugin("major2"), "--output", "json"});
   EXPECT_EQ(r.code, cw::cli::k_exit_failure);
   const json doc = json::parse(r.out);
   EXPECT_EQ(doc["passed"], false);

@@ -151,6 +151,17 @@ TEST(DropGuard, ShrunkSnapshotHoldsItsDeletions) {
   EXPECT_EQ(h[0]->first_seen, k_now);
 }
 
+// R5.1 Fix: a watermark (activity checkpoint) does not make a shrunk snapshot trusted.
+TEST(DropGuard, WatermarkDoesNotExemptTheGuard) {
+  Completeness c;
+  c.watermark = "2024-01-02T03:04:05Z";
+  auto plan = run(pair(W), W, make_snapshot("src", W, many_movies(1), c, caps()),
+                  snap("dst", W, many_movies(30)), prior(many_movies(30), std::nullopt));
+  EXPECT_TRUE(plan.source.suspect);
+  EXPECT_EQ(held(plan, HoldReason::drop_guard).size(), 29u);
+  EXPECT_TRUE(plan.actions.empty());
+}
+
 TEST(DropGuard, IncompleteSnapshotIsSuspectEvenWithoutShrink) {
   auto plan = run(pair(W), W, snap("src", W, many_movies(29), caps(), Health::ok, false),
                   snap("dst", W, many_movies(30)), prior(many_movies(30), std::nullopt));

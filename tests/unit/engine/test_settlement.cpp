@@ -293,6 +293,20 @@ TEST(Settle, SettledAddClearsMatchingTombstone) {
   EXPECT_TRUE(r.settlement.state.tombstones.empty());
 }
 
+// R1.5 Fix: when the baseline and the snapshot disagree on an id, the snapshot wins.
+TEST(Settle, CurrentIdsReplaceStaleBaselineIds) {
+  auto p = pair(W);
+  PairFeatureState st;
+  st.source = SideBaseline{{movie("tt1", "999")}, std::nullopt};
+  Completeness c;
+  c.semantics = Semantics::delta;  // the baseline is merged, not replaced
+  auto s = make_snapshot("src", W, {movie("tt1", "100")}, c, caps());
+  auto r = cycle(p, W, s, snap("dst", W, {movie("tt1")}), st, k_now, confirm_all);
+  const auto& items = r.settlement.state.source->items;
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(*items[0].ids.get(IdKind::tmdb), "100");
+}
+
 TEST(Settle, DeltaBaselineIsUnionOfPreviousAndCurrent) {
   auto p = pair(W);
   PairFeatureState st;

@@ -1,9 +1,10 @@
-#include <cw/plugin/discovery.hpp>
-
 #include <atomic>
 #include <fstream>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <cw/plugin/discovery.hpp>
 
 namespace fs = std::filesystem;
 using namespace cw::plugin;

@@ -1,13 +1,14 @@
 // The cw_host_api tables as a plugin sees them, driven through the C function pointers.
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+
 #include <cw/plugin/host_api.hpp>
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
-
-#include <gtest/gtest.h>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <sstream>
 
 using namespace cw;
 using namespace cw::plugin;
@@ -97,7 +98,8 @@ TEST_F(HostApiTest, LogNowAndCancel) {
   const cw_host_api* api = b.table();
   api->log(api->host_ctx, CW_LOG_WARN, "hello\nworld", 11);
   api->log(api->host_ctx, 99, "very bad", 8);
-  EXPECT_NE(m_log.str().find("WARN  [trakt-main] hello\\nworld\n"), std::string::npos) << m_log.str();
+  EXPECT_NE(m_log.str().find("WARN  [trakt-main] hello\\nworld\n"), std::string::npos)
+      << m_log.str();
   EXPECT_NE(m_log.str().find("ERROR [trakt-main] very bad\n"), std::string::npos);
   EXPECT_EQ(api->now(api->host_ctx), 1'700'000'000'123);
   m_clock.advance_ms(1000);
@@ -201,8 +203,10 @@ TEST_F(HostApiTest, MalformedHttpRequestsAreInvalidArg) {
       {"{}", "http request: 'url' is required"},
       {R"({"url":"ftp://x"})", "http request: 'url' must start with http:// or https://"},
       {R"({"url":"http://x","headers":[]})", "http request: 'headers' must be an object"},
-      {R"({"url":"http://x","query":{"a":[1]}})", "http request: 'query.a' must be a string or number"},
-      {R"({"url":"http://x","timeout_ms":-1})", "http request: 'timeout_ms' must be a non-negative integer"},
+      {R"({"url":"http://x","query":{"a":[1]}})",
+       "http request: 'query.a' must be a string or number"},
+      {R"({"url":"http://x","timeout_ms":-1})",
+       "http request: 'timeout_ms' must be a non-negative integer"},
       {R"({"url":"http://x","read":"yes"})", "http request: 'read' must be a boolean"},
   };
   for (const auto& [req, message] : cases) {
@@ -216,15 +220,15 @@ TEST_F(HostApiTest, MalformedHttpRequestsAreInvalidArg) {
 TEST_F(HostApiTest, DryRunRefusesWritesButAllowsReads) {
   HostBinding b(services(true), "trakt", "t");
   std::string meta, body;
-  EXPECT_EQ(http(b.table(), R"({"method":"POST","url":"http://x/sync","endpoint":"/sync"})", meta,
-                 body),
-            CW_STATUS_UNSUPPORTED);
+  EXPECT_EQ(
+      http(b.table(), R"({"method":"POST","url":"http://x/sync","endpoint":"/sync"})", meta, body),
+      CW_STATUS_UNSUPPORTED);
   EXPECT_EQ(json::parse(meta)["message"], "dry run: POST /sync is a write and was not sent");
   EXPECT_TRUE(m_http.requests.empty());
   meta.clear();
-  EXPECT_EQ(http(b.table(), R"({"method":"POST","url":"http://x/graphql","read":true})", meta,
-                 body),
-            CW_STATUS_OK);
+  EXPECT_EQ(
+      http(b.table(), R"({"method":"POST","url":"http://x/graphql","read":true})", meta, body),
+      CW_STATUS_OK);
   EXPECT_TRUE(m_http.contexts.at(0).dry_run);
 }
 
@@ -267,9 +271,9 @@ TEST_F(HostApiTest, SecretsAreScopedAndRedactedFromLogs) {
 }
 
 TEST(StatusMapping, RoundTripsAndUnknownIsInternal) {
-  for (ErrorKind k : {ErrorKind::invalid_arg, ErrorKind::unsupported, ErrorKind::auth,
-                      ErrorKind::not_found, ErrorKind::rate_limited, ErrorKind::transient,
-                      ErrorKind::internal, ErrorKind::cancelled})
+  for (ErrorKind k :
+       {ErrorKind::invalid_arg, ErrorKind::unsupported, ErrorKind::auth, ErrorKind::not_found,
+        ErrorKind::rate_limited, ErrorKind::transient, ErrorKind::internal, ErrorKind::cancelled})
     EXPECT_EQ(to_error_kind(to_status(k)), k);
   EXPECT_EQ(to_error_kind(1234), ErrorKind::internal);
   EXPECT_STREQ(status_name(CW_STATUS_RATE_LIMITED), "RATE_LIMITED");

@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <cw/plugin/manifest.hpp>
 #include <cw/plugin/schemas.hpp>
-
-#include <gtest/gtest.h>
 
 using namespace cw;
 using namespace cw::plugin;
@@ -59,8 +59,9 @@ TEST(Manifest, MissingRequiredFieldIsNamed) {
   EXPECT_EQ(error_of(j), "manifest field /version: is required but missing");
   j = good();
   j["features"]["watchlist"].erase("index_semantics");
-  EXPECT_EQ(error_of(j), "manifest field /features/watchlist/index_semantics: is required but "
-                         "missing");
+  EXPECT_EQ(error_of(j),
+            "manifest field /features/watchlist/index_semantics: is required but "
+            "missing");
 }
 
 TEST(Manifest, UnknownFieldIsNamed) {
@@ -73,8 +74,9 @@ TEST(Manifest, UnknownFieldIsNamed) {
       << error_of(j);
   j = good();
   j["features"]["favourites"] = good()["features"]["watchlist"];
-  EXPECT_EQ(error_of(j), "manifest field /features/favourites: is not a known field (allowed: "
-                         "watchlist, history, ratings, progress)");
+  EXPECT_EQ(error_of(j),
+            "manifest field /features/favourites: is not a known field (allowed: "
+            "watchlist, history, ratings, progress)");
 }
 
 TEST(Manifest, WrongTypesAndValuesAreExplained) {
@@ -83,12 +85,14 @@ TEST(Manifest, WrongTypesAndValuesAreExplained) {
   EXPECT_EQ(error_of(j), "manifest field /features/watchlist/add: expected boolean, got a string");
   j = good();
   j["name"] = "Trakt!";
-  EXPECT_EQ(error_of(j), "manifest field /name: value \"Trakt!\" does not match "
-                         "^[a-z][a-z0-9_-]{0,63}$");
+  EXPECT_EQ(error_of(j),
+            "manifest field /name: value \"Trakt!\" does not match "
+            "^[a-z][a-z0-9_-]{0,63}$");
   j = good();
   j["features"]["watchlist"]["types"] = json::array({"film"});
-  EXPECT_EQ(error_of(j), "manifest field /features/watchlist/types/0: value \"film\" is not one "
-                         "of movie, show, season, episode");
+  EXPECT_EQ(error_of(j),
+            "manifest field /features/watchlist/types/0: value \"film\" is not one "
+            "of movie, show, season, episode");
   j = good();
   j["features"] = json::object();
   EXPECT_EQ(error_of(j), "manifest field /features: needs at least 1 entries");
@@ -117,8 +121,8 @@ TEST(Schemas, ItemSchemaAcceptsDocumentedItemsAndRefusesBadOnes) {
   bad["watched_at"] = "yesterday";
   auto st = validate_against_schema(k_item_schema_json, bad.dump(), "item");
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().message.rfind("item field /watched_at: value \"yesterday\" does not match", 0),
-            0u)
+  EXPECT_EQ(
+      st.error().message.rfind("item field /watched_at: value \"yesterday\" does not match", 0), 0u)
       << st.error().message;
   bad = episode;
   bad["rating"] = 11;

@@ -1,11 +1,12 @@
 // The C++ helper (sdk/include/cwsdk/provider.hpp) at its ABI edge: the table it builds and
 // how exceptions become statuses. Uses provider_table<T>() directly, since CWSDK_PROVIDER
 // may appear only once per library.
-#include <cwsdk/provider.hpp>
-
-#include <gtest/gtest.h>
 #include <new>
 #include <string>
+
+#include <gtest/gtest.h>
+
+#include <cwsdk/provider.hpp>
 
 namespace {
 
@@ -98,15 +99,15 @@ TEST(ProviderHelper, ThrowingConstructorMakesCreateReturnNullWithReason) {
 TEST(ProviderHelper, HandshakeRefusesOtherMajorsAndOlderMinors) {
   cw_host_api host{};
   std::string err;
-  EXPECT_FALSE(cwsdk::detail::check_host_version(CWSDK_VERSION_MAJOR + 1, 0, &host,
-                                                 cw_sink{&err, &append}));
+  EXPECT_FALSE(
+      cwsdk::detail::check_host_version(CWSDK_VERSION_MAJOR + 1, 0, &host, cw_sink{&err, &append}));
   EXPECT_EQ(err, "plugin built for cwsdk ABI 1.x, host speaks 2.0");
   err.clear();
-  EXPECT_FALSE(cwsdk::detail::check_host_version(CWSDK_VERSION_MAJOR, 0, nullptr,
-                                                 cw_sink{&err, &append}));
+  EXPECT_FALSE(
+      cwsdk::detail::check_host_version(CWSDK_VERSION_MAJOR, 0, nullptr, cw_sink{&err, &append}));
   EXPECT_EQ(err, "host passed no services table");
-  EXPECT_TRUE(cwsdk::detail::check_host_version(CWSDK_VERSION_MAJOR, CWSDK_VERSION_MINOR + 3,
-                                                &host, cw_sink{&err, &append}));
+  EXPECT_TRUE(cwsdk::detail::check_host_version(CWSDK_VERSION_MAJOR, CWSDK_VERSION_MINOR + 3, &host,
+                                                cw_sink{&err, &append}));
 }
 
 }  // namespace

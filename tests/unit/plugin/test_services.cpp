@@ -1,13 +1,14 @@
+#include <csignal>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
-
-#include <csignal>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <sstream>
 
 using namespace cw;
 using namespace cw::services;
@@ -31,8 +32,9 @@ TEST(Logger, TextLineFormat) {
 TEST(Logger, JsonLineFormat) {
   std::ostringstream out;
   Logger log(LogLevel::info, LogFormat::json, to(out));
-  EXPECT_EQ(log.format_line(1795487400123, LogLevel::warn, "plex", "say \"hi\""),
-            R"({"ts":"2026-11-24T02:30:00.123Z","level":"warn","source":"plex","msg":"say \"hi\""})");
+  EXPECT_EQ(
+      log.format_line(1795487400123, LogLevel::warn, "plex", "say \"hi\""),
+      R"({"ts":"2026-11-24T02:30:00.123Z","level":"warn","source":"plex","msg":"say \"hi\""})");
   log.warn("plex", "bad \xff byte");
   const auto line = out.str();
   ASSERT_FALSE(line.empty());

@@ -1,6 +1,6 @@
-#include <cw/services/cancel/cancel_token.hpp>
-
 #include <csignal>
+
+#include <cw/services/cancel/cancel_token.hpp>
 
 namespace cw::services {
 namespace {

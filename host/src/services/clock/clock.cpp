@@ -1,6 +1,6 @@
-#include <cw/services/clock/clock.hpp>
-
 #include <chrono>
+
+#include <cw/services/clock/clock.hpp>
 
 namespace cw::services {
 

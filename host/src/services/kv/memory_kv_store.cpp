@@ -13,8 +13,10 @@ Result<std::optional<std::string>> MemoryKvStore::get(const std::string& instanc
 Status MemoryKvStore::put(const std::string& instance, const std::string& key,
                           const std::string& value) {
   std::lock_guard lock(m_mutex);
-  if (value.empty()) m_values.erase({instance, key});
-  else m_values[{instance, key}] = value;
+  if (value.empty())
+    m_values.erase({instance, key});
+  else
+    m_values[{instance, key}] = value;
   return ok_status();
 }
 

@@ -3,11 +3,11 @@
 // `cw plugins check` (nothing a check does may touch real state) and by dry runs that have
 // no state directory. Thread-safe.
 
-#include <cw/services/kv/kv_store.hpp>
-
 #include <map>
 #include <mutex>
 #include <utility>
+
+#include <cw/services/kv/kv_store.hpp>
 
 namespace cw::services {
 

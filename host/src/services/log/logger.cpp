@@ -1,13 +1,14 @@
-#include <cw/services/log/logger.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include <cw/services/log/logger.hpp>
 
 namespace cw::services {
 
@@ -29,12 +30,18 @@ std::optional<LogFormat> parse_log_format(std::string_view text) {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return "trace";
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    case LogLevel::off: return "off";
+    case LogLevel::trace:
+      return "trace";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::off:
+      return "off";
   }
   return "info";
 }
@@ -54,12 +61,18 @@ std::string iso_utc_ms(std::int64_t epoch_ms) {
 
 std::string_view text_label(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return "TRACE";
-    case LogLevel::debug: return "DEBUG";
-    case LogLevel::info: return "INFO ";
-    case LogLevel::warn: return "WARN ";
-    case LogLevel::error: return "ERROR";
-    case LogLevel::off: break;
+    case LogLevel::trace:
+      return "TRACE";
+    case LogLevel::debug:
+      return "DEBUG";
+    case LogLevel::info:
+      return "INFO ";
+    case LogLevel::warn:
+      return "WARN ";
+    case LogLevel::error:
+      return "ERROR";
+    case LogLevel::off:
+      break;
   }
   return "INFO ";
 }
@@ -70,9 +83,12 @@ std::string one_line(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else
+      out += c;
   }
   return out;
 }
@@ -105,9 +121,9 @@ Result<std::unique_ptr<Logger>> Logger::from_options(std::string_view level,
                       ErrorKind::invalid_arg);
   const auto fmt = parse_log_format(format);
   if (!fmt)
-    return make_error("--log-format: unknown format '" + std::string(format) +
-                          "': use text or json",
-                      ErrorKind::invalid_arg);
+    return make_error(
+        "--log-format: unknown format '" + std::string(format) + "': use text or json",
+        ErrorKind::invalid_arg);
   return std::make_unique<Logger>(*lvl, *fmt);
 }
 

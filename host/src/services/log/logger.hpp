@@ -7,8 +7,6 @@
 // token that reaches a message by accident (an echoed URL, an error body) never reaches
 // the terminal or a log file.
 
-#include <cw/util/result.hpp>
-
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -16,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <cw/util/result.hpp>
 
 namespace spdlog {
 class logger;
