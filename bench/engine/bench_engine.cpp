@@ -1,6 +1,15 @@
 // Planner performance (brief target: two 100,000-item snapshots planned in <= 50 ms and
-// <= 100 MiB on the 2-core build machine). Build the Release preset to measure; each
-// benchmark reports the process's peak RSS as `peak_rss_mib`.
+// <= 100 MiB on the 2-core build machine, inputs included). Build Release to measure.
+//
+// Memory is reported two ways per case: heap bytes (counted by the operator new below:
+// `inputs_heap_mib` = snapshots + baselines the case holds, `plan_peak_heap_mib` = the
+// peak one plan_feature call needs above them, `total_heap_mib` = the sum) and the
+// process's peak RSS (`peak_rss_mib`, getrusage ru_maxrss; `rss_delta_mib` = the rise
+// from the start of the case). RSS is per process, so run one case per process for a
+// per-case figure: bench/engine/run_fresh.sh does that.
+//
+// Inputs are built item by item into their indexes (as snapshot_from_response does), so
+// no temporary vector of 100,000 items inflates the peak.
 
 #include <atomic>
 #include <cstdlib>
@@ -78,40 +87,6 @@ FeatureCaps full_caps() {
   return c;
 }
 
-// Movies [offset, offset + n) with imdb and tmdb ids.
-std::vector<Item> movies(int offset, int n) {
-  std::vector<Item> v;
-  v.reserve(static_cast<std::size_t>(n));
-  for (int i = offset; i < offset + n; ++i) {
-    Item it;
-    it.kind = ItemKind::movie;
-    it.title = "Movie number " + std::to_string(i);
-    it.year = 1950 + i % 70;
-    it.ids.set_normalised(IdKind::imdb, "tt" + std::to_string(1'000'000 + i));
-    it.ids.set_normalised(IdKind::tmdb, std::to_string(10'000 + i));
-    v.push_back(std::move(it));
-  }
-  return v;
-}
-
-// Episodes [offset, offset + n): 100 per show, with show imdb+tmdb ids and a watch date.
-std::vector<Item> episodes(int offset, int n) {
-  std::vector<Item> v;
-  v.reserve(static_cast<std::size_t>(n));
-  for (int i = offset; i < offset + n; ++i) {
-    Item it;
-    it.kind = ItemKind::episode;
-    it.show_title = "Show " + std::to_string(i / 100);
-    it.show_ids.set_normalised(IdKind::imdb, "tt" + std::to_string(5'000'000 + i / 100));
-    it.show_ids.set_normalised(IdKind::tmdb, std::to_string(90'000 + i / 100));
-    it.season = 1 + (i % 100) / 20;
-    it.episode = 1 + i % 20;
-    it.watched_at = k_now - 86'400 + i;
-    v.push_back(std::move(it));
-  }
-  return v;
-}
-
 PairPolicy policy(Feature f) {
   PairPolicy p;
   p.name = "bench";
@@ -124,25 +99,69 @@ PairPolicy policy(Feature f) {
   return p;
 }
 
+// Movie i: imdb and tmdb ids.
+Item movie(int i) {
+  Item it;
+  it.kind = ItemKind::movie;
+  it.title = "Movie number " + std::to_string(i);
+  it.year = 1950 + i % 70;
+  it.ids.set_normalised(IdKind::imdb, "tt" + std::to_string(1'000'000 + i));
+  it.ids.set_normalised(IdKind::tmdb, std::to_string(10'000 + i));
+  return it;
+}
+
+// Episode i: 100 per show, with show imdb+tmdb ids and a watch date.
+Item episode(int i) {
+  Item it;
+  it.kind = ItemKind::episode;
+  it.show_title = "Show " + std::to_string(i / 100);
+  it.show_ids.set_normalised(IdKind::imdb, "tt" + std::to_string(5'000'000 + i / 100));
+  it.show_ids.set_normalised(IdKind::tmdb, std::to_string(90'000 + i / 100));
+  it.season = 1 + (i % 100) / 20;
+  it.episode = 1 + i % 20;
+  it.watched_at = k_now - 86'400 + i;
+  return it;
+}
+
+std::vector<Item> movies(int offset, int n) {
+  std::vector<Item> v;
+  v.reserve(static_cast<std::size_t>(n));
+  for (int i = offset; i < offset + n; ++i) v.push_back(movie(i));
+  return v;
+}
+
+// Items [offset, offset + n) added one by one into a reserved index.
+Index index_of(Feature f, int offset, int n) {
+  const bool hist = f == Feature::history;
+  Index idx(hist);
+  idx.reserve(static_cast<std::size_t>(n));
+  for (int i = offset; i < offset + n; ++i) idx.add(hist ? episode(i) : movie(i));
+  return idx;
+}
+
+Snapshot snapshot_of(const char* name, Feature f, int offset, int n) {
+  Completeness c;
+  c.received = n;
+  Snapshot s = make_snapshot(name, f, {}, c, full_caps());
+  s.index = index_of(f, offset, n);
+  return s;
+}
+
 struct Fixture {
   Snapshot source, target;
   PriorState prior;
-  double snapshots_mib = 0;
 };
 
-// 90 % overlap; with baselines so deletion inference runs too.
-Fixture fixture(Feature f) {
-  const bool hist = f == Feature::history;
-  auto make = [&](int offset, int n) { return hist ? episodes(offset, n) : movies(offset, n); };
+// 90 % overlap. With `baselines`, both sides have one equal to their snapshot, so
+// deletion inference runs too (a later run); without, it is a first run.
+Fixture fixture(Feature f, bool baselines) {
   Fixture fx;
-  const std::size_t before = heap::live.load();
-  fx.source = make_snapshot("a", f, make(0, k_items), {}, full_caps());
-  fx.target = make_snapshot("b", f, make(k_items / 10, k_items), {}, full_caps());
-  fx.snapshots_mib = static_cast<double>(heap::live.load() - before) / k_mib;
-  PairFeatureState st;
-  st.source = SideBaseline{make(0, k_items), std::nullopt};
-  st.target = SideBaseline{make(k_items / 10, k_items), std::nullopt};
-  fx.prior = PriorState::from(st, f);
+  fx.source = snapshot_of("a", f, 0, k_items);
+  fx.target = snapshot_of("b", f, k_items / 10, k_items);
+  if (baselines) {
+    fx.prior.source = index_of(f, 0, k_items);
+    fx.prior.target = index_of(f, k_items / 10, k_items);
+  }
   return fx;
 }
 
@@ -156,13 +175,12 @@ void BM_BuildIndexWatchlist(benchmark::State& state) {
   state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 
-template <Feature F, PairMode M>
+template <Feature F, PairMode M, bool Baselines>
 void BM_Plan(benchmark::State& state) {
+  const double rss_start = peak_rss_mib();
   const std::size_t before = heap::live.load();
-  const Fixture fx = fixture(F);
-  state.counters["fixture_heap_mib"] = static_cast<double>(heap::live.load() - before) / k_mib;
-  // The two snapshots alone (the fixture also holds both baselines).
-  state.counters["snapshots_heap_mib"] = fx.snapshots_mib;
+  const Fixture fx = fixture(F, Baselines);
+  const double inputs = static_cast<double>(heap::live.load() - before) / k_mib;
   auto p = policy(F);
   p.mode = M;
   // Removals stay under the mass-delete cap so that they are planned, not held.
@@ -173,16 +191,20 @@ void BM_Plan(benchmark::State& state) {
     actions = plan.actions.size();
     benchmark::DoNotOptimize(plan);
   }
-  state.counters["actions"] = static_cast<double>(actions);
-  state.counters["plan_peak_heap_mib"] = peak_above_mib([&] {
+  const double plan_peak = peak_above_mib([&] {
     FeaturePlan plan = plan_feature(p, F, fx.source, fx.target, fx.prior, k_now);
     benchmark::DoNotOptimize(plan);
   });
+  state.counters["actions"] = static_cast<double>(actions);
+  state.counters["inputs_heap_mib"] = inputs;
+  state.counters["plan_peak_heap_mib"] = plan_peak;
+  state.counters["total_heap_mib"] = inputs + plan_peak;
   state.counters["peak_rss_mib"] = peak_rss_mib();
+  state.counters["rss_delta_mib"] = peak_rss_mib() - rss_start;
 }
 
 void BM_SettleWatchlist(benchmark::State& state) {
-  const Fixture fx = fixture(Feature::watchlist);
+  const Fixture fx = fixture(Feature::watchlist, true);
   auto p = policy(Feature::watchlist);
   p.guards.mass_delete_max_ratio = 0.5;
   const FeaturePlan plan =
@@ -201,14 +223,23 @@ void BM_SettleWatchlist(benchmark::State& state) {
 }
 
 BENCHMARK(BM_BuildIndexWatchlist)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Plan<Feature::watchlist, PairMode::one_way>)
+BENCHMARK(BM_Plan<Feature::watchlist, PairMode::one_way, false>)
     ->Name("BM_PlanWatchlist100kOneWay")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Plan<Feature::watchlist, PairMode::two_way>)
+BENCHMARK(BM_Plan<Feature::watchlist, PairMode::two_way, false>)
     ->Name("BM_PlanWatchlist100kTwoWay")
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Plan<Feature::history, PairMode::one_way>)
+BENCHMARK(BM_Plan<Feature::history, PairMode::one_way, false>)
     ->Name("BM_PlanHistory100kEpisodesOneWay")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Plan<Feature::watchlist, PairMode::one_way, true>)
+    ->Name("BM_PlanWatchlist100kOneWayWithBaselines")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Plan<Feature::watchlist, PairMode::two_way, true>)
+    ->Name("BM_PlanWatchlist100kTwoWayWithBaselines")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Plan<Feature::history, PairMode::one_way, true>)
+    ->Name("BM_PlanHistory100kEpisodesOneWayWithBaselines")
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SettleWatchlist)->Unit(benchmark::kMillisecond);
 

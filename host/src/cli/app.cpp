@@ -23,6 +23,7 @@ const std::vector<Command>& commands() {
       k_state_command,
       k_pending_command,
       k_auth_command,
+      k_provider_command,
   };
   return k_commands;
 }

@@ -56,11 +56,11 @@ bool has_matchable(const Ids& ids) {
 }
 
 // Best id for a key (R1.3 priority = the enum order of the first twelve kinds).
-const Ids::Entry* best_id(const Ids& ids) {
-  for (const auto& e : ids.entries()) {
-    if (static_cast<int>(e.kind) <= static_cast<int>(IdKind::slug) && matchable(e)) return &e;
+std::optional<Ids::Entry> best_id(const Ids& ids) {
+  for (const auto e : ids.entries()) {
+    if (static_cast<int>(e.kind) <= static_cast<int>(IdKind::slug) && matchable(e)) return e;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 void append_episode_fragment(std::string& out, int season, int episode) {
@@ -136,8 +136,8 @@ void tokens_impl(const Item& item, std::string& buf, F&& fn) {
         // Providers such as Tautulli copy the show's ids into the episode's: those say
         // nothing about the episode itself.
         if (!has_show) return true;
-        const std::string* show_value = item.show_ids.get(e.kind);
-        return show_value == nullptr || *show_value != e.value;
+        const auto show_value = item.show_ids.get(e.kind);
+        return !show_value || *show_value != e.value;
       };
       if (item.season >= 0 && item.episode >= 0) {
         const Ids& src = has_show ? item.show_ids : item.ids;
@@ -266,14 +266,14 @@ std::string canonical_key(const Item& item) {
   switch (item.kind) {
     case ItemKind::movie:
     case ItemKind::show:
-      if (const auto* b = best_id(item.ids)) {
+      if (const auto b = best_id(item.ids)) {
         append_id(out, item.kind, *b);
         return out;
       }
       break;
     case ItemKind::season:
     case ItemKind::episode: {
-      const Ids::Entry* b = best_id(item.show_ids);
+      std::optional<Ids::Entry> b = best_id(item.show_ids);
       if (!b) b = best_id(item.ids);
       const bool episode = item.kind == ItemKind::episode;
       const bool has_numbers = episode ? item.season >= 0 && item.episode >= 0 : item.season >= 0;
@@ -285,7 +285,7 @@ std::string canonical_key(const Item& item) {
           append_season_fragment(out, item.season);
         return out;
       }
-      if (const auto* own = best_id(item.ids)) {
+      if (const auto own = best_id(item.ids)) {
         append_id(out, item.kind, *own);
         return out;
       }
@@ -360,7 +360,7 @@ void TokenMap::reserve(std::size_t n) {
   m_slots.assign(cap, Slot{});
   m_size = 0;
   for (const auto& s : old) {
-    if (s.hash != 0) put(s.hash, s.pos);
+    if (s.hash() != 0) put(s.hash(), s.pos);
   }
 }
 
@@ -371,8 +371,8 @@ std::uint32_t TokenMap::find(std::uint64_t h) const {
   const std::size_t mask = m_slots.size() - 1;
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     const Slot& s = m_slots[i];
-    if (s.hash == h) return s.pos;
-    if (s.hash == 0) return k_none;
+    if (s.hash() == h) return s.pos;
+    if (s.hash() == 0) return k_none;
   }
 }
 
@@ -381,11 +381,11 @@ void TokenMap::put(std::uint64_t h, std::uint32_t pos) {
   const std::size_t mask = m_slots.size() - 1;
   for (std::size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = m_slots[i];
-    if (s.hash == h) {
+    if (s.hash() == h) {
       s.pos = pos;
       return;
     }
-    if (s.hash == 0) {
+    if (s.hash() == 0) {
       s = Slot{h, pos};
       ++m_size;
       return;
@@ -397,14 +397,14 @@ void TokenMap::erase(std::uint64_t h) {
   if (m_slots.empty()) return;
   const std::size_t mask = m_slots.size() - 1;
   std::size_t i = h & mask;
-  while (m_slots[i].hash != h) {
-    if (m_slots[i].hash == 0) return;
+  while (m_slots[i].hash() != h) {
+    if (m_slots[i].hash() == 0) return;
     i = (i + 1) & mask;
   }
   // Backward shift: pull later entries of the probe run into the hole.
   std::size_t hole = i;
-  for (std::size_t j = (hole + 1) & mask; m_slots[j].hash != 0; j = (j + 1) & mask) {
-    const std::size_t home = m_slots[j].hash & mask;
+  for (std::size_t j = (hole + 1) & mask; m_slots[j].hash() != 0; j = (j + 1) & mask) {
+    const std::size_t home = m_slots[j].hash() & mask;
     const bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
     if (movable) {
       m_slots[hole] = m_slots[j];

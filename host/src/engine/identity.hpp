@@ -69,9 +69,14 @@ class TokenMap {
   std::size_t size() const { return m_size; }
 
  private:
+  // 12 bytes, not 16: the hash is split so that the slot needs only 4-byte alignment.
   struct Slot {
-    std::uint64_t hash = 0;  // 0: empty
+    std::uint32_t lo = 0, hi = 0;  // the hash; 0: empty
     std::uint32_t pos = 0;
+    std::uint64_t hash() const { return (static_cast<std::uint64_t>(hi) << 32) | lo; }
+    Slot() = default;
+    Slot(std::uint64_t h, std::uint32_t p)
+        : lo(static_cast<std::uint32_t>(h)), hi(static_cast<std::uint32_t>(h >> 32)), pos(p) {}
   };
   void grow();
   std::vector<Slot> m_slots;

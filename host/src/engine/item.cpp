@@ -136,7 +136,7 @@ void read_guids(const nlohmann::json& j, Ids& ids) {
 
 void write_ids(const Ids& ids, nlohmann::json& out) {
   out = nlohmann::json::object();
-  for (const auto& e : ids.entries()) out[std::string(to_string(e.kind))] = e.value;
+  for (const auto& e : ids.entries()) out[std::string(to_string(e.kind))] = std::string(e.value);
 }
 
 void put_number(nlohmann::json& j, const char* name, double v) {
@@ -197,47 +197,120 @@ bool Ids::set(IdKind kind, std::string_view raw) {
     if (kind == IdKind::plex) return false;
   }
   auto v = normalize_id(kind, raw);
-  if (!v) return false;
-  set_normalised(kind, std::move(*v));
+  if (!v || v->size() > k_max_value) return false;
+  set_normalised(kind, *v);
   return true;
 }
 
-void Ids::set_normalised(IdKind kind, std::string value) {
-  auto it = std::lower_bound(m_entries.begin(), m_entries.end(), kind,
-                             [](const Entry& e, IdKind k) { return e.kind < k; });
-  if (it != m_entries.end() && it->kind == kind) {
-    it->value = std::move(value);
+Ids::Ids(const Ids& o) { *this = o; }
+
+Ids::Ids(Ids&& o) noexcept {
+  std::memcpy(m_buf, o.m_buf, k_inline);
+  m_size = o.m_size;
+  m_cap = o.m_cap;
+  o.m_size = 0;
+  o.m_cap = k_inline;
+}
+
+Ids& Ids::operator=(const Ids& o) {
+  if (this == &o) return *this;
+  splice(0, m_size, std::string_view(o.data(), o.m_size));
+  return *this;
+}
+
+Ids& Ids::operator=(Ids&& o) noexcept {
+  if (this == &o) return *this;
+  if (on_heap()) delete[] heap_ptr();
+  std::memcpy(m_buf, o.m_buf, k_inline);
+  m_size = o.m_size;
+  m_cap = o.m_cap;
+  o.m_size = 0;
+  o.m_cap = k_inline;
+  return *this;
+}
+
+Ids::~Ids() {
+  if (on_heap()) delete[] heap_ptr();
+}
+
+void Ids::splice(std::size_t pos, std::size_t old_len, std::string_view bytes) {
+  const std::size_t new_size = m_size - old_len + bytes.size();
+  if (new_size > m_cap) {
+    // Exact growth: ids rarely change after parsing, and slack costs per item.
+    std::size_t cap = std::max<std::size_t>(new_size, 2u * k_inline);
+    char* fresh = new char[cap];
+    const char* old = data();
+    std::memcpy(fresh, old, pos);
+    std::memcpy(fresh + pos, bytes.data(), bytes.size());
+    std::memcpy(fresh + pos + bytes.size(), old + pos + old_len, m_size - pos - old_len);
+    if (on_heap()) delete[] heap_ptr();
+    std::memcpy(m_buf, &fresh, sizeof fresh);
+    m_cap = static_cast<std::uint16_t>(cap);
   } else {
-    m_entries.insert(it, Entry{kind, std::move(value)});
+    char* d = data();
+    std::memmove(d + pos + bytes.size(), d + pos + old_len, m_size - pos - old_len);
+    if (!bytes.empty()) std::memcpy(d + pos, bytes.data(), bytes.size());
   }
+  m_size = static_cast<std::uint16_t>(new_size);
+}
+
+void Ids::set_normalised(IdKind kind, std::string_view value) {
+  if (value.size() > k_max_value) return;
+  const auto* d = reinterpret_cast<const unsigned char*>(data());
+  std::size_t pos = 0;
+  while (pos < m_size && d[pos] < static_cast<unsigned char>(kind)) pos += 2u + d[pos + 1];
+  const std::size_t old_len =
+      pos < m_size && d[pos] == static_cast<unsigned char>(kind) ? 2u + d[pos + 1] : 0u;
+  char buf[2 + k_max_value];
+  buf[0] = static_cast<char>(kind);
+  buf[1] = static_cast<char>(static_cast<unsigned char>(value.size()));
+  std::memcpy(buf + 2, value.data(), value.size());
+  splice(pos, old_len, std::string_view(buf, 2 + value.size()));
 }
 
 void Ids::erase(IdKind kind) {
-  std::erase_if(m_entries, [kind](const Entry& e) { return e.kind == kind; });
+  const auto* d = reinterpret_cast<const unsigned char*>(data());
+  for (std::size_t pos = 0; pos < m_size; pos += 2u + d[pos + 1]) {
+    if (d[pos] == static_cast<unsigned char>(kind)) {
+      splice(pos, 2u + d[pos + 1], {});
+      return;
+    }
+  }
 }
 
-const std::string* Ids::get(IdKind kind) const {
-  for (const auto& e : m_entries) {
-    if (e.kind == kind) return &e.value;
+std::optional<std::string_view> Ids::get(IdKind kind) const {
+  for (const auto e : entries()) {
+    if (e.kind == kind) return e.value;
     if (e.kind > kind) break;
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+std::size_t Ids::size() const {
+  std::size_t n = 0;
+  for (auto it = begin(); it != end(); ++it) ++n;
+  return n;
 }
 
 void Ids::merge_from(const Ids& newer) {
-  for (const auto& e : newer.m_entries) set_normalised(e.kind, e.value);
+  if (this == &newer) return;
+  for (const auto e : newer.entries()) set_normalised(e.kind, e.value);
 }
 
 bool Ids::intersects(const Ids& other) const {
-  auto a = m_entries.begin();
-  auto b = other.m_entries.begin();
-  while (a != m_entries.end() && b != other.m_entries.end()) {
-    if (a->kind < b->kind) {
+  auto a = begin();
+  auto b = other.begin();
+  const auto ae = end();
+  const auto be = other.end();
+  while (a != ae && b != be) {
+    const Entry x = *a;
+    const Entry y = *b;
+    if (x.kind < y.kind) {
       ++a;
-    } else if (b->kind < a->kind) {
+    } else if (y.kind < x.kind) {
       ++b;
     } else {
-      if (!is_server_local(a->kind) && a->value == b->value) return true;
+      if (!is_server_local(x.kind) && x.value == y.value) return true;
       ++a;
       ++b;
     }

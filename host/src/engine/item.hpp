@@ -5,7 +5,10 @@
 // code never re-normalises. Items built by hand must go through Ids::set, which
 // normalises as well.
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cw/engine/packed_optional.hpp>
 #include <cw/engine/time.hpp>
 #include <cw/util/result.hpp>
 
@@ -51,37 +55,109 @@ std::string_view to_string(IdKind kind);
 std::optional<IdKind> id_kind_from_string(std::string_view s);
 
 // A small set of normalised ids, sorted by kind (at most one value per kind).
+//
+// Stored packed in one small buffer (per id: kind byte, length byte, value bytes) that
+// lives inline for the usual two or three ids and on the heap beyond that: an Item in a
+// 100k-entry Index would otherwise pay a vector plus one string per id. Values are at
+// most k_max_value bytes (longer ones are not ids and are not stored).
 class Ids {
  public:
+  static constexpr std::size_t k_max_value = 255;
+
   struct Entry {
     IdKind kind;
-    std::string value;
-    bool operator==(const Entry&) const = default;
+    std::string_view value;  // points into the Ids; valid until it is modified
+    bool operator==(const Entry& o) const { return kind == o.kind && value == o.value; }
   };
+  class Iterator {
+   public:
+    using value_type = Entry;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::forward_iterator_tag;
+    using pointer = void;
+    using reference = Entry;
+    Iterator() = default;
+    explicit Iterator(const unsigned char* p) : m_p(p) {}
+    Entry operator*() const {
+      return Entry{static_cast<IdKind>(m_p[0]),
+                   std::string_view(reinterpret_cast<const char*>(m_p + 2), m_p[1])};
+    }
+    Iterator& operator++() {
+      m_p += 2 + m_p[1];
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator t = *this;
+      ++*this;
+      return t;
+    }
+    bool operator==(const Iterator& o) const { return m_p == o.m_p; }
+
+   private:
+    const unsigned char* m_p = nullptr;
+  };
+  struct Range {
+    Iterator first, last;
+    Iterator begin() const { return first; }
+    Iterator end() const { return last; }
+  };
+
+  Ids() noexcept = default;
+  Ids(const Ids& o);
+  Ids(Ids&& o) noexcept;
+  Ids& operator=(const Ids& o);
+  Ids& operator=(Ids&& o) noexcept;
+  ~Ids();
 
   // Normalises `raw` for `kind` (R1.2) and stores it; returns false (and stores nothing)
   // when the value normalises to nothing. Plex GUID strings given for `plex` or `guid` are
   // parsed into the ids they carry.
   bool set(IdKind kind, std::string_view raw);
-  // Stores an already-normalised value.
-  void set_normalised(IdKind kind, std::string value);
+  // Stores an already-normalised value (ignored when longer than k_max_value).
+  void set_normalised(IdKind kind, std::string_view value);
   void erase(IdKind kind);
-  const std::string* get(IdKind kind) const;
-  bool has(IdKind kind) const { return get(kind) != nullptr; }
-  bool empty() const { return m_entries.empty(); }
-  std::size_t size() const { return m_entries.size(); }
-  const std::vector<Entry>& entries() const { return m_entries; }
+  // The value for `kind`, viewing into this Ids (valid until it is modified).
+  std::optional<std::string_view> get(IdKind kind) const;
+  bool has(IdKind kind) const { return get(kind).has_value(); }
+  bool empty() const { return m_size == 0; }
+  std::size_t size() const;
+  // Iterable view of the entries, in kind order.
+  Range entries() const {
+    const auto* d = reinterpret_cast<const unsigned char*>(data());
+    return Range{Iterator(d), Iterator(d + m_size)};
+  }
+  Iterator begin() const { return entries().first; }
+  Iterator end() const { return entries().last; }
   // Union; on a kind present in both, `newer`'s value wins (R1.4, R1.5).
   void merge_from(const Ids& newer);
   // True when some matchable (not server-local) kind has the same value in both.
   bool intersects(const Ids& other) const;
 
-  bool operator==(const Ids&) const = default;
+  bool operator==(const Ids& o) const {
+    return m_size == o.m_size && std::memcmp(data(), o.data(), m_size) == 0;
+  }
 
  private:
-  std::vector<Entry> m_entries;
+  static constexpr std::uint16_t k_inline = 28;
+  bool on_heap() const { return m_cap > k_inline; }
+  char* heap_ptr() const {
+    char* p;
+    std::memcpy(&p, m_buf, sizeof p);
+    return p;
+  }
+  const char* data() const { return on_heap() ? heap_ptr() : m_buf; }
+  char* data() { return on_heap() ? heap_ptr() : m_buf; }
+  // Replaces `old_len` bytes at `pos` with `bytes`.
+  void splice(std::size_t pos, std::size_t old_len, std::string_view bytes);
+
+  // Inline bytes, or (when m_cap > k_inline) the heap pointer in the first 8 bytes.
+  char m_buf[k_inline] = {};
+  std::uint16_t m_size = 0;
+  std::uint16_t m_cap = k_inline;
 };
 
+// Field order and PackedOptional keep the Item at 216 bytes (was 256): an Index holds one
+// per entry, and plans copy them.
 struct Item {
   ItemKind kind = ItemKind::movie;
   std::string title;
@@ -93,12 +169,12 @@ struct Item {
   Ids show_ids;
   int season = -1;   // -1: unknown
   int episode = -1;  // -1: unknown
-  std::optional<Instant> watched_at;
-  std::optional<double> rating;  // 0..10
-  std::optional<Instant> rated_at;
-  std::optional<std::int64_t> progress_ms;
-  std::optional<std::int64_t> duration_ms;
-  std::optional<Instant> progress_at;
+  PackedOptional<Instant> watched_at;
+  PackedOptional<double> rating;  // 0..10
+  PackedOptional<Instant> rated_at;
+  PackedOptional<std::int64_t> progress_ms;
+  PackedOptional<std::int64_t> duration_ms;
+  PackedOptional<Instant> progress_at;
   nlohmann::json extra;  // provider-private; null when absent; passed back unchanged
 
   bool operator==(const Item&) const = default;

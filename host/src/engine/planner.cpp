@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -145,7 +146,7 @@ class Planner {
   }
   void finish_removes(Side side);
   void hold(Action a, HoldReason r, std::string detail, Instant first_seen = 0) {
-    m_plan.held.push_back(HeldAction{std::move(a), r, std::move(detail), first_seen});
+    m_held.push_back(HeldAction{std::move(a), r, std::move(detail), first_seen});
   }
 
   // Writes that make `to` carry what `from_entry` (on the other side) has.
@@ -172,7 +173,11 @@ class Planner {
   std::unordered_map<std::string, const PendingDeletion*> m_pending[2];
   Index m_tomb_index;
   std::vector<Instant> m_tomb_newest;
-  std::vector<StagedRemove> m_removes[2];
+  std::deque<StagedRemove> m_removes[2];
+  // Actions and holds collect in deques and move into the plan's vectors, sized exactly,
+  // at the end: a growing vector of 10,000 Actions peaks at 2.4x their size.
+  std::deque<Action> m_actions;
+  std::deque<HeldAction> m_held;
   std::size_t m_lost_dates = 0;
   std::size_t m_restored[2] = {0, 0};
   std::size_t m_deletes_not_propagated = 0;
@@ -199,7 +204,7 @@ void Planner::emit(Action a) {
              std::string(to_string(m_feature)));
     return;
   }
-  m_plan.actions.push_back(std::move(a));
+  m_actions.push_back(std::move(a));
 }
 
 std::optional<Instant> Planner::live_tombstone(const Item& item) const {
@@ -626,7 +631,7 @@ void Planner::finish_removes(Side side) {
     }
     if (pending && pending->approved) {
       r.action.reason = ActionReason::approved;
-      m_plan.actions.push_back(std::move(r.action));
+      m_actions.push_back(std::move(r.action));
       continue;
     }
     const Instant first_seen = pending ? pending->first_seen : m_now;
@@ -656,7 +661,7 @@ void Planner::finish_removes(Side side) {
                std::to_string(limit) + "); approve with cw pending approve",
            first_seen);
     } else {
-      m_plan.actions.push_back(std::move(r.action));
+      m_actions.push_back(std::move(r.action));
     }
   }
 }
@@ -684,6 +689,11 @@ void Planner::finish() {
   for (SideCtx* c : {&m_src, &m_tgt}) {
     if (!c->deletions_note.empty()) m_plan.notes.push_back(c->deletions_note);
   }
+  m_plan.actions.reserve(m_plan.actions.size() + m_actions.size());
+  for (; !m_actions.empty(); m_actions.pop_front())
+    m_plan.actions.push_back(std::move(m_actions.front()));
+  m_plan.held.reserve(m_plan.held.size() + m_held.size());
+  for (; !m_held.empty(); m_held.pop_front()) m_plan.held.push_back(std::move(m_held.front()));
 }
 
 SideSummary summarize(const SideCtx& c) {

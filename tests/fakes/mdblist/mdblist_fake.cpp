@@ -71,6 +71,7 @@ class MdblistFake final : public FakeService {
             {"playback", m_playback},
             {"lists", m_lists},
             {"journal", m_journal},
+            {"dropped", m_dropped},
             {"user", m_user},
             {"last_activities", m_activities},
             {"requests_today", m_requests_today},
@@ -122,6 +123,7 @@ class MdblistFake final : public FakeService {
     m_playback = json::array();
     m_lists = json::array();
     m_journal = json::array();
+    m_dropped = json::array();
     m_devices.clear();
     m_next_id = 7000001;
     m_requests_today = 0;
@@ -165,6 +167,7 @@ class MdblistFake final : public FakeService {
     m_plays = tk::array_or_empty(f, "plays");
     m_playback = tk::array_or_empty(f, "playback");
     m_lists = tk::array_or_empty(f, "lists");
+    m_dropped = tk::array_or_empty(f, "dropped");
     for (const auto* rows : {&m_plays, &m_playback, &m_lists}) {
       for (const auto& r : *rows) {
         const std::int64_t id = r.value("id", std::int64_t{0});
@@ -813,6 +816,7 @@ class MdblistFake final : public FakeService {
   mutable std::mutex m_mutex;
   Context* m_ctx = nullptr;
   Options m_opt;
+  json m_dropped = json::array();
   json m_movies, m_shows, m_watchlist, m_ratings, m_plays, m_playback, m_lists, m_journal, m_user,
       m_activities;
   std::map<std::string, Device> m_devices;
@@ -899,7 +903,21 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
   srv.Get("/sync/dropped", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!authorize(req, res)) return;
-    send_json(res, {{"shows", json::array()}, {"pagination", {{"has_more", false}}}}, 200);
+    const Paging p = paging(req, 1000, 1000);
+    const Page pg = m_ctx->page(req, m_dropped.size(), p.offset, p.limit);
+    json shows = json::array();
+    for (std::size_t i = pg.start; i < pg.end(); ++i) {
+      json row = row_view(m_dropped[i]);
+      row["dropped_at"] = tk::str(m_dropped[i], "dropped_at");
+      shows.push_back(row);
+    }
+    send_json(res,
+              {{"shows", shows},
+               {"pagination",
+                {{"offset", p.offset},
+                 {"limit", p.limit},
+                 {"has_more", p.offset + p.limit < m_dropped.size()}}}},
+              200);
   });
   srv.Get("/lists/user", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);

@@ -14,7 +14,7 @@
 //                 episode), "season", "episode", "rating", "rated_at"}],
 //    "plays": [{"id", "type": "movie"|"episode", "ids", "season", "episode", "watched_at"}],
 //    "playback": [rows of GET /sync/playback], "lists": [{"id", "name", "private", "items":
-//    [{"type", "ids"}]}], "user": <GET /user>,
+//    [{"type", "ids"}]}], "dropped": [{"type": "show", "ids", "dropped_at"}], "user": <GET /user>,
 //    "auth": {"api_key", "access_token", "refresh_token", "client_id"},
 //    "options": {"daily_limit": 1000, "not_found_as_count": false, "freeze_activities": false,
 //                "accept_unknown_ids": false, "html_errors": false}}

@@ -935,12 +935,11 @@ class PlexFake final : public FakeService {
               std::stable_sort(list.begin(), list.end(),
                                [](const auto& x, const auto& y) { return x.second > y.second; });
               std::vector<json> rows;
-              for (const auto& [rk, at] : list) {
-                auto d = m_discover.find(rk);
+              for (const auto& entry : list) {
+                auto d = m_discover.find(entry.first);
                 if (d == m_discover.end()) continue;
-                json row = render_discover(d->second, false);
-                row["watchlistedAt"] = at;
-                rows.push_back(std::move(row));
+                // watchlistedAt orders the list but is not a field of the rows.
+                rows.push_back(render_discover(d->second, false));
               }
               respond(req, res,
                       page_rows(req, res, rows,

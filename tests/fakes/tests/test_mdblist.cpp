@@ -216,5 +216,17 @@ TEST_F(MdblistTest, GeneratedUniverseFillsWatchlistAndPlays) {
   EXPECT_EQ(plays["movies"].size() + plays["episodes"].size(), 50u);
 }
 
+TEST_F(MdblistTest, DroppedShowsArePaged) {
+  h.seed({{"catalog", catalog()},
+          {"dropped", json::array({{{"type", "show"},
+                                    {"ids", {{"tmdb", 1396}}},
+                                    {"dropped_at", "2026-02-01T00:00:00Z"}}})}});
+  json out = body_of(h.get(k("/sync/dropped?offset=0&limit=1000")));
+  ASSERT_EQ(out["shows"].size(), 1u);
+  EXPECT_EQ(out["shows"][0]["show"]["title"], "Show");
+  EXPECT_EQ(out["shows"][0]["dropped_at"], "2026-02-01T00:00:00Z");
+  EXPECT_FALSE(out["pagination"]["has_more"].get<bool>());
+}
+
 }  // namespace
 }  // namespace cw::fakes

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "helpers.hpp"
@@ -236,6 +238,19 @@ TEST(SameItem, TitleYearOnlyWhenNoIds) {
   EXPECT_TRUE(same_item(a, b));
   b.year = 2023;
   EXPECT_FALSE(same_item(a, b));
+}
+
+TEST(AliasTokens, KindPrefixedAndEpisodeAware) {
+  Item e = episode("81189", 1, 2);
+  e.ids.set(IdKind::tvdb, "81189");  // a copy of the show's id: not an episode-level token
+  e.ids.set(IdKind::imdb, "tt0959621");
+  e.ids.set(IdKind::jellyfin, "abc");  // server-local: no token
+  auto t = alias_tokens(e);
+  std::sort(t.begin(), t.end());
+  EXPECT_EQ(t, (std::vector<std::string>{"episode:imdb:tt0959621", "episode:tvdb:81189#s01e02"}));
+  std::vector<std::string> seen;
+  for_each_alias_token(movie("tt1", "5"), [&](std::string_view x) { seen.emplace_back(x); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"movie:tmdb:5", "movie:imdb:tt1"}));
 }
 
 TEST(Index, MergesMatchingEntriesIdsUnioned) {

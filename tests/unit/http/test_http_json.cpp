@@ -191,11 +191,13 @@ TEST(HttpOptions, ErrorsNameTheKeyAndSuggest) {
 TEST(HttpOptions, ManifestLimitsAndOverrides) {
   const auto manifest = nlohmann::json::parse(R"({"rate_limits":[
     {"name":"read","methods":["get"],"requests":1000,"per_seconds":300},
-    {"name":"write","methods":["POST","PUT","DELETE"],"requests":1,"per_seconds":1}]})");
+    {"name":"write","methods":["POST","PUT","DELETE"],"requests":1,"per_seconds":1,
+     "endpoints":["/sync/*"]}]})");
   auto limits = rate_limits_from_manifest(manifest);
   ASSERT_TRUE(limits.ok()) << limits.error().message;
   ASSERT_EQ(limits->size(), 2u);
   EXPECT_EQ((*limits)[0].methods, std::vector<std::string>{"GET"});
+  EXPECT_EQ((*limits)[1].endpoints, std::vector<std::string>{"/sync/*"});
   const auto merged = merge_rate_limits(*limits, {RateLimitSpec{"read", {}, 500, 300}});
   ASSERT_EQ(merged.size(), 2u);
   EXPECT_EQ(merged[0].requests, 500);

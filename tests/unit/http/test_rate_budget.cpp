@@ -56,6 +56,18 @@ TEST(RateBudget, ExhaustionBeyondMaxWaitIsRateLimitedWithRetryAfter) {
   EXPECT_EQ(doc["exhausted"], true);
 }
 
+TEST(RateBudget, EndpointScopedBuckets) {
+  ManualHttpClock clock;
+  RateBudget b("simkl", {RateLimitSpec{"history", {"POST"}, 1, 2, {"/sync/history*"}}}, 0,
+               clock.now_ms());
+  ASSERT_TRUE(b.acquire("POST", "/sync/history", clock, 60'000, nullptr).ok());
+  ASSERT_TRUE(b.acquire("POST", "/sync/watchlist", clock, 60'000, nullptr).ok());  // not scoped
+  EXPECT_TRUE(clock.sleeps().empty());
+  ASSERT_TRUE(b.acquire("POST", "/sync/history/remove", clock, 60'000, nullptr).ok());
+  ASSERT_EQ(clock.sleeps().size(), 1u);
+  EXPECT_EQ(clock.sleeps()[0], 2'000);
+}
+
 TEST(RateBudget, PerRunCap) {
   ManualHttpClock clock;
   RateBudget b("mdblist", {}, 3, clock.now_ms());

@@ -33,6 +33,8 @@ Ran run_cw(const std::string& args) {
 class StateCli : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (!std::filesystem::exists(CW_BINARY))
+      GTEST_SKIP() << CW_BINARY << " is not built; build the `cw` target to run the CLI tests";
     m_dir = test::fresh_dir("cli");
     auto s = StateStore::open(m_dir, OpenMode::read_write);
     ASSERT_TRUE(s);
@@ -40,7 +42,9 @@ class StateCli : public ::testing::Test {
     ASSERT_TRUE((*s)->commit(make_commit("plex-to-trakt", "watchlist", {}, r)));
     ASSERT_TRUE((*s)->save_report({"run-7", 10, 20, "partial", {{"pairs", 1}}}));
   }
-  void TearDown() override { std::filesystem::remove_all(m_dir); }
+  void TearDown() override {
+    if (!m_dir.empty()) std::filesystem::remove_all(m_dir);
+  }
   std::string dir_arg() const { return "--state-dir " + m_dir.string(); }
   std::unique_ptr<StateStore> store() {
     auto s = StateStore::open(m_dir, OpenMode::read_only);

@@ -374,7 +374,7 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
   const int max_attempts = std::max(1, eff.max_attempts);
 
   for (int attempt = 1;; ++attempt) {
-    if (auto st = budget->acquire(request.method, *im.clock, eff.max_wait_ms, ctx.cancel); !st) {
+    if (auto st = budget->acquire(request.method, endpoint, *im.clock, eff.max_wait_ms, ctx.cancel); !st) {
       const bool cancelled = st.error().kind == ErrorKind::cancelled;
       im.accounting.record(ctx.instance, endpoint, request.method,
                            cancelled ? "cancelled" : "refused_budget", 0, 0, 0);
@@ -396,7 +396,7 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
     im.give(t.easy);
 
     if (rc == CURLE_OK) {
-      budget->observe(request.method, status, t.headers, *im.clock);
+      budget->observe(request.method, endpoint, status, t.headers, *im.clock);
       im.accounting.record(ctx.instance, endpoint, request.method, std::to_string(status),
                            t.bytes_in, bytes_out, timing.total_ms);
       char line[160];

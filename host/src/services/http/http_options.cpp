@@ -76,7 +76,8 @@ Status read_bool(const json& doc, const char* key, const std::string& where, boo
 }
 
 Result<RateLimitSpec> parse_limit(const json& doc, const std::string& where) {
-  if (auto st = check_keys(doc, where, {"name", "methods", "requests", "per_seconds"}); !st)
+  if (auto st = check_keys(doc, where, {"name", "methods", "endpoints", "requests", "per_seconds"});
+      !st)
     return st.error();
   RateLimitSpec spec;
   if (!doc.contains("name") || !doc["name"].is_string() || doc["name"].get<std::string>().empty())
@@ -92,6 +93,16 @@ Result<RateLimitSpec> parse_limit(const json& doc, const std::string& where) {
       std::transform(up.begin(), up.end(), up.begin(),
                      [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
       spec.methods.push_back(up);
+    }
+  }
+  if (doc.contains("endpoints")) {
+    if (!doc["endpoints"].is_array())
+      return make_error(where + ".endpoints: expected a list such as [\"/sync/*\"]",
+                        ErrorKind::invalid_arg);
+    for (const auto& e : doc["endpoints"]) {
+      if (!e.is_string())
+        return make_error(where + ".endpoints: expected endpoint templates", ErrorKind::invalid_arg);
+      spec.endpoints.push_back(e.get<std::string>());
     }
   }
   auto num = [&](const char* key, double& out) -> Status {
@@ -196,6 +207,7 @@ std::vector<RateLimitSpec> merge_rate_limits(std::vector<RateLimitSpec> manifest
       // An override that names no methods keeps the manifest's methods.
       RateLimitSpec merged = o;
       if (merged.methods.empty()) merged.methods = it->methods;
+      if (merged.endpoints.empty()) merged.endpoints = it->endpoints;
       *it = merged;
     }
   }

@@ -14,12 +14,14 @@
 
 namespace cw::services {
 
-// One token bucket: `requests` per `per_seconds` for the listed methods (empty: all).
+// One token bucket: `requests` per `per_seconds` for the listed methods (empty: all) and
+// endpoint templates (empty: all; "/sync/history" matches exactly, "/sync/*" by prefix).
 struct RateLimitSpec {
   std::string name;
   std::vector<std::string> methods;  // upper-case
   double requests = 0;
   double per_seconds = 1;
+  std::vector<std::string> endpoints;
 };
 
 struct InstanceHttpOptions {

@@ -118,9 +118,21 @@ RateBudget::RateBudget(std::string instance, std::vector<RateLimitSpec> limits,
   }
 }
 
-bool RateBudget::applies(const Bucket& b, std::string_view method) const {
-  if (b.spec.methods.empty()) return true;
-  return std::find(b.spec.methods.begin(), b.spec.methods.end(), method) != b.spec.methods.end();
+bool RateBudget::applies(const Bucket& b, std::string_view method,
+                         std::string_view endpoint) const {
+  if (!b.spec.methods.empty() &&
+      std::find(b.spec.methods.begin(), b.spec.methods.end(), method) == b.spec.methods.end())
+    return false;
+  if (b.spec.endpoints.empty()) return true;
+  for (const auto& e : b.spec.endpoints) {
+    if (!e.empty() && e.back() == '*') {
+      if (endpoint.substr(0, e.size() - 1) == std::string_view(e).substr(0, e.size() - 1))
+        return true;
+    } else if (endpoint == e) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void RateBudget::refill(Bucket& b, std::int64_t now_ms) const {
@@ -137,8 +149,8 @@ std::string RateBudget::describe(const Bucket& b) const {
   return buf;
 }
 
-Status RateBudget::acquire(std::string_view method, HttpClock& clock, std::int64_t max_wait_ms,
-                           const CancelToken* cancelled) {
+Status RateBudget::acquire(std::string_view method, std::string_view endpoint, HttpClock& clock,
+                           std::int64_t max_wait_ms, const CancelToken* cancelled) {
   for (;;) {
     if (cancelled != nullptr && cancelled->cancelled())
       return make_error(m_instance + ": cancelled", ErrorKind::cancelled);
@@ -160,7 +172,7 @@ Status RateBudget::acquire(std::string_view method, HttpClock& clock, std::int64
         why = "the service asked to wait";
       }
       for (auto& b : m_buckets) {
-        if (!applies(b, method)) continue;
+        if (!applies(b, method, endpoint)) continue;
         refill(b, now);
         std::int64_t w = 0;
         if (b.blocked_until_ms > now) w = b.blocked_until_ms - now;
@@ -176,7 +188,7 @@ Status RateBudget::acquire(std::string_view method, HttpClock& clock, std::int64
       }
       if (wait <= 0) {
         for (auto& b : m_buckets)
-          if (applies(b, method)) b.tokens -= 1.0;
+          if (applies(b, method, endpoint)) b.tokens -= 1.0;
         ++m_requests;
         return ok_status();
       }
@@ -199,8 +211,8 @@ Status RateBudget::acquire(std::string_view method, HttpClock& clock, std::int64
   }
 }
 
-void RateBudget::observe(std::string_view method, int status, const HeaderList& headers,
-                         HttpClock& clock) {
+void RateBudget::observe(std::string_view method, std::string_view endpoint, int status,
+                         const HeaderList& headers, HttpClock& clock) {
   const std::int64_t now = clock.now_ms();
   const std::int64_t wall = clock.wall_ms();
   std::lock_guard lock(m_mutex);
@@ -208,7 +220,7 @@ void RateBudget::observe(std::string_view method, int status, const HeaderList& 
   auto block_matching = [&](std::int64_t until) {
     bool any = false;
     for (auto& b : m_buckets)
-      if (applies(b, method)) {
+      if (applies(b, method, endpoint)) {
         b.blocked_until_ms = std::max(b.blocked_until_ms, until);
         b.tokens = std::min(b.tokens, 0.0);
         any = true;
@@ -226,7 +238,7 @@ void RateBudget::observe(std::string_view method, int status, const HeaderList& 
                                    ? doc["remaining"].get<double>()
                                    : -1.0;
       for (auto& b : m_buckets) {
-        if (!applies(b, method)) continue;
+        if (!applies(b, method, endpoint)) continue;
         if (period > 0 && limit > 0) {
           b.spec.per_seconds = period;
           b.spec.requests = limit;
@@ -252,13 +264,13 @@ void RateBudget::observe(std::string_view method, int status, const HeaderList& 
   if (limit && *limit > 0)
     for (auto& b : m_buckets)
       // The service lowered its limit (AniList 90 -> 30 while degraded): follow it.
-      if (applies(b, method) && *limit < b.spec.requests) {
+      if (applies(b, method, endpoint) && *limit < b.spec.requests) {
         b.spec.requests = *limit;
         b.tokens = std::min(b.tokens, *limit);
       }
   if (remaining)
     for (auto& b : m_buckets)
-      if (applies(b, method)) b.tokens = std::min(b.tokens, *remaining);
+      if (applies(b, method, endpoint)) b.tokens = std::min(b.tokens, *remaining);
   if (remaining && *remaining <= 0 && reset) {
     // A reset above 10^9 is an epoch time in seconds, below it a delay in seconds.
     const std::int64_t delay =

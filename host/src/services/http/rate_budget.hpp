@@ -53,11 +53,19 @@ class RateBudget {
   // as long as needed but never longer than `max_wait_ms` in one go. Errors:
   // rate_limited (the wait would be longer, or this run's request cap is spent; the error
   // carries retry_after_ms), cancelled.
+  Status acquire(std::string_view method, std::string_view endpoint, HttpClock& clock,
+                 std::int64_t max_wait_ms, const CancelToken* cancelled);
   Status acquire(std::string_view method, HttpClock& clock, std::int64_t max_wait_ms,
-                 const CancelToken* cancelled);
+                 const CancelToken* cancelled) {
+    return acquire(method, {}, clock, max_wait_ms, cancelled);
+  }
 
   // Reads the rate-limit headers of a response to `method` and adjusts the buckets.
-  void observe(std::string_view method, int status, const HeaderList& headers, HttpClock& clock);
+  void observe(std::string_view method, std::string_view endpoint, int status,
+               const HeaderList& headers, HttpClock& clock);
+  void observe(std::string_view method, int status, const HeaderList& headers, HttpClock& clock) {
+    observe(method, {}, status, headers, clock);
+  }
 
   // Summary for the run report: buckets, requests made, refusals, whether it ran dry.
   nlohmann::json to_json(std::int64_t now_ms) const;
@@ -71,7 +79,7 @@ class RateBudget {
     std::int64_t last_ms = 0;
     std::int64_t blocked_until_ms = 0;  // set from headers: no request before this
   };
-  bool applies(const Bucket& b, std::string_view method) const;
+  bool applies(const Bucket& b, std::string_view method, std::string_view endpoint) const;
   void refill(Bucket& b, std::int64_t now_ms) const;
   std::string describe(const Bucket& b) const;
 
