@@ -74,8 +74,10 @@ void plex_read(benchmark::State& state, const char* accept) {
     }
     items += total;
   }
-  state.counters["items/s"] = benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
-  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
+  state.counters["items/s"] =
+      benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
+  state.counters["bytes/s"] =
+      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
 }
 
 void BM_PlexLibraryFullRead(benchmark::State& state) { plex_read(state, "application/json"); }
@@ -92,10 +94,11 @@ void BM_JellyfinFullRead(benchmark::State& state) {
   for (auto _ : state) {
     std::int64_t total = 1;
     for (std::int64_t start = 0; start < total; start += 500) {
-      auto r = client.Get("/Items?userId=" + creds["user_id"].get<std::string>() +
-                              "&IncludeItemTypes=Movie&Recursive=true&Fields=ProviderIds,Path&StartIndex=" +
-                              std::to_string(start) + "&Limit=500",
-                          headers);
+      auto r = client.Get(
+          "/Items?userId=" + creds["user_id"].get<std::string>() +
+              "&IncludeItemTypes=Movie&Recursive=true&Fields=ProviderIds,Path&StartIndex=" +
+              std::to_string(start) + "&Limit=500",
+          headers);
       if (!r || r->status != 200) {
         state.SkipWithError("jellyfin read failed");
         return;
@@ -105,8 +108,10 @@ void BM_JellyfinFullRead(benchmark::State& state) {
     }
     items += total;
   }
-  state.counters["items/s"] = benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
-  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
+  state.counters["items/s"] =
+      benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
+  state.counters["bytes/s"] =
+      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
 }
 
 void BM_TraktHistoryFullRead(benchmark::State& state) {
@@ -115,11 +120,10 @@ void BM_TraktHistoryFullRead(benchmark::State& state) {
   client.set_keep_alive(true);
   client.set_read_timeout(60, 0);
   const auto creds = server->service().credentials();
-  const httplib::Headers headers = {
-      {"Authorization", "Bearer " + creds.value("access_token", "")},
-      {"trakt-api-key", creds.value("client_id", "")},
-      {"trakt-api-version", "2"},
-      {"Content-Type", "application/json"}};
+  const httplib::Headers headers = {{"Authorization", "Bearer " + creds.value("access_token", "")},
+                                    {"trakt-api-key", creds.value("client_id", "")},
+                                    {"trakt-api-version", "2"},
+                                    {"Content-Type", "application/json"}};
   std::int64_t items = 0, bytes = 0;
   for (auto _ : state) {
     int pages = 1;
@@ -142,8 +146,10 @@ void BM_TraktHistoryFullRead(benchmark::State& state) {
     }
     items += read;
   }
-  state.counters["items/s"] = benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
-  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
+  state.counters["items/s"] =
+      benchmark::Counter(static_cast<double>(items), benchmark::Counter::kIsRate);
+  state.counters["bytes/s"] =
+      benchmark::Counter(static_cast<double>(bytes), benchmark::Counter::kIsRate);
 }
 
 }  // namespace

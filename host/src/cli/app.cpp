@@ -64,10 +64,10 @@ int main(int argc, char** argv) {
       ("log-format", po::value(&global.log_format))
       ("quiet,q", po::bool_switch(&global.quiet))
       ("command", po::value<std::string>())
-      ("args", po::value<std::vector<std::string>>());
+      ("command-args", po::value<std::vector<std::string>>());
   // clang-format on
   po::positional_options_description pos;
-  pos.add("command", 1).add("args", -1);
+  pos.add("command", 1).add("command-args", -1);
 
   po::variables_map vm;
   std::vector<std::string> rest;

@@ -545,15 +545,15 @@ const IndexEntry* Index::find_entry(const Index& other, std::size_t pos) const {
 
 std::optional<std::size_t> Index::find_key(std::string_view key) const {
   if (!m_by_key_valid) {
-    m_by_key.clear();
+    m_by_key = TokenMap();
     m_by_key.reserve(m_entries.size());
     for (std::size_t i = 0; i < m_entries.size(); ++i)
-      m_by_key.emplace(m_entries[i].key, static_cast<std::uint32_t>(i));
+      m_by_key.put(hash_token(m_entries[i].key), static_cast<std::uint32_t>(i));
     m_by_key_valid = true;
   }
-  auto it = m_by_key.find(std::string(key));
-  if (it == m_by_key.end()) return std::nullopt;
-  return it->second;
+  const auto pos = m_by_key.find(hash_token(key));
+  if (pos == TokenMap::k_none || m_entries[pos].key != key) return std::nullopt;
+  return pos;
 }
 
 std::vector<Item> Index::to_items(bool expand_plays) const {

@@ -131,7 +131,10 @@ class Index {
   std::vector<HashRef> m_hash_refs;  // per entry: its token hashes in m_hash_pool
   std::vector<std::uint64_t> m_hash_pool;
   TokenMap m_map;
-  mutable std::unordered_map<std::string, std::uint32_t> m_by_key;  // built on demand
+  // Key hash -> position, built on demand (settlement looks keys up; planning does not).
+  // Keys are unique in an index (equal keys share an alias token, so they merge); a find
+  // compares the key itself, so a hash collision can only miss, never return another entry.
+  mutable TokenMap m_by_key;
   mutable bool m_by_key_valid = false;
 };
 

@@ -202,6 +202,10 @@ bool Ids::set(IdKind kind, std::string_view raw) {
   return true;
 }
 
+// Per-entry memory of an Index is mostly sizeof(Item) (README "Performance").
+static_assert(sizeof(Ids) == 32, "Ids must stay one 32-byte inline buffer");
+static_assert(sizeof(Item) <= 216 || sizeof(std::string) > 32, "Item grew; see item.hpp");
+
 Ids::Ids(const Ids& o) { *this = o; }
 
 Ids::Ids(Ids&& o) noexcept {

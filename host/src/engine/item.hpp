@@ -156,19 +156,20 @@ class Ids {
   std::uint16_t m_cap = k_inline;
 };
 
-// Field order and PackedOptional keep the Item at 216 bytes (was 256): an Index holds one
-// per entry, and plans copy them.
+// Member order (no padding holes) and PackedOptional keep an Item at 216 bytes (was 256):
+// an Index holds one per entry, and plans copy them. Nothing relies on the order (no
+// aggregate initialisation by position).
 struct Item {
-  ItemKind kind = ItemKind::movie;
   std::string title;
-  int year = 0;  // 0: unknown
-  Ids ids;
   // Seasons and episodes: the show they belong to.
   std::string show_title;
+  int year = 0;  // 0: unknown
   int show_year = 0;
-  Ids show_ids;
   int season = -1;   // -1: unknown
   int episode = -1;  // -1: unknown
+  ItemKind kind = ItemKind::movie;
+  Ids ids;
+  Ids show_ids;
   PackedOptional<Instant> watched_at;
   PackedOptional<double> rating;  // 0..10
   PackedOptional<Instant> rated_at;

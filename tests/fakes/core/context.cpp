@@ -67,8 +67,8 @@ void from_json(const nlohmann::json& j, FaultSpec& f) {
 }
 
 nlohmann::json to_json_value(const RequestRecord& r) {
-  return nlohmann::json{{"method", r.method}, {"path", r.path},     {"query", r.query},
-                        {"body", r.body},     {"status", r.status}, {"at_ms", r.at_ms},
+  return nlohmann::json{{"method", r.method},  {"path", r.path},     {"query", r.query},
+                        {"body", r.body},      {"status", r.status}, {"at_ms", r.at_ms},
                         {"headers", r.headers}};
 }
 

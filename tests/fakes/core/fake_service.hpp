@@ -32,19 +32,19 @@ struct RequestRecord {
 // (-1: forever). Token-bucket faults (rate_per_s > 0) only spend `count` when they reject.
 struct FaultSpec {
   std::string endpoint;
-  std::string method;              // "" = any method, else e.g. "GET"
-  int status = 0;                  // answer with this status instead of the service (500, 429…)
+  std::string method;  // "" = any method, else e.g. "GET"
+  int status = 0;      // answer with this status instead of the service (500, 429…)
   int count = -1;
-  int retry_after_s = -1;          // Retry-After header on status/rate-limit answers
-  int latency_ms = 0;              // sleep before answering
-  int slow_body_bytes_per_s = 0;   // stream the body at this rate
-  bool truncate_body = false;      // cut the body in half (Content-Length matches the cut)
-  bool malformed_body = false;     // corrupt the body so that it no longer parses
-  int stale_reads = 0;             // after a write, N reads return what they returned before it
-  int page_cap = 0;                // pages silently hold at most this many items
-  bool expire_token = false;       // every token check fails as if the token had expired
-  double rate_per_s = 0;           // token bucket: refill rate; 0 = off
-  int burst = 0;                   // token bucket: capacity (>= 1 when rate_per_s is set)
+  int retry_after_s = -1;         // Retry-After header on status/rate-limit answers
+  int latency_ms = 0;             // sleep before answering
+  int slow_body_bytes_per_s = 0;  // stream the body at this rate
+  bool truncate_body = false;     // cut the body in half (Content-Length matches the cut)
+  bool malformed_body = false;    // corrupt the body so that it no longer parses
+  int stale_reads = 0;            // after a write, N reads return what they returned before it
+  int page_cap = 0;               // pages silently hold at most this many items
+  bool expire_token = false;      // every token check fails as if the token had expired
+  double rate_per_s = 0;          // token bucket: refill rate; 0 = off
+  int burst = 0;                  // token bucket: capacity (>= 1 when rate_per_s is set)
 };
 
 void to_json(nlohmann::json& j, const FaultSpec& f);
@@ -104,13 +104,14 @@ class Context {
 
   // ---- request log ----
   std::vector<RequestRecord> requests() const;
-  std::size_t request_count(const std::string& path_regex = "", const std::string& method = "") const;
+  std::size_t request_count(const std::string& path_regex = "",
+                            const std::string& method = "") const;
   void clear_requests();
   void record(RequestRecord rec);
 
   // ---- used by SandboxServer (per request, on the worker thread) ----
   struct Decision {
-    int status = 0;          // answer with this instead of routing (0 = route)
+    int status = 0;  // answer with this instead of routing (0 = route)
     int retry_after_s = -1;
     int latency_ms = 0;
     int slow_body_bytes_per_s = 0;
@@ -150,7 +151,7 @@ class FakeService {
   virtual std::string name() const = 0;  // "trakt"
   virtual void register_routes(httplib::Server& srv, Context& ctx) = 0;
   virtual void seed(const nlohmann::json& fixture) = 0;  // replace state with the fixture
-  virtual nlohmann::json state() const = 0;             // current state, same shape as seed
+  virtual nlohmann::json state() const = 0;              // current state, same shape as seed
   virtual void reset() = 0;
   virtual nlohmann::json credentials() const = 0;  // valid test credentials
   virtual std::string provider_yaml(const std::string& base_url) const = 0;  // providers: entry
@@ -212,7 +213,7 @@ std::string header_or_param(const httplib::Request& req, const std::string& head
 // Bearer token from "Authorization: Bearer X" (empty when absent).
 std::string bearer_token(const httplib::Request& req);
 void send_json(httplib::Response& res, const nlohmann::json& body, int status = 200);
-std::string iso_from_ms(std::int64_t ms);   // 2024-01-02T03:04:05.000Z
+std::string iso_from_ms(std::int64_t ms);                       // 2024-01-02T03:04:05.000Z
 std::optional<std::int64_t> ms_from_iso(std::string_view iso);  // accepts ...Z, fractions
 
 }  // namespace cw::fakes

@@ -15,9 +15,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<const char*, 24> k_words = {
-    "Midnight", "River",  "Echo",   "Harbor", "Glass",   "Summer", "Iron",    "Lantern",
-    "Hollow",   "Signal", "Crown",  "Velvet", "Northern", "Paper", "Silent",  "Ember",
-    "Orbit",    "Garden", "Falcon", "Winter", "Copper",  "Tide",   "Shadow",  "Meridian"};
+    "Midnight", "River",  "Echo",   "Harbor", "Glass",    "Summer", "Iron",   "Lantern",
+    "Hollow",   "Signal", "Crown",  "Velvet", "Northern", "Paper",  "Silent", "Ember",
+    "Orbit",    "Garden", "Falcon", "Winter", "Copper",   "Tide",   "Shadow", "Meridian"};
 
 class Rng {
  public:
@@ -77,15 +77,24 @@ GenerateOptions parse_generate_options(const std::string& spec, GenerateOptions 
                                   "' is not a non-negative integer");
     }
     const int v = static_cast<int>(n);
-    if (key == "movies") base.movies = v;
-    else if (key == "shows") base.shows = v;
-    else if (key == "seasons") base.seasons_per_show = v;
-    else if (key == "episodes") base.episodes_per_season = v;
-    else if (key == "plays") base.plays = v;
-    else if (key == "ratings") base.ratings = v;
-    else if (key == "watchlist") base.watchlist = v;
-    else if (key == "progress") base.progress = v;
-    else if (key == "seed") base.seed = static_cast<std::uint64_t>(n);
+    if (key == "movies")
+      base.movies = v;
+    else if (key == "shows")
+      base.shows = v;
+    else if (key == "seasons")
+      base.seasons_per_show = v;
+    else if (key == "episodes")
+      base.episodes_per_season = v;
+    else if (key == "plays")
+      base.plays = v;
+    else if (key == "ratings")
+      base.ratings = v;
+    else if (key == "watchlist")
+      base.watchlist = v;
+    else if (key == "progress")
+      base.progress = v;
+    else if (key == "seed")
+      base.seed = static_cast<std::uint64_t>(n);
     else {
       throw std::invalid_argument("--generate: unknown key '" + key +
                                   "' (use movies, shows, seasons, episodes, plays, ratings, "
@@ -110,14 +119,14 @@ json generate_universe(const GenerateOptions& o) {
       ids["mal"] = std::to_string(20000 + i);
       ids["anilist"] = std::to_string(90000 + i);
     }
-    movies.push_back({{"type", "movie"},
-                      {"title", std::string(rng.word()) + " " + rng.word() + " " +
-                                    std::to_string(i)},
-                      {"year", rng.range(1950, 2024)},
-                      {"ids", ids},
-                      {"duration_ms", rng.range(80, 170) * 60000},
-                      {"anime", anime},
-                      {"sandbox", sandbox_flags(rng, o)}});
+    movies.push_back(
+        {{"type", "movie"},
+         {"title", std::string(rng.word()) + " " + rng.word() + " " + std::to_string(i)},
+         {"year", rng.range(1950, 2024)},
+         {"ids", ids},
+         {"duration_ms", rng.range(80, 170) * 60000},
+         {"anime", anime},
+         {"sandbox", sandbox_flags(rng, o)}});
   }
   json shows = json::array();
   for (int s = 0; s < o.shows; ++s) {
@@ -135,8 +144,8 @@ json generate_universe(const GenerateOptions& o) {
       ids["kitsu"] = std::to_string(11000 + s);
       ids["anidb"] = std::to_string(12000 + s);
     }
-    const std::string title = std::string("The ") + rng.word() + " " + rng.word() + " " +
-                              std::to_string(s);
+    const std::string title =
+        std::string("The ") + rng.word() + " " + rng.word() + " " + std::to_string(s);
     json seasons = json::array();
     for (int sn = 1; sn <= o.seasons_per_show; ++sn) {
       json eps = json::array();
@@ -152,8 +161,9 @@ json generate_universe(const GenerateOptions& o) {
                        {"duration_ms", rng.range(20, 60) * 60000}});
       }
       seasons.push_back({{"number", sn},
-                         {"ids", {{"tmdb", std::to_string(900000 + s * 100 + sn)},
-                                  {"tvdb", std::to_string(910000 + s * 100 + sn)}}},
+                         {"ids",
+                          {{"tmdb", std::to_string(900000 + s * 100 + sn)},
+                           {"tvdb", std::to_string(910000 + s * 100 + sn)}}},
                          {"episodes", eps}});
     }
     shows.push_back({{"type", "show"},
@@ -200,8 +210,10 @@ json generate_universe(const GenerateOptions& o) {
       } while (!used.insert(idx).second);
       json item = idx < n_all ? reference_of(pick(idx)) : reference_of(shows[idx - n_all]);
       item["rating"] = rng.range(1, 10);
-      item["rated_at"] = iso_from_ms(rng.range64(o.end_ms - k_five_years_ms, o.end_ms - 1000) /
-                                     1000 * 1000).substr(0, 19) + "Z";
+      item["rated_at"] =
+          iso_from_ms(rng.range64(o.end_ms - k_five_years_ms, o.end_ms - 1000) / 1000 * 1000)
+              .substr(0, 19) +
+          "Z";
       ratings.push_back(std::move(item));
     }
   }
@@ -215,8 +227,10 @@ json generate_universe(const GenerateOptions& o) {
         idx = static_cast<std::size_t>(rng.range64(0, static_cast<std::int64_t>(n_listable) - 1));
       } while (!used.insert(idx).second);
       json item = idx < n_movies ? reference_of(movies[idx]) : reference_of(shows[idx - n_movies]);
-      item["listed_at"] = iso_from_ms(rng.range64(o.end_ms - k_five_years_ms, o.end_ms - 1000) /
-                                      1000 * 1000).substr(0, 19) + "Z";
+      item["listed_at"] =
+          iso_from_ms(rng.range64(o.end_ms - k_five_years_ms, o.end_ms - 1000) / 1000 * 1000)
+              .substr(0, 19) +
+          "Z";
       watchlist.push_back(std::move(item));
     }
   }
@@ -233,8 +247,10 @@ json generate_universe(const GenerateOptions& o) {
       const std::int64_t duration = src.value("duration_ms", 3600000);
       item["duration_ms"] = duration;
       item["progress_ms"] = duration * rng.range(5, 90) / 100 / 1000 * 1000;
-      item["progress_at"] = iso_from_ms(rng.range64(o.end_ms - k_five_years_ms, o.end_ms - 1000) /
-                                        1000 * 1000).substr(0, 19) + "Z";
+      item["progress_at"] =
+          iso_from_ms(rng.range64(o.end_ms - k_five_years_ms, o.end_ms - 1000) / 1000 * 1000)
+              .substr(0, 19) +
+          "Z";
       progress.push_back(std::move(item));
     }
   }
@@ -252,12 +268,9 @@ json universe_episode_items(const json& universe) {
     const json show_ref = {{"title", show["title"]}, {"year", show["year"]}, {"ids", show["ids"]}};
     for (const auto& season : show.value("seasons", json::array())) {
       for (const auto& ep : season.value("episodes", json::array())) {
-        json item = {{"type", "episode"},
-                     {"title", ep["title"]},
-                     {"season", season["number"]},
-                     {"episode", ep["number"]},
-                     {"ids", ep["ids"]},
-                     {"show", show_ref}};
+        json item = {{"type", "episode"},          {"title", ep["title"]},
+                     {"season", season["number"]}, {"episode", ep["number"]},
+                     {"ids", ep["ids"]},           {"show", show_ref}};
         if (ep.contains("duration_ms")) item["duration_ms"] = ep["duration_ms"];
         out.push_back(std::move(item));
       }

@@ -32,11 +32,11 @@ struct GenerateOptions {
   int shows = 10;
   int seasons_per_show = 2;
   int episodes_per_season = 8;
-  int plays = 200;         // history entries over movies and episodes
+  int plays = 200;  // history entries over movies and episodes
   int ratings = 50;
   int watchlist = 30;
   int progress = 10;
-  double anime_share = 0.1;         // share of shows (and movies) that are anime
+  double anime_share = 0.1;           // share of shows (and movies) that are anime
   double no_server_ids_share = 0.05;  // items without ProviderIds on Jellyfin/Emby
   double legacy_plex_share = 0.2;     // items with legacy Plex agent GUIDs
   double missing_imdb_share = 0.05;   // items whose only external ids are tmdb/tvdb

@@ -14,15 +14,24 @@ bool is_control(const httplib::Request& req) {
 
 std::string reason_of(int status) {
   switch (status) {
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
   }
 }
 
@@ -76,9 +85,7 @@ void SandboxServer::stop() {
 
 bool SandboxServer::running() const { return m_server.is_running(); }
 
-std::string SandboxServer::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(m_port);
-}
+std::string SandboxServer::base_url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
 
 void SandboxServer::install_control_routes() {
   auto& srv = m_server;
@@ -176,8 +183,8 @@ void SandboxServer::install_wrappers() {
     }
     if (d.stale) {
       res.status = 200;
-      res.set_content(d.stale->first, d.stale->second.empty() ? "application/json"
-                                                              : d.stale->second.c_str());
+      res.set_content(d.stale->first,
+                      d.stale->second.empty() ? "application/json" : d.stale->second.c_str());
       return httplib::Server::HandlerResponse::Handled;
     }
     return httplib::Server::HandlerResponse::Unhandled;

@@ -86,8 +86,7 @@ class MediaBrowserFake final : public FakeService {
       m_users.clear();
       for (const auto& u : fixture["users"]) {
         m_users.push_back({u.at("Id").get<std::string>(), u.value("Name", ""),
-                           u.value("Password", ""),
-                           u.value("tokens", std::vector<std::string>{})});
+                           u.value("Password", ""), u.value("tokens", std::vector<std::string>{})});
       }
     }
     if (fixture.contains("libraries")) m_libraries = fixture["libraries"].get<std::vector<json>>();
@@ -97,20 +96,24 @@ class MediaBrowserFake final : public FakeService {
       for (const auto& [iid, ud] : per.items()) apply_user_data(m_user_data[uid][iid], ud);
     }
     for (const auto& p : fixture.value("playlists", json::array())) {
-      json item = {{"Id", p.at("Id")}, {"Name", p.value("Name", "")}, {"Type", "Playlist"},
+      json item = {{"Id", p.at("Id")},
+                   {"Name", p.value("Name", "")},
+                   {"Type", "Playlist"},
                    {"IsFolder", true}};
       add_item(item);
       auto& entries = m_playlists[p.at("Id").get<std::string>()];
       for (const auto& e : p.value("Entries", json::array())) {
-        entries.push_back({e.at("PlaylistItemId").get<std::string>(), e.at("Id").get<std::string>()});
+        entries.push_back(
+            {e.at("PlaylistItemId").get<std::string>(), e.at("Id").get<std::string>()});
       }
     }
     for (const auto& c : fixture.value("collections", json::array())) {
-      json item = {{"Id", c.at("Id")}, {"Name", c.value("Name", "")}, {"Type", "BoxSet"},
+      json item = {{"Id", c.at("Id")},
+                   {"Name", c.value("Name", "")},
+                   {"Type", "BoxSet"},
                    {"IsFolder", true}};
       add_item(item);
-      m_collections[c.at("Id").get<std::string>()] =
-          c.value("ItemIds", std::vector<std::string>{});
+      m_collections[c.at("Id").get<std::string>()] = c.value("ItemIds", std::vector<std::string>{});
     }
     m_sessions = fixture.value("sessions", json::array());
     if (fixture.contains("quirks")) m_quirks.update(fixture["quirks"]);
@@ -120,8 +123,8 @@ class MediaBrowserFake final : public FakeService {
     std::lock_guard lock(m_mutex);
     json users = json::array();
     for (const auto& u : m_users) {
-      users.push_back({{"Id", u.id}, {"Name", u.name}, {"Password", u.password},
-                       {"tokens", u.tokens}});
+      users.push_back(
+          {{"Id", u.id}, {"Name", u.name}, {"Password", u.password}, {"tokens", u.tokens}});
     }
     json items = json::array();
     for (const auto& id : m_order) {
@@ -138,17 +141,21 @@ class MediaBrowserFake final : public FakeService {
     json playlists = json::array();
     for (const auto& [pid, entries] : m_playlists) {
       json e = json::array();
-      for (const auto& [entry, iid] : entries) e.push_back({{"PlaylistItemId", entry}, {"Id", iid}});
-      playlists.push_back({{"Id", pid}, {"Name", m_items.at(pid).value("Name", "")}, {"Entries", e}});
+      for (const auto& [entry, iid] : entries)
+        e.push_back({{"PlaylistItemId", entry}, {"Id", iid}});
+      playlists.push_back(
+          {{"Id", pid}, {"Name", m_items.at(pid).value("Name", "")}, {"Entries", e}});
     }
     json collections = json::array();
     for (const auto& [cid, ids] : m_collections) {
-      collections.push_back({{"Id", cid}, {"Name", m_items.at(cid).value("Name", "")},
-                             {"ItemIds", ids}});
+      collections.push_back(
+          {{"Id", cid}, {"Name", m_items.at(cid).value("Name", "")}, {"ItemIds", ids}});
     }
-    return {{"server", m_server},         {"users", users},           {"libraries", m_libraries},
-            {"items", items},             {"user_data", user_data},   {"playlists", playlists},
-            {"collections", collections}, {"sessions", m_sessions},   {"quirks", m_quirks}};
+    return {{"server", m_server},         {"users", users},
+            {"libraries", m_libraries},   {"items", items},
+            {"user_data", user_data},     {"playlists", playlists},
+            {"collections", collections}, {"sessions", m_sessions},
+            {"quirks", m_quirks}};
   }
 
   void reset() override {
@@ -209,12 +216,18 @@ class MediaBrowserFake final : public FakeService {
                 {"OperatingSystem", "Linux"},
                 {"LocalAddress", "http://127.0.0.1"}};
     m_users = {{jelly() ? "6f7a0b3b9c2d4e1f8a7b6c5d4e3f2a10" : "7f3c2a1b9e8d4c6a",
-                "alice", "secret", {jelly() ? "jellyfin-sandbox-token" : "emby-sandbox-token"}}};
+                "alice",
+                "secret",
+                {jelly() ? "jellyfin-sandbox-token" : "emby-sandbox-token"}}};
     const std::string movies = jelly() ? "f137a2dd21bbc1b99aa5c0f6bf02a805" : "4";
     const std::string shows = jelly() ? "a656b907eb3a73532e40e44b968d0225" : "5";
-    m_libraries = {{{"Id", movies}, {"Name", "Movies"}, {"CollectionType", "movies"},
+    m_libraries = {{{"Id", movies},
+                    {"Name", "Movies"},
+                    {"CollectionType", "movies"},
                     {"Locations", {"/media/movies"}}},
-                   {{"Id", shows}, {"Name", "Shows"}, {"CollectionType", "tvshows"},
+                   {{"Id", shows},
+                    {"Name", "Shows"},
+                    {"CollectionType", "tvshows"},
                     {"Locations", {"/media/tv"}}}};
     m_items.clear();
     m_order.clear();
@@ -250,11 +263,12 @@ class MediaBrowserFake final : public FakeService {
                               : std::nullopt;
     }
     if (j.contains("Rating")) {
-      ud.rating = j["Rating"].is_number() ? std::optional<double>(j["Rating"].get<double>())
-                                          : std::nullopt;
+      ud.rating =
+          j["Rating"].is_number() ? std::optional<double>(j["Rating"].get<double>()) : std::nullopt;
     }
     if (j.contains("Likes")) {
-      ud.likes = j["Likes"].is_boolean() ? std::optional<bool>(j["Likes"].get<bool>()) : std::nullopt;
+      ud.likes =
+          j["Likes"].is_boolean() ? std::optional<bool>(j["Likes"].get<bool>()) : std::nullopt;
     }
   }
 
@@ -275,8 +289,8 @@ class MediaBrowserFake final : public FakeService {
     if (for_wire && it != m_items.end()) {
       const std::int64_t runtime = it->second.value("RunTimeTicks", 0LL);
       if (runtime > 0 && ud.position_ticks > 0) {
-        j["PlayedPercentage"] = 100.0 * static_cast<double>(ud.position_ticks) /
-                                static_cast<double>(runtime);
+        j["PlayedPercentage"] =
+            100.0 * static_cast<double>(ud.position_ticks) / static_cast<double>(runtime);
       }
     }
     return j;
@@ -313,7 +327,7 @@ class MediaBrowserFake final : public FakeService {
   template <typename F>
   auto authed(F&& f, bool uid_in_path = false) {
     return [this, uid_in_path, f = std::forward<F>(f)](const httplib::Request& req,
-                                                         httplib::Response& res) {
+                                                       httplib::Response& res) {
       std::lock_guard lock(m_mutex);
       const User* u = authenticate(req);
       if (u == nullptr) {
@@ -432,8 +446,10 @@ class MediaBrowserFake final : public FakeService {
     const std::string search = lower(qp(req, "SearchTerm").value_or(""));
     std::set<std::string> filters;
     for (const auto& f : split_list(qp(req, "Filters").value_or(""))) filters.insert(lower(f));
-    if (qp(req, "IsFavorite")) filters.insert(qp_bool(req, "IsFavorite", false) ? "isfavorite" : "isnotfavorite");
-    if (qp(req, "IsPlayed")) filters.insert(qp_bool(req, "IsPlayed", false) ? "isplayed" : "isunplayed");
+    if (qp(req, "IsFavorite"))
+      filters.insert(qp_bool(req, "IsFavorite", false) ? "isfavorite" : "isnotfavorite");
+    if (qp(req, "IsPlayed"))
+      filters.insert(qp_bool(req, "IsPlayed", false) ? "isplayed" : "isunplayed");
     // Emby only: rows whose ProviderIds hold one of the provider.value pairs. Jellyfin has no
     // provider-id filter and ignores the parameter, as the real server does.
     std::vector<std::pair<std::string, std::string>> any_provider;
@@ -445,8 +461,8 @@ class MediaBrowserFake final : public FakeService {
         }
       }
     }
-    const bool want_views = ids.empty() && parent.empty() && !recursive && types.empty() &&
-                            search.empty();
+    const bool want_views =
+        ids.empty() && parent.empty() && !recursive && types.empty() && search.empty();
     if (want_views) {
       send_json(res, views_json(u));
       return;
@@ -530,8 +546,9 @@ class MediaBrowserFake final : public FakeService {
     }
     const long long start = std::max(0LL, std::atoll(qp(req, "StartIndex").value_or("0").c_str()));
     const auto limit_str = qp(req, "Limit");
-    const std::size_t limit = limit_str ? static_cast<std::size_t>(std::max(0LL, std::atoll(limit_str->c_str())))
-                                        : hits.size();
+    const std::size_t limit =
+        limit_str ? static_cast<std::size_t>(std::max(0LL, std::atoll(limit_str->c_str())))
+                  : hits.size();
     const auto p = m_ctx->page(req, hits.size(), static_cast<std::size_t>(start), limit);
     const auto fields = fields_of(req);
     const bool with_user_data = qp_bool(req, "EnableUserData", true);
@@ -609,8 +626,8 @@ class MediaBrowserFake final : public FakeService {
     send_json(res, user_data_json(*ud, iid, true));
   }
 
-  void update_user_data(const std::string& iid, const httplib::Request& req,
-                        httplib::Response& res, const User& u) {
+  void update_user_data(const std::string& iid, const httplib::Request& req, httplib::Response& res,
+                        const User& u) {
     if (!json::accept(req.body)) {
       res.status = 400;
       res.set_content("The request body is not valid JSON.", "text/plain");
@@ -656,8 +673,8 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
                                                httplib::Response& res) {
     std::lock_guard lock(m_mutex);
     std::string username, password;
-    const bool form = req.get_header_value("Content-Type").find("x-www-form-urlencoded") !=
-                      std::string::npos;
+    const bool form =
+        req.get_header_value("Content-Type").find("x-www-form-urlencoded") != std::string::npos;
     if (form) {
       // Emby logs in with a form body; httplib parses it into params.
       username = qp(req, "Username").value_or("");
@@ -689,8 +706,10 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
   });
   srv.Get("/System/Info/Public", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(m_mutex);
-    json info = {{"ServerName", m_server["ServerName"]}, {"Version", m_server["Version"]},
-                 {"Id", m_server["Id"]}, {"LocalAddress", m_ctx->base_url()}};
+    json info = {{"ServerName", m_server["ServerName"]},
+                 {"Version", m_server["Version"]},
+                 {"Id", m_server["Id"]},
+                 {"LocalAddress", m_ctx->base_url()}};
     if (jelly()) {
       info["ProductName"] = m_server["ProductName"];
       info["OperatingSystem"] = m_server["OperatingSystem"];
@@ -698,20 +717,25 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
     }
     send_json(res, info);
   });
-  srv.Get("/System/Info", authed([this](const httplib::Request&, httplib::Response& res,
-                                        const User&) {
-    json info = {{"ServerName", m_server["ServerName"]}, {"Version", m_server["Version"]},
-                 {"Id", m_server["Id"]}, {"OperatingSystem", m_server["OperatingSystem"]},
-                 {"LocalAddress", m_ctx->base_url()}, {"HasPendingRestart", false},
-                 {"IsShuttingDown", false}, {"SupportsLibraryMonitor", true},
-                 {"WebSocketPortNumber", 8096}, {"CanSelfRestart", true},
-                 {"HasUpdateAvailable", false}};
-    if (jelly()) {
-      info["ProductName"] = m_server["ProductName"];
-      info["StartupWizardCompleted"] = true;
-    }
-    send_json(res, info);
-  }));
+  srv.Get("/System/Info",
+          authed([this](const httplib::Request&, httplib::Response& res, const User&) {
+            json info = {{"ServerName", m_server["ServerName"]},
+                         {"Version", m_server["Version"]},
+                         {"Id", m_server["Id"]},
+                         {"OperatingSystem", m_server["OperatingSystem"]},
+                         {"LocalAddress", m_ctx->base_url()},
+                         {"HasPendingRestart", false},
+                         {"IsShuttingDown", false},
+                         {"SupportsLibraryMonitor", true},
+                         {"WebSocketPortNumber", 8096},
+                         {"CanSelfRestart", true},
+                         {"HasUpdateAvailable", false}};
+            if (jelly()) {
+              info["ProductName"] = m_server["ProductName"];
+              info["StartupWizardCompleted"] = true;
+            }
+            send_json(res, info);
+          }));
   srv.Get("/Users/Me", authed([this](const httplib::Request&, httplib::Response& res,
                                      const User& u) { send_json(res, user_json(u)); }));
   if (jelly()) {
@@ -723,9 +747,13 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
       const std::string secret = "qc-secret-" + new_id();
       const std::string code = std::to_string(100000 + (m_next_id * 7919) % 900000);
       m_quickconnect[secret] = {{"Code", code}, {"Authenticated", false}};
-      send_json(res, {{"Authenticated", false}, {"Secret", secret}, {"Code", code},
-                      {"DeviceId", "cw-sandbox-device"}, {"DeviceName", "cw"},
-                      {"AppName", "cw"}, {"AppVersion", "0.1.0"},
+      send_json(res, {{"Authenticated", false},
+                      {"Secret", secret},
+                      {"Code", code},
+                      {"DeviceId", "cw-sandbox-device"},
+                      {"DeviceName", "cw"},
+                      {"AppName", "cw"},
+                      {"AppVersion", "0.1.0"},
                       {"DateAdded", mediabrowser_date(m_ctx->now_ms())}});
     });
     srv.Get("/QuickConnect/Connect", [this](const httplib::Request& req, httplib::Response& res) {
@@ -736,24 +764,25 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
         return;
       }
       send_json(res, {{"Authenticated", it->second["Authenticated"]},
-                      {"Secret", it->first}, {"Code", it->second["Code"]}});
+                      {"Secret", it->first},
+                      {"Code", it->second["Code"]}});
     });
-    srv.Post("/Users/AuthenticateWithQuickConnect", [this](const httplib::Request& req,
-                                                           httplib::Response& res) {
-      std::lock_guard lock(m_mutex);
-      const std::string secret =
-          json::accept(req.body) ? json::parse(req.body).value("Secret", "") : "";
-      auto it = m_quickconnect.find(secret);
-      if (it == m_quickconnect.end() || !it->second["Authenticated"].get<bool>()) {
-        res.status = 401;
-        return;
-      }
-      User& u = m_users.front();
-      const std::string token = "jf-" + new_id();
-      u.tokens.push_back(token);
-      m_quickconnect.erase(it);
-      send_json(res, auth_result(u, token));
-    });
+    srv.Post("/Users/AuthenticateWithQuickConnect",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               std::lock_guard lock(m_mutex);
+               const std::string secret =
+                   json::accept(req.body) ? json::parse(req.body).value("Secret", "") : "";
+               auto it = m_quickconnect.find(secret);
+               if (it == m_quickconnect.end() || !it->second["Authenticated"].get<bool>()) {
+                 res.status = 401;
+                 return;
+               }
+               User& u = m_users.front();
+               const std::string token = "jf-" + new_id();
+               u.tokens.push_back(token);
+               m_quickconnect.erase(it);
+               send_json(res, auth_result(u, token));
+             });
     // Test hook: the user approves the code in the Jellyfin UI.
     srv.Post("/__sandbox/jellyfin/quickconnect/([0-9]+)/authorize",
              [this](const httplib::Request& req, httplib::Response& res) {
@@ -784,62 +813,68 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
   srv.Get("/Users/([^/]+)/Views", authed([this](const httplib::Request&, httplib::Response& res,
                                                 const User& u) { send_json(res, views_json(u)); },
                                          true));
-  srv.Get("/Library/MediaFolders", authed([this](const httplib::Request&, httplib::Response& res,
-                                                 const User& u) { send_json(res, views_json(u)); }));
+  srv.Get("/Library/MediaFolders",
+          authed([this](const httplib::Request&, httplib::Response& res, const User& u) {
+            send_json(res, views_json(u));
+          }));
   srv.Get("/Items", authed(items_route));
   srv.Get("/Items/([^/]+)", authed(item_route));
   if (jelly()) {
     srv.Get("/UserViews", authed([this](const httplib::Request&, httplib::Response& res,
                                         const User& u) { send_json(res, views_json(u)); }));
   }
-  srv.Get("/Shows/([^/]+)/Episodes", authed([this](const httplib::Request& req,
-                                                   httplib::Response& res, const User& u) {
-    const std::string sid = req.matches[1];
-    if (!m_items.count(sid)) {
-      res.status = 404;
-      return;
-    }
-    std::vector<const json*> eps;
-    for (const auto& id : m_order) {
-      const json& it = m_items.at(id);
-      if (it.value("Type", "") == "Episode" && it.value("SeriesId", "") == sid) eps.push_back(&it);
-    }
-    std::stable_sort(eps.begin(), eps.end(), [](const json* a, const json* b) {
-      return std::make_pair(a->value("ParentIndexNumber", 0), a->value("IndexNumber", 0)) <
-             std::make_pair(b->value("ParentIndexNumber", 0), b->value("IndexNumber", 0));
-    });
-    const long long start = std::max(0LL, std::atoll(qp(req, "StartIndex").value_or("0").c_str()));
-    const auto limit_str = qp(req, "Limit");
-    const auto p = m_ctx->page(req, eps.size(), static_cast<std::size_t>(start),
-                               limit_str ? static_cast<std::size_t>(std::atoll(limit_str->c_str()))
-                                         : eps.size());
-    json items = json::array();
-    const auto fields = fields_of(req);
-    const bool with_ud = qp_bool(req, "EnableUserData", true);
-    for (std::size_t i = p.start; i < p.end(); ++i) items.push_back(render_item(*eps[i], u, fields, with_ud));
-    json out = {{"Items", items}, {"TotalRecordCount", p.total}};
-    if (jelly()) out["StartIndex"] = start;
-    send_json(res, out);
-  }));
-  srv.Get("/Sessions", authed([this](const httplib::Request&, httplib::Response& res,
-                                     const User&) {
-    json out = json::array();
-    int n = 0;
-    for (const auto& s : m_sessions) {
-      json sess = {{"Id", "session-" + std::to_string(++n)},
-                   {"UserId", s.value("UserId", "")},
-                   {"DeviceId", "device-" + std::to_string(n)},
-                   {"Client", "Sandbox Player"}};
-      auto it = m_items.find(s.value("NowPlayingItemId", ""));
-      if (it != m_items.end()) {
-        sess["NowPlayingItem"] = {{"Id", it->first}, {"Name", it->second.value("Name", "")},
-                                  {"Type", it->second.value("Type", "")}};
-        sess["PlayState"] = {{"PositionTicks", s.value("PositionTicks", 0)}, {"IsPaused", false}};
-      }
-      out.push_back(std::move(sess));
-    }
-    send_json(res, out);
-  }));
+  srv.Get("/Shows/([^/]+)/Episodes",
+          authed([this](const httplib::Request& req, httplib::Response& res, const User& u) {
+            const std::string sid = req.matches[1];
+            if (!m_items.count(sid)) {
+              res.status = 404;
+              return;
+            }
+            std::vector<const json*> eps;
+            for (const auto& id : m_order) {
+              const json& it = m_items.at(id);
+              if (it.value("Type", "") == "Episode" && it.value("SeriesId", "") == sid)
+                eps.push_back(&it);
+            }
+            std::stable_sort(eps.begin(), eps.end(), [](const json* a, const json* b) {
+              return std::make_pair(a->value("ParentIndexNumber", 0), a->value("IndexNumber", 0)) <
+                     std::make_pair(b->value("ParentIndexNumber", 0), b->value("IndexNumber", 0));
+            });
+            const long long start =
+                std::max(0LL, std::atoll(qp(req, "StartIndex").value_or("0").c_str()));
+            const auto limit_str = qp(req, "Limit");
+            const auto p = m_ctx->page(
+                req, eps.size(), static_cast<std::size_t>(start),
+                limit_str ? static_cast<std::size_t>(std::atoll(limit_str->c_str())) : eps.size());
+            json items = json::array();
+            const auto fields = fields_of(req);
+            const bool with_ud = qp_bool(req, "EnableUserData", true);
+            for (std::size_t i = p.start; i < p.end(); ++i)
+              items.push_back(render_item(*eps[i], u, fields, with_ud));
+            json out = {{"Items", items}, {"TotalRecordCount", p.total}};
+            if (jelly()) out["StartIndex"] = start;
+            send_json(res, out);
+          }));
+  srv.Get("/Sessions", authed([this](const httplib::Request&, httplib::Response& res, const User&) {
+            json out = json::array();
+            int n = 0;
+            for (const auto& s : m_sessions) {
+              json sess = {{"Id", "session-" + std::to_string(++n)},
+                           {"UserId", s.value("UserId", "")},
+                           {"DeviceId", "device-" + std::to_string(n)},
+                           {"Client", "Sandbox Player"}};
+              auto it = m_items.find(s.value("NowPlayingItemId", ""));
+              if (it != m_items.end()) {
+                sess["NowPlayingItem"] = {{"Id", it->first},
+                                          {"Name", it->second.value("Name", "")},
+                                          {"Type", it->second.value("Type", "")}};
+                sess["PlayState"] = {{"PositionTicks", s.value("PositionTicks", 0)},
+                                     {"IsPaused", false}};
+              }
+              out.push_back(std::move(sess));
+            }
+            send_json(res, out);
+          }));
 
   // ---- writes: favourites, played, user data, likes
   auto fav = [this](bool on) {
@@ -880,88 +915,94 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
     srv.Post("/UserPlayedItems/([^/]+)", authed(played(true)));
     srv.Delete("/UserPlayedItems/([^/]+)", authed(played(false)));
     srv.Post("/UserItems/([^/]+)/UserData", authed(userdata));
-    srv.Get("/UserItems/([^/]+)/UserData", authed([this](const httplib::Request& req,
-                                                         httplib::Response& res, const User& u) {
-      const std::string iid = req.matches[1];
-      if (!m_items.count(iid)) {
-        res.status = 404;
-        return;
-      }
-      send_json(res, user_data_json(user_data(u.id, iid), iid, true));
-    }));
+    srv.Get("/UserItems/([^/]+)/UserData",
+            authed([this](const httplib::Request& req, httplib::Response& res, const User& u) {
+              const std::string iid = req.matches[1];
+              if (!m_items.count(iid)) {
+                res.status = 404;
+                return;
+              }
+              send_json(res, user_data_json(user_data(u.id, iid), iid, true));
+            }));
     srv.Post("/UserItems/([^/]+)/Rating", authed(likes(false)));
     srv.Delete("/UserItems/([^/]+)/Rating", authed(likes(true)));
   }
 
   // ---- playlists
-  srv.Post("/Playlists", authed([this](const httplib::Request& req, httplib::Response& res,
-                                       const User& u) {
-    std::string name = qp(req, "Name").value_or("");
-    std::vector<std::string> ids = split_list(qp(req, "Ids").value_or(""));
-    if (name.empty() && json::accept(req.body)) {
-      const json body = json::parse(req.body);
-      name = body.value("Name", "");
-      for (const auto& id : body.value("Ids", json::array())) ids.push_back(id.get<std::string>());
-    }
-    if (name.empty()) {
-      res.status = 400;
-      res.set_content("Name is required.", "text/plain");
-      return;
-    }
-    const std::string pid = new_id();
-    add_item({{"Id", pid}, {"Name", name}, {"Type", "Playlist"}, {"IsFolder", true},
-              {"MediaType", "Video"}});
-    auto& entries = m_playlists[pid];
-    for (const auto& id : ids) entries.push_back({new_id(), id});
-    (void)u;
-    json out = {{"Id", pid}};
-    if (!jelly()) {
-      out["Name"] = name;
-      out["ItemAddedCount"] = ids.size();
-    }
-    send_json(res, out);
-  }));
-  srv.Get("/Playlists/([^/]+)/Items", authed([this](const httplib::Request& req,
-                                                    httplib::Response& res, const User& u) {
-    auto pl = m_playlists.find(req.matches[1]);
-    if (pl == m_playlists.end()) {
-      res.status = 404;
-      return;
-    }
-    const long long start = std::max(0LL, std::atoll(qp(req, "StartIndex").value_or("0").c_str()));
-    const auto limit_str = qp(req, "Limit");
-    const auto p = m_ctx->page(req, pl->second.size(), static_cast<std::size_t>(start),
-                               limit_str ? static_cast<std::size_t>(std::atoll(limit_str->c_str()))
-                                         : pl->second.size());
-    const auto fields = fields_of(req);
-    json items = json::array();
-    for (std::size_t i = p.start; i < p.end(); ++i) {
-      const auto& [entry, iid] = pl->second[i];
-      auto it = m_items.find(iid);
-      if (it == m_items.end()) continue;
-      json row = render_item(it->second, u, fields, qp_bool(req, "EnableUserData", false));
-      row["PlaylistItemId"] = entry;
-      items.push_back(std::move(row));
-    }
-    json out = {{"Items", items}, {"TotalRecordCount", p.total}};
-    if (jelly()) out["StartIndex"] = start;
-    send_json(res, out);
-  }));
-  srv.Post("/Playlists/([^/]+)/Items", authed([this](const httplib::Request& req,
-                                                     httplib::Response& res, const User&) {
-    auto pl = m_playlists.find(req.matches[1]);
-    if (pl == m_playlists.end()) {
-      res.status = 404;
-      return;
-    }
-    const auto ignored = m_quirks.value("playlist_ignores_ids", json::array());
-    for (const auto& id : split_list(qp(req, "Ids").value_or(""))) {
-      if (!m_items.count(id)) continue;
-      if (std::find(ignored.begin(), ignored.end(), json(id)) != ignored.end()) continue;
-      pl->second.push_back({new_id(), id});
-    }
-    res.status = 204;
-  }));
+  srv.Post("/Playlists",
+           authed([this](const httplib::Request& req, httplib::Response& res, const User& u) {
+             std::string name = qp(req, "Name").value_or("");
+             std::vector<std::string> ids = split_list(qp(req, "Ids").value_or(""));
+             if (name.empty() && json::accept(req.body)) {
+               const json body = json::parse(req.body);
+               name = body.value("Name", "");
+               for (const auto& id : body.value("Ids", json::array()))
+                 ids.push_back(id.get<std::string>());
+             }
+             if (name.empty()) {
+               res.status = 400;
+               res.set_content("Name is required.", "text/plain");
+               return;
+             }
+             const std::string pid = new_id();
+             add_item({{"Id", pid},
+                       {"Name", name},
+                       {"Type", "Playlist"},
+                       {"IsFolder", true},
+                       {"MediaType", "Video"}});
+             auto& entries = m_playlists[pid];
+             for (const auto& id : ids) entries.push_back({new_id(), id});
+             (void)u;
+             json out = {{"Id", pid}};
+             if (!jelly()) {
+               out["Name"] = name;
+               out["ItemAddedCount"] = ids.size();
+             }
+             send_json(res, out);
+           }));
+  srv.Get("/Playlists/([^/]+)/Items",
+          authed([this](const httplib::Request& req, httplib::Response& res, const User& u) {
+            auto pl = m_playlists.find(req.matches[1]);
+            if (pl == m_playlists.end()) {
+              res.status = 404;
+              return;
+            }
+            const long long start =
+                std::max(0LL, std::atoll(qp(req, "StartIndex").value_or("0").c_str()));
+            const auto limit_str = qp(req, "Limit");
+            const auto p =
+                m_ctx->page(req, pl->second.size(), static_cast<std::size_t>(start),
+                            limit_str ? static_cast<std::size_t>(std::atoll(limit_str->c_str()))
+                                      : pl->second.size());
+            const auto fields = fields_of(req);
+            json items = json::array();
+            for (std::size_t i = p.start; i < p.end(); ++i) {
+              const auto& [entry, iid] = pl->second[i];
+              auto it = m_items.find(iid);
+              if (it == m_items.end()) continue;
+              json row = render_item(it->second, u, fields, qp_bool(req, "EnableUserData", false));
+              row["PlaylistItemId"] = entry;
+              items.push_back(std::move(row));
+            }
+            json out = {{"Items", items}, {"TotalRecordCount", p.total}};
+            if (jelly()) out["StartIndex"] = start;
+            send_json(res, out);
+          }));
+  srv.Post("/Playlists/([^/]+)/Items",
+           authed([this](const httplib::Request& req, httplib::Response& res, const User&) {
+             auto pl = m_playlists.find(req.matches[1]);
+             if (pl == m_playlists.end()) {
+               res.status = 404;
+               return;
+             }
+             const auto ignored = m_quirks.value("playlist_ignores_ids", json::array());
+             for (const auto& id : split_list(qp(req, "Ids").value_or(""))) {
+               if (!m_items.count(id)) continue;
+               if (std::find(ignored.begin(), ignored.end(), json(id)) != ignored.end()) continue;
+               pl->second.push_back({new_id(), id});
+             }
+             res.status = 204;
+           }));
   auto remove_entries = [this](const httplib::Request& req, httplib::Response& res, const User&) {
     auto pl = m_playlists.find(req.matches[1]);
     if (pl == m_playlists.end()) {
@@ -998,26 +1039,27 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
            }));
 
   // ---- collections
-  srv.Post("/Collections", authed([this](const httplib::Request& req, httplib::Response& res,
-                                         const User&) {
-    const std::string name = qp(req, "Name").value_or("");
-    const auto ids = split_list(qp(req, "Ids").value_or(""));
-    if (name.empty() || (!jelly() && ids.empty())) {
-      // Emby cannot create an empty collection.
-      res.status = 400;
-      res.set_content(name.empty() ? "Name is required." : "Ids is required.", "text/plain");
-      return;
-    }
-    const std::string cid = new_id();
-    add_item({{"Id", cid}, {"Name", name}, {"Type", "BoxSet"}, {"IsFolder", true}});
-    for (const auto& id : ids) {
-      if (m_items.count(id)) m_collections[cid].push_back(id);
-    }
-    m_collections[cid];
-    json out = {{"Id", cid}};
-    if (!jelly()) out["Name"] = name;
-    send_json(res, out);
-  }));
+  srv.Post("/Collections",
+           authed([this](const httplib::Request& req, httplib::Response& res, const User&) {
+             const std::string name = qp(req, "Name").value_or("");
+             const auto ids = split_list(qp(req, "Ids").value_or(""));
+             if (name.empty() || (!jelly() && ids.empty())) {
+               // Emby cannot create an empty collection.
+               res.status = 400;
+               res.set_content(name.empty() ? "Name is required." : "Ids is required.",
+                               "text/plain");
+               return;
+             }
+             const std::string cid = new_id();
+             add_item({{"Id", cid}, {"Name", name}, {"Type", "BoxSet"}, {"IsFolder", true}});
+             for (const auto& id : ids) {
+               if (m_items.count(id)) m_collections[cid].push_back(id);
+             }
+             m_collections[cid];
+             json out = {{"Id", cid}};
+             if (!jelly()) out["Name"] = name;
+             send_json(res, out);
+           }));
   auto coll_edit = [this](bool add) {
     return [this, add](const httplib::Request& req, httplib::Response& res, const User&) {
       auto c = m_collections.find(req.matches[1]);
@@ -1147,11 +1189,10 @@ void MediaBrowserFake::seed_universe(const json& u) {
   }
   auto id_of = [&](const json& ref) -> std::string {
     const std::string type = ref.value("type", "movie");
-    std::string key = type == "episode"
-                          ? key_of("show", ref["show"]["ids"]) + "#" +
-                                std::to_string(ref.value("season", 0)) + "x" +
-                                std::to_string(ref.value("episode", 0))
-                          : key_of(type, ref["ids"]);
+    std::string key = type == "episode" ? key_of("show", ref["show"]["ids"]) + "#" +
+                                              std::to_string(ref.value("season", 0)) + "x" +
+                                              std::to_string(ref.value("episode", 0))
+                                        : key_of(type, ref["ids"]);
     auto it = by_key.find(key);
     return it == by_key.end() ? "" : it->second;
   };

@@ -34,8 +34,7 @@ struct UserState {
   std::optional<double> user_rating;
   std::optional<std::int64_t> last_rated_at;
   bool empty() const {
-    return view_count == 0 && !last_viewed_at && view_offset == 0 && !user_rating &&
-           !last_rated_at;
+    return view_count == 0 && !last_viewed_at && view_offset == 0 && !user_rating && !last_rated_at;
   }
 };
 
@@ -119,9 +118,10 @@ std::string hex24(const std::string& prefix, std::int64_t n) {
 
 void send_unauthorized_html(httplib::Response& res) {
   res.status = 401;
-  res.set_content("<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
-                  "</body></html>",
-                  "text/html");
+  res.set_content(
+      "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1>"
+      "</body></html>",
+      "text/html");
 }
 
 void send_plextv_error(httplib::Response& res, int status, int code, const std::string& message) {
@@ -145,7 +145,8 @@ class PlexFake final : public FakeService {
                std::lock_guard lock(m_mutex);
                const std::int64_t id = std::stoll(req.matches[1]);
                int account = k_owner_id;
-               if (!req.body.empty()) account = json::parse(req.body).value("account_id", k_owner_id);
+               if (!req.body.empty())
+                 account = json::parse(req.body).value("account_id", k_owner_id);
                auto pin = m_pins.find(id);
                const Account* acc = account_by_id(account);
                if (pin == m_pins.end() || acc == nullptr) {
@@ -257,16 +258,17 @@ class PlexFake final : public FakeService {
                          {"deviceID", h.device}});
     }
     json discover = json::array();
-    for (const auto& rk : m_discover_order) discover.push_back(render_discover(m_discover.at(rk), true));
+    for (const auto& rk : m_discover_order)
+      discover.push_back(render_discover(m_discover.at(rk), true));
     json watchlist = json::object();
     for (const auto& [acc, list] : m_watchlist) {
       json l = json::array();
       for (const auto& [rk, at] : list) l.push_back({{"ratingKey", rk}, {"watchlistedAt", at}});
       watchlist[std::to_string(acc)] = l;
     }
-    return {{"server", m_server},       {"accounts", accounts}, {"sections", m_sections},
-            {"items", items},           {"user_state", user_state}, {"history", history},
-            {"sessions", m_sessions},   {"discover", discover}, {"watchlist", watchlist},
+    return {{"server", m_server},     {"accounts", accounts},     {"sections", m_sections},
+            {"items", items},         {"user_state", user_state}, {"history", history},
+            {"sessions", m_sessions}, {"discover", discover},     {"watchlist", watchlist},
             {"quirks", m_quirks}};
   }
 
@@ -280,21 +282,19 @@ class PlexFake final : public FakeService {
   json credentials() const override {
     std::lock_guard lock(m_mutex);
     const Account& owner = m_accounts.front();
-    return {{"token", owner.pms_token},
-            {"account_token", owner.cloud_token},
-            {"pms_token", owner.pms_token},
-            {"machine_id", m_server.value("machineIdentifier", "")},
-            {"username", owner.name},
-            {"client_id", "cw-sandbox-client"}};
+    return {{"token", owner.pms_token},     {"account_token", owner.cloud_token},
+            {"pms_token", owner.pms_token}, {"machine_id", m_server.value("machineIdentifier", "")},
+            {"username", owner.name},       {"client_id", "cw-sandbox-client"}};
   }
 
   std::string provider_yaml(const std::string& base_url) const override {
     const json c = credentials();
-    return "  plex:\n    plugin: plex\n    url: " + base_url + "\n    token: " +
-           c["pms_token"].get<std::string>() + "\n    account_token: " +
-           c["account_token"].get<std::string>() + "\n    machine_id: " +
-           c["machine_id"].get<std::string>() + "\n    plextv_url: " + base_url +
-           "\n    discover_url: " + base_url + "\n    metadata_url: " + base_url + "\n";
+    return "  plex:\n    plugin: plex\n    url: " + base_url +
+           "\n    token: " + c["pms_token"].get<std::string>() +
+           "\n    account_token: " + c["account_token"].get<std::string>() +
+           "\n    machine_id: " + c["machine_id"].get<std::string>() +
+           "\n    plextv_url: " + base_url + "\n    discover_url: " + base_url +
+           "\n    metadata_url: " + base_url + "\n";
   }
 
   void fault_response(int status, const httplib::Request& req,
@@ -305,9 +305,10 @@ class PlexFake final : public FakeService {
     }
     res.status = status;
     if (wants_json(req)) {
-      send_json(res, {{"errors", {{{"code", status * 10}, {"message", "Service error"},
-                                   {"status", status}}}}},
-                status);
+      send_json(
+          res,
+          {{"errors", {{{"code", status * 10}, {"message", "Service error"}, {"status", status}}}}},
+          status);
     } else {
       res.set_content("<html><head><title>" + std::to_string(status) + "</title></head><body><h1>" +
                           std::to_string(status) + "</h1></body></html>",
@@ -331,15 +332,24 @@ class PlexFake final : public FakeService {
          "plex-pms-kid-token", "1234", true, false, true, false},
         {7, "friend", "0a1b2c3d4e5f6077", "friend@example.invalid", "plex-cloud-friend-token",
          "plex-pms-friend-token", "", false, false, false, true}};
-    m_sections = {
-        {{"key", "1"}, {"type", "movie"}, {"title", "Movies"},
-         {"agent", "tv.plex.agents.movie"}, {"scanner", "Plex Movie"},
-         {"uuid", "AC000000-0000-0000-0000-000000000001"}, {"language", "en-US"},
-         {"art", "/:/resources/movie-fanart.jpg"}, {"thumb", "/:/resources/movie.png"}},
-        {{"key", "2"}, {"type", "show"}, {"title", "TV Shows"},
-         {"agent", "tv.plex.agents.series"}, {"scanner", "Plex TV Series"},
-         {"uuid", "AC000000-0000-0000-0000-000000000002"}, {"language", "en-US"},
-         {"art", "/:/resources/show-fanart.jpg"}, {"thumb", "/:/resources/show.png"}}};
+    m_sections = {{{"key", "1"},
+                   {"type", "movie"},
+                   {"title", "Movies"},
+                   {"agent", "tv.plex.agents.movie"},
+                   {"scanner", "Plex Movie"},
+                   {"uuid", "AC000000-0000-0000-0000-000000000001"},
+                   {"language", "en-US"},
+                   {"art", "/:/resources/movie-fanart.jpg"},
+                   {"thumb", "/:/resources/movie.png"}},
+                  {{"key", "2"},
+                   {"type", "show"},
+                   {"title", "TV Shows"},
+                   {"agent", "tv.plex.agents.series"},
+                   {"scanner", "Plex TV Series"},
+                   {"uuid", "AC000000-0000-0000-0000-000000000002"},
+                   {"language", "en-US"},
+                   {"art", "/:/resources/show-fanart.jpg"},
+                   {"thumb", "/:/resources/show.png"}}};
     m_items.clear();
     m_children.clear();
     m_primary_guid.clear();
@@ -502,8 +512,9 @@ class PlexFake final : public FakeService {
       row = it.raw;
     } else {
       const std::string rk = std::to_string(it.rk);
-      row = {{"ratingKey", rk}, {"key", "/library/metadata/" + rk}, {"guid", it.guid},
-             {"type", it.type}, {"title", it.title}, {"addedAt", it.added_at}};
+      row = {{"ratingKey", rk},   {"key", "/library/metadata/" + rk},
+             {"guid", it.guid},   {"type", it.type},
+             {"title", it.title}, {"addedAt", it.added_at}};
       if (it.year > 0) row["year"] = it.year;
       if (it.duration > 0) row["duration"] = it.duration;
       if (it.index >= 0) row["index"] = it.index;
@@ -573,10 +584,9 @@ class PlexFake final : public FakeService {
   // Paging by X-Plex-Container-Start/Size, as query parameters (CW) or headers (plexapi).
   json page_rows(const httplib::Request& req, httplib::Response& res, const std::vector<json>& rows,
                  json container, const char* child = "Metadata") const {
-    const bool paged = req.has_param("X-Plex-Container-Size") ||
-                       req.has_header("X-Plex-Container-Size") ||
-                       req.has_param("X-Plex-Container-Start") ||
-                       req.has_header("X-Plex-Container-Start");
+    const bool paged =
+        req.has_param("X-Plex-Container-Size") || req.has_header("X-Plex-Container-Size") ||
+        req.has_param("X-Plex-Container-Start") || req.has_header("X-Plex-Container-Start");
     const long long start = std::max(0LL, param_int(req, "X-Plex-Container-Start", 0));
     const long long size = param_int(req, "X-Plex-Container-Size", -1);
     const auto p = m_ctx->page(req, rows.size(), static_cast<std::size_t>(start),
@@ -599,8 +609,8 @@ class PlexFake final : public FakeService {
   static bool passes_filters(const httplib::Request& req, const Item& it, const UserState& st) {
     auto value_of = [&](const std::string& f) -> std::optional<double> {
       if (f == "userRating") return st.user_rating;
-      if (f == "viewOffset") return st.view_offset > 0 ? std::optional<double>(st.view_offset)
-                                                       : std::nullopt;
+      if (f == "viewOffset")
+        return st.view_offset > 0 ? std::optional<double>(st.view_offset) : std::nullopt;
       if (f == "viewCount") return static_cast<double>(st.view_count);
       if (f == "lastViewedAt" || f == "viewedAt") {
         return st.last_viewed_at ? std::optional<double>(*st.last_viewed_at) : std::nullopt;
@@ -740,8 +750,8 @@ class PlexFake final : public FakeService {
   void register_plextv(httplib::Server& srv) {
     srv.Post("/api/v2/pins", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(m_mutex);
-      const std::string cid = header_or_param(req, "X-Plex-Client-Identifier",
-                                              "X-Plex-Client-Identifier");
+      const std::string cid =
+          header_or_param(req, "X-Plex-Client-Identifier", "X-Plex-Client-Identifier");
       if (cid.empty()) {
         send_plextv_error(res, 400, 1000, "X-Plex-Client-Identifier is missing");
         return;
@@ -767,8 +777,9 @@ class PlexFake final : public FakeService {
     });
     srv.Get("/api/v2/user",
             cloud([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
-              json user = {{"id", a.id},          {"uuid", a.uuid},     {"username", a.name},
-                           {"title", a.name},     {"email", a.email},   {"authToken", a.cloud_token},
+              json user = {{"id", a.id},           {"uuid", a.uuid},
+                           {"username", a.name},   {"title", a.name},
+                           {"email", a.email},     {"authToken", a.cloud_token},
                            {"homeAdmin", a.admin}, {"protected", a.is_protected}};
               if (wants_json(req)) {
                 send_json(res, user);
@@ -803,9 +814,10 @@ class PlexFake final : public FakeService {
               const auto close = xml.rfind("/>");
               xml = xml.substr(0, close) + ">\n" + body + "</resource>\n";
               const auto decl = xml.find("?>\n");
-              res.set_content("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MediaContainer size=\"1\">\n" +
-                                  xml.substr(decl + 3) + "</MediaContainer>\n",
-                              "text/xml;charset=utf-8");
+              res.set_content(
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MediaContainer size=\"1\">\n" +
+                      xml.substr(decl + 3) + "</MediaContainer>\n",
+                  "text/xml;charset=utf-8");
             }));
     auto home_users = [this](bool v2) {
       return cloud([this, v2](const httplib::Request& req, httplib::Response& res, const Account&) {
@@ -826,50 +838,49 @@ class PlexFake final : public FakeService {
         if (v2 && wants_json(req)) {
           send_json(res, {{"id", 1}, {"name", "Sandbox Home"}, {"users", users}});
         } else if (v2) {
-          res.set_content(plex_json_to_xml("home", {{"name", "Sandbox Home"},
-                                                    {"users", {{"user", users}}}}),
-                          "text/xml;charset=utf-8");
+          res.set_content(
+              plex_json_to_xml("home", {{"name", "Sandbox Home"}, {"users", {{"user", users}}}}),
+              "text/xml;charset=utf-8");
         } else {
-          res.set_content(plex_json_to_xml("MediaContainer",
-                                           {{"friendlyName", "myPlex"},
-                                            {"identifier", "com.plexapp.plugins.myplex"},
-                                            {"size", users.size()},
-                                            {"User", users}}),
-                          "text/xml;charset=utf-8");
+          res.set_content(
+              plex_json_to_xml("MediaContainer", {{"friendlyName", "myPlex"},
+                                                  {"identifier", "com.plexapp.plugins.myplex"},
+                                                  {"size", users.size()},
+                                                  {"User", users}}),
+              "text/xml;charset=utf-8");
         }
       });
     };
     srv.Get("/api/v2/home/users", home_users(true));
     srv.Get("/api/home/users", home_users(false));
-    auto do_switch = cloud([this](const httplib::Request& req, httplib::Response& res,
-                                  const Account&) {
-      const Account* target = account_by_id(std::stoi(req.matches[1]));
-      if (target == nullptr || !target->home) {
-        send_plextv_error(res, 404, 1002, "User not found");
-        return;
-      }
-      if (target->is_protected && req.get_param_value("pin") != target->pin) {
-        send_plextv_error(res, 401, 1041, "Invalid PIN");
-        return;
-      }
-      json user = {{"id", target->id},
-                   {"uuid", target->uuid},
-                   {"title", target->name},
-                   {"authenticationToken", target->cloud_token},
-                   {"authToken", target->cloud_token}};
-      if (wants_json(req)) {
-        send_json(res, user, 201);
-      } else {
-        res.status = 201;
-        res.set_content(plex_json_to_xml("user", user), "text/xml;charset=utf-8");
-      }
-    });
+    auto do_switch =
+        cloud([this](const httplib::Request& req, httplib::Response& res, const Account&) {
+          const Account* target = account_by_id(std::stoi(req.matches[1]));
+          if (target == nullptr || !target->home) {
+            send_plextv_error(res, 404, 1002, "User not found");
+            return;
+          }
+          if (target->is_protected && req.get_param_value("pin") != target->pin) {
+            send_plextv_error(res, 401, 1041, "Invalid PIN");
+            return;
+          }
+          json user = {{"id", target->id},
+                       {"uuid", target->uuid},
+                       {"title", target->name},
+                       {"authenticationToken", target->cloud_token},
+                       {"authToken", target->cloud_token}};
+          if (wants_json(req)) {
+            send_json(res, user, 201);
+          } else {
+            res.status = 201;
+            res.set_content(plex_json_to_xml("user", user), "text/xml;charset=utf-8");
+          }
+        });
     srv.Post("/api/home/users/(\\d+)/switch", do_switch);
     srv.Post("/api/v2/home/users/(\\d+)/switch", do_switch);
     srv.Get("/api/servers/([^/]+)/shared_servers",
             cloud([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
-              if (a.id != k_owner_id ||
-                  req.matches[1] != m_server.value("machineIdentifier", "")) {
+              if (a.id != k_owner_id || req.matches[1] != m_server.value("machineIdentifier", "")) {
                 send_plextv_error(res, 403, 1003, "Forbidden");
                 return;
               }
@@ -883,8 +894,8 @@ class PlexFake final : public FakeService {
                                   {"accessToken", u.pms_token},
                                   {"owned", 0}});
               }
-              res.set_content(plex_json_to_xml("MediaContainer", {{"size", shared.size()},
-                                                                  {"SharedServer", shared}}),
+              res.set_content(plex_json_to_xml("MediaContainer",
+                                               {{"size", shared.size()}, {"SharedServer", shared}}),
                               "text/xml;charset=utf-8");
             }));
   }
@@ -956,12 +967,11 @@ class PlexFake final : public FakeService {
           return;
         }
         auto& list = m_watchlist[a.id];
-        auto it = std::find_if(list.begin(), list.end(),
-                               [&](const auto& e) { return e.first == rk; });
+        auto it =
+            std::find_if(list.begin(), list.end(), [&](const auto& e) { return e.first == rk; });
         if (add && it != list.end()) {
           const bool as_200 = m_quirks.value("watchlist_duplicate", "409") == "200_text";
-          send_plextv_error(res, as_200 ? 200 : 409, 1005,
-                            "Item is already on the watchlist");
+          send_plextv_error(res, as_200 ? 200 : 409, 1005, "Item is already on the watchlist");
           return;
         }
         if (!add && it == list.end()) {
@@ -993,10 +1003,9 @@ class PlexFake final : public FakeService {
               for (const auto& rk : m_discover_order) {
                 const DiscoverItem& d = m_discover.at(rk);
                 if (!type.empty() && d.type != type) continue;
-                const bool match =
-                    id_guid.empty()
-                        ? lower(d.title) == lower(title)
-                        : std::find(d.guids.begin(), d.guids.end(), id_guid) != d.guids.end();
+                const bool match = id_guid.empty() ? lower(d.title) == lower(title)
+                                                   : std::find(d.guids.begin(), d.guids.end(),
+                                                               id_guid) != d.guids.end();
                 if (match) hits.push_back(&d);
                 if (hits.size() >= 10) break;
               }
@@ -1006,9 +1015,10 @@ class PlexFake final : public FakeService {
               }
               respond(req, res,
                       {{"size", hits.size()},
-                       {"SearchResults",
-                        json::array({{{"id", "plex"}, {"title", "Plex"}, {"size", hits.size()},
-                                      {"SearchResult", results}}})}});
+                       {"SearchResults", json::array({{{"id", "plex"},
+                                                       {"title", "Plex"},
+                                                       {"size", hits.size()},
+                                                       {"SearchResult", results}}})}});
             }));
     srv.Get("/library/search",
             cloud([this](const httplib::Request& req, httplib::Response& res, const Account&) {
@@ -1026,19 +1036,20 @@ class PlexFake final : public FakeService {
               }
               respond(req, res,
                       {{"size", 1},
-                       {"SearchResults",
-                        json::array({{{"id", "external"}, {"title", "More Ways To Watch"},
-                                      {"size", results.size()}, {"SearchResult", results}}})}});
+                       {"SearchResults", json::array({{{"id", "external"},
+                                                       {"title", "More Ways To Watch"},
+                                                       {"size", results.size()},
+                                                       {"SearchResult", results}}})}});
             }));
   }
 
   // ------------------------------------------------------------------ PMS
   void register_pms(httplib::Server& srv) {
     srv.Get("/", pms([this](const httplib::Request& req, httplib::Response& res, const Account&) {
-      json root = m_server;
-      root.erase("mediaTagVersion");
-      respond(req, res, root);
-    }));
+              json root = m_server;
+              root.erase("mediaTagVersion");
+              respond(req, res, root);
+            }));
     srv.Get("/identity", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(m_mutex);
       respond(req, res,
@@ -1051,8 +1062,8 @@ class PlexFake final : public FakeService {
             pms([this](const httplib::Request& req, httplib::Response& res, const Account&) {
               json accounts = json::array();
               for (const auto& a : m_accounts) {
-                accounts.push_back({{"id", a.id}, {"key", "/accounts/" + std::to_string(a.id)},
-                                    {"name", a.name}});
+                accounts.push_back(
+                    {{"id", a.id}, {"key", "/accounts/" + std::to_string(a.id)}, {"name", a.name}});
               }
               respond(req, res, {{"size", accounts.size()}, {"Account", accounts}});
             }));
@@ -1069,26 +1080,26 @@ class PlexFake final : public FakeService {
               const json* sec = section(req.matches[1]);
               if (sec == nullptr) {
                 res.status = 404;
-                res.set_content("<html><head><title>Not Found</title></head><body><h1>404 Not Found"
-                                "</h1></body></html>",
-                                "text/html");
+                res.set_content(
+                    "<html><head><title>Not Found</title></head><body><h1>404 Not Found"
+                    "</h1></body></html>",
+                    "text/html");
                 return;
               }
               const std::string type = sec->value("type", "movie");
-              json container = {
-                  {"allowSync", true},
-                  {"art", sec->value("art", "")},
-                  {"identifier", k_library_identifier},
-                  {"librarySectionID", section_id_value(sec->value("key", ""))},
-                  {"librarySectionTitle", sec->value("title", "")},
-                  {"librarySectionUUID", sec->value("uuid", "")},
-                  {"mediaTagPrefix", "/system/bundle/media/flags/"},
-                  {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)},
-                  {"thumb", sec->value("thumb", "")},
-                  {"title1", sec->value("title", "")},
-                  {"title2", type == "show" ? "All Shows" : "All Movies"},
-                  {"viewGroup", type},
-                  {"viewMode", 65592}};
+              json container = {{"allowSync", true},
+                                {"art", sec->value("art", "")},
+                                {"identifier", k_library_identifier},
+                                {"librarySectionID", section_id_value(sec->value("key", ""))},
+                                {"librarySectionTitle", sec->value("title", "")},
+                                {"librarySectionUUID", sec->value("uuid", "")},
+                                {"mediaTagPrefix", "/system/bundle/media/flags/"},
+                                {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)},
+                                {"thumb", sec->value("thumb", "")},
+                                {"title1", sec->value("title", "")},
+                                {"title2", type == "show" ? "All Shows" : "All Movies"},
+                                {"viewGroup", type},
+                                {"viewMode", 65592}};
               if (type == "show") container["nocache"] = true;
               const auto rows = list_items(req, a, sec->value("key", ""), false);
               respond(req, res, page_rows(req, res, rows, container));
@@ -1103,12 +1114,13 @@ class PlexFake final : public FakeService {
                 }
               }
               const auto rows = list_items(req, *who, "", true);
-              respond(req, res,
-                      page_rows(req, res, rows,
-                                {{"allowSync", false},
-                                 {"identifier", k_library_identifier},
-                                 {"mediaTagPrefix", "/system/bundle/media/flags/"},
-                                 {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)}}));
+              respond(
+                  req, res,
+                  page_rows(req, res, rows,
+                            {{"allowSync", false},
+                             {"identifier", k_library_identifier},
+                             {"mediaTagPrefix", "/system/bundle/media/flags/"},
+                             {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)}}));
             }));
     srv.Get("/library/metadata/(\\d+)/(children|allLeaves)",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
@@ -1136,43 +1148,44 @@ class PlexFake final : public FakeService {
                                  {"identifier", k_library_identifier}}));
             }));
     // PMS rating keys are numeric; Discover/Metadata ids are 24 hex digits.
-    srv.Get("/library/metadata/([^/]+)", [this](const httplib::Request& req,
-                                                httplib::Response& res) {
-      const std::string id = req.matches[1];
-      const bool numeric = !id.empty() && std::all_of(id.begin(), id.end(), ::isdigit);
-      if (numeric) {
-        pms([this](const httplib::Request& r, httplib::Response& s, const Account& a) {
-          const Item* it = item(std::stoll(r.matches[1]));
-          if (it == nullptr) {
-            s.status = 404;
-            s.set_content("<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1>"
-                          "</body></html>",
-                          "text/html");
-            return;
-          }
-          json row = render_row(*it, &a, param_int(r, "includeGuids", 0) == 1);
-          row["librarySectionID"] = section_id_value(it->section);
-          respond(r, s,
-                  {{"size", 1},
-                   {"identifier", k_library_identifier},
-                   {"librarySectionID", section_id_value(it->section)},
-                   {"Metadata", json::array({row})}});
-        })(req, res);
-        return;
-      }
-      cloud([this](const httplib::Request& r, httplib::Response& s, const Account&) {
-        auto d = m_discover.find(r.matches[1]);
-        if (d == m_discover.end()) {
-          send_plextv_error(s, 404, 1004, "Metadata item not found");
-          return;
-        }
-        respond(r, s,
-                {{"size", 1},
-                 {"identifier", "tv.plex.provider.metadata"},
-                 {"Metadata", json::array({render_discover(d->second,
-                                                           param_int(r, "includeGuids", 0) == 1)})}});
-      })(req, res);
-    });
+    srv.Get("/library/metadata/([^/]+)",
+            [this](const httplib::Request& req, httplib::Response& res) {
+              const std::string id = req.matches[1];
+              const bool numeric = !id.empty() && std::all_of(id.begin(), id.end(), ::isdigit);
+              if (numeric) {
+                pms([this](const httplib::Request& r, httplib::Response& s, const Account& a) {
+                  const Item* it = item(std::stoll(r.matches[1]));
+                  if (it == nullptr) {
+                    s.status = 404;
+                    s.set_content(
+                        "<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1>"
+                        "</body></html>",
+                        "text/html");
+                    return;
+                  }
+                  json row = render_row(*it, &a, param_int(r, "includeGuids", 0) == 1);
+                  row["librarySectionID"] = section_id_value(it->section);
+                  respond(r, s,
+                          {{"size", 1},
+                           {"identifier", k_library_identifier},
+                           {"librarySectionID", section_id_value(it->section)},
+                           {"Metadata", json::array({row})}});
+                })(req, res);
+                return;
+              }
+              cloud([this](const httplib::Request& r, httplib::Response& s, const Account&) {
+                auto d = m_discover.find(r.matches[1]);
+                if (d == m_discover.end()) {
+                  send_plextv_error(s, 404, 1004, "Metadata item not found");
+                  return;
+                }
+                respond(r, s,
+                        {{"size", 1},
+                         {"identifier", "tv.plex.provider.metadata"},
+                         {"Metadata", json::array({render_discover(
+                                          d->second, param_int(r, "includeGuids", 0) == 1)})}});
+              })(req, res);
+            });
     srv.Get("/status/sessions/history/all",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
               std::vector<const HistoryRow*> rows;
@@ -1180,9 +1193,8 @@ class PlexFake final : public FakeService {
                   req.has_param("accountID")
                       ? std::atoi(req.get_param_value("accountID").c_str())
                       : (a.id == k_owner_id ? 0 : a.id);  // other users see their own plays
-              const std::string section_filter = req.has_param("librarySectionID")
-                                                     ? req.get_param_value("librarySectionID")
-                                                     : "";
+              const std::string section_filter =
+                  req.has_param("librarySectionID") ? req.get_param_value("librarySectionID") : "";
               std::optional<std::int64_t> min_at;
               if (req.has_param("viewedAt>")) min_at = std::stoll(req.get_param_value("viewedAt>"));
               if (req.has_param("viewedAt>>")) {
@@ -1226,7 +1238,8 @@ class PlexFake final : public FakeService {
                   row["grandparentGuid"] = g->guid;
                 }
                 row["guid"] = it->guid;
-                if (it->year > 0) row["originallyAvailableAt"] = std::to_string(it->year) + "-01-01";
+                if (it->year > 0)
+                  row["originallyAvailableAt"] = std::to_string(it->year) + "-01-01";
                 out.push_back(std::move(row));
               }
               respond(req, res, page_rows(req, res, out, json::object()));
@@ -1251,35 +1264,35 @@ class PlexFake final : public FakeService {
               if (!rows.empty()) container["Metadata"] = rows;
               respond(req, res, container);
             }));
-    auto scrobble = pms([this](const httplib::Request& req, httplib::Response& res,
-                               const Account& a) {
-      Item* it = target_item(req, res);
-      if (it == nullptr) return;
-      UserState& st = m_user[a.id][it->rk];
-      std::int64_t at = m_ctx->now_s();
-      if (req.has_param("viewedAt") && !m_quirks.value("scrobble_ignores_viewed_at", false)) {
-        at = std::stoll(req.get_param_value("viewedAt"));
-      }
-      st.view_count += 1;
-      st.view_offset = 0;
-      st.last_viewed_at = std::max(st.last_viewed_at.value_or(0), at);
-      m_history.push_back({m_next_history++, it->rk, a.id, at, 1});
-      m_ctx->note_write();
-      res.status = 200;
-    });
+    auto scrobble =
+        pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+          Item* it = target_item(req, res);
+          if (it == nullptr) return;
+          UserState& st = m_user[a.id][it->rk];
+          std::int64_t at = m_ctx->now_s();
+          if (req.has_param("viewedAt") && !m_quirks.value("scrobble_ignores_viewed_at", false)) {
+            at = std::stoll(req.get_param_value("viewedAt"));
+          }
+          st.view_count += 1;
+          st.view_offset = 0;
+          st.last_viewed_at = std::max(st.last_viewed_at.value_or(0), at);
+          m_history.push_back({m_next_history++, it->rk, a.id, at, 1});
+          m_ctx->note_write();
+          res.status = 200;
+        });
     srv.Get("/:/scrobble", scrobble);
     srv.Put("/:/scrobble", scrobble);
-    auto unscrobble = pms([this](const httplib::Request& req, httplib::Response& res,
-                                 const Account& a) {
-      Item* it = target_item(req, res);
-      if (it == nullptr) return;
-      UserState& st = m_user[a.id][it->rk];
-      st.view_count = 0;
-      st.view_offset = 0;
-      st.last_viewed_at.reset();
-      m_ctx->note_write();
-      res.status = 200;
-    });
+    auto unscrobble =
+        pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+          Item* it = target_item(req, res);
+          if (it == nullptr) return;
+          UserState& st = m_user[a.id][it->rk];
+          st.view_count = 0;
+          st.view_offset = 0;
+          st.last_viewed_at.reset();
+          m_ctx->note_write();
+          res.status = 200;
+        });
     srv.Get("/:/unscrobble", unscrobble);
     srv.Put("/:/unscrobble", unscrobble);
     auto rate = pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
@@ -1309,49 +1322,51 @@ class PlexFake final : public FakeService {
     });
     srv.Get("/:/rate", rate);
     srv.Put("/:/rate", rate);
-    srv.Post("/:/timeline", pms([this](const httplib::Request& req, httplib::Response& res,
-                                       const Account& a) {
-      Item* it = target_item(req, res);
-      if (it == nullptr) return;
-      const std::int64_t time = param_int(req, "time", 0);
-      std::int64_t duration = param_int(req, "duration", it->duration);
-      if (duration <= 0) duration = it->duration;
-      UserState& st = m_user[a.id][it->rk];
-      st.last_viewed_at = m_ctx->now_s();
-      // PMS's "Video played threshold": past 90 % the item counts as watched.
-      if (duration > 0 && static_cast<double>(time) >= 0.9 * static_cast<double>(duration) &&
-          req.get_param_value("state") == "stopped") {
-        st.view_count += 1;
-        st.view_offset = 0;
-        m_history.push_back({m_next_history++, it->rk, a.id, *st.last_viewed_at, 1});
-      } else {
-        st.view_offset = time;
-      }
-      res.status = 200;
-    }));
-    srv.Get("/hubs/search",
-            pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
-              const std::string q = lower(req.get_param_value("query"));
-              json movies = json::array(), shows = json::array(), episodes = json::array();
-              for (const auto& [rk, it] : m_items) {
-                if (q.empty() || lower(it.title).find(q) == std::string::npos) continue;
-                json row = render_row(it, &a, false);
-                row["librarySectionID"] = section_id_value(it.section);
-                if (it.type == "movie") movies.push_back(std::move(row));
-                if (it.type == "show") shows.push_back(std::move(row));
-                if (it.type == "episode") episodes.push_back(std::move(row));
-              }
-              json hubs = json::array();
-              const std::pair<const char*, json*> k_hubs[] = {
-                  {"movie", &movies}, {"show", &shows}, {"episode", &episodes}};
-              for (const auto& [type, rows] : k_hubs) {
-                json hub = {{"type", type}, {"hubIdentifier", type}, {"size", rows->size()},
-                            {"title", type}};
-                if (!rows->empty()) hub["Metadata"] = *rows;
-                hubs.push_back(std::move(hub));
-              }
-              respond(req, res, {{"size", hubs.size()}, {"Hub", hubs}});
-            }));
+    srv.Post("/:/timeline",
+             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+               Item* it = target_item(req, res);
+               if (it == nullptr) return;
+               const std::int64_t time = param_int(req, "time", 0);
+               std::int64_t duration = param_int(req, "duration", it->duration);
+               if (duration <= 0) duration = it->duration;
+               UserState& st = m_user[a.id][it->rk];
+               st.last_viewed_at = m_ctx->now_s();
+               // PMS's "Video played threshold": past 90 % the item counts as watched.
+               if (duration > 0 &&
+                   static_cast<double>(time) >= 0.9 * static_cast<double>(duration) &&
+                   req.get_param_value("state") == "stopped") {
+                 st.view_count += 1;
+                 st.view_offset = 0;
+                 m_history.push_back({m_next_history++, it->rk, a.id, *st.last_viewed_at, 1});
+               } else {
+                 st.view_offset = time;
+               }
+               res.status = 200;
+             }));
+    srv.Get(
+        "/hubs/search",
+        pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+          const std::string q = lower(req.get_param_value("query"));
+          json movies = json::array(), shows = json::array(), episodes = json::array();
+          for (const auto& [rk, it] : m_items) {
+            if (q.empty() || lower(it.title).find(q) == std::string::npos) continue;
+            json row = render_row(it, &a, false);
+            row["librarySectionID"] = section_id_value(it.section);
+            if (it.type == "movie") movies.push_back(std::move(row));
+            if (it.type == "show") shows.push_back(std::move(row));
+            if (it.type == "episode") episodes.push_back(std::move(row));
+          }
+          json hubs = json::array();
+          const std::pair<const char*, json*> k_hubs[] = {
+              {"movie", &movies}, {"show", &shows}, {"episode", &episodes}};
+          for (const auto& [type, rows] : k_hubs) {
+            json hub = {
+                {"type", type}, {"hubIdentifier", type}, {"size", rows->size()}, {"title", type}};
+            if (!rows->empty()) hub["Metadata"] = *rows;
+            hubs.push_back(std::move(hub));
+          }
+          respond(req, res, {{"size", hubs.size()}, {"Hub", hubs}});
+        }));
   }
 
   void collect_children(std::int64_t rk, bool leaves, std::vector<const Item*>& out) const {
@@ -1376,8 +1391,8 @@ class PlexFake final : public FakeService {
       res.status = 400;
       return nullptr;
     }
-    std::string key = req.has_param("ratingKey") ? req.get_param_value("ratingKey")
-                                                 : req.get_param_value("key");
+    std::string key =
+        req.has_param("ratingKey") ? req.get_param_value("ratingKey") : req.get_param_value("key");
     const auto slash = key.rfind('/');
     if (slash != std::string::npos) key = key.substr(slash + 1);
     auto it = m_items.end();
@@ -1431,7 +1446,7 @@ void PlexFake::seed_universe(const json& u) {
   reset_locked();
   std::int64_t next_rk = 1000;
   std::int64_t added = 1500000000;
-  std::unordered_map<std::string, std::int64_t> by_key;   // "movie:<tmdb>" → rk
+  std::unordered_map<std::string, std::int64_t> by_key;  // "movie:<tmdb>" → rk
   std::unordered_map<std::string, std::string> discover_by_key;
   for (const auto& m : u.value("movies", json::array())) {
     Item it;
@@ -1477,7 +1492,8 @@ void PlexFake::seed_universe(const json& u) {
     const std::string show_key = id_key("show", ids);
     by_key[show_key] = show.rk;
     m_discover_order.push_back(hex);
-    m_discover[hex] = {hex, "show", show.title, "plex://show/" + hex, show.year, guid_children(ids)};
+    m_discover[hex] = {
+        hex, "show", show.title, "plex://show/" + hex, show.year, guid_children(ids)};
     discover_by_key[show_key] = hex;
     const std::int64_t show_rk = show.rk;
     const std::string show_title = show.title;
@@ -1553,7 +1569,8 @@ void PlexFake::seed_universe(const json& u) {
     if (rk == 0) continue;
     UserState& st = m_user[k_owner_id][rk];
     st.view_offset = p.value("progress_ms", 0);
-    if (!st.last_viewed_at) st.last_viewed_at = ms_from_iso(p.value("progress_at", "")).value_or(0) / 1000;
+    if (!st.last_viewed_at)
+      st.last_viewed_at = ms_from_iso(p.value("progress_at", "")).value_or(0) / 1000;
   }
   for (const auto& w : u.value("watchlist", json::array())) {
     auto d = discover_by_key.find(id_key(w.value("type", "movie"), w["ids"]));
@@ -1573,17 +1590,17 @@ json plex_universe_index(const json& u) {
     const json& ids = m["ids"];
     const std::int64_t movie_rk = rk++;
     const bool legacy = m.value("sandbox", json::object()).value("plex_agent", "new") == "legacy";
-    std::string guid = legacy ? (ids.contains("imdb") ? "com.plexapp.agents.imdb://" +
-                                                            ids["imdb"].get<std::string>() +
-                                                            "?lang=en"
-                                                      : "com.plexapp.agents.themoviedb://" +
-                                                            ids.value("tmdb", "") + "?lang=en")
-                              : "plex://movie/" + hex24("5d77", movie_rk);
-    by_key[id_key("movie", ids)] = {{"rk", movie_rk},
-                                    {"guid", guid},
-                                    {"guids", legacy ? std::vector<std::string>{} : guid_children(ids)},
-                                    {"year", m.value("year", 0)},
-                                    {"duration_s", m.value("duration_ms", 0) / 1000}};
+    std::string guid =
+        legacy ? (ids.contains("imdb")
+                      ? "com.plexapp.agents.imdb://" + ids["imdb"].get<std::string>() + "?lang=en"
+                      : "com.plexapp.agents.themoviedb://" + ids.value("tmdb", "") + "?lang=en")
+               : "plex://movie/" + hex24("5d77", movie_rk);
+    by_key[id_key("movie", ids)] = {
+        {"rk", movie_rk},
+        {"guid", guid},
+        {"guids", legacy ? std::vector<std::string>{} : guid_children(ids)},
+        {"year", m.value("year", 0)},
+        {"duration_s", m.value("duration_ms", 0) / 1000}};
   }
   for (const auto& s : u.value("shows", json::array())) {
     const json& ids = s["ids"];
@@ -1594,25 +1611,25 @@ json plex_universe_index(const json& u) {
                                          : "plex://show/" + hex24("5d9c", show_rk);
     const auto show_guids = legacy ? std::vector<std::string>{} : guid_children(ids);
     const std::string show_key = id_key("show", ids);
-    by_key[show_key] = {{"rk", show_rk}, {"guid", show_guid}, {"guids", show_guids},
-                        {"year", s.value("year", 0)}};
+    by_key[show_key] = {
+        {"rk", show_rk}, {"guid", show_guid}, {"guids", show_guids}, {"year", s.value("year", 0)}};
     for (const auto& season : s.value("seasons", json::array())) {
       const std::int64_t season_rk = rk++;
       const int sn = season.value("number", 1);
       for (const auto& ep : season.value("episodes", json::array())) {
         const std::int64_t ep_rk = rk++;
         const int en = ep.value("number", 1);
-        const std::string guid =
-            legacy ? "com.plexapp.agents.thetvdb://" + tvdb + "/" + std::to_string(sn) + "/" +
-                         std::to_string(en) + "?lang=en"
-                   : "plex://episode/" + hex24("5e11", ep_rk);
+        const std::string guid = legacy ? "com.plexapp.agents.thetvdb://" + tvdb + "/" +
+                                              std::to_string(sn) + "/" + std::to_string(en) +
+                                              "?lang=en"
+                                        : "plex://episode/" + hex24("5e11", ep_rk);
         by_key[show_key + "#" + std::to_string(sn) + "x" + std::to_string(en)] = {
             {"rk", ep_rk},
             {"parent_rk", season_rk},
             {"grandparent_rk", show_rk},
             {"guid", guid},
-            {"guids", legacy ? std::vector<std::string>{}
-                             : guid_children(ep.value("ids", json::object()))},
+            {"guids",
+             legacy ? std::vector<std::string>{} : guid_children(ep.value("ids", json::object()))},
             {"year", s.value("year", 0)},
             {"duration_s", ep.value("duration_ms", 0) / 1000},
             {"show_title", s.value("title", "")},

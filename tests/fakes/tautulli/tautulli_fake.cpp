@@ -58,17 +58,17 @@ class TautulliFake final : public FakeService {
     if (f.contains("users")) m_users = f["users"];
     if (f.contains("history")) m_history = f["history"].get<std::vector<json>>();
     if (f.contains("metadata")) m_metadata = f["metadata"];
-    for (const char* k : {"records_total", "records_filtered", "total_duration",
-                          "filter_duration", "auth_error_status"}) {
+    for (const char* k : {"records_total", "records_filtered", "total_duration", "filter_duration",
+                          "auth_error_status"}) {
       if (f.contains(k)) m_overrides[k] = f[k];
     }
   }
 
   json state() const override {
     std::lock_guard lock(m_mutex);
-    json out = {{"api_key", m_api_key},   {"api_enabled", m_api_enabled},
+    json out = {{"api_key", m_api_key},         {"api_enabled", m_api_enabled},
                 {"server_info", m_server_info}, {"users", m_users},
-                {"history", m_history},   {"metadata", m_metadata}};
+                {"history", m_history},         {"metadata", m_metadata}};
     for (const auto& [k, v] : m_overrides.items()) out[k] = v;
     return out;
   }
@@ -86,14 +86,15 @@ class TautulliFake final : public FakeService {
   }
 
   std::string provider_yaml(const std::string& base_url) const override {
-    return "  tautulli:\n    plugin: tautulli\n    server_url: " + base_url + "\n    api_key: " +
-           credentials()["api_key"].get<std::string>() + "\n";
+    return "  tautulli:\n    plugin: tautulli\n    server_url: " + base_url +
+           "\n    api_key: " + credentials()["api_key"].get<std::string>() + "\n";
   }
 
   void fault_response(int status, const httplib::Request&, httplib::Response& res) const override {
-    send_json(res, envelope("error", status >= 500 ? "Check the logs for errors" : "Error",
-                            json::object()),
-              status);
+    send_json(
+        res,
+        envelope("error", status >= 500 ? "Check the logs for errors" : "Error", json::object()),
+        status);
   }
 
  private:
@@ -166,8 +167,8 @@ class TautulliFake final : public FakeService {
     }
     const std::string cmd = req.has_param("cmd") ? req.get_param_value("cmd") : "";
     static const std::vector<std::string> k_commands = {
-        "get_history", "get_metadata", "get_server_info", "get_server_identity", "get_users",
-        "get_user",    "get_tautulli_info"};
+        "get_history", "get_metadata", "get_server_info",  "get_server_identity",
+        "get_users",   "get_user",     "get_tautulli_info"};
     if (std::find(k_commands.begin(), k_commands.end(), cmd) == k_commands.end()) {
       std::string list;
       for (const auto& c : k_commands) list += (list.empty() ? "" : ", ") + c;
@@ -188,7 +189,8 @@ class TautulliFake final : public FakeService {
     } else if (cmd == "get_users") {
       send_json(res, envelope("success", nullptr, m_users));
     } else if (cmd == "get_user") {
-      const std::int64_t uid = req.has_param("user_id") ? std::atoll(req.get_param_value("user_id").c_str()) : -1;
+      const std::int64_t uid =
+          req.has_param("user_id") ? std::atoll(req.get_param_value("user_id").c_str()) : -1;
       json found = json::object();
       for (const auto& u : m_users) {
         if (as_int(u.value("user_id", json(0))) == uid) found = u;
@@ -210,8 +212,10 @@ class TautulliFake final : public FakeService {
     const std::string search = lower(param("search"));
     std::vector<const json*> rows;
     for (const auto& r : m_history) {
-      if (!user_id.empty() && std::to_string(as_int(r.value("user_id", json(0)))) != user_id) continue;
-      if (!rating_key.empty() && std::to_string(as_int(r.value("rating_key", json(0)))) != rating_key) {
+      if (!user_id.empty() && std::to_string(as_int(r.value("user_id", json(0)))) != user_id)
+        continue;
+      if (!rating_key.empty() &&
+          std::to_string(as_int(r.value("rating_key", json(0)))) != rating_key) {
         continue;
       }
       if (!media_type.empty() && r.value("media_type", "") != media_type) continue;
@@ -245,14 +249,15 @@ class TautulliFake final : public FakeService {
                           !after.empty() || !before.empty() || !search.empty();
     std::int64_t total_seconds = 0;
     for (const auto& r : m_history) total_seconds += as_int(r.value("play_duration", json(0)));
-    json out = {{"draw", param_int(req, "draw", 1)},
-                {"recordsTotal", m_overrides.value("records_total", json(m_history.size()))},
-                {"recordsFiltered",
-                 m_overrides.value("records_filtered", json(filtered ? rows.size() : m_history.size()))},
-                {"total_duration", m_overrides.value("total_duration", json(duration_text(total_seconds)))},
-                {"filter_duration",
-                 m_overrides.value("filter_duration", json(duration_text(filter_seconds)))},
-                {"data", data}};
+    json out = {
+        {"draw", param_int(req, "draw", 1)},
+        {"recordsTotal", m_overrides.value("records_total", json(m_history.size()))},
+        {"recordsFiltered",
+         m_overrides.value("records_filtered", json(filtered ? rows.size() : m_history.size()))},
+        {"total_duration", m_overrides.value("total_duration", json(duration_text(total_seconds)))},
+        {"filter_duration",
+         m_overrides.value("filter_duration", json(duration_text(filter_seconds)))},
+        {"data", data}};
     send_json(res, envelope("success", nullptr, out));
   }
 
@@ -328,9 +333,9 @@ void TautulliFake::seed_universe(const json& u) {
                 {"rating_key", info["rk"]},
                 {"parent_rating_key", episode ? info["parent_rk"] : json("")},
                 {"grandparent_rating_key", episode ? info["grandparent_rk"] : json("")},
-                {"full_title", episode ? info["show_title"].get<std::string>() + " - " +
-                                             h.value("title", "")
-                                       : h.value("title", "")},
+                {"full_title",
+                 episode ? info["show_title"].get<std::string>() + " - " + h.value("title", "")
+                         : h.value("title", "")},
                 {"title", h.value("title", "")},
                 {"parent_title", episode ? "Season " + std::to_string(h.value("season", 0)) : ""},
                 {"grandparent_title", episode ? info["show_title"] : json("")},

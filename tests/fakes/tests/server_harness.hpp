@@ -1,10 +1,10 @@
 // Shared bits of the media-server fake tests: start one fake, talk to it over loopback.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "core/fake_service.hpp"
 #include "core/generator.hpp"

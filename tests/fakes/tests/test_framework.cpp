@@ -1,8 +1,8 @@
 // The framework on its own: a tiny counter service exercises control routes, the request log
 // and each kind of fault.
-#include <gtest/gtest.h>
-
 #include <atomic>
+
+#include <gtest/gtest.h>
 
 #include "core/fake_service.hpp"
 #include "core/registry.hpp"
@@ -23,8 +23,8 @@ class CounterFake final : public FakeService {
         return;
       }
       std::lock_guard lock(m_mutex);
-      const auto p = ctx.page(req, m_items.size(), param_int(req, "start", 0),
-                              param_int(req, "limit", 100));
+      const auto p =
+          ctx.page(req, m_items.size(), param_int(req, "start", 0), param_int(req, "limit", 100));
       json items = json::array();
       for (std::size_t i = p.start; i < p.end(); ++i) items.push_back(m_items[i]);
       send_json(res, {{"items", items}, {"total", p.total}});

@@ -26,8 +26,9 @@ TEST_F(JellyfinTest, AcceptsEveryTokenFormAndAnswers401WithEmptyBody) {
   EXPECT_EQ(m_client->Get(path)->status, 401);
   EXPECT_TRUE(m_client->Get(path)->body.empty());
   EXPECT_EQ(m_client->Get(path, {{"X-Emby-Token", "wrong"}})->status, 401);
-  const std::string mb = "MediaBrowser Client=\"cw\", Device=\"cw\", DeviceId=\"x\", Version=\"1\", "
-                         "Token=\"jellyfin-sandbox-token\"";
+  const std::string mb =
+      "MediaBrowser Client=\"cw\", Device=\"cw\", DeviceId=\"x\", Version=\"1\", "
+      "Token=\"jellyfin-sandbox-token\"";
   EXPECT_EQ(m_client->Get(path, {{"Authorization", mb}})->status, 200);
   EXPECT_EQ(m_client->Get(path, {{"X-Emby-Authorization", mb}})->status, 200);
   EXPECT_EQ(m_client->Get(path, {{"X-MediaBrowser-Token", "jellyfin-sandbox-token"}})->status, 200);
@@ -40,22 +41,27 @@ TEST_F(JellyfinTest, PasswordLoginReturnsAuthenticationResult) {
   auto bad = m_client->Post("/Users/AuthenticateByName", R"({"Username":"alice","Pw":"nope"})",
                             "application/json");
   EXPECT_EQ(bad->status, 401);
-  auto ok = body(m_client->Post("/Users/AuthenticateByName", R"({"Username":"alice","Pw":"secret"})",
-                                "application/json"));
+  auto ok = body(m_client->Post("/Users/AuthenticateByName",
+                                R"({"Username":"alice","Pw":"secret"})", "application/json"));
   ASSERT_TRUE(ok.contains("AccessToken"));
   EXPECT_EQ(ok["User"]["Id"], k_jf_user);
-  EXPECT_EQ(m_client->Get("/Users/Me", {{"X-Emby-Token", ok["AccessToken"].get<std::string>()}})->status,
-            200);
+  EXPECT_EQ(
+      m_client->Get("/Users/Me", {{"X-Emby-Token", ok["AccessToken"].get<std::string>()}})->status,
+      200);
 }
 
 TEST_F(JellyfinTest, QuickConnectFlow) {
   auto init = body(m_client->Post("/QuickConnect/Initiate", "", "application/json"));
   const std::string secret = init["Secret"];
   EXPECT_EQ(body(m_client->Get("/QuickConnect/Connect?secret=" + secret))["Authenticated"], false);
-  EXPECT_EQ(m_client->Post("/Users/AuthenticateWithQuickConnect", json{{"Secret", secret}}.dump(),
-                           "application/json")->status, 401);
-  m_client->Post("/__sandbox/jellyfin/quickconnect/" + init["Code"].get<std::string>() + "/authorize",
-                 "", "application/json");
+  EXPECT_EQ(m_client
+                ->Post("/Users/AuthenticateWithQuickConnect", json{{"Secret", secret}}.dump(),
+                       "application/json")
+                ->status,
+            401);
+  m_client->Post(
+      "/__sandbox/jellyfin/quickconnect/" + init["Code"].get<std::string>() + "/authorize", "",
+      "application/json");
   EXPECT_EQ(body(m_client->Get("/QuickConnect/Connect?secret=" + secret))["Authenticated"], true);
   auto auth_result = body(m_client->Post("/Users/AuthenticateWithQuickConnect",
                                          json{{"Secret", secret}}.dump(), "application/json"));
@@ -63,22 +69,26 @@ TEST_F(JellyfinTest, QuickConnectFlow) {
 }
 
 TEST_F(JellyfinTest, PagingWithStartIndexLimitAndTotalRecordCount) {
-  auto page = items("IncludeItemTypes=Movie&Recursive=true&StartIndex=10&Limit=7&Fields=ProviderIds");
+  auto page =
+      items("IncludeItemTypes=Movie&Recursive=true&StartIndex=10&Limit=7&Fields=ProviderIds");
   EXPECT_EQ(page["Items"].size(), 7u);
   EXPECT_EQ(page["TotalRecordCount"], 30);
   EXPECT_EQ(page["StartIndex"], 10);
-  auto no_total = items("IncludeItemTypes=Movie&Recursive=true&Limit=5&EnableTotalRecordCount=false");
+  auto no_total =
+      items("IncludeItemTypes=Movie&Recursive=true&Limit=5&EnableTotalRecordCount=false");
   EXPECT_EQ(no_total["TotalRecordCount"], 0);
   // Query keys are case-insensitive, as in ASP.NET.
   auto lower = items("includeItemTypes=Movie&recursive=true&startIndex=10&limit=7");
-  EXPECT_EQ(lower["Items"], items("IncludeItemTypes=Movie&Recursive=true&StartIndex=10&Limit=7")["Items"]);
+  EXPECT_EQ(lower["Items"],
+            items("IncludeItemTypes=Movie&Recursive=true&StartIndex=10&Limit=7")["Items"]);
 }
 
 TEST_F(JellyfinTest, IgnoresAnyProviderIdEqualsAndUnknownSortValues) {
   auto all = items("IncludeItemTypes=Movie&Recursive=true");
   auto filtered = items("IncludeItemTypes=Movie&Recursive=true&AnyProviderIdEquals=imdb.tt1000000");
   EXPECT_EQ(all["TotalRecordCount"], filtered["TotalRecordCount"]);
-  auto sorted = items("IncludeItemTypes=Movie&Recursive=true&SortBy=DateLastSaved&SortOrder=Descending");
+  auto sorted =
+      items("IncludeItemTypes=Movie&Recursive=true&SortBy=DateLastSaved&SortOrder=Descending");
   EXPECT_EQ(sorted["Items"], all["Items"]);
 }
 
@@ -96,18 +106,21 @@ TEST_F(JellyfinTest, PlayedWithDatePlayedInBothFormatsAndUserDataPartialUpdate) 
   auto movie = items("IncludeItemTypes=Movie&Recursive=true&Filters=IsUnplayed&Limit=2")["Items"];
   ASSERT_EQ(movie.size(), 2u);
   const std::string a = movie[0]["Id"], b = movie[1]["Id"];
-  auto ud = body(m_client->Post("/UserPlayedItems/" + a + "?userId=" + k_jf_user +
-                                    "&DatePlayed=2026-08-02T12:00:00Z", auth(), "", "text/plain"));
+  auto ud = body(m_client->Post(
+      "/UserPlayedItems/" + a + "?userId=" + k_jf_user + "&DatePlayed=2026-08-02T12:00:00Z", auth(),
+      "", "text/plain"));
   EXPECT_EQ(ud["Played"], true);
   EXPECT_EQ(ud["LastPlayedDate"], "2026-08-02T12:00:00.0000000Z");
-  ud = body(m_client->Post("/UserPlayedItems/" + b + "?userId=" + k_jf_user + "&DatePlayed=20240301201142",
-                           auth(), "", "text/plain"));
+  ud = body(m_client->Post(
+      "/UserPlayedItems/" + b + "?userId=" + k_jf_user + "&DatePlayed=20240301201142", auth(), "",
+      "text/plain"));
   EXPECT_EQ(ud["LastPlayedDate"], "2024-03-01T20:11:42.0000000Z");
   ud = body(m_client->Post("/UserItems/" + a + "/UserData?userId=" + k_jf_user, auth(),
                            R"({"PlaybackPositionTicks": 12340000})", "application/json"));
   EXPECT_EQ(ud["PlaybackPositionTicks"], 12340000);
   EXPECT_EQ(ud["Played"], true);  // untouched: only sent fields change
-  EXPECT_EQ(m_client->Post("/UserItems/nope/UserData", auth(), "{}", "application/json")->status, 404);
+  EXPECT_EQ(m_client->Post("/UserItems/nope/UserData", auth(), "{}", "application/json")->status,
+            404);
   auto played = items("Ids=" + a + "," + b + "&Fields=UserData");
   for (const auto& it : played["Items"]) EXPECT_TRUE(it["UserData"]["Played"].get<bool>());
   m_client->Delete("/UserPlayedItems/" + a + "?userId=" + k_jf_user, auth());
@@ -115,30 +128,41 @@ TEST_F(JellyfinTest, PlayedWithDatePlayedInBothFormatsAndUserDataPartialUpdate) 
 }
 
 TEST_F(JellyfinTest, FavoritesAreTheWatchlistAndLegacyRoutesWork) {
-  auto favs = items("IncludeItemTypes=Movie,Series&Recursive=true&Filters=IsFavorite&Fields=ProviderIds");
+  auto favs =
+      items("IncludeItemTypes=Movie,Series&Recursive=true&Filters=IsFavorite&Fields=ProviderIds");
   EXPECT_EQ(favs["TotalRecordCount"], 6);
-  auto plain = items("IncludeItemTypes=Movie&Recursive=true&Filters=IsUnplayed&Limit=1")["Items"][0];
+  auto plain =
+      items("IncludeItemTypes=Movie&Recursive=true&Filters=IsUnplayed&Limit=1")["Items"][0];
   const std::string id = plain["Id"];
-  m_client->Post("/Users/" + std::string(k_jf_user) + "/FavoriteItems/" + id, auth(), "", "text/plain");
-  EXPECT_TRUE(body(m_client->Get("/Users/" + std::string(k_jf_user) + "/Items/" + id, auth()))
-                  ["UserData"]["IsFavorite"].get<bool>());
+  m_client->Post("/Users/" + std::string(k_jf_user) + "/FavoriteItems/" + id, auth(), "",
+                 "text/plain");
+  EXPECT_TRUE(body(m_client->Get("/Users/" + std::string(k_jf_user) + "/Items/" + id,
+                                 auth()))["UserData"]["IsFavorite"]
+                  .get<bool>());
   EXPECT_EQ(m_client->Get("/Users/someone-else/Items", auth())->status, 403);
 }
 
 TEST_F(JellyfinTest, PlaylistsAndCollections) {
   auto movies = items("IncludeItemTypes=Movie&Recursive=true&Limit=3")["Items"];
-  auto created = body(m_client->Post("/Playlists", auth(),
-                                     json{{"Name", "Watchlist"}, {"UserId", k_jf_user}, {"IsPublic", false}}.dump(),
-                                     "application/json"));
+  auto created = body(
+      m_client->Post("/Playlists", auth(),
+                     json{{"Name", "Watchlist"}, {"UserId", k_jf_user}, {"IsPublic", false}}.dump(),
+                     "application/json"));
   const std::string pid = created["Id"];
-  const std::string ids = movies[0]["Id"].get<std::string>() + "," + movies[1]["Id"].get<std::string>();
-  EXPECT_EQ(m_client->Post("/Playlists/" + pid + "/Items?ids=" + ids + "&userId=" + k_jf_user, auth(), "",
-                           "text/plain")->status, 204);
-  auto entries = body(m_client->Get("/Playlists/" + pid + "/Items?Fields=ProviderIds", auth()))["Items"];
+  const std::string ids =
+      movies[0]["Id"].get<std::string>() + "," + movies[1]["Id"].get<std::string>();
+  EXPECT_EQ(m_client
+                ->Post("/Playlists/" + pid + "/Items?ids=" + ids + "&userId=" + k_jf_user, auth(),
+                       "", "text/plain")
+                ->status,
+            204);
+  auto entries =
+      body(m_client->Get("/Playlists/" + pid + "/Items?Fields=ProviderIds", auth()))["Items"];
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_TRUE(entries[0].contains("PlaylistItemId"));
-  m_client->Delete("/Playlists/" + pid + "/Items?entryIds=" + entries[0]["PlaylistItemId"].get<std::string>(),
-                   auth());
+  m_client->Delete(
+      "/Playlists/" + pid + "/Items?entryIds=" + entries[0]["PlaylistItemId"].get<std::string>(),
+      auth());
   EXPECT_EQ(body(m_client->Get("/Playlists/" + pid + "/Items", auth()))["Items"].size(), 1u);
   auto coll = body(m_client->Post("/Collections?Name=Watchlist", auth(), "", "text/plain"));
   const std::string cid = coll["Id"];
@@ -148,12 +172,14 @@ TEST_F(JellyfinTest, PlaylistsAndCollections) {
 
 TEST_F(JellyfinTest, EpisodesOfASeriesAndResumableFilter) {
   auto series = items("IncludeItemTypes=Series&Recursive=true&Limit=1")["Items"][0];
-  auto eps = body(m_client->Get("/Shows/" + series["Id"].get<std::string>() + "/Episodes?userId=" + k_jf_user,
-                                auth()));
+  auto eps = body(m_client->Get(
+      "/Shows/" + series["Id"].get<std::string>() + "/Episodes?userId=" + k_jf_user, auth()));
   EXPECT_EQ(eps["Items"].size(), 8u);
   EXPECT_EQ(eps["Items"][0]["ParentIndexNumber"], 1);
-  auto resumable = items("IncludeItemTypes=Movie,Episode&Recursive=true&Filters=IsResumable&Fields=UserData");
-  for (const auto& it : resumable["Items"]) EXPECT_GT(it["UserData"]["PlaybackPositionTicks"].get<long>(), 0);
+  auto resumable =
+      items("IncludeItemTypes=Movie,Episode&Recursive=true&Filters=IsResumable&Fields=UserData");
+  for (const auto& it : resumable["Items"])
+    EXPECT_GT(it["UserData"]["PlaybackPositionTicks"].get<long>(), 0);
 }
 
 TEST_F(JellyfinTest, OldVersionCanBeSeededForTheVersionGate) {
@@ -182,8 +208,8 @@ TEST_F(EmbyTest, FormEncodedLoginAndTextErrors) {
 }
 
 TEST_F(EmbyTest, NumericIdsNoStartIndexAndAnyProviderIdEquals) {
-  auto all = body(m_client->Get(user_path() + "/Items?IncludeItemTypes=Movie&Recursive=true&Fields=ProviderIds",
-                                auth()));
+  auto all = body(m_client->Get(
+      user_path() + "/Items?IncludeItemTypes=Movie&Recursive=true&Fields=ProviderIds", auth()));
   EXPECT_FALSE(all.contains("StartIndex"));
   const json* with_imdb = nullptr;
   for (const auto& it : all["Items"]) {
@@ -193,48 +219,60 @@ TEST_F(EmbyTest, NumericIdsNoStartIndexAndAnyProviderIdEquals) {
   }
   ASSERT_NE(with_imdb, nullptr);
   const std::string imdb = (*with_imdb)["ProviderIds"]["Imdb"];
-  auto hit = body(m_client->Get(user_path() + "/Items?Recursive=true&IncludeItemTypes=Movie,Series&"
-                                "AnyProviderIdEquals=IMDB." + imdb + ",tmdb.0", auth()));
+  auto hit = body(m_client->Get(user_path() +
+                                    "/Items?Recursive=true&IncludeItemTypes=Movie,Series&"
+                                    "AnyProviderIdEquals=IMDB." +
+                                    imdb + ",tmdb.0",
+                                auth()));
   ASSERT_EQ(hit["Items"].size(), 1u);
   EXPECT_EQ(hit["Items"][0]["Id"], (*with_imdb)["Id"]);
 }
 
 TEST_F(EmbyTest, PlayedItemsTakesCompactDateAndPostDeleteFallback) {
   auto unplayed = body(m_client->Get(user_path() + "/Items?IncludeItemTypes=Movie&Recursive=true&"
-                                     "Filters=IsUnplayed&Limit=1", auth()))["Items"][0];
+                                                   "Filters=IsUnplayed&Limit=1",
+                                     auth()))["Items"][0];
   const std::string id = unplayed["Id"];
-  auto ud = body(m_client->Post(user_path() + "/PlayedItems/" + id + "?DatePlayed=20240301201142", auth(),
-                                "", "text/plain"));
+  auto ud = body(m_client->Post(user_path() + "/PlayedItems/" + id + "?DatePlayed=20240301201142",
+                                auth(), "", "text/plain"));
   EXPECT_EQ(ud["LastPlayedDate"], "2024-03-01T20:11:42.0000000Z");
   EXPECT_FALSE(ud.contains("Likes"));  // not part of Emby's UserItemDataDto
   m_client->Post(user_path() + "/PlayedItems/" + id + "/Delete", auth(), "", "text/plain");
-  EXPECT_FALSE(body(m_client->Get(user_path() + "/Items/" + id, auth()))["UserData"]["Played"].get<bool>());
+  EXPECT_FALSE(
+      body(m_client->Get(user_path() + "/Items/" + id, auth()))["UserData"]["Played"].get<bool>());
 }
 
 TEST_F(EmbyTest, CollectionsCannotStartEmptyAndPlaylistsMove) {
   EXPECT_EQ(m_client->Post("/Collections?Name=Watchlist", auth(), "", "text/plain")->status, 400);
-  auto movies = body(m_client->Get(user_path() + "/Items?IncludeItemTypes=Movie&Recursive=true&Limit=3",
-                                   auth()))["Items"];
+  auto movies = body(m_client->Get(
+      user_path() + "/Items?IncludeItemTypes=Movie&Recursive=true&Limit=3", auth()))["Items"];
   const std::string a = movies[0]["Id"], b = movies[1]["Id"], c = movies[2]["Id"];
-  auto coll = body(m_client->Post("/Collections?Name=Watchlist&Ids=" + a, auth(), "", "text/plain"));
+  auto coll =
+      body(m_client->Post("/Collections?Name=Watchlist&Ids=" + a, auth(), "", "text/plain"));
   EXPECT_EQ(coll["Name"], "Watchlist");
-  m_client->Post("/Collections/" + coll["Id"].get<std::string>() + "/Items/Delete?Ids=" + a, auth(), "",
-                 "text/plain");
-  auto pl = body(m_client->Post("/Playlists?Name=Queue&Ids=" + a + "," + b + "," + c, auth(), "", "text/plain"));
+  m_client->Post("/Collections/" + coll["Id"].get<std::string>() + "/Items/Delete?Ids=" + a, auth(),
+                 "", "text/plain");
+  auto pl = body(m_client->Post("/Playlists?Name=Queue&Ids=" + a + "," + b + "," + c, auth(), "",
+                                "text/plain"));
   const std::string pid = pl["Id"];
   EXPECT_EQ(pl["ItemAddedCount"], 3);
   auto entries = body(m_client->Get("/Playlists/" + pid + "/Items", auth()))["Items"];
   const std::string last_entry = entries[2]["PlaylistItemId"];
-  EXPECT_EQ(m_client->Post("/Playlists/" + pid + "/Items/" + last_entry + "/Move/0", auth(), "", "text/plain")
-                ->status, 204);
+  EXPECT_EQ(
+      m_client
+          ->Post("/Playlists/" + pid + "/Items/" + last_entry + "/Move/0", auth(), "", "text/plain")
+          ->status,
+      204);
   EXPECT_EQ(body(m_client->Get("/Playlists/" + pid + "/Items", auth()))["Items"][0]["Id"], c);
 }
 
 TEST(MediaBrowserDates, BothFormats) {
   EXPECT_EQ(mediabrowser_parse_date("20240301201142"), ms_from_iso("2024-03-01T20:11:42Z"));
-  EXPECT_EQ(mediabrowser_parse_date("2024-03-01T20:11:42.0000000Z"), ms_from_iso("2024-03-01T20:11:42Z"));
+  EXPECT_EQ(mediabrowser_parse_date("2024-03-01T20:11:42.0000000Z"),
+            ms_from_iso("2024-03-01T20:11:42Z"));
   EXPECT_FALSE(mediabrowser_parse_date("yesterday").has_value());
-  EXPECT_EQ(mediabrowser_date(*ms_from_iso("2024-03-01T20:11:42.5Z")), "2024-03-01T20:11:42.5000000Z");
+  EXPECT_EQ(mediabrowser_date(*ms_from_iso("2024-03-01T20:11:42.5Z")),
+            "2024-03-01T20:11:42.5000000Z");
 }
 
 }  // namespace

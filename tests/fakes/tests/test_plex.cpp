@@ -76,8 +76,8 @@ TEST_F(PlexTest, LibraryAllGuidMatchesOnlyThePrimaryGuid) {
   }
   ASSERT_NE(new_agent, nullptr);
   const std::string imdb = (*new_agent)["Guid"][0]["id"];
-  auto by_child = body(m_client->Get(
-      "/library/all?guid=" + httplib::detail::encode_query_param(imdb), k_json));
+  auto by_child =
+      body(m_client->Get("/library/all?guid=" + httplib::detail::encode_query_param(imdb), k_json));
   EXPECT_EQ(by_child["MediaContainer"]["size"], 0);
   auto by_primary = body(m_client->Get(
       "/library/all?guid=" + httplib::detail::encode_query_param((*new_agent)["guid"]), k_json));
@@ -89,18 +89,20 @@ TEST_F(PlexTest, ScrobbleWithViewedAtThenUnscrobble) {
   auto r = m_client->Get(
       "/:/scrobble?key=1001&identifier=com.plexapp.plugins.library&viewedAt=1700000000", k_json);
   ASSERT_EQ(r->status, 200);
-  auto meta = body(m_client->Get("/library/metadata/1001", k_json))["MediaContainer"]["Metadata"][0];
+  auto meta =
+      body(m_client->Get("/library/metadata/1001", k_json))["MediaContainer"]["Metadata"][0];
   EXPECT_GE(meta["viewCount"].get<int>(), 1);
   EXPECT_GE(meta["lastViewedAt"].get<std::int64_t>(), 1700000000);
-  auto hist = body(m_client->Get("/status/sessions/history/all?sort=viewedAt:desc&viewedAt>=1700000000",
-                                 k_json));
+  auto hist = body(m_client->Get(
+      "/status/sessions/history/all?sort=viewedAt:desc&viewedAt>=1700000000", k_json));
   bool found = false;
   for (const auto& row : hist["MediaContainer"]["Metadata"]) {
     found = found || (row["ratingKey"] == "1001" && row["viewedAt"] == 1700000000);
   }
   EXPECT_TRUE(found);
-  ASSERT_EQ(m_client->Put("/:/unscrobble?key=1001&identifier=com.plexapp.plugins.library", k_json, "",
-                          "text/plain")
+  ASSERT_EQ(m_client
+                ->Put("/:/unscrobble?key=1001&identifier=com.plexapp.plugins.library", k_json, "",
+                      "text/plain")
                 ->status,
             200);
   meta = body(m_client->Get("/library/metadata/1001", k_json))["MediaContainer"]["Metadata"][0];
@@ -110,7 +112,10 @@ TEST_F(PlexTest, ScrobbleWithViewedAtThenUnscrobble) {
 
 TEST_F(PlexTest, RateAcceptsGetAndPutAndClearsWithZeroOrMinusOne) {
   seed_universe(small_universe());
-  ASSERT_EQ(m_client->Get("/:/rate?key=1002&identifier=com.plexapp.plugins.library&rating=7", k_json)->status, 200);
+  ASSERT_EQ(
+      m_client->Get("/:/rate?key=1002&identifier=com.plexapp.plugins.library&rating=7", k_json)
+          ->status,
+      200);
   auto rated = body(m_client->Get(
       "/library/all?type=1&includeUserState=1&userRating>>=0&sort=lastRatedAt:desc", k_json));
   bool found = false;
@@ -118,25 +123,35 @@ TEST_F(PlexTest, RateAcceptsGetAndPutAndClearsWithZeroOrMinusOne) {
     if (row["ratingKey"] == "1002") found = row["userRating"] == 7.0;
   }
   EXPECT_TRUE(found);
-  ASSERT_EQ(m_client->Put("/:/rate?key=1002&identifier=com.plexapp.plugins.library&rating=-1",
-                          k_json, "", "text/plain")->status, 200);
-  auto meta = body(m_client->Get("/library/metadata/1002", k_json))["MediaContainer"]["Metadata"][0];
+  ASSERT_EQ(m_client
+                ->Put("/:/rate?key=1002&identifier=com.plexapp.plugins.library&rating=-1", k_json,
+                      "", "text/plain")
+                ->status,
+            200);
+  auto meta =
+      body(m_client->Get("/library/metadata/1002", k_json))["MediaContainer"]["Metadata"][0];
   EXPECT_FALSE(meta.contains("userRating"));
-  EXPECT_EQ(m_client->Get("/:/rate?key=1002&identifier=com.plexapp.plugins.library&rating=11",
-                          k_json)->status, 400);
+  EXPECT_EQ(
+      m_client->Get("/:/rate?key=1002&identifier=com.plexapp.plugins.library&rating=11", k_json)
+          ->status,
+      400);
 }
 
 TEST_F(PlexTest, TimelineSetsOffsetAndMarksWatchedPastNinetyPercent) {
   seed_universe(small_universe());
-  auto meta = body(m_client->Get("/library/metadata/1003", k_json))["MediaContainer"]["Metadata"][0];
+  auto meta =
+      body(m_client->Get("/library/metadata/1003", k_json))["MediaContainer"]["Metadata"][0];
   const std::int64_t duration = meta["duration"];
-  m_client->Post("/:/timeline?ratingKey=1003&key=/library/metadata/1003&state=stopped&time=60000&duration=" +
-                     std::to_string(duration), k_json, "", "text/plain");
+  m_client->Post(
+      "/:/timeline?ratingKey=1003&key=/library/metadata/1003&state=stopped&time=60000&duration=" +
+          std::to_string(duration),
+      k_json, "", "text/plain");
   meta = body(m_client->Get("/library/metadata/1003", k_json))["MediaContainer"]["Metadata"][0];
   EXPECT_EQ(meta["viewOffset"], 60000);
   const int views = meta.value("viewCount", 0);
-  m_client->Post("/:/timeline?ratingKey=1003&state=stopped&time=" + std::to_string(duration * 95 / 100) +
-                     "&duration=" + std::to_string(duration), k_json, "", "text/plain");
+  m_client->Post("/:/timeline?ratingKey=1003&state=stopped&time=" +
+                     std::to_string(duration * 95 / 100) + "&duration=" + std::to_string(duration),
+                 k_json, "", "text/plain");
   meta = body(m_client->Get("/library/metadata/1003", k_json))["MediaContainer"]["Metadata"][0];
   EXPECT_EQ(meta.value("viewCount", 0), views + 1);
   EXPECT_FALSE(meta.contains("viewOffset"));
@@ -144,28 +159,33 @@ TEST_F(PlexTest, TimelineSetsOffsetAndMarksWatchedPastNinetyPercent) {
 
 TEST_F(PlexTest, WatchlistReadNeedsPerItemMetadataAndWritesAreIdempotentByStatus) {
   seed_universe(small_universe());
-  auto wl = body(m_client->Get(
-      "/library/sections/watchlist/all?includeCollections=1&X-Plex-Container-Start=0&X-Plex-Container-Size=100",
-      k_cloud));
+  auto wl = body(
+      m_client->Get("/library/sections/watchlist/"
+                    "all?includeCollections=1&X-Plex-Container-Start=0&X-Plex-Container-Size=100",
+                    k_cloud));
   const auto& mc = wl["MediaContainer"];
   ASSERT_EQ(mc["totalSize"], 6);
   for (const auto& row : mc["Metadata"]) {
     EXPECT_FALSE(row.contains("Guid"));  // external ids only via the metadata host
-    auto meta = body(m_client->Get("/library/metadata/" + row["ratingKey"].get<std::string>() +
-                                   "?includeGuids=1", k_cloud));
+    auto meta = body(m_client->Get(
+        "/library/metadata/" + row["ratingKey"].get<std::string>() + "?includeGuids=1", k_cloud));
     EXPECT_TRUE(meta["MediaContainer"]["Metadata"][0].contains("Guid"));
   }
   const std::string rk = mc["Metadata"][0]["ratingKey"];
   auto dup = m_client->Put("/actions/addToWatchlist?ratingKey=" + rk, k_cloud, "", "text/plain");
   EXPECT_EQ(dup->status, 409);
   EXPECT_NE(dup->body.find("already on the watchlist"), std::string::npos);
-  EXPECT_EQ(m_client->Put("/actions/removeFromWatchlist?ratingKey=" + rk, k_cloud, "", "text/plain")->status, 200);
-  auto again = m_client->Put("/actions/removeFromWatchlist?ratingKey=" + rk, k_cloud, "", "text/plain");
+  EXPECT_EQ(m_client->Put("/actions/removeFromWatchlist?ratingKey=" + rk, k_cloud, "", "text/plain")
+                ->status,
+            200);
+  auto again =
+      m_client->Put("/actions/removeFromWatchlist?ratingKey=" + rk, k_cloud, "", "text/plain");
   EXPECT_EQ(again->status, 404);
   EXPECT_NE(again->body.find("not on the watchlist"), std::string::npos);
   EXPECT_EQ(m_client->Get("/library/metadata/ffffffffffffffffffffffff", k_cloud)->status, 404);
   // The PMS token of a home user does not open the watchlist; cloud tokens do.
-  EXPECT_EQ(m_client->Get("/library/sections/watchlist/all", {{"X-Plex-Token", "nope"}})->status, 401);
+  EXPECT_EQ(m_client->Get("/library/sections/watchlist/all", {{"X-Plex-Token", "nope"}})->status,
+            401);
 }
 
 TEST_F(PlexTest, MetadataMatchesFindsByExternalIdInSearchResultsShape) {
@@ -176,10 +196,10 @@ TEST_F(PlexTest, MetadataMatchesFindsByExternalIdInSearchResultsShape) {
   const auto& results = r["MediaContainer"]["SearchResults"][0]["SearchResult"];
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0]["Metadata"]["title"], u["movies"][4]["title"]);
-  auto search = body(m_client->Get("/library/search?query=" +
-                                       httplib::detail::encode_query_param(u["movies"][4]["title"]) +
-                                       "&searchTypes=movies,tv&searchProviders=discover&includeMetadata=1",
-                                   k_cloud));
+  auto search = body(m_client->Get(
+      "/library/search?query=" + httplib::detail::encode_query_param(u["movies"][4]["title"]) +
+          "&searchTypes=movies,tv&searchProviders=discover&includeMetadata=1",
+      k_cloud));
   EXPECT_EQ(search["MediaContainer"]["SearchResults"][0]["id"], "external");
   EXPECT_GE(search["MediaContainer"]["SearchResults"][0]["SearchResult"].size(), 1u);
 }
@@ -188,9 +208,9 @@ TEST_F(PlexTest, PinLoginFlowAndHomeUserSwitch) {
   auto no_cid = m_client->Post("/api/v2/pins", {{"Accept", "application/json"}}, "", "text/plain");
   EXPECT_EQ(no_cid->status, 400);
   EXPECT_EQ(body(no_cid)["errors"][0]["code"], 1000);
-  auto pin = body(m_client->Post("/api/v2/pins",
-                                 {{"Accept", "application/json"}, {"X-Plex-Client-Identifier", "cid"}},
-                                 "", "text/plain"));
+  auto pin = body(m_client->Post(
+      "/api/v2/pins", {{"Accept", "application/json"}, {"X-Plex-Client-Identifier", "cid"}}, "",
+      "text/plain"));
   const std::string id = std::to_string(pin["id"].get<std::int64_t>());
   EXPECT_TRUE(pin["authToken"].is_null());
   m_client->Post("/__sandbox/plex/pins/" + id + "/link", "{}", "application/json");
@@ -201,23 +221,28 @@ TEST_F(PlexTest, PinLoginFlowAndHomeUserSwitch) {
 
   auto wrong_pin = m_client->Post("/api/home/users/5/switch?pin=0000", k_cloud, "", "text/plain");
   EXPECT_EQ(wrong_pin->status, 401);
-  auto sw = m_client->Post("/api/home/users/5/switch?pin=1234", {{"X-Plex-Token", "plex-cloud-owner-token"}},
-                           "", "text/plain");
+  auto sw = m_client->Post("/api/home/users/5/switch?pin=1234",
+                           {{"X-Plex-Token", "plex-cloud-owner-token"}}, "", "text/plain");
   ASSERT_EQ(sw->status, 201);
   EXPECT_NE(sw->body.find("authenticationToken=\"plex-cloud-kid-token\""), std::string::npos);
-  auto res = m_client->Get("/api/resources?includeHttps=1", {{"X-Plex-Token", "plex-cloud-kid-token"}});
+  auto res =
+      m_client->Get("/api/resources?includeHttps=1", {{"X-Plex-Token", "plex-cloud-kid-token"}});
   EXPECT_NE(res->body.find("accessToken=\"plex-pms-kid-token\""), std::string::npos);
   EXPECT_NE(res->body.find("<Connection "), std::string::npos);
 }
 
 TEST_F(PlexTest, UserStateIsPerAccount) {
   seed_universe(small_universe());
-  const httplib::Headers kid = {{"Accept", "application/json"}, {"X-Plex-Token", "plex-pms-kid-token"}};
+  const httplib::Headers kid = {{"Accept", "application/json"},
+                                {"X-Plex-Token", "plex-pms-kid-token"}};
   const int owner_before =
-      body(m_client->Get("/library/metadata/1005", k_json))["MediaContainer"]["Metadata"][0].value("viewCount", 0);
+      body(m_client->Get("/library/metadata/1005", k_json))["MediaContainer"]["Metadata"][0].value(
+          "viewCount", 0);
   m_client->Get("/:/scrobble?key=1005&identifier=com.plexapp.plugins.library", kid);
-  auto owner_view = body(m_client->Get("/library/metadata/1005", k_json))["MediaContainer"]["Metadata"][0];
-  auto kid_view = body(m_client->Get("/library/metadata/1005", kid))["MediaContainer"]["Metadata"][0];
+  auto owner_view =
+      body(m_client->Get("/library/metadata/1005", k_json))["MediaContainer"]["Metadata"][0];
+  auto kid_view =
+      body(m_client->Get("/library/metadata/1005", kid))["MediaContainer"]["Metadata"][0];
   EXPECT_EQ(kid_view["viewCount"], 1);
   EXPECT_EQ(owner_view.value("viewCount", 0), owner_before);
   auto kid_hist = body(m_client->Get("/status/sessions/history/all", kid));
@@ -239,7 +264,10 @@ TEST_F(PlexTest, StaleReadAfterScrobbleThenFresh) {
 
 TEST_F(PlexTest, DiscoverRateLimitAnswers429WithRetryAfter) {
   seed_universe(small_universe());
-  fault({{"endpoint", "^/library/sections/watchlist/"}, {"status", 429}, {"retry_after_s", 2}, {"count", 1}});
+  fault({{"endpoint", "^/library/sections/watchlist/"},
+         {"status", 429},
+         {"retry_after_s", 2},
+         {"count", 1}});
   auto r = m_client->Get("/library/sections/watchlist/all", k_cloud);
   EXPECT_EQ(r->status, 429);
   EXPECT_EQ(r->get_header_value("Retry-After"), "2");
@@ -259,15 +287,16 @@ TEST_F(PlexTest, ServesRecordedLibraryRepliesUnchanged) {
   auto recorded = read_shared_json("api-reference/plex/fixtures/watchstate/plex_data.json");
   if (!recorded) GTEST_SKIP() << "../shared/api-reference is absent";
   json items = json::array();
-  for (const auto& [name, section] : {std::pair{"library_movie_get_200", "1"},
-                                      std::pair{"library_show_get_200", "2"},
-                                      std::pair{"library_episodes_get_200", "2"}}) {
+  for (const auto& [name, section] :
+       {std::pair{"library_movie_get_200", "1"}, std::pair{"library_show_get_200", "2"},
+        std::pair{"library_episodes_get_200", "2"}}) {
     for (auto row : (*recorded)[name]["response"]["body"]["MediaContainer"]["Metadata"]) {
       row["librarySectionID"] = section;
       items.push_back(row);
     }
   }
-  const json sections = (*recorded)["sections_get_200"]["response"]["body"]["MediaContainer"]["Directory"];
+  const json sections =
+      (*recorded)["sections_get_200"]["response"]["body"]["MediaContainer"]["Directory"];
   seed({{"sections", sections}, {"items", items}});
   const httplib::Headers h = {{"Accept", "application/json"},
                               {"X-Plex-Token", "plex-pms-owner-token"},
@@ -275,7 +304,8 @@ TEST_F(PlexTest, ServesRecordedLibraryRepliesUnchanged) {
                               {"X-Plex-Container-Start", "0"}};
   EXPECT_EQ(body(m_client->Get("/library/sections", h)),
             (*recorded)["sections_get_200"]["response"]["body"]);
-  for (const char* name : {"library_movie_get_200", "library_show_get_200", "library_episodes_get_200"}) {
+  for (const char* name :
+       {"library_movie_get_200", "library_show_get_200", "library_episodes_get_200"}) {
     const auto& req = (*recorded)[name]["request"];
     std::string path = req["uri"].get<std::string>() + "?";
     for (const auto& [k, v] : req["query"].items()) {
@@ -294,11 +324,15 @@ TEST_F(PlexTest, ServesRecordedLibraryRepliesUnchanged) {
 TEST(PlexXml, AttributesChildrenAndTypes) {
   const json c = {{"size", 1},
                   {"allowSync", true},
-                  {"Metadata", {{{"type", "movie"}, {"title", "A & B"}, {"userRating", 7.0},
-                                 {"Guid", {{{"id", "imdb://tt1"}}}}}}}};
+                  {"Metadata",
+                   {{{"type", "movie"},
+                     {"title", "A & B"},
+                     {"userRating", 7.0},
+                     {"Guid", {{{"id", "imdb://tt1"}}}}}}}};
   const std::string xml = plex_json_to_xml("MediaContainer", c);
   EXPECT_NE(xml.find("<MediaContainer allowSync=\"1\" size=\"1\">"), std::string::npos);
-  EXPECT_NE(xml.find("<Video title=\"A &amp; B\" type=\"movie\" userRating=\"7.0\">"), std::string::npos);
+  EXPECT_NE(xml.find("<Video title=\"A &amp; B\" type=\"movie\" userRating=\"7.0\">"),
+            std::string::npos);
   EXPECT_NE(xml.find("<Guid id=\"imdb://tt1\"/>"), std::string::npos);
 }
 

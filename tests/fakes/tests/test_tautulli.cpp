@@ -26,7 +26,8 @@ TEST_F(TautulliTest, KeyErrorsUseTheEnvelope) {
   EXPECT_EQ(body(bad_key)["response"]["message"], "Invalid apikey");
   auto unknown = cmd("cmd=nope", 400);
   EXPECT_EQ(unknown["response"]["result"], "error");
-  EXPECT_EQ(unknown["response"]["message"].get<std::string>().rfind("Unknown command: nope.", 0), 0u);
+  EXPECT_EQ(unknown["response"]["message"].get<std::string>().rfind("Unknown command: nope.", 0),
+            0u);
   seed({{"auth_error_status", 401}});
   EXPECT_EQ(m_client->Get("/api/v2?apikey=wrong&cmd=get_history")->status, 401);
 }
@@ -42,7 +43,8 @@ TEST_F(TautulliTest, HistoryPagesWithStartLengthAndRecordsFiltered) {
   auto last = cmd("cmd=get_history&start=30&length=15");
   EXPECT_EQ(last["response"]["data"]["data"].size(), 10u);
   for (std::size_t i = 1; i < data["data"].size(); ++i) {
-    EXPECT_GE(data["data"][i - 1]["date"].get<std::int64_t>(), data["data"][i]["date"].get<std::int64_t>());
+    EXPECT_GE(data["data"][i - 1]["date"].get<std::int64_t>(),
+              data["data"][i]["date"].get<std::int64_t>());
   }
   auto movies = cmd("cmd=get_history&media_type=movie&length=1000");
   for (const auto& row : movies["response"]["data"]["data"]) {
@@ -60,7 +62,8 @@ TEST_F(TautulliTest, MetadataForPlayedItemsAndEmptyForUnknown) {
     if (r["media_type"] == "episode") episode = &r;
   }
   ASSERT_NE(episode, nullptr);
-  auto meta = cmd("cmd=get_metadata&rating_key=" + std::to_string((*episode)["rating_key"].get<std::int64_t>()));
+  auto meta = cmd("cmd=get_metadata&rating_key=" +
+                  std::to_string((*episode)["rating_key"].get<std::int64_t>()));
   EXPECT_EQ(meta["response"]["data"]["media_type"], "episode");
   EXPECT_TRUE(meta["response"]["data"].contains("grandparent_guids"));
   auto unknown = cmd("cmd=get_metadata&rating_key=999999999");
@@ -96,7 +99,8 @@ TEST_F(TautulliTest, ServerInfoAndFaults) {
   EXPECT_EQ(r->status, 503);
   EXPECT_EQ(body(r)["response"]["result"], "error");
   fault({{"endpoint", "^/api/v2$"}, {"expire_token", true}, {"count", 1}});
-  EXPECT_EQ(body(m_client->Get("/api/v2?apikey=" + k_key + "&cmd=get_server_info"))["response"]["message"],
+  EXPECT_EQ(body(m_client->Get("/api/v2?apikey=" + k_key +
+                               "&cmd=get_server_info"))["response"]["message"],
             "Invalid apikey");
 }
 
@@ -127,7 +131,8 @@ TEST_F(TautulliTest, ServesRecordedRepliesUnchanged) {
   EXPECT_EQ(cmd("cmd=get_server_info"), *server_info);
   EXPECT_EQ(cmd("cmd=get_users"), *users);
   EXPECT_EQ(cmd("cmd=get_metadata&rating_key=1"), *meta_invalid);
-  EXPECT_EQ(cmd("cmd=get_metadata&rating_key=" + ep["rating_key"].get<std::string>()), *meta_episode);
+  EXPECT_EQ(cmd("cmd=get_metadata&rating_key=" + ep["rating_key"].get<std::string>()),
+            *meta_episode);
   EXPECT_EQ(body(m_client->Get("/api/v2?apikey=nope&cmd=get_history")), *bad_key);
   EXPECT_EQ(body(m_client->Get("/api/v2?cmd=get_history")), *no_key);
 }

@@ -320,9 +320,9 @@ TEST(CurlHttp, ManifestBudgetPacesAndThenRunsDry) {
   HttpOptions o = fast_options();
   o.max_wait_ms = 5'000;
   // Configuration lowers the manifest's limit.
-  o.instances["simkl"].rate_limits = {RateLimitSpec{"get", {}, 2, 4}};
+  o.instances["simkl"].rate_limits = {RateLimitSpec{"get", {}, 2, 4, {}}};
   Harness h(o);
-  h.http->configure_instance("simkl", {RateLimitSpec{"get", {"GET"}, 10, 1}});
+  h.http->configure_instance("simkl", {RateLimitSpec{"get", {"GET"}, 10, 1, {}}});
   const HttpContext ctx{"simkl", "simkl", false, nullptr};
   ASSERT_TRUE(h.get(srv.url("/x"), ctx).ok());
   ASSERT_TRUE(h.get(srv.url("/x"), ctx).ok());
@@ -531,7 +531,7 @@ TEST(CurlHttp, MalformedHeadersAreSkippedNotFatal) {
       "\r\n"
       "ok");
   Harness h(fast_options());
-  h.http->configure_instance("svc", {RateLimitSpec{"all", {}, 5, 1}});
+  h.http->configure_instance("svc", {RateLimitSpec{"all", {}, 5, 1, {}}});
   auto resp = h.get(raw.url("/"));
   ASSERT_TRUE(resp.ok()) << resp.error().message;
   EXPECT_EQ(resp->status, 200);

@@ -198,7 +198,7 @@ TEST(HttpOptions, ManifestLimitsAndOverrides) {
   ASSERT_EQ(limits->size(), 2u);
   EXPECT_EQ((*limits)[0].methods, std::vector<std::string>{"GET"});
   EXPECT_EQ((*limits)[1].endpoints, std::vector<std::string>{"/sync/*"});
-  const auto merged = merge_rate_limits(*limits, {RateLimitSpec{"read", {}, 500, 300}});
+  const auto merged = merge_rate_limits(*limits, {RateLimitSpec{"read", {}, 500, 300, {}}});
   ASSERT_EQ(merged.size(), 2u);
   EXPECT_EQ(merged[0].requests, 500);
   EXPECT_EQ(merged[0].methods, std::vector<std::string>{"GET"});  // kept from the manifest
