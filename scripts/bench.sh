@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# make bench: runs every benchmark executable of the build in $1 and prints the figures.
+# make bench: every benchmark of the build in $1 (Google Benchmark executables in bin/),
+# then the end-to-end `cw run` benchmark on two 100k-item local trackers.
 set -euo pipefail
 build=${1:-build/release}
 shopt -s nullglob
-for b in "$build"/bench/*/bench_* "$build"/bin/bench_*; do
+for b in "$build"/bin/bench_*; do
   [ -x "$b" ] || continue
   echo "== $(basename "$b")"
   "$b" --benchmark_counters_tabular=true
 done
+echo "== e2e: cw run, two local trackers, ${CW_BENCH_E2E_ITEMS:-100000} items"
+bash bench/e2e/run_e2e.sh "$build" "${CW_BENCH_E2E_ITEMS:-100000}"

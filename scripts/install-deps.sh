@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev openssl
   rapidjson-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-jsonschema python3-yaml
+  python3 python3-jsonschema python3-yaml time
 )
 
 missing=()

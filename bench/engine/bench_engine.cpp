@@ -5,8 +5,8 @@
 // `inputs_heap_mib` = snapshots + baselines the case holds, `plan_peak_heap_mib` = the
 // peak one plan_feature call needs above them, `total_heap_mib` = the sum) and the
 // process's peak RSS (`peak_rss_mib`, getrusage ru_maxrss; `rss_delta_mib` = the rise
-// from the start of the case). RSS is per process, so run one case per process for a
-// per-case figure: bench/engine/run_fresh.sh does that.
+// above the process's own footprint before any case ran). RSS is per process, so run one case per
+// process for a per-case figure: bench/engine/run_fresh.sh does that.
 //
 // Inputs are built item by item into their indexes (as snapshot_from_response does), so
 // no temporary vector of 100,000 items inflates the peak.
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <cw/engine/planner.hpp>
@@ -25,28 +26,27 @@
 #include <cw/engine/snapshot.hpp>
 
 // Heap accounting: live and peak bytes, so a benchmark can report what one call needs
-// beyond the fixture it starts from.
+// beyond the fixture it starts from. Counts malloc_usable_size (what the allocator really
+// hands out, chunk rounding included) and adds no header, so RSS is not inflated.
 namespace heap {
 std::atomic<std::size_t> live{0};
 std::atomic<std::size_t> peak{0};
-constexpr std::size_t k_header = 16;  // keeps max_align_t alignment
 
 void* take(std::size_t n) {
-  void* p = std::malloc(n + k_header);
+  void* p = std::malloc(n == 0 ? 1 : n);
   if (!p) throw std::bad_alloc();
-  *static_cast<std::size_t*>(p) = n;
-  const std::size_t now = live.fetch_add(n) + n;
+  const std::size_t size = malloc_usable_size(p);
+  const std::size_t now = live.fetch_add(size) + size;
   std::size_t old = peak.load();
   while (now > old && !peak.compare_exchange_weak(old, now)) {
   }
-  return static_cast<char*>(p) + k_header;
+  return p;
 }
 
 void give(void* p) noexcept {
   if (!p) return;
-  char* base = static_cast<char*>(p) - k_header;
-  live.fetch_sub(*reinterpret_cast<std::size_t*>(base));
-  std::free(base);
+  live.fetch_sub(malloc_usable_size(p));
+  std::free(p);
 }
 }  // namespace heap
 
@@ -175,9 +175,11 @@ void BM_BuildIndexWatchlist(benchmark::State& state) {
   state.counters["peak_rss_mib"] = peak_rss_mib();
 }
 
+// The process's peak RSS before any case ran: binary, libraries, benchmark runtime.
+const double g_rss_at_start = peak_rss_mib();
+
 template <Feature F, PairMode M, bool Baselines>
 void BM_Plan(benchmark::State& state) {
-  const double rss_start = peak_rss_mib();
   const std::size_t before = heap::live.load();
   const Fixture fx = fixture(F, Baselines);
   const double inputs = static_cast<double>(heap::live.load() - before) / k_mib;
@@ -200,7 +202,7 @@ void BM_Plan(benchmark::State& state) {
   state.counters["plan_peak_heap_mib"] = plan_peak;
   state.counters["total_heap_mib"] = inputs + plan_peak;
   state.counters["peak_rss_mib"] = peak_rss_mib();
-  state.counters["rss_delta_mib"] = peak_rss_mib() - rss_start;
+  state.counters["rss_delta_mib"] = peak_rss_mib() - g_rss_at_start;
 }
 
 void BM_SettleWatchlist(benchmark::State& state) {

@@ -4,15 +4,15 @@
 //   Stream50MB: peak RSS while a 50 MB body streams through a BodySink, and Buffer50MB for
 //   contrast when the body is held in memory (ru_maxrss is a process high-water mark, so
 //   the streaming case runs first).
-#include <cw/services/http/curl_http_service.hpp>
+#include <chrono>
+#include <memory>
+#include <thread>
 
 #include <benchmark/benchmark.h>
 #include <httplib.h>
 #include <sys/resource.h>
 
-#include <chrono>
-#include <memory>
-#include <thread>
+#include <cw/services/http/curl_http_service.hpp>
 
 namespace {
 
@@ -92,7 +92,12 @@ void SmallGets(benchmark::State& state) {
   state.counters["req_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(SmallGets)->Arg(1)->Arg(0)->Iterations(10'000)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(SmallGets)
+    ->Arg(1)
+    ->Arg(0)
+    ->Iterations(10'000)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 void Stream50MB(benchmark::State& state) {
   CurlHttpService http(quiet_options(true), nullptr, [](HttpLogLevel, const std::string&) {});

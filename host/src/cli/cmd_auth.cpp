@@ -2,6 +2,11 @@
 // auth_start/auth_poll (device code, PIN, or username and password prompts); the plugin
 // stores what it obtains with put_secret in the token store (0600 files under the
 // configuration directory). Nothing here prints a secret.
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <thread>
+
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
@@ -19,11 +24,6 @@
 #include <cw/services/secrets/host_secret_store.hpp>
 #include <cw/services/secrets/redactor.hpp>
 #include <cw/services/secrets/token_store.hpp>
-
-#include <chrono>
-#include <ctime>
-#include <iostream>
-#include <thread>
 
 namespace cw::cli {
 namespace {
@@ -70,7 +70,9 @@ class InstanceAuthProvider final : public services::AuthProvider {
   Result<nlohmann::json> auth_start(const nlohmann::json& request) override {
     return m_instance.auth_start(request.value("fields", nlohmann::json::object()));
   }
-  Result<nlohmann::json> auth_poll(const nlohmann::json&) override { return m_instance.auth_poll(); }
+  Result<nlohmann::json> auth_poll(const nlohmann::json&) override {
+    return m_instance.auth_poll();
+  }
 
  private:
   plugin::ProviderInstance& m_instance;
@@ -108,8 +110,8 @@ int run_login(const GlobalOptions& g, const std::vector<std::string>& args) {
     } else if (instance_name.empty()) {
       instance_name = a;
     } else {
-      std::cerr << "cw auth login: one instance at a time; got '" << instance_name << "' and '"
-                << a << "'\n";
+      std::cerr << "cw auth login: one instance at a time; got '" << instance_name << "' and '" << a
+                << "'\n";
       return k_exit_usage;
     }
   }

@@ -134,6 +134,7 @@ class Planner {
   void one_way();
   void two_way();
   void finish();
+  void reserve_actions(bool both_ways);
 
  private:
   SideCtx& ctx(Side s) { return s == Side::source ? m_src : m_tgt; }
@@ -174,9 +175,8 @@ class Planner {
   Index m_tomb_index;
   std::vector<Instant> m_tomb_newest;
   std::deque<StagedRemove> m_removes[2];
-  // Actions and holds collect in deques and move into the plan's vectors, sized exactly,
-  // at the end: a growing vector of 10,000 Actions peaks at 2.4x their size.
-  std::deque<Action> m_actions;
+  // Holds collect in a deque and move into the plan's vector, sized exactly, at the end:
+  // a growing vector of Actions peaks at up to 3x their size.
   std::deque<HeldAction> m_held;
   std::size_t m_lost_dates = 0;
   std::size_t m_restored[2] = {0, 0};
@@ -204,7 +204,7 @@ void Planner::emit(Action a) {
              std::string(to_string(m_feature)));
     return;
   }
-  m_actions.push_back(std::move(a));
+  m_plan.actions.push_back(std::move(a));
 }
 
 std::optional<Instant> Planner::live_tombstone(const Item& item) const {
@@ -524,6 +524,7 @@ void Planner::mirror_removes() {
 }
 
 void Planner::one_way() {
+  reserve_actions(false);
   const auto visit = [&](const Index& idx, std::size_t i) {
     const IndexEntry& s = idx.entries()[i];
     const IndexEntry* t = m_tgt.find(idx, i);
@@ -557,6 +558,7 @@ void Planner::one_way() {
 }
 
 void Planner::two_way() {
+  reserve_actions(true);
   // Items on one side only: a deletion on the other side, a tombstone, or an add.
   const auto one_sided = [&](SideCtx& have, SideCtx& lack, const Index& idx, std::size_t i) {
     const IndexEntry& e = idx.entries()[i];
@@ -631,7 +633,7 @@ void Planner::finish_removes(Side side) {
     }
     if (pending && pending->approved) {
       r.action.reason = ActionReason::approved;
-      m_actions.push_back(std::move(r.action));
+      m_plan.actions.push_back(std::move(r.action));
       continue;
     }
     const Instant first_seen = pending ? pending->first_seen : m_now;
@@ -661,12 +663,30 @@ void Planner::finish_removes(Side side) {
                std::to_string(limit) + "); approve with cw pending approve",
            first_seen);
     } else {
-      m_actions.push_back(std::move(r.action));
+      m_plan.actions.push_back(std::move(r.action));
     }
   }
 }
 
+void Planner::reserve_actions(bool both_ways) {
+  // Watchlist and history write mostly adds, one per entry that the other side lacks:
+  // count them (one probe per entry, no strings) so that the action vector is allocated
+  // once instead of growing by doubling (10,000 Actions are ~3 MiB).
+  if (m_feature != Feature::watchlist && m_feature != Feature::history) return;
+  const Index& s = m_src.snap.index;
+  const Index& t = m_tgt.snap.index;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) n += t.find(s, i) ? 0 : 1;
+  if (both_ways) {
+    for (std::size_t i = 0; i < t.size(); ++i) n += s.find(t, i) ? 0 : 1;
+  }
+  m_plan.actions.reserve(n);
+}
+
 void Planner::finish() {
+  const std::size_t staged = m_removes[0].size() + m_removes[1].size();
+  if (m_plan.actions.capacity() < m_plan.actions.size() + staged)
+    m_plan.actions.reserve(m_plan.actions.size() + staged);
   finish_removes(Side::source);
   finish_removes(Side::target);
   if (m_lost_dates > 0)
@@ -689,9 +709,6 @@ void Planner::finish() {
   for (SideCtx* c : {&m_src, &m_tgt}) {
     if (!c->deletions_note.empty()) m_plan.notes.push_back(c->deletions_note);
   }
-  m_plan.actions.reserve(m_plan.actions.size() + m_actions.size());
-  for (; !m_actions.empty(); m_actions.pop_front())
-    m_plan.actions.push_back(std::move(m_actions.front()));
   m_plan.held.reserve(m_plan.held.size() + m_held.size());
   for (; !m_held.empty(); m_held.pop_front()) m_plan.held.push_back(std::move(m_held.front()));
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cw/plugin/host_api.hpp>
+#include <cw/services/http/http_json.hpp>
 
 namespace cw::plugin {
 
@@ -135,72 +136,6 @@ int32_t cb_is_cancelled(void* ctx) noexcept {
   }
 }
 
-// Parses the plugin's HTTP request document into an HttpRequest; the error is one line
-// naming the field.
-Result<services::HttpRequest> parse_http_request(std::string_view text) {
-  const json j = json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return make_error("http request is not a JSON object", ErrorKind::invalid_arg);
-  services::HttpRequest r;
-  auto string_field = [&](const char* key, std::string& out, bool required) -> Status {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-      if (required)
-        return make_error(std::string("http request: '") + key + "' is required",
-                          ErrorKind::invalid_arg);
-      return ok_status();
-    }
-    if (!it->is_string())
-      return make_error(std::string("http request: '") + key + "' must be a string",
-                        ErrorKind::invalid_arg);
-    out = it->get<std::string>();
-    return ok_status();
-  };
-  auto pairs_field = [&](const char* key, services::HeaderList& out) -> Status {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return ok_status();
-    if (!it->is_object())
-      return make_error(std::string("http request: '") + key + "' must be an object",
-                        ErrorKind::invalid_arg);
-    for (const auto& [k, v] : it->items()) {
-      if (v.is_string())
-        out.emplace_back(k, v.get<std::string>());
-      else if (v.is_number() || v.is_boolean())
-        out.emplace_back(k, v.dump());
-      else
-        return make_error(
-            std::string("http request: '") + key + "." + k + "' must be a string or number",
-            ErrorKind::invalid_arg);
-    }
-    return ok_status();
-  };
-  if (Status s = string_field("method", r.method, false); !s) return s.error();
-  if (r.method.empty()) r.method = "GET";
-  if (Status s = string_field("url", r.url, true); !s) return s.error();
-  if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0)
-    return make_error("http request: 'url' must start with http:// or https://",
-                      ErrorKind::invalid_arg);
-  if (Status s = pairs_field("query", r.query); !s) return s.error();
-  if (Status s = pairs_field("headers", r.headers); !s) return s.error();
-  if (Status s = string_field("body", r.body, false); !s) return s.error();
-  if (Status s = string_field("endpoint", r.endpoint, false); !s) return s.error();
-  if (const auto it = j.find("timeout_ms"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<long long>() < 0)
-      return make_error("http request: 'timeout_ms' must be a non-negative integer",
-                        ErrorKind::invalid_arg);
-    r.timeout_ms = it->get<std::int64_t>();
-  }
-  r.read = (r.method == "GET" || r.method == "HEAD");
-  for (const char* key : {"read", "retry_safe"}) {
-    const auto it = j.find(key);
-    if (it == j.end() || it->is_null()) continue;
-    if (!it->is_boolean())
-      return make_error(std::string("http request: '") + key + "' must be a boolean",
-                        ErrorKind::invalid_arg);
-    (std::string_view(key) == "read" ? r.read : r.retry_safe) = it->get<bool>();
-  }
-  return r;
-}
 
 cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_sink meta,
                   cw_sink body) noexcept {
@@ -214,7 +149,7 @@ cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_si
       write_error(meta, "http request is NULL");
       return CW_STATUS_INVALID_ARG;
     }
-    auto req = parse_http_request(std::string_view(request_json, request_len));
+    auto req = services::parse_http_request(std::string_view(request_json, request_len));
     if (!req) {
       write_error(meta, req.error().message);
       return CW_STATUS_INVALID_ARG;
@@ -236,27 +171,11 @@ cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_si
     services::BodySink sink = [&body](std::string_view chunk) { write(body, chunk); };
     auto resp = b.services().http->send(hctx, *req, sink);
     if (!resp) {
-      write_error(meta, resp.error().message, resp.error().retry_after_ms);
+      write(meta, services::http_error_json(resp.error()));
       return to_status(resp.error().kind);
     }
     if (!resp->body.empty()) write(body, resp->body);
-    json headers = json::object();
-    for (const auto& [name, value] : resp->headers) {
-      // Repeated headers are joined as RFC 9110 allows for list-valued fields.
-      auto it = headers.find(name);
-      if (it == headers.end())
-        headers[name] = value;
-      else
-        *it = it->get<std::string>() + ", " + value;
-    }
-    json m = {{"status", resp->status},
-              {"headers", std::move(headers)},
-              {"timing",
-               {{"total_ms", resp->timing.total_ms},
-                {"connect_ms", resp->timing.connect_ms},
-                {"first_byte_ms", resp->timing.first_byte_ms}}},
-              {"attempts", resp->attempts}};
-    write(meta, m.dump(-1, ' ', false, json::error_handler_t::replace));
+    write(meta, services::http_response_meta_json(*resp));
     return CW_STATUS_OK;
   } catch (const std::exception& e) {
     write_error(meta, std::string("host error in http: ") + e.what());

@@ -27,9 +27,9 @@ TEST(PackedIds, SortedByKindOneValuePerKind) {
   ids.set_normalised(IdKind::imdb, "tt0111161");
   ids.set_normalised(IdKind::tmdb, "279");  // replaces
   using P = std::pair<IdKind, std::string>;
-  EXPECT_EQ(listed(ids), (std::vector<P>{{IdKind::tmdb, "279"},
-                                         {IdKind::imdb, "tt0111161"},
-                                         {IdKind::trakt, "42"}}));
+  EXPECT_EQ(
+      listed(ids),
+      (std::vector<P>{{IdKind::tmdb, "279"}, {IdKind::imdb, "tt0111161"}, {IdKind::trakt, "42"}}));
   EXPECT_EQ(ids.size(), 3u);
   ids.erase(IdKind::imdb);
   EXPECT_FALSE(ids.has(IdKind::imdb));

@@ -1,18 +1,18 @@
 // CurlHttpService against loopback servers: retries and Retry-After, budgets, timeouts,
 // cancellation mid-transfer, a 50 MB body, malformed headers, TLS with a private CA,
 // keep-alive, dry-run refusal, accounting and redaction.
-#include "test_support.hpp"
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
 
 #include <cw/services/http/curl_http_service.hpp>
 #include <cw/services/http/http_json.hpp>
 #include <cw/services/secrets/redactor.hpp>
 
-#include <gtest/gtest.h>
-
-#include <chrono>
-#include <filesystem>
-#include <set>
-#include <thread>
+#include "test_support.hpp"
 
 namespace cw::services {
 namespace {
@@ -366,7 +366,8 @@ TEST(CurlHttp, TimeoutIsTransientAndSaysWhichLimit) {
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.error().kind, ErrorKind::transient);
   EXPECT_NE(resp.error().message.find("timeout_ms 200"), std::string::npos) << resp.error().message;
-  EXPECT_NE(resp.error().message.find("after 2 attempts"), std::string::npos) << resp.error().message;
+  EXPECT_NE(resp.error().message.find("after 2 attempts"), std::string::npos)
+      << resp.error().message;
   EXPECT_EQ(h.http->accounting().get("svc", "/slow", "GET", "timeout").count, 2);
 }
 
@@ -711,9 +712,8 @@ TEST(CurlHttp, SecretsNeverReachLogsReportsOrErrors) {
   auto request = [&](const std::string& url) {
     HttpRequest r;
     r.url = url;
-    r.headers = {{"Authorization", "Bearer " + bearer},
-                 {"X-Plex-Token", plex},
-                 {"trakt-api-key", client}};
+    r.headers = {
+        {"Authorization", "Bearer " + bearer}, {"X-Plex-Token", plex}, {"trakt-api-key", client}};
     r.query = {{"apikey", apikey}, {"page", "1"}};
     return r;
   };
@@ -722,7 +722,8 @@ TEST(CurlHttp, SecretsNeverReachLogsReportsOrErrors) {
   auto ok = h.http->send({"mdblist", "mdblist", false, nullptr}, request(srv.url("/u")), nullptr);
   ASSERT_TRUE(ok.ok());
   std::vector<std::string> messages;
-  auto bad_url = "http://127.0.0.1:" + std::to_string(cw::test::closed_port()) + "/u?apikey=" + apikey;
+  auto bad_url =
+      "http://127.0.0.1:" + std::to_string(cw::test::closed_port()) + "/u?apikey=" + apikey;
   auto failed = h.http->send({"mdblist", "mdblist", false, nullptr}, request(bad_url), nullptr);
   ASSERT_FALSE(failed.ok());
   messages.push_back(failed.error().message);

@@ -1,7 +1,7 @@
 // The recording fake that contract tests use in place of the network.
-#include <cw/services/http/fake_http_service.hpp>
-
 #include <gtest/gtest.h>
+
+#include <cw/services/http/fake_http_service.hpp>
 
 namespace cw::services {
 namespace {
@@ -30,14 +30,16 @@ TEST(FakeHttp, RecordsRequestsAndReplaysScriptInOrder) {
 
 TEST(FakeHttp, StreamsBodiesAndReturnsScriptedErrors) {
   FakeHttpService fake;
-  fake.expect("GET", "http://h/big", ScriptedReply{HttpResponse{200, {}, "abcdefgh", {}, 1}, std::nullopt, 3});
+  fake.expect("GET", "http://h/big",
+              ScriptedReply{HttpResponse{200, {}, "abcdefgh", {}, 1}, std::nullopt, 3});
   Error limited = make_error("budget spent", ErrorKind::rate_limited);
   limited.retry_after_ms = 1000;
   fake.fail("*", "http://h/limited", limited);
   HttpRequest r;
   r.url = "http://h/big";
   std::vector<std::string> chunks;
-  auto resp = fake.send({"x", "x", false, nullptr}, r, [&](std::string_view c) { chunks.emplace_back(c); });
+  auto resp =
+      fake.send({"x", "x", false, nullptr}, r, [&](std::string_view c) { chunks.emplace_back(c); });
   ASSERT_TRUE(resp.ok());
   EXPECT_TRUE(resp->body.empty());
   EXPECT_EQ(chunks, (std::vector<std::string>{"abc", "def", "gh"}));

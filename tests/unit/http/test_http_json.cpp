@@ -1,12 +1,12 @@
 // The ABI request/response documents, endpoint templates, header parsing and options.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include <cw/services/http/accounting.hpp>
 #include <cw/services/http/http_json.hpp>
 #include <cw/services/http/http_options.hpp>
 #include <cw/services/http/http_policy.hpp>
 #include <cw/services/http/rate_budget.hpp>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 namespace cw::services {
 namespace {
@@ -39,7 +39,8 @@ TEST(HttpJson, DefaultsFollowTheMethod) {
   auto post = parse_http_request(R"({"method":"POST","url":"https://graphql.anilist.co"})");
   ASSERT_TRUE(post.ok());
   EXPECT_FALSE(post->read);  // a POST is a write unless the plugin says it is a query
-  auto query = parse_http_request(R"({"method":"POST","url":"https://graphql.anilist.co","read":true,
+  auto query =
+      parse_http_request(R"({"method":"POST","url":"https://graphql.anilist.co","read":true,
     "body":{"query":"{ Viewer { id } }"}})");
   ASSERT_TRUE(query.ok());
   EXPECT_TRUE(query->read);
@@ -108,13 +109,19 @@ TEST(HttpJson, ErrorDocumentCarriesRetryAfter) {
 }
 
 TEST(EndpointTemplate, StripsIdsAndQuery) {
-  EXPECT_EQ(endpoint_template("https://api.trakt.tv/sync/history/remove?x=1"), "/sync/history/remove");
-  EXPECT_EQ(endpoint_template("https://api.trakt.tv/shows/1390/seasons/2"), "/shows/:id/seasons/:id");
-  EXPECT_EQ(endpoint_template("https://api.themoviedb.org/3/movie/278/rating"), "/:id/movie/:id/rating");
-  EXPECT_EQ(endpoint_template("http://h/Users/6c1a0e2f4b8d4e2a9f3b5c7d9e1f2a3b/Items"), "/Users/:id/Items");
+  EXPECT_EQ(endpoint_template("https://api.trakt.tv/sync/history/remove?x=1"),
+            "/sync/history/remove");
+  EXPECT_EQ(endpoint_template("https://api.trakt.tv/shows/1390/seasons/2"),
+            "/shows/:id/seasons/:id");
+  EXPECT_EQ(endpoint_template("https://api.themoviedb.org/3/movie/278/rating"),
+            "/:id/movie/:id/rating");
+  EXPECT_EQ(endpoint_template("http://h/Users/6c1a0e2f4b8d4e2a9f3b5c7d9e1f2a3b/Items"),
+            "/Users/:id/Items");
   EXPECT_EQ(endpoint_template("http://h/movies/tt0111161"), "/movies/:id");
-  EXPECT_EQ(endpoint_template("http://h/library/metadata/5d776b59ad5437001f79c6f8"), "/library/metadata/:id");
-  EXPECT_EQ(endpoint_template("http://h/movies/the-shawshank-redemption-1994"), "/movies/the-shawshank-redemption-1994");
+  EXPECT_EQ(endpoint_template("http://h/library/metadata/5d776b59ad5437001f79c6f8"),
+            "/library/metadata/:id");
+  EXPECT_EQ(endpoint_template("http://h/movies/the-shawshank-redemption-1994"),
+            "/movies/the-shawshank-redemption-1994");
   EXPECT_EQ(endpoint_template("https://graphql.anilist.co"), "/");
 }
 
@@ -161,7 +168,8 @@ TEST(HttpPolicy, WhatMayBeRepeated) {
 
 TEST(HttpOptions, ParsesGlobalAndInstanceBlocks) {
   auto o = parse_http_options(nlohmann::json::parse(R"({"timeout_ms":5000,"proxy":"http://p:3128",
-    "ca_file":"/etc/ca.pem","verify_tls":true,"max_attempts":2})"), "cw.yaml: http");
+    "ca_file":"/etc/ca.pem","verify_tls":true,"max_attempts":2})"),
+                              "cw.yaml: http");
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->timeout_ms, 5000);
   EXPECT_EQ(o->proxy, "http://p:3128");
@@ -184,7 +192,8 @@ TEST(HttpOptions, ErrorsNameTheKeyAndSuggest) {
       nlohmann::json::parse(R"({"rate_limits":[{"name":"read","requests":0,"per_seconds":1}]})"),
       "providers.trakt.http");
   ASSERT_FALSE(i.ok());
-  EXPECT_NE(i.error().message.find("providers.trakt.http.rate_limits[0].requests"), std::string::npos)
+  EXPECT_NE(i.error().message.find("providers.trakt.http.rate_limits[0].requests"),
+            std::string::npos)
       << i.error().message;
 }
 

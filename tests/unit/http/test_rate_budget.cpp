@@ -1,9 +1,9 @@
 // Token buckets: pacing, exhaustion, per-run caps and what service headers change.
-#include "test_support.hpp"
+#include <gtest/gtest.h>
 
 #include <cw/services/http/rate_budget.hpp>
 
-#include <gtest/gtest.h>
+#include "test_support.hpp"
 
 namespace cw::services {
 namespace {
@@ -106,8 +106,10 @@ TEST(RateBudget, TraktXRatelimitJson) {
   const time_t until_s = static_cast<time_t>((wall + 90'000) / 1000);
   char until[32];
   std::strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&until_s));
-  const std::string header = std::string(R"({"name":"AUTHED_API_GET_LIMIT","period":300,"limit":500,"remaining":0,"until":")") +
-                             until + "\"}";
+  const std::string header =
+      std::string(
+          R"({"name":"AUTHED_API_GET_LIMIT","period":300,"limit":500,"remaining":0,"until":")") +
+      until + "\"}";
   b.observe("GET", 429, {{"x-ratelimit", header}}, clock);
   const auto doc = b.to_json(clock.now_ms());
   EXPECT_EQ(doc["buckets"][0]["requests"], 500);  // the service's figure wins

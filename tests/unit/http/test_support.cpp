@@ -1,5 +1,8 @@
 #include "test_support.hpp"
 
+#include <cstdio>
+#include <memory>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
@@ -9,9 +12,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstdio>
-#include <memory>
 
 namespace cw::test {
 
@@ -96,8 +96,8 @@ bool make_self_signed_cert(const std::string& cert_path, const std::string& key_
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  for (const auto& [nid, value] :
-       {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+  for (const auto& [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                                   std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
     if (ext == nullptr) {
       error = "X509V3_EXT_conf_nid failed";

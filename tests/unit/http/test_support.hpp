@@ -1,11 +1,6 @@
 #pragma once
 // Loopback servers and a controllable clock for the HTTP service tests.
 
-#include <cw/services/cancel/cancel_token.hpp>
-#include <cw/services/http/rate_budget.hpp>
-
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -13,6 +8,11 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <httplib.h>
+
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/http/rate_budget.hpp>
 
 namespace cw::test {
 

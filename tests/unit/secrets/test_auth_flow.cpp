@@ -1,13 +1,13 @@
 // `cw auth login`'s flow against a scripted provider: device code, PIN, password prompts,
 // non-interactive fields, denial, expiry and cancellation.
-#include <cw/services/secrets/auth_flow.hpp>
-#include <cw/services/secrets/redactor.hpp>
-
-#include <gtest/gtest.h>
-
 #include <deque>
 #include <map>
 #include <sstream>
+
+#include <gtest/gtest.h>
+
+#include <cw/services/secrets/auth_flow.hpp>
+#include <cw/services/secrets/redactor.hpp>
 
 namespace cw::services {
 namespace {
@@ -176,7 +176,8 @@ TEST(AuthFlow, NonInteractiveMissingFieldSaysHowToGiveIt) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind, ErrorKind::invalid_arg);
   EXPECT_NE(st.error().message.find("--field home-pin="), std::string::npos) << st.error().message;
-  EXPECT_NE(st.error().message.find("CW_AUTH_TRAKT_HOME_PIN"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("CW_AUTH_TRAKT_HOME_PIN"), std::string::npos)
+      << st.error().message;
   EXPECT_EQ(p.polls, 0);
 }
 
@@ -199,9 +200,7 @@ TEST(AuthFlow, AnUnknownPollStateIsAnInternalError) {
   EXPECT_EQ(st.error().kind, ErrorKind::internal);
 }
 
-TEST(AuthFlow, EnvNames) {
-  EXPECT_EQ(auth_env_name("plex-home", "pin"), "CW_AUTH_PLEX_HOME_PIN");
-}
+TEST(AuthFlow, EnvNames) { EXPECT_EQ(auth_env_name("plex-home", "pin"), "CW_AUTH_PLEX_HOME_PIN"); }
 
 }  // namespace
 }  // namespace cw::services

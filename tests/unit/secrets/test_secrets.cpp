@@ -1,16 +1,16 @@
 // Redaction, ${env:}/${file:} references, the token store and the chained SecretStore.
-#include <cw/services/secrets/host_secret_store.hpp>
-#include <cw/services/secrets/redactor.hpp>
-#include <cw/services/secrets/secret_reference.hpp>
-#include <cw/services/secrets/token_store.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <cw/services/secrets/host_secret_store.hpp>
+#include <cw/services/secrets/redactor.hpp>
+#include <cw/services/secrets/secret_reference.hpp>
+#include <cw/services/secrets/token_store.hpp>
 
 namespace cw::services {
 namespace {
@@ -96,9 +96,7 @@ TEST(SecretReference, EnvironmentVariables) {
 
 TEST(SecretReference, FilesRelativeAbsoluteAndHome) {
   TempDir dir;
-  {
-    std::ofstream(dir.path() / "token.txt") << "file-secret-value-2\n\n";
-  }
+  { std::ofstream(dir.path() / "token.txt") << "file-secret-value-2\n\n"; }
   auto rel = resolve_secret_reference("${file:token.txt}", dir.path().string());
   ASSERT_TRUE(rel.ok()) << rel.error().message;
   EXPECT_EQ(*rel, "file-secret-value-2");
@@ -174,7 +172,8 @@ TEST(TokenStore, ChangeHooksSeeNamesNeverValues) {
 
 TEST(TokenStore, RefreshHooksAndExpiry) {
   MemoryTokenStore store;
-  ASSERT_TRUE(store.put("trakt", "token", R"({"access_token":"old-access-1","expires_at":1000})").ok());
+  ASSERT_TRUE(
+      store.put("trakt", "token", R"({"access_token":"old-access-1","expires_at":1000})").ok());
   EXPECT_TRUE(store.needs_refresh("trakt", "token", 900, 120));
   EXPECT_FALSE(store.needs_refresh("trakt", "token", 500, 120));
   EXPECT_FALSE(store.needs_refresh("trakt", "missing", 900));
@@ -195,11 +194,13 @@ TEST(HostSecretStore, ConfigurationFirstThenTokens) {
   ASSERT_TRUE(tokens.put("trakt", "client_id", "shadowed-by-config").ok());
   int lookups = 0;
   HostSecretStore store(
-      [&](const std::string& instance, const std::string& name)
-          -> Result<std::optional<std::string>> {
+      [&](const std::string& instance,
+          const std::string& name) -> Result<std::optional<std::string>> {
         ++lookups;
-        if (instance == "trakt" && name == "client_id") return std::optional<std::string>{"config-client-88"};
-        if (name == "broken") return make_error("environment variable X is not set", ErrorKind::not_found);
+        if (instance == "trakt" && name == "client_id")
+          return std::optional<std::string>{"config-client-88"};
+        if (name == "broken")
+          return make_error("environment variable X is not set", ErrorKind::not_found);
         return std::optional<std::string>{};
       },
       tokens);

@@ -1,8 +1,8 @@
-#include <cw/services/http/accounting.hpp>
-#include <cw/util/strings.hpp>
-
 #include <algorithm>
 #include <cctype>
+
+#include <cw/services/http/accounting.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::services {
 namespace {
@@ -15,9 +15,8 @@ bool looks_like_id(std::string_view seg) {
   if (seg.size() > 2 && (seg[0] == 't' && seg[1] == 't') &&
       std::all_of(seg.begin() + 2, seg.end(), [](unsigned char c) { return std::isdigit(c); }))
     return true;  // IMDb
-  const bool hexish = std::all_of(seg.begin(), seg.end(), [](unsigned char c) {
-    return std::isxdigit(c) || c == '-';
-  });
+  const bool hexish = std::all_of(seg.begin(), seg.end(),
+                                  [](unsigned char c) { return std::isxdigit(c) || c == '-'; });
   if (hexish && seg.size() >= 16) return true;  // UUIDs, Jellyfin/Emby ids, hashes
   std::size_t digits = 0;
   for (unsigned char c : seg) digits += std::isdigit(c) ? 1 : 0;
@@ -68,15 +67,16 @@ nlohmann::json HttpAccounting::to_json() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, s] : m_stats) {
     const auto& [instance, endpoint, method, outcome] = key;
-    out[instance].push_back({{"endpoint", endpoint},
-                             {"method", method},
-                             {"outcome", outcome},
-                             {"count", s.count},
-                             {"bytes_in", s.bytes_in},
-                             {"bytes_out", s.bytes_out},
-                             {"total_ms", s.total_ms},
-                             {"avg_ms", s.count > 0 ? s.total_ms / static_cast<double>(s.count) : 0.0},
-                             {"max_ms", s.max_ms}});
+    out[instance].push_back(
+        {{"endpoint", endpoint},
+         {"method", method},
+         {"outcome", outcome},
+         {"count", s.count},
+         {"bytes_in", s.bytes_in},
+         {"bytes_out", s.bytes_out},
+         {"total_ms", s.total_ms},
+         {"avg_ms", s.count > 0 ? s.total_ms / static_cast<double>(s.count) : 0.0},
+         {"max_ms", s.max_ms}});
   }
   return out;
 }

@@ -6,10 +6,11 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <tuple>
+
+#include <nlohmann/json.hpp>
 
 namespace cw::services {
 

@@ -1,18 +1,18 @@
-#include <cw/services/http/curl_http_service.hpp>
-#include <cw/services/http/http_policy.hpp>
-#include <cw/services/secrets/redactor.hpp>
-#include <cw/util/strings.hpp>
-#include <cw/version.hpp>
-
-#include <curl/curl.h>
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
 #include <mutex>
 #include <random>
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <cw/services/http/curl_http_service.hpp>
+#include <cw/services/http/http_policy.hpp>
+#include <cw/services/secrets/redactor.hpp>
+#include <cw/util/strings.hpp>
+#include <cw/version.hpp>
 
 namespace cw::services {
 namespace {
@@ -172,9 +172,14 @@ struct CurlHttpService::Impl {
   }
 
   Effective effective(const std::string& instance) const {
-    Effective e{options.connect_timeout_ms, options.timeout_ms, options.max_attempts,
-                options.max_wait_ms,        options.proxy,      options.ca_file,
-                options.ca_path,            options.verify_tls};
+    Effective e{options.connect_timeout_ms,
+                options.timeout_ms,
+                options.max_attempts,
+                options.max_wait_ms,
+                options.proxy,
+                options.ca_file,
+                options.ca_path,
+                options.verify_tls};
     auto it = options.instances.find(instance);
     if (it == options.instances.end()) return e;
     const auto& o = it->second;
@@ -234,10 +239,11 @@ struct CurlHttpService::Impl {
     curl_easy_setopt(e, CURLOPT_SHARE, share);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could carry tokens elsewhere
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);   // a redirect could carry tokens elsewhere
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl can decode
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, options.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
-                                                            : static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                     options.http2 ? static_cast<long>(CURL_HTTP_VERSION_2TLS)
+                                   : static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent.c_str());
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(eff.connect_timeout_ms));
     const std::int64_t total = req.timeout_ms > 0 ? req.timeout_ms : eff.timeout_ms;
@@ -318,8 +324,8 @@ CurlHttpService::CurlHttpService(HttpOptions options, std::shared_ptr<HttpClock>
   m_impl->options = std::move(options);
   m_impl->clock = clock ? std::move(clock) : std::make_shared<SystemHttpClock>();
   m_impl->log = std::move(log);
-  m_impl->user_agent =
-      m_impl->options.user_agent.empty() ? "cw/" + std::string(k_version) : m_impl->options.user_agent;
+  m_impl->user_agent = m_impl->options.user_agent.empty() ? "cw/" + std::string(k_version)
+                                                          : m_impl->options.user_agent;
   m_impl->share = curl_share_init();
   curl_share_setopt(m_impl->share, CURLSHOPT_LOCKFUNC, &Impl::lock_cb);
   curl_share_setopt(m_impl->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock_cb);
@@ -343,8 +349,8 @@ void CurlHttpService::configure_instance(const std::string& instance,
     overrides = it->second.rate_limits;
     cap = it->second.max_requests_per_run.value_or(0);
   }
-  auto budget = std::make_shared<RateBudget>(instance, merge_rate_limits(manifest_limits, overrides),
-                                             cap, m_impl->clock->now_ms());
+  auto budget = std::make_shared<RateBudget>(
+      instance, merge_rate_limits(manifest_limits, overrides), cap, m_impl->clock->now_ms());
   std::lock_guard lock(m_impl->budgets_mutex);
   m_impl->budgets[instance] = std::move(budget);
 }
@@ -374,7 +380,8 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
   const int max_attempts = std::max(1, eff.max_attempts);
 
   for (int attempt = 1;; ++attempt) {
-    if (auto st = budget->acquire(request.method, endpoint, *im.clock, eff.max_wait_ms, ctx.cancel); !st) {
+    if (auto st = budget->acquire(request.method, endpoint, *im.clock, eff.max_wait_ms, ctx.cancel);
+        !st) {
       const bool cancelled = st.error().kind == ErrorKind::cancelled;
       im.accounting.record(ctx.instance, endpoint, request.method,
                            cancelled ? "cancelled" : "refused_budget", 0, 0, 0);
@@ -383,7 +390,8 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
     }
     Transfer t;
     t.easy = im.take();
-    if (t.easy == nullptr) return make_error(where + ": libcurl could not make a handle", ErrorKind::internal);
+    if (t.easy == nullptr)
+      return make_error(where + ": libcurl could not make a handle", ErrorKind::internal);
     t.sink = &body_sink;
     t.may_retry = attempt < max_attempts;
     t.repeatable = may_repeat(request);
@@ -402,7 +410,8 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
       char line[160];
       std::snprintf(line, sizeof line, " -> %d (%.1f ms, %lld B, attempt %d)", status,
                     timing.total_ms, static_cast<long long>(t.bytes_in), attempt);
-      im.emit(HttpLogLevel::debug, "http " + ctx.instance + " " + request.method + " " + endpoint + line);
+      im.emit(HttpLogLevel::debug,
+              "http " + ctx.instance + " " + request.method + " " + endpoint + line);
 
       const bool retry_status =
           is_retryable_status(status) && (status == 429 || may_repeat(request));
@@ -414,7 +423,8 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
           char msg[200];
           std::snprintf(msg, sizeof msg, " got %d; retrying in %.1f s (attempt %d of %d)", status,
                         static_cast<double>(delay) / 1000.0, attempt + 1, max_attempts);
-          im.emit(HttpLogLevel::warn, "http " + ctx.instance + " " + request.method + " " + endpoint + msg);
+          im.emit(HttpLogLevel::warn,
+                  "http " + ctx.instance + " " + request.method + " " + endpoint + msg);
           if (!im.clock->sleep_ms(delay, ctx.cancel)) {
             im.accounting.record(ctx.instance, endpoint, request.method, "cancelled", 0, 0, 0);
             return make_error(where + ": cancelled while waiting to retry", ErrorKind::cancelled);
@@ -490,8 +500,7 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
     im.accounting.record(ctx.instance, endpoint, request.method, outcome, t.bytes_in, bytes_out,
                          timing.total_ms);
     const bool retry = kind == ErrorKind::transient && !no_retry && attempt < max_attempts &&
-                       !t.streamed_any &&
-                       (nothing_sent || may_repeat(request));
+                       !t.streamed_any && (nothing_sent || may_repeat(request));
     if (retry) {
       const std::int64_t delay = im.backoff_ms(attempt);
       char msg[120];
@@ -536,12 +545,13 @@ void CurlHttpService::log_summary() const {
   for (const auto& [instance, rows] : doc.items())
     for (const auto& r : rows) {
       char line[256];
-      std::snprintf(line, sizeof line, " %s %s %s: %lld requests, %lld B in, %.1f ms avg, %.1f ms max",
-                    r["method"].get<std::string>().c_str(), r["endpoint"].get<std::string>().c_str(),
-                    r["outcome"].get<std::string>().c_str(),
-                    static_cast<long long>(r["count"].get<std::int64_t>()),
-                    static_cast<long long>(r["bytes_in"].get<std::int64_t>()),
-                    r["avg_ms"].get<double>(), r["max_ms"].get<double>());
+      std::snprintf(
+          line, sizeof line, " %s %s %s: %lld requests, %lld B in, %.1f ms avg, %.1f ms max",
+          r["method"].get<std::string>().c_str(), r["endpoint"].get<std::string>().c_str(),
+          r["outcome"].get<std::string>().c_str(),
+          static_cast<long long>(r["count"].get<std::int64_t>()),
+          static_cast<long long>(r["bytes_in"].get<std::int64_t>()), r["avg_ms"].get<double>(),
+          r["max_ms"].get<double>());
       m_impl->emit(HttpLogLevel::debug, "http summary " + instance + line);
     }
 }

@@ -7,16 +7,17 @@
 // (honouring Retry-After and rate-limit headers), cancellation, dry-run refusal, accounting
 // and redaction. docs/http.md describes the behaviour and every setting.
 
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include <cw/services/http/accounting.hpp>
 #include <cw/services/http/http_options.hpp>
 #include <cw/services/http/http_service.hpp>
 #include <cw/services/http/rate_budget.hpp>
-
-#include <functional>
-#include <memory>
-#include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
 
 namespace cw::services {
 

@@ -104,7 +104,8 @@ std::size_t FakeHttpService::count(const std::string& method, const std::string&
 std::size_t FakeHttpService::unused() const {
   std::lock_guard lock(m_mutex);
   std::size_t n = 0;
-  for (const auto& r : m_rules) n += r.sticky && !r.replies.empty() ? r.replies.size() - 1 : r.replies.size();
+  for (const auto& r : m_rules)
+    n += r.sticky && !r.replies.empty() ? r.replies.size() - 1 : r.replies.size();
   return n;
 }
 

@@ -4,13 +4,13 @@
 // URL prefix, consumed in order, or a fallback. It applies the same dry-run rule as the
 // real service, so a plugin that writes during a dry run fails the same way.
 
-#include <cw/services/http/http_service.hpp>
-
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <cw/services/http/http_service.hpp>
 
 namespace cw::services {
 

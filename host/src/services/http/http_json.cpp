@@ -1,11 +1,11 @@
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include <cw/services/http/accounting.hpp>
 #include <cw/services/http/http_json.hpp>
 #include <cw/services/secrets/redactor.hpp>
 #include <cw/util/strings.hpp>
-
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 
 namespace cw::services {
 namespace {
@@ -92,7 +92,8 @@ Result<HttpRequest> parse_http_request(std::string_view text) {
   for (const auto& [k, v] : req.headers)
     if (k.empty() || k.find_first_of(":\r\n ") != std::string::npos ||
         v.find_first_of("\r\n") != std::string::npos)
-      return bad("headers." + k + ": header names and values must not contain ':', spaces or line breaks");
+      return bad("headers." + k +
+                 ": header names and values must not contain ':', spaces or line breaks");
 
   if (auto it = doc.find("body"); it != doc.end() && !it->is_null()) {
     if (it->is_string())

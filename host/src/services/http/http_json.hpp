@@ -3,11 +3,11 @@
 // and the meta document the host returns. The plugin binding (host/src/plugin/host_api.*)
 // calls these; the body itself goes to the body sink raw.
 
-#include <cw/services/http/http_service.hpp>
-#include <cw/util/result.hpp>
-
 #include <string>
 #include <string_view>
+
+#include <cw/services/http/http_service.hpp>
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 

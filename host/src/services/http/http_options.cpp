@@ -1,8 +1,8 @@
-#include <cw/services/http/http_options.hpp>
-#include <cw/util/strings.hpp>
-
 #include <algorithm>
 #include <set>
+
+#include <cw/services/http/http_options.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::services {
 namespace {
@@ -101,7 +101,8 @@ Result<RateLimitSpec> parse_limit(const json& doc, const std::string& where) {
                         ErrorKind::invalid_arg);
     for (const auto& e : doc["endpoints"]) {
       if (!e.is_string())
-        return make_error(where + ".endpoints: expected endpoint templates", ErrorKind::invalid_arg);
+        return make_error(where + ".endpoints: expected endpoint templates",
+                          ErrorKind::invalid_arg);
       spec.endpoints.push_back(e.get<std::string>());
     }
   }
@@ -120,18 +121,27 @@ Result<RateLimitSpec> parse_limit(const json& doc, const std::string& where) {
 }  // namespace
 
 Result<InstanceHttpOptions> parse_instance_http_options(const json& doc, const std::string& where) {
-  if (auto st = check_keys(doc, where,
-                           {"connect_timeout_ms", "timeout_ms", "max_attempts", "proxy", "ca_file",
-                            "ca_path", "verify_tls", "max_wait_ms", "rate_limits",
-                            "max_requests_per_run"});
+  if (auto st = check_keys(
+          doc, where,
+          {"connect_timeout_ms", "timeout_ms", "max_attempts", "proxy", "ca_file", "ca_path",
+           "verify_tls", "max_wait_ms", "rate_limits", "max_requests_per_run"});
       !st)
     return st.error();
   InstanceHttpOptions o;
-  if (auto st = read_opt_int<std::int64_t>(doc, "connect_timeout_ms", where, o.connect_timeout_ms, 1); !st) return st.error();
-  if (auto st = read_opt_int<std::int64_t>(doc, "timeout_ms", where, o.timeout_ms, 1); !st) return st.error();
-  if (auto st = read_opt_int<int>(doc, "max_attempts", where, o.max_attempts, 1); !st) return st.error();
-  if (auto st = read_opt_int<std::int64_t>(doc, "max_wait_ms", where, o.max_wait_ms, 0); !st) return st.error();
-  if (auto st = read_opt_int<std::int64_t>(doc, "max_requests_per_run", where, o.max_requests_per_run, 0); !st) return st.error();
+  if (auto st =
+          read_opt_int<std::int64_t>(doc, "connect_timeout_ms", where, o.connect_timeout_ms, 1);
+      !st)
+    return st.error();
+  if (auto st = read_opt_int<std::int64_t>(doc, "timeout_ms", where, o.timeout_ms, 1); !st)
+    return st.error();
+  if (auto st = read_opt_int<int>(doc, "max_attempts", where, o.max_attempts, 1); !st)
+    return st.error();
+  if (auto st = read_opt_int<std::int64_t>(doc, "max_wait_ms", where, o.max_wait_ms, 0); !st)
+    return st.error();
+  if (auto st =
+          read_opt_int<std::int64_t>(doc, "max_requests_per_run", where, o.max_requests_per_run, 0);
+      !st)
+    return st.error();
   if (auto st = read_opt_string(doc, "proxy", where, o.proxy); !st) return st.error();
   if (auto st = read_opt_string(doc, "ca_file", where, o.ca_file); !st) return st.error();
   if (auto st = read_opt_string(doc, "ca_path", where, o.ca_path); !st) return st.error();
@@ -157,26 +167,35 @@ Result<InstanceHttpOptions> parse_instance_http_options(const json& doc, const s
 Result<HttpOptions> parse_http_options(const json& doc, const std::string& where) {
   HttpOptions o;
   if (doc.is_null()) return o;
-  if (auto st = check_keys(doc, where,
-                           {"connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_base_ms",
-                            "backoff_max_ms", "max_wait_ms", "proxy", "ca_file", "ca_path",
-                            "verify_tls", "reuse_connections", "http2", "user_agent",
-                            "max_body_bytes"});
+  if (auto st =
+          check_keys(doc, where,
+                     {"connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_base_ms",
+                      "backoff_max_ms", "max_wait_ms", "proxy", "ca_file", "ca_path", "verify_tls",
+                      "reuse_connections", "http2", "user_agent", "max_body_bytes"});
       !st)
     return st.error();
-  if (auto st = read_int<std::int64_t>(doc, "connect_timeout_ms", where, o.connect_timeout_ms, 1); !st) return st.error();
-  if (auto st = read_int<std::int64_t>(doc, "timeout_ms", where, o.timeout_ms, 1); !st) return st.error();
-  if (auto st = read_int<int>(doc, "max_attempts", where, o.max_attempts, 1); !st) return st.error();
-  if (auto st = read_int<std::int64_t>(doc, "backoff_base_ms", where, o.backoff_base_ms, 0); !st) return st.error();
-  if (auto st = read_int<std::int64_t>(doc, "backoff_max_ms", where, o.backoff_max_ms, 0); !st) return st.error();
-  if (auto st = read_int<std::int64_t>(doc, "max_wait_ms", where, o.max_wait_ms, 0); !st) return st.error();
-  if (auto st = read_int<std::int64_t>(doc, "max_body_bytes", where, o.max_body_bytes, 1); !st) return st.error();
+  if (auto st = read_int<std::int64_t>(doc, "connect_timeout_ms", where, o.connect_timeout_ms, 1);
+      !st)
+    return st.error();
+  if (auto st = read_int<std::int64_t>(doc, "timeout_ms", where, o.timeout_ms, 1); !st)
+    return st.error();
+  if (auto st = read_int<int>(doc, "max_attempts", where, o.max_attempts, 1); !st)
+    return st.error();
+  if (auto st = read_int<std::int64_t>(doc, "backoff_base_ms", where, o.backoff_base_ms, 0); !st)
+    return st.error();
+  if (auto st = read_int<std::int64_t>(doc, "backoff_max_ms", where, o.backoff_max_ms, 0); !st)
+    return st.error();
+  if (auto st = read_int<std::int64_t>(doc, "max_wait_ms", where, o.max_wait_ms, 0); !st)
+    return st.error();
+  if (auto st = read_int<std::int64_t>(doc, "max_body_bytes", where, o.max_body_bytes, 1); !st)
+    return st.error();
   if (auto st = read_string(doc, "proxy", where, o.proxy); !st) return st.error();
   if (auto st = read_string(doc, "ca_file", where, o.ca_file); !st) return st.error();
   if (auto st = read_string(doc, "ca_path", where, o.ca_path); !st) return st.error();
   if (auto st = read_string(doc, "user_agent", where, o.user_agent); !st) return st.error();
   if (auto st = read_bool(doc, "verify_tls", where, o.verify_tls); !st) return st.error();
-  if (auto st = read_bool(doc, "reuse_connections", where, o.reuse_connections); !st) return st.error();
+  if (auto st = read_bool(doc, "reuse_connections", where, o.reuse_connections); !st)
+    return st.error();
   if (auto st = read_bool(doc, "http2", where, o.http2); !st) return st.error();
   return o;
 }

@@ -3,14 +3,15 @@
 // configuration) and per provider instance overrides (`providers.<name>.http:`), plus the
 // rate limits a plugin's manifest declares. See docs/http.md for every key.
 
-#include <cw/util/result.hpp>
-
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 

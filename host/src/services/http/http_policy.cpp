@@ -1,7 +1,7 @@
+#include <curl/curl.h>
+
 #include <cw/services/http/http_policy.hpp>
 #include <cw/services/secrets/redactor.hpp>
-
-#include <curl/curl.h>
 
 namespace cw::services {
 

@@ -2,10 +2,10 @@
 // The rules every HttpService implementation applies the same way (the libcurl service and
 // the test fake): dry-run refusal and which requests may be repeated.
 
+#include <string_view>
+
 #include <cw/services/http/http_service.hpp>
 #include <cw/util/result.hpp>
-
-#include <string_view>
 
 namespace cw::services {
 

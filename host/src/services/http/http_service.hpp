@@ -4,9 +4,6 @@
 // parses that JSON into HttpRequest and calls send(). The libcurl implementation lives in
 // curl_http_service.*; tests use FakeHttpService.
 
-#include <cw/services/cancel/cancel_token.hpp>
-#include <cw/util/result.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,14 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/util/result.hpp>
+
 namespace cw::services {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method = "GET";
-  std::string url;             // absolute http(s) URL, without the query
-  HeaderList query;            // appended URL-encoded, in order
+  std::string url;   // absolute http(s) URL, without the query
+  HeaderList query;  // appended URL-encoded, in order
   HeaderList headers;
   std::string body;
   std::int64_t timeout_ms = 0;  // 0: the provider's configured default

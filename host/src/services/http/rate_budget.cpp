@@ -1,14 +1,14 @@
-#include <cw/services/http/rate_budget.hpp>
-#include <cw/util/strings.hpp>
-
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <thread>
+
+#include <curl/curl.h>
+
+#include <cw/services/http/rate_budget.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::services {
 
@@ -33,8 +33,8 @@ bool SystemHttpClock::sleep_ms(std::int64_t ms, const CancelToken* cancelled) {
     if (cancelled != nullptr && cancelled->cancelled()) return false;
     const auto now = std::chrono::steady_clock::now();
     if (now >= end) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        end - now, std::chrono::milliseconds(25)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(25)));
   }
 }
 
@@ -98,9 +98,7 @@ std::optional<double> to_number(const std::string* s) {
   }
 }
 
-std::string seconds_text(std::int64_t ms) {
-  return std::to_string((ms + 999) / 1000) + " s";
-}
+std::string seconds_text(std::int64_t ms) { return std::to_string((ms + 999) / 1000) + " s"; }
 
 }  // namespace
 
@@ -138,7 +136,8 @@ bool RateBudget::applies(const Bucket& b, std::string_view method,
 void RateBudget::refill(Bucket& b, std::int64_t now_ms) const {
   if (now_ms <= b.last_ms) return;
   const double rate_per_ms = b.spec.requests / (b.spec.per_seconds * 1000.0);
-  b.tokens = std::min(b.spec.requests, b.tokens + rate_per_ms * static_cast<double>(now_ms - b.last_ms));
+  b.tokens =
+      std::min(b.spec.requests, b.tokens + rate_per_ms * static_cast<double>(now_ms - b.last_ms));
   b.last_ms = now_ms;
 }
 
@@ -273,9 +272,8 @@ void RateBudget::observe(std::string_view method, std::string_view endpoint, int
       if (applies(b, method, endpoint)) b.tokens = std::min(b.tokens, *remaining);
   if (remaining && *remaining <= 0 && reset) {
     // A reset above 10^9 is an epoch time in seconds, below it a delay in seconds.
-    const std::int64_t delay =
-        *reset > 1e9 ? static_cast<std::int64_t>(*reset * 1000.0) - wall
-                     : static_cast<std::int64_t>(*reset * 1000.0);
+    const std::int64_t delay = *reset > 1e9 ? static_cast<std::int64_t>(*reset * 1000.0) - wall
+                                            : static_cast<std::int64_t>(*reset * 1000.0);
     block_matching(now + std::max<std::int64_t>(0, delay));
   }
 

@@ -4,18 +4,19 @@
 // (Retry-After, X-RateLimit-*, RateLimit-*, Trakt's X-Ratelimit JSON). HttpClock makes
 // time and waiting replaceable so that tests neither sleep nor depend on timing.
 
-#include <cw/services/http/http_options.hpp>
-#include <cw/services/http/http_service.hpp>
-#include <cw/util/result.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/services/http/http_options.hpp>
+#include <cw/services/http/http_service.hpp>
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 

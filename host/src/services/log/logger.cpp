@@ -9,6 +9,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <cw/services/log/logger.hpp>
+#include <cw/services/secrets/redactor.hpp>
 
 namespace cw::services {
 
@@ -127,27 +128,11 @@ Result<std::unique_ptr<Logger>> Logger::from_options(std::string_view level,
   return std::make_unique<Logger>(*lvl, *fmt);
 }
 
-void Logger::add_secret(std::string value) {
-  if (value.size() < 4) return;
-  std::unique_lock lock(m_secrets_mutex);
-  if (std::find(m_secrets.begin(), m_secrets.end(), value) != m_secrets.end()) return;
-  m_secrets.push_back(std::move(value));
-  std::stable_sort(m_secrets.begin(), m_secrets.end(),
-                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-}
+// The logger keeps no list of its own: the process-wide Redactor is the one place that
+// knows secrets (config, token store and HTTP credentials register there too).
+void Logger::add_secret(std::string value) { register_secret(value); }
 
-std::string Logger::redact(std::string_view text) const {
-  std::string out(text);
-  std::shared_lock lock(m_secrets_mutex);
-  for (const auto& secret : m_secrets) {
-    std::size_t pos = 0;
-    while ((pos = out.find(secret, pos)) != std::string::npos) {
-      out.replace(pos, secret.size(), "***");
-      pos += 3;
-    }
-  }
-  return out;
-}
+std::string Logger::redact(std::string_view text) const { return services::redact(text); }
 
 std::string Logger::format_line(std::int64_t epoch_ms, LogLevel level, std::string_view source,
                                 std::string_view message) const {

@@ -3,7 +3,8 @@
 // to stderr through spdlog, as text
 //   2026-11-24T02:30:00.123Z INFO  [trakt] message
 // or as JSON lines {"ts":"..","level":"info","source":"trakt","msg":".."}. Every line is
-// scrubbed of the secret values registered with add_secret() before it is written, so a
+// scrubbed by cw::services::redact() (secret values, credential headers and query
+// parameters) before it is written, so a
 // token that reaches a message by accident (an echoed URL, an error body) never reaches
 // the terminal or a log file.
 
@@ -65,10 +66,11 @@ class Logger {
   void warn(std::string_view source, std::string_view m) { log(LogLevel::warn, source, m); }
   void error(std::string_view source, std::string_view m) { log(LogLevel::error, source, m); }
 
-  // Registers a secret value; from now on it is replaced by "***" in every line. Values
-  // shorter than 4 characters are ignored (they would mangle ordinary words). Thread-safe.
+  // Registers a secret value with the process-wide Redactor; from then on it is replaced
+  // by "[redacted]" in every line. Values shorter than 4 characters are ignored (they would
+  // mangle ordinary words). Thread-safe.
   void add_secret(std::string value);
-  // `text` with every registered secret replaced by "***".
+  // `text` as it will be written: cw::services::redact(text).
   std::string redact(std::string_view text) const;
 
   // The line as it would be written (without the newline); exposed for tests.
@@ -79,8 +81,6 @@ class Logger {
   std::atomic<LogLevel> m_level;
   LogFormat m_format;
   std::shared_ptr<spdlog::logger> m_out;
-  mutable std::shared_mutex m_secrets_mutex;
-  std::vector<std::string> m_secrets;  // longest first, so overlapping secrets vanish whole
 };
 
 }  // namespace cw::services

@@ -1,15 +1,15 @@
-#include <cw/services/secrets/auth_flow.hpp>
-#include <cw/services/secrets/redactor.hpp>
-
-#include <termios.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cw/services/secrets/auth_flow.hpp>
+#include <cw/services/secrets/redactor.hpp>
 
 namespace cw::services {
 
@@ -54,8 +54,8 @@ Status run_auth_login(AuthProvider& provider, const AuthLoginOptions& options, A
     std::string value;
     if (auto it = options.fields.find(prompt.name); it != options.fields.end()) {
       value = it->second;
-    } else if (const char* env = io.getenv ? io.getenv(auth_env_name(instance, prompt.name))
-                                           : nullptr;
+    } else if (const char* env =
+                   io.getenv ? io.getenv(auth_env_name(instance, prompt.name)) : nullptr;
                env != nullptr && *env != '\0') {
       value = env;
     } else if (!options.non_interactive && io.ask && io.ask(prompt, value)) {
@@ -78,14 +78,14 @@ Status run_auth_login(AuthProvider& provider, const AuthLoginOptions& options, A
   const std::string url = str_field(start, "verification_url");
   const std::string code = str_field(start, "user_code");
   if (kind == "device_code" || kind == "pin") {
-    out << "To authorise cw for " << instance << ", open " << (url.empty() ? "the provider's site" : url)
-        << " and enter the code: " << code << "\n";
+    out << "To authorise cw for " << instance << ", open "
+        << (url.empty() ? "the provider's site" : url) << " and enter the code: " << code << "\n";
   }
   if (!message.empty()) out << redact(message) << "\n";
 
   const bool waits = kind == "device_code" || kind == "pin";
-  const std::int64_t interval = std::max<std::int64_t>(
-      0, int_field(start, "interval_ms", waits ? 5000 : 0));
+  const std::int64_t interval =
+      std::max<std::int64_t>(0, int_field(start, "interval_ms", waits ? 5000 : 0));
   std::int64_t budget = int_field(start, "expires_in_ms", options.max_wait_ms);
   if (budget <= 0) budget = options.max_wait_ms;
   if (waits) out << "Waiting for the authorisation";
@@ -113,8 +113,9 @@ Status run_auth_login(AuthProvider& provider, const AuthLoginOptions& options, A
     }
     if (state != "pending") {
       if (waits) out << "\n";
-      return make_error("cw auth login " + instance + ": the plugin answered auth_poll with state '" +
-                            state + "'; expected pending, done, denied or expired",
+      return make_error("cw auth login " + instance +
+                            ": the plugin answered auth_poll with state '" + state +
+                            "'; expected pending, done, denied or expired",
                         ErrorKind::internal);
     }
     const std::int64_t step = std::max<std::int64_t>(interval, 1);

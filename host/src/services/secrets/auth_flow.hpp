@@ -4,16 +4,17 @@
 // and polls auth_poll until the plugin says done, denied or expired. The plugin stores its
 // tokens itself through put_secret; this flow never sees them.
 
-#include <cw/util/result.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 

@@ -19,8 +19,7 @@ Result<std::string> HostSecretStore::get(const std::string& instance, const std:
   if (!t) return t.error();
   if (!t.value())
     return make_error("provider " + instance + " has no secret '" + name +
-                          "'; set it in the configuration or run `cw auth login " + instance +
-                          "`",
+                          "'; set it in the configuration or run `cw auth login " + instance + "`",
                       ErrorKind::not_found);
   register_secret(**t);
   return std::move(**t);

@@ -4,11 +4,11 @@
 // layer's ConfigSecrets through a lookup function) and then the token store. Every value
 // that passes through is registered with the Redactor.
 
-#include <cw/services/secrets/secret_store.hpp>
-#include <cw/services/secrets/token_store.hpp>
-
 #include <functional>
 #include <optional>
+
+#include <cw/services/secrets/secret_store.hpp>
+#include <cw/services/secrets/token_store.hpp>
 
 namespace cw::services {
 

@@ -1,23 +1,22 @@
-#include <cw/services/secrets/redactor.hpp>
-#include <cw/util/strings.hpp>
-
 #include <algorithm>
 #include <array>
+
+#include <cw/services/secrets/redactor.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::services {
 namespace {
 
 constexpr std::array<std::string_view, 14> k_sensitive_headers = {
-    "authorization",  "proxy-authorization", "x-plex-token",   "trakt-api-key",
-    "simkl-api-key",  "x-api-key",           "x-emby-token",   "x-mediabrowser-token",
+    "authorization",  "proxy-authorization", "x-plex-token",         "trakt-api-key",
+    "simkl-api-key",  "x-api-key",           "x-emby-token",         "x-mediabrowser-token",
     "cookie",         "set-cookie",          "x-emby-authorization", "apikey",
     "x-tautulli-key", "x-auth-token"};
 
 // Not "key" or "code": cw's own canonical item keys and status codes use those names.
 constexpr std::array<std::string_view, 12> k_sensitive_queries = {
-    "apikey",        "api_key",       "token",       "x-plex-token", "access_token",
-    "refresh_token", "client_secret", "password",    "session_id",   "device_code",
-    "secret",        "request_token"};
+    "apikey",        "api_key",  "token",      "x-plex-token", "access_token", "refresh_token",
+    "client_secret", "password", "session_id", "device_code",  "secret",       "request_token"};
 
 bool in_list(std::string_view name, const auto& list) {
   const std::string lower = util::to_lower(name);

@@ -1,10 +1,10 @@
-#include <cw/services/secrets/redactor.hpp>
-#include <cw/services/secrets/secret_reference.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <cw/services/secrets/redactor.hpp>
+#include <cw/services/secrets/secret_reference.hpp>
 
 namespace cw::services {
 namespace {
@@ -58,8 +58,7 @@ Result<std::string> resolve_secret_reference(std::string_view value, const std::
   std::ostringstream buf;
   buf << in.rdbuf();
   std::string content = buf.str();
-  while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
-    content.pop_back();
+  while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.pop_back();
   if (content.empty())
     return make_error("secret file " + p.string() + " is empty", ErrorKind::not_found);
   register_secret(content);

@@ -2,11 +2,11 @@
 // ${env:NAME} and ${file:PATH} references in configuration values. The config engineer's
 // ConfigSecrets calls resolve_secret_reference() so that both parse them the same way.
 
-#include <cw/util/result.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 

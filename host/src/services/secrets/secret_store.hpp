@@ -4,9 +4,9 @@
 // that plugins store at run time (OAuth, PIN flows) in the token store. Nothing that passes
 // through here is ever logged, reported, planned or written to state in clear text.
 
-#include <cw/util/result.hpp>
-
 #include <string>
+
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 

@@ -1,17 +1,17 @@
-#include <cw/services/secrets/redactor.hpp>
-#include <cw/services/secrets/token_store.hpp>
-
-#include <fcntl.h>
-#include <nlohmann/json.hpp>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <fcntl.h>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cw/services/secrets/redactor.hpp>
+#include <cw/services/secrets/token_store.hpp>
 
 namespace cw::services {
 namespace fs = std::filesystem;
@@ -67,9 +67,9 @@ Status TokenStore::refresh(const std::string& instance) {
     if (it != m_refresh_hooks.end()) hook = it->second;
   }
   if (!hook)
-    return make_error("provider " + instance + " cannot refresh its tokens; run `cw auth login " +
-                          instance + "`",
-                      ErrorKind::unsupported);
+    return make_error(
+        "provider " + instance + " cannot refresh its tokens; run `cw auth login " + instance + "`",
+        ErrorKind::unsupported);
   return hook();
 }
 

@@ -4,8 +4,6 @@
 // instance, mode 0600, in a 0700 folder under the configuration directory; values never
 // pass through a logger. MemoryTokenStore is for tests.
 
-#include <cw/util/result.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 
