@@ -1,6 +1,7 @@
 // `cw pending list|approve|drop`: the deletions the guards held (R5.3). Approved ones are
-// applied by the next run (if still true); dropped ones are forgotten, which keeps the
-// item on the target.
+// applied by the next run (if still true); dropped ones are marked declined: the next run
+// ignores them on purpose (no remove, no hold), advances the baseline past them (R6.3)
+// and forgets them, which keeps the item on the target.
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -22,7 +23,8 @@ const char* const k_pending_usage =
     "Deletions held by the drop guard or the mass-delete cap stay pending until approved,\n"
     "until they stop being true (the item came back), or until pending_ttl expires.\n"
     "approve  the next run applies them (if they are still true)\n"
-    "drop     forget them: the items stay on the target\n"
+    "drop     decline them: the items stay on the target and the next run does not propose\n"
+    "         these removals again\n"
     "Every command also takes --state-dir DIR instead of the configuration's state_dir.\n"
     "exit codes: 0 ok, 1 failure or no matching key, 2 bad command line,\n"
     "3 invalid configuration, 5 another cw run holds the state directory\n";
@@ -105,6 +107,7 @@ int list(state::StateStore& store, const PendingArgs& a) {
                    {"reason", p.reason},
                    {"first_seen", p.first_seen},
                    {"approved", p.approved},
+                   {"declined", p.declined},
                    {"item", p.item}});
     }
     std::cout << j.dump(2) << "\n";
@@ -123,7 +126,10 @@ int list(state::StateStore& store, const PendingArgs& a) {
       title = "  " + p.item["title"].get<std::string>();
     std::cout << std::left << std::setw(28) << scope << std::setw(14) << p.side << std::setw(36)
               << p.key << std::setw(14) << p.reason << std::setw(22) << format_time(p.first_seen)
-              << (p.approved ? "approved" : "held") << title << "\n";
+              << (p.declined   ? "declined"
+                  : p.approved ? "approved"
+                               : "held")
+              << title << "\n";
   }
   std::cout << rows->size() << " pending; approve with `cw pending approve KEY...` or "
             << "`--all`, forget with `cw pending drop`\n";
@@ -146,10 +152,15 @@ int change(state::StateStore& store, const PendingArgs& a) {
             << (*changed == 1 ? "" : "s") << "\n";
   if (*changed == 0) {
     std::cerr << "cw pending " << a.sub << ": nothing matched; `cw pending list` shows the keys"
-              << (approve ? " (already approved ones are not counted)" : "") << "\n";
+              << (approve ? " (already approved ones are not counted)"
+                          : " (already declined ones are not counted)")
+              << "\n";
     return k_exit_failure;
   }
-  if (approve) std::cout << "the next `cw run` applies them if they are still true\n";
+  if (approve)
+    std::cout << "the next `cw run` applies them if they are still true\n";
+  else
+    std::cout << "the next `cw run` keeps these items and does not propose removing them again\n";
   return k_exit_ok;
 }
 

@@ -36,6 +36,13 @@ const ProviderConfig* Config::provider(const std::string& name) const {
   return nullptr;
 }
 
+services::HttpOptions Config::http_options() const {
+  services::HttpOptions out = http;
+  for (const auto& p : providers)
+    if (p.http) out.instances[p.name] = *p.http;
+  return out;
+}
+
 const PairConfig* Config::pair(const std::string& name) const {
   for (const auto& p : pairs)
     if (p.policy.name == name) return &p;
@@ -482,6 +489,37 @@ class Checker {
     return s;
   }
 
+  // YAML to JSON for blocks whose semantics a service parser owns (`http:`). Records, per
+  // dotted key path ("http.rate_limits[0].requests"), where each value is and how it was
+  // written, so that parser's "path: expected ..." errors get a file position.
+  struct Spot {
+    SourcePos pos;
+    std::string shown;
+  };
+  nlohmann::json plain_json(const YAML::Node& n, const SourcePos& p, const std::string& path,
+                            std::map<std::string, Spot>& spots) {
+    spots[path] = Spot{p, describe(n)};
+    if (!n.IsDefined() || n.IsNull()) return nullptr;
+    if (n.IsMap()) {
+      nlohmann::json obj = nlohmann::json::object();
+      for (const auto& e : entries(n, path, {}))
+        obj[e.key] = plain_json(e.value, e.value_pos, path + "." + e.key, spots);
+      return obj;
+    }
+    if (n.IsSequence()) {
+      nlohmann::json arr = nlohmann::json::array();
+      std::size_t i = 0;
+      for (const auto& child : n) {
+        SourcePos cp = pos(child);
+        if (cp.line == 0) cp = p;
+        arr.push_back(plain_json(child, cp, path + "[" + std::to_string(i++) + "]", spots));
+      }
+      return arr;
+    }
+    if (n.Tag() == "!") return n.Scalar();
+    return typed_scalar(n.Scalar());
+  }
+
   const std::filesystem::path& base_dir() const { return m_base_dir; }
 
  private:
@@ -537,7 +575,8 @@ struct SyncSpec {
   }
 };
 
-const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers", "pairs", "sync"};
+const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers",
+                                             "pairs",   "sync",      "http"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
     "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes"};
@@ -548,6 +587,95 @@ const std::vector<std::string> k_feature_keys = {
     "enabled",   "add",      "remove", "update", "removal", "include_observed_deletes",
     "rewatches", "tolerance"};
 const std::int64_t k_max_ttl_s = 10LL * 365 * engine::k_day_s;
+
+// The keys services::parse_http_options / parse_instance_http_options accept (docs/http.md):
+// checked here first so that unknown keys get this file's "did you mean" hint and position.
+const std::vector<std::string> k_http_keys = {
+    "connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_base_ms", "backoff_max_ms",
+    "max_wait_ms",        "proxy",      "ca_file",      "ca_path",         "verify_tls",
+    "reuse_connections",  "http2",      "user_agent",   "max_body_bytes"};
+const std::vector<std::string> k_instance_http_keys = {"connect_timeout_ms",
+                                                       "timeout_ms",
+                                                       "max_attempts",
+                                                       "proxy",
+                                                       "ca_file",
+                                                       "ca_path",
+                                                       "verify_tls",
+                                                       "max_wait_ms",
+                                                       "rate_limits",
+                                                       "max_requests_per_run"};
+const std::vector<std::string> k_rate_limit_keys = {"name", "methods", "endpoints", "requests",
+                                                    "per_seconds"};
+
+// Checks the keys of an `http:` block (global or an instance's); false when it reported.
+bool check_http_keys(Checker& c, const Checker::Entry& e, const std::string& path, bool instance) {
+  const std::size_t before = c.errors().size();
+  if (!c.expect_map(e, path)) return false;
+  for (const auto& k : c.entries(e.value, path, instance ? k_instance_http_keys : k_http_keys)) {
+    if (k.key != "rate_limits" || !k.value.IsSequence()) continue;
+    std::size_t i = 0;
+    for (const auto& limit : k.value) {
+      const std::string lp = path + ".rate_limits[" + std::to_string(i++) + "]";
+      if (limit.IsMap()) c.entries(limit, lp, k_rate_limit_keys);
+    }
+  }
+  return c.errors().size() == before;
+}
+
+// Reports a services parser's "key.path: message" error at the position of that value (or
+// of its nearest enclosing one).
+void report_http_error(Checker& c, const std::string& message, const SourcePos& block_pos,
+                       const std::map<std::string, Checker::Spot>& spots) {
+  const auto colon = message.find(": ");
+  std::string path = colon == std::string::npos ? std::string() : message.substr(0, colon);
+  std::string text = colon == std::string::npos ? message : message.substr(colon + 2);
+  for (std::string probe = path; !probe.empty();) {
+    if (auto it = spots.find(probe); it != spots.end()) {
+      if (probe == path && text.find(", got ") == std::string::npos)
+        text += ", got " + it->second.shown;
+      c.error(it->second.pos, path, text);
+      return;
+    }
+    const auto cut = probe.find_last_of(".[");
+    probe = cut == std::string::npos ? std::string() : probe.substr(0, cut);
+  }
+  c.error(block_pos, path, text);
+}
+
+// Files named in an `http:` block are relative to the configuration file, like state_dir.
+void resolve_http_paths(std::string& path, const std::filesystem::path& base_dir) {
+  if (!path.empty()) path = resolve_path(path, base_dir).string();
+}
+
+std::optional<services::HttpOptions> parse_http(Checker& c, const Checker::Entry& e) {
+  if (!check_http_keys(c, e, "http", false)) return std::nullopt;
+  std::map<std::string, Checker::Spot> spots;
+  auto parsed =
+      services::parse_http_options(c.plain_json(e.value, e.value_pos, "http", spots), "http");
+  if (!parsed) {
+    report_http_error(c, parsed.error().message, e.value_pos, spots);
+    return std::nullopt;
+  }
+  resolve_http_paths(parsed->ca_file, c.base_dir());
+  resolve_http_paths(parsed->ca_path, c.base_dir());
+  return std::move(*parsed);
+}
+
+std::optional<services::InstanceHttpOptions> parse_instance_http(Checker& c,
+                                                                 const Checker::Entry& e,
+                                                                 const std::string& path) {
+  if (!check_http_keys(c, e, path, true)) return std::nullopt;
+  std::map<std::string, Checker::Spot> spots;
+  auto parsed =
+      services::parse_instance_http_options(c.plain_json(e.value, e.value_pos, path, spots), path);
+  if (!parsed) {
+    report_http_error(c, parsed.error().message, e.value_pos, spots);
+    return std::nullopt;
+  }
+  if (parsed->ca_file) resolve_http_paths(*parsed->ca_file, c.base_dir());
+  if (parsed->ca_path) resolve_http_paths(*parsed->ca_path, c.base_dir());
+  return std::move(*parsed);
+}
 
 SyncSpec parse_sync(Checker& c, const YAML::Node& node, const std::string& path) {
   SyncSpec s;
@@ -630,6 +758,10 @@ void parse_providers(Checker& c, const YAML::Node& node, Config& cfg) {
         } else {
           has_plugin = true;  // reported already
         }
+        continue;
+      }
+      if (s.key == "http") {
+        provider.http = parse_instance_http(c, s, p + ".http");
         continue;
       }
       provider.settings[s.key] =
@@ -822,6 +954,8 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
                 "expected a list of pairs, got " + Checker::describe(e.value));
     } else if (e.key == "sync") {
       if (c.expect_map(e, "sync")) sync = e.value;
+    } else if (e.key == "http") {
+      if (auto http = parse_http(c, e)) cfg.http = std::move(*http);
     }
   }
   if (providers) parse_providers(c, providers, cfg);

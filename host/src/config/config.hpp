@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cw/engine/policy.hpp>
+#include <cw/services/http/http_options.hpp>
 #include <cw/util/result.hpp>
 
 namespace cw::config {
@@ -57,6 +58,9 @@ struct ProviderConfig {
   std::map<std::string, SecretRef> secrets;
   // JSON pointer inside settings ("/url", "/libraries/0") to the position of its value.
   std::map<std::string, SourcePos> positions;
+  // The instance's `http:` block (timeouts, proxy, CA, rate-limit overrides, run quota); not
+  // part of settings, so the plugin's create() never sees it.
+  std::optional<services::InstanceHttpOptions> http;
 
   // "cw.yaml:4:22: providers.plex.url" for a JSON pointer into settings (as a JSON schema
   // validator reports it); falls back to the instance's position for unknown pointers.
@@ -87,7 +91,11 @@ struct Config {
   std::vector<ProviderConfig> providers;  // in file order
   std::vector<PairConfig> pairs;          // in file order
   SyncOptions sync;
+  // The global `http:` block; `instances` stays empty here (see http_options()).
+  services::HttpOptions http;
 
+  // The HTTP service's settings: the global block with every instance's `http:` block.
+  services::HttpOptions http_options() const;
   const ProviderConfig* provider(const std::string& name) const;
   const PairConfig* pair(const std::string& name) const;
 };

@@ -1,49 +1,23 @@
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include <cw/config/config_secrets.hpp>
 #include <cw/services/secrets/redactor.hpp>
+#include <cw/services/secrets/secret_reference.hpp>
 
 namespace cw::config {
 
-namespace {
-Result<std::string> read_secret(const SecretRef& ref, const std::string& what) {
-  const std::string where = ref.pos.to_string().empty() ? what : ref.pos.to_string() + ": " + what;
-  switch (ref.kind) {
-    case SecretRef::Kind::literal:
-      return ref.ref;
-    case SecretRef::Kind::env: {
-      const char* v = std::getenv(ref.ref.c_str());
-      if (v == nullptr || *v == '\0')
-        return make_error(where + ": environment variable " + ref.ref +
-                              " is not set; export it before running cw",
-                          ErrorKind::not_found);
-      return std::string(v);
-    }
-    case SecretRef::Kind::file: {
-      std::ifstream in(ref.ref, std::ios::binary);
-      if (!in)
-        return make_error(where + ": cannot read secret file " + ref.ref +
-                              "; create it or fix the path in ${file:...}",
-                          ErrorKind::not_found);
-      std::ostringstream text;
-      text << in.rdbuf();
-      std::string value = text.str();
-      // Files written with `echo` end in a newline that is not part of the token.
-      while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-      if (value.empty())
-        return make_error(where + ": secret file " + ref.ref + " is empty", ErrorKind::not_found);
-      return value;
-    }
-  }
-  return make_error(where + ": unknown secret reference", ErrorKind::internal);
-}
-}  // namespace
-
 Result<std::string> resolve_secret(const SecretRef& ref, const std::string& what) {
-  auto value = read_secret(ref, what);
-  if (value) services::register_secret(*value);
+  if (ref.kind == SecretRef::Kind::literal) {
+    services::register_secret(ref.ref);
+    return ref.ref;
+  }
+  // The parser already made file paths absolute, so no base directory is needed here.
+  const std::string reference =
+      std::string(ref.kind == SecretRef::Kind::env ? "${env:" : "${file:") + ref.ref + "}";
+  auto value = services::resolve_secret_reference(reference);
+  if (!value) {
+    const std::string where =
+        ref.pos.to_string().empty() ? what : ref.pos.to_string() + ": " + what;
+    return make_error(where + ": " + value.error().message, value.error().kind);
+  }
   return value;
 }
 

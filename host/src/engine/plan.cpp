@@ -232,6 +232,8 @@ json to_json(const FeaturePlan& p) {
   }
   json expired = json::array();
   for (const auto& e : p.expired_pending) expired.push_back(to_json(e));
+  json declined = json::array();
+  for (const auto& e : p.declined_pending) declined.push_back(to_json(e));
   const auto c = count(p);
   return json{
       {"pair", p.pair},
@@ -247,7 +249,8 @@ json to_json(const FeaturePlan& p) {
       {"actions", std::move(actions)},
       {"held", std::move(held)},
       {"notes", p.notes},
-      {"expired_pending", std::move(expired)}};
+      {"expired_pending", std::move(expired)},
+      {"declined_pending", std::move(declined)}};
 }
 
 Result<FeaturePlan> feature_plan_from_json(const json& j) {
@@ -301,6 +304,13 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
       auto pd = pending_from_json(e);
       if (!pd.ok()) return bad(pd.error().message);
       p.expired_pending.push_back(std::move(pd.value()));
+    }
+  }
+  if (auto it = j.find("declined_pending"); it != j.end() && it->is_array()) {
+    for (const auto& e : *it) {
+      auto pd = pending_from_json(e);
+      if (!pd.ok()) return bad(pd.error().message);
+      p.declined_pending.push_back(std::move(pd.value()));
     }
   }
   return p;
@@ -359,6 +369,9 @@ std::string render_text(const FeaturePlan& p) {
   }
   for (const auto& e : p.expired_pending)
     out << "    pending deletion expired, dropped: " << describe(e.item) << "\n";
+  for (const auto& e : p.declined_pending)
+    out << "    ignored remove on " << provider_of(p, e.side) << ": " << describe(e.item) << " <"
+        << e.key << "> (declined by user)\n";
   for (const auto& n : p.notes) out << "  note: " << n << "\n";
   return out.str();
 }

@@ -103,6 +103,9 @@ struct FeaturePlan {
   std::vector<std::string> notes;  // plan-level remarks (R4.5, R3.5 summary, ...)
   // Pending deletions that expired this run (side, key): forgotten, the baseline advances.
   std::vector<PendingDeletion> expired_pending;
+  // Pending deletions the user declined (`cw pending drop`) that this run derived again:
+  // intentionally ignored, neither removed nor held, so the baseline advances (R6.3).
+  std::vector<PendingDeletion> declined_pending;
   bool operator==(const FeaturePlan&) const = default;
 };
 

@@ -617,6 +617,13 @@ void Planner::finish_removes(Side side) {
     const auto pit = m_pending[static_cast<int>(side)].find(r.action.key);
     const PendingDeletion* pending =
         pit == m_pending[static_cast<int>(side)].end() ? nullptr : pit->second;
+    if (pending && pending->declined) {
+      // `cw pending drop`: intentionally ignored. No remove and no hold, so the cause
+      // leaves the other side's baseline and the deletion is not derived again (R6.3).
+      m_plan.declined_pending.push_back(*pending);
+      m_plan.declined_pending.back().item = r.action.item;
+      continue;
+    }
     if (pending && pending->first_seen + m_policy.guards.pending_ttl_s <= m_now) {
       m_plan.expired_pending.push_back(*pending);  // R5.3: expired, forgotten
       continue;

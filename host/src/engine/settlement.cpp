@@ -243,6 +243,21 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
       if (it == prev_pending.end() || !seen.insert(sk).second) continue;
       next.push_back(*it->second);
     }
+    // Declined ones (`cw pending drop`) were ignored, so the baseline advanced past their
+    // cause and they are forgotten; except mirror removals, which follow from the target
+    // itself (no baseline to advance): those are remembered while they are still derived.
+    const auto fit = policy.features.find(plan.feature);
+    const bool mirror = plan.mode == PairMode::one_way && fit != policy.features.end() &&
+                        fit->second.removal == RemovalMode::mirror;
+    if (mirror) {
+      for (const auto& d : plan.declined_pending) {
+        const auto sk = side_key(d.side, d.key);
+        if (!seen.insert(sk).second) continue;
+        auto it = prev_pending.find(sk);
+        next.push_back(it != prev_pending.end() ? *it->second : d);
+        next.back().declined = true;
+      }
+    }
     if (any_down) {
       // Nothing was evaluated against the down side: its pending deletions stand.
       for (const auto& p : previous.pending) {
@@ -265,8 +280,19 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
       for (const auto& a : plan.actions) {
         if (a.kind == ActionKind::add && settled(status_of(a))) added.add(a.item);
       }
+      // A declined deletion is not a deletion: its tombstone (written while it was held)
+      // would otherwise remove the copy again.
+      for (const auto& p : previous.pending) {
+        if (p.declined) added.add(p.item);
+      }
+      std::unordered_set<std::string> declined_keys;
+      for (const auto& p : previous.pending) {
+        if (p.declined) declined_keys.insert(p.key);
+      }
       if (!added.empty())
-        std::erase_if(next, [&](const Tombstone& t) { return added.find(t.item).has_value(); });
+        std::erase_if(next, [&](const Tombstone& t) {
+          return declined_keys.count(t.key) > 0 || added.find(t.item).has_value();
+        });
       std::unordered_map<std::string, std::size_t> tomb_by_key;
       for (std::size_t i = 0; i < next.size(); ++i) tomb_by_key[next[i].key] = i;
       const auto put = [&](const Action& a) {

@@ -94,6 +94,7 @@ json to_json(const PendingDeletion& p) {
               {"reason", p.reason},
               {"first_seen", p.first_seen},
               {"approved", p.approved},
+              {"declined", p.declined},
               {"item", item_to_json(p.item)}};
 }
 
@@ -163,6 +164,8 @@ Result<PendingDeletion> pending_from_json(const json& j) {
   p.first_seen = int_or(j, "first_seen");
   auto a = j.find("approved");
   p.approved = a != j.end() && a->is_boolean() && a->get<bool>();
+  auto d = j.find("declined");
+  p.declined = d != j.end() && d->is_boolean() && d->get<bool>();
   auto item = item_member(j, "item", "pending deletion");
   if (!item.ok()) return item.error();
   p.item = std::move(item.value());

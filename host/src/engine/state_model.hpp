@@ -40,6 +40,9 @@ struct PendingDeletion {
   Instant first_seen = 0;
   bool approved = false;  // set by the user; the next plan releases it
   Item item;
+  // Set by the user (`cw pending drop`): the next plan neither removes nor holds it, so
+  // the baseline advances past it and the record is forgotten (R6.3).
+  bool declined = false;
   bool operator==(const PendingDeletion&) const = default;
 };
 

@@ -71,6 +71,11 @@ CREATE INDEX journal_open ON journal(target, state) WHERE state <> 'confirmed';
 ALTER TABLE unresolved ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX runs_started ON runs(started_at);
 )sql"},
+      // v3: a pending deletion the user declined (`cw pending drop`): the next run neither
+      // removes nor holds it, advances the baseline past it and forgets the row (R6.3).
+      {3, R"sql(
+ALTER TABLE pending_deletions ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return k_migrations;
 }
@@ -355,12 +360,12 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
   }
   {
     Stmt s(m_db,
-           "SELECT side, key, reason, first_seen, approved, item FROM pending_deletions WHERE "
-           "pair = ?1 AND feature = ?2 ORDER BY side, key");
+           "SELECT side, key, reason, first_seen, approved, item, declined FROM "
+           "pending_deletions WHERE pair = ?1 AND feature = ?2 ORDER BY side, key");
     s.bind(1, pair).bind(2, feature);
     while (s.step() == SQLITE_ROW) {
-      PendingDeletion p{s.text(0),    s.text(1),         s.text(2),
-                        s.integer(3), s.integer(4) != 0, s.json(5)};
+      PendingDeletion p{s.text(0),         s.text(1), s.text(2),        s.integer(3),
+                        s.integer(4) != 0, s.json(5), s.integer(6) != 0};
       if (p.item.is_discarded()) return bad_row("pending_deletions");
       r.pending.push_back(std::move(p));
     }
@@ -475,7 +480,7 @@ Status StateStore::commit(const PairFeatureCommit& c) {
     if (!delete_side_keys("pending_deletions", c.pending_deletes)) return fail("pending");
     Stmt up(m_db,
             "INSERT OR REPLACE INTO pending_deletions(pair, feature, side, key, reason, "
-            "first_seen, approved, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+            "first_seen, approved, item, declined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     for (const auto& p : c.pending_upserts)
       if (!bind_pf(up)
                .bind(3, p.side)
@@ -484,6 +489,7 @@ Status StateStore::commit(const PairFeatureCommit& c) {
                .bind(6, p.first_seen)
                .bind(7, std::int64_t{p.approved})
                .bind_json(8, p.item)
+               .bind(9, std::int64_t{p.declined})
                .run())
         return fail("pending");
   }
@@ -651,13 +657,14 @@ Result<std::vector<std::pair<std::string, PendingDeletion>>> StateStore::pending
   std::vector<std::pair<std::string, PendingDeletion>> out;
   const std::string sql =
       std::string(
-          "SELECT pair, feature, side, key, reason, first_seen, approved, item FROM "
-          "pending_deletions WHERE ") +
+          "SELECT pair, feature, side, key, reason, first_seen, approved, item, declined "
+          "FROM pending_deletions WHERE ") +
       k_pf_filter + " ORDER BY pair, feature, first_seen, key";
   Stmt s(m_db, sql.c_str());
   s.bind(1, pair).bind(2, feature);
   while (s.step() == SQLITE_ROW) {
-    PendingDeletion p{s.text(2), s.text(3), s.text(4), s.integer(5), s.integer(6) != 0, s.json(7)};
+    PendingDeletion p{s.text(2),         s.text(3), s.text(4),        s.integer(5),
+                      s.integer(6) != 0, s.json(7), s.integer(8) != 0};
     if (p.item.is_discarded()) p.item = nullptr;
     out.emplace_back(s.text(0) + "/" + s.text(1), std::move(p));
   }
@@ -694,7 +701,8 @@ Result<std::int64_t> StateStore::approve_pending(const std::string& pair,
                                                  const std::vector<std::string>& keys) {
   if (m_read_only) return make_error("the state is open read-only", ErrorKind::unsupported);
   return for_keys(m_db,
-                  std::string("UPDATE pending_deletions SET approved = 1 WHERE approved = 0 AND ") +
+                  std::string("UPDATE pending_deletions SET approved = 1, declined = 0 WHERE "
+                              "approved = 0 AND ") +
                       k_pf_filter + " AND (?3 = '' OR key = ?3)",
                   pair, feature, keys);
 }
@@ -703,8 +711,9 @@ Result<std::int64_t> StateStore::drop_pending(const std::string& pair, const std
                                               const std::vector<std::string>& keys) {
   if (m_read_only) return make_error("the state is open read-only", ErrorKind::unsupported);
   return for_keys(m_db,
-                  std::string("DELETE FROM pending_deletions WHERE ") + k_pf_filter +
-                      " AND (?3 = '' OR key = ?3)",
+                  std::string("UPDATE pending_deletions SET declined = 1, approved = 0 WHERE "
+                              "declined = 0 AND ") +
+                      k_pf_filter + " AND (?3 = '' OR key = ?3)",
                   pair, feature, keys);
 }
 

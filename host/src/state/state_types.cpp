@@ -95,6 +95,7 @@ nlohmann::json to_json(const PairFeatureRecord& r) {
                  {"reason", x.reason},
                  {"first_seen", x.first_seen},
                  {"approved", x.approved},
+                 {"declined", x.declined},
                  {"item", x.item}});
   auto& f = j["flaps"] = nlohmann::json::array();
   for (const auto& x : r.flaps)
@@ -149,7 +150,7 @@ PairFeatureRecord record_from_json(const nlohmann::json& j) {
         {str(x, "key"), num(x, "created_at"), num(x, "expires_at"), val(x, "data")});
   for (const auto& x : list(j, "pending"))
     r.pending.push_back({str(x, "side"), str(x, "key"), str(x, "reason"), num(x, "first_seen"),
-                         x.value("approved", false), val(x, "item")});
+                         x.value("approved", false), val(x, "item"), x.value("declined", false)});
   for (const auto& x : list(j, "flaps"))
     r.flaps.push_back({str(x, "side"), str(x, "key"), static_cast<int>(num(x, "consecutive")),
                        str(x, "last_reason"), num(x, "last_at")});

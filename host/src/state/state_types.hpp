@@ -31,6 +31,8 @@ struct PendingDeletion {
   std::int64_t first_seen = 0;
   bool approved = false;
   nlohmann::json item;
+  // `cw pending drop`: the user declined it; the next run settles it as ignored (R6.3).
+  bool declined = false;
   bool operator==(const PendingDeletion&) const = default;
 };
 

@@ -79,7 +79,9 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
         return std::optional<std::string>(*v);
       },
       *s->m_tokens);
-  s->m_http = std::make_unique<services::CurlHttpService>();
+  // The configuration's `http:` blocks: global settings, plus each instance's overrides,
+  // which configure_instance() below lays over the manifest's rate limits.
+  s->m_http = std::make_unique<services::CurlHttpService>(s->m_config.http_options());
 
   services::SignalCancelToken::install_signal_handlers();
   s->m_cancel = &services::SignalCancelToken::instance();
@@ -107,8 +109,13 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
       s->m_create_errors[pc.name] = pc.pos.to_string() + ": " + v.error().message;
       continue;
     }
-    if (auto limits = services::rate_limits_from_manifest(m.raw); limits)
-      s->m_http->configure_instance(pc.name, *limits);
+    auto limits = services::rate_limits_from_manifest(m.raw);
+    if (!limits)
+      s->m_logger->warn("cw", "provider " + pc.name + ": " + limits.error().message +
+                                  "; only the configuration's rate limits apply");
+    // Even without manifest limits the instance's configured limits and run quota apply.
+    s->m_http->configure_instance(pc.name,
+                                  limits ? *limits : std::vector<services::RateLimitSpec>{});
   }
   s->m_config_secrets = std::make_unique<config::ConfigSecretStore>(s->m_config, nullptr);
   for (const auto& pc : s->m_config.providers) {

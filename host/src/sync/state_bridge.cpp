@@ -60,7 +60,7 @@ Result<engine::PairFeatureState> to_engine_state(const state::PairFeatureRecord&
     auto side = side_of(p.side, sides);
     if (!side) return side.error();
     out.pending.push_back(
-        {*side, p.key, p.reason, p.first_seen, p.approved, item_or_empty(p.item)});
+        {*side, p.key, p.reason, p.first_seen, p.approved, item_or_empty(p.item), p.declined});
   }
   for (const auto& f : record.flaps) {
     auto side = side_of(f.side, sides);
@@ -101,7 +101,7 @@ state::PairFeatureRecord to_record(const engine::PairFeatureState& st, const Sid
     r.tombstones.push_back({t.key, t.created_at, t.expires_at, engine::item_to_json(t.item)});
   for (const auto& p : st.pending)
     r.pending.push_back({sides.of(p.side), p.key, p.reason, p.first_seen, p.approved,
-                         engine::item_to_json(p.item)});
+                         engine::item_to_json(p.item), p.declined});
   for (const auto& f : st.flaps)
     r.flaps.push_back({sides.of(f.side), f.key, f.consecutive, f.last_reason, f.last_at});
   for (const auto& b : st.blackbox)

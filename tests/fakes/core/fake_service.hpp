@@ -196,6 +196,7 @@ class SandboxServer {
  private:
   void install_control_routes();
   void install_wrappers();
+  void record_request(const httplib::Request& req, const httplib::Response& res);
 
   std::unique_ptr<FakeService> m_service;
   Context m_ctx;

@@ -51,6 +51,8 @@ SandboxServer::SandboxServer(std::unique_ptr<FakeService> service)
   // Workers are cheap and a plugin may read and write at once; keep a few more than the default.
   m_server.new_task_queue = [] { return new httplib::ThreadPool(8); };
   m_server.set_keep_alive_max_count(1000);
+  // Without it every answer waits ~40-55 ms for Nagle and the client's delayed ACK.
+  m_server.set_tcp_nodelay(true);
   m_server.set_payload_max_length(512ull * 1024 * 1024);
   install_control_routes();
   m_service->register_routes(m_server, m_ctx);
@@ -170,6 +172,24 @@ void SandboxServer::install_control_routes() {
   });
 }
 
+void SandboxServer::record_request(const httplib::Request& req, const httplib::Response& res) {
+  RequestRecord rec;
+  rec.method = req.method;
+  rec.path = req.path;
+  rec.query = query_string(req);
+  rec.body = req.body;
+  rec.status = res.status;
+  rec.at_ms = m_ctx.now_ms();
+  for (const auto& [k, v] : req.headers) {
+    std::string lower = k;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    rec.headers[lower] = v;
+  }
+  m_ctx.record(std::move(rec));
+  // Sees the body as the service wrote it, so stale reads repeat an intact answer.
+  m_ctx.after_response(req, res);
+}
+
 void SandboxServer::install_wrappers() {
   m_server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (is_control(req)) return httplib::Server::HandlerResponse::Unhandled;
@@ -190,9 +210,13 @@ void SandboxServer::install_wrappers() {
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
+  // Logging and the stale-read bookkeeping happen here, before httplib writes the response:
+  // httplib's logger runs only after the body was sent, so a client that reads
+  // /__sandbox/requests (or the next stale read) right after its answer could miss them.
   m_server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (is_control(req)) return;
-    const auto d = m_ctx.current();
+    const auto d = m_ctx.current();  // after_response() forgets this thread's decision
+    record_request(req, res);
     if (res.body.empty()) return;
     if (d.malformed_body) {
       // A proxy error page glued to a cut body: neither JSON nor XML parsers accept it.
@@ -219,24 +243,6 @@ void SandboxServer::install_wrappers() {
             return sink.write(body->data() + offset, n);
           });
     }
-  });
-
-  m_server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (is_control(req)) return;
-    RequestRecord rec;
-    rec.method = req.method;
-    rec.path = req.path;
-    rec.query = query_string(req);
-    rec.body = req.body;
-    rec.status = res.status;
-    rec.at_ms = m_ctx.now_ms();
-    for (const auto& [k, v] : req.headers) {
-      std::string lower = k;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      rec.headers[lower] = v;
-    }
-    m_ctx.record(std::move(rec));
-    m_ctx.after_response(req, res);
   });
 }
 

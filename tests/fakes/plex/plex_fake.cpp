@@ -707,12 +707,19 @@ class PlexFake final : public FakeService {
     }
     sort_items(req, hits, acc.id);
     const bool guids = param_int(req, "includeGuids", 0) == 1;
-    std::vector<json> rows;
-    rows.reserve(hits.size());
-    for (const Item* it : hits) {
+    // Render only the requested page: the rest stay null (cheap), page_rows() slices the same
+    // window, so a 100k-row section costs one page of JSON per request, not the whole library.
+    const long long start = std::max(0LL, param_int(req, "X-Plex-Container-Start", 0));
+    const long long size = param_int(req, "X-Plex-Container-Size", -1);
+    const std::size_t lo = std::min(static_cast<std::size_t>(start), hits.size());
+    const std::size_t hi =
+        size < 0 ? hits.size() : std::min(hits.size(), lo + static_cast<std::size_t>(size));
+    std::vector<json> rows(hits.size());
+    for (std::size_t i = lo; i < hi; ++i) {
+      const Item* it = hits[i];
       json row = render_row(*it, &acc, guids);
       if (with_section_id) row["librarySectionID"] = section_id_value(it->section);
-      rows.push_back(std::move(row));
+      rows[i] = std::move(row);
     }
     return rows;
   }

@@ -10,7 +10,8 @@ using nlohmann::json;
 
 constexpr Instant k_now = 1'700'000'000;
 
-// A plan with every kind of entry: adds, updates, removes, held, notes, expired pending.
+// A plan with every kind of entry: adds, updates, removes, held, notes, expired and
+// declined pending deletions.
 Plan rich_plan() {
   Plan plan;
   plan.created_at = k_now;
@@ -19,6 +20,8 @@ Plan rich_plan() {
     PriorState pr = prior(many_movies(100), many_movies(100));
     pr.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1000099", "mass_delete",
                                          k_now - 40 * k_day_s, false, movie("tt1000099")});
+    pr.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1000098", "mass_delete",
+                                         k_now - 1, false, movie("tt1000098"), true});
     pr.blackbox.push_back(BlackboxEntry{Side::target, "movie:imdb:tt5", "x", k_now, k_now + 10});
     auto src = many_movies(70);
     src.push_back(movie("tt5"));
@@ -55,6 +58,7 @@ TEST(PlanJson, RoundTrips) {
   const Plan plan = rich_plan();
   ASSERT_FALSE(plan.features[0].held.empty());
   ASSERT_FALSE(plan.features[0].expired_pending.empty());
+  ASSERT_EQ(plan.features[0].declined_pending.size(), 1u);
   ASSERT_FALSE(plan.features[1].actions.empty());
   const json j = to_json(plan);
   auto back = plan_from_json(j);

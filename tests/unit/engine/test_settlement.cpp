@@ -169,6 +169,126 @@ TEST(Settle, ExpiredPendingLetsTheBaselineAdvance) {
   EXPECT_TRUE(r3.plan.held.empty());
 }
 
+// `cw pending drop` (R6.3): a declined pending deletion is intentionally ignored. The next
+// run neither removes nor holds it, lists it as declined, advances the source baseline past
+// it and forgets the record; the run after plans nothing for it.
+TEST(Settle, DeclinedPendingIsIgnoredAndTheBaselineAdvances) {
+  auto p = pair(W);
+  PairFeatureState st;
+  st.source = SideBaseline{many_movies(100), std::nullopt};
+  st.target = SideBaseline{many_movies(100), std::nullopt};
+  auto s = snap("src", W, many_movies(80, 20));
+  auto t = snap("dst", W, many_movies(100));
+  auto r1 = cycle(p, W, s, t, st, k_now, confirm_all);
+  ASSERT_EQ(r1.settlement.state.pending.size(), 20u);
+
+  PairFeatureState declined = r1.settlement.state;
+  for (auto& pd : declined.pending) pd.declined = true;
+  auto r2 = cycle(p, W, s, t, declined, k_now + 60, confirm_all);
+  EXPECT_TRUE(r2.plan.actions.empty());
+  EXPECT_TRUE(r2.plan.held.empty());
+  ASSERT_EQ(r2.plan.declined_pending.size(), 20u);
+  EXPECT_TRUE(r2.plan.declined_pending[0].declined);
+  EXPECT_NE(render_text(r2.plan).find("declined by user"), std::string::npos);
+  const auto& st2 = r2.settlement.state;
+  EXPECT_TRUE(st2.pending.empty());
+  EXPECT_EQ(st2.source->items.size(), 80u);
+  EXPECT_FALSE(baseline_has(st2, Side::source, many_movies(1)[0]));
+  EXPECT_EQ(st2.target->items.size(), 100u);  // the target keeps them
+
+  auto r3 = cycle(p, W, s, t, st2, k_now + 120, confirm_all);
+  EXPECT_TRUE(r3.plan.actions.empty());
+  EXPECT_TRUE(r3.plan.held.empty());
+  EXPECT_TRUE(r3.plan.declined_pending.empty());
+  EXPECT_TRUE(r3.settlement.state.pending.empty());
+
+  // Back on the source, the item is a normal item again: a later deletion is derived anew.
+  auto back = cycle(p, W, snap("src", W, many_movies(81, 19)), t, r3.settlement.state, k_now + 180,
+                    confirm_all);
+  EXPECT_TRUE(baseline_has(back.settlement.state, Side::source, many_movies(20)[19]));
+  auto gone_again = cycle(p, W, s, t, back.settlement.state, k_now + 240, confirm_all);
+  ASSERT_EQ(actions(gone_again.plan, ActionKind::remove, Side::target).size(), 1u);
+  EXPECT_EQ(actions(gone_again.plan, ActionKind::remove, Side::target)[0]->item.ids,
+            many_movies(20)[19].ids);
+}
+
+// Only the declined keys are ignored; a declined deletion on a down target stays declined.
+TEST(Settle, DeclinedPendingOnlyCoversItsKeys) {
+  auto p = pair(W);
+  PairFeatureState st;
+  st.source = SideBaseline{{movie("tt1"), movie("tt2"), movie("tt3")}, std::nullopt};
+  st.target = SideBaseline{{movie("tt1"), movie("tt2"), movie("tt3")}, std::nullopt};
+  const Item& gone = st.source->items[0];
+  st.pending.push_back(
+      PendingDeletion{Side::target, "movie:imdb:tt1", "mass_delete", k_now, false, gone, true});
+  auto s = snap("src", W, {movie("tt3")});
+  auto t = snap("dst", W, {movie("tt1"), movie("tt2"), movie("tt3")});
+  auto r = cycle(p, W, s, t, st, k_now + 1, confirm_all);
+  const auto removes = actions(r.plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_EQ(removes[0]->key, "movie:imdb:tt2");
+  ASSERT_EQ(r.plan.declined_pending.size(), 1u);
+  EXPECT_EQ(r.plan.declined_pending[0].key, "movie:imdb:tt1");
+  EXPECT_TRUE(r.settlement.state.pending.empty());
+  EXPECT_FALSE(baseline_has(r.settlement.state, Side::source, movie("tt1")));
+
+  auto down = cycle(p, W, s, snap("dst", W, {}, caps(), Health::down), st, k_now + 1, confirm_all);
+  ASSERT_EQ(down.settlement.state.pending.size(), 1u);
+  EXPECT_TRUE(down.settlement.state.pending[0].declined);
+  EXPECT_TRUE(baseline_has(down.settlement.state, Side::source, movie("tt1")));
+}
+
+// Mirror removals follow from the target itself, not from a baseline that could advance:
+// a declined one is remembered while it is still derived, and forgotten once it is not.
+TEST(Settle, DeclinedMirrorRemovalIsRememberedWhileTrue) {
+  auto p = pair(W);
+  p.features[W].removal = RemovalMode::mirror;
+  PairFeatureState st;
+  st.source = SideBaseline{{movie("tt2")}, std::nullopt};
+  st.target = SideBaseline{{movie("tt1"), movie("tt2")}, std::nullopt};
+  st.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1", "mass_delete", k_now, false,
+                                       movie("tt1"), true});
+  auto s = snap("src", W, {movie("tt2")});
+  auto t = snap("dst", W, {movie("tt1"), movie("tt2")});
+  auto r1 = cycle(p, W, s, t, st, k_now + 1, confirm_all);
+  EXPECT_TRUE(r1.plan.actions.empty());
+  EXPECT_TRUE(r1.plan.held.empty());
+  ASSERT_EQ(r1.settlement.state.pending.size(), 1u);
+  EXPECT_TRUE(r1.settlement.state.pending[0].declined);
+  EXPECT_EQ(r1.settlement.state.pending[0].first_seen, k_now);
+  auto r2 = cycle(p, W, s, t, r1.settlement.state, k_now + 2, confirm_all);
+  EXPECT_TRUE(r2.plan.actions.empty());
+  // Back on the source: no longer derived, so forgotten.
+  auto r3 = cycle(p, W, snap("src", W, {movie("tt1"), movie("tt2")}), t, r2.settlement.state,
+                  k_now + 3, confirm_all);
+  EXPECT_TRUE(r3.settlement.state.pending.empty());
+}
+
+// Two-way: declining a propagated deletion also clears the tombstone written while it was
+// held, so the kept copy is not removed by the tombstone later.
+TEST(Settle, DeclinedTwoWayDeletionClearsItsTombstone) {
+  auto p = pair(W, PairMode::two_way);
+  PairFeatureState st;
+  st.source = SideBaseline{{movie("tt1"), movie("tt2")}, std::nullopt};
+  st.target = SideBaseline{{movie("tt1"), movie("tt2")}, std::nullopt};
+  st.tombstones.push_back(Tombstone{"movie:imdb:tt1", movie("tt1"), k_now, k_now + 30 * k_day_s});
+  st.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1", "mass_delete", k_now, false,
+                                       movie("tt1"), true});
+  auto s = snap("src", W, {movie("tt2")});
+  auto t = snap("dst", W, {movie("tt1"), movie("tt2")});
+  auto r1 = cycle(p, W, s, t, st, k_now + 1, confirm_all);
+  EXPECT_TRUE(actions(r1.plan, ActionKind::remove, Side::target).empty());
+  EXPECT_TRUE(r1.plan.held.empty());
+  EXPECT_TRUE(r1.settlement.state.tombstones.empty());
+  EXPECT_TRUE(r1.settlement.state.pending.empty());
+  auto r2 = cycle(p, W, s, t, r1.settlement.state, k_now + 2, confirm_all);
+  EXPECT_TRUE(actions(r2.plan, ActionKind::remove, Side::target).empty());
+  EXPECT_TRUE(r2.plan.held.empty());
+  // The kept copy is then an item on one side only: the pair converges by copying it back
+  // (as with removes disabled, R4.5), rather than differing forever.
+  EXPECT_EQ(actions(r2.plan, ActionKind::add, Side::source).size(), 1u);
+}
+
 TEST(Settle, UnsettledRemovalIsRetriedNextRun) {
   auto p = pair(W);
   PairFeatureState st;
@@ -349,6 +469,8 @@ TEST(StateJson, RoundTrips) {
   st.target = SideBaseline{{}, std::nullopt};
   st.tombstones.push_back(Tombstone{"movie:imdb:tt9", movie("tt9"), 1, 2});
   st.pending.push_back(PendingDeletion{Side::target, "k", "drop_guard", 5, true, movie("tt5")});
+  st.pending.push_back(
+      PendingDeletion{Side::target, "k1", "mass_delete", 6, false, movie("tt6"), true});
   st.flaps.push_back(FlapCounter{Side::source, "k2", 2, "rejected", 7});
   st.blackbox.push_back(BlackboxEntry{Side::target, "k3", "r", 8, 9});
   st.unresolved.push_back(

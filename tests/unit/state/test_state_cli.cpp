@@ -92,7 +92,13 @@ TEST_F(StateCli, PendingListApproveDrop) {
   EXPECT_TRUE(store()->load("plex-to-trakt", "watchlist")->pending.at(0).approved);
   Ran drop = run_cw("pending drop --all --pair plex-to-trakt " + dir_arg());
   EXPECT_EQ(drop.code, 0) << drop.out;
-  EXPECT_TRUE(store()->load("plex-to-trakt", "watchlist")->pending.empty());
+  // Declined, not deleted: the next run settles it as intentionally ignored (R6.3).
+  const auto pending = store()->load("plex-to-trakt", "watchlist")->pending;
+  ASSERT_FALSE(pending.empty());
+  for (const auto& p : pending) EXPECT_TRUE(p.declined) << p.key;
+  Ran listed = run_cw("pending list " + dir_arg());
+  EXPECT_NE(listed.out.find("declined"), std::string::npos) << listed.out;
+  EXPECT_EQ(run_cw("pending drop --all --pair plex-to-trakt " + dir_arg()).code, 1);  // again
 }
 
 TEST_F(StateCli, UnblockAndReset) {

@@ -25,6 +25,8 @@ void write_v1(const std::filesystem::path& db_path) {
       "state, created_at) VALUES ('r', 'p', 'history', 'trakt', 'add', 'k3', 'h', "
       "'in_flight', 7);"
       "INSERT INTO kv VALUES ('plex', 'wm', 'v', 1);"
+      "INSERT INTO pending_deletions VALUES ('p', 'watchlist', 'trakt', 'k4', 'mass_delete', "
+      "8, 1, NULL);"
       "COMMIT;";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
   sqlite3_close(db);
@@ -48,6 +50,9 @@ TEST(StateMigrations, UpgradesV1ToCurrentKeepingData) {
   ASSERT_EQ(r->unresolved.size(), 1u);
   EXPECT_EQ(r->unresolved[0].attempts, 1);  // v2 column, defaulted
   EXPECT_TRUE(r->unresolved[0].item.is_null());
+  ASSERT_EQ(r->pending.size(), 1u);
+  EXPECT_TRUE(r->pending[0].approved);
+  EXPECT_FALSE(r->pending[0].declined);  // v3 column, defaulted
   auto open = (*store)->journal_open("", "", "trakt");
   ASSERT_TRUE(open);
   ASSERT_EQ(open->size(), 1u);

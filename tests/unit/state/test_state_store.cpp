@@ -176,9 +176,29 @@ TEST_F(StateStoreTest, PendingApproveDropAndUnblock) {
   EXPECT_FALSE(p->pending[1].approved);
   EXPECT_FALSE(m_store->load("q", "ratings")->pending[0].approved);
 
+  // Dropping declines (R6.3): the rows stay, marked, until the next run settles them.
   EXPECT_EQ(*m_store->drop_pending("q", "ratings", {}), 2);  // every key
-  EXPECT_TRUE(m_store->load("q", "ratings")->pending.empty());
-  EXPECT_EQ(*m_store->approve_pending("", "", {}), 1);
+  auto q = m_store->load("q", "ratings");
+  ASSERT_EQ(q->pending.size(), 2u);
+  EXPECT_TRUE(q->pending[0].declined && q->pending[1].declined);
+  EXPECT_FALSE(q->pending[0].approved || q->pending[1].approved);
+  EXPECT_EQ(*m_store->drop_pending("q", "ratings", {}), 0);  // already declined
+  auto listed = m_store->pending("q", "");
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_TRUE(listed->front().second.declined);
+  EXPECT_FALSE(m_store->load("p", "watchlist")->pending[1].declined);
+  // Dropping an approved one declines it; approving a declined one un-declines it.
+  EXPECT_EQ(*m_store->drop_pending("p", "watchlist", {"tmdb:movie:3"}), 1);
+  EXPECT_TRUE(m_store->load("p", "watchlist")->pending[0].declined);
+  EXPECT_FALSE(m_store->load("p", "watchlist")->pending[0].approved);
+  EXPECT_EQ(*m_store->approve_pending("q", "", {"tmdb:movie:8"}), 1);
+  EXPECT_FALSE(m_store->load("q", "ratings")->pending[1].declined);
+  EXPECT_TRUE(m_store->load("q", "ratings")->pending[1].approved);
+  // A commit that writes the row keeps the flag.
+  PairFeatureRecord d = *m_store->load("q", "ratings");
+  d.pending[1].declined = true;
+  ASSERT_TRUE(m_store->commit(make_commit("q", "ratings", *m_store->load("q", "ratings"), d)));
+  EXPECT_TRUE(m_store->load("q", "ratings")->pending[1].declined);
 
   EXPECT_EQ(*m_store->unblock("tmdb:movie:5", "p", ""), 1);
   EXPECT_TRUE(m_store->load("p", "watchlist")->blackbox.empty());

@@ -52,7 +52,7 @@ Result<std::string> resolve_secret_reference(std::string_view value, const std::
   if (p.is_relative() && !base_dir.empty()) p = fs::path(base_dir) / p;
   std::ifstream in(p, std::ios::binary);
   if (!in)
-    return make_error("secret file " + p.string() + " cannot be read; check the ${file:" +
+    return make_error("cannot read secret file " + p.string() + "; check the ${file:" +
                           std::string(arg) + "} reference and the file's permissions",
                       ErrorKind::not_found);
   std::ostringstream buf;
