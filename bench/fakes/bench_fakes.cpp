@@ -56,6 +56,7 @@ void plex_read(benchmark::State& state, const char* accept) {
   static auto server = start("plex", universe_100k_movies());
   httplib::Client client("127.0.0.1", server->port());
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // as libcurl does by default
   client.set_read_timeout(60, 0);
   const httplib::Headers headers = {{"Accept", accept}, {"X-Plex-Token", "plex-pms-owner-token"}};
   std::int64_t items = 0, bytes = 0;
@@ -87,6 +88,7 @@ void BM_JellyfinFullRead(benchmark::State& state) {
   static auto server = start("jellyfin", universe_100k_movies());
   httplib::Client client("127.0.0.1", server->port());
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // as libcurl does by default
   client.set_read_timeout(60, 0);
   const auto creds = server->service().credentials();
   const httplib::Headers headers = {{"X-Emby-Token", creds["access_token"].get<std::string>()}};
@@ -118,6 +120,7 @@ void BM_TraktHistoryFullRead(benchmark::State& state) {
   static auto server = start("trakt", universe_50k_plays());
   httplib::Client client("127.0.0.1", server->port());
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // as libcurl does by default
   client.set_read_timeout(60, 0);
   const auto creds = server->service().credentials();
   const httplib::Headers headers = {{"Authorization", "Bearer " + creds.value("access_token", "")},

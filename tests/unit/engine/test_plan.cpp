@@ -10,8 +10,7 @@ using nlohmann::json;
 
 constexpr Instant k_now = 1'700'000'000;
 
-// A plan with every kind of entry: adds, updates, removes, held, notes, expired and
-// declined pending deletions.
+// A plan with every kind of entry: adds, updates, removes, held, notes, expired pending.
 Plan rich_plan() {
   Plan plan;
   plan.created_at = k_now;
@@ -20,8 +19,6 @@ Plan rich_plan() {
     PriorState pr = prior(many_movies(100), many_movies(100));
     pr.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1000099", "mass_delete",
                                          k_now - 40 * k_day_s, false, movie("tt1000099")});
-    pr.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1000098", "mass_delete",
-                                         k_now - 1, false, movie("tt1000098"), true});
     pr.blackbox.push_back(BlackboxEntry{Side::target, "movie:imdb:tt5", "x", k_now, k_now + 10});
     auto src = many_movies(70);
     src.push_back(movie("tt5"));
@@ -58,7 +55,6 @@ TEST(PlanJson, RoundTrips) {
   const Plan plan = rich_plan();
   ASSERT_FALSE(plan.features[0].held.empty());
   ASSERT_FALSE(plan.features[0].expired_pending.empty());
-  ASSERT_EQ(plan.features[0].declined_pending.size(), 1u);
   ASSERT_FALSE(plan.features[1].actions.empty());
   const json j = to_json(plan);
   auto back = plan_from_json(j);
@@ -69,6 +65,34 @@ TEST(PlanJson, RoundTrips) {
   auto reparsed = plan_from_json(json::parse(j.dump()));
   ASSERT_TRUE(reparsed.ok());
   EXPECT_EQ(*reparsed, plan);
+}
+
+// A pending deletion the user declined is listed, not removed or held, and survives the
+// JSON round trip that `cw apply --plan FILE` relies on.
+TEST(PlanJson, DeclinedPendingRoundTripsAndRenders) {
+  PriorState pr = prior(many_movies(10), many_movies(10));
+  pr.pending.push_back(PendingDeletion{Side::target, "movie:imdb:tt1000009", "mass_delete",
+                                       k_now - 1, false, movie("tt1000009"), true});
+  Plan plan;
+  plan.created_at = k_now;
+  plan.features.push_back(plan_feature(pair(Feature::watchlist), Feature::watchlist,
+                                       snap("plex", Feature::watchlist, many_movies(9)),
+                                       snap("trakt", Feature::watchlist, many_movies(10)), pr,
+                                       k_now));
+  const auto& f = plan.features[0];
+  EXPECT_TRUE(f.actions.empty());
+  EXPECT_TRUE(f.held.empty());
+  ASSERT_EQ(f.declined_pending.size(), 1u);
+  EXPECT_TRUE(f.declined_pending[0].declined);
+  const json j = to_json(plan);
+  EXPECT_EQ(j["features"][0]["declined_pending"][0]["key"], "movie:imdb:tt1000009");
+  auto back = plan_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, plan);
+  EXPECT_NE(render_text(plan).find("ignored remove on trakt: Movie (2020) "
+                                   "<movie:imdb:tt1000009> (declined by user)"),
+            std::string::npos)
+      << render_text(plan);
 }
 
 TEST(PlanJson, CarriesFingerprintsAndCounts) {
