@@ -200,8 +200,10 @@ class Scenario:
                                   for k in ("health", "health_error", "features", "writes")
                                   if k in spec}
         cfg = copy.deepcopy(self.case.get("config") or {})
-        cfg["providers"] = {p: {"plugin": "scripted-" + l, "script": self.script_path(p)}
-                            for p, l in self.providers.items()}
+        cfg["providers"] = {
+            p: dict({"plugin": "scripted-" + l, "script": self.script_path(p)},
+                    **((self.case.get("providers") or {}).get(p) or {}).get("settings", {}))
+            for p, l in self.providers.items()}
         cfg.setdefault("state_dir", self.state_dir)
         self.config_path = os.path.join(self.dir, "cw.yaml")
         with open(self.config_path, "w") as f:
@@ -437,6 +439,9 @@ class Scenario:
             else:
                 self.check_json(name, fexp["file"], doc, fexp.get("checks", []))
 
+        if "never_contains" in exp:
+            self.check_never_contains(name, exp["never_contains"], stdout, stderr)
+
         if exp.get("state_unchanged"):
             after = self.state_fingerprint()
             if after != before:
@@ -444,6 +449,24 @@ class Scenario:
         if exp.get("state_changed"):
             if self.state_fingerprint() == before:
                 self.fail(name, "the state directory did not change")
+
+    def check_never_contains(self, name, needles, stdout, stderr):
+        """No needle appears in this run's output nor in any file of the case's work folder
+        (state database, reports, plans, logs), except the generated cw.yaml, the scripts and
+        the plugin's own files, which hold what the test itself wrote."""
+        own = (".script.json", ".state.json", ".calls.jsonl", ".manifest.json", "cw.yaml")
+        blobs = [("stdout", stdout.encode()), ("stderr", stderr.encode())]
+        for root, _, files in os.walk(self.dir):
+            for fn in files:
+                if fn.endswith(own):
+                    continue
+                path = os.path.join(root, fn)
+                with open(path, "rb") as f:
+                    blobs.append((os.path.relpath(path, self.dir), f.read()))
+        for needle in needles:
+            for where, data in blobs:
+                if needle.encode() in data:
+                    self.fail(name, "secret %r found in %s" % (needle, where))
 
     def listed(self, value, name):
         if value is True:

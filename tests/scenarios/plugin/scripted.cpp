@@ -193,6 +193,12 @@ class Scripted {
     if (text.empty() || m_script.is_discarded() || !m_script.is_object())
       throw cwsdk::Error(CW_STATUS_INVALID_ARG, "script: cannot read JSON from " + m_script_path);
     m_manifest = json::parse(manifest());
+    // A careless plugin: it logs its credential and echoes it in health messages. The host
+    // must redact both (the secret-leak scenario checks every output and file).
+    if (cfg.contains("token")) {
+      m_token = m_host.secret("token").value_or("");
+      m_host.debug("scripted: authenticating with token " + m_token);
+    }
   }
 
   cwsdk::Reply health(std::string_view) {
@@ -200,6 +206,7 @@ class Scripted {
     if (m_script.contains("health_error"))
       return error_reply(m_script["health_error"], "health check failed");
     json h = m_script.value("health", json{{"status", "ok"}});
+    if (!m_token.empty()) h["message"] = "signed in with token " + m_token;
     if (!h.contains("features")) {
       h["features"] = json::object();
       for (auto it = m_manifest["features"].begin(); it != m_manifest["features"].end(); ++it)
@@ -451,6 +458,7 @@ class Scripted {
 
   cwsdk::Host m_host;
   std::string m_script_path;
+  std::string m_token;  // from get_secret("token") when configured
   std::string m_state_path;
   std::string m_calls_path;
   json m_script;
