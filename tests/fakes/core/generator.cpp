@@ -1,6 +1,7 @@
 #include "core/generator.hpp"
 
 #include <array>
+#include <initializer_list>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -261,17 +262,43 @@ json generate_universe(const GenerateOptions& o) {
   return universe;
 }
 
+json without_nulls(const json& universe) {
+  if (universe.is_object()) {
+    json out = json::object();
+    for (const auto& [k, v] : universe.items()) {
+      if (!v.is_null()) out[k] = without_nulls(v);
+    }
+    return out;
+  }
+  if (universe.is_array()) {
+    json out = json::array();
+    for (const auto& v : universe) {
+      if (!v.is_null()) out.push_back(without_nulls(v));
+    }
+    return out;
+  }
+  return universe;
+}
+
 json universe_episode_items(const json& universe) {
   json out = json::array();
-  if (!universe.contains("shows")) return out;
+  if (!universe.is_object() || !universe.contains("shows")) return out;
+  // Copies only the keys an entry has: a const operator[] on a missing key is undefined, and a
+  // null where a service expects a value breaks its value(key, default).
+  auto copy_keys = [](const json& from, json& to, std::initializer_list<const char*> keys) {
+    for (const char* k : keys) {
+      if (from.contains(k) && !from[k].is_null()) to[k] = from[k];
+    }
+  };
   for (const auto& show : universe["shows"]) {
-    const json show_ref = {{"title", show["title"]}, {"year", show["year"]}, {"ids", show["ids"]}};
+    json show_ref = json::object();
+    copy_keys(show, show_ref, {"title", "year", "ids"});
     for (const auto& season : show.value("seasons", json::array())) {
       for (const auto& ep : season.value("episodes", json::array())) {
-        json item = {{"type", "episode"},          {"title", ep["title"]},
-                     {"season", season["number"]}, {"episode", ep["number"]},
-                     {"ids", ep["ids"]},           {"show", show_ref}};
-        if (ep.contains("duration_ms")) item["duration_ms"] = ep["duration_ms"];
+        json item = {{"type", "episode"}, {"show", show_ref}};
+        copy_keys(ep, item, {"title", "ids", "duration_ms"});
+        if (season.contains("number")) item["season"] = season["number"];
+        if (ep.contains("number")) item["episode"] = ep["number"];
         out.push_back(std::move(item));
       }
     }

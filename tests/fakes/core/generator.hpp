@@ -52,6 +52,12 @@ GenerateOptions parse_generate_options(const std::string& spec, GenerateOptions 
 // Deterministic for the same options.
 nlohmann::json generate_universe(const GenerateOptions& opts);
 
+// The universe with every null member and null array element removed, recursively. Hand-written
+// or exported universes mark unknown fields (year, listed_at, an imdb id…) with null; the
+// services read optional fields with value(key, default), which throws on a present null.
+// Every path that seeds a universe (POST /__sandbox/universe, cw-sandbox) applies it.
+nlohmann::json without_nulls(const nlohmann::json& universe);
+
 // Small helpers the services share when they map a universe.
 // All episode items of the universe's shows, in order, each with its show attached.
 nlohmann::json universe_episode_items(const nlohmann::json& universe);

@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "core/fake_service.hpp"
+#include "core/generator.hpp"
 
 namespace cw::fakes {
 
@@ -101,7 +102,7 @@ void SandboxServer::install_control_routes() {
   });
   srv.Post("/__sandbox/universe", [this](const httplib::Request& req, httplib::Response& res) {
     try {
-      m_service->seed_universe(nlohmann::json::parse(req.body));
+      m_service->seed_universe(without_nulls(nlohmann::json::parse(req.body)));
       send_json(res, {{"ok", true}});
     } catch (const std::exception& e) {
       bad_request(res, std::string("universe: ") + e.what());

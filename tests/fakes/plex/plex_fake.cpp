@@ -129,6 +129,16 @@ void send_plextv_error(httplib::Response& res, int status, int code, const std::
             status);
 }
 
+// A playlist or a collection: an ordered list of rating keys (collections belong to a section).
+struct ItemList {
+  std::int64_t rk = 0;
+  std::string title;
+  std::string kind;  // playlist: playlistType ("video"); collection: subtype ("movie", "show")
+  std::string section;
+  std::int64_t added_at = 0;
+  std::vector<std::int64_t> items;
+};
+
 class PlexFake final : public FakeService {
  public:
   PlexFake() { reset_locked(); }
@@ -140,6 +150,7 @@ class PlexFake final : public FakeService {
     register_plextv(srv);
     register_discover(srv);
     register_pms(srv);
+    register_lists(srv);
     srv.Post("/__sandbox/plex/pins/(\\d+)/link",
              [this](const httplib::Request& req, httplib::Response& res) {
                std::lock_guard lock(m_mutex);
@@ -216,7 +227,39 @@ class PlexFake final : public FakeService {
             {w.at("ratingKey").get<std::string>(), to_int64(w.value("watchlistedAt", json(0)))});
       }
     }
+    for (const auto& p : fixture.value("playlists", json::array())) {
+      m_playlists.push_back(list_from_fixture(p, p.value("playlistType", "video")));
+    }
+    for (const auto& c : fixture.value("collections", json::array())) {
+      ItemList l = list_from_fixture(c, c.value("subtype", "movie"));
+      l.section = section_key_text(c.value("librarySectionID", json("1")));
+      m_collections.push_back(std::move(l));
+    }
     if (fixture.contains("quirks")) m_quirks.update(fixture["quirks"]);
+  }
+
+  static std::string section_key_text(const json& v) {
+    return v.is_string() ? v.get<std::string>() : std::to_string(to_int64(v));
+  }
+
+  static ItemList list_from_fixture(const json& f, std::string kind) {
+    ItemList l;
+    l.rk = to_int64(f.at("ratingKey"));
+    l.title = f.value("title", "");
+    l.kind = std::move(kind);
+    l.added_at = to_int64(f.value("addedAt", json(0)));
+    for (const auto& rk : f.value("items", json::array())) l.items.push_back(to_int64(rk));
+    return l;
+  }
+
+  static json list_to_fixture(const ItemList& l, const char* kind_key) {
+    json items = json::array();
+    for (const auto rk : l.items) items.push_back(std::to_string(rk));
+    return {{"ratingKey", std::to_string(l.rk)},
+            {"title", l.title},
+            {kind_key, l.kind},
+            {"addedAt", l.added_at},
+            {"items", items}};
   }
 
   json state() const override {
@@ -266,10 +309,18 @@ class PlexFake final : public FakeService {
       for (const auto& [rk, at] : list) l.push_back({{"ratingKey", rk}, {"watchlistedAt", at}});
       watchlist[std::to_string(acc)] = l;
     }
-    return {{"server", m_server},     {"accounts", accounts},     {"sections", m_sections},
-            {"items", items},         {"user_state", user_state}, {"history", history},
-            {"sessions", m_sessions}, {"discover", discover},     {"watchlist", watchlist},
-            {"quirks", m_quirks}};
+    json playlists = json::array();
+    for (const auto& l : m_playlists) playlists.push_back(list_to_fixture(l, "playlistType"));
+    json collections = json::array();
+    for (const auto& l : m_collections) {
+      json c = list_to_fixture(l, "subtype");
+      c["librarySectionID"] = section_id_value(l.section);
+      collections.push_back(std::move(c));
+    }
+    return {{"server", m_server},       {"accounts", accounts},       {"sections", m_sections},
+            {"playlists", playlists},   {"collections", collections}, {"items", items},
+            {"user_state", user_state}, {"history", history},         {"sessions", m_sessions},
+            {"discover", discover},     {"watchlist", watchlist},     {"quirks", m_quirks}};
   }
 
   void reset() override {
@@ -319,6 +370,8 @@ class PlexFake final : public FakeService {
  private:
   // ------------------------------------------------------------------ state helpers
   void reset_locked() {
+    m_playlists.clear();
+    m_collections.clear();
     m_server = {{"friendlyName", "cw-sandbox"},
                 {"machineIdentifier", "5a1dbc0c0ffee0000000000000000000000000a1"},
                 {"version", "1.40.2.8395-c67dce28e"},
@@ -1376,6 +1429,132 @@ class PlexFake final : public FakeService {
         }));
   }
 
+  // ------------------------------------------------------------------ playlists, collections
+  // Rows of a list's items, in list order; rating keys without an item are skipped, as PMS
+  // drops deleted media from playlists.
+  std::vector<json> list_rows(const ItemList& l, const Account& acc, bool guids) const {
+    std::vector<json> rows;
+    std::int64_t n = 0;
+    for (const auto rk : l.items) {
+      auto it = m_items.find(rk);
+      ++n;
+      if (it == m_items.end()) continue;
+      json row = render_row(it->second, &acc, guids);
+      row["librarySectionID"] = section_id_value(it->second.section);
+      rows.push_back(std::move(row));
+      if (l.kind == "video" || l.kind == "audio" || l.kind == "photo") {
+        rows.back()["playlistItemID"] = l.rk * 1000 + n;
+      }
+    }
+    return rows;
+  }
+
+  std::int64_t list_duration(const ItemList& l) const {
+    std::int64_t total = 0;
+    for (const auto rk : l.items) {
+      auto it = m_items.find(rk);
+      if (it != m_items.end()) total += it->second.duration;
+    }
+    return total;
+  }
+
+  static void send_not_found_html(httplib::Response& res) {
+    res.status = 404;
+    res.set_content(
+        "<html><head><title>Not Found</title></head><body><h1>404 Not Found</h1></body></html>",
+        "text/html");
+  }
+
+  void register_lists(httplib::Server& srv) {
+    srv.Get("/playlists",
+            pms([this](const httplib::Request& req, httplib::Response& res, const Account& acc) {
+              const std::string type =
+                  req.has_param("playlistType") ? req.get_param_value("playlistType") : "";
+              std::vector<json> rows;
+              for (const auto& l : m_playlists) {
+                if (!type.empty() && l.kind != type) continue;
+                const auto items = list_rows(l, acc, false);
+                rows.push_back({{"ratingKey", std::to_string(l.rk)},
+                                {"key", "/playlists/" + std::to_string(l.rk) + "/items"},
+                                {"guid", "com.plexapp.agents.none://" + hex24("p", l.rk)},
+                                {"type", "playlist"},
+                                {"title", l.title},
+                                {"summary", ""},
+                                {"smart", false},
+                                {"playlistType", l.kind},
+                                {"composite", "/playlists/" + std::to_string(l.rk) + "/composite/" +
+                                                  std::to_string(l.added_at)},
+                                {"duration", list_duration(l)},
+                                {"leafCount", items.size()},
+                                {"addedAt", l.added_at},
+                                {"updatedAt", l.added_at}});
+              }
+              respond(req, res, page_rows(req, res, rows, json::object()));
+            }));
+    srv.Get("/playlists/(\\d+)/items",
+            pms([this](const httplib::Request& req, httplib::Response& res, const Account& acc) {
+              const std::int64_t id = std::stoll(req.matches[1]);
+              for (const auto& l : m_playlists) {
+                if (l.rk != id) continue;
+                const auto rows = list_rows(l, acc, param_int(req, "includeGuids", 0) == 1);
+                json container = {{"ratingKey", std::to_string(l.rk)},
+                                  {"title", l.title},
+                                  {"smart", false},
+                                  {"playlistType", l.kind},
+                                  {"duration", list_duration(l)},
+                                  {"leafCount", rows.size()}};
+                respond(req, res, page_rows(req, res, rows, container));
+                return;
+              }
+              send_not_found_html(res);
+            }));
+    srv.Get(
+        "/library/sections/(\\d+)/collections",
+        pms([this](const httplib::Request& req, httplib::Response& res, const Account& acc) {
+          const json* sec = section(req.matches[1]);
+          if (sec == nullptr) {
+            send_not_found_html(res);
+            return;
+          }
+          const std::string key = sec->value("key", "");
+          std::vector<json> rows;
+          for (const auto& l : m_collections) {
+            if (l.section != key) continue;
+            rows.push_back({{"ratingKey", std::to_string(l.rk)},
+                            {"key", "/library/collections/" + std::to_string(l.rk) + "/children"},
+                            {"guid", "collection://" + hex24("c", l.rk)},
+                            {"type", "collection"},
+                            {"title", l.title},
+                            {"subtype", l.kind},
+                            {"summary", ""},
+                            {"librarySectionID", section_id_value(l.section)},
+                            {"librarySectionTitle", sec->value("title", "")},
+                            {"childCount", std::to_string(list_rows(l, acc, false).size())},
+                            {"addedAt", l.added_at},
+                            {"updatedAt", l.added_at}});
+          }
+          json container = {{"librarySectionID", section_id_value(key)},
+                            {"librarySectionTitle", sec->value("title", "")},
+                            {"title1", sec->value("title", "")},
+                            {"title2", "Collections"}};
+          respond(req, res, page_rows(req, res, rows, container));
+        }));
+    srv.Get("/library/collections/(\\d+)/children",
+            pms([this](const httplib::Request& req, httplib::Response& res, const Account& acc) {
+              const std::int64_t id = std::stoll(req.matches[1]);
+              for (const auto& l : m_collections) {
+                if (l.rk != id) continue;
+                const auto rows = list_rows(l, acc, param_int(req, "includeGuids", 0) == 1);
+                json container = {{"key", std::to_string(l.rk)},
+                                  {"title1", l.title},
+                                  {"librarySectionID", section_id_value(l.section)}};
+                respond(req, res, page_rows(req, res, rows, container));
+                return;
+              }
+              send_not_found_html(res);
+            }));
+  }
+
   void collect_children(std::int64_t rk, bool leaves, std::vector<const Item*>& out) const {
     auto c = m_children.find(rk);
     if (c == m_children.end()) return;
@@ -1432,6 +1611,8 @@ class PlexFake final : public FakeService {
   std::map<std::int64_t, Pin> m_pins;
   std::int64_t m_next_pin = 1;
   json m_quirks;
+  std::vector<ItemList> m_playlists;
+  std::vector<ItemList> m_collections;
 };
 
 // ------------------------------------------------------------------ universe mapping

@@ -198,16 +198,19 @@ TEST_F(HostApiTest, HttpDefaultsReadFromMethod) {
 
 TEST_F(HostApiTest, MalformedHttpRequestsAreInvalidArg) {
   HostBinding b(services(), "p", "i");
+  // The messages are those of services::parse_http_request (one parser for the ABI's
+  // HTTP document); the binding passes them through unchanged.
   const std::pair<std::string, std::string> cases[] = {
-      {"not json", "http request is not a JSON object"},
-      {"{}", "http request: 'url' is required"},
-      {R"({"url":"ftp://x"})", "http request: 'url' must start with http:// or https://"},
-      {R"({"url":"http://x","headers":[]})", "http request: 'headers' must be an object"},
-      {R"({"url":"http://x","query":{"a":[1]}})",
-       "http request: 'query.a' must be a string or number"},
+      {"not json", "http request: expected a JSON object"},
+      {"{}", "http request: url: missing; expected an absolute URL"},
+      {R"({"url":"ftp://x"})",
+       "http request: url: expected an absolute http:// or https:// URL, got 'ftp://x'"},
+      {R"({"url":"http://x","headers":5})", "http request: headers: expected an object"},
+      {R"({"url":"http://x","query":{"a":{"b":1}}})",
+       "http request: query.a: expected a string, number or boolean"},
       {R"({"url":"http://x","timeout_ms":-1})",
-       "http request: 'timeout_ms' must be a non-negative integer"},
-      {R"({"url":"http://x","read":"yes"})", "http request: 'read' must be a boolean"},
+       "http request: timeout_ms: expected a non-negative integer"},
+      {R"({"url":"http://x","read":"yes"})", "http request: read: expected true or false"},
   };
   for (const auto& [req, message] : cases) {
     std::string meta, body;
