@@ -9,6 +9,7 @@
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
+#include <cw/engine/time.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
 
@@ -81,14 +82,7 @@ std::optional<PendingArgs> parse_args(const std::vector<std::string>& args, std:
   return a;
 }
 
-std::string format_time(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string format_time(std::int64_t t) { return engine::format_time(t); }
 
 int list(state::StateStore& store, const PendingArgs& a) {
   auto rows = store.pending(a.pair, a.feature);

@@ -9,6 +9,7 @@
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
+#include <cw/engine/time.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
 
@@ -91,15 +92,8 @@ std::optional<StateArgs> parse_args(const std::vector<std::string>& args, std::s
   return a;
 }
 
-std::string format_time(std::int64_t t) {
-  if (t <= 0) return "never";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+// Times are shown as the engine writes them everywhere else; 0 means "never".
+std::string format_time(std::int64_t t) { return t <= 0 ? "never" : engine::format_time(t); }
 
 // Resolves the state directory; prints the reason and sets `exit` on failure.
 std::optional<std::filesystem::path> state_dir(const GlobalOptions& global, const StateArgs& a,
