@@ -136,14 +136,14 @@ TEST_F(AbiTest, TableTooSmall) {
 TEST_F(AbiTest, WrongMajor) {
   const auto p = plugin_file("major2");
   EXPECT_EQ(load_error(p),
-            skipped(p, "ABI major 2, host speaks 1.0: rebuild the plugin against cwsdk 1.x"));
+            skipped(p, "ABI major 2, host speaks 1.1: rebuild the plugin against cwsdk 1.x"));
 }
 
 TEST_F(AbiTest, NewerMinor) {
   const auto p = plugin_file("minor9");
   EXPECT_EQ(load_error(p), skipped(p,
-                                   "ABI 1.9 is newer than the host's 1.0: upgrade cw, or "
-                                   "rebuild the plugin against cwsdk 1.0"));
+                                   "ABI 1.10 is newer than the host's 1.1: upgrade cw, or "
+                                   "rebuild the plugin against cwsdk 1.1"));
 }
 
 TEST_F(AbiTest, RequiredOperationNull) {

@@ -1,5 +1,5 @@
 /*
- * cwsdk.h: the cw provider plugin ABI, version 1.
+ * cwsdk.h: the cw provider plugin ABI, version 1.1.
  *
  * This header is the whole contract between the cw host and a provider plugin. Only plain
  * C99 crosses it, so a plugin may be built with another compiler, another C++ standard
@@ -45,7 +45,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define CWSDK_VERSION_MAJOR 1
-#define CWSDK_VERSION_MINOR 0
+#define CWSDK_VERSION_MINOR 1
 
 /* Name of the one symbol a plugin exports. */
 #define CWSDK_ENTRY_SYMBOL "cwsdk_entry"
@@ -236,20 +236,29 @@ typedef struct cw_provider_api {
 
   /* health: Required. Request {} (reserved). Response {"status":"ok|degraded|down|
    * auth_failed","message":"...","features":{"watchlist":true,...},"retry_after_ms":N}.
-   * May do network I/O. Errors are statuses as above; a status other than OK is read as
-   * "down" with the error message. */
+   * Since 1.1 it may add "capabilities": per feature, what is known only at run time and
+   * overrides the manifest for this run: {"ratings":{"rating_scale":{"min":1,"max":100,
+   * "step":1}},"watchlist":{"max_items":100}} (a user's score format, an account's list
+   * limit). May do network I/O. Errors are statuses as above; a status other than OK is
+   * read as "down" with the error message. */
   cw_operation_fn health;
 
   /* build_index: Required. Request {"feature":"watchlist","watermark":"..."|null}.
    * Response {"items":[item...],"complete":bool,"expected_total":N|null,"received":N,
    * "watermark":"..."|null,"semantics":"present|delta"}; items per sdk/schema/
-   * item.schema.json. */
+   * item.schema.json. Since 1.1 a delta reply may carry "removed":[item...]: items the
+   * service itself reports as removed since the watermark (proof of a deletion; the host
+   * still applies its guards). History items are one per play and each play may carry its
+   * own "extra" (the service's play id), which the host sends back when it removes that
+   * one play. */
   cw_operation_fn build_index;
 
   /* add, remove: Required. Request {"feature":"...","items":[item with "key"...]}.
    * Response {"outcomes":[{"key":"...","status":"confirmed|skipped|unresolved",
-   * "reason":"not_found|rate_limited|rejected|unknown","message":"..."}]}: one outcome per
-   * key sent; a key without an outcome counts as "unknown" and is re-checked by the host.
+   * "reason":"not_found|rate_limited|rejected|quota|unknown","message":"..."}]}: one
+   * outcome per key sent; a key without an outcome counts as "unknown" and is re-checked by the host.
+   * "quota" (since 1.1): an account limit (a list is full, a daily allowance is spent); the
+   * host holds the item and reports it, never counts it as a failure towards the blackbox.
    * A status other than OK means the whole request failed and nothing was confirmed. */
   cw_operation_fn add;
   cw_operation_fn remove;
@@ -259,7 +268,16 @@ typedef struct cw_provider_api {
   cw_operation_fn update;
 
   /* scrobble: Optional (NULL: the manifest must not declare the "scrobble" capability).
-   * Request {"event":"start|pause|stop","item":{...},"progress":0-100}. */
+   * Called by the host (`cw serve`), never by a sync run, once per playback event after the
+   * host has collapsed repeats; never concurrently with another operation on the instance.
+   * Request {"event":"start|pause|stop","item":{...},"progress":P,"session":"...",
+   * "at":"RFC 3339"}: `progress` is a number in percent, 0 to 100 (fractions allowed) of the
+   * item's duration; `session` is an opaque string that is equal for every event of one
+   * playback; `at` is when the event happened. The host decides what a "watched" stop is
+   * (its threshold); the plugin forwards the event as the service understands it.
+   * Response {"status":"confirmed|skipped|unresolved","reason":"...","message":"...",
+   * "recorded":"play|progress|none"}: `recorded` says what the service stored (a play, a
+   * progress point, nothing). See sdk/ABI.md "scrobble". */
   cw_operation_fn scrobble;
 
   /* auth_start, auth_poll: Optional, together (both NULL or both set; set exactly when the
@@ -277,6 +295,36 @@ typedef struct cw_provider_api {
    * <action>`. Request {"action":"...","args":{...}}; response: any JSON document, printed
    * to the user. */
   cw_operation_fn action;
+
+  /* ----- Added in ABI 1.1. Read only when CWSDK_HAS_FIELD says the plugin's table has them;
+   * a 1.0 plugin's table is shorter and the host treats these as NULL. ----- */
+
+  /* lookup: Optional (NULL: the manifest must not declare capabilities.lookup). Answers,
+   * for a few items, whether the service has them now, so that the host's re-check before
+   * a resend (a write whose outcome was unknown, a crash mid-batch) costs a few requests
+   * instead of a full build_index.
+   * Request {"feature":"history","items":[item with "key"...]} (at most the feature's
+   * chunk_size items). For history, an item is one play: it matches when the service has
+   * a play of that movie or episode within 60 s of its `watched_at`.
+   * Response {"results":[{"key":"k1","present":true,"items":[item...]},
+   * {"key":"k2","present":false}]}: `items` are the matching entries as build_index would
+   * return them (optional). A key without a result is "unknown": the host falls back to
+   * build_index for the feature before any resend. Errors: a non-OK status means nothing
+   * is known; the host falls back to build_index. */
+  cw_operation_fn lookup;
+
+  /* resolve_ids: Optional (NULL: the manifest must not declare capabilities.resolve_ids).
+   * A metadata service maps the ids it is given to the other ids it knows (tmdb's find by
+   * imdb or tvdb id, and its external_ids). The host calls it before matching for items
+   * that share no id with the other side, caches the answers in its state database with a
+   * time to live, and never sends an item it already resolved within that time.
+   * Request {"items":[{"key":"k1","type":"movie","ids":{...},"title":"...","year":N}...]}
+   * (at most the resolver feature's chunk_size, default 100).
+   * Response {"results":[{"key":"k1","ids":{"tmdb":"603","imdb":"tt0133093",...},
+   * "ttl_s":N}]}: all ids the service knows for the item, the given ones included; `ttl_s`
+   * (optional) overrides the host's default time to live for that answer. A key without a
+   * result, or with empty `ids`, is "not known to the service" (cached as such). */
+  cw_operation_fn resolve_ids;
 } cw_provider_api;
 
 /* True when a struct written by the other side (with `struct_size` as its first field)

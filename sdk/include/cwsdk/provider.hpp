@@ -349,6 +349,7 @@ const cw_provider_api* provider_table() {
       &health_trampoline<T>,    &build_index_trampoline<T>, &add_trampoline<T>,
       &remove_trampoline<T>,    optional_update<T>(),       optional_scrobble<T>(),
       optional_auth_start<T>(), optional_auth_poll<T>(),    optional_action<T>(),
+      nullptr,                  nullptr,  // lookup, resolve_ids (ABI 1.1)
   };
   return &k_table;
 }

@@ -221,6 +221,8 @@ static const cw_provider_api k_api = {
     NULL, /* auth_start */
     NULL, /* auth_poll */
     NULL, /* action */
+    NULL, /* lookup (1.1) */
+    NULL, /* resolve_ids (1.1) */
 };
 
 #if defined(BAD_NO_ENTRY)

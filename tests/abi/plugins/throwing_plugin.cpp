@@ -48,6 +48,8 @@ const cw_provider_api k_api = {sizeof(cw_provider_api),
                                nullptr,
                                nullptr,
                                nullptr,
+                               nullptr,
+                               nullptr,
                                nullptr};
 }  // namespace
 

@@ -125,7 +125,7 @@ TEST(Cli, PluginsListJsonShowsPluginsFromPluginDir) {
     if (p["name"] != "cplain") continue;
     found = true;
     EXPECT_EQ(p["version"], "0.1.0");
-    EXPECT_EQ(p["abi"], "1.0");
+    EXPECT_EQ(p["abi"], "1.1");
     EXPECT_EQ(p["path"], (fs::canonical(dir.path) / "cw-provider-cplain.so").string());
     EXPECT_TRUE(p["features"].contains("watchlist"));
     EXPECT_EQ(p["capabilities"]["auth"], "none");
@@ -143,7 +143,7 @@ TEST(Cli, PluginsListTextAndDuplicateExitCode) {
   fs::copy_file(abi_plugin("cplain"), a.path / "cw-provider-cplain.so");
   auto r = cw_main({"--log-level", "off", "--plugin-dir", a.path.string(), "plugins", "list"});
   EXPECT_EQ(r.code, cw::cli::k_exit_ok);
-  EXPECT_NE(r.out.find("cplain 0.1.0 (ABI 1.0)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cplain 0.1.0 (ABI 1.1)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("features:     watchlist(present;add,remove)"), std::string::npos);
   fs::copy_file(abi_plugin("cplain"), b.path / "cw-provider-cplain.so");
   r = cw_main({"--log-level", "off", "--plugin-dir", a.path.string(), "--plugin-dir",
