@@ -381,6 +381,232 @@ TEST_F(TraktTest, UniverseOf10kPlaysIsServedInPages) {
   EXPECT_EQ(body_of(h.get("/sync/playback", auth())).size(), 10u);
 }
 
+// ---- reads the plugins rely on: watched, /users/me, progress, summaries, search ----
+
+json two_plays_of_matrix_and_episodes() {
+  return {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-01T10:00:00Z"}},
+                                  {{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-03T10:00:00Z"}}})},
+          {"episodes", json::array({{{"ids", {{"trakt", 7001}}}, {"watched_at", "2026-01-02T10:00:00Z"}},
+                                    {{"ids", {{"trakt", 7002}}}, {"watched_at", "2026-01-04T10:00:00Z"}},
+                                    {{"ids", {{"trakt", 7002}}}, {"watched_at", "2026-01-05T10:00:00Z"}}})}};
+}
+
+TEST_F(TraktTest, SyncWatchedCountsPlaysPerMovieAndEpisode) {
+  ASSERT_EQ(h.post("/sync/history", two_plays_of_matrix_and_episodes(), auth())->status, 200);
+  auto r = h.get("/sync/watched/movies", auth());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  json movies = body_of(r);
+  ASSERT_EQ(movies.size(), 1u);
+  EXPECT_EQ(movies[0]["plays"], 2);
+  EXPECT_EQ(movies[0]["last_watched_at"], "2026-01-03T10:00:00.000Z");
+  EXPECT_EQ(movies[0]["last_updated_at"], "2026-01-03T10:00:00.000Z");
+  EXPECT_EQ(movies[0]["movie"], (json{{"title", "The Matrix"},
+                                      {"year", 1999},
+                                      {"ids",
+                                       {{"trakt", 481},
+                                        {"slug", "the-matrix-1999"},
+                                        {"imdb", "tt0133093"},
+                                        {"tmdb", 603}}}}));
+  json shows = body_of(h.get("/sync/watched/shows", auth()));
+  ASSERT_EQ(shows.size(), 1u);
+  EXPECT_EQ(shows[0]["plays"], 3);
+  EXPECT_EQ(shows[0]["last_watched_at"], "2026-01-05T10:00:00.000Z");
+  EXPECT_TRUE(shows[0]["reset_at"].is_null());
+  EXPECT_EQ(shows[0]["show"]["ids"]["trakt"], 1390);
+  ASSERT_EQ(shows[0]["seasons"].size(), 1u);
+  EXPECT_EQ(shows[0]["seasons"][0]["episodes"],
+            (json::array({{{"number", 1}, {"plays", 1}, {"last_watched_at", "2026-01-02T10:00:00.000Z"}},
+                          {{"number", 2}, {"plays", 2}, {"last_watched_at", "2026-01-05T10:00:00.000Z"}}})));
+  json bare = body_of(h.get("/sync/watched/shows?extended=noseasons", auth()));
+  ASSERT_EQ(bare.size(), 1u);
+  EXPECT_FALSE(bare[0].contains("seasons"));
+}
+
+TEST_F(TraktTest, UsersMeReadsMirrorTheSyncReads) {
+  ASSERT_EQ(h.post("/sync/history", two_plays_of_matrix_and_episodes(), auth())->status, 200);
+  h.post("/sync/ratings", {{"movies", json::array({{{"ids", {{"trakt", 482}}}, {"rating", 7}}})}},
+         auth());
+  h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 482}}}}})}}, auth());
+  for (const std::string user : {"me", "sandbox"}) {
+    auto r = h.get("/users/" + user + "/history?page=1&limit=2", auth());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << user;
+    EXPECT_EQ(body_of(r).size(), 2u);
+    EXPECT_EQ(r->get_header_value("X-Pagination-Item-Count"), "5");
+    EXPECT_EQ(body_of(h.get("/users/" + user + "/history/movies/481", auth())).size(), 2u);
+    EXPECT_EQ(body_of(h.get("/users/" + user + "/ratings/movies/7", auth())).size(), 1u);
+    json wl = body_of(h.get("/users/" + user + "/watchlist/movies/rank/asc", auth()));
+    ASSERT_EQ(wl.size(), 1u);
+    EXPECT_EQ(wl[0]["movie"]["ids"]["trakt"], 482);
+    EXPECT_EQ(body_of(h.get("/users/" + user + "/watched/movies", auth()))[0]["plays"], 2);
+    EXPECT_EQ(body_of(h.get("/users/" + user + "/watched/shows", auth()))[0]["plays"], 3);
+  }
+  auto r = h.get("/users/someone-else/history", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(TraktTest, ShowProgressCountsAiredCompletedAndTheNextEpisode) {
+  ASSERT_EQ(h.post("/sync/history", two_plays_of_matrix_and_episodes(), auth())->status, 200);
+  auto r = h.get("/shows/1390/progress/watched", auth());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json p = body_of(r);
+  EXPECT_EQ(p["aired"], 3);
+  EXPECT_EQ(p["completed"], 2);
+  EXPECT_EQ(p["last_watched_at"], "2026-01-05T10:00:00.000Z");
+  EXPECT_TRUE(p["reset_at"].is_null());
+  EXPECT_EQ(p["hidden_seasons"], json::array());
+  ASSERT_EQ(p["seasons"].size(), 1u);
+  EXPECT_EQ(p["seasons"][0]["aired"], 3);
+  EXPECT_EQ(p["seasons"][0]["completed"], 2);
+  EXPECT_EQ(p["seasons"][0]["title"], "Season 1");
+  EXPECT_EQ(p["seasons"][0]["episodes"][2],
+            (json{{"number", 3}, {"completed", false}, {"last_watched_at", nullptr}}));
+  // next/last episodes are full episode objects (the contract requires their full fields).
+  EXPECT_EQ(p["next_episode"]["number"], 3);
+  EXPECT_EQ(p["next_episode"]["runtime"], 45);
+  for (const char* key : {"first_aired", "number_abs", "rating", "votes", "comment_count",
+                          "updated_at", "available_translations", "overview", "episode_type"}) {
+    EXPECT_TRUE(p["next_episode"].contains(key)) << key;
+  }
+  EXPECT_EQ(p["last_episode"]["number"], 2);
+  EXPECT_EQ(p["last_episode"]["ids"]["trakt"], 7002);
+  r = h.get("/shows/slug-nobody-has/progress/watched", auth());
+  EXPECT_EQ(r->status, 404);
+  r = h.get("/shows/1390/progress/watched", auth("expired"));
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(TraktTest, ExtendedFullOnSearchAndSummaries) {
+  json minimal = body_of(h.get("/search/tmdb/603?type=movie", auth()));
+  ASSERT_EQ(minimal.size(), 1u);
+  EXPECT_EQ(minimal[0]["movie"].size(), 3u) << minimal.dump();  // title, year, ids
+  json full = body_of(h.get("/search/tmdb/603?type=movie&extended=full", auth()));
+  ASSERT_EQ(full.size(), 1u);
+  const json& m = full[0]["movie"];
+  EXPECT_EQ(m["runtime"], 136);
+  EXPECT_EQ(m["released"], "1999-01-01");
+  for (const char* key : {"tagline", "overview", "country", "status", "rating", "votes",
+                          "comment_count", "updated_at", "language", "genres", "certification"}) {
+    EXPECT_TRUE(m.contains(key)) << key;
+  }
+  auto r = h.get("/movies/the-matrix-1999", auth());
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body_of(r).size(), 3u);
+  r = h.get("/movies/tt0133093?extended=full", auth());
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body_of(r)["runtime"], 136);
+  r = h.get("/shows/show?extended=full", auth());
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(body_of(r)["aired_episodes"], 3);
+  EXPECT_EQ(body_of(r)["first_aired"], "2008-01-01T00:00:00.000Z");
+  EXPECT_EQ(h.get("/movies/nope", auth())->status, 404);
+  json ep = body_of(h.get("/search/tvdb/8002?type=episode&extended=full", auth()));
+  ASSERT_EQ(ep.size(), 1u);
+  EXPECT_EQ(ep[0]["episode"]["runtime"], 45);
+  EXPECT_EQ(ep[0]["show"]["aired_episodes"], 3);
+  json text = body_of(h.get("/search/movie,show?query=matrix", auth()));
+  ASSERT_EQ(text.size(), 1u);
+  EXPECT_EQ(text[0]["type"], "movie");
+  EXPECT_EQ(text[0]["movie"]["ids"]["trakt"], 481);
+}
+
+TEST_F(TraktTest, WatchlistSortHeadersCarryThePreferenceAndTheAppliedOrder) {
+  h.seed({{"catalog", catalog()},
+          {"options", {{"watchlist_sort_by", "added"}, {"watchlist_sort_how", "desc"}}}});
+  h.post("/sync/watchlist",
+         {{"movies", json::array({{{"ids", {{"trakt", 482}}}}, {{"ids", {{"trakt", 481}}}}})}},
+         auth());
+  auto r = h.get("/sync/watchlist", auth());
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("X-Sort-By"), "added");
+  EXPECT_EQ(r->get_header_value("X-Sort-How"), "desc");
+  EXPECT_EQ(r->get_header_value("X-Applied-Sort-By"), "rank");
+  EXPECT_EQ(r->get_header_value("X-Applied-Sort-How"), "asc");
+  EXPECT_EQ(body_of(r)[0]["movie"]["ids"]["trakt"], 482);
+  r = h.get("/sync/watchlist/movies/title/asc", auth());
+  EXPECT_EQ(r->get_header_value("X-Sort-By"), "added");
+  EXPECT_EQ(r->get_header_value("X-Applied-Sort-By"), "title");
+  EXPECT_EQ(r->get_header_value("X-Applied-Sort-How"), "asc");
+  EXPECT_EQ(body_of(r)[0]["movie"]["title"], "Heat");
+}
+
+TEST_F(TraktTest, HistoryAddReplyHasTheDocumentedKeys) {
+  auto r = h.post("/sync/history",
+                  {{"movies", json::array({{{"ids", {{"trakt", 481}}}},
+                                           {{"ids", {{"imdb", "tt0000111"}}}}})}},
+                  auth());
+  ASSERT_EQ(r->status, 200);
+  json out = body_of(r);
+  std::vector<std::string> keys, buckets;
+  for (const auto& [k, v] : out.items()) keys.push_back(k);
+  for (const auto& [k, v] : out["not_found"].items()) buckets.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"added", "not_found", "updated"}));
+  EXPECT_EQ(buckets, (std::vector<std::string>{"episodes", "movies", "people", "seasons", "shows",
+                                               "users"}));
+  EXPECT_EQ(out["not_found"]["movies"], json::array({{{"ids", {{"imdb", "tt0000111"}}}}}));
+  h.seed({{"catalog", catalog()}, {"options", {{"legacy_history_reply", true}}}});
+  out = body_of(h.post("/sync/history", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}},
+                       auth()));
+  EXPECT_FALSE(out.contains("updated"));
+  EXPECT_TRUE(out["not_found"].contains("people"));
+  EXPECT_FALSE(out["not_found"].contains("users"));
+}
+
+TEST_F(TraktTest, AccountLimitsAnswer420WithTheDocumentedHeaders) {
+  json settings = body_of(h.get("/users/settings", auth()));
+  settings["limits"]["watchlist"]["item_count"] = 1;
+  settings["limits"]["collection"]["item_count"] = 1;
+  h.seed({{"catalog", catalog()}, {"settings", settings}});
+  auto r = h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}}, auth());
+  ASSERT_EQ(r->status, 201);
+  // The same item again fits (it exists); a new one does not, and nothing of the batch is added.
+  r = h.post("/sync/watchlist",
+             {{"movies", json::array({{{"ids", {{"trakt", 481}}}}, {{"ids", {{"trakt", 482}}}}})}},
+             auth());
+  ASSERT_EQ(r->status, 420);
+  EXPECT_TRUE(r->body.empty());
+  EXPECT_EQ(r->get_header_value("X-Upgrade-URL"), "https://trakt.tv/vip");
+  EXPECT_EQ(r->get_header_value("X-VIP-User"), "false");
+  EXPECT_EQ(r->get_header_value("X-Account-Limit"), "1");
+  EXPECT_EQ(body_of(h.get("/sync/watchlist", auth())).size(), 1u);
+  r = h.post("/sync/collection",
+             {{"movies", json::array({{{"ids", {{"trakt", 481}}}}, {{"ids", {{"trakt", 482}}}}})}},
+             auth());
+  ASSERT_EQ(r->status, 420);
+  EXPECT_EQ(r->get_header_value("X-Account-Limit"), "1");
+  // A VIP account reports it.
+  settings["user"]["vip"] = true;
+  h.seed({{"catalog", catalog()}, {"settings", settings}});
+  h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}}, auth());
+  r = h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 482}}}}})}}, auth());
+  ASSERT_EQ(r->status, 420);
+  EXPECT_EQ(r->get_header_value("X-VIP-User"), "true");
+}
+
+TEST_F(TraktTest, EveryAnswerCarriesTheRateLimitItCountsAgainst) {
+  auto r = h.get("/sync/last_activities", auth());
+  json first = json::parse(r->get_header_value("X-Ratelimit"), nullptr, false);
+  ASSERT_TRUE(first.is_object()) << r->get_header_value("X-Ratelimit");
+  EXPECT_EQ(first["name"], "AUTHED_API_GET_LIMIT");
+  EXPECT_EQ(first["period"], 300);
+  EXPECT_EQ(first["limit"], 500);
+  EXPECT_EQ(first["remaining"], 499);
+  r = h.get("/sync/watchlist", auth());
+  EXPECT_EQ(json::parse(r->get_header_value("X-Ratelimit"))["remaining"], 498);
+  r = h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}}, auth());
+  json post = json::parse(r->get_header_value("X-Ratelimit"), nullptr, false);
+  EXPECT_EQ(post["name"], "AUTHED_API_POST_LIMIT");
+  EXPECT_EQ(post["period"], 1);
+  EXPECT_EQ(post["limit"], 1);
+  EXPECT_EQ(post["remaining"], 0);
+  h.advance_clock(301000);
+  r = h.get("/sync/watchlist", auth());
+  EXPECT_EQ(json::parse(r->get_header_value("X-Ratelimit"))["remaining"], 499);
+}
+
 // ---- recorded replies (TraktKit fixtures, MIT) ----
 
 class TraktRecorded : public TraktTest {

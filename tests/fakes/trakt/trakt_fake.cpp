@@ -68,6 +68,72 @@ json row_view(const json& row, bool full) {
   return out;
 }
 
+// The first-aired stamp of a catalog episode without one: weekly from January of the show's year,
+// so that every generated episode has aired and progress counts them. Null without a year.
+json derived_first_aired(const json& show, int season, int number) {
+  auto year = show.find("year");
+  if (year == show.end() || !year->is_number_integer()) return nullptr;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-01-01T00:00:00.000Z", year->get<int>());
+  const std::int64_t base = tk::parse_iso(buf).value_or(0);
+  const std::int64_t week = 7LL * 24 * 3600 * 1000;
+  return tk::iso_utc(base + (std::max(season - 1, 0) * 52 + std::max(number - 1, 0)) * week, true);
+}
+
+// extended=full: the fields of Trakt's full objects (the 2025 contract's summaries), with the
+// stored value where the fixture has one and Trakt's neutral value otherwise. Fields that only
+// hold real-world data (trailer, homepage, certification, network, airs) appear only when the
+// fixture stores them: the contract types them as non-null strings, and the fake has no value.
+json with_full_defaults(const std::string& kind, json obj) {
+  auto put = [&obj](const char* key, json value) {
+    if (!obj.contains(key)) obj[key] = std::move(value);
+  };
+  const json title = obj.contains("title") ? obj["title"] : json(nullptr);
+  put("rating", 0);
+  put("votes", 0);
+  put("updated_at", k_initial_stamp);
+  if (kind == "movie" || kind == "show") {
+    put("tagline", "");
+    put("overview", "");
+    put("runtime", 0);
+    put("country", "us");
+    put("comment_count", 0);
+    put("language", "en");
+    put("languages", json::array({"en"}));
+    put("available_translations", json::array({"en"}));
+    put("genres", json::array());
+    put("original_title", title);
+  }
+  if (kind == "movie") {
+    const json year = obj.contains("year") ? obj["year"] : json(nullptr);
+    put("released", year.is_number_integer()
+                        ? json(std::to_string(year.get<int>()) + "-01-01")
+                        : json(nullptr));
+    put("status", "released");
+  } else if (kind == "show") {
+    put("first_aired", derived_first_aired(obj, 1, 1));
+    put("status", "ended");
+    put("aired_episodes", 0);
+  } else if (kind == "season") {
+    const int number = obj.value("number", 0);
+    put("title", number == 0 ? std::string("Specials") : "Season " + std::to_string(number));
+    put("overview", nullptr);
+    put("first_aired", nullptr);
+    put("episode_count", 0);
+    put("aired_episodes", 0);
+  } else if (kind == "episode") {
+    put("number_abs", nullptr);
+    put("overview", nullptr);
+    put("first_aired", nullptr);
+    put("comment_count", 0);
+    put("available_translations", json::array({"en"}));
+    put("runtime", 0);
+    put("episode_type", "standard");
+    put("original_title", title);
+  }
+  return obj;
+}
+
 bool wants_full(const Req& req) {
   if (!req.has_param("extended")) return false;
   return req.get_param_value("extended").find("full") != std::string::npos;
@@ -86,6 +152,10 @@ struct Options {
   bool empty_401_body = false;
   bool require_api_version = false;
   bool real_rate_limits = false;
+  int get_limit = 500;  // AUTHED_API_GET_LIMIT per 5 minutes (the Apiary reference said 1000)
+  // The user's watchlist sort preference, sent as X-Sort-By / X-Sort-How.
+  std::string watchlist_sort_by = "rank";
+  std::string watchlist_sort_how = "asc";
 };
 
 struct Target {
@@ -109,6 +179,11 @@ struct HistRow {
 struct ListState {
   json list;
   std::vector<json> items;
+};
+
+struct RateWindow {
+  std::int64_t start_ms = 0;
+  int used = 0;
 };
 
 struct DeviceCode {
@@ -289,6 +364,9 @@ class TraktFake final : public FakeService {
   void fault_response(int status, const Req& req, Res& res) const override {
     res.status = status;
     if (status == 401) {
+      res.set_header("WWW-Authenticate",
+                     "Bearer realm=\"trakt\", error=\"invalid_token\", "
+                     "error_description=\"The access token expired\"");
       if (!m_opt.empty_401_body) {
         res.set_content(
             json{{"error", "invalid_token"}, {"error_description", "The access token expired"}}
@@ -347,6 +425,8 @@ class TraktFake final : public FakeService {
     m_settings = default_settings();
     m_activities = default_activities();
     m_clock.reset();
+    m_get_window = RateWindow{};
+    m_post_window = RateWindow{};
     sync_tokens_locked();
   }
 
@@ -463,6 +543,9 @@ class TraktFake final : public FakeService {
       m_opt.empty_401_body = o.value("empty_401_body", m_opt.empty_401_body);
       m_opt.require_api_version = o.value("require_api_version", m_opt.require_api_version);
       m_opt.real_rate_limits = o.value("real_rate_limits", m_opt.real_rate_limits);
+      m_opt.get_limit = o.value("get_limit", m_opt.get_limit);
+      m_opt.watchlist_sort_by = o.value("watchlist_sort_by", m_opt.watchlist_sort_by);
+      m_opt.watchlist_sort_how = o.value("watchlist_sort_how", m_opt.watchlist_sort_how);
     }
     if (auto it = f.find("auth"); it != f.end() && it->is_object()) {
       m_client_id = it->value("client_id", m_client_id);
@@ -530,8 +613,8 @@ class TraktFake final : public FakeService {
     // bucket here).
     FaultSpec get;
     get.method = "GET";
-    get.rate_per_s = 500.0 / 300.0;
-    get.burst = 500;
+    get.rate_per_s = m_opt.get_limit / 300.0;
+    get.burst = std::max(1, m_opt.get_limit);
     get.retry_after_s = 1;
     m_ctx->add_fault(get);
     for (const char* m : {"POST", "PUT", "DELETE"}) {
@@ -915,7 +998,10 @@ class TraktFake final : public FakeService {
       res.status = 412;
       return false;
     }
-    if (level == Level::key) return true;
+    if (level == Level::key) {
+      note_rate(req, res);
+      return true;
+    }
     const std::string token = bearer_token(req);
     bool ok = m_ctx->token_valid(req, token);
     if (ok) {
@@ -926,6 +1012,7 @@ class TraktFake final : public FakeService {
       fault_response(401, req, res);
       return false;
     }
+    note_rate(req, res);
     return true;
   }
 
@@ -1054,6 +1141,19 @@ class TraktFake final : public FakeService {
     return {{"added", counts}, {"existing", existing}, {"not_found", r.not_found}};
   }
 
+  // True when adding the new items of `body` would take `rows` past `cap` (Trakt then refuses the
+  // whole request with 420 and adds nothing).
+  bool would_exceed(const json& body, const std::vector<json>& rows, int cap) {
+    const Resolved r = resolve(body, false);
+    std::size_t fresh = 0;
+    for (const auto& t : r.targets) {
+      if (std::none_of(rows.begin(), rows.end(), [&](const json& row) { return row_is(row, t); })) {
+        ++fresh;
+      }
+    }
+    return fresh > 0 && rows.size() + fresh > static_cast<std::size_t>(std::max(cap, 0));
+  }
+
   // Issues a fresh access/refresh pair. The previous access token stays valid until it expires
   // (clients that built their headers at start-up keep working); the refresh token is single use.
   json issue_tokens() {
@@ -1067,19 +1167,190 @@ class TraktFake final : public FakeService {
         {"refresh_token", m_refresh_token}, {"scope", "public"},      {"created_at", now / 1000}};
   }
 
+  // ---------- full views ----------
+  // First-aired stamp of catalog episode (show, season, ep): stored, else derived from the year.
+  json first_aired(std::size_t show, std::size_t season, std::size_t ep) const {
+    const json& e = m_shows[show]["seasons"][season]["episodes"][ep];
+    if (auto it = e.find("first_aired"); it != e.end() && it->is_string()) return *it;
+    return derived_first_aired(m_shows[show], m_shows[show]["seasons"][season].value("number", 0),
+                               e.value("number", 0));
+  }
+
+  // Aired on the sandbox clock; an episode without any date counts as aired.
+  bool has_aired(std::size_t show, std::size_t season, std::size_t ep) const {
+    const json at = first_aired(show, season, ep);
+    if (!at.is_string()) return true;
+    return tk::parse_iso(at.get<std::string>()).value_or(0) <= m_ctx->now_ms();
+  }
+
+  int aired_in_season(std::size_t show, std::size_t season) const {
+    int n = 0;
+    const json& eps = m_shows[show]["seasons"][season]["episodes"];
+    for (std::size_t e = 0; e < eps.size(); ++e) n += has_aired(show, season, e) ? 1 : 0;
+    return n;
+  }
+
+  // Specials (season 0) do not count towards a show's aired episodes.
+  int aired_in_show(std::size_t show) const {
+    int n = 0;
+    const json& seasons = m_shows[show]["seasons"];
+    for (std::size_t s = 0; s < seasons.size(); ++s) {
+      if (seasons[s].value("number", 0) != 0) n += aired_in_season(show, s);
+    }
+    return n;
+  }
+
+  std::optional<std::size_t> season_index(std::size_t show, int number) const {
+    const json& seasons = m_shows[show]["seasons"];
+    for (std::size_t s = 0; s < seasons.size(); ++s) {
+      if (seasons[s].value("number", -1) == number) return s;
+    }
+    return std::nullopt;
+  }
+
+  using EpisodeRef = std::tuple<std::size_t, std::size_t, std::size_t>;
+
+  // The catalog episode a row's episode object names: by its ids, else by the show and numbers.
+  std::optional<EpisodeRef> locate_episode(const json& ep, const json& show) const {
+    std::optional<EpisodeRef> hit;
+    for_ids(ep.is_object() ? ep.value("ids", json::object()) : json::object(),
+            [&](const std::string& key) {
+              if (hit) return;
+              auto it = m_episode_ix.find(key);
+              if (it != m_episode_ix.end()) hit = it->second;
+            });
+    if (hit || !show.is_object() || !ep.is_object()) return hit;
+    auto sx = find_in(m_show_ix, show.value("ids", json::object()));
+    if (!sx) return std::nullopt;
+    auto season = season_index(*sx, ep.value("season", -1));
+    if (!season) return std::nullopt;
+    const json& eps = m_shows[*sx]["seasons"][*season]["episodes"];
+    for (std::size_t e = 0; e < eps.size(); ++e) {
+      if (eps[e].value("number", -1) == ep.value("number", -2)) return EpisodeRef{*sx, *season, e};
+    }
+    return std::nullopt;
+  }
+
+  // A media object as reads print it: minimal, or with extended=full the catalog's current object
+  // (rows keep a copy from the time of the write) with every full field.
+  json view(const std::string& kind, const json& obj, bool full, const json& show = json()) const {
+    if (!full || !obj.is_object()) return media_view(kind, obj, false);
+    const json ids = obj.contains("ids") && obj["ids"].is_object() ? obj["ids"] : json::object();
+    json out = obj;
+    if (kind == "movie") {
+      if (auto ix = find_in(m_movie_ix, ids)) out = m_movies[*ix];
+    } else if (kind == "show") {
+      if (auto ix = find_in(m_show_ix, ids)) {
+        out = show_view(*ix);
+        out["aired_episodes"] = aired_in_show(*ix);
+      }
+    } else if (kind == "season") {
+      std::optional<std::pair<std::size_t, std::size_t>> hit;
+      for_ids(ids, [&](const std::string& key) {
+        auto it = m_season_ix.find(key);
+        if (!hit && it != m_season_ix.end()) hit = it->second;
+      });
+      if (!hit && show.is_object()) {
+        if (auto sx = find_in(m_show_ix, show.value("ids", json::object()))) {
+          if (auto season = season_index(*sx, obj.value("number", -1))) hit = {*sx, *season};
+        }
+      }
+      if (hit) {
+        out = season_view(hit->first, hit->second);
+        out["episode_count"] = m_shows[hit->first]["seasons"][hit->second]["episodes"].size();
+        out["aired_episodes"] = aired_in_season(hit->first, hit->second);
+        if (!m_shows[hit->first]["seasons"][hit->second]["episodes"].empty()) {
+          out["first_aired"] = first_aired(hit->first, hit->second, 0);
+        }
+      }
+    } else if (kind == "episode") {
+      if (auto ref = locate_episode(obj, show)) {
+        const auto [sx, season, e] = *ref;
+        out = m_shows[sx]["seasons"][season]["episodes"][e];
+        out["first_aired"] = first_aired(sx, season, e);
+      }
+    }
+    out.erase("seasons");
+    out.erase("episodes");
+    return with_full_defaults(kind, std::move(out));
+  }
+
+  json row_out(const json& row, bool full) const {
+    if (!full) return row_view(row, false);
+    json out = row;
+    const json show = row.contains("show") ? row["show"] : json();
+    for (const char* kind : {"movie", "show", "season", "episode"}) {
+      auto it = out.find(kind);
+      if (it != out.end()) *it = view(kind, *it, true, show);
+    }
+    return out;
+  }
+
+  // ---------- rate-limit telemetry ----------
+  // X-Ratelimit on every authenticated answer: the limit this request counts against, with
+  // what remains of the current window (writes share one window, as Trakt's POST limit does).
+  void note_rate(const Req& req, Res& res) {
+    const bool read = req.method == "GET";
+    const std::int64_t now = m_ctx->now_ms();
+    const std::int64_t period_ms = read ? 300000 : 1000;
+    const int limit = read ? m_opt.get_limit : 1;
+    RateWindow& w = read ? m_get_window : m_post_window;
+    if (now >= w.start_ms + period_ms) {
+      w.start_ms = now;
+      w.used = 0;
+    }
+    ++w.used;
+    const json header = {{"name", read ? "AUTHED_API_GET_LIMIT" : "AUTHED_API_POST_LIMIT"},
+                         {"period", period_ms / 1000},
+                         {"limit", limit},
+                         {"remaining", std::max(0, limit - w.used)},
+                         {"until", tk::iso_utc(w.start_ms + period_ms, false)}};
+    res.set_header("X-Ratelimit", header.dump());
+  }
+
+  // 420 with the headers Trakt documents for account limits (the body is empty).
+  void account_limit(Res& res, int limit) const {
+    const json user = m_settings.value("user", json::object());
+    const bool vip = user.is_object() && user.contains("vip") && user["vip"].is_boolean() &&
+                     user["vip"].get<bool>();
+    res.status = 420;
+    res.set_header("X-Upgrade-URL", "https://trakt.tv/vip");
+    res.set_header("X-VIP-User", vip ? "true" : "false");
+    res.set_header("X-Account-Limit", std::to_string(limit));
+  }
+
+  // The item cap of `section` in /users/settings limits (none when absent).
+  std::optional<int> settings_limit(const char* section) const {
+    const json limits = m_settings.value("limits", json::object());
+    if (!limits.is_object() || !limits.contains(section) || !limits[section].is_object()) {
+      return std::nullopt;
+    }
+    const json& cap = limits[section];
+    if (!cap.contains("item_count") || !cap["item_count"].is_number_integer()) return std::nullopt;
+    return cap["item_count"].get<int>();
+  }
+
   // ---------- handlers ----------
-  void get_watchlist(const Req& req, Res& res);
+  void get_watchlist(const Req& req, Res& res, std::string type, std::string sort_by,
+                     std::string sort_how);
   void post_watchlist(const Req& req, Res& res, bool remove);
-  void get_history(const Req& req, Res& res);
+  void get_history(const Req& req, Res& res, const std::string& type, const std::string& id);
   void post_history(const Req& req, Res& res);
   void post_history_remove(const Req& req, Res& res);
-  void get_ratings(const Req& req, Res& res);
+  void get_ratings(const Req& req, Res& res, std::string type, const std::string& filter);
   void post_ratings(const Req& req, Res& res, bool remove);
   void get_playback(const Req& req, Res& res);
   void delete_playback(const Req& req, Res& res);
   void post_scrobble(const Req& req, Res& res, const std::string& action);
   void get_collection(const Req& req, Res& res);
   void post_collection(const Req& req, Res& res, bool remove);
+  void get_watched(const Req& req, Res& res, const std::string& type);
+  void get_progress(const Req& req, Res& res, const std::string& id);
+  void search_by_id(const Req& req, Res& res);
+  void search_text(const Req& req, Res& res, const std::string& types);
+  std::optional<std::size_t> find_show_any(const std::string& id) const;
+  std::optional<std::size_t> find_movie_any(const std::string& id) const;
+  void user_routes(httplib::Server& srv);
   void lists_routes(httplib::Server& srv);
   void oauth_routes(httplib::Server& srv);
   void lookup_routes(httplib::Server& srv);
@@ -1104,17 +1375,50 @@ class TraktFake final : public FakeService {
   std::string m_client_id, m_client_secret, m_access_token, m_refresh_token;
   std::int64_t m_token_ttl_s = 0;
   std::uint64_t m_token_serial = 0;
+  RateWindow m_get_window, m_post_window;
   tk::StampClock m_clock{1000};
 };
 
 // ---------- watchlist ----------
-void TraktFake::get_watchlist(const Req& req, Res& res) {
+// Sorts watchlist or list rows by one of Trakt's sort keys; keys the fake has no data for
+// (popularity, percentage, votes) leave the rank order.
+void sort_rows(std::vector<const json*>& rows, const std::string& by, const std::string& how) {
+  auto media = [](const json* r) -> const json& {
+    const std::string k = r->value("type", "");
+    if (k != "movie" && r->contains("show")) return (*r)["show"];
+    static const json k_empty = json::object();
+    return r->contains(k) ? (*r)[k] : k_empty;
+  };
+  auto by_key = [&](auto key) {
+    std::stable_sort(rows.begin(), rows.end(),
+                     [&](const json* a, const json* b) { return key(a) < key(b); });
+  };
+  if (by == "added") {
+    by_key([](const json* r) { return tk::str(*r, "listed_at"); });
+  } else if (by == "title") {
+    by_key([&](const json* r) { return tk::str(media(r), "title"); });
+  } else if (by == "released") {
+    by_key([&](const json* r) {
+      const json& m = media(r);
+      return m.contains("year") && m["year"].is_number_integer() ? m["year"].get<int>() : 0;
+    });
+  } else if (by == "runtime") {
+    by_key([&](const json* r) {
+      const json& m = media(r);
+      return m.contains("runtime") && m["runtime"].is_number_integer() ? m["runtime"].get<int>()
+                                                                       : 0;
+    });
+  }
+  if (how == "desc") std::reverse(rows.begin(), rows.end());
+}
+
+void TraktFake::get_watchlist(const Req& req, Res& res, std::string type, std::string sort_by,
+                              std::string sort_how) {
   std::lock_guard lock(m_mutex);
   if (!authorize(req, res, Level::user)) return;
-  std::string type = req.matches.size() > 1 ? req.matches[1].str() : "";
-  const std::string sort_by = req.matches.size() > 2 ? req.matches[2].str() : "rank";
-  const std::string sort_how = req.matches.size() > 3 ? req.matches[3].str() : "asc";
   if (type == "all") type.clear();
+  if (sort_by.empty()) sort_by = "rank";
+  if (sort_how.empty()) sort_how = "asc";
   if (m_opt.etag) {
     const std::string etag = "W/\"wl-" + std::to_string(m_watchlist_version) + "\"";
     res.set_header("ETag", etag);
@@ -1127,24 +1431,14 @@ void TraktFake::get_watchlist(const Req& req, Res& res) {
   for (const auto& row : m_watchlist) {
     if (type.empty() || row.value("type", "") + "s" == type) rows.push_back(&row);
   }
-  if (sort_by == "added") {
-    std::stable_sort(rows.begin(), rows.end(), [](const json* a, const json* b) {
-      return tk::str(*a, "listed_at") < tk::str(*b, "listed_at");
-    });
-  } else if (sort_by == "title") {
-    auto title = [](const json* r) {
-      const std::string k = r->value("type", "");
-      const json& m = r->contains("show") && k != "movie" ? (*r)["show"] : (*r)[k];
-      return tk::str(m, "title");
-    };
-    std::stable_sort(rows.begin(), rows.end(),
-                     [&](const json* a, const json* b) { return title(a) < title(b); });
-  }
-  if (sort_how == "desc") std::reverse(rows.begin(), rows.end());
-  res.set_header("X-Sort-By", sort_by);
-  res.set_header("X-Sort-How", sort_how);
+  sort_rows(rows, sort_by, sort_how);
+  // X-Sort-* carry the user's own preference, X-Applied-Sort-* the order of this answer.
+  res.set_header("X-Sort-By", m_opt.watchlist_sort_by);
+  res.set_header("X-Sort-How", m_opt.watchlist_sort_how);
+  res.set_header("X-Applied-Sort-By", sort_by);
+  res.set_header("X-Applied-Sort-How", sort_how);
   const bool full = wants_full(req);
-  send_page(req, res, rows, [&](const json* r) { return row_view(*r, full); });
+  send_page(req, res, rows, [&](const json* r) { return row_out(*r, full); });
 }
 
 void TraktFake::post_watchlist(const Req& req, Res& res, bool remove) {
@@ -1154,6 +1448,12 @@ void TraktFake::post_watchlist(const Req& req, Res& res, bool remove) {
   if (!body || !body->is_object()) {
     res.status = 400;
     return;
+  }
+  if (!remove) {
+    if (auto cap = settings_limit("watchlist"); cap && would_exceed(*body, m_watchlist, *cap)) {
+      account_limit(res, *cap);
+      return;
+    }
   }
   json out = list_write(*body, m_watchlist, remove);
   ++m_watchlist_version;
@@ -1171,11 +1471,10 @@ void TraktFake::post_watchlist(const Req& req, Res& res, bool remove) {
 }
 
 // ---------- history ----------
-void TraktFake::get_history(const Req& req, Res& res) {
+void TraktFake::get_history(const Req& req, Res& res, const std::string& type,
+                            const std::string& id) {
   std::lock_guard lock(m_mutex);
   if (!authorize(req, res, Level::user)) return;
-  const std::string type = req.matches.size() > 1 ? req.matches[1].str() : "";
-  const std::string id = req.matches.size() > 2 ? req.matches[2].str() : "";
   std::optional<std::int64_t> start, end;
   if (req.has_param("start_at")) start = tk::parse_iso(req.get_param_value("start_at"));
   if (req.has_param("end_at")) end = tk::parse_iso(req.get_param_value("end_at"));
@@ -1197,7 +1496,7 @@ void TraktFake::get_history(const Req& req, Res& res) {
     rows.push_back(&h);
   }
   const bool full = wants_full(req);
-  send_page(req, res, rows, [&](const HistRow* h) { return row_view(h->row, full); });
+  send_page(req, res, rows, [&](const HistRow* h) { return row_out(h->row, full); });
 }
 
 void TraktFake::post_history(const Req& req, Res& res) {
@@ -1253,8 +1552,11 @@ void TraktFake::post_history(const Req& req, Res& res) {
   }
   if (added["movies"].get<int>() > 0) touch({{"movies", "watched_at"}});
   if (added["episodes"].get<int>() > 0) touch({{"episodes", "watched_at"}});
+  // The live reply (2025) names every bucket Trakt resolves, people and users included; the
+  // Apiary-era reply had neither "updated" nor "users".
   json nf = r.not_found;
-  if (m_opt.legacy_history_reply) nf["people"] = json::array();
+  nf["people"] = json::array();
+  if (!m_opt.legacy_history_reply) nf["users"] = json::array();
   json out = {{"added", added}, {"not_found", nf}};
   if (!m_opt.legacy_history_reply) out["updated"] = updated;
   send_json(res, out, m_opt.history_add_status);
@@ -1302,11 +1604,10 @@ void TraktFake::post_history_remove(const Req& req, Res& res) {
 }
 
 // ---------- ratings ----------
-void TraktFake::get_ratings(const Req& req, Res& res) {
+void TraktFake::get_ratings(const Req& req, Res& res, std::string type,
+                            const std::string& filter) {
   std::lock_guard lock(m_mutex);
   if (!authorize(req, res, Level::user)) return;
-  std::string type = req.matches.size() > 1 ? req.matches[1].str() : "";
-  const std::string filter = req.matches.size() > 2 ? req.matches[2].str() : "";
   if (type == "all") type.clear();
   std::vector<int> wanted;
   for (std::size_t pos = 0; pos < filter.size();) {
@@ -1328,7 +1629,7 @@ void TraktFake::get_ratings(const Req& req, Res& res) {
     return tk::str(*a, "rated_at") > tk::str(*b, "rated_at");
   });
   const bool full = wants_full(req);
-  send_page(req, res, rows, [&](const json* r) { return row_view(*r, full); });
+  send_page(req, res, rows, [&](const json* r) { return row_out(*r, full); });
 }
 
 void TraktFake::post_ratings(const Req& req, Res& res, bool remove) {
@@ -1394,7 +1695,7 @@ void TraktFake::get_playback(const Req& req, Res& res) {
     rows.push_back(&row);
   }
   const bool full = wants_full(req);
-  send_page(req, res, rows, [&](const json* r) { return row_view(*r, full); });
+  send_page(req, res, rows, [&](const json* r) { return row_out(*r, full); });
 }
 
 void TraktFake::delete_playback(const Req& req, Res& res) {
@@ -1547,6 +1848,19 @@ void TraktFake::post_collection(const Req& req, Res& res, bool remove) {
     return;
   }
   Resolved r = resolve(*body, true);
+  if (auto cap = settings_limit("collection"); cap && !remove) {
+    std::size_t fresh = 0;
+    for (const auto& t : r.targets) {
+      fresh += std::none_of(m_collection.begin(), m_collection.end(),
+                            [&](const json& row) { return row_is(row, t); })
+                   ? 1
+                   : 0;
+    }
+    if (fresh > 0 && m_collection.size() + fresh > static_cast<std::size_t>(std::max(*cap, 0))) {
+      account_limit(res, *cap);
+      return;
+    }
+  }
   json counts = {{"movies", 0}, {"episodes", 0}};
   json existing = counts;
   const std::string now = stamp();
@@ -1608,8 +1922,7 @@ void TraktFake::lists_routes(httplib::Server& srv) {
                         .value("list", json::object())
                         .value("count", 1 << 30);
     if (static_cast<int>(m_lists.size()) >= cap) {
-      res.status = 420;
-      res.set_header("X-Upgrade-URL", "https://trakt.tv/vip");
+      account_limit(res, cap);
       return;
     }
     const std::string name = (*body)["name"].get<std::string>();
@@ -1678,8 +1991,15 @@ void TraktFake::lists_routes(httplib::Server& srv) {
         rows.push_back(&row);
       }
     }
+    res.set_header("X-Sort-By", tk::str(l->list, "sort_by").empty() ? std::string("rank")
+                                                                      : tk::str(l->list, "sort_by"));
+    res.set_header("X-Sort-How", tk::str(l->list, "sort_how").empty()
+                                     ? std::string("asc")
+                                     : tk::str(l->list, "sort_how"));
+    res.set_header("X-Applied-Sort-By", "rank");
+    res.set_header("X-Applied-Sort-How", "asc");
     const bool full = wants_full(req);
-    send_page(req, res, rows, [&](const json* r) { return row_view(*r, full); });
+    send_page(req, res, rows, [&](const json* r) { return row_out(*r, full); });
   });
   auto write = [this](const Req& req, Res& res, bool remove) {
     std::lock_guard lock(m_mutex);
@@ -1697,9 +2017,8 @@ void TraktFake::lists_routes(httplib::Server& srv) {
     const int cap = m_settings.value("limits", json::object())
                         .value("list", json::object())
                         .value("item_count", 1 << 30);
-    if (!remove && static_cast<int>(l->items.size()) >= cap) {
-      res.status = 420;
-      res.set_header("X-Upgrade-URL", "https://trakt.tv/vip");
+    if (!remove && would_exceed(*body, l->items, cap)) {
+      account_limit(res, cap);
       return;
     }
     json out = list_write(*body, l->items, remove);
@@ -1899,52 +2218,289 @@ void TraktFake::oauth_routes(httplib::Server& srv) {
   });
 }
 
+// ---------- watched and progress ----------
+namespace {
+struct EpisodePlays {
+  int plays = 0;
+  std::int64_t last = 0;
+};
+struct WatchedShow {
+  int plays = 0;
+  std::int64_t last = 0;
+  json show;
+  std::map<std::pair<int, int>, EpisodePlays> episodes;  // (season, number)
+};
+}  // namespace
+
+void TraktFake::get_watched(const Req& req, Res& res, const std::string& type) {
+  std::lock_guard lock(m_mutex);
+  if (!authorize(req, res, Level::user)) return;
+  const bool full = wants_full(req);
+  const std::string ext = req.has_param("extended") ? req.get_param_value("extended") : "";
+  const bool noseasons = ext.find("noseasons") != std::string::npos;
+  const char* kind = type == "movies" ? "movie" : "episode";
+  // History is newest first, so the first play of a title is its last_watched_at and the order
+  // of first sight is Trakt's order (most recently watched first).
+  std::vector<std::string> order;
+  std::unordered_map<std::string, WatchedShow> by_key;
+  for (const auto& h : m_history) {
+    if (h.row.value("type", "") != kind) continue;
+    const json& media = type == "movies" ? h.row["movie"] : h.row["show"];
+    const std::string key = media.value("ids", json::object()).dump();
+    auto [it, fresh] = by_key.try_emplace(key);
+    WatchedShow& w = it->second;
+    if (fresh) {
+      order.push_back(key);
+      w.last = h.at;
+      w.show = media;
+    }
+    ++w.plays;
+    if (type == "shows") {
+      const json& ep = h.row["episode"];
+      EpisodePlays& e = w.episodes[{ep.value("season", 0), ep.value("number", 0)}];
+      ++e.plays;
+      e.last = std::max(e.last, h.at);
+    }
+  }
+  json out = json::array();
+  for (const auto& key : order) {
+    const WatchedShow& w = by_key[key];
+    json row = {{"plays", w.plays},
+                {"last_watched_at", tk::iso_utc(w.last, true)},
+                {"last_updated_at", tk::iso_utc(w.last, true)}};
+    if (type == "movies") {
+      row["movie"] = view("movie", w.show, full);
+      out.push_back(std::move(row));
+      continue;
+    }
+    row["reset_at"] = nullptr;
+    row["show"] = view("show", w.show, full);
+    // The watched view's show carries aired_episodes even when minimal (2025 contract).
+    if (!full) {
+      auto sx = find_in(m_show_ix, w.show.value("ids", json::object()));
+      row["show"]["aired_episodes"] = sx ? aired_in_show(*sx) : 0;
+    }
+    if (!noseasons) {
+      json seasons = json::array();
+      for (const auto& [sn, e] : w.episodes) {
+        if (seasons.empty() || seasons.back()["number"] != sn.first) {
+          seasons.push_back({{"number", sn.first}, {"episodes", json::array()}});
+        }
+        seasons.back()["episodes"].push_back({{"number", sn.second},
+                                              {"plays", e.plays},
+                                              {"last_watched_at", tk::iso_utc(e.last, true)}});
+      }
+      row["seasons"] = std::move(seasons);
+    }
+    out.push_back(std::move(row));
+  }
+  send_json(res, out, 200);
+}
+
+std::optional<std::size_t> TraktFake::find_show_any(const std::string& id) const {
+  for (const char* k : {"trakt:", "slug:", "imdb:", "tmdb:", "tvdb:"}) {
+    auto it = m_show_ix.find(std::string(k) + id);
+    if (it != m_show_ix.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> TraktFake::find_movie_any(const std::string& id) const {
+  for (const char* k : {"trakt:", "slug:", "imdb:", "tmdb:"}) {
+    auto it = m_movie_ix.find(std::string(k) + id);
+    if (it != m_movie_ix.end()) return it->second;
+  }
+  return std::nullopt;
+}
+
+bool param_true(const Req& req, const char* name, bool def) {
+  if (!req.has_param(name)) return def;
+  return req.get_param_value(name) == "true";
+}
+
+// GET /shows/{id}/progress/watched: aired and completed episodes per season from the history,
+// with the next episode to watch and the last one watched (full episode objects).
+void TraktFake::get_progress(const Req& req, Res& res, const std::string& id) {
+  std::lock_guard lock(m_mutex);
+  if (!authorize(req, res, Level::user)) return;
+  auto show = find_show_any(id);
+  if (!show) {
+    res.status = 404;
+    return;
+  }
+  const bool specials = param_true(req, "specials", false);
+  const bool count_specials = param_true(req, "count_specials", true);
+  const json show_ids = m_shows[*show].value("ids", json::object());
+  std::map<std::pair<int, int>, std::int64_t> watched;  // (season, number) → last play
+  std::optional<std::pair<std::int64_t, json>> last;
+  for (const auto& h : m_history) {
+    if (h.row.value("type", "") != "episode") continue;
+    if (!tk::ids_match(h.row["show"].value("ids", json::object()), show_ids)) continue;
+    const json& ep = h.row["episode"];
+    auto& at = watched[{ep.value("season", 0), ep.value("number", 0)}];
+    at = std::max(at, h.at);
+    if (!last || h.at > last->first) last = {h.at, ep};
+  }
+  json seasons = json::array();
+  int aired = 0, completed = 0;
+  json next = nullptr;
+  const json& catalog = m_shows[*show]["seasons"];
+  std::vector<std::size_t> order(catalog.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return catalog[a].value("number", 0) < catalog[b].value("number", 0);
+  });
+  for (std::size_t s : order) {
+    const int sn = catalog[s].value("number", 0);
+    if (sn == 0 && !specials) continue;
+    json season = {{"number", sn},
+                   {"title", with_full_defaults("season", season_view(*show, s))["title"]},
+                   {"aired", 0},
+                   {"completed", 0},
+                   {"episodes", json::array()}};
+    const json& eps = catalog[s]["episodes"];
+    for (std::size_t e = 0; e < eps.size(); ++e) {
+      if (!has_aired(*show, s, e)) continue;
+      const int en = eps[e].value("number", 0);
+      auto w = watched.find({sn, en});
+      const bool done = w != watched.end();
+      season["aired"] = season["aired"].get<int>() + 1;
+      season["completed"] = season["completed"].get<int>() + (done ? 1 : 0);
+      season["episodes"].push_back(
+          {{"number", en},
+           {"completed", done},
+           {"last_watched_at", done ? json(tk::iso_utc(w->second, true)) : json(nullptr)}});
+      if (!done && next.is_null()) next = view("episode", eps[e], true, m_shows[*show]);
+    }
+    if (sn != 0 || count_specials) {
+      aired += season["aired"].get<int>();
+      completed += season["completed"].get<int>();
+    }
+    seasons.push_back(std::move(season));
+  }
+  send_json(res,
+            {{"aired", aired},
+             {"completed", completed},
+             {"last_watched_at", last ? json(tk::iso_utc(last->first, true)) : json(nullptr)},
+             {"reset_at", nullptr},
+             {"seasons", seasons},
+             {"hidden_seasons", json::array()},
+             {"next_episode", next},
+             {"last_episode", last ? view("episode", last->second, true, m_shows[*show])
+                                   : json(nullptr)}},
+            200);
+}
+
 // ---------- lookups ----------
+// GET /search/{id_type}/{id}: exact id lookups, movie/show/episode (?type=… narrows).
+void TraktFake::search_by_id(const Req& req, Res& res) {
+  std::lock_guard lock(m_mutex);
+  if (!authorize(req, res, Level::key)) return;
+  const std::string key = req.matches[1].str() + ":" + req.matches[2].str();
+  const std::string types =
+      req.has_param("type") ? req.get_param_value("type") : "movie,show,episode";
+  auto allowed = [&](const char* t) { return types.find(t) != std::string::npos; };
+  const bool full = wants_full(req);
+  json out = json::array();
+  if (allowed("movie")) {
+    if (auto it = m_movie_ix.find(key); it != m_movie_ix.end()) {
+      out.push_back({{"type", "movie"},
+                     {"score", nullptr},
+                     {"movie", view("movie", m_movies[it->second], full)}});
+    }
+  }
+  if (allowed("show")) {
+    if (auto it = m_show_ix.find(key); it != m_show_ix.end()) {
+      out.push_back({{"type", "show"},
+                     {"score", nullptr},
+                     {"show", view("show", show_view(it->second), full)}});
+    }
+  }
+  if (allowed("episode")) {
+    auto [b, e] = m_episode_ix.equal_range(key);
+    for (auto it = b; it != e; ++it) {
+      const auto [show, season, ep] = it->second;
+      const json& episode = m_shows[show]["seasons"][season]["episodes"][ep];
+      out.push_back({{"type", "episode"},
+                     {"score", nullptr},
+                     {"episode", view("episode", episode, full, show_view(show))},
+                     {"show", view("show", show_view(show), full)}});
+    }
+  }
+  send_json(res, out, 200);
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// GET /search/{type}?query=: titles that contain the query (case-insensitive), paged; score
+// 1000 for an exact title, 100 for a partial one.
+void TraktFake::search_text(const Req& req, Res& res, const std::string& types) {
+  std::lock_guard lock(m_mutex);
+  if (!authorize(req, res, Level::key)) return;
+  const std::string query = lower(req.has_param("query") ? req.get_param_value("query") : "");
+  const bool full = wants_full(req);
+  std::vector<json> hits;
+  auto consider = [&](const char* kind, const json& obj) {
+    const std::string title = lower(tk::str(obj, "title"));
+    if (query.empty() || title.find(query) == std::string::npos) return;
+    hits.push_back({{"type", kind},
+                    {"score", title == query ? 1000 : 100},
+                    {kind, view(kind, kind == std::string("show") ? json(obj) : obj, full)}});
+    hits.back()[kind].erase("seasons");
+  };
+  if (types.find("movie") != std::string::npos) {
+    for (const auto& m : m_movies) consider("movie", m);
+  }
+  if (types.find("show") != std::string::npos) {
+    for (std::size_t i = 0; i < m_shows.size(); ++i) consider("show", show_view(i));
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const json& a, const json& b) {
+    return a.value("score", 0) > b.value("score", 0);
+  });
+  PageArgs p = page_args(req);
+  if (!req.has_param("limit") && !req.has_param("page")) p.limit = 10;
+  const Page pg = m_ctx->page(req, hits.size(), (p.page - 1) * p.limit, p.limit);
+  json out = json::array();
+  for (std::size_t i = pg.start; i < pg.end(); ++i) out.push_back(hits[i]);
+  res.set_header("X-Pagination-Page", std::to_string(p.page));
+  res.set_header("X-Pagination-Limit", std::to_string(p.limit));
+  res.set_header("X-Pagination-Page-Count", std::to_string((hits.size() + p.limit - 1) / p.limit));
+  res.set_header("X-Pagination-Item-Count", std::to_string(hits.size()));
+  send_json(res, out, 200);
+}
+
 void TraktFake::lookup_routes(httplib::Server& srv) {
-  srv.Get(R"(/search/(trakt|imdb|tmdb|tvdb)/([^/]+))", [this](const Req& req, Res& res) {
+  srv.Get(R"(/search/(trakt|imdb|tmdb|tvdb)/([^/]+))",
+          [this](const Req& req, Res& res) { search_by_id(req, res); });
+  srv.Get(R"(/search/((?:movie|show|episode|person|list)(?:,(?:movie|show|episode|person|list))*))",
+          [this](const Req& req, Res& res) { search_text(req, res, req.matches[1].str()); });
+  srv.Get(R"(/movies/([^/]+))", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!authorize(req, res, Level::key)) return;
-    const std::string key = req.matches[1].str() + ":" + req.matches[2].str();
-    const std::string types =
-        req.has_param("type") ? req.get_param_value("type") : "movie,show,episode";
-    auto allowed = [&](const char* t) { return types.find(t) != std::string::npos; };
-    json out = json::array();
-    if (allowed("movie")) {
-      if (auto it = m_movie_ix.find(key); it != m_movie_ix.end()) {
-        out.push_back({{"type", "movie"},
-                       {"score", nullptr},
-                       {"movie", media_view("movie", m_movies[it->second], false)}});
-      }
+    auto movie = find_movie_any(req.matches[1].str());
+    if (!movie) {
+      res.status = 404;
+      return;
     }
-    if (allowed("show")) {
-      if (auto it = m_show_ix.find(key); it != m_show_ix.end()) {
-        out.push_back({{"type", "show"},
-                       {"score", nullptr},
-                       {"show", media_view("show", show_view(it->second), false)}});
-      }
-    }
-    if (allowed("episode")) {
-      auto [b, e] = m_episode_ix.equal_range(key);
-      for (auto it = b; it != e; ++it) {
-        const auto [show, season, ep] = it->second;
-        out.push_back(
-            {{"type", "episode"},
-             {"score", nullptr},
-             {"episode",
-              media_view("episode", m_shows[show]["seasons"][season]["episodes"][ep], false)},
-             {"show", media_view("show", show_view(show), false)}});
-      }
-    }
-    send_json(res, out, 200);
+    send_json(res, view("movie", m_movies[*movie], wants_full(req)), 200);
   });
-  auto find_show_any = [this](const std::string& id) -> std::optional<std::size_t> {
-    for (const char* k : {"trakt:", "slug:", "imdb:", "tmdb:", "tvdb:"}) {
-      auto it = m_show_ix.find(std::string(k) + id);
-      if (it != m_show_ix.end()) return it->second;
+  srv.Get(R"(/shows/([^/]+))", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!authorize(req, res, Level::key)) return;
+    auto show = find_show_any(req.matches[1].str());
+    if (!show) {
+      res.status = 404;
+      return;
     }
-    return std::nullopt;
-  };
-  srv.Get(R"(/shows/([^/]+)/seasons)", [this, find_show_any](const Req& req, Res& res) {
+    send_json(res, view("show", show_view(*show), wants_full(req)), 200);
+  });
+  srv.Get(R"(/shows/([^/]+)/progress/watched)", [this](const Req& req, Res& res) {
+    get_progress(req, res, req.matches[1].str());
+  });
+  srv.Get(R"(/shows/([^/]+)/seasons)", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!authorize(req, res, Level::key)) return;
     auto show = find_show_any(req.matches[1].str());
@@ -1955,56 +2511,95 @@ void TraktFake::lookup_routes(httplib::Server& srv) {
     const std::string ext = req.has_param("extended") ? req.get_param_value("extended") : "";
     const bool full = ext.find("full") != std::string::npos;
     const bool with_eps = ext.find("episodes") != std::string::npos;
+    const json show_obj = show_view(*show);
     json out = json::array();
     for (const auto& s : m_shows[*show]["seasons"]) {
-      json season = media_view("season", s, full);
-      season.erase("episodes");
+      json season = view("season", s, full, show_obj);
       if (with_eps) {
         season["episodes"] = json::array();
         for (const auto& e : s["episodes"])
-          season["episodes"].push_back(media_view("episode", e, full));
+          season["episodes"].push_back(view("episode", e, full, show_obj));
       }
       out.push_back(season);
     }
     send_json(res, out, 200);
   });
-  srv.Get(R"(/shows/([^/]+)/seasons/(\d+))", [this, find_show_any](const Req& req, Res& res) {
+  srv.Get(R"(/shows/([^/]+)/seasons/(\d+))", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!authorize(req, res, Level::key)) return;
     auto show = find_show_any(req.matches[1].str());
-    const int number = std::stoi(req.matches[2].str());
+    const int number = std::atoi(req.matches[2].str().c_str());
     if (show) {
-      for (const auto& s : m_shows[*show]["seasons"]) {
-        if (s.value("number", -1) != number) continue;
+      if (auto s = season_index(*show, number)) {
         json out = json::array();
-        for (const auto& e : s["episodes"])
-          out.push_back(media_view("episode", e, wants_full(req)));
+        for (const auto& e : m_shows[*show]["seasons"][*s]["episodes"])
+          out.push_back(view("episode", e, wants_full(req), show_view(*show)));
         send_json(res, out, 200);
         return;
       }
     }
     res.status = 404;
   });
-  srv.Get(R"(/shows/([^/]+)/seasons/(\d+)/episodes/(\d+))",
-          [this, find_show_any](const Req& req, Res& res) {
-            std::lock_guard lock(m_mutex);
-            if (!authorize(req, res, Level::key)) return;
-            auto show = find_show_any(req.matches[1].str());
-            const int sn = std::stoi(req.matches[2].str());
-            const int en = std::stoi(req.matches[3].str());
-            if (show) {
-              for (const auto& s : m_shows[*show]["seasons"]) {
-                if (s.value("number", -1) != sn) continue;
-                for (const auto& e : s["episodes"]) {
-                  if (e.value("number", -1) == en) {
-                    send_json(res, media_view("episode", e, wants_full(req)), 200);
-                    return;
-                  }
-                }
-              }
+  srv.Get(R"(/shows/([^/]+)/seasons/(\d+)/episodes/(\d+))", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!authorize(req, res, Level::key)) return;
+    auto show = find_show_any(req.matches[1].str());
+    const int sn = std::atoi(req.matches[2].str().c_str());
+    const int en = std::atoi(req.matches[3].str().c_str());
+    if (show) {
+      if (auto s = season_index(*show, sn)) {
+        for (const auto& e : m_shows[*show]["seasons"][*s]["episodes"]) {
+          if (e.value("number", -1) == en) {
+            send_json(res, view("episode", e, wants_full(req), show_view(*show)), 200);
+            return;
+          }
+        }
+      }
+    }
+    res.status = 404;
+  });
+}
+
+// ---------- /users/{id}/… ----------
+// The signed-in user's reads under their slug or "me" (other users: 404, as for a private or
+// unknown profile).
+void TraktFake::user_routes(httplib::Server& srv) {
+  auto known = [this](const std::string& user) {
+    std::lock_guard lock(m_mutex);
+    return is_me(user);
+  };
+  srv.Get(R"(/users/([^/]+)/history(?:/(movies|shows|seasons|episodes)(?:/(\d+))?)?)",
+          [this, known](const Req& req, Res& res) {
+            if (!known(req.matches[1].str())) {
+              res.status = 404;
+              return;
             }
-            res.status = 404;
+            get_history(req, res, req.matches[2].str(), req.matches[3].str());
           });
+  srv.Get(R"(/users/([^/]+)/ratings(?:/(movies|shows|seasons|episodes|all)(?:/([0-9,]+))?)?)",
+          [this, known](const Req& req, Res& res) {
+            if (!known(req.matches[1].str())) {
+              res.status = 404;
+              return;
+            }
+            get_ratings(req, res, req.matches[2].str(), req.matches[3].str());
+          });
+  srv.Get(
+      R"(/users/([^/]+)/watchlist(?:/(movies|shows|seasons|episodes|all)(?:/([a-z]+)(?:/(asc|desc))?)?)?)",
+      [this, known](const Req& req, Res& res) {
+        if (!known(req.matches[1].str())) {
+          res.status = 404;
+          return;
+        }
+        get_watchlist(req, res, req.matches[2].str(), req.matches[3].str(), req.matches[4].str());
+      });
+  srv.Get(R"(/users/([^/]+)/watched/(movies|shows))", [this, known](const Req& req, Res& res) {
+    if (!known(req.matches[1].str())) {
+      res.status = 404;
+      return;
+    }
+    get_watched(req, res, req.matches[2].str());
+  });
 }
 
 void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
@@ -2020,18 +2615,24 @@ void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
   });
   srv.Get(
       R"(/sync/watchlist(?:/(movies|shows|seasons|episodes|all)(?:/([a-z]+)(?:/(asc|desc))?)?)?)",
-      [this](const Req& req, Res& res) { get_watchlist(req, res); });
+      [this](const Req& req, Res& res) {
+        get_watchlist(req, res, req.matches[1].str(), req.matches[2].str(), req.matches[3].str());
+      });
   srv.Post("/sync/watchlist",
            [this](const Req& req, Res& res) { post_watchlist(req, res, false); });
   srv.Post("/sync/watchlist/remove",
            [this](const Req& req, Res& res) { post_watchlist(req, res, true); });
   srv.Get(R"(/sync/history(?:/(movies|shows|seasons|episodes)(?:/(\d+))?)?)",
-          [this](const Req& req, Res& res) { get_history(req, res); });
+          [this](const Req& req, Res& res) {
+            get_history(req, res, req.matches[1].str(), req.matches[2].str());
+          });
   srv.Post("/sync/history", [this](const Req& req, Res& res) { post_history(req, res); });
   srv.Post("/sync/history/remove",
            [this](const Req& req, Res& res) { post_history_remove(req, res); });
   srv.Get(R"(/sync/ratings(?:/(movies|shows|seasons|episodes|all)(?:/([0-9,]+))?)?)",
-          [this](const Req& req, Res& res) { get_ratings(req, res); });
+          [this](const Req& req, Res& res) {
+            get_ratings(req, res, req.matches[1].str(), req.matches[2].str());
+          });
   srv.Post("/sync/ratings", [this](const Req& req, Res& res) { post_ratings(req, res, false); });
   srv.Post("/sync/ratings/remove",
            [this](const Req& req, Res& res) { post_ratings(req, res, true); });
@@ -2044,6 +2645,8 @@ void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
         std::string("/scrobble/") + action,
         [this, a = std::string(action)](const Req& req, Res& res) { post_scrobble(req, res, a); });
   }
+  srv.Get(R"(/sync/watched/(movies|shows))",
+          [this](const Req& req, Res& res) { get_watched(req, res, req.matches[1].str()); });
   srv.Get(R"(/sync/collection/(movies|shows))",
           [this](const Req& req, Res& res) { get_collection(req, res); });
   srv.Post("/sync/collection",
@@ -2066,6 +2669,7 @@ void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
     send_page(req, res, rows, [](const json* r) { return row_view(*r, false); });
   });
   lists_routes(srv);
+  user_routes(srv);
   oauth_routes(srv);
   lookup_routes(srv);
 }
