@@ -489,7 +489,7 @@ TEST_F(TraktTest, ExtendedFullOnSearchAndSummaries) {
   EXPECT_EQ(m["runtime"], 136);
   EXPECT_EQ(m["released"], "1999-01-01");
   for (const char* key : {"tagline", "overview", "country", "status", "rating", "votes",
-                          "comment_count", "updated_at", "language", "genres", "certification"}) {
+                          "comment_count", "updated_at", "language", "genres", "original_title"}) {
     EXPECT_TRUE(m.contains(key)) << key;
   }
   auto r = h.get("/movies/the-matrix-1999", auth());
