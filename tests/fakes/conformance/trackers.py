@@ -661,6 +661,25 @@ def check_simkl(sb, shared, report):
         # Optional row fields: SIMKL prints episode counters only on shows and anime.
         compare_shape(rows, rec_rows.get(bucket), f"simkl GET /sync/all-items {bucket}", report,
                       allow_missing=("poster", "runtime", "zap2it", "offen", "next_to_watch", "last_watched"))
+    # Ids: the examples print simkl as a number and every other id as a string.
+    for bucket, rows in (out or {}).items():
+        for row in rows:
+            ids = (row.get("movie") or row.get("show") or {}).get("ids", {})
+            report.check(isinstance(ids.get("simkl"), int), f"simkl GET /sync/all-items {bucket}",
+                         f"ids.simkl missing or not a number: {ids}")
+            for k, v in ids.items():
+                report.check(k == "simkl" or isinstance(v, str), f"simkl GET /sync/all-items {bucket}",
+                             f"ids.{k} is {type(v).__name__}, the example prints strings")
+    lookup = apib_example(apib, "## ID Lookup [/search/id")
+    status, _, out = call(base, "GET", "/search/id?imdb=" + m_ids["imdb"] + "&client_id=" + cred["client_id"])
+    if report.expect_status("simkl GET /search/id", status, 200, out) and lookup:
+        report.check(len(out or []) == 1, "simkl GET /search/id", f"expected one hit, got {out}")
+        shapes = {r["type"]: shape_of(r) for r in lookup}
+        for row in out or []:
+            compare_shape(row, shapes.get(row.get("type"), shapes.get("movie")), "simkl GET /search/id", report,
+                          allow_missing=("poster",))
+            report.check(set(row.get("ids", {})) <= {"simkl", "slug"}, "simkl GET /search/id",
+                         f"ids {row.get('ids')} hold more than simkl and slug")
     status, _, out = call(base, "GET", "/sync/ratings", None, h)
     rec_rows = {b: shape_of(rows) for b, rows in ratings.items()}
     for bucket, rows in (out or {}).items():

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +29,54 @@ constexpr const char* k_initial_stamp = "2024-01-01T00:00:00Z";
 
 json error_body(const std::string& error, int code, const std::string& message) {
   return {{"error", error}, {"code", code}, {"message", message}};
+}
+
+// How SIMKL prints ids differs per endpoint (its own examples): library reads (all-items,
+// ratings) print every id but simkl as a string ("tmdb": "62417"); playback and scrobble replies
+// print numeric ids as numbers ("tmdb": 1429); /search/id prints only simkl and slug.
+enum class IdStyle { library, standard, lookup };
+
+json format_ids(const json& ids, IdStyle style) {
+  json out = json::object();
+  if (!ids.is_object()) return out;
+  static const std::vector<std::string> k_numeric{"simkl", "tmdb", "tvdb", "mal",
+                                                  "anidb", "anilist", "kitsu"};
+  for (const auto& [k, v] : ids.items()) {
+    const std::string text = tk::id_text(v);
+    if (text.empty()) continue;
+    if (style == IdStyle::lookup && k != "simkl" && k != "slug") continue;
+    const bool numeric_key =
+        k == "simkl" || (style == IdStyle::standard &&
+                         std::find(k_numeric.begin(), k_numeric.end(), k) != k_numeric.end());
+    char* end = nullptr;
+    const long long n = std::strtoll(text.c_str(), &end, 10);
+    if (numeric_key && end && *end == '\0') {
+      out[k] = n;
+    } else {
+      out[k] = text;
+    }
+  }
+  return out;
+}
+
+// SIMKL's slug form of a title: lower case, words joined by '-'.
+std::string slug_of(const std::string& title) {
+  std::string slug;
+  for (char c : title) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      slug += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug += '-';
+    }
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
+}
+
+// A media object with its ids printed in `style`.
+json with_ids(json media, IdStyle style) {
+  if (media.is_object() && media.contains("ids")) media["ids"] = format_ids(media["ids"], style);
+  return media;
 }
 
 // The media key of a row: SIMKL files anime under "show" in lists.
@@ -73,7 +122,18 @@ class SimklFake final : public FakeService {
     reset_locked();
     load_locked(fixture);
   }
-  void seed_universe(const json& u) override { seed(universe_fixture(u)); }
+  // Generated show rows get what SIMKL computes for them: episode counts, last_watched and
+  // next_to_watch (recorded fixtures keep what they hold).
+  void seed_universe(const json& u) override {
+    std::lock_guard lock(m_mutex);
+    reset_locked();
+    load_locked(universe_fixture(u));
+    for (auto& [mi, e] : m_library) {
+      if (m_catalog[mi].bucket == "movies") continue;
+      if (!e.row.contains("not_aired_episodes_count")) e.row["not_aired_episodes_count"] = 0;
+      refresh_counts(e);
+    }
+  }
   json state() const override {
     std::lock_guard lock(m_mutex);
     return state_locked();
@@ -260,24 +320,32 @@ class SimklFake final : public FakeService {
 
   static json universe_fixture(const json& u) {
     json catalog = {{"movies", json::array()}, {"shows", json::array()}, {"anime", json::array()}};
-    auto ids_of = [](const json& ids) {
-      return tk::pick_ids(ids, {"simkl", "tmdb", "tvdb"},
-                          {"slug", "imdb", "mal", "anilist", "kitsu", "anidb"});
+    // Every SIMKL title has a simkl id and a slug: universe items without one get the next free
+    // simkl id and a slug made from the title.
+    std::int64_t next_simkl = 1;
+    for (const char* list : {"movies", "shows"}) {
+      for (const auto& item : tk::array_or_empty(u, list)) {
+        const std::string sid = tk::id_text(item.value("ids", json::object()).value("simkl", json()));
+        next_simkl = std::max<std::int64_t>(next_simkl, std::atoll(sid.c_str()) + 1);
+      }
+    }
+    auto ids_of = [&next_simkl](const json& item) {
+      json ids = tk::pick_ids(item.value("ids", json::object()), {"simkl", "tmdb", "tvdb"},
+                              {"slug", "imdb", "mal", "anilist", "kitsu", "anidb"});
+      if (!ids.contains("simkl")) ids["simkl"] = next_simkl++;
+      if (!ids.contains("slug")) ids["slug"] = slug_of(tk::str(item, "title"));
+      return ids;
     };
     std::unordered_map<std::string, std::pair<std::string, json>> objs;
     for (const auto& m : tk::array_or_empty(u, "movies")) {
-      json obj = {{"title", m.value("title", "")},
-                  {"year", m.value("year", json())},
-                  {"ids", ids_of(m.value("ids", json::object()))}};
+      json obj = {{"title", m.value("title", "")}, {"year", m.value("year", json())}, {"ids", ids_of(m)}};
       if (m.contains("duration_ms")) obj["runtime"] = m["duration_ms"].get<std::int64_t>() / 60000;
       catalog["movies"].push_back(obj);
       objs[tk::universe_key(m)] = {"movies", obj};
     }
     for (const auto& s : tk::array_or_empty(u, "shows")) {
       const bool anime = s.value("anime", false);
-      json obj = {{"title", s.value("title", "")},
-                  {"year", s.value("year", json())},
-                  {"ids", ids_of(s.value("ids", json::object()))}};
+      json obj = {{"title", s.value("title", "")}, {"year", s.value("year", json())}, {"ids", ids_of(s)}};
       if (anime) obj["anime_type"] = "tv";
       json seasons = json::array();
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
@@ -377,17 +445,28 @@ class SimklFake final : public FakeService {
     for (const auto& p : tk::array_or_empty(u, "progress")) {
       const double duration = static_cast<double>(p.value("duration_ms", std::int64_t{1}));
       const double pos = static_cast<double>(p.value("progress_ms", std::int64_t{0}));
-      json row = {{"id", id++},
-                  {"progress", std::round(pos / duration * 1000.0) / 10.0},
-                  {"paused_at", p.value("progress_at", "")}};
+      // Playback rows print paused_at with milliseconds and the episode with its title and
+      // TVDB coordinates (SIMKL's example).
+      json row = {
+          {"id", id++},
+          {"progress", std::round(pos / duration * 1000.0) / 10.0},
+          {"paused_at", tk::iso_utc(tk::parse_iso(p.value("progress_at", "")).value_or(0), true)}};
       if (p.value("type", "") == "episode") {
         json ref = p.value("show", json::object());
         ref["type"] = "show";
         auto it = objs.find(tk::universe_key(ref));
         if (it == objs.end()) continue;
+        const int season = p.value("season", 0);
+        const int number = p.value("episode", 0);
         row["type"] = "episode";
-        row["episode"] = {{"season", p.value("season", 0)}, {"episode", p.value("episode", 0)}};
-        row[it->second.first == "anime" ? "anime" : "show"] = it->second.second;
+        row["episode"] = {{"season", season},
+                          {"episode", number},
+                          {"title", p.value("title", "Episode " + std::to_string(number))},
+                          {"tvdb_season", season},
+                          {"tvdb_number", number}};
+        json media = it->second.second;
+        media.erase("anime_type");
+        row[it->second.first == "anime" ? "anime" : "show"] = media;
       } else {
         auto it = objs.find(tk::universe_key(p));
         if (it == objs.end()) continue;
@@ -564,6 +643,8 @@ class SimklFake final : public FakeService {
 
   json row_view(const Entry& e, bool with_seasons, bool watched_at) const {
     json row = e.row;
+    const char* key = media_key(m_catalog[e.media].bucket);
+    if (row.contains(key)) row[key] = with_ids(row[key], IdStyle::library);
     if (with_seasons && m_catalog[e.media].bucket != "movies") {
       json seasons = e.seasons;
       if (!watched_at) {
@@ -599,7 +680,30 @@ class SimklFake final : public FakeService {
     return true;
   }
 
+  // The /search/id row of catalog entry `mi`.
+  json lookup_row(std::size_t mi) const {
+    const Media& m = m_catalog[mi];
+    const bool movie = m.bucket == "movies";
+    json row = {{"type", movie ? "movie" : m.bucket == "anime" ? "anime" : "tv"},
+                {"title", m.obj.value("title", json())}};
+    if (m.obj.contains("poster")) row["poster"] = m.obj["poster"];
+    row["year"] = m.obj.value("year", json());
+    row["status"] = m.obj.contains("status") && m.obj["status"].is_string()
+                        ? m.obj["status"]
+                        : json(movie ? "released" : "ended");
+    row["ids"] = format_ids(m.obj.value("ids", json::object()), IdStyle::lookup);
+    if (!movie) {
+      int total = 0;
+      for (const auto& season : tk::array_or_empty(m.obj, "seasons")) {
+        total += static_cast<int>(tk::array_or_empty(season, "episodes").size());
+      }
+      row["total_episodes"] = total;
+    }
+    return row;
+  }
+
   // ---------- handlers ----------
+  void search_id(const Req& req, Res& res);
   void get_all_items(const Req& req, Res& res);
   void add_to_list(const Req& req, Res& res);
   void add_history(const Req& req, Res& res);
@@ -734,7 +838,8 @@ void SimklFake::get_all_items(const Req& req, Res& res) {
         }
         ids = trimmed;
       }
-      row = {{"status", e.row.value("status", "")}, {media_key(bucket), {{"ids", ids}}}};
+      row = {{"status", e.row.value("status", "")},
+             {media_key(bucket), {{"ids", format_ids(ids, IdStyle::library)}}}};
     } else {
       row = row_view(e, with_seasons, watched_at);
     }
@@ -980,6 +1085,9 @@ void SimklFake::get_ratings(const Req& req, Res& res) {
     row.erase("total_episodes_count");
     row.erase("not_aired_episodes_count");
     row.erase("anime_type");
+    if (row.contains(media_key(bucket))) {
+      row[media_key(bucket)] = with_ids(row[media_key(bucket)], IdStyle::library);
+    }
     out[bucket].push_back(row);
   }
   send_json(res, out, 200);
@@ -1073,7 +1181,11 @@ void SimklFake::get_playback(const Req& req, Res& res) {
   json out = json::array();
   for (const json* r : rows) {
     if (static_cast<long long>(out.size()) >= limit) break;
-    out.push_back(*r);
+    json row = *r;
+    for (const char* k : {"movie", "show", "anime"}) {
+      if (row.contains(k)) row[k] = with_ids(row[k], IdStyle::standard);
+    }
+    out.push_back(std::move(row));
   }
   send_json(res, out, 200);
 }
@@ -1179,7 +1291,7 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
     out["action"] = "pause";
   }
   out["id"] = id;
-  out[key] = media;
+  out[key] = with_ids(media, IdStyle::standard);
   if (key != "movie") {
     // The reply numbers the episode with "number" (the playback list uses "episode").
     json ep = {{"season", ep_view["season"]}, {"number", ep_view["episode"]}};
@@ -1187,6 +1299,34 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
     out["episode"] = ep;
   }
   send_json(res, out, 201);
+}
+
+// GET /search/id: the documented lookup reply, one row per match: type (movie, tv, anime), title,
+// poster, year, status and ids with simkl and slug only; shows and anime add total_episodes.
+// tmdb ids name a movie unless type=show asks for a show.
+void SimklFake::search_id(const Req& req, Res& res) {
+  std::lock_guard lock(m_mutex);
+  if (!authorize(req, res, false)) return;
+  json out = json::array();
+  for (const char* k : {"simkl", "imdb", "tmdb", "tvdb", "mal", "anidb", "anilist", "kitsu"}) {
+    if (!req.has_param(k)) continue;
+    std::string value = req.get_param_value(k);
+    if (std::string(k) == "imdb") {
+      // "can be IMDB ID or full IMDB URL"
+      static const std::regex k_imdb(R"(tt\d+)");
+      std::smatch m;
+      if (std::regex_search(value, m, k_imdb)) value = m.str();
+    }
+    const bool want_show = req.has_param("type") && req.get_param_value("type") == "show";
+    auto [b, e] = m_index.equal_range(std::string(k) + ":" + value);
+    for (auto it = b; it != e; ++it) {
+      const Media& m = m_catalog[it->second];
+      if (std::string(k) == "tmdb" && (m.bucket != "movies") != want_show) continue;
+      out.push_back(lookup_row(it->second));
+    }
+    break;
+  }
+  send_json(res, out, 200);
 }
 
 void SimklFake::oauth_routes(httplib::Server& srv) {
@@ -1318,23 +1458,7 @@ void SimklFake::register_routes(httplib::Server& srv, Context& ctx) {
   };
   srv.Get("/users/settings", settings);
   srv.Post("/users/settings", settings);
-  srv.Get("/search/id", [this](const Req& req, Res& res) {
-    std::lock_guard lock(m_mutex);
-    if (!authorize(req, res, false)) return;
-    json out = json::array();
-    for (const char* k : {"simkl", "imdb", "tmdb", "tvdb", "mal", "anidb", "anilist", "kitsu"}) {
-      if (!req.has_param(k)) continue;
-      auto [b, e] = m_index.equal_range(std::string(k) + ":" + req.get_param_value(k));
-      for (auto it = b; it != e; ++it) {
-        const Media& m = m_catalog[it->second];
-        json hit = media_view(it->second);
-        hit["type"] = m.bucket == "movies" ? "movie" : m.bucket == "anime" ? "anime" : "tv";
-        out.push_back(hit);
-      }
-      break;
-    }
-    send_json(res, out, 200);
-  });
+  srv.Get("/search/id", [this](const Req& req, Res& res) { search_id(req, res); });
   srv.Get("/redirect", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     for (const char* k : {"simkl", "imdb", "tmdb", "tvdb", "mal", "anidb", "anilist", "kitsu"}) {

@@ -342,5 +342,113 @@ TEST_F(SimklTest, GeneratedUniverseFillsTheLibrary) {
   EXPECT_LE(planned, 10u);  // a planned title that was played since is no longer planned
 }
 
+// ---- what SIMKL's documentation shows, for seeded and generated data ----
+
+// Every id but simkl is a string in library reads, whatever type the id was written with.
+void expect_library_ids(const json& ids, const std::string& where) {
+  ASSERT_TRUE(ids.is_object()) << where;
+  ASSERT_TRUE(ids.contains("simkl")) << where << ": every row has ids.simkl";
+  EXPECT_TRUE(ids["simkl"].is_number_integer()) << where;
+  for (const auto& [k, v] : ids.items()) {
+    if (k != "simkl") {
+      EXPECT_TRUE(v.is_string()) << where << ": ids." << k << " = " << v.dump();
+    }
+  }
+}
+
+TEST_F(SimklTest, LibraryReadsPrintIdsAsStrings) {
+  json cat = catalog();
+  cat["movies"][0]["ids"]["tmdb"] = 157336;  // written as a number
+  h.seed({{"catalog", cat}});
+  h.post("/sync/history", {{"movies", json::array({{{"ids", {{"tmdb", 157336}}}}})}}, auth());
+  h.post("/sync/add-to-list",
+         {{"shows", json::array({{{"to", "plantowatch"}, {"ids", {{"tvdb", 305288}}}}})}}, auth());
+  h.post("/sync/ratings", {{"movies", json::array({{{"ids", {{"simkl", 1001}}}, {"rating", 8}}})}},
+         auth());
+  json lib = body_of(h.get("/sync/all-items", auth()));
+  expect_library_ids(lib["movies"][0]["movie"]["ids"], "all-items movie");
+  EXPECT_EQ(lib["movies"][0]["movie"]["ids"]["tmdb"], "157336");
+  expect_library_ids(lib["shows"][0]["show"]["ids"], "all-items show");
+  EXPECT_EQ(lib["shows"][0]["show"]["ids"]["tvdb"], "305288");
+  json ids_only = body_of(h.get("/sync/all-items/movies?extended=ids_only", auth()));
+  expect_library_ids(ids_only["movies"][0]["movie"]["ids"], "ids_only");
+  json ratings = body_of(h.get("/sync/ratings/movies", auth()));
+  expect_library_ids(ratings["movies"][0]["movie"]["ids"], "ratings");
+}
+
+TEST_F(SimklTest, IdLookupAnswersWithTheDocumentedFields) {
+  const std::string client = "&client_id=" + std::string(k_client);
+  json hits = body_of(h.get("/search/id?imdb=http://www.imdb.com/title/tt0816692/" + client));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0], (json{{"type", "movie"},
+                           {"title", "Interstellar"},
+                           {"year", 2014},
+                           {"status", "released"},
+                           {"ids", {{"simkl", 1001}}}}));
+  hits = body_of(h.get("/search/id?tvdb=305288" + client));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["type"], "tv");
+  EXPECT_EQ(hits[0]["status"], "ended");
+  EXPECT_EQ(hits[0]["total_episodes"], 5);
+  EXPECT_FALSE(hits[0]["ids"].contains("tvdb")) << "the lookup prints simkl and slug only";
+  hits = body_of(h.get("/search/id?mal=16498" + client));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]["type"], "anime");
+  EXPECT_EQ(hits[0]["total_episodes"], 2);
+  // A tmdb id names a movie unless type=show.
+  EXPECT_EQ(body_of(h.get("/search/id?tmdb=157336" + client)).size(), 1u);
+  EXPECT_EQ(body_of(h.get("/search/id?tmdb=157336&type=show" + client)).size(), 0u);
+}
+
+TEST_F(SimklTest, GeneratedRowsCarryWhatSimklComputes) {
+  GenerateOptions o;
+  o.movies = 30;
+  o.shows = 6;
+  o.plays = 80;
+  o.watchlist = 10;
+  o.ratings = 10;
+  o.progress = 12;
+  const json u = generate_universe(o);
+  ASSERT_EQ(h.client().Post("/__sandbox/universe", u.dump(), "application/json")->status, 200);
+  json lib = body_of(h.get("/sync/all-items", auth()));
+  std::size_t shows = 0;
+  for (const auto& [bucket, list] : lib.items()) {
+    for (const auto& row : list) {
+      const char* key = bucket == "movies" ? "movie" : "show";
+      expect_library_ids(row[key]["ids"], bucket);
+      EXPECT_TRUE(row[key]["ids"].contains("slug")) << row.dump();
+      if (bucket == "movies") continue;
+      ++shows;
+      for (const char* k : {"last_watched", "next_to_watch", "watched_episodes_count",
+                            "total_episodes_count", "not_aired_episodes_count"}) {
+        EXPECT_TRUE(row.contains(k)) << k << " in " << row.dump();
+      }
+      EXPECT_GT(row["total_episodes_count"].get<int>(), 0) << row.dump();
+      if (row["watched_episodes_count"].get<int>() > 0) {
+        EXPECT_TRUE(row["last_watched"].is_string()) << row.dump();
+      } else {
+        EXPECT_TRUE(row["last_watched"].is_null()) << row.dump();
+      }
+    }
+  }
+  EXPECT_GT(shows, 0u);
+  json playback = body_of(h.get("/sync/playback", auth()));
+  ASSERT_GT(playback.size(), 0u);
+  std::size_t episodes = 0;
+  for (const auto& row : playback) {
+    const std::string paused = row["paused_at"].get<std::string>();
+    EXPECT_EQ(paused.size(), 24u) << paused << " (milliseconds, as SIMKL prints them)";
+    EXPECT_EQ(paused[19], '.') << paused;
+    if (row["type"] != "episode") continue;
+    ++episodes;
+    for (const char* k : {"season", "episode", "title", "tvdb_season", "tvdb_number"}) {
+      EXPECT_TRUE(row["episode"].contains(k)) << k << " in " << row.dump();
+    }
+    const json& media = row.contains("show") ? row["show"] : row["anime"];
+    EXPECT_TRUE(media["ids"]["simkl"].is_number_integer()) << row.dump();
+  }
+  EXPECT_GT(episodes, 0u);
+}
+
 }  // namespace
 }  // namespace cw::fakes
