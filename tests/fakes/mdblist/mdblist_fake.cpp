@@ -27,7 +27,9 @@ constexpr const char* k_id_keys[] = {"imdb", "tmdb", "tvdb", "trakt", "mdblist",
 
 struct Options {
   int daily_limit = 1000;
-  bool not_found_as_count = false;
+  // The documented write reply (static-list add/remove in MDBList's own docs) counts not-found
+  // items; false answers with the lists of the items instead, as some clients also accept.
+  bool not_found_as_count = true;
   bool freeze_activities = false;
   bool accept_unknown_ids = false;
   bool html_errors = false;
@@ -308,6 +310,12 @@ class MdblistFake final : public FakeService {
     return m_opt.not_found_as_count ? json(list.size()) : list;
   }
 
+  // Write replies in the documented form: "response": true next to the counters.
+  static void send_write(Res& res, json body) {
+    body["response"] = true;
+    send_json(res, body, 200);
+  }
+
   // ---------- auth and quota ----------
   bool authorize(const Req& req, Res& res) {
     const std::string bearer = bearer_token(req);
@@ -322,9 +330,15 @@ class MdblistFake final : public FakeService {
       m_day = day;
       m_requests_today = 0;
     }
+    // The daily quota in MDBList's headers: limit, what remains, and the reset as epoch seconds
+    // (the next UTC midnight), on every answer and on the 429 that ends the day.
+    const std::string reset = std::to_string((day + 1) * 86400);
     if (m_opt.daily_limit > 0 && m_requests_today >= m_opt.daily_limit) {
       const std::int64_t reset_s = (day + 1) * 86400 - m_ctx->now_s();
       res.set_header("Retry-After", std::to_string(reset_s));
+      res.set_header("X-RateLimit-Limit", std::to_string(m_opt.daily_limit));
+      res.set_header("X-RateLimit-Remaining", "0");
+      res.set_header("X-RateLimit-Reset", reset);
       fault_response(429, req, res);
       return false;
     }
@@ -332,6 +346,7 @@ class MdblistFake final : public FakeService {
     res.set_header("X-RateLimit-Limit", std::to_string(m_opt.daily_limit));
     res.set_header("X-RateLimit-Remaining",
                    std::to_string(std::max(0, m_opt.daily_limit - m_requests_today)));
+    res.set_header("X-RateLimit-Reset", reset);
     return true;
   }
 
@@ -426,9 +441,9 @@ class MdblistFake final : public FakeService {
     touch({"watchlisted_at"});
     json nfv = {{"movies", not_found_value(nf["movies"])}, {"shows", not_found_value(nf["shows"])}};
     if (remove) {
-      send_json(res, {{"deleted", counts}, {"not_found", nfv}}, 200);
+      send_write(res, {{"deleted", counts}, {"not_found", nfv}});
     } else {
-      send_json(res, {{"added", counts}, {"existing", existing}, {"not_found", nfv}}, 200);
+      send_write(res, {{"added", counts}, {"existing", existing}, {"not_found", nfv}});
     }
   }
 
@@ -578,9 +593,9 @@ class MdblistFake final : public FakeService {
     json nfv = json::object();
     for (const auto& [k, v] : nf.items()) nfv[k] = not_found_value(v);
     if (remove) {
-      send_json(res, {{"removed", counts}, {"not_found", nfv}}, 200);
+      send_write(res, {{"removed", counts}, {"not_found", nfv}});
     } else {
-      send_json(res, {{"added", counts}, {"updated", updated}, {"not_found", nfv}}, 200);
+      send_write(res, {{"added", counts}, {"updated", updated}, {"not_found", nfv}});
     }
   }
 
@@ -705,7 +720,7 @@ class MdblistFake final : public FakeService {
     json nfv = json::object();
     for (const auto& [k, v] : nf.items()) nfv[k] = not_found_value(v);
     if (remove) {
-      send_json(res, {{"removed", counts}, {"not_found", nfv}}, 200);
+      send_write(res, {{"removed", counts}, {"not_found", nfv}});
       return;
     }
     json out = {{"added", counts},
@@ -714,7 +729,7 @@ class MdblistFake final : public FakeService {
                 {"not_found", nfv}};
     if (req.has_param("report_added") && req.get_param_value("report_added") == "true")
       out["plays"] = plays;
-    send_json(res, out, 200);
+    send_write(res, out);
   }
 
   void remove_plays(const Req& req, Res& res) {
@@ -1014,9 +1029,11 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
       }
     }
     json nfv = {{"movies", not_found_value(nf["movies"])}, {"shows", not_found_value(nf["shows"])}};
-    send_json(res,
-              {{remove ? "deleted" : "added", counts}, {"existing", existing}, {"not_found", nfv}},
-              200);
+    if (remove) {
+      send_write(res, {{"deleted", counts}, {"not_found", nfv}});
+    } else {
+      send_write(res, {{"added", counts}, {"existing", existing}, {"not_found", nfv}});
+    }
   };
   srv.Post(R"(/lists/(\d+)/items/add)",
            [list_write](const Req& req, Res& res) { list_write(req, res, false); });

@@ -74,7 +74,7 @@ TEST_F(MdblistTest, WatchlistAddPageRemove) {
   ASSERT_EQ(r->status, 200);
   json out = body_of(r);
   EXPECT_EQ(out["added"], (json{{"movies", 5}, {"shows", 1}}));
-  EXPECT_EQ(out["not_found"]["movies"].size(), 1u);
+  EXPECT_EQ(out["not_found"]["movies"], 1);
   EXPECT_EQ(body_of(h.post(k("/watchlist/items/add"), body))["existing"]["movies"], 5);
   json p1 = body_of(h.get(k("/watchlist/items?limit=4&offset=0&unified=true")));
   EXPECT_EQ(p1["movies"].size(), 4u);
@@ -85,10 +85,71 @@ TEST_F(MdblistTest, WatchlistAddPageRemove) {
   EXPECT_EQ(p2["movies"].size(), 1u);
   EXPECT_EQ(p2["shows"].size(), 1u);
   EXPECT_FALSE(p2["pagination"]["has_more"].get<bool>());
-  h.seed({{"catalog", catalog()}, {"options", {{"not_found_as_count", true}}}});
+  h.seed({{"catalog", catalog()}, {"options", {{"not_found_as_count", false}}}});
   out = body_of(
       h.post(k("/watchlist/items/remove"), {{"movies", json::array({{{"imdb", "tt9999999"}}})}}));
+  EXPECT_EQ(out["not_found"]["movies"], json::array({{{"imdb", "tt9999999"}}}));
+}
+
+// The reply form MDBList documents for list writes: "response": true, counters, and not_found
+// as counts; every write endpoint answers in it.
+TEST_F(MdblistTest, WriteRepliesFollowTheDocumentedForm) {
+  const json movies = json::array({{{"imdb", "tt0000010"}}, {{"imdb", "tt9999999"}}});
+  json out = body_of(h.post(k("/watchlist/items/add"), {{"movies", movies}}));
+  EXPECT_EQ(out, (json{{"response", true},
+                       {"added", {{"movies", 1}, {"shows", 0}}},
+                       {"existing", {{"movies", 0}, {"shows", 0}}},
+                       {"not_found", {{"movies", 1}, {"shows", 0}}}}));
+  out = body_of(h.post(k("/watchlist/items/remove"), {{"movies", movies}}));
+  EXPECT_EQ(out, (json{{"response", true},
+                       {"deleted", {{"movies", 1}, {"shows", 0}}},
+                       {"not_found", {{"movies", 1}, {"shows", 0}}}}));
+  const json sync_movies = json::array({{{"ids", {{"imdb", "tt0000010"}}}, {"rating", 8}},
+                                        {{"ids", {{"imdb", "tt9999999"}}}, {"rating", 8}}});
+  out = body_of(h.post(k("/sync/ratings"), {{"movies", sync_movies}}));
+  EXPECT_EQ(out["response"], true);
   EXPECT_EQ(out["not_found"]["movies"], 1);
+  out = body_of(h.post(k("/sync/watched"), {{"movies", sync_movies}}));
+  EXPECT_EQ(out["response"], true);
+  EXPECT_EQ(out["not_found"]["movies"], 1);
+  out = body_of(h.post(k("/sync/watched/remove"), {{"movies", sync_movies}}));
+  EXPECT_EQ(out["response"], true);
+  EXPECT_EQ(out["removed"]["movies"], 1);
+  auto r = h.post(k("/lists/user/add"), {{"name", "Static"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string list = std::to_string(body_of(r)["id"].get<std::int64_t>());
+  out = body_of(h.post(k("/lists/" + list + "/items/add"), {{"movies", movies}}));
+  EXPECT_EQ(out, (json{{"response", true},
+                       {"added", {{"movies", 1}, {"shows", 0}}},
+                       {"existing", {{"movies", 0}, {"shows", 0}}},
+                       {"not_found", {{"movies", 1}, {"shows", 0}}}}));
+  out = body_of(h.post(k("/lists/" + list + "/items/remove"), {{"movies", movies}}));
+  EXPECT_EQ(out, (json{{"response", true},
+                       {"deleted", {{"movies", 1}, {"shows", 0}}},
+                       {"not_found", {{"movies", 1}, {"shows", 0}}}}));
+}
+
+TEST_F(MdblistTest, QuotaHeadersOnEveryAnswerAndOnThe429) {
+  h.seed({{"catalog", catalog()}, {"options", {{"daily_limit", 2}}}});
+  auto r = h.get(k("/user"));
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("X-RateLimit-Limit"), "2");
+  EXPECT_EQ(r->get_header_value("X-RateLimit-Remaining"), "1");
+  const long long reset = std::stoll(r->get_header_value("X-RateLimit-Reset"));
+  EXPECT_EQ(reset % 86400, 0) << "the quota resets at UTC midnight";
+  EXPECT_GT(reset * 1000, h.server().context().now_ms());
+  EXPECT_LE(reset * 1000 - h.server().context().now_ms(), 86400000);
+  EXPECT_EQ(h.get(k("/user"))->get_header_value("X-RateLimit-Remaining"), "0");
+  r = h.get(k("/user"));
+  ASSERT_EQ(r->status, 429);
+  EXPECT_EQ(r->get_header_value("X-RateLimit-Remaining"), "0");
+  EXPECT_EQ(r->get_header_value("X-RateLimit-Reset"), std::to_string(reset));
+  EXPECT_LE(std::stoll(r->get_header_value("Retry-After")), 86400);
+  // The next UTC day starts a fresh quota.
+  h.advance_clock(86400000);
+  r = h.get(k("/user"));
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("X-RateLimit-Remaining"), "1");
 }
 
 TEST_F(MdblistTest, WatchedPlaysReportAddedCollapseAndRemoveById) {
