@@ -234,5 +234,143 @@ TEST_F(TmdbTest, GeneratedUniverseFillsWatchlistAndRatings) {
   EXPECT_EQ(rated, 9);
 }
 
+// ---- details, configuration, episode ids, v4 ----
+
+TEST_F(TmdbTest, MovieAndTvDetailsWithExternalIdsAppended) {
+  auto r = h.get(q("/3/movie/600", false));
+  ASSERT_EQ(r->status, 200) << r->body;
+  json m = body_of(r);
+  EXPECT_EQ(m["id"], 600);
+  EXPECT_EQ(m["title"], "Movie 0");
+  EXPECT_EQ(m["imdb_id"], "tt0110000");
+  for (const char* k : {"belongs_to_collection", "budget", "genres", "homepage", "revenue",
+                        "runtime", "spoken_languages", "status", "tagline", "production_companies"}) {
+    EXPECT_TRUE(m.contains(k)) << k;
+  }
+  EXPECT_FALSE(m.contains("genre_ids")) << "details list genres, not genre_ids";
+  EXPECT_FALSE(m.contains("external_ids")) << "only with append_to_response";
+  m = body_of(h.get(q("/3/movie/600?append_to_response=external_ids,credits", false)));
+  EXPECT_EQ(m["external_ids"]["imdb_id"], "tt0110000");
+  EXPECT_FALSE(m["external_ids"].contains("id"));
+  EXPECT_FALSE(m.contains("credits")) << "the fake answers only what it models";
+
+  r = h.get(q("/3/tv/1396?append_to_response=external_ids", false));
+  ASSERT_EQ(r->status, 200) << r->body;
+  json t = body_of(r);
+  EXPECT_EQ(t["name"], "Breaking Bad");
+  EXPECT_EQ(t["external_ids"]["tvdb_id"], 81189);
+  EXPECT_EQ(t["external_ids"]["imdb_id"], "tt0903747");
+  EXPECT_EQ(t["number_of_episodes"], 1);
+  EXPECT_EQ(t["number_of_seasons"], 1);
+  ASSERT_EQ(t["seasons"].size(), 1u);
+  EXPECT_EQ(t["seasons"][0]["episode_count"], 1);
+  EXPECT_EQ(t["last_episode_to_air"]["name"], "Pilot");
+
+  r = h.get(q("/3/movie/999999", false));
+  ASSERT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r)["status_code"], 34);
+  EXPECT_EQ(body_of(r)["success"], false);
+  r = h.get("/3/movie/600?api_key=wrong");
+  ASSERT_EQ(r->status, 401);
+  EXPECT_EQ(body_of(r)["status_code"], 7);
+}
+
+TEST_F(TmdbTest, ConfigurationServesTheImageBase) {
+  auto r = h.get(q("/3/configuration", false));
+  ASSERT_EQ(r->status, 200);
+  json c = body_of(r);
+  EXPECT_EQ(c["images"]["secure_base_url"], "https://image.tmdb.org/t/p/");
+  EXPECT_GT(c["images"]["poster_sizes"].size(), 3u);
+  EXPECT_TRUE(c["change_keys"].is_array());
+  EXPECT_EQ(h.get("/3/configuration")->status, 401);
+}
+
+TEST_F(TmdbTest, EpisodeIdsAndFindByTvdbAndImdb) {
+  GenerateOptions o;
+  o.movies = 5;
+  o.shows = 2;
+  const json u = generate_universe(o);
+  ASSERT_EQ(h.client().Post("/__sandbox/universe", u.dump(), "application/json")->status, 200);
+  const json& show = u["shows"][0];
+  const json& ep = show["seasons"][0]["episodes"][0];
+  const std::string show_id = show["ids"]["tmdb"].get<std::string>();
+  auto r = h.get(q("/3/tv/" + show_id + "/season/" +
+                       std::to_string(show["seasons"][0]["number"].get<int>()) + "/episode/" +
+                       std::to_string(ep["number"].get<int>()) + "/external_ids",
+                   false));
+  ASSERT_EQ(r->status, 200) << r->body;
+  json ext = body_of(r);
+  EXPECT_EQ(std::to_string(ext["tvdb_id"].get<long long>()), ep["ids"]["tvdb"].get<std::string>());
+  json found =
+      body_of(h.get(q("/3/find/" + ep["ids"]["tvdb"].get<std::string>() + "?external_source=tvdb_id",
+                      false)));
+  ASSERT_EQ(found["tv_episode_results"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["tv_episode_results"][0]["media_type"], "tv_episode");
+  EXPECT_EQ(std::to_string(found["tv_episode_results"][0]["show_id"].get<long long>()), show_id);
+  found = body_of(h.get(
+      q("/3/find/" + show["ids"]["tvdb"].get<std::string>() + "?external_source=tvdb_id", false)));
+  ASSERT_EQ(found["tv_results"].size(), 1u) << found.dump();
+  const json& movie = u["movies"][0];
+  if (movie["ids"].contains("imdb")) {
+    found = body_of(h.get(q(
+        "/3/find/" + movie["ids"]["imdb"].get<std::string>() + "?external_source=imdb_id", false)));
+    ASSERT_EQ(found["movie_results"].size(), 1u) << found.dump();
+    EXPECT_FALSE(found["movie_results"][0].contains("runtime"));
+  }
+  json details = body_of(h.get(q("/3/movie/" + movie["ids"]["tmdb"].get<std::string>(), false)));
+  EXPECT_EQ(details["runtime"], movie["duration_ms"].get<long long>() / 60000);
+}
+
+TEST_F(TmdbTest, V4TokenFlowAccountListsAndSessionConversion) {
+  const httplib::Headers app = {{"Authorization", "Bearer cw-sandbox-tmdb-read-access-token"}};
+  auto r = h.post("/4/auth/request_token", json::object(), app);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string request = body_of(r)["request_token"];
+  r = h.post("/4/auth/access_token", {{"request_token", request}}, app);
+  EXPECT_EQ(r->status, 422) << "not approved yet";
+  ASSERT_EQ(h.post("/__sandbox/oauth/approve", {{"request_token", request}})->status, 200);
+  r = h.post("/4/auth/access_token", {{"request_token", request}}, app);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string access = body_of(r)["access_token"];
+  const std::string object_id = body_of(r)["account_id"];
+  EXPECT_EQ(object_id.size(), 24u);
+  EXPECT_EQ(h.post("/4/auth/access_token", {{"request_token", request}}, app)->status, 401)
+      << "a request token is used once";
+  const httplib::Headers user = {{"Authorization", "Bearer " + access}};
+  // Writes go through v3 with a session converted from the v4 token.
+  r = h.post("/3/authentication/session/convert/4?api_key=" + std::string(k_key),
+             {{"access_token", access}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string session = body_of(r)["session_id"];
+  r = h.post("/3/movie/601/rating?api_key=" + std::string(k_key) + "&session_id=" + session,
+             {{"value", 7.5}});
+  ASSERT_EQ(r->status, 201) << r->body;
+  r = h.post("/3/account/" + std::string(k_account) + "/watchlist?session_id=" + session,
+             {{"media_type", "tv"}, {"media_id", 1396}, {"watchlist", true}}, user);
+  ASSERT_EQ(r->status, 201) << "a v4 user token is accepted as the app credential of v3";
+  r = h.get("/4/account/" + object_id + "/movie/rated", user);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json rated = body_of(r);
+  ASSERT_EQ(rated["results"].size(), 1u);
+  EXPECT_EQ(rated["results"][0]["id"], 601);
+  EXPECT_EQ(rated["results"][0]["account_rating"]["value"], 7.5);
+  EXPECT_FALSE(rated["results"][0].contains("rating"));
+  EXPECT_EQ(rated["total_results"], 1);
+  json wl = body_of(h.get("/4/account/" + object_id + "/tv/watchlist", user));
+  ASSERT_EQ(wl["results"].size(), 1u);
+  EXPECT_EQ(wl["results"][0]["id"], 1396);
+  r = h.get("/4/account/" + object_id + "/movie/watchlist", app);
+  ASSERT_EQ(r->status, 401) << "the app token is not a user token";
+  EXPECT_EQ(body_of(r)["status_code"], 3);
+  r = h.get("/4/account/000000000000000000000000/movie/watchlist", user);
+  EXPECT_EQ(r->status, 404);
+  r = h.del("/4/auth/access_token", app);
+  EXPECT_EQ(r->status, 404);
+  r = h.client().Delete("/4/auth/access_token", app, json{{"access_token", access}}.dump(),
+                        "application/json");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(h.get("/4/account/" + object_id + "/tv/watchlist", user)->status, 401);
+}
+
 }  // namespace
 }  // namespace cw::fakes

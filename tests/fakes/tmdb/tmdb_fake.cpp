@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ namespace tk = tracker;
 constexpr const char* k_default_api_key = "cwsandboxtmdbapikey0000000000000";
 constexpr const char* k_default_read_token = "cw-sandbox-tmdb-read-access-token";
 constexpr const char* k_default_session = "cw-sandbox-tmdb-session-id";
+// v4: a user access token and the account's object id (24 hex digits, as TMDb prints it).
+constexpr const char* k_default_v4_token = "cw-sandbox-tmdb-v4-access-token";
+constexpr const char* k_default_object_id = "5a0d1b6f8c0e4d7b9f3e2a1c";
 
 json tmdb_error(int code, const std::string& message) {
   return {{"success", false}, {"status_code", code}, {"status_message", message}};
@@ -36,6 +40,28 @@ json tmdb_success(int code, const std::string& message) {
 }
 
 // A list object with every field TMDb prints, filled in where the fixture left them out.
+// /3/configuration as TMDb serves it (the document's example).
+json configuration() {
+  return {{"images",
+           {{"base_url", "http://image.tmdb.org/t/p/"},
+            {"secure_base_url", "https://image.tmdb.org/t/p/"},
+            {"backdrop_sizes", {"w300", "w780", "w1280", "original"}},
+            {"logo_sizes", {"w45", "w92", "w154", "w185", "w300", "w500", "original"}},
+            {"poster_sizes", {"w92", "w154", "w185", "w342", "w500", "w780", "original"}},
+            {"profile_sizes", {"w45", "w185", "h632", "original"}},
+            {"still_sizes", {"w92", "w185", "w300", "original"}}}},
+          {"change_keys",
+           {"adult", "air_date", "also_known_as", "alternative_titles", "biography", "birthday",
+            "budget", "cast", "certifications", "character_names", "created_by", "crew",
+            "deathday", "episode", "episode_number", "episode_run_time", "freebase_id",
+            "freebase_mid", "general", "genres", "guest_stars", "homepage", "images", "imdb_id",
+            "languages", "name", "network", "origin_country", "original_name", "original_title",
+            "overview", "parts", "place_of_birth", "plot_keywords", "production_code",
+            "production_companies", "production_countries", "releases", "revenue", "runtime",
+            "season", "season_number", "season_regular", "spoken_languages", "status", "tagline",
+            "title", "translations", "tvdb_id", "tvrage_id", "type", "video", "videos"}}};
+}
+
 json movie_defaults(std::int64_t id) {
   return {{"adult", false},
           {"backdrop_path", nullptr},
@@ -122,7 +148,9 @@ class TmdbFake final : public FakeService {
     return {{"api_key", m_api_key},
             {"read_access_token", m_read_token},
             {"session_id", m_session_id},
-            {"account_id", m_account.value("id", 0)}};
+            {"account_id", m_account.value("id", 0)},
+            {"v4_access_token", m_v4_token},
+            {"account_object_id", m_object_id}};
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
@@ -165,6 +193,9 @@ class TmdbFake final : public FakeService {
     m_rated_tv.clear();
     m_rated_episodes.clear();
     m_tokens.clear();
+    m_v4_tokens = {k_default_v4_token};
+    m_v4_token = k_default_v4_token;
+    m_object_id = k_default_object_id;
     m_page_size = 20;
     m_accept_unknown = false;
     m_api_key = k_default_api_key;
@@ -232,6 +263,9 @@ class TmdbFake final : public FakeService {
       m_api_key = it->value("api_key", m_api_key);
       m_read_token = it->value("read_access_token", m_read_token);
       m_session_id = it->value("session_id", m_session_id);
+      m_v4_token = it->value("v4_access_token", m_v4_token);
+      m_object_id = it->value("account_object_id", m_object_id);
+      m_v4_tokens = {m_v4_token};
     }
     if (auto it = f.find("account"); it != f.end() && it->is_object()) m_account = *it;
     if (auto it = f.find("catalog"); it != f.end() && it->is_object()) {
@@ -292,19 +326,25 @@ class TmdbFake final : public FakeService {
             {"auth",
              {{"api_key", m_api_key},
               {"read_access_token", m_read_token},
-              {"session_id", m_session_id}}},
+              {"session_id", m_session_id},
+              {"v4_access_token", m_v4_token},
+              {"account_object_id", m_object_id}}},
             {"options", {{"page_size", m_page_size}, {"accept_unknown_ids", m_accept_unknown}}}};
   }
 
   static json with_rating(const json& obj, const Rated& r) {
     json out = obj;
     out.erase("external_ids");
+    if (!out.contains("show_id")) out.erase("runtime");  // episodes print their runtime
     out["rating"] = r.value;
     return out;
   }
+  // A list row (watchlists, rated lists, find): the catalog object without the details-only
+  // fields.
   static json listed(const json& obj) {
     json out = obj;
     out.erase("external_ids");
+    if (!out.contains("show_id")) out.erase("runtime");  // episodes print their runtime
     return out;
   }
 
@@ -315,6 +355,9 @@ class TmdbFake final : public FakeService {
       const json ids = m.value("ids", json::object());
       if (!ids.contains("tmdb")) continue;
       json obj = {{"id", std::atoll(tk::id_text(ids["tmdb"]).c_str())},
+                  {"runtime", m.contains("duration_ms")
+                                  ? json(m["duration_ms"].get<std::int64_t>() / 60000)
+                                  : json(0)},
                   {"title", m.value("title", "")},
                   {"original_title", m.value("title", "")},
                   {"release_date", std::to_string(m.value("year", 2000)) + "-01-01"},
@@ -340,14 +383,18 @@ class TmdbFake final : public FakeService {
       tv.push_back(obj);
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
         for (const auto& e : tk::array_or_empty(se, "episodes")) {
-          json ep = {
-              {"id",
-               std::atoll(
-                   tk::id_text(e.value("ids", json::object()).value("tmdb", json("0"))).c_str())},
-              {"name", e.value("title", "")},
-              {"show_id", show_id},
-              {"season_number", se.value("number", 0)},
-              {"episode_number", e.value("number", 0)}};
+          const json eids = e.value("ids", json::object());
+          json ep = {{"id", std::atoll(tk::id_text(eids.value("tmdb", json("0"))).c_str())},
+                     {"name", e.value("title", "")},
+                     {"show_id", show_id},
+                     {"season_number", se.value("number", 0)},
+                     {"episode_number", e.value("number", 0)},
+                     {"external_ids",
+                      {{"imdb_id", eids.contains("imdb") ? json(tk::id_text(eids["imdb"])) : json()},
+                       {"tvdb_id", eids.contains("tvdb")
+                                       ? json(std::atoll(tk::id_text(eids["tvdb"]).c_str()))
+                                       : json()}}}};
+          if (e.contains("duration_ms")) ep["runtime"] = e["duration_ms"].get<std::int64_t>() / 60000;
           json ref = e;
           ref["type"] = "episode";
           by_key[tk::universe_key(ref)] = ep;
@@ -379,12 +426,32 @@ class TmdbFake final : public FakeService {
   bool check_key(const Req& req, Res& res) {
     const std::string bearer = bearer_token(req);
     if (!bearer.empty()) {
-      if (bearer == m_read_token) return true;
+      // The app's read access token, or a v4 user access token (it works on v3 too).
+      if (bearer == m_read_token || v4_user(bearer)) return true;
       send_error(res, 401, 7, "Invalid API key: You must be granted a valid key.");
       return false;
     }
     if (!req.has_param("api_key") || req.get_param_value("api_key") != m_api_key) {
       send_error(res, 401, 7, "Invalid API key: You must be granted a valid key.");
+      return false;
+    }
+    return true;
+  }
+
+  bool v4_user(const std::string& token) const {
+    return std::find(m_v4_tokens.begin(), m_v4_tokens.end(), token) != m_v4_tokens.end();
+  }
+
+  // v4 account routes: a v4 user access token of this account (object id).
+  bool check_v4_account(const Req& req, Res& res, const std::string& object_id) {
+    const std::string bearer = bearer_token(req);
+    if (bearer.empty() || !v4_user(bearer) || m_ctx->token_expired(req)) {
+      send_error(res, 401, 3,
+                 "Authentication failed: You do not have permissions to access the service.");
+      return false;
+    }
+    if (object_id != m_object_id) {
+      send_error(res, 404, 34, "The resource you requested could not be found.");
       return false;
     }
     return true;
@@ -477,6 +544,130 @@ class TmdbFake final : public FakeService {
     send_json(res, tmdb_success(1, "Success."), 201);
   }
 
+  // ---------- details ----------
+  // external_ids as /3/{movie|tv}/{id}/external_ids prints them (and append_to_response nests
+  // them, without the id).
+  static json external_ids_of(const json& obj, const std::string& kind, bool with_id) {
+    const json ext = obj.contains("external_ids") && obj["external_ids"].is_object()
+                         ? obj["external_ids"]
+                         : json::object();
+    auto get = [&](const char* k) { return ext.contains(k) ? ext[k] : json(nullptr); };
+    json out = json::object();
+    if (with_id) out["id"] = obj.value("id", json());
+    out["imdb_id"] = get("imdb_id");
+    if (kind != "movie") {
+      out["freebase_mid"] = nullptr;
+      out["freebase_id"] = nullptr;
+      out["tvdb_id"] = get("tvdb_id");
+      out["tvrage_id"] = nullptr;
+    }
+    out["wikidata_id"] = nullptr;
+    if (kind != "episode") {
+      out["facebook_id"] = nullptr;
+      out["instagram_id"] = nullptr;
+      out["twitter_id"] = nullptr;
+    }
+    return out;
+  }
+
+  // /3/movie/{id}: the list object's fields plus every details field of the OpenAPI document.
+  json movie_details(const json& m) const {
+    json out = listed(m);
+    out.erase("genre_ids");
+    const json put = {{"belongs_to_collection", nullptr},
+                      {"budget", 0},
+                      {"genres", json::array()},
+                      {"homepage", ""},
+                      {"imdb_id", external_ids_of(m, "movie", false)["imdb_id"]},
+                      {"origin_country", json::array()},
+                      {"production_companies", json::array()},
+                      {"production_countries", json::array()},
+                      {"revenue", 0},
+                      {"runtime", m.value("runtime", json(0))},
+                      {"spoken_languages", json::array()},
+                      {"status", "Released"},
+                      {"tagline", ""}};
+    for (const auto& [k, v] : put.items()) {
+      if (!out.contains(k)) out[k] = v;
+    }
+    return out;
+  }
+
+  // /3/tv/{id}: details with seasons and episode counts from the catalog's episodes.
+  json tv_details(const json& t) const {
+    json out = listed(t);
+    out.erase("genre_ids");
+    const std::int64_t id = t.value("id", std::int64_t{0});
+    std::map<int, std::vector<const json*>> seasons;
+    for (const auto& [key, e] : m_episodes) {
+      if (e.value("show_id", std::int64_t{0}) == id) {
+        seasons[e.value("season_number", 0)].push_back(&e);
+      }
+    }
+    json season_rows = json::array();
+    int episodes = 0;
+    const json* last = nullptr;
+    for (auto& [number, eps] : seasons) {
+      std::sort(eps.begin(), eps.end(), [](const json* a, const json* b) {
+        return a->value("episode_number", 0) < b->value("episode_number", 0);
+      });
+      if (number > 0) episodes += static_cast<int>(eps.size());
+      if (number > 0) last = eps.back();
+      season_rows.push_back({{"air_date", eps.front()->value("air_date", json(""))},
+                             {"episode_count", eps.size()},
+                             {"id", id * 1000 + number},
+                             {"name", number == 0 ? std::string("Specials")
+                                                  : "Season " + std::to_string(number)},
+                             {"overview", ""},
+                             {"poster_path", nullptr},
+                             {"season_number", number},
+                             {"vote_average", 0.0}});
+    }
+    json last_episode = nullptr;
+    if (last) {
+      last_episode = listed(*last);
+      last_episode.erase("rating");
+    }
+    const json put = {
+        {"created_by", json::array()},
+        {"episode_run_time", json::array()},
+        {"genres", json::array()},
+        {"homepage", ""},
+        {"in_production", false},
+        {"languages", json::array({"en"})},
+        {"last_air_date", last ? last->value("air_date", json("")) : t.value("first_air_date", json(""))},
+        {"last_episode_to_air", last_episode},
+        {"next_episode_to_air", nullptr},
+        {"networks", json::array()},
+        {"number_of_episodes", episodes},
+        {"number_of_seasons", std::count_if(seasons.begin(), seasons.end(),
+                                            [](const auto& p) { return p.first > 0; })},
+        {"production_companies", json::array()},
+        {"production_countries", json::array()},
+        {"seasons", season_rows},
+        {"spoken_languages", json::array()},
+        {"status", "Ended"},
+        {"tagline", ""},
+        {"type", "Scripted"}};
+    for (const auto& [k, v] : put.items()) {
+      if (!out.contains(k)) out[k] = v;
+    }
+    return out;
+  }
+
+  // append_to_response: the sub-requests TMDb nests under their own name; others are ignored,
+  // as TMDb ignores names it does not know.
+  void append(const Req& req, const json& obj, const std::string& kind, json& out) const {
+    if (!req.has_param("append_to_response")) return;
+    std::stringstream list(req.get_param_value("append_to_response"));
+    std::string name;
+    while (std::getline(list, name, ',')) {
+      if (name == "external_ids") out["external_ids"] = external_ids_of(obj, kind, false);
+    }
+  }
+
+  void v4_routes(httplib::Server& srv);
+
   bool known_movie(std::int64_t id) {
     if (m_movies.count(id)) return true;
     if (!m_accept_unknown) return false;
@@ -502,8 +693,100 @@ class TmdbFake final : public FakeService {
   int m_page_size = 20;
   bool m_accept_unknown = false;
   std::string m_api_key, m_read_token, m_session_id;
+  std::string m_v4_token, m_object_id;
+  std::vector<std::string> m_v4_tokens;  // valid v4 user access tokens
   std::uint64_t m_serial = 0;
 };
+
+// TMDb v4: user access tokens from an approved request token, the account lists under the
+// account's object id (rated rows carry account_rating instead of rating), and the conversion of
+// a v4 token into a v3 session for the v3 writes.
+void TmdbFake::v4_routes(httplib::Server& srv) {
+  auto app = [this](const Req& req, Res& res) {
+    if (bearer_token(req) == m_read_token) return true;
+    send_error(res, 401, 7, "Invalid API key: You must be granted a valid key.");
+    return false;
+  };
+  srv.Post("/4/auth/request_token", [this, app](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!app(req, res)) return;
+    const std::string token = tk::make_token("v4req", ++m_serial);
+    m_tokens[token] = RequestToken{m_ctx->now_ms() + 15 * 60 * 1000, false, false};
+    send_json(res,
+              {{"success", true},
+               {"status_code", 1},
+               {"status_message", "Success."},
+               {"request_token", token}},
+              200);
+  });
+  srv.Post("/4/auth/access_token", [this, app](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!app(req, res)) return;
+    auto body = tk::parse_json_body(req);
+    auto it = m_tokens.find(body ? tk::str(*body, "request_token") : "");
+    if (it == m_tokens.end() || it->second.used || m_ctx->now_ms() >= it->second.expires_ms) {
+      send_error(res, 401, 33,
+                 "Invalid request token: The request token is either expired or invalid.");
+      return;
+    }
+    if (!it->second.approved) {
+      send_error(res, 422, 41, "The request token has not been approved.");
+      return;
+    }
+    it->second.used = true;
+    const std::string access = tk::make_token("v4acc", ++m_serial);
+    m_v4_tokens.push_back(access);
+    send_json(res,
+              {{"success", true},
+               {"status_code", 1},
+               {"status_message", "Success."},
+               {"account_id", m_object_id},
+               {"access_token", access}},
+              200);
+  });
+  srv.Delete("/4/auth/access_token", [this, app](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!app(req, res)) return;
+    auto body = tk::parse_json_body(req);
+    const std::string token = body ? tk::str(*body, "access_token") : "";
+    auto it = std::find(m_v4_tokens.begin(), m_v4_tokens.end(), token);
+    if (it == m_v4_tokens.end()) {
+      send_error(res, 404, 34, "The resource you requested could not be found.");
+      return;
+    }
+    m_v4_tokens.erase(it);
+    send_json(res, tmdb_success(13, "The item/record was deleted successfully."), 200);
+  });
+  srv.Post("/3/authentication/session/convert/4", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!check_key(req, res)) return;
+    auto body = tk::parse_json_body(req);
+    if (!body || !v4_user(tk::str(*body, "access_token"))) {
+      send_error(res, 401, 35, "Invalid token.");
+      return;
+    }
+    m_ctx->add_valid_token(m_session_id);
+    send_json(res, {{"success", true}, {"session_id", m_session_id}}, 200);
+  });
+  srv.Get(R"(/4/account/([^/]+)/(movie|tv)/(watchlist|rated))", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!check_v4_account(req, res, req.matches[1].str())) return;
+    const bool movie = req.matches[2].str() == "movie";
+    std::vector<json> rows;
+    if (req.matches[3].str() == "watchlist") {
+      for (const auto& [id, at] : movie ? m_watch_movies : m_watch_tv) {
+        rows.push_back(listed(movie ? m_movies.at(id) : m_tv.at(id)));
+      }
+    } else {
+      for (const auto& [id, r] : movie ? m_rated_movies : m_rated_tv) {
+        json row = listed(movie ? m_movies.at(id) : m_tv.at(id));
+        row["account_rating"] = {{"created_at", tk::iso_utc(r.at, false)}, {"value", r.value}};
+        rows.push_back(std::move(row));
+      }
+    }
+    send_list(req, res, std::move(rows));
+  });
+}
 
 void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
   {
@@ -511,6 +794,7 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
     m_ctx = &ctx;
     m_ctx->set_valid_tokens({m_session_id});
   }
+  v4_routes(srv);
   srv.Get("/3/authentication", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!check_key(req, res)) return;
@@ -708,28 +992,50 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
       send_error(res, 404, 34, "The resource you requested could not be found.");
       return;
     }
-    const json ext = it->second.value("external_ids", json::object());
-    json out;
-    if (movie) {
-      out = {{"id", id},
-             {"imdb_id", ext.value("imdb_id", json())},
-             {"wikidata_id", nullptr},
-             {"facebook_id", nullptr},
-             {"instagram_id", nullptr},
-             {"twitter_id", nullptr}};
-    } else {
-      out = {{"id", id},
-             {"imdb_id", ext.value("imdb_id", json())},
-             {"freebase_mid", nullptr},
-             {"freebase_id", nullptr},
-             {"tvdb_id", ext.value("tvdb_id", json())},
-             {"tvrage_id", nullptr},
-             {"wikidata_id", nullptr},
-             {"facebook_id", nullptr},
-             {"instagram_id", nullptr},
-             {"twitter_id", nullptr}};
-    }
+    json out = external_ids_of(it->second, movie ? "movie" : "tv", true);
     send_json(res, out, 200);
+  });
+  srv.Get(R"(/3/movie/(\d+))", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!check_key(req, res)) return;
+    auto it = m_movies.find(std::atoll(req.matches[1].str().c_str()));
+    if (it == m_movies.end()) {
+      send_error(res, 404, 34, "The resource you requested could not be found.");
+      return;
+    }
+    json out = movie_details(it->second);
+    append(req, it->second, "movie", out);
+    send_json(res, out, 200);
+  });
+  srv.Get(R"(/3/tv/(\d+))", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!check_key(req, res)) return;
+    auto it = m_tv.find(std::atoll(req.matches[1].str().c_str()));
+    if (it == m_tv.end()) {
+      send_error(res, 404, 34, "The resource you requested could not be found.");
+      return;
+    }
+    json out = tv_details(it->second);
+    append(req, it->second, "tv", out);
+    send_json(res, out, 200);
+  });
+  srv.Get(R"(/3/tv/(\d+)/season/(\d+)/episode/(\d+)/external_ids)",
+          [this](const Req& req, Res& res) {
+            std::lock_guard lock(m_mutex);
+            if (!check_key(req, res)) return;
+            auto it = m_episodes.find(episode_key(std::atoll(req.matches[1].str().c_str()),
+                                                  std::atoi(req.matches[2].str().c_str()),
+                                                  std::atoi(req.matches[3].str().c_str())));
+            if (it == m_episodes.end()) {
+              send_error(res, 404, 34, "The resource you requested could not be found.");
+              return;
+            }
+            send_json(res, external_ids_of(it->second, "episode", true), 200);
+          });
+  srv.Get("/3/configuration", [this](const Req& req, Res& res) {
+    std::lock_guard lock(m_mutex);
+    if (!check_key(req, res)) return;
+    send_json(res, configuration(), 200);
   });
   srv.Get(R"(/3/find/([^/]+))", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
@@ -761,6 +1067,12 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
       json r = listed(t);
       r["media_type"] = "tv";
       out["tv_results"].push_back(r);
+    }
+    for (const auto& [key, e] : m_episodes) {
+      if (!hit(e)) continue;
+      json r = listed(e);
+      r["media_type"] = "tv_episode";
+      out["tv_episode_results"].push_back(r);
     }
     send_json(res, out, 200);
   });
