@@ -6,10 +6,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "anilist/graphql_doc.hpp"
+#include "anilist/graphql_schema.hpp"
 #include "trakt/tracker_util.hpp"
 
 namespace cw::fakes {
@@ -70,6 +72,20 @@ const std::vector<std::string>& statuses() {
   static const std::vector<std::string> k{"CURRENT", "PLANNING", "COMPLETED",
                                           "DROPPED", "PAUSED",   "REPEATING"};
   return k;
+}
+
+// AniList's schema, parsed once from the SDL compiled into the sandbox.
+const gql::Schema& schema() {
+  static const gql::Schema k_schema = [] {
+    gql::ParseError err;
+    auto parsed = gql::parse_schema(gql::anilist_schema_sdl(), err);
+    if (!parsed) {
+      throw std::runtime_error("anilist fake: the compiled-in schema does not parse: " +
+                               err.message + " at line " + std::to_string(err.line));
+    }
+    return *parsed;
+  }();
+  return k_schema;
 }
 
 // Thrown by resolvers to fail the whole request with an HTTP status (401, 400).
@@ -350,23 +366,9 @@ class AnilistFake final : public FakeService {
     return nullptr;
   }
 
-  static std::string child_type(const std::string& type, const std::string& field) {
-    static const std::map<std::string, std::string> k_types = {
-        {"MediaList.media", "Media"},
-        {"MediaList.user", "User"},
-        {"Media.mediaListEntry", "MediaList"},
-        {"Media.title", "MediaTitle"},
-        {"MediaListCollection.lists", "MediaListGroup"},
-        {"MediaListCollection.user", "User"},
-        {"MediaListGroup.entries", "MediaList"},
-        {"Page.media", "Media"},
-        {"Page.mediaList", "MediaList"},
-        {"Page.pageInfo", "PageInfo"},
-        {"User.mediaListOptions", "MediaListOptions"}};
-    auto it = k_types.find(type + "." + field);
-    return it == k_types.end() ? std::string() : it->second;
-  }
-
+  // Answers the selection over `src`, typed by the schema: fields the source lacks get the value
+  // the schema allows for what the fake does not model (never null for an object, list or
+  // Boolean the schema promises).
   json project(Exec& ex, const json& src, const std::string& type,
                const std::vector<gql::Selection>& sels) const {
     if (src.is_null()) return nullptr;
@@ -381,15 +383,17 @@ class AnilistFake final : public FakeService {
         out[f->key()] = type;
         continue;
       }
+      const gql::FieldDef* def = schema().field(type, f->name);
       json value;
       if (auto computed = computed_field(ex, src, type, *f)) {
         value = *computed;
-      } else {
-        auto it = src.find(f->name);
-        value = it == src.end() ? json() : *it;
+      } else if (auto it = src.find(f->name); src.is_object() && it != src.end()) {
+        value = *it;
+      } else if (def) {
+        value = gql::unmodelled_value(schema(), *def->type);
       }
-      if (f->has_selection_set && !value.is_null() && (value.is_object() || value.is_array())) {
-        value = project(ex, value, child_type(type, f->name), f->selections);
+      if (def && f->has_selection_set && (value.is_object() || value.is_array())) {
+        value = project(ex, value, def->type->named(), f->selections);
       }
       out[f->key()] = value;
     }
@@ -502,7 +506,8 @@ class AnilistFake final : public FakeService {
         data[f.key()] = project(ex, json{{"deleted", deleted}}, "Deleted", f.selections);
         return;
       }
-      throw RequestError{400, error_entry("Cannot query field \"" + n + "\" on type \"Mutation\".",
+      // Valid against the schema, but beyond what a list-sync sandbox models.
+      throw RequestError{400, error_entry("The sandbox does not model the mutation \"" + n + "\".",
                                           400, f.line, f.column)};
     }
     if (n == "Viewer") {
@@ -574,8 +579,9 @@ class AnilistFake final : public FakeService {
       data[f.key()] = page(ex, f);
       return;
     }
-    throw RequestError{400, error_entry("Cannot query field \"" + n + "\" on type \"Query\".", 400,
-                                        f.line, f.column)};
+    // Other root fields exist in the schema but hold nothing here: AniList's answer for an
+    // unknown record.
+    not_found();
   }
 
   json page(Exec& ex, const gql::Field& f) {
@@ -599,6 +605,11 @@ class AnilistFake final : public FakeService {
           if (entry_matches(ex, *c, e)) items.push_back(e);
         }
       } else {
+        if (c->name != "pageInfo" && c->name != "__typename") {
+          if (const gql::FieldDef* def = schema().field("Page", c->name)) {
+            out[c->key()] = gql::unmodelled_value(schema(), *def->type);  // [] for the lists
+          }
+        }
         continue;
       }
       total = items.size();
@@ -740,6 +751,14 @@ class AnilistFake final : public FakeService {
     }
     ex.doc = &*doc;
     ex.op = op;
+    // AniList validates the whole document before it runs any of it: HTTP 400, data null.
+    const auto invalid = gql::validate(schema(), *doc, *op, ex.vars);
+    if (!invalid.empty()) {
+      json errors = json::array();
+      for (const auto& e : invalid) errors.push_back(error_entry(e.message, 400, e.line, e.column));
+      send_json(res, {{"errors", errors}, {"data", nullptr}}, 400);
+      return;
+    }
     json data = json::object();
     try {
       for (const gql::Field* f : gql::collect_fields(op->selections, *doc, ex.vars, *op)) {

@@ -1,6 +1,8 @@
 #include "anilist/graphql_doc.hpp"
+#include "anilist/graphql_schema.hpp"
 
 #include <cctype>
+#include <functional>
 #include <stdexcept>
 
 namespace cw::fakes::graphql {
@@ -255,6 +257,8 @@ class Parser {
 
   Operation operation() {
     Operation op;
+    op.line = peek().line;
+    op.column = peek().column;
     op.type = next().text;
     if (peek().kind == Token::Kind::name) op.name = next().text;
     if (at_punct("(")) {
@@ -263,7 +267,7 @@ class Parser {
         expect_punct("$");
         const std::string var = expect_name();
         expect_punct(":");
-        skip_type();
+        op.variable_types[var] = type_text();
         op.variables.push_back(var);
         if (at_punct("=")) {
           next();
@@ -280,15 +284,22 @@ class Parser {
     return op;
   }
 
-  void skip_type() {
+  // A type reference as written ("Int", "[MediaListStatus]!").
+  std::string type_text() {
+    std::string out;
     if (at_punct("[")) {
       next();
-      skip_type();
+      out = "[" + type_text();
       expect_punct("]");
+      out += "]";
     } else {
-      expect_name();
+      out = expect_name();
     }
-    if (at_punct("!")) next();
+    if (at_punct("!")) {
+      next();
+      out += "!";
+    }
+    return out;
   }
 
   void skip_directives() {
@@ -420,6 +431,215 @@ class Parser {
   std::size_t m_pos = 0;
 };
 
+// SDL: the definitions of a schema. Descriptions and directives are read and dropped; default
+// values only mark an argument as optional.
+class SchemaParser {
+ public:
+  explicit SchemaParser(std::vector<Token> tokens) : m_tokens(std::move(tokens)) {}
+
+  Schema schema() {
+    Schema out;
+    for (const char* scalar : {"Int", "Float", "String", "Boolean", "ID"}) {
+      TypeDef t;
+      t.name = scalar;
+      out.types[scalar] = t;
+    }
+    while (peek().kind != Token::Kind::end) {
+      description();
+      const std::string keyword = expect_name();
+      if (keyword == "extend") fail("SDL: \"extend\" is not supported.", peek());
+      if (keyword == "schema") {
+        directives();
+        expect("{");
+        while (!at("}")) {
+          const std::string op = expect_name();
+          expect(":");
+          const std::string type = expect_name();
+          if (op == "query") out.query_type = type;
+          if (op == "mutation") out.mutation_type = type;
+        }
+        next();
+        continue;
+      }
+      if (keyword == "directive") {
+        expect("@");
+        expect_name();
+        if (at("(")) input_values();
+        if (peek().kind == Token::Kind::name && peek().text == "repeatable") next();
+        if (expect_name() != "on") unexpected(peek());
+        if (at("|")) next();
+        expect_name();
+        while (at("|")) {
+          next();
+          expect_name();
+        }
+        continue;
+      }
+      TypeDef t;
+      t.name = expect_name();
+      if (keyword == "scalar") {
+        t.kind = TypeDef::Kind::scalar;
+        directives();
+      } else if (keyword == "type" || keyword == "interface") {
+        t.kind = keyword == "type" ? TypeDef::Kind::object : TypeDef::Kind::interface;
+        if (peek().kind == Token::Kind::name && peek().text == "implements") {
+          next();
+          if (at("&")) next();
+          t.interfaces.push_back(expect_name());
+          while (at("&")) {
+            next();
+            t.interfaces.push_back(expect_name());
+          }
+        }
+        directives();
+        if (at("{")) t.fields = fields();
+      } else if (keyword == "union") {
+        t.kind = TypeDef::Kind::union_type;
+        directives();
+        expect("=");
+        if (at("|")) next();
+        t.members.push_back(expect_name());
+        while (at("|")) {
+          next();
+          t.members.push_back(expect_name());
+        }
+      } else if (keyword == "enum") {
+        t.kind = TypeDef::Kind::enum_type;
+        directives();
+        expect("{");
+        while (!at("}")) {
+          description();
+          t.values.push_back(expect_name());
+          directives();
+        }
+        next();
+      } else if (keyword == "input") {
+        t.kind = TypeDef::Kind::input;
+        directives();
+        t.input_fields = input_values("{", "}");
+      } else {
+        fail("SDL: unexpected \"" + keyword + "\".", peek());
+      }
+      out.types[t.name] = std::move(t);
+    }
+    return out;
+  }
+
+ private:
+  [[noreturn]] static void fail(const std::string& message, const Token& at) {
+    throw Failure{ParseError{message, at.line, at.column}};
+  }
+  [[noreturn]] static void unexpected(const Token& t) {
+    fail("SDL: unexpected \"" + t.text + "\".", t);
+  }
+  const Token& peek() const { return m_tokens[m_pos]; }
+  const Token& next() {
+    const Token& t = m_tokens[m_pos];
+    if (t.kind != Token::Kind::end) ++m_pos;
+    return t;
+  }
+  bool at(const char* p) const { return peek().kind == Token::Kind::punct && peek().text == p; }
+  void expect(const char* p) {
+    if (!at(p)) unexpected(peek());
+    next();
+  }
+  std::string expect_name() {
+    if (peek().kind != Token::Kind::name) unexpected(peek());
+    return next().text;
+  }
+  void description() {
+    if (peek().kind == Token::Kind::string) next();
+  }
+  void skip_value() {
+    if (at("[") || at("{")) {
+      const std::string close = at("[") ? "]" : "}";
+      next();
+      while (!at(close.c_str())) {
+        if (peek().kind == Token::Kind::end) unexpected(peek());
+        if (close == "}") {
+          expect_name();
+          expect(":");
+        }
+        skip_value();
+      }
+      next();
+      return;
+    }
+    if (at("$")) next();
+    next();
+  }
+  void directives() {
+    while (at("@")) {
+      next();
+      expect_name();
+      if (at("(")) {
+        next();
+        while (!at(")")) {
+          expect_name();
+          expect(":");
+          skip_value();
+        }
+        next();
+      }
+    }
+  }
+  TypeRefPtr type_ref() {
+    auto t = std::make_shared<TypeRef>();
+    if (at("[")) {
+      next();
+      t->of = type_ref();
+      expect("]");
+    } else {
+      t->name = expect_name();
+    }
+    if (at("!")) {
+      next();
+      t->non_null = true;
+    }
+    return t;
+  }
+  std::map<std::string, InputValueDef> input_values(const char* open = "(",
+                                                    const char* close = ")") {
+    std::map<std::string, InputValueDef> out;
+    expect(open);
+    while (!at(close)) {
+      description();
+      const std::string name = expect_name();
+      expect(":");
+      InputValueDef v;
+      v.type = type_ref();
+      if (at("=")) {
+        next();
+        skip_value();
+        v.has_default = true;
+      }
+      directives();
+      out[name] = std::move(v);
+    }
+    next();
+    return out;
+  }
+  std::map<std::string, FieldDef> fields() {
+    std::map<std::string, FieldDef> out;
+    expect("{");
+    while (!at("}")) {
+      description();
+      const std::string name = expect_name();
+      FieldDef f;
+      if (at("(")) f.args = input_values();
+      expect(":");
+      f.type = type_ref();
+      directives();
+      out[name] = std::move(f);
+    }
+    next();
+    return out;
+  }
+
+  std::vector<Token> m_tokens;
+  std::size_t m_pos = 0;
+};
+
 bool included(const Selection& s, const json& variables, const Operation& op) {
   for (const auto& [name, args] : s.directives) {
     auto it = args.find("if");
@@ -475,6 +695,50 @@ std::optional<Document> parse(const std::string& text, ParseError& error) {
   } catch (const std::exception& e) {
     error = ParseError{std::string("Syntax Error: ") + e.what(), 1, 1};
     return std::nullopt;
+  }
+}
+
+std::optional<Schema> parse_schema(const std::string& sdl, ParseError& error) {
+  try {
+    Lexer lexer(sdl);
+    SchemaParser parser(lexer.run());
+    return parser.schema();
+  } catch (const Failure& f) {
+    error = f.error;
+    return std::nullopt;
+  }
+}
+
+TypeRefPtr parse_type_ref(const std::string& text) {
+  try {
+    Lexer lexer(text);
+    std::vector<Token> tokens = lexer.run();
+    std::size_t pos = 0;
+    auto punct = [&](const char* p) {
+      return tokens[pos].kind == Token::Kind::punct && tokens[pos].text == p;
+    };
+    std::function<TypeRefPtr()> read = [&]() -> TypeRefPtr {
+      auto t = std::make_shared<TypeRef>();
+      if (punct("[")) {
+        ++pos;
+        t->of = read();
+        if (!t->of || !punct("]")) return nullptr;
+        ++pos;
+      } else if (tokens[pos].kind == Token::Kind::name) {
+        t->name = tokens[pos++].text;
+      } else {
+        return nullptr;
+      }
+      if (punct("!")) {
+        ++pos;
+        t->non_null = true;
+      }
+      return t;
+    };
+    TypeRefPtr out = read();
+    return out && tokens[pos].kind == Token::Kind::end ? out : nullptr;
+  } catch (const Failure&) {
+    return nullptr;
   }
 }
 

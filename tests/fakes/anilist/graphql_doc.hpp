@@ -55,7 +55,10 @@ struct Operation {
   std::string name;
   std::map<std::string, nlohmann::json> variable_defaults;  // only variables with defaults
   std::vector<std::string> variables;
+  std::map<std::string, std::string> variable_types;  // as written: "[MediaListStatus]!"
   std::vector<Selection> selections;
+  int line = 1;
+  int column = 1;
 };
 
 struct Fragment {

@@ -775,6 +775,37 @@ def check_anilist(sb, shared, report):
         op = next(d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode))
         root = schema.mutation_type if op.operation == graphql.OperationType.MUTATION else schema.query_type
         typecheck_selection(out.get("data"), root, op.selection_set, where, report, schema)
+    # Validation: the fake rejects with 400 exactly the documents graphql-core (the reference
+    # implementation) finds invalid against AniList's schema, and runs the valid ones.
+    probes = [
+        ("query { Viewer { id mediaListOptions { scoreFormat nope } } }", {}),
+        ("query { Media(id: 99426, type: SERIES) { id } }", {}),
+        ("query { Media(id: 99426) }", {}),
+        ("query { Media(id: 99426) { id { x } } }", {}),
+        ("query { Media(id: 99426, bogus: 1) { id } }", {}),
+        ("query { MediaListCollection(userId: 1, type: ANIME) { lists { entries { media { title } } } } }", {}),
+        ("query ($s: MediaListStatus) { MediaList(userId: 1, status: $s) { id } }", {"s": "WATCHING"}),
+        ("query { Media(id: 99426) { id isAdult coverImage { large } reviews { nodes { id } } } }", {}),
+        ("query ($s: MediaListStatus) { Page { mediaList(userId: 1, status: $s) { id } } }", {"s": "PLANNING"}),
+    ]
+    for text, variables in probes:
+        document = graphql.parse(text)
+        reference = graphql.validate(schema, document)
+        if not reference:
+            op = document.definitions[0]
+            reference = graphql.get_variable_values(schema, op.variable_definitions, variables)
+            reference = reference if isinstance(reference, list) else []
+        status, _, out = call(base, "POST", "/", {"query": text, "variables": variables}, h)
+        where = "anilist validation " + text[:60]
+        if reference:
+            report.check(status == 400 and isinstance(out, dict) and out.get("data") is None and out.get("errors"),
+                         where, f"graphql-core: {reference[0].message}; the fake answered {status} {str(out)[:200]}")
+        else:
+            report.check(status in (200, 404) and "data" in (out or {}), where,
+                         f"valid document, the fake answered {status} {str(out)[:200]}")
+            if status == 200:
+                op = next(d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode))
+                typecheck_selection(out.get("data"), schema.query_type, op.selection_set, where, report, schema)
     # Error format: unknown media → 404 "Not Found." with data.Media null.
     status, _, out = call(base, "POST", "/", {"query": "query { Media(id: 1) { id } }"}, h)
     report.check(status == 404 and out.get("data") == {"Media": None}

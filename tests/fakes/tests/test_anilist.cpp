@@ -4,6 +4,7 @@
 
 #include "anilist/anilist_fake.hpp"
 #include "anilist/graphql_doc.hpp"
+#include "anilist/graphql_schema.hpp"
 #include "core/generator.hpp"
 #include "tests/tracker_harness.hpp"
 
@@ -172,6 +173,127 @@ TEST_F(AnilistTest, ErrorsForSyntaxUnknownFieldsAndMissingIds) {
   EXPECT_EQ(out["errors"][0]["message"], "Cannot query field \"Nope\" on type \"Query\".");
   out = gql("mutation { SaveMediaListEntry(status: PLANNING) { id } }", json::object(), 400);
   EXPECT_TRUE(out["errors"][0].contains("validation"));
+}
+
+// ---- validation against AniList's schema, as the service runs it before executing ----
+
+TEST(GraphqlSchema, TheCompiledInSchemaParsesWithTheListSyncTypes) {
+  graphql::ParseError err;
+  auto schema = graphql::parse_schema(graphql::anilist_schema_sdl(), err);
+  ASSERT_TRUE(schema) << err.message << " at " << err.line << ":" << err.column;
+  EXPECT_GT(schema->types.size(), 150u);
+  const graphql::TypeDef* status = schema->type("MediaListStatus");
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->values, (std::vector<std::string>{"CURRENT", "PLANNING", "COMPLETED",
+                                                      "DROPPED", "PAUSED", "REPEATING"}));
+  const graphql::FieldDef* save = schema->field("Mutation", "SaveMediaListEntry");
+  ASSERT_NE(save, nullptr);
+  EXPECT_EQ(save->type->text(), "MediaList");
+  EXPECT_EQ(save->args.at("status").type->text(), "MediaListStatus");
+  EXPECT_EQ(schema->field("MediaListCollection", "lists")->type->text(), "[MediaListGroup]");
+  EXPECT_TRUE(schema->can_be("ActivityUnion", "TextActivity"));
+}
+
+// The copy compiled into the sandbox is the MIT file of ../shared, byte for byte after its
+// licence header.
+TEST(GraphqlSchema, TheCompiledInSchemaIsTheReferenceFile) {
+  auto text = testing::read_shared("api-reference/anilist/2023-08-mit/schema.graphql");
+  if (!text) GTEST_SKIP() << "../shared is absent";
+  const std::string& sdl = graphql::anilist_schema_sdl();
+  ASSERT_GE(sdl.size(), text->size());
+  EXPECT_EQ(sdl.substr(sdl.size() - text->size()), *text);
+}
+
+TEST_F(AnilistTest, UnknownFieldsAtAnyDepthAre400WithTheGraphqlError) {
+  json out = gql("query {\n  Viewer {\n    id\n    mediaListOptions { scoreFormat nope }\n  }\n}",
+                 json::object(), 400);
+  EXPECT_TRUE(out["data"].is_null());
+  ASSERT_EQ(out["errors"].size(), 1u);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Cannot query field \"nope\" on type \"MediaListOptions\".");
+  EXPECT_EQ(out["errors"][0]["status"], 400);
+  EXPECT_EQ(out["errors"][0]["locations"], (json::array({{{"line", 4}, {"column", 36}}})));
+  out = gql("{ MediaListCollection(userId: 5150, type: ANIME) { lists { entries { media { title "
+            "{ romaji } fakeField } } } } }",
+            json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"], "Cannot query field \"fakeField\" on type \"Media\".");
+  out = gql("{ Media(id: 21, fakeArg: 1) { id } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Unknown argument \"fakeArg\" on field \"Media\" of type \"Query\".");
+  // Fragments and inline fragments are checked against their own type.
+  out = gql("query { Media(id: 21) { ...F } } fragment F on Media { id bogus }", json::object(),
+            400);
+  EXPECT_EQ(out["errors"][0]["message"], "Cannot query field \"bogus\" on type \"Media\".");
+}
+
+TEST_F(AnilistTest, InvalidEnumValuesAre400) {
+  json out = gql("{ Media(id: 21, type: SERIES) { id } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"], "Expected type MediaType, found SERIES.");
+  out = gql("mutation ($s: MediaListStatus) { SaveMediaListEntry(mediaId: 21, status: $s) { id } }",
+            {{"s", "WATCHING"}}, 400);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Variable \"$s\" got invalid value \"WATCHING\"; Expected type MediaListStatus.");
+  out = gql("{ MediaList(mediaId: 21, userId: 5150) { score(format: POINT_7) } }", json::object(),
+            400);
+  EXPECT_EQ(out["errors"][0]["message"], "Expected type ScoreFormat, found POINT_7.");
+  out = gql("query ($ids: [Int]) { Page { media(id_in: $ids) { id } } }",
+            {{"ids", json::array({21, "x"})}}, 400);
+  EXPECT_NE(out["errors"][0]["message"].get<std::string>().find("Expected type Int."),
+            std::string::npos);
+  // Nothing ran: the entry is unchanged.
+  out = gql("{ MediaList(mediaId: 21, userId: 5150) { status } }");
+  EXPECT_EQ(out["data"]["MediaList"]["status"], "CURRENT");
+}
+
+TEST_F(AnilistTest, SelectionsMustMatchLeafAndCompositeTypes) {
+  json out = gql("{ Media(id: 21) }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Field \"Media\" of type \"Media\" must have a sub selection.");
+  out = gql("{ Media(id: 21) { id title } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Field \"title\" of type \"MediaTitle\" must have a sub selection.");
+  out = gql("{ Media(id: 21) { id { x } } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Field \"id\" must not have a selection since type \"Int!\" has no subfields.");
+  out = gql("query ($x: Int) { Media(id: $y) { id } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"], "Variable \"$y\" is not defined.");
+  out = gql("query ($id: Int!) { Media(id: $id) { id } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"],
+            "Variable \"$id\" of required type \"Int!\" was not provided.");
+  out = gql("query ($t: Nope) { Media(id: 21) { id } }", json::object(), 400);
+  EXPECT_EQ(out["errors"][0]["message"], "Unknown type \"Nope\".");
+}
+
+// anilist-node reads media.reviews.nodes, media.characters.nodes … without null checks: fields
+// the fake has no data for answer what the schema promises, not null.
+TEST_F(AnilistTest, UnmodelledFieldsAnswerWhatTheSchemaPromises) {
+  json out = gql(
+      "{ Media(id: 21) { id isAdult isFavourite genres synonyms coverImage { large color } "
+      "reviews { nodes { id } pageInfo { total } } characters { nodes { id } } "
+      "nextAiringEpisode { episode } description averageScore } }");
+  const json& m = out["data"]["Media"];
+  EXPECT_EQ(m["isAdult"], false);
+  EXPECT_EQ(m["isFavourite"], false) << "Boolean! answers false";
+  EXPECT_EQ(m["genres"], json::array());
+  EXPECT_EQ(m["synonyms"], json::array());
+  EXPECT_EQ(m["coverImage"], (json{{"large", nullptr}, {"color", nullptr}}));
+  EXPECT_EQ(m["reviews"]["nodes"], json::array());
+  EXPECT_EQ(m["reviews"]["pageInfo"], (json{{"total", nullptr}}));
+  EXPECT_EQ(m["characters"]["nodes"], json::array());
+  EXPECT_TRUE(m["nextAiringEpisode"].is_object());
+  EXPECT_EQ(m["nextAiringEpisode"]["episode"], 0) << "Int! answers 0";
+  EXPECT_TRUE(m["description"].is_null());
+  EXPECT_TRUE(m["averageScore"].is_null());
+  // Viewer's options object and list fields of Page.
+  out = gql("{ Viewer { id options { titleLanguage displayAdultContent } favourites { anime { "
+            "nodes { id } } } } Page { users { id } pageInfo { total } } }");
+  EXPECT_EQ(out["data"]["Viewer"]["options"]["displayAdultContent"], false);
+  EXPECT_EQ(out["data"]["Viewer"]["favourites"]["anime"]["nodes"], json::array());
+  EXPECT_EQ(out["data"]["Page"]["users"], json::array());
+  // A root field the sandbox holds nothing for is AniList's not-found answer.
+  out = gql("{ Studio(id: 1) { id name } }", json::object(), 404);
+  EXPECT_TRUE(out["data"]["Studio"].is_null());
+  EXPECT_EQ(out["errors"][0]["message"], "Not Found.");
 }
 
 TEST_F(AnilistTest, RateLimitHeadersAndOneMinuteLockout) {
