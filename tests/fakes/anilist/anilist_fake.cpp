@@ -830,6 +830,11 @@ void AnilistFake::register_routes(httplib::Server& srv, Context& ctx) {
     m_auth_codes.push_back(body->value("code", ""));
     send_json(res, {{"ok", true}}, 200);
   });
+  // Only "/" is GraphQL; anything else gets AniList's error object.
+  tk::serve_unrouted(srv, [](const Req&, Res& res) {
+    send_json(res, {{"data", nullptr}, {"errors", json::array({error_entry("Not Found.", 404)})}},
+              404);
+  });
 }
 
 }  // namespace

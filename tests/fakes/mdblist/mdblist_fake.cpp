@@ -1124,6 +1124,16 @@ void MdblistFake::register_routes(httplib::Server& srv, Context& ctx) {
     m_requests_today = 0;
     send_json(res, {{"ok", true}}, 200);
   });
+  // api.mdblist.com is a Django application: a path its router does not know gets Django's
+  // plain 404 page, not a JSON body.
+  tk::serve_unrouted(srv, [](const Req&, Res& res) {
+    res.status = 404;
+    res.set_content(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n"
+        "  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n"
+        "</body>\n</html>\n",
+        "text/html");
+  });
 }
 
 }  // namespace

@@ -1480,6 +1480,9 @@ void SimklFake::register_routes(httplib::Server& srv, Context& ctx) {
     res.set_header("Location", "https://simkl.com/");
   });
   oauth_routes(srv);
+  tk::serve_unrouted(srv, [](const Req&, Res& res) {
+    send_json(res, error_body("url_failed", 404, "Wrong URL"), 404);
+  });
 }
 
 }  // namespace

@@ -365,5 +365,12 @@ TEST_F(AnilistTest, GeneratedUniverseKeepsOnlyAnime) {
   }
 }
 
+TEST_F(AnilistTest, PathsOtherThanTheEndpointGetTheGraphqlErrorObject) {
+  auto r = h.get("/graphql");
+  ASSERT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r), (json{{"data", nullptr},
+                              {"errors", json::array({{{"message", "Not Found."}, {"status", 404}}})}}));
+}
+
 }  // namespace
 }  // namespace cw::fakes

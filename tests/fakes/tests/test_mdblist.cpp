@@ -289,5 +289,12 @@ TEST_F(MdblistTest, DroppedShowsArePaged) {
   EXPECT_FALSE(out["pagination"]["has_more"].get<bool>());
 }
 
+TEST_F(MdblistTest, UnknownRoutesGetDjangosNotFoundPage) {
+  auto r = h.get(k("/sync/nothing"));
+  ASSERT_EQ(r->status, 404);
+  EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/html", 0), 0u);
+  EXPECT_NE(r->body.find("<h1>Not Found</h1>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cw::fakes

@@ -450,5 +450,14 @@ TEST_F(SimklTest, GeneratedRowsCarryWhatSimklComputes) {
   EXPECT_GT(episodes, 0u);
 }
 
+TEST_F(SimklTest, UnknownRoutesUseTheErrorEnvelope) {
+  auto r = h.get("/sync/nothing", auth());
+  ASSERT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r), (json{{"error", "url_failed"}, {"code", 404}, {"message", "Wrong URL"}}));
+  r = h.client().Put("/sync/history", auth(), "{}", "application/json");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r)["error"], "url_failed");
+}
+
 }  // namespace
 }  // namespace cw::fakes

@@ -372,5 +372,20 @@ TEST_F(TmdbTest, V4TokenFlowAccountListsAndSessionConversion) {
   EXPECT_EQ(h.get("/4/account/" + object_id + "/tv/watchlist", user)->status, 401);
 }
 
+TEST_F(TmdbTest, UnknownRoutesAnswerInTmdbErrorFormat) {
+  for (const char* path : {"/3/no/such/route", "/4/nothing", "/favicon.ico"}) {
+    auto r = h.get(q(path));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404) << path;
+    EXPECT_EQ(body_of(r), (json{{"success", false},
+                                {"status_code", 34},
+                                {"status_message", "The resource you requested could not be found."}}))
+        << path;
+  }
+  auto r = h.client().Put(q("/3/movie/603/rating"), "{}", "application/json");
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(body_of(r)["status_code"], 34);
+}
+
 }  // namespace
 }  // namespace cw::fakes

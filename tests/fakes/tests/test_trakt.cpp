@@ -715,5 +715,17 @@ TEST_F(TraktRecorded, ScrobbleReplyHasTheRecordedShape) {
   EXPECT_EQ(out, *pause);
 }
 
+TEST_F(TraktTest, UnknownRoutesAre405MethodNotFound) {
+  for (const char* path : {"/sync/nothing", "/users/me/nothing/at/all", "/movies/481/nothing"}) {
+    auto r = h.get(path, auth());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 405) << path;
+    EXPECT_TRUE(r->body.empty()) << path;
+  }
+  auto r = h.client().Put("/sync/watchlist", auth(), "{}", "application/json");
+  EXPECT_EQ(r->status, 405) << "no PUT on /sync/watchlist";
+  EXPECT_EQ(h.get("/__sandbox/state")->status, 200) << "control routes stay reachable";
+}
+
 }  // namespace
 }  // namespace cw::fakes

@@ -1076,6 +1076,10 @@ void TmdbFake::register_routes(httplib::Server& srv, Context& ctx) {
     }
     send_json(res, out, 200);
   });
+  // Unknown routes answer like every other TMDb error (its documented error object).
+  tk::serve_unrouted(srv, [](const Req&, Res& res) {
+    send_error(res, 404, 34, "The resource you requested could not be found.");
+  });
 }
 
 }  // namespace

@@ -159,6 +159,20 @@ inline json array_or_empty(const json& obj, const char* key) {
   return json::array();
 }
 
+// Answers every request no route of the service took (any method) with `handler`: the service's
+// own not-found reply. Registered after the service's routes; the framework's control routes
+// come before them, so they are never shadowed.
+template <typename Handler>
+void serve_unrouted(httplib::Server& srv, Handler handler) {
+  const char* k_any = R"(/.*)";
+  srv.Get(k_any, handler);
+  srv.Post(k_any, handler);
+  srv.Put(k_any, handler);
+  srv.Patch(k_any, handler);
+  srv.Delete(k_any, handler);
+  srv.Options(k_any, handler);
+}
+
 // A random-looking token for issued credentials; tests only need them unique per fake.
 inline std::string make_token(const std::string& prefix, std::uint64_t counter) {
   std::uint64_t x = static_cast<std::uint64_t>(now_ms()) * 6364136223846793005ULL +

@@ -2672,6 +2672,8 @@ void TraktFake::register_routes(httplib::Server& srv, Context& ctx) {
   user_routes(srv);
   oauth_routes(srv);
   lookup_routes(srv);
+  // Trakt's status table: 405 "Method Not Found - method doesn't exist", with no body.
+  tk::serve_unrouted(srv, [](const Req&, Res& res) { res.status = 405; });
 }
 
 }  // namespace
