@@ -11,8 +11,6 @@ packages=(
   rapidjson-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-jsonschema python3-yaml time
-  # tests/fakes: AniList conformance (graphql-core) and the npm client checks (fakes_clients)
-  python3-graphql-core nodejs npm
 )
 
 missing=()
