@@ -1,9 +1,10 @@
 #include "anilist/graphql_doc.hpp"
-#include "anilist/graphql_schema.hpp"
 
 #include <cctype>
 #include <functional>
 #include <stdexcept>
+
+#include "anilist/graphql_schema.hpp"
 
 namespace cw::fakes::graphql {
 

@@ -17,12 +17,15 @@ std::string printed(const json& v) { return v.dump(); }
 class Validator {
  public:
   Validator(const Schema& schema, const Document& doc, const Operation& op, const json& variables)
-      : m_schema(schema), m_doc(doc), m_op(op), m_vars(variables.is_object() ? variables : json()) {}
+      : m_schema(schema),
+        m_doc(doc),
+        m_op(op),
+        m_vars(variables.is_object() ? variables : json()) {}
 
   std::vector<ValidationError> run() {
     check_variable_definitions();
-    const std::string& root = m_op.type == "mutation" ? m_schema.mutation_type
-                                                      : m_schema.query_type;
+    const std::string& root =
+        m_op.type == "mutation" ? m_schema.mutation_type : m_schema.query_type;
     if (!m_schema.type(root)) {
       add("Schema is not configured for " + m_op.type + "s.", m_op.line, m_op.column);
       return m_errors;

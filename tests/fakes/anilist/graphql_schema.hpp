@@ -47,11 +47,11 @@ struct TypeDef {
   enum class Kind { scalar, object, interface, union_type, enum_type, input };
   Kind kind = Kind::scalar;
   std::string name;
-  std::map<std::string, FieldDef> fields;              // object, interface
-  std::map<std::string, InputValueDef> input_fields;   // input
-  std::vector<std::string> values;                     // enum, in declaration order
-  std::vector<std::string> members;                    // union
-  std::vector<std::string> interfaces;                 // object, interface
+  std::map<std::string, FieldDef> fields;             // object, interface
+  std::map<std::string, InputValueDef> input_fields;  // input
+  std::vector<std::string> values;                    // enum, in declaration order
+  std::vector<std::string> members;                   // union
+  std::vector<std::string> interfaces;                // object, interface
 };
 
 class Schema {

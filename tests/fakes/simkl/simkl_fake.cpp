@@ -39,7 +39,7 @@ enum class IdStyle { library, standard, lookup };
 json format_ids(const json& ids, IdStyle style) {
   json out = json::object();
   if (!ids.is_object()) return out;
-  static const std::vector<std::string> k_numeric{"simkl", "tmdb", "tvdb", "mal",
+  static const std::vector<std::string> k_numeric{"simkl", "tmdb",    "tvdb", "mal",
                                                   "anidb", "anilist", "kitsu"};
   for (const auto& [k, v] : ids.items()) {
     const std::string text = tk::id_text(v);
@@ -325,7 +325,8 @@ class SimklFake final : public FakeService {
     std::int64_t next_simkl = 1;
     for (const char* list : {"movies", "shows"}) {
       for (const auto& item : tk::array_or_empty(u, list)) {
-        const std::string sid = tk::id_text(item.value("ids", json::object()).value("simkl", json()));
+        const std::string sid =
+            tk::id_text(item.value("ids", json::object()).value("simkl", json()));
         next_simkl = std::max<std::int64_t>(next_simkl, std::atoll(sid.c_str()) + 1);
       }
     }
@@ -338,14 +339,16 @@ class SimklFake final : public FakeService {
     };
     std::unordered_map<std::string, std::pair<std::string, json>> objs;
     for (const auto& m : tk::array_or_empty(u, "movies")) {
-      json obj = {{"title", m.value("title", "")}, {"year", m.value("year", json())}, {"ids", ids_of(m)}};
+      json obj = {
+          {"title", m.value("title", "")}, {"year", m.value("year", json())}, {"ids", ids_of(m)}};
       if (m.contains("duration_ms")) obj["runtime"] = m["duration_ms"].get<std::int64_t>() / 60000;
       catalog["movies"].push_back(obj);
       objs[tk::universe_key(m)] = {"movies", obj};
     }
     for (const auto& s : tk::array_or_empty(u, "shows")) {
       const bool anime = s.value("anime", false);
-      json obj = {{"title", s.value("title", "")}, {"year", s.value("year", json())}, {"ids", ids_of(s)}};
+      json obj = {
+          {"title", s.value("title", "")}, {"year", s.value("year", json())}, {"ids", ids_of(s)}};
       if (anime) obj["anime_type"] = "tv";
       json seasons = json::array();
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
@@ -684,7 +687,9 @@ class SimklFake final : public FakeService {
   json lookup_row(std::size_t mi) const {
     const Media& m = m_catalog[mi];
     const bool movie = m.bucket == "movies";
-    json row = {{"type", movie ? "movie" : m.bucket == "anime" ? "anime" : "tv"},
+    json row = {{"type", movie                 ? "movie"
+                         : m.bucket == "anime" ? "anime"
+                                               : "tv"},
                 {"title", m.obj.value("title", json())}};
     if (m.obj.contains("poster")) row["poster"] = m.obj["poster"];
     row["year"] = m.obj.value("year", json());

@@ -184,8 +184,8 @@ TEST(GraphqlSchema, TheCompiledInSchemaParsesWithTheListSyncTypes) {
   EXPECT_GT(schema->types.size(), 150u);
   const graphql::TypeDef* status = schema->type("MediaListStatus");
   ASSERT_NE(status, nullptr);
-  EXPECT_EQ(status->values, (std::vector<std::string>{"CURRENT", "PLANNING", "COMPLETED",
-                                                      "DROPPED", "PAUSED", "REPEATING"}));
+  EXPECT_EQ(status->values, (std::vector<std::string>{"CURRENT", "PLANNING", "COMPLETED", "DROPPED",
+                                                      "PAUSED", "REPEATING"}));
   const graphql::FieldDef* save = schema->field("Mutation", "SaveMediaListEntry");
   ASSERT_NE(save, nullptr);
   EXPECT_EQ(save->type->text(), "MediaList");
@@ -213,16 +213,17 @@ TEST_F(AnilistTest, UnknownFieldsAtAnyDepthAre400WithTheGraphqlError) {
             "Cannot query field \"nope\" on type \"MediaListOptions\".");
   EXPECT_EQ(out["errors"][0]["status"], 400);
   EXPECT_EQ(out["errors"][0]["locations"], (json::array({{{"line", 4}, {"column", 36}}})));
-  out = gql("{ MediaListCollection(userId: 5150, type: ANIME) { lists { entries { media { title "
-            "{ romaji } fakeField } } } } }",
-            json::object(), 400);
+  out =
+      gql("{ MediaListCollection(userId: 5150, type: ANIME) { lists { entries { media { title "
+          "{ romaji } fakeField } } } } }",
+          json::object(), 400);
   EXPECT_EQ(out["errors"][0]["message"], "Cannot query field \"fakeField\" on type \"Media\".");
   out = gql("{ Media(id: 21, fakeArg: 1) { id } }", json::object(), 400);
   EXPECT_EQ(out["errors"][0]["message"],
             "Unknown argument \"fakeArg\" on field \"Media\" of type \"Query\".");
   // Fragments and inline fragments are checked against their own type.
-  out = gql("query { Media(id: 21) { ...F } } fragment F on Media { id bogus }", json::object(),
-            400);
+  out =
+      gql("query { Media(id: 21) { ...F } } fragment F on Media { id bogus }", json::object(), 400);
   EXPECT_EQ(out["errors"][0]["message"], "Cannot query field \"bogus\" on type \"Media\".");
 }
 
@@ -267,10 +268,10 @@ TEST_F(AnilistTest, SelectionsMustMatchLeafAndCompositeTypes) {
 // anilist-node reads media.reviews.nodes, media.characters.nodes … without null checks: fields
 // the fake has no data for answer what the schema promises, not null.
 TEST_F(AnilistTest, UnmodelledFieldsAnswerWhatTheSchemaPromises) {
-  json out = gql(
-      "{ Media(id: 21) { id isAdult isFavourite genres synonyms coverImage { large color } "
-      "reviews { nodes { id } pageInfo { total } } characters { nodes { id } } "
-      "nextAiringEpisode { episode } description averageScore } }");
+  json out =
+      gql("{ Media(id: 21) { id isAdult isFavourite genres synonyms coverImage { large color } "
+          "reviews { nodes { id } pageInfo { total } } characters { nodes { id } } "
+          "nextAiringEpisode { episode } description averageScore } }");
   const json& m = out["data"]["Media"];
   EXPECT_EQ(m["isAdult"], false);
   EXPECT_EQ(m["isFavourite"], false) << "Boolean! answers false";
@@ -285,8 +286,9 @@ TEST_F(AnilistTest, UnmodelledFieldsAnswerWhatTheSchemaPromises) {
   EXPECT_TRUE(m["description"].is_null());
   EXPECT_TRUE(m["averageScore"].is_null());
   // Viewer's options object and list fields of Page.
-  out = gql("{ Viewer { id options { titleLanguage displayAdultContent } favourites { anime { "
-            "nodes { id } } } } Page { users { id } pageInfo { total } } }");
+  out =
+      gql("{ Viewer { id options { titleLanguage displayAdultContent } favourites { anime { "
+          "nodes { id } } } } Page { users { id } pageInfo { total } } }");
   EXPECT_EQ(out["data"]["Viewer"]["options"]["displayAdultContent"], false);
   EXPECT_EQ(out["data"]["Viewer"]["favourites"]["anime"]["nodes"], json::array());
   EXPECT_EQ(out["data"]["Page"]["users"], json::array());
@@ -368,8 +370,9 @@ TEST_F(AnilistTest, GeneratedUniverseKeepsOnlyAnime) {
 TEST_F(AnilistTest, PathsOtherThanTheEndpointGetTheGraphqlErrorObject) {
   auto r = h.get("/graphql");
   ASSERT_EQ(r->status, 404);
-  EXPECT_EQ(body_of(r), (json{{"data", nullptr},
-                              {"errors", json::array({{{"message", "Not Found."}, {"status", 404}}})}}));
+  EXPECT_EQ(body_of(r),
+            (json{{"data", nullptr},
+                  {"errors", json::array({{{"message", "Not Found."}, {"status", 404}}})}}));
 }
 
 }  // namespace

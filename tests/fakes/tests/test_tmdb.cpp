@@ -243,8 +243,9 @@ TEST_F(TmdbTest, MovieAndTvDetailsWithExternalIdsAppended) {
   EXPECT_EQ(m["id"], 600);
   EXPECT_EQ(m["title"], "Movie 0");
   EXPECT_EQ(m["imdb_id"], "tt0110000");
-  for (const char* k : {"belongs_to_collection", "budget", "genres", "homepage", "revenue",
-                        "runtime", "spoken_languages", "status", "tagline", "production_companies"}) {
+  for (const char* k :
+       {"belongs_to_collection", "budget", "genres", "homepage", "revenue", "runtime",
+        "spoken_languages", "status", "tagline", "production_companies"}) {
     EXPECT_TRUE(m.contains(k)) << k;
   }
   EXPECT_FALSE(m.contains("genre_ids")) << "details list genres, not genre_ids";
@@ -301,9 +302,8 @@ TEST_F(TmdbTest, EpisodeIdsAndFindByTvdbAndImdb) {
   ASSERT_EQ(r->status, 200) << r->body;
   json ext = body_of(r);
   EXPECT_EQ(std::to_string(ext["tvdb_id"].get<long long>()), ep["ids"]["tvdb"].get<std::string>());
-  json found =
-      body_of(h.get(q("/3/find/" + ep["ids"]["tvdb"].get<std::string>() + "?external_source=tvdb_id",
-                      false)));
+  json found = body_of(h.get(
+      q("/3/find/" + ep["ids"]["tvdb"].get<std::string>() + "?external_source=tvdb_id", false)));
   ASSERT_EQ(found["tv_episode_results"].size(), 1u) << found.dump();
   EXPECT_EQ(found["tv_episode_results"][0]["media_type"], "tv_episode");
   EXPECT_EQ(std::to_string(found["tv_episode_results"][0]["show_id"].get<long long>()), show_id);
@@ -377,9 +377,10 @@ TEST_F(TmdbTest, UnknownRoutesAnswerInTmdbErrorFormat) {
     auto r = h.get(q(path));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 404) << path;
-    EXPECT_EQ(body_of(r), (json{{"success", false},
-                                {"status_code", 34},
-                                {"status_message", "The resource you requested could not be found."}}))
+    EXPECT_EQ(body_of(r),
+              (json{{"success", false},
+                    {"status_code", 34},
+                    {"status_message", "The resource you requested could not be found."}}))
         << path;
   }
   auto r = h.client().Put(q("/3/movie/603/rating"), "{}", "application/json");

@@ -384,11 +384,13 @@ TEST_F(TraktTest, UniverseOf10kPlaysIsServedInPages) {
 // ---- reads the plugins rely on: watched, /users/me, progress, summaries, search ----
 
 json two_plays_of_matrix_and_episodes() {
-  return {{"movies", json::array({{{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-01T10:00:00Z"}},
-                                  {{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-03T10:00:00Z"}}})},
-          {"episodes", json::array({{{"ids", {{"trakt", 7001}}}, {"watched_at", "2026-01-02T10:00:00Z"}},
-                                    {{"ids", {{"trakt", 7002}}}, {"watched_at", "2026-01-04T10:00:00Z"}},
-                                    {{"ids", {{"trakt", 7002}}}, {"watched_at", "2026-01-05T10:00:00Z"}}})}};
+  return {{"movies",
+           json::array({{{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-01T10:00:00Z"}},
+                        {{"ids", {{"trakt", 481}}}, {"watched_at", "2026-01-03T10:00:00Z"}}})},
+          {"episodes",
+           json::array({{{"ids", {{"trakt", 7001}}}, {"watched_at", "2026-01-02T10:00:00Z"}},
+                        {{"ids", {{"trakt", 7002}}}, {"watched_at", "2026-01-04T10:00:00Z"}},
+                        {{"ids", {{"trakt", 7002}}}, {"watched_at", "2026-01-05T10:00:00Z"}}})}};
 }
 
 TEST_F(TraktTest, SyncWatchedCountsPlaysPerMovieAndEpisode) {
@@ -401,13 +403,13 @@ TEST_F(TraktTest, SyncWatchedCountsPlaysPerMovieAndEpisode) {
   EXPECT_EQ(movies[0]["plays"], 2);
   EXPECT_EQ(movies[0]["last_watched_at"], "2026-01-03T10:00:00.000Z");
   EXPECT_EQ(movies[0]["last_updated_at"], "2026-01-03T10:00:00.000Z");
-  EXPECT_EQ(movies[0]["movie"], (json{{"title", "The Matrix"},
-                                      {"year", 1999},
-                                      {"ids",
-                                       {{"trakt", 481},
-                                        {"slug", "the-matrix-1999"},
-                                        {"imdb", "tt0133093"},
-                                        {"tmdb", 603}}}}));
+  EXPECT_EQ(
+      movies[0]["movie"],
+      (json{
+          {"title", "The Matrix"},
+          {"year", 1999},
+          {"ids",
+           {{"trakt", 481}, {"slug", "the-matrix-1999"}, {"imdb", "tt0133093"}, {"tmdb", 603}}}}));
   json shows = body_of(h.get("/sync/watched/shows", auth()));
   ASSERT_EQ(shows.size(), 1u);
   EXPECT_EQ(shows[0]["plays"], 3);
@@ -416,8 +418,9 @@ TEST_F(TraktTest, SyncWatchedCountsPlaysPerMovieAndEpisode) {
   EXPECT_EQ(shows[0]["show"]["ids"]["trakt"], 1390);
   ASSERT_EQ(shows[0]["seasons"].size(), 1u);
   EXPECT_EQ(shows[0]["seasons"][0]["episodes"],
-            (json::array({{{"number", 1}, {"plays", 1}, {"last_watched_at", "2026-01-02T10:00:00.000Z"}},
-                          {{"number", 2}, {"plays", 2}, {"last_watched_at", "2026-01-05T10:00:00.000Z"}}})));
+            (json::array(
+                {{{"number", 1}, {"plays", 1}, {"last_watched_at", "2026-01-02T10:00:00.000Z"}},
+                 {{"number", 2}, {"plays", 2}, {"last_watched_at", "2026-01-05T10:00:00.000Z"}}})));
   json bare = body_of(h.get("/sync/watched/shows?extended=noseasons", auth()));
   ASSERT_EQ(bare.size(), 1u);
   EXPECT_FALSE(bare[0].contains("seasons"));
@@ -534,10 +537,10 @@ TEST_F(TraktTest, WatchlistSortHeadersCarryThePreferenceAndTheAppliedOrder) {
 }
 
 TEST_F(TraktTest, HistoryAddReplyHasTheDocumentedKeys) {
-  auto r = h.post("/sync/history",
-                  {{"movies", json::array({{{"ids", {{"trakt", 481}}}},
-                                           {{"ids", {{"imdb", "tt0000111"}}}}})}},
-                  auth());
+  auto r = h.post(
+      "/sync/history",
+      {{"movies", json::array({{{"ids", {{"trakt", 481}}}}, {{"ids", {{"imdb", "tt0000111"}}}}})}},
+      auth());
   ASSERT_EQ(r->status, 200);
   json out = body_of(r);
   std::vector<std::string> keys, buckets;
@@ -548,8 +551,8 @@ TEST_F(TraktTest, HistoryAddReplyHasTheDocumentedKeys) {
                                                "users"}));
   EXPECT_EQ(out["not_found"]["movies"], json::array({{{"ids", {{"imdb", "tt0000111"}}}}}));
   h.seed({{"catalog", catalog()}, {"options", {{"legacy_history_reply", true}}}});
-  out = body_of(h.post("/sync/history", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}},
-                       auth()));
+  out = body_of(
+      h.post("/sync/history", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}}, auth()));
   EXPECT_FALSE(out.contains("updated"));
   EXPECT_TRUE(out["not_found"].contains("people"));
   EXPECT_FALSE(out["not_found"].contains("users"));
@@ -560,7 +563,8 @@ TEST_F(TraktTest, AccountLimitsAnswer420WithTheDocumentedHeaders) {
   settings["limits"]["watchlist"]["item_count"] = 1;
   settings["limits"]["collection"]["item_count"] = 1;
   h.seed({{"catalog", catalog()}, {"settings", settings}});
-  auto r = h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}}, auth());
+  auto r =
+      h.post("/sync/watchlist", {{"movies", json::array({{{"ids", {{"trakt", 481}}}}})}}, auth());
   ASSERT_EQ(r->status, 201);
   // The same item again fits (it exists); a new one does not, and nothing of the batch is added.
   r = h.post("/sync/watchlist",

@@ -51,15 +51,59 @@ json configuration() {
             {"profile_sizes", {"w45", "w185", "h632", "original"}},
             {"still_sizes", {"w92", "w185", "w300", "original"}}}},
           {"change_keys",
-           {"adult", "air_date", "also_known_as", "alternative_titles", "biography", "birthday",
-            "budget", "cast", "certifications", "character_names", "created_by", "crew",
-            "deathday", "episode", "episode_number", "episode_run_time", "freebase_id",
-            "freebase_mid", "general", "genres", "guest_stars", "homepage", "images", "imdb_id",
-            "languages", "name", "network", "origin_country", "original_name", "original_title",
-            "overview", "parts", "place_of_birth", "plot_keywords", "production_code",
-            "production_companies", "production_countries", "releases", "revenue", "runtime",
-            "season", "season_number", "season_regular", "spoken_languages", "status", "tagline",
-            "title", "translations", "tvdb_id", "tvrage_id", "type", "video", "videos"}}};
+           {"adult",
+            "air_date",
+            "also_known_as",
+            "alternative_titles",
+            "biography",
+            "birthday",
+            "budget",
+            "cast",
+            "certifications",
+            "character_names",
+            "created_by",
+            "crew",
+            "deathday",
+            "episode",
+            "episode_number",
+            "episode_run_time",
+            "freebase_id",
+            "freebase_mid",
+            "general",
+            "genres",
+            "guest_stars",
+            "homepage",
+            "images",
+            "imdb_id",
+            "languages",
+            "name",
+            "network",
+            "origin_country",
+            "original_name",
+            "original_title",
+            "overview",
+            "parts",
+            "place_of_birth",
+            "plot_keywords",
+            "production_code",
+            "production_companies",
+            "production_countries",
+            "releases",
+            "revenue",
+            "runtime",
+            "season",
+            "season_number",
+            "season_regular",
+            "spoken_languages",
+            "status",
+            "tagline",
+            "title",
+            "translations",
+            "tvdb_id",
+            "tvrage_id",
+            "type",
+            "video",
+            "videos"}}};
 }
 
 json movie_defaults(std::int64_t id) {
@@ -145,12 +189,9 @@ class TmdbFake final : public FakeService {
   }
   json credentials() const override {
     std::lock_guard lock(m_mutex);
-    return {{"api_key", m_api_key},
-            {"read_access_token", m_read_token},
-            {"session_id", m_session_id},
-            {"account_id", m_account.value("id", 0)},
-            {"v4_access_token", m_v4_token},
-            {"account_object_id", m_object_id}};
+    return {{"api_key", m_api_key},          {"read_access_token", m_read_token},
+            {"session_id", m_session_id},    {"account_id", m_account.value("id", 0)},
+            {"v4_access_token", m_v4_token}, {"account_object_id", m_object_id}};
   }
   std::string provider_yaml(const std::string& base_url) const override {
     std::lock_guard lock(m_mutex);
@@ -354,15 +395,15 @@ class TmdbFake final : public FakeService {
     for (const auto& m : tk::array_or_empty(u, "movies")) {
       const json ids = m.value("ids", json::object());
       if (!ids.contains("tmdb")) continue;
-      json obj = {{"id", std::atoll(tk::id_text(ids["tmdb"]).c_str())},
-                  {"runtime", m.contains("duration_ms")
-                                  ? json(m["duration_ms"].get<std::int64_t>() / 60000)
-                                  : json(0)},
-                  {"title", m.value("title", "")},
-                  {"original_title", m.value("title", "")},
-                  {"release_date", std::to_string(m.value("year", 2000)) + "-01-01"},
-                  {"external_ids",
-                   {{"imdb_id", ids.contains("imdb") ? json(tk::id_text(ids["imdb"])) : json()}}}};
+      json obj = {
+          {"id", std::atoll(tk::id_text(ids["tmdb"]).c_str())},
+          {"runtime", m.contains("duration_ms") ? json(m["duration_ms"].get<std::int64_t>() / 60000)
+                                                : json(0)},
+          {"title", m.value("title", "")},
+          {"original_title", m.value("title", "")},
+          {"release_date", std::to_string(m.value("year", 2000)) + "-01-01"},
+          {"external_ids",
+           {{"imdb_id", ids.contains("imdb") ? json(tk::id_text(ids["imdb"])) : json()}}}};
       by_key[tk::universe_key(m)] = obj;
       movies.push_back(obj);
     }
@@ -384,17 +425,19 @@ class TmdbFake final : public FakeService {
       for (const auto& se : tk::array_or_empty(s, "seasons")) {
         for (const auto& e : tk::array_or_empty(se, "episodes")) {
           const json eids = e.value("ids", json::object());
-          json ep = {{"id", std::atoll(tk::id_text(eids.value("tmdb", json("0"))).c_str())},
-                     {"name", e.value("title", "")},
-                     {"show_id", show_id},
-                     {"season_number", se.value("number", 0)},
-                     {"episode_number", e.value("number", 0)},
-                     {"external_ids",
-                      {{"imdb_id", eids.contains("imdb") ? json(tk::id_text(eids["imdb"])) : json()},
-                       {"tvdb_id", eids.contains("tvdb")
-                                       ? json(std::atoll(tk::id_text(eids["tvdb"]).c_str()))
-                                       : json()}}}};
-          if (e.contains("duration_ms")) ep["runtime"] = e["duration_ms"].get<std::int64_t>() / 60000;
+          json ep = {
+              {"id", std::atoll(tk::id_text(eids.value("tmdb", json("0"))).c_str())},
+              {"name", e.value("title", "")},
+              {"show_id", show_id},
+              {"season_number", se.value("number", 0)},
+              {"episode_number", e.value("number", 0)},
+              {"external_ids",
+               {{"imdb_id", eids.contains("imdb") ? json(tk::id_text(eids["imdb"])) : json()},
+                {"tvdb_id", eids.contains("tvdb")
+                                ? json(std::atoll(tk::id_text(eids["tvdb"]).c_str()))
+                                : json()}}}};
+          if (e.contains("duration_ms"))
+            ep["runtime"] = e["duration_ms"].get<std::int64_t>() / 60000;
           json ref = e;
           ref["type"] = "episode";
           by_key[tk::universe_key(ref)] = ep;
@@ -613,15 +656,15 @@ class TmdbFake final : public FakeService {
       });
       if (number > 0) episodes += static_cast<int>(eps.size());
       if (number > 0) last = eps.back();
-      season_rows.push_back({{"air_date", eps.front()->value("air_date", json(""))},
-                             {"episode_count", eps.size()},
-                             {"id", id * 1000 + number},
-                             {"name", number == 0 ? std::string("Specials")
-                                                  : "Season " + std::to_string(number)},
-                             {"overview", ""},
-                             {"poster_path", nullptr},
-                             {"season_number", number},
-                             {"vote_average", 0.0}});
+      season_rows.push_back(
+          {{"air_date", eps.front()->value("air_date", json(""))},
+           {"episode_count", eps.size()},
+           {"id", id * 1000 + number},
+           {"name", number == 0 ? std::string("Specials") : "Season " + std::to_string(number)},
+           {"overview", ""},
+           {"poster_path", nullptr},
+           {"season_number", number},
+           {"vote_average", 0.0}});
     }
     json last_episode = nullptr;
     if (last) {
@@ -635,13 +678,14 @@ class TmdbFake final : public FakeService {
         {"homepage", ""},
         {"in_production", false},
         {"languages", json::array({"en"})},
-        {"last_air_date", last ? last->value("air_date", json("")) : t.value("first_air_date", json(""))},
+        {"last_air_date",
+         last ? last->value("air_date", json("")) : t.value("first_air_date", json(""))},
         {"last_episode_to_air", last_episode},
         {"next_episode_to_air", nullptr},
         {"networks", json::array()},
         {"number_of_episodes", episodes},
-        {"number_of_seasons", std::count_if(seasons.begin(), seasons.end(),
-                                            [](const auto& p) { return p.first > 0; })},
+        {"number_of_seasons",
+         std::count_if(seasons.begin(), seasons.end(), [](const auto& p) { return p.first > 0; })},
         {"production_companies", json::array()},
         {"production_countries", json::array()},
         {"seasons", season_rows},

@@ -106,9 +106,8 @@ json with_full_defaults(const std::string& kind, json obj) {
   }
   if (kind == "movie") {
     const json year = obj.contains("year") ? obj["year"] : json(nullptr);
-    put("released", year.is_number_integer()
-                        ? json(std::to_string(year.get<int>()) + "-01-01")
-                        : json(nullptr));
+    put("released", year.is_number_integer() ? json(std::to_string(year.get<int>()) + "-01-01")
+                                             : json(nullptr));
     put("status", "released");
   } else if (kind == "show") {
     put("first_aired", derived_first_aired(obj, 1, 1));
@@ -1604,8 +1603,7 @@ void TraktFake::post_history_remove(const Req& req, Res& res) {
 }
 
 // ---------- ratings ----------
-void TraktFake::get_ratings(const Req& req, Res& res, std::string type,
-                            const std::string& filter) {
+void TraktFake::get_ratings(const Req& req, Res& res, std::string type, const std::string& filter) {
   std::lock_guard lock(m_mutex);
   if (!authorize(req, res, Level::user)) return;
   if (type == "all") type.clear();
@@ -1992,7 +1990,7 @@ void TraktFake::lists_routes(httplib::Server& srv) {
       }
     }
     res.set_header("X-Sort-By", tk::str(l->list, "sort_by").empty() ? std::string("rank")
-                                                                      : tk::str(l->list, "sort_by"));
+                                                                    : tk::str(l->list, "sort_by"));
     res.set_header("X-Sort-How", tk::str(l->list, "sort_how").empty()
                                      ? std::string("asc")
                                      : tk::str(l->list, "sort_how"));
@@ -2386,8 +2384,8 @@ void TraktFake::get_progress(const Req& req, Res& res, const std::string& id) {
              {"seasons", seasons},
              {"hidden_seasons", json::array()},
              {"next_episode", next},
-             {"last_episode", last ? view("episode", last->second, true, m_shows[*show])
-                                   : json(nullptr)}},
+             {"last_episode",
+              last ? view("episode", last->second, true, m_shows[*show]) : json(nullptr)}},
             200);
 }
 
@@ -2497,9 +2495,8 @@ void TraktFake::lookup_routes(httplib::Server& srv) {
     }
     send_json(res, view("show", show_view(*show), wants_full(req)), 200);
   });
-  srv.Get(R"(/shows/([^/]+)/progress/watched)", [this](const Req& req, Res& res) {
-    get_progress(req, res, req.matches[1].str());
-  });
+  srv.Get(R"(/shows/([^/]+)/progress/watched)",
+          [this](const Req& req, Res& res) { get_progress(req, res, req.matches[1].str()); });
   srv.Get(R"(/shows/([^/]+)/seasons)", [this](const Req& req, Res& res) {
     std::lock_guard lock(m_mutex);
     if (!authorize(req, res, Level::key)) return;
