@@ -23,7 +23,9 @@ class Harness {
       : m_server(std::make_unique<SandboxServer>(std::move(service))) {
     m_server->start();
     m_client = std::make_unique<httplib::Client>("127.0.0.1", m_server->port());
-    m_client->set_read_timeout(30, 0);
+    // Generous: seeding a 10k-play universe under sanitizers on a shared, loaded machine can
+    // take most of a minute; a hung fake still fails the test.
+    m_client->set_read_timeout(180, 0);
   }
 
   SandboxServer& server() { return *m_server; }
