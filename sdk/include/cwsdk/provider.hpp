@@ -55,8 +55,7 @@ struct Reply {
   std::string body;
 
   static Reply ok(std::string body) { return Reply{CW_STATUS_OK, std::move(body)}; }
-  static Reply error(cw_status status, std::string_view message,
-                     std::int64_t retry_after_ms = -1) {
+  static Reply error(cw_status status, std::string_view message, std::int64_t retry_after_ms = -1) {
     return Reply{status, error_document(message, retry_after_ms)};
   }
 
@@ -211,27 +210,26 @@ namespace detail {
 // Signature checks. Each trait says whether T has a usable operation of that name.
 // has_member_<op>: T has a member of that name (any signature). has_plain_op_<op>:
 // `Reply op(std::string_view)`. has_stream_op_<op>: `Reply op(std::string_view, Output&)`.
-#define CWSDK_DETAIL_DECLARE_OP_TRAITS(op)                                                        \
-  template <typename T, typename = void>                                                          \
-  struct has_member_##op : std::false_type {};                                                    \
-  template <typename T>                                                                           \
-  struct has_member_##op<T, std::void_t<decltype(&T::op)>> : std::true_type {};                   \
-  template <typename T, typename = void>                                                          \
-  struct has_plain_op_##op : std::false_type {};                                                  \
-  template <typename T>                                                                           \
-  struct has_plain_op_##op<T, std::void_t<decltype(std::declval<T&>().op(std::string_view{}))>>   \
-      : std::is_same<decltype(std::declval<T&>().op(std::string_view{})), Reply> {};              \
-  template <typename T, typename = void>                                                          \
-  struct has_stream_op_##op : std::false_type {};                                                 \
-  template <typename T>                                                                           \
-  struct has_stream_op_##op<T, std::void_t<decltype(std::declval<T&>().op(                        \
-                                   std::string_view{}, std::declval<Output&>()))>>                \
+#define CWSDK_DETAIL_DECLARE_OP_TRAITS(op)                                                         \
+  template <typename T, typename = void>                                                           \
+  struct has_member_##op : std::false_type {};                                                     \
+  template <typename T>                                                                            \
+  struct has_member_##op<T, std::void_t<decltype(&T::op)>> : std::true_type {};                    \
+  template <typename T, typename = void>                                                           \
+  struct has_plain_op_##op : std::false_type {};                                                   \
+  template <typename T>                                                                            \
+  struct has_plain_op_##op<T, std::void_t<decltype(std::declval<T&>().op(std::string_view{}))>>    \
+      : std::is_same<decltype(std::declval<T&>().op(std::string_view{})), Reply> {};               \
+  template <typename T, typename = void>                                                           \
+  struct has_stream_op_##op : std::false_type {};                                                  \
+  template <typename T>                                                                            \
+  struct has_stream_op_##op<T, std::void_t<decltype(std::declval<T&>().op(                         \
+                                   std::string_view{}, std::declval<Output&>()))>>                 \
       : std::is_same<decltype(std::declval<T&>().op(std::string_view{}, std::declval<Output&>())), \
-                     Reply> {};                                                                   \
-  template <typename T>                                                                           \
-  struct has_op_##op                                                                              \
-      : std::integral_constant<bool, has_plain_op_##op<T>::value || has_stream_op_##op<T>::value> { \
-  };
+                     Reply> {};                                                                    \
+  template <typename T>                                                                            \
+  struct has_op_##op : std::integral_constant<bool, has_plain_op_##op<T>::value ||                 \
+                                                        has_stream_op_##op<T>::value> {};
 
 CWSDK_DETAIL_DECLARE_OP_TRAITS(health)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(build_index)
@@ -309,17 +307,16 @@ T& self_of(cw_instance* self) {
   return reinterpret_cast<Instance<T>*>(self)->object;
 }
 
-#define CWSDK_DETAIL_TRAMPOLINE(op)                                                         \
-  template <typename T>                                                                     \
-  cw_status op##_trampoline(cw_instance* self, const char* req, size_t len,                 \
-                            cw_sink out) noexcept {                                         \
-    if constexpr (has_stream_op_##op<T>::value) {                                           \
-      return guarded_stream(out, [&](Output& o) {                                           \
-        return self_of<T>(self).op(std::string_view(req, len), o);                          \
-      });                                                                                   \
-    } else {                                                                                \
-      return guarded(out, [&] { return self_of<T>(self).op(std::string_view(req, len)); }); \
-    }                                                                                       \
+#define CWSDK_DETAIL_TRAMPOLINE(op)                                                            \
+  template <typename T>                                                                        \
+  cw_status op##_trampoline(cw_instance* self, const char* req, size_t len,                    \
+                            cw_sink out) noexcept {                                            \
+    if constexpr (has_stream_op_##op<T>::value) {                                              \
+      return guarded_stream(                                                                   \
+          out, [&](Output& o) { return self_of<T>(self).op(std::string_view(req, len), o); }); \
+    } else {                                                                                   \
+      return guarded(out, [&] { return self_of<T>(self).op(std::string_view(req, len)); });    \
+    }                                                                                          \
   }
 CWSDK_DETAIL_TRAMPOLINE(health)
 CWSDK_DETAIL_TRAMPOLINE(build_index)
@@ -405,7 +402,8 @@ constexpr void check_provider() {
                 "CWSDK_PROVIDER(T): T needs `cwsdk::Reply health(std::string_view request)`");
   static_assert(has_op_build_index<T>::value,
                 "CWSDK_PROVIDER(T): T needs `cwsdk::Reply build_index(std::string_view "
-                "request)`");
+                "request)` (or `cwsdk::Reply build_index(std::string_view request, "
+                "cwsdk::Output& out)` to stream)");
   static_assert(has_op_add<T>::value,
                 "CWSDK_PROVIDER(T): T needs `cwsdk::Reply add(std::string_view request)`");
   static_assert(has_op_remove<T>::value,

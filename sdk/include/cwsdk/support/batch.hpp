@@ -17,8 +17,8 @@
 // object or, when it has none, from the entry itself.
 //
 //   cwsdk::BatchMapper batch;
-//   for (const cwsdk::Item& it : req->items) batch.sent(it, it.type == ItemType::movie ? "movies" : "shows");
-//   auto reply = client.json(cwsdk::http::Request::post("/sync/watchlist").json(body));
+//   for (const cwsdk::Item& it : req->items) batch.sent(it, it.type == ItemType::movie ? "movies" :
+//   "shows"); auto reply = client.json(cwsdk::http::Request::post("/sync/watchlist").json(body));
 //   cwsdk::Outcomes outcomes;
 //   if (!reply) outcomes.fail_all(req->items, reply.error());
 //   else batch.map(*reply, cwsdk::BatchShape::added(), outcomes);
@@ -42,8 +42,8 @@ namespace cwsdk {
 
 // Which members of the reply say what.
 struct BatchShape {
-  std::string done = "added";          // items the service changed: a count or a list
-  std::string already = "existing";    // items already as asked ("" when there is none)
+  std::string done = "added";           // items the service changed: a count or a list
+  std::string already = "existing";     // items already as asked ("" when there is none)
   std::string not_found = "not_found";  // items the service could not identify
   bool absent_counts_as_done = false;   // removals: unreported means absent anyway
 
@@ -168,12 +168,12 @@ class BatchMapper {
       }
       return;
     }
-    std::string why = lists ? "not in the service's reply"
-                            : "the service counted " + count_text(d) + " " + shape.done +
-                                  (shape.already.empty() ? std::string()
-                                                         : " and " + count_text(a) + " " +
-                                                               shape.already) +
-                                  " for " + std::to_string(n) + " " + bucket + " sent";
+    std::string why =
+        lists ? "not in the service's reply"
+              : "the service counted " + count_text(d) + " " + shape.done +
+                    (shape.already.empty() ? std::string()
+                                           : " and " + count_text(a) + " " + shape.already) +
+                    " for " + std::to_string(n) + " " + bucket + " sent";
     for (auto i : rest) out.unresolved(m_sent[i].key, Reason::unknown, why);
   }
 

@@ -44,6 +44,7 @@
 
 #include <cwsdk/provider.hpp>
 #include <cwsdk/support/encoding.hpp>
+#include <cwsdk/support/ids.hpp>  // also the ASCII text helpers (detail::iequals, lower_copy)
 #include <cwsdk/support/json.hpp>
 #include <cwsdk/support/result.hpp>
 #include <cwsdk/support/time.hpp>
@@ -75,7 +76,9 @@ class Request {
     m_query.emplace_back(std::move(name), Json(std::move(value)));
     return *this;
   }
-  Request& query(std::string name, const char* value) { return query(std::move(name), std::string(value)); }
+  Request& query(std::string name, const char* value) {
+    return query(std::move(name), std::string(value));
+  }
   Request& query(std::string name, std::int64_t value) {
     m_query.emplace_back(std::move(name), Json(value));
     return *this;
@@ -208,7 +211,8 @@ class Request {
   Json query_json() const {
     bool unique = true;
     for (std::size_t i = 0; i < m_query.size() && unique; ++i) {
-      for (std::size_t j = i + 1; j < m_query.size(); ++j) unique = unique && m_query[i].first != m_query[j].first;
+      for (std::size_t j = i + 1; j < m_query.size(); ++j)
+        unique = unique && m_query[i].first != m_query[j].first;
     }
     if (unique) {
       Json q = Json::object();
@@ -249,8 +253,8 @@ inline std::string service_message(std::string_view body) {
     }
   }
   if (msg.empty()) {
-    if (const Json* errors = cwsdk::find(doc, "errors"); errors != nullptr && errors->is_array() &&
-                                                         !errors->empty()) {
+    if (const Json* errors = cwsdk::find(doc, "errors");
+        errors != nullptr && errors->is_array() && !errors->empty()) {
       msg = get_or((*errors)[0], "message", "");
     }
   }
@@ -425,7 +429,8 @@ inline Result<Response> send(const Host& host, const Request& request,
   out.attempts = get_or(*meta, "/attempts", 1);
   if (const Json* h = cwsdk::find(*meta, "/headers"); h != nullptr && h->is_object()) {
     for (auto it = h->begin(); it != h->end(); ++it) {
-      if (it->is_string()) out.headers[cwsdk::detail::lower_copy(it.key())] = it->get<std::string>();
+      if (it->is_string())
+        out.headers[cwsdk::detail::lower_copy(it.key())] = it->get<std::string>();
     }
   }
   out.body = std::move(r.body);

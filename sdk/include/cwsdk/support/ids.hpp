@@ -8,7 +8,7 @@
 //   digits only, without leading zeros ("tvdb-42" -> "42", "0550" -> "550"); no digit
 //   left, no id.
 // * imdb is "tt" + digits, lower case ("TT0111161", "imdb:tt0111161/" and "0111161" are
-//   all "tt0111161").
+//   all "tt0111161"); all-zero digits are no id.
 // * jellyfin ids are GUIDs: lower-case hex digits, dashes dropped.
 // * mdblist, slug and guid are lower-cased. Kinds cw does not know are trimmed and kept.
 // * Kind names match case-insensitively with the aliases servers use: Jellyfin/Emby
@@ -101,7 +101,9 @@ inline bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-inline bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+inline bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 inline bool is_placeholder_id(std::string_view lowered) {
   return lowered.empty() || lowered == "0" || lowered == "null" || lowered == "none" ||
@@ -171,6 +173,8 @@ inline std::optional<std::string> normalize_id(IdKind kind, std::string_view raw
       if (tt != std::string::npos && tt + 2 < lowered.size() && detail::is_digit(lowered[tt + 2])) {
         std::size_t end = tt + 2;
         while (end < lowered.size() && detail::is_digit(lowered[end])) ++end;
+        const std::string digits = lowered.substr(tt + 2, end - tt - 2);
+        if (digits.find_first_not_of('0') == std::string::npos) return std::nullopt;  // "tt000"
         return lowered.substr(tt, end - tt);
       }
       std::string d;
@@ -355,7 +359,9 @@ class Ids {
   bool set(std::string_view name, std::int64_t number) {
     return set(name, std::string_view(std::to_string(number)));
   }
-  bool set(std::string_view name, int number) { return set(name, static_cast<std::int64_t>(number)); }
+  bool set(std::string_view name, int number) {
+    return set(name, static_cast<std::int64_t>(number));
+  }
   bool set(IdKind kind, std::string_view raw) { return set(id_kind_name(kind), raw); }
 
   // A Plex GUID (see the table at the top); false when it is not one cw reads.

@@ -73,8 +73,8 @@ struct Item {
   ShowRef show;  // seasons and episodes
   std::optional<int> season;
   std::optional<int> episode;
-  std::optional<int> episode_end;       // 1.1: a multi-episode file's last episode
-  std::optional<int> absolute_episode;  // 1.1: absolute number across the show (anime)
+  std::optional<int> episode_end;          // 1.1: a multi-episode file's last episode
+  std::optional<int> absolute_episode;     // 1.1: absolute number across the show (anime)
   std::optional<std::int64_t> watched_at;  // history: one item per play
   std::optional<double> rating;            // 0..10
   std::optional<std::int64_t> rated_at;
@@ -88,7 +88,8 @@ struct Item {
   // The first way this item breaks the item schema, or OK.
   Status check() const {
     auto bad = [](std::string what) { return Failure::internal("item: " + std::move(what)); };
-    if (year && (*year < 1800 || *year > 3000)) return bad("year " + std::to_string(*year) + " is outside 1800..3000");
+    if (year && (*year < 1800 || *year > 3000))
+      return bad("year " + std::to_string(*year) + " is outside 1800..3000");
     if (show.year && (*show.year < 1800 || *show.year > 3000))
       return bad("show year " + std::to_string(*show.year) + " is outside 1800..3000");
     if (season && *season < 0) return bad("season is negative");

@@ -160,8 +160,8 @@ class OAuthSession final : public http::Authenticator {
       return Failure::of(CW_STATUS_AUTH, "the token '" + m_name +
                                              "' was refused and cannot be refreshed: log in "
                                              "again with `cw auth login <instance>`");
-    auto fresh = m_refresh ? m_refresh(*m_token)
-                           : Result<Token>(Failure::internal("no refresh function"));
+    auto fresh =
+        m_refresh ? m_refresh(*m_token) : Result<Token>(Failure::internal("no refresh function"));
     if (!fresh) {
       Failure f = fresh.error().context("token refresh");
       if (f.status != CW_STATUS_TRANSIENT && f.status != CW_STATUS_RATE_LIMITED &&
@@ -252,7 +252,8 @@ class DeviceFlow {
     if (!m_code)
       return Failure::invalid_arg("auth_poll: no login in progress; call auth_start first").reply();
     const std::int64_t now = m_host.now_ms();
-    if (now - m_started_ms >= m_code->expires_in_ms) return finish("expired", "the code expired; start again");
+    if (now - m_started_ms >= m_code->expires_in_ms)
+      return finish("expired", "the code expired; start again");
     if (m_last_poll_ms && now - *m_last_poll_ms < m_interval_ms)
       return answer("pending", "waiting for the user");
     m_last_poll_ms = now;

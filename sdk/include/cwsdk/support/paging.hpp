@@ -47,20 +47,20 @@ namespace cwsdk {
 
 // Which page to fetch.
 struct PageRequest {
-  int number = 1;            // page_numbers: the page number
-  std::int64_t offset = 0;   // offsets: the first entry's index
-  int limit = 100;           // the page size to ask for
-  std::string cursor;        // cursors: "" for the first page, then the previous next_cursor
-  int index = 0;             // 0 for the first page fetched, 1 for the next...
+  int number = 1;           // page_numbers: the page number
+  std::int64_t offset = 0;  // offsets: the first entry's index
+  int limit = 100;          // the page size to ask for
+  std::string cursor;       // cursors: "" for the first page, then the previous next_cursor
+  int index = 0;            // 0 for the first page fetched, 1 for the next...
 };
 
 // What the service said about the page it returned.
 struct Page {
-  std::int64_t count = 0;                   // entries on this page, before any filtering
-  std::optional<std::int64_t> total;        // entries in all pages, if the service says
-  std::optional<std::int64_t> page_count;   // pages in all, if the service says
-  std::optional<bool> has_more;             // the service says whether a next page exists
-  std::string next_cursor;                  // cursors: the next page's cursor, "" for none
+  std::int64_t count = 0;                  // entries on this page, before any filtering
+  std::optional<std::int64_t> total;       // entries in all pages, if the service says
+  std::optional<std::int64_t> page_count;  // pages in all, if the service says
+  std::optional<bool> has_more;            // the service says whether a next page exists
+  std::string next_cursor;                 // cursors: the next page's cursor, "" for none
 };
 
 class Pager {

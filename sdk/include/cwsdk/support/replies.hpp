@@ -81,8 +81,13 @@ class IndexWriter {
       : m_semantics(semantics) {
     m_buffer = "{\"items\":[";
   }
-  // Streams to the operation's Output (the two-parameter form of an operation).
-  IndexWriter(Output& out, IndexSemantics semantics) : IndexWriter(semantics) { m_out = &out; }
+  // Streams to the operation's Output (the two-parameter form of an operation), handing
+  // over the text every `flush_bytes`.
+  IndexWriter(Output& out, IndexSemantics semantics, std::size_t flush_bytes = k_flush_bytes)
+      : IndexWriter(semantics) {
+    m_out = &out;
+    m_flush_bytes = flush_bytes;
+  }
   IndexWriter(const IndexWriter&) = delete;
   IndexWriter& operator=(const IndexWriter&) = delete;
   // An index that streamed part of itself and was not finished (an exception, an early
@@ -146,7 +151,8 @@ class IndexWriter {
   // finish() for an index read in one reply: complete unless expected_total disagrees.
   Reply finish_whole(std::optional<std::string> watermark = std::nullopt,
                      std::optional<std::int64_t> expected_total = std::nullopt) {
-    return finish(Completeness::whole(m_received + m_refused, expected_total), std::move(watermark));
+    return finish(Completeness::whole(m_received + m_refused, expected_total),
+                  std::move(watermark));
   }
 
   // Gives up: the failure's status and message when nothing reached the host yet; once
@@ -164,7 +170,7 @@ class IndexWriter {
 
  private:
   void maybe_flush() {
-    if (m_out == nullptr || m_buffer.size() < k_flush_bytes) return;
+    if (m_out == nullptr || m_buffer.size() < m_flush_bytes) return;
     m_out->write(m_buffer);
     m_buffer.clear();
     m_streamed = true;
@@ -179,6 +185,7 @@ class IndexWriter {
 
   IndexSemantics m_semantics;
   Output* m_out = nullptr;
+  std::size_t m_flush_bytes = k_flush_bytes;
   std::string m_buffer;
   std::string m_removed;
   std::int64_t m_received = 0;
@@ -243,8 +250,8 @@ class Outcomes {
     if (request != nullptr) {
       for (const Item& it : request->items) {
         if (!has(it.key))
-          list.push_back(to_json(Outcome{it.key, OutcomeStatus::unresolved, Reason::unknown,
-                                         "no outcome recorded"}));
+          list.push_back(to_json(
+              Outcome{it.key, OutcomeStatus::unresolved, Reason::unknown, "no outcome recorded"}));
       }
     }
     Json doc = Json::object();
@@ -315,7 +322,8 @@ class HealthReply {
   }
   // The user's rating scale for this run (AniList's score format).
   HealthReply& rating_scale(std::string_view feature, const RatingScale& s) {
-    return capability(feature, "rating_scale", Json{{"min", s.min}, {"max", s.max}, {"step", s.step}});
+    return capability(feature, "rating_scale",
+                      Json{{"min", s.min}, {"max", s.max}, {"step", s.step}});
   }
   HealthReply& retry_after_ms(std::int64_t ms) {
     m_doc["retry_after_ms"] = ms;

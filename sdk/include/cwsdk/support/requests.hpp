@@ -87,14 +87,16 @@ inline Failure request_failure(std::string_view op, const Failure& cause) {
 }
 
 inline Result<Json> read_request_object(std::string_view text, std::string_view op) {
-  Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    auto parsed = parse_json(text, "not JSON");  // for the parser's position and message
-    return request_failure(op, parsed ? std::string("not JSON") : parsed.error().message);
+  auto doc = parse_json(text, std::string(op) + " request");
+  if (!doc) {
+    Failure f = doc.error();  // "<op> request: malformed JSON at byte N: ..."
+    f.status = CW_STATUS_INVALID_ARG;
+    f.reason = Reason::rejected;
+    return f;
   }
-  if (!doc.is_object())
-    return request_failure(op, std::string("expected a JSON object, got ") +
-                                   std::string(json_type_name(doc)));
+  if (!doc->is_object())
+    return request_failure(
+        op, std::string("expected a JSON object, got ") + std::string(json_type_name(*doc)));
   return doc;
 }
 
@@ -130,7 +132,8 @@ inline Result<std::vector<Item>> read_items(const Json& doc, std::string_view op
       return request_failure(op, where + (msg.rfind('/', 0) == 0 ? "" : ": ") + msg);
     }
     if (keyed) {
-      if (item->key.empty()) return request_failure(op, where + "/key: missing (expected a string)");
+      if (item->key.empty())
+        return request_failure(op, where + "/key: missing (expected a string)");
       if (!keys.insert(item->key).second)
         return request_failure(op, where + "/key: '" + item->key + "' appears twice");
     }
@@ -164,7 +167,8 @@ inline Result<WriteRequest> read_write_request(std::string_view text, std::strin
   return WriteRequest{std::move(*feature), std::move(*items)};
 }
 
-inline Result<LookupRequest> read_lookup_request(std::string_view text, FeatureList supported = {}) {
+inline Result<LookupRequest> read_lookup_request(std::string_view text,
+                                                 FeatureList supported = {}) {
   return read_write_request(text, "lookup", supported);
 }
 
@@ -194,15 +198,16 @@ inline Result<ScrobbleRequest> read_scrobble_request(std::string_view text) {
     return detail::request_failure(op, "/event: '" + *event + "' is not one of start, pause, stop");
   }
   const Json* item_doc = cwsdk::find(*doc, "/item");
-  if (item_doc == nullptr) return detail::request_failure(op, "/item: missing (expected an object)");
+  if (item_doc == nullptr)
+    return detail::request_failure(op, "/item: missing (expected an object)");
   auto item = Item::from_json(*item_doc);
   if (!item) return detail::request_failure(op, "/" + item.error().message);
   req.item = std::move(*item);
   auto progress = cwsdk::get<double>(*doc, "/progress");
   if (!progress) return detail::request_failure(op, progress.error());
   if (*progress < 0 || *progress > 100)
-    return detail::request_failure(op, "/progress: " + std::to_string(*progress) +
-                                           " is outside 0..100 (percent)");
+    return detail::request_failure(
+        op, "/progress: " + std::to_string(*progress) + " is outside 0..100 (percent)");
   req.progress = *progress;
   auto session = cwsdk::get_optional<std::string>(*doc, "/session");
   if (!session) return detail::request_failure(op, session.error());
@@ -211,7 +216,8 @@ inline Result<ScrobbleRequest> read_scrobble_request(std::string_view text) {
   if (!at) return detail::request_failure(op, at.error());
   if (*at) {
     req.at = parse_rfc3339(**at);
-    if (!req.at) return detail::request_failure(op, "/at: '" + **at + "' is not an RFC 3339 timestamp");
+    if (!req.at)
+      return detail::request_failure(op, "/at: '" + **at + "' is not an RFC 3339 timestamp");
   }
   return req;
 }

@@ -126,7 +126,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   static_assert(!std::is_same<T, Failure>::value, "Result<Failure> is not a thing");
-  Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}            // NOLINT: implicit
   Result(Failure failure) : m_v(std::in_place_index<1>, std::move(failure)) {}  // NOLINT
 
   bool ok() const { return m_v.index() == 0; }

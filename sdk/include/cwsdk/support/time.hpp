@@ -81,8 +81,8 @@ inline std::int64_t civil_ms(std::int64_t y, int mo, int d, int h, int mi, int s
 }
 
 inline std::string_view trim_time_text(std::string_view t) {
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t' || t.front() == '\n' ||
-                        t.front() == '\r'))
+  while (!t.empty() &&
+         (t.front() == ' ' || t.front() == '\t' || t.front() == '\n' || t.front() == '\r'))
     t.remove_prefix(1);
   while (!t.empty() &&
          (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r'))
@@ -313,8 +313,8 @@ inline std::string format_rfc3339(std::int64_t ms) {
   detail::civil_from_days(days, y, m, d);
   char buf[96];
   if (frac == 0) {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y),
-                  m, d, static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m,
+                  d, static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60),
                   static_cast<int>(rem % 60));
   } else {
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",

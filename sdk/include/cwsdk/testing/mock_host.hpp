@@ -118,7 +118,8 @@ struct RecordedRequest {
     if (query.is_object()) {
       const auto it = query.find(name);
       if (it == query.end()) return std::nullopt;
-      if (it->is_array()) return it->empty() ? std::nullopt : std::optional<std::string>(text((*it)[0]));
+      if (it->is_array())
+        return it->empty() ? std::nullopt : std::optional<std::string>(text((*it)[0]));
       return text(*it);
     }
     if (query.is_array()) {
@@ -146,7 +147,7 @@ struct MockReply {
   std::string body;
   cw_status transport = CW_STATUS_OK;  // not OK: no HTTP response, the host's own failure
   std::string transport_message;
-  std::int64_t retry_after_ms = -1;    // with a transport failure
+  std::int64_t retry_after_ms = -1;  // with a transport failure
   std::optional<std::size_t> truncate_at;
 
   static MockReply with(int status, std::string body = {}, Headers headers = {}) {
@@ -366,13 +367,15 @@ class MockHost {
   static void log_cb(void* ctx, int32_t level, const char* msg, size_t len) {
     MockHost& h = self(ctx);
     const std::lock_guard<std::mutex> lock(h.m_mutex);
-    h.m_logs.push_back(LogLine{level, std::string(msg == nullptr ? "" : msg, msg == nullptr ? 0 : len)});
+    h.m_logs.push_back(
+        LogLine{level, std::string(msg == nullptr ? "" : msg, msg == nullptr ? 0 : len)});
   }
   static int64_t now_cb(void* ctx) { return self(ctx).now_ms(); }
   static int32_t cancelled_cb(void* ctx) {
     MockHost& h = self(ctx);
     const std::lock_guard<std::mutex> lock(h.m_mutex);
-    const bool by_count = h.m_cancel_at && h.m_requests.size() + h.m_unmatched_count >= *h.m_cancel_at;
+    const bool by_count =
+        h.m_cancel_at && h.m_requests.size() + h.m_unmatched_count >= *h.m_cancel_at;
     return h.m_cancelled || by_count ? 1 : 0;
   }
   static cw_status kv_get_cb(void* ctx, const char* key, size_t len, cw_sink value) {
@@ -480,7 +483,8 @@ class MockHost {
   static cw_status http_cb(void* ctx, const char* req, size_t len, cw_sink meta, cw_sink body) {
     MockHost& h = self(ctx);
     std::string error;
-    auto parsed = parse_request(std::string_view(req == nullptr ? "" : req, req == nullptr ? 0 : len), error);
+    auto parsed =
+        parse_request(std::string_view(req == nullptr ? "" : req, req == nullptr ? 0 : len), error);
     if (!parsed) return fail(meta, CW_STATUS_INVALID_ARG, error);
     RecordedRequest r = std::move(*parsed);
     MockReply reply;
@@ -489,8 +493,9 @@ class MockHost {
       h.m_now_ms += h.m_latency_ms;
       if (h.m_dry_run && !r.read) {
         h.m_requests.push_back(r);
-        return fail(meta, CW_STATUS_UNSUPPORTED,
-                    "dry run refused " + r.method + " " + r.endpoint + ": it is not marked as a read");
+        return fail(
+            meta, CW_STATUS_UNSUPPORTED,
+            "dry run refused " + r.method + " " + r.endpoint + ": it is not marked as a read");
       }
       Route* route = nullptr;
       for (auto& candidate : h.m_routes) {
@@ -526,7 +531,8 @@ class MockHost {
     if (reply.truncate_at && *reply.truncate_at < b.size()) b = b.substr(0, *reply.truncate_at);
     // In chunks, as the real host may deliver it.
     constexpr std::size_t k_chunk = 4096;
-    for (std::size_t i = 0; i < b.size(); i += k_chunk) detail::write_sink(body, b.substr(i, k_chunk));
+    for (std::size_t i = 0; i < b.size(); i += k_chunk)
+      detail::write_sink(body, b.substr(i, k_chunk));
     return CW_STATUS_OK;
   }
 
@@ -566,7 +572,8 @@ struct CallResult {
 // cwsdk::detail::provider_table<T>() (a plugin class compiled into the test).
 class PluginInstance {
  public:
-  PluginInstance(const cw_provider_api* api, const MockHost& host, const Json& config = Json::object())
+  PluginInstance(const cw_provider_api* api, const MockHost& host,
+                 const Json& config = Json::object())
       : m_api(api) {
     const std::string cfg = config.dump();
     m_self = api->create(host.api(), cfg.data(), cfg.size(), cw_sink{&m_create_error, &append});
@@ -606,7 +613,9 @@ class PluginInstance {
   CallResult build_index(std::string_view feature, const Json& watermark = nullptr) {
     return call("build_index", Json{{"feature", feature}, {"watermark", watermark}});
   }
-  CallResult add(std::string_view feature, const Json& items) { return write("add", feature, items); }
+  CallResult add(std::string_view feature, const Json& items) {
+    return write("add", feature, items);
+  }
   CallResult remove(std::string_view feature, const Json& items) {
     return write("remove", feature, items);
   }
@@ -636,7 +645,8 @@ class PluginInstance {
     if (op == "auth_poll") return a->auth_poll;
     if (op == "action") return a->action;
     if (op == "lookup" && CWSDK_HAS_FIELD(a, cw_provider_api, lookup)) return a->lookup;
-    if (op == "resolve_ids" && CWSDK_HAS_FIELD(a, cw_provider_api, resolve_ids)) return a->resolve_ids;
+    if (op == "resolve_ids" && CWSDK_HAS_FIELD(a, cw_provider_api, resolve_ids))
+      return a->resolve_ids;
     return nullptr;
   }
 
