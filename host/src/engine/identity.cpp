@@ -1,48 +1,14 @@
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <functional>
 #include <unordered_set>
 
 #include <cw/engine/identity.hpp>
+#include <cw/engine/sdk_ids.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::engine {
 namespace {
-
-bool is_numeric_kind(IdKind k) {
-  switch (k) {
-    case IdKind::tmdb:
-    case IdKind::tvdb:
-    case IdKind::trakt:
-    case IdKind::simkl:
-    case IdKind::mal:
-    case IdKind::anilist:
-    case IdKind::kitsu:
-    case IdKind::anidb:
-    case IdKind::plex:
-    case IdKind::emby:
-      return true;
-    default:
-      return false;
-  }
-}
-
-std::string digits_only(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (std::isdigit(static_cast<unsigned char>(c))) out.push_back(c);
-  }
-  // Leading zeros carry no meaning in numeric ids ("0550" is tmdb 550).
-  const auto nz = out.find_first_not_of('0');
-  if (nz == std::string::npos) return {};
-  return out.substr(nz);
-}
-
-bool is_placeholder(std::string_view lowered) {
-  return lowered.empty() || lowered == "0" || lowered == "null" || lowered == "none" ||
-         lowered == "nan" || lowered == "undefined" || lowered == "unknown";
-}
 
 // A numeric Plex id is a server's ratingKey; only `plex://` GUIDs are global.
 bool matchable(const Ids::Entry& e) {
@@ -182,82 +148,13 @@ void token_hashes(const Item& item, std::vector<std::uint64_t>& out) {
 }  // namespace
 
 std::optional<std::string> normalize_id(IdKind kind, std::string_view raw) {
-  const std::string_view trimmed = util::trim(raw);
-  std::string lowered = util::to_lower(trimmed);
-  if (is_placeholder(lowered)) return std::nullopt;
-  if (is_numeric_kind(kind)) {
-    auto d = digits_only(trimmed);
-    if (d.empty()) return std::nullopt;
-    return d;
-  }
-  switch (kind) {
-    case IdKind::imdb: {
-      const auto tt = lowered.find("tt");
-      if (tt != std::string::npos && tt + 2 < lowered.size() &&
-          std::isdigit(static_cast<unsigned char>(lowered[tt + 2]))) {
-        std::size_t end = tt + 2;
-        while (end < lowered.size() && std::isdigit(static_cast<unsigned char>(lowered[end])))
-          ++end;
-        return lowered.substr(tt, end - tt);
-      }
-      std::string d;
-      for (char c : lowered) {
-        if (std::isdigit(static_cast<unsigned char>(c))) d.push_back(c);
-      }
-      if (d.empty() || d.find_first_not_of('0') == std::string::npos) return std::nullopt;
-      return "tt" + d;
-    }
-    case IdKind::jellyfin: {
-      // Jellyfin ids are GUIDs, written with or without dashes.
-      std::string h;
-      for (char c : lowered) {
-        if (std::isxdigit(static_cast<unsigned char>(c))) h.push_back(c);
-      }
-      if (h.empty() || h.find_first_not_of('0') == std::string::npos) return std::nullopt;
-      return h;
-    }
-    default:
-      // mdblist, slug and guid: compared case-insensitively.
-      return lowered;
-  }
+  return cwsdk::normalize_id(detail::to_kit(kind), raw);
 }
 
 bool parse_guid(std::string_view guid, Ids& out) {
-  const std::string g = util::to_lower(util::trim(guid));
-  const auto sep = g.find("://");
-  if (sep == std::string::npos) return false;
-  const std::string scheme = g.substr(0, sep);
-  std::string rest = g.substr(sep + 3);
-  if (const auto q = rest.find_first_of("?#"); q != std::string::npos) rest.resize(q);
-  auto strip_prefixes = [&rest](std::initializer_list<std::string_view> prefixes) {
-    for (auto p : prefixes) {
-      if (rest.starts_with(p)) {
-        rest.erase(0, p.size());
-        return;
-      }
-    }
-  };
-  IdKind kind;
-  if (scheme == "plex") {
-    out.set_normalised(IdKind::guid, g);
-    return true;
-  } else if (scheme == "imdb" || scheme == "com.plexapp.agents.imdb") {
-    strip_prefixes({"title/"});
-    kind = IdKind::imdb;
-  } else if (scheme == "tmdb" || scheme == "com.plexapp.agents.themoviedb") {
-    strip_prefixes({"movie/", "show/", "tv/"});
-    kind = IdKind::tmdb;
-  } else if (scheme == "tvdb" || scheme == "com.plexapp.agents.thetvdb") {
-    strip_prefixes({"series/", "show/", "tv/"});
-    kind = IdKind::tvdb;
-  } else {
-    return false;
-  }
-  // Legacy TV agents append `/season/episode`; the first segment is the show's id.
-  if (const auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
-  auto v = normalize_id(kind, rest);
-  if (!v) return false;
-  out.set_normalised(kind, std::move(*v));
+  auto id = cwsdk::parse_plex_guid(guid);
+  if (!id) return false;
+  out.set_normalised(detail::from_kit(id->kind), id->value);
   return true;
 }
 

@@ -1,41 +1,16 @@
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdio>
 
+#include <cwsdk/support/ids.hpp>
+
 #include <cw/engine/identity.hpp>
 #include <cw/engine/item.hpp>
+#include <cw/engine/sdk_ids.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::engine {
 namespace {
-
-constexpr std::array<std::string_view, k_id_kind_count> k_id_names = {
-    "tmdb",  "imdb", "tvdb", "trakt", "mal",      "anilist", "kitsu",  "anidb",
-    "simkl", "plex", "guid", "slug",  "jellyfin", "emby",    "mdblist"};
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
-
-// Ids arrive as strings or numbers; anything else carries no id.
-std::optional<std::string> id_text(const nlohmann::json& v) {
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_unsigned()) return std::to_string(v.get<std::uint64_t>());
-  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && d > 0 && d < 1e18)
-      return std::to_string(static_cast<std::int64_t>(d));
-  }
-  return std::nullopt;
-}
 
 std::optional<std::int64_t> int_value(const nlohmann::json& v) {
   if (v.is_number_integer()) return v.get<std::int64_t>();
@@ -97,41 +72,16 @@ const nlohmann::json* member(const nlohmann::json& j, std::string_view name) {
   return &*it;
 }
 
-void read_ids(const nlohmann::json& obj, Ids& ids);
-
-void read_id_value(IdKind kind, const nlohmann::json& v, Ids& ids) {
-  if (auto text = id_text(v)) ids.set(kind, *text);
-}
-
+// Ids objects (Jellyfin/Emby `ProviderIds` keys any case, nested or not) and Plex GUID
+// lists are walked by the SDK kit, so plugins and the engine read them alike.
 void read_ids(const nlohmann::json& obj, Ids& ids) {
-  if (!obj.is_object()) return;
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (iequals(it.key(), "providerids") || iequals(it.key(), "provider_ids")) {
-      read_ids(it.value(), ids);
-      continue;
-    }
-    if (auto kind = id_kind_from_string(it.key())) read_id_value(*kind, it.value(), ids);
-  }
+  cwsdk::for_each_id(obj, [&ids](std::string_view key, const std::string& text) {
+    if (auto kind = id_kind_from_string(key)) ids.set(*kind, text);
+  });
 }
 
-// Plex lists GUIDs as `Guid: [{"id": "imdb://tt.."}]` or a single `guid` string.
 void read_guids(const nlohmann::json& j, Ids& ids) {
-  for (const char* name : {"guid", "Guid", "guids"}) {
-    const auto* g = member(j, name);
-    if (!g) continue;
-    if (g->is_string()) {
-      parse_guid(g->get_ref<const std::string&>(), ids);
-    } else if (g->is_array()) {
-      for (const auto& e : *g) {
-        if (e.is_string()) {
-          parse_guid(e.get_ref<const std::string&>(), ids);
-        } else if (e.is_object()) {
-          if (const auto* id = member(e, "id"); id && id->is_string())
-            parse_guid(id->get_ref<const std::string&>(), ids);
-        }
-      }
-    }
-  }
+  cwsdk::for_each_guid(j, [&ids](std::string_view guid) { parse_guid(guid, ids); });
 }
 
 void write_ids(const Ids& ids, nlohmann::json& out) {
@@ -174,31 +124,18 @@ std::optional<ItemKind> item_kind_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::string_view to_string(IdKind kind) { return k_id_names[static_cast<std::size_t>(kind)]; }
+std::string_view to_string(IdKind kind) { return cwsdk::id_kind_name(detail::to_kit(kind)); }
 
 std::optional<IdKind> id_kind_from_string(std::string_view s) {
-  for (std::size_t i = 0; i < k_id_names.size(); ++i) {
-    if (iequals(s, k_id_names[i])) return static_cast<IdKind>(i);
-  }
-  if (iequals(s, "themoviedb") || iequals(s, "moviedb")) return IdKind::tmdb;
-  if (iequals(s, "thetvdb")) return IdKind::tvdb;
-  if (iequals(s, "myanimelist")) return IdKind::mal;
-  return std::nullopt;
+  const auto kind = cwsdk::id_kind_from_name(s);
+  if (!kind) return std::nullopt;
+  return detail::from_kit(*kind);
 }
 
 bool Ids::set(IdKind kind, std::string_view raw) {
-  if ((kind == IdKind::guid || kind == IdKind::plex) && raw.find("://") != std::string_view::npos) {
-    const auto lowered = util::to_lower(util::trim(raw));
-    if (kind == IdKind::plex && lowered.starts_with("plex://")) {
-      set_normalised(IdKind::plex, lowered);
-      return true;
-    }
-    if (parse_guid(raw, *this)) return true;
-    if (kind == IdKind::plex) return false;
-  }
-  auto v = normalize_id(kind, raw);
-  if (!v || v->size() > k_max_value) return false;
-  set_normalised(kind, *v);
+  auto id = cwsdk::read_id(detail::to_kit(kind), raw);
+  if (!id || id->value.size() > k_max_value) return false;
+  set_normalised(detail::from_kit(id->kind), id->value);
   return true;
 }
 

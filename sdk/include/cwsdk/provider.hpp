@@ -10,15 +10,27 @@
 //     cwsdk::Reply build_index(std::string_view request);
 //     cwsdk::Reply add(std::string_view request);
 //     cwsdk::Reply remove(std::string_view request);
-//     // optional: update, scrobble, auth_start, auth_poll, action with the same signature
+//     // optional: update, scrobble, auth_start, auth_poll, action, lookup, resolve_ids
+//     // with the same signature
 //   };
 //   CWSDK_PROVIDER(Minimal)
 //
 // The layer checks the signatures at compile time with readable messages, fills the
 // operation table (optional operations only when the class has them), performs the
 // version handshake, and catches every exception at the ABI edge: cwsdk::Error becomes
-// its status, any other exception CW_STATUS_INTERNAL with its what(). It depends on
-// nothing but the C++17 standard library, so a plugin can use any JSON library.
+// its status (and retry_after_ms), any other exception CW_STATUS_INTERNAL with its what().
+// It depends on nothing but the C++17 standard library, so a plugin can use any JSON
+// library.
+//
+// Streaming. Any operation may instead take a second parameter, `cwsdk::Output& out`:
+//     cwsdk::Reply build_index(std::string_view request, cwsdk::Output& out);
+// and write the first part of its response to `out` as it goes, so that a 100k-item index
+// is never held whole in the plugin (cwsdk/support/documents.hpp's IndexWriter does this).
+// The returned Reply's body is written after what went to `out`. Once anything went to
+// `out`, an error can no longer replace the response: the writer must end the document
+// itself (IndexWriter ends it as an incomplete index and calls close_document()), and the
+// edge then answers OK; a failure after an unclosed partial write becomes
+// CW_STATUS_INTERNAL.
 
 #ifndef CWSDK_PROVIDER_HPP
 #define CWSDK_PROVIDER_HPP
@@ -43,8 +55,8 @@ struct Reply {
   std::string body;
 
   static Reply ok(std::string body) { return Reply{CW_STATUS_OK, std::move(body)}; }
-  static Reply error(cw_status status, std::string_view message) {
-    return Reply{status, error_document(message)};
+  static Reply error(cw_status status, std::string_view message, std::int64_t retry_after_ms = -1) {
+    return Reply{status, error_document(message, retry_after_ms)};
   }
 
   // {"message": "..."} with the message JSON-escaped.
@@ -85,15 +97,18 @@ struct Reply {
   }
 };
 
-// Throw from a constructor or operation to fail with a specific status.
+// Throw from a constructor or operation to fail with a specific status. `retry_after_ms`
+// (>= 0) goes into the error document, so the host waits that long before a retry.
 class Error : public std::runtime_error {
  public:
-  Error(cw_status status, const std::string& message)
-      : std::runtime_error(message), m_status(status) {}
+  Error(cw_status status, const std::string& message, std::int64_t retry_after_ms = -1)
+      : std::runtime_error(message), m_status(status), m_retry_after_ms(retry_after_ms) {}
   cw_status status() const noexcept { return m_status; }
+  std::int64_t retry_after_ms() const noexcept { return m_retry_after_ms; }
 
  private:
   cw_status m_status;
+  std::int64_t m_retry_after_ms;
 };
 
 namespace detail {
@@ -105,6 +120,31 @@ inline void write_all(cw_sink sink, std::string_view s) {
   if (sink.write != nullptr && !s.empty()) sink.write(sink.ctx, s.data(), s.size());
 }
 }  // namespace detail
+
+// The response stream of a streaming operation (see "Streaming" at the top). Wraps the
+// host's sink for the duration of one call; never keep it.
+class Output {
+ public:
+  explicit Output(cw_sink sink) : m_sink(sink) {}
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  void write(std::string_view bytes) {
+    if (bytes.empty() || m_sink.write == nullptr) return;
+    m_sink.write(m_sink.ctx, bytes.data(), bytes.size());
+    m_written += bytes.size();
+  }
+  std::size_t written() const { return m_written; }
+  // The writer has ended a complete, valid OK document: nothing may follow it, and a
+  // failure that arrives afterwards (an exception, an error Reply) still answers OK.
+  void close_document() { m_closed = true; }
+  bool closed() const { return m_closed; }
+
+ private:
+  cw_sink m_sink;
+  std::size_t m_written = 0;
+  bool m_closed = false;
+};
 
 // The result of Host::http.
 struct HttpResult {
@@ -168,16 +208,28 @@ class Host {
 namespace detail {
 
 // Signature checks. Each trait says whether T has a usable operation of that name.
-#define CWSDK_DETAIL_DECLARE_OP_TRAITS(op)                                                \
-  template <typename T, typename = void>                                                  \
-  struct has_member_##op : std::false_type {};                                            \
-  template <typename T>                                                                   \
-  struct has_member_##op<T, std::void_t<decltype(&T::op)>> : std::true_type {};           \
-  template <typename T, typename = void>                                                  \
-  struct has_op_##op : std::false_type {};                                                \
-  template <typename T>                                                                   \
-  struct has_op_##op<T, std::void_t<decltype(std::declval<T&>().op(std::string_view{}))>> \
-      : std::is_same<decltype(std::declval<T&>().op(std::string_view{})), Reply> {};
+// has_member_<op>: T has a member of that name (any signature). has_plain_op_<op>:
+// `Reply op(std::string_view)`. has_stream_op_<op>: `Reply op(std::string_view, Output&)`.
+#define CWSDK_DETAIL_DECLARE_OP_TRAITS(op)                                                         \
+  template <typename T, typename = void>                                                           \
+  struct has_member_##op : std::false_type {};                                                     \
+  template <typename T>                                                                            \
+  struct has_member_##op<T, std::void_t<decltype(&T::op)>> : std::true_type {};                    \
+  template <typename T, typename = void>                                                           \
+  struct has_plain_op_##op : std::false_type {};                                                   \
+  template <typename T>                                                                            \
+  struct has_plain_op_##op<T, std::void_t<decltype(std::declval<T&>().op(std::string_view{}))>>    \
+      : std::is_same<decltype(std::declval<T&>().op(std::string_view{})), Reply> {};               \
+  template <typename T, typename = void>                                                           \
+  struct has_stream_op_##op : std::false_type {};                                                  \
+  template <typename T>                                                                            \
+  struct has_stream_op_##op<T, std::void_t<decltype(std::declval<T&>().op(                         \
+                                   std::string_view{}, std::declval<Output&>()))>>                 \
+      : std::is_same<decltype(std::declval<T&>().op(std::string_view{}, std::declval<Output&>())), \
+                     Reply> {};                                                                    \
+  template <typename T>                                                                            \
+  struct has_op_##op : std::integral_constant<bool, has_plain_op_##op<T>::value ||                 \
+                                                        has_stream_op_##op<T>::value> {};
 
 CWSDK_DETAIL_DECLARE_OP_TRAITS(health)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(build_index)
@@ -188,6 +240,8 @@ CWSDK_DETAIL_DECLARE_OP_TRAITS(scrobble)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(auth_start)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(auth_poll)
 CWSDK_DETAIL_DECLARE_OP_TRAITS(action)
+CWSDK_DETAIL_DECLARE_OP_TRAITS(lookup)
+CWSDK_DETAIL_DECLARE_OP_TRAITS(resolve_ids)
 #undef CWSDK_DETAIL_DECLARE_OP_TRAITS
 
 template <typename T, typename = void>
@@ -204,7 +258,7 @@ cw_status guarded(cw_sink out, Fn&& fn) noexcept {
     write_all(out, reply.body);
     return reply.status;
   } catch (const Error& e) {
-    write_all(out, Reply::error_document(e.what()));
+    write_all(out, Reply::error_document(e.what(), e.retry_after_ms()));
     return e.status();
   } catch (const std::bad_alloc&) {
     write_all(out, "{\"message\":\"out of memory\"}");
@@ -215,6 +269,30 @@ cw_status guarded(cw_sink out, Fn&& fn) noexcept {
   } catch (...) {
     write_all(out, "{\"message\":\"unhandled non-standard exception\"}");
     return CW_STATUS_INTERNAL;
+  }
+}
+
+// The streaming form: `fn(Output&)`. Until the operation wrote to the Output it behaves
+// as guarded(); afterwards only a closed document can end the call, as OK.
+template <typename Fn>
+cw_status guarded_stream(cw_sink out, Fn&& fn) noexcept {
+  Output output(out);
+  auto after_partial_write = [&output]() -> cw_status {
+    return output.closed() ? CW_STATUS_OK : CW_STATUS_INTERNAL;
+  };
+  try {
+    Reply reply = fn(output);
+    if (output.written() == 0) {
+      write_all(out, reply.body);
+      return reply.status;
+    }
+    if (output.closed()) return CW_STATUS_OK;
+    if (reply.status != CW_STATUS_OK) return CW_STATUS_INTERNAL;
+    write_all(out, reply.body);
+    return CW_STATUS_OK;
+  } catch (...) {
+    if (output.written() != 0) return after_partial_write();
+    return guarded(out, []() -> Reply { throw; });
   }
 }
 
@@ -229,11 +307,16 @@ T& self_of(cw_instance* self) {
   return reinterpret_cast<Instance<T>*>(self)->object;
 }
 
-#define CWSDK_DETAIL_TRAMPOLINE(op)                                                       \
-  template <typename T>                                                                   \
-  cw_status op##_trampoline(cw_instance* self, const char* req, size_t len,               \
-                            cw_sink out) noexcept {                                       \
-    return guarded(out, [&] { return self_of<T>(self).op(std::string_view(req, len)); }); \
+#define CWSDK_DETAIL_TRAMPOLINE(op)                                                            \
+  template <typename T>                                                                        \
+  cw_status op##_trampoline(cw_instance* self, const char* req, size_t len,                    \
+                            cw_sink out) noexcept {                                            \
+    if constexpr (has_stream_op_##op<T>::value) {                                              \
+      return guarded_stream(                                                                   \
+          out, [&](Output& o) { return self_of<T>(self).op(std::string_view(req, len), o); }); \
+    } else {                                                                                   \
+      return guarded(out, [&] { return self_of<T>(self).op(std::string_view(req, len)); });    \
+    }                                                                                          \
   }
 CWSDK_DETAIL_TRAMPOLINE(health)
 CWSDK_DETAIL_TRAMPOLINE(build_index)
@@ -244,6 +327,8 @@ CWSDK_DETAIL_TRAMPOLINE(scrobble)
 CWSDK_DETAIL_TRAMPOLINE(auth_start)
 CWSDK_DETAIL_TRAMPOLINE(auth_poll)
 CWSDK_DETAIL_TRAMPOLINE(action)
+CWSDK_DETAIL_TRAMPOLINE(lookup)
+CWSDK_DETAIL_TRAMPOLINE(resolve_ids)
 #undef CWSDK_DETAIL_TRAMPOLINE
 
 template <typename T>
@@ -298,6 +383,8 @@ CWSDK_DETAIL_OPTIONAL_OP(scrobble)
 CWSDK_DETAIL_OPTIONAL_OP(auth_start)
 CWSDK_DETAIL_OPTIONAL_OP(auth_poll)
 CWSDK_DETAIL_OPTIONAL_OP(action)
+CWSDK_DETAIL_OPTIONAL_OP(lookup)
+CWSDK_DETAIL_OPTIONAL_OP(resolve_ids)
 #undef CWSDK_DETAIL_OPTIONAL_OP
 
 template <typename T>
@@ -315,7 +402,8 @@ constexpr void check_provider() {
                 "CWSDK_PROVIDER(T): T needs `cwsdk::Reply health(std::string_view request)`");
   static_assert(has_op_build_index<T>::value,
                 "CWSDK_PROVIDER(T): T needs `cwsdk::Reply build_index(std::string_view "
-                "request)`");
+                "request)` (or `cwsdk::Reply build_index(std::string_view request, "
+                "cwsdk::Output& out)` to stream)");
   static_assert(has_op_add<T>::value,
                 "CWSDK_PROVIDER(T): T needs `cwsdk::Reply add(std::string_view request)`");
   static_assert(has_op_remove<T>::value,
@@ -335,6 +423,13 @@ constexpr void check_provider() {
                 "auth_poll(std::string_view)`");
   static_assert(!has_member_action<T>::value || has_op_action<T>::value,
                 "CWSDK_PROVIDER(T): T::action must be `cwsdk::Reply action(std::string_view)`");
+  static_assert(!has_member_lookup<T>::value || has_op_lookup<T>::value,
+                "CWSDK_PROVIDER(T): T::lookup must be `cwsdk::Reply lookup(std::string_view)` "
+                "(ABI 1.1; declare capabilities.lookup in the manifest)");
+  static_assert(!has_member_resolve_ids<T>::value || has_op_resolve_ids<T>::value,
+                "CWSDK_PROVIDER(T): T::resolve_ids must be `cwsdk::Reply "
+                "resolve_ids(std::string_view)` (ABI 1.1; declare capabilities.resolve_ids in "
+                "the manifest)");
   static_assert(has_op_auth_start<T>::value == has_op_auth_poll<T>::value,
                 "CWSDK_PROVIDER(T): auth_start and auth_poll come together; define both or "
                 "neither");
@@ -349,7 +444,7 @@ const cw_provider_api* provider_table() {
       &health_trampoline<T>,    &build_index_trampoline<T>, &add_trampoline<T>,
       &remove_trampoline<T>,    optional_update<T>(),       optional_scrobble<T>(),
       optional_auth_start<T>(), optional_auth_poll<T>(),    optional_action<T>(),
-      nullptr,                  nullptr,  // lookup, resolve_ids (ABI 1.1)
+      optional_lookup<T>(),     optional_resolve_ids<T>(),  // ABI 1.1
   };
   return &k_table;
 }
