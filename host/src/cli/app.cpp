@@ -1,3 +1,8 @@
+#include <exception>
+#include <iostream>
+
+#include <cwsdk/cwsdk.h>
+
 #include <cw/cli/app.hpp>
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
@@ -5,30 +10,21 @@
 #include <cw/services/log/logger.hpp>
 #include <cw/version.hpp>
 
-#include <boost/program_options.hpp>
-#include <cwsdk/cwsdk.h>
-#include <iostream>
-
-namespace po = boost::program_options;
-
 namespace cw::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> k_commands = {
-      k_plugins_command,
-      k_run_command,
-      k_plan_command,
-      k_apply_command,
-      k_config_command,
-      k_state_command,
-      k_pending_command,
-      k_auth_command,
-      k_provider_command,
+      k_plugins_command,  k_run_command,   k_plan_command,       k_apply_command,
+      k_config_command,   k_state_command, k_pending_command,    k_auth_command,
+      k_provider_command, k_help_command,  k_completion_command,
   };
   return k_commands;
 }
 
 namespace {
+
+constexpr int k_style =
+    po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
 
 const Command* find_command(const std::string& name) {
   for (const auto& c : commands())
@@ -36,90 +32,67 @@ const Command* find_command(const std::string& name) {
   return nullptr;
 }
 
-void print_overview(std::ostream& out) {
-  out << "usage: cw [global options] <command> [args]\n\ncommands:\n";
-  for (const auto& c : commands()) out << "  " << c.name << std::string(12 - std::min<size_t>(11, std::string(c.name).size()), ' ') << c.summary << "\n";
-  out << "  help        show help for a command: cw help <command>\n"
-         "\nglobal options:\n"
-         "  --version                 print the version of cw and of its plugin ABI\n"
-         "  --config FILE             configuration file (default: ./cw.yaml)\n"
-         "  --plugin-dir DIR          also look for plugins in DIR (repeatable)\n"
-         "  --log-level LEVEL         trace|debug|info|warn|error|off (default info)\n"
-         "  --log-format FORMAT       text|json (default text)\n"
-         "  -q, --quiet               no progress display\n";
+// The command is the first token that is neither a global option nor an option's value.
+std::size_t command_position(const std::vector<std::string>& tokens,
+                             const po::options_description& head) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    if (t.size() < 2 || t[0] != '-') return i;
+    if (t.find('=') != std::string::npos) continue;
+    const bool is_long = t.rfind("--", 0) == 0;
+    const auto* o = head.find_nothrow(is_long ? t.substr(2) : t, false);
+    if (o != nullptr && o->semantic()->max_tokens() > 0) ++i;  // skip its value
+  }
+  return tokens.size();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
+  const std::vector<std::string> tokens(argv + 1, argv + argc);
   GlobalOptions global;
-  po::options_description opts("global options");
-  // clang-format off
-  opts.add_options()
-      ("help,h", "")
-      ("version", "")
-      ("config", po::value(&global.config_path))
-      ("plugin-dir", po::value(&global.plugin_dirs)->composing())
-      ("log-level", po::value(&global.log_level))
-      ("log-format", po::value(&global.log_format))
-      ("quiet,q", po::bool_switch(&global.quiet))
-      ("command", po::value<std::string>())
-      ("command-args", po::value<std::vector<std::string>>());
-  // clang-format on
-  po::positional_options_description pos;
-  pos.add("command", 1).add("command-args", -1);
+  bool help = false;
+  bool version = false;
+  po::options_description head = global_options(global);
+  head.add_options()("help,h", po::bool_switch(&help), "")("version", po::bool_switch(&version),
+                                                           "");
 
-  po::variables_map vm;
-  std::vector<std::string> rest;
+  const std::size_t at = command_position(tokens, head);
   try {
-    auto parsed = po::command_line_parser(argc, argv)
-                      .options(opts)
-                      .positional(pos)
-                      .allow_unregistered()
-                      .run();
-    po::store(parsed, vm);
+    po::variables_map vm;
+    const std::vector<std::string> before(tokens.begin(), tokens.begin() + static_cast<long>(at));
+    po::store(po::command_line_parser(before).options(head).style(k_style).run(), vm);
     po::notify(vm);
-    // Everything after the command name belongs to the command, options included.
-    rest = po::collect_unrecognized(parsed.options, po::include_positional);
   } catch (const po::error& e) {
-    std::cerr << "cw: " << e.what() << "\n";
+    std::cerr << "cw: " << e.what() << "; see `cw help`\n";
     return k_exit_usage;
   }
-
-  if (vm.count("version")) {
+  if (version) {
     std::cout << "cw " << k_version << " (plugin ABI " << CWSDK_VERSION_MAJOR << "."
               << CWSDK_VERSION_MINOR << ")\n";
     return k_exit_ok;
   }
-  if (!vm.count("command")) {
-    print_overview(vm.count("help") ? std::cout : std::cerr);
-    return vm.count("help") ? k_exit_ok : k_exit_usage;
+  if (at == tokens.size()) {
+    print_overview(help ? std::cout : std::cerr);
+    return help ? k_exit_ok : k_exit_usage;
   }
-  const std::string name = vm["command"].as<std::string>();
-  // `rest` starts with the command name itself.
-  if (!rest.empty() && rest.front() == name) rest.erase(rest.begin());
-
-  if (name == "help") {
-    if (rest.empty()) {
-      print_overview(std::cout);
-      return k_exit_ok;
-    }
-    const Command* c = find_command(rest.front());
-    if (c == nullptr) {
-      std::cerr << "cw: no command '" << rest.front() << "'; see `cw help`\n";
-      return k_exit_usage;
-    }
-    std::cout << c->usage;
-    return k_exit_ok;
-  }
-  const Command* c = find_command(name);
-  if (c == nullptr) {
-    std::cerr << "cw: no command '" << name << "'; see `cw help`\n";
+  const Command* command = find_command(tokens[at]);
+  if (command == nullptr) {
+    std::cerr << "cw: no command '" << tokens[at] << "'; see `cw help`\n";
     return k_exit_usage;
   }
-  if (vm.count("help")) {
-    std::cout << c->usage;
+  const std::vector<std::string> rest(tokens.begin() + static_cast<long>(at) + 1, tokens.end());
+  // `cw state --help` and `cw state show -h` mean help, whatever else the line says.
+  for (const auto& t : rest) {
+    if (t == "--") break;
+    help = help || t == "--help" || t == "-h";
+  }
+  if (help) {
+    std::cout << help_text(*command);
     return k_exit_ok;
+  }
+  auto call = parse_invocation(*command, rest, global);
+  if (!call) {
+    std::cerr << call.error().message << "\n";
+    return k_exit_usage;
   }
   if (!services::parse_log_level(global.log_level)) {
     std::cerr << "cw: --log-level: unknown level '" << global.log_level
@@ -134,7 +107,36 @@ int main(int argc, char** argv) {
   // From here on SIGINT/SIGTERM ask the command to stop at the next safe point; a second
   // one terminates at once.
   services::SignalCancelToken::install_signal_handlers();
-  return c->run(global, rest);
+  return command->run(global, *call);
+}
+
+}  // namespace
+
+void print_overview(std::ostream& out) {
+  out << "usage: cw [global options] <command> [args]\n\ncommands:\n";
+  for (const auto& c : commands()) {
+    const std::string name = c.name;
+    out << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << c.summary
+        << "\n";
+  }
+  GlobalOptions unused;
+  po::options_description opts = global_options(unused);
+  opts.add_options()("version", "print the version of cw and of its plugin ABI")(
+      "help,h", "this overview; `cw help <command>` for one command");
+  out << "\n" << opts;
+}
+
+int main(int argc, char** argv) {
+  // The last line of defence: whatever a command did not expect ends as one line and
+  // exit 1, never as an uncaught exception (abort, exit 134) with nothing said.
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "cw: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "cw: internal error: an unknown exception\n";
+  }
+  return k_exit_failure;
 }
 
 }  // namespace cw::cli

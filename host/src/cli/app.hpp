@@ -1,30 +1,24 @@
 #pragma once
-// The command-line front end. `main` parses global options, picks a command from the
-// table in app.cpp and runs it; each command lives in its own cmd_*.cpp.
+// The command-line front end. `main` parses the global options, picks a command from the
+// table in app.cpp, parses its command line (command_line.hpp) and runs it; each command
+// lives in its own cmd_*.cpp.
 
+#include <ostream>
 #include <string>
 #include <vector>
 
+#include <cw/cli/command_line.hpp>
+
 namespace cw::cli {
 
-// Global options, parsed before the command name.
-struct GlobalOptions {
-  std::string log_level = "info";  // trace|debug|info|warn|error|off
-  std::string log_format = "text";  // text|json
-  std::vector<std::string> plugin_dirs;
-  std::string config_path;          // --config
-  bool quiet = false;
-};
-
-// One sub-command. `run` receives the arguments after the command name.
-struct Command {
-  const char* name;
-  const char* summary;
-  const char* usage;  // full help text shown by `cw help <name>`
-  int (*run)(const GlobalOptions& global, const std::vector<std::string>& args);
-};
-
 const std::vector<Command>& commands();
+
+// `cw help`: every command with its summary, and the global options.
+void print_overview(std::ostream& out);
+
+// Generated from `commands()`: what `cw completion bash` prints, and the cw(1) man page.
+std::string bash_completion(const std::vector<Command>& commands);
+std::string man_page(const std::vector<Command>& commands);
 
 int main(int argc, char** argv);
 

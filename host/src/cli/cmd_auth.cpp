@@ -28,22 +28,6 @@
 namespace cw::cli {
 namespace {
 
-constexpr const char* k_usage =
-    "usage: cw auth login <instance> [--non-interactive] [--field NAME=VALUE]...\n"
-    "       cw auth status [<instance>]\n"
-    "       cw auth logout <instance>\n"
-    "\n"
-    "login   runs the provider's sign-in: shows a device code or PIN to enter on the\n"
-    "        provider's site, or asks for the fields its plugin declares (username,\n"
-    "        password...). The tokens it obtains go to the token store, a 0600 file per\n"
-    "        instance in <config dir>/tokens (or $CW_CONFIG_DIR/tokens).\n"
-    "        --non-interactive   never prompt; take each field from --field NAME=VALUE or\n"
-    "                            from the environment variable CW_AUTH_<INSTANCE>_<NAME>\n"
-    "        --field NAME=VALUE  answer one prompt (repeatable)\n"
-    "status  lists each instance's auth kind and the names (never the values) of its\n"
-    "        stored tokens, with their expiry when known.\n"
-    "logout  deletes every stored token of the instance.\n";
-
 std::string config_path_of(const GlobalOptions& g) {
   return g.config_path.empty() ? std::string("cw.yaml") : g.config_path;
 }
@@ -89,35 +73,17 @@ int exit_for(ErrorKind kind) {
   }
 }
 
-int run_login(const GlobalOptions& g, const std::vector<std::string>& args) {
-  std::string instance_name;
+int run_login(const GlobalOptions& g, const Invocation& call) {
+  const std::string instance_name = call.operands.front();
   services::AuthLoginOptions opts;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--non-interactive") {
-      opts.non_interactive = true;
-    } else if (a == "--field" || a.rfind("--field=", 0) == 0) {
-      std::string kv = a == "--field" ? (i + 1 < args.size() ? args[++i] : "") : a.substr(8);
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        std::cerr << "cw auth login: --field expects NAME=VALUE\n";
-        return k_exit_usage;
-      }
-      opts.fields[kv.substr(0, eq)] = kv.substr(eq + 1);
-    } else if (!a.empty() && a[0] == '-') {
-      std::cerr << "cw auth login: unknown option " << a << "; see `cw help auth`\n";
-      return k_exit_usage;
-    } else if (instance_name.empty()) {
-      instance_name = a;
-    } else {
-      std::cerr << "cw auth login: one instance at a time; got '" << instance_name << "' and '" << a
-                << "'\n";
+  opts.non_interactive = call.flag("non-interactive");
+  for (const auto& kv : call.values("field")) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "cw auth login: --field expects NAME=VALUE\n";
       return k_exit_usage;
     }
-  }
-  if (instance_name.empty()) {
-    std::cerr << "cw auth login: which provider instance? usage: cw auth login <instance>\n";
-    return k_exit_usage;
+    opts.fields[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 
   auto logger = services::Logger::from_options(g.log_level, g.log_format);
@@ -199,11 +165,8 @@ std::string expiry_text(const std::string& value) {
   return std::string(t < std::time(nullptr) ? " (expired " : " (expires ") + buf + ")";
 }
 
-int run_status(const GlobalOptions& g, const std::vector<std::string>& args) {
-  if (args.size() > 1) {
-    std::cerr << "cw auth status: at most one instance\n";
-    return k_exit_usage;
-  }
+int run_status(const GlobalOptions& g, const Invocation& call) {
+  const std::vector<std::string>& args = call.operands;
   auto cfg = config::load_config(config_path_of(g));
   if (!cfg) {
     std::cerr << cfg.error().message << "\n";
@@ -251,11 +214,8 @@ int run_status(const GlobalOptions& g, const std::vector<std::string>& args) {
   return k_exit_ok;
 }
 
-int run_logout(const GlobalOptions& g, const std::vector<std::string>& args) {
-  if (args.size() != 1) {
-    std::cerr << "cw auth logout: usage: cw auth logout <instance>\n";
-    return k_exit_usage;
-  }
+int run_logout(const GlobalOptions& g, const Invocation& call) {
+  const std::vector<std::string>& args = call.operands;
   const std::string path = config_path_of(g);
   services::FileTokenStore tokens(services::default_token_dir(path));
   auto names = tokens.names(args[0]);
@@ -272,22 +232,42 @@ int run_logout(const GlobalOptions& g, const std::vector<std::string>& args) {
   return k_exit_ok;
 }
 
-int run_auth(const GlobalOptions& g, const std::vector<std::string>& args) {
-  if (args.empty()) {
-    std::cerr << k_usage;
-    return k_exit_usage;
-  }
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "login") return run_login(g, rest);
-  if (args[0] == "status") return run_status(g, rest);
-  if (args[0] == "logout") return run_logout(g, rest);
-  std::cerr << "cw auth: no sub-command '" << args[0] << "'; expected login, status or logout\n";
-  return k_exit_usage;
+int run_auth(const GlobalOptions& g, const Invocation& call) {
+  if (call.verb == "login") return run_login(g, call);
+  if (call.verb == "status") return run_status(g, call);
+  return run_logout(g, call);
+}
+
+void login_options(po::options_description& opts) {
+  // clang-format off
+  opts.add_options()
+      ("non-interactive", po::bool_switch(),
+       "never prompt; take each field from --field or from the environment variable "
+       "CW_AUTH_<INSTANCE>_<NAME>")
+      ("field", po::value<std::vector<std::string>>()->value_name("NAME=VALUE"),
+       "answer one prompt (repeatable)");
+  // clang-format on
 }
 
 }  // namespace
 
-const Command k_auth_command = {"auth", "sign in to providers and manage stored tokens", k_usage,
-                                &run_auth};
+const Command k_auth_command = {
+    "auth",
+    "sign in to providers and manage stored tokens",
+    {{"login",
+      "run the provider's sign-in",
+      {"INSTANCE", 1, 1},
+      &login_options,
+      "Shows a device code or PIN to enter on the provider's site, or asks for the fields its\n"
+      "plugin declares (username, password...). The tokens it obtains go to the token store,\n"
+      "a 0600 file per instance in <config dir>/tokens (or $CW_CONFIG_DIR/tokens).\n"},
+     {"status",
+      "each instance's auth kind and stored token names",
+      {"[INSTANCE]", 0, 1},
+      nullptr,
+      "Lists the names (never the values) of the stored tokens, with their expiry when known.\n"},
+     {"logout", "delete every stored token of the instance", {"INSTANCE", 1, 1}, nullptr, ""}},
+    "",
+    &run_auth};
 
 }  // namespace cw::cli

@@ -25,11 +25,7 @@ std::string feature_summary(const engine::FeaturePolicy& f) {
   return "[" + (ops.empty() ? std::string("read only") : ops) + "]";
 }
 
-int run_config(const GlobalOptions& global, const std::vector<std::string>& args) {
-  if (args.empty() || args.front() != "validate" || args.size() > 1) {
-    std::cerr << "usage: cw [--config FILE] config validate\n";
-    return k_exit_usage;
-  }
+int run_config(const GlobalOptions& global, const Invocation&) {
   const std::string path = global.config_path.empty() ? "cw.yaml" : global.config_path;
   config::ConfigParse parsed = config::parse_config_file(path);
   if (!parsed.config) {
@@ -88,18 +84,20 @@ int run_config(const GlobalOptions& global, const std::vector<std::string>& args
 }  // namespace
 
 const Command k_config_command = {
-    "config", "check the configuration file",
-    "usage: cw [--config FILE] config validate\n"
-    "\n"
-    "Reads the configuration (default ./cw.yaml) and checks every key: types, allowed\n"
-    "values, unknown keys (with a suggestion), duplicate names, pairs naming unknown\n"
-    "providers, a feature enabled twice for the same two providers. Prints OK and a summary\n"
-    "of the providers and pairs, or every error as FILE:LINE:COLUMN: KEY: what was expected.\n"
-    "Secrets written as ${env:NAME} or ${file:PATH} that cannot be resolved now are warnings.\n"
-    "Plugin-specific keys are checked against the plugin's schema when the plugin loads\n"
-    "(cw run, cw plugins check).\n"
-    "\n"
-    "exit codes: 0 valid, 2 bad command line, 3 invalid configuration\n",
+    "config",
+    "check the configuration file",
+    {{"validate",
+      "check every key of the configuration",
+      {},
+      nullptr,
+      "Reads the configuration (default ./cw.yaml) and checks every key: types, allowed\n"
+      "values, unknown keys (with a suggestion), duplicate names, pairs naming unknown\n"
+      "providers, a feature enabled twice for the same two providers. Prints OK and a summary\n"
+      "of the providers and pairs, or every error as FILE:LINE:COLUMN: KEY: what was expected.\n"
+      "Secrets written as ${env:NAME} or ${file:PATH} that cannot be resolved now are warnings.\n"
+      "Plugin-specific keys are checked against the plugin's schema when the plugin loads\n"
+      "(cw run, cw plugins check).\n"}},
+    "Exit: 0 valid, 2 bad command line, 3 invalid configuration.\n",
     &run_config};
 
 }  // namespace cw::cli

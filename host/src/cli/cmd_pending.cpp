@@ -16,71 +16,14 @@
 namespace cw::cli {
 namespace {
 
-const char* const k_pending_usage =
-    "usage: cw [--config FILE] pending list [--pair P] [--feature F] [--output text|json]\n"
-    "       cw [--config FILE] pending approve (KEY... | --all) [--pair P] [--feature F]\n"
-    "       cw [--config FILE] pending drop (KEY... | --all) [--pair P] [--feature F]\n"
-    "\n"
-    "Deletions held by the drop guard or the mass-delete cap stay pending until approved,\n"
-    "until they stop being true (the item came back), or until pending_ttl expires.\n"
-    "approve  the next run applies them (if they are still true)\n"
-    "drop     decline them: the items stay on the target and the next run does not propose\n"
-    "         these removals again\n"
-    "Every command also takes --state-dir DIR instead of the configuration's state_dir.\n"
-    "exit codes: 0 ok, 1 failure or no matching key, 2 bad command line,\n"
-    "3 invalid configuration, 5 another cw run holds the state directory\n";
-
 struct PendingArgs {
   std::string sub;
-  std::string state_dir;
   std::string pair;
   std::string feature;
-  std::string output = "text";
+  std::string output;
   bool all = false;
   std::vector<std::string> keys;
 };
-
-std::optional<PendingArgs> parse_args(const std::vector<std::string>& args, std::string& error) {
-  PendingArgs a;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const auto value = [&](std::string& into) {
-      if (i + 1 >= args.size()) {
-        error = arg + " needs a value";
-        return false;
-      }
-      into = args[++i];
-      return true;
-    };
-    if (arg == "--state-dir") {
-      if (!value(a.state_dir)) return std::nullopt;
-    } else if (arg == "--pair") {
-      if (!value(a.pair)) return std::nullopt;
-    } else if (arg == "--feature") {
-      if (!value(a.feature)) return std::nullopt;
-      if (!config::feature_from_string(a.feature)) {
-        error = "--feature: expected one of watchlist, history, ratings, progress";
-        return std::nullopt;
-      }
-    } else if (arg == "--output") {
-      if (!value(a.output)) return std::nullopt;
-      if (a.output != "text" && a.output != "json") {
-        error = "--output: expected text or json";
-        return std::nullopt;
-      }
-    } else if (arg == "--all") {
-      a.all = true;
-    } else if (arg.rfind("--", 0) == 0) {
-      error = "unknown option " + arg;
-      return std::nullopt;
-    } else if (a.sub.empty()) {
-      a.sub = arg;
-    } else {
-      a.keys.push_back(arg);
-    }
-  }
-  return a;
-}
 
 std::string format_time(std::int64_t t) { return engine::format_time(t); }
 
@@ -158,52 +101,74 @@ int change(state::StateStore& store, const PendingArgs& a) {
   return k_exit_ok;
 }
 
-int run_pending(const GlobalOptions& global, const std::vector<std::string>& args) {
-  std::string error;
-  auto a = parse_args(args, error);
-  if (!a || a->sub.empty()) {
-    std::cerr << (error.empty() ? "" : "cw pending: " + error + "\n") << k_pending_usage;
-    return k_exit_usage;
-  }
-  if (a->sub != "list" && a->sub != "approve" && a->sub != "drop") {
-    std::cerr << "cw pending: no sub-command '" << a->sub << "'\n" << k_pending_usage;
-    return k_exit_usage;
-  }
-  if (a->sub == "list" && (!a->keys.empty() || a->all)) {
-    std::cerr << "cw pending list: takes no keys; filter with --pair and --feature\n";
-    return k_exit_usage;
-  }
-  auto dir = config::locate_state_dir(global.config_path, a->state_dir);
+int run_pending(const GlobalOptions& global, const Invocation& call) {
+  PendingArgs a;
+  a.sub = call.verb;
+  a.pair = call.value("pair");
+  a.feature = call.value("feature");
+  a.output = call.value("output", "text");
+  a.all = call.flag("all");
+  a.keys = call.operands;
+  auto dir = config::locate_state_dir(global.config_path, call.value("state-dir"));
   if (!dir) {
     std::cerr << dir.error().message << "\n"
               << "cw pending: fix the configuration, or name the state directory with "
                  "--state-dir\n";
     return k_exit_config;
   }
-  if (a->sub == "list") {
+  if (a.sub == "list") {
     auto store = state::StateStore::open(*dir, state::OpenMode::read_only);
     if (!store) {
       std::cerr << "cw pending list: " << store.error().message << "\n";
       return k_exit_failure;
     }
-    return list(**store, *a);
+    return list(**store, a);
   }
   auto lock = state::RunLock::acquire(*dir);
   if (!lock) {
-    std::cerr << "cw pending " << a->sub << ": " << lock.error().message << "\n";
+    std::cerr << "cw pending " << a.sub << ": " << lock.error().message << "\n";
     return lock.error().kind == ErrorKind::transient ? k_exit_locked : k_exit_failure;
   }
   auto store = state::StateStore::open(*dir, state::OpenMode::read_write);
   if (!store) {
-    std::cerr << "cw pending " << a->sub << ": " << store.error().message << "\n";
+    std::cerr << "cw pending " << a.sub << ": " << store.error().message << "\n";
     return k_exit_failure;
   }
-  return change(**store, *a);
+  return change(**store, a);
+}
+
+void list_options(po::options_description& opts) {
+  add_pair_feature_options(opts);
+  add_output_option(opts);
+  add_state_dir_option(opts);
+}
+
+void change_options(po::options_description& opts) {
+  add_pair_feature_options(opts);
+  opts.add_options()("all", po::bool_switch(), "every pending deletion in scope");
+  add_state_dir_option(opts);
 }
 
 }  // namespace
 
-const Command k_pending_command = {"pending", "list, approve or drop held deletions",
-                                   k_pending_usage, &run_pending};
+const Command k_pending_command = {
+    "pending",
+    "list, approve or drop held deletions",
+    {{"list", "the held deletions", {}, &list_options, ""},
+     {"approve",
+      "the next run applies them (if they are still true)",
+      {"(KEY... | --all)", 0, -1},
+      &change_options,
+      ""},
+     {"drop",
+      "decline them: the items stay on the target",
+      {"(KEY... | --all)", 0, -1},
+      &change_options,
+      "The next run does not propose these removals again.\n"}},
+    "Deletions held by the drop guard or the mass-delete cap stay pending until approved,\n"
+    "until they stop being true (the item came back), or until pending_ttl expires.\n"
+    "Exit: 0 ok, 1 failure or no matching key, 2 bad command line, 3 invalid configuration,\n"
+    "5 another cw run holds the state directory.\n",
+    &run_pending};
 
 }  // namespace cw::cli

@@ -20,26 +20,6 @@ using nlohmann::json;
 namespace cw::cli {
 namespace {
 
-constexpr const char* k_usage =
-    "usage: cw plugins list [--output text|json]\n"
-    "       cw plugins check PATH [--config-json JSON] [--output text|json]\n"
-    "\n"
-    "list    every plugin found in --plugin-dir folders, $CW_PLUGIN_PATH (colon-separated),\n"
-    "        the build tree's plugin folder and the install's plugin folder, in that order:\n"
-    "        name, version, ABI, features, capabilities and path. Files that were refused\n"
-    "        are reported on stderr with the reason. Exit 1 when two files provide the same\n"
-    "        plugin name.\n"
-    "check   loads one file and runs the contract checks: load and version handshake,\n"
-    "        manifest against the schema, operations against the manifest, create with {}\n"
-    "        (or --config-json), health, build_index of every declared feature with shape\n"
-    "        checks, a malformed request (must be INVALID_ARG), destroy. No network is used:\n"
-    "        http answers UNSUPPORTED, so auth/transient/unsupported statuses are warnings.\n"
-    "        Exit 0 when no check failed, 1 otherwise.\n"
-    "\n"
-    "options:\n"
-    "  --output FORMAT      text (default) or json, on stdout\n"
-    "  --config-json JSON   check: the instance configuration (a JSON object)\n";
-
 // The services `plugins` lends to plugins: nothing durable, no network.
 struct Services {
   std::unique_ptr<services::Logger> logger;
@@ -149,62 +129,40 @@ int run_check(const GlobalOptions& global, const std::string& path, const std::s
   return report.passed() ? k_exit_ok : k_exit_failure;
 }
 
-int run_plugins(const GlobalOptions& global, const std::vector<std::string>& args) {
-  std::string output = "text";
-  std::string config_json;
-  po::options_description opts;
-  // clang-format off
-  opts.add_options()
-      ("output", po::value(&output))
-      ("config-json", po::value(&config_json))
-      ("help,h", "")
-      ("positional", po::value<std::vector<std::string>>());
-  // clang-format on
-  po::positional_options_description pos;
-  pos.add("positional", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "cw plugins: " << e.what() << "\n" << k_usage;
-    return k_exit_usage;
-  }
-  if (vm.count("help")) {
-    std::cout << k_usage;
-    return k_exit_ok;
-  }
-  const auto positional = vm.count("positional") ? vm["positional"].as<std::vector<std::string>>()
-                                                 : std::vector<std::string>{};
-  if (output != "text" && output != "json") {
-    std::cerr << "cw plugins: --output must be text or json\n";
-    return k_exit_usage;
-  }
-  if (positional.empty()) {
-    std::cerr << "cw plugins: say list or check\n" << k_usage;
-    return k_exit_usage;
-  }
-  const std::string& sub = positional.front();
-  if (sub == "list") {
-    if (positional.size() != 1 || !config_json.empty()) {
-      std::cerr << "cw plugins list: takes only --output\n" << k_usage;
-      return k_exit_usage;
-    }
-    return run_list(global, output);
-  }
-  if (sub == "check") {
-    if (positional.size() != 2) {
-      std::cerr << "cw plugins check: give exactly one plugin file\n" << k_usage;
-      return k_exit_usage;
-    }
-    return run_check(global, positional[1], config_json, output);
-  }
-  std::cerr << "cw plugins: unknown sub-command '" << sub << "'\n" << k_usage;
-  return k_exit_usage;
+int run_plugins(const GlobalOptions& global, const Invocation& call) {
+  const std::string output = call.value("output", "text");
+  if (call.verb == "list") return run_list(global, output);
+  return run_check(global, call.operands.front(), call.value("config-json"), output);
+}
+
+void check_options(po::options_description& opts) {
+  opts.add_options()("config-json", po::value<std::string>()->value_name("JSON"),
+                     "the instance configuration (a JSON object; default {})");
+  add_output_option(opts);
 }
 
 }  // namespace
 
-const Command k_plugins_command = {"plugins", "list and check provider plugins", k_usage,
-                                   &run_plugins};
+const Command k_plugins_command = {
+    "plugins",
+    "list and check provider plugins",
+    {{"list",
+      "every plugin found, with its features and capabilities",
+      {},
+      &add_output_option,
+      "Searches --plugin-dir folders, $CW_PLUGIN_PATH (colon-separated), the build tree's\n"
+      "plugin folder and the install's plugin folder, in that order: name, version, ABI,\n"
+      "features, capabilities and path. Files that were refused are reported on stderr with\n"
+      "the reason. Exit 1 when two files provide the same plugin name.\n"},
+     {"check",
+      "load one plugin file and run the contract checks",
+      {"PATH", 1, 1},
+      &check_options,
+      "Load and version handshake, manifest against the schema, operations against the\n"
+      "manifest, create with {} (or --config-json), health, build_index of every declared\n"
+      "feature with shape checks, a malformed request (must be INVALID_ARG), destroy. No\n"
+      "network is used: http answers UNSUPPORTED, so auth/transient/unsupported statuses are\n"
+      "warnings. Exit 0 when no check failed, 1 otherwise.\n"}},
+    "",
+    &run_plugins};
 }  // namespace cw::cli

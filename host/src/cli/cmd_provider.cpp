@@ -35,33 +35,6 @@ using nlohmann::json;
 namespace cw::cli {
 namespace {
 
-constexpr const char* k_usage =
-    "usage: cw provider INSTANCE ACTION [--args JSON] [--output json|text]\n"
-    "\n"
-    "Runs ACTION of the provider instance INSTANCE (a key under `providers` in "
-    "the\n"
-    "configuration) and prints the JSON document it returns. A plugin's "
-    "actions are listed\n"
-    "in its manifest (`cw plugins list --output json`); `cw provider INSTANCE "
-    "list` prints\n"
-    "them. Examples, for a local tracker (plugin crosswatch):\n"
-    "  cw provider backup snapshot.list\n"
-    "  cw provider backup snapshot.list --args '{\"feature\":\"ratings\"}'\n"
-    "  cw provider backup snapshot.restore --args "
-    "'{\"feature\":\"ratings\",\"timestamp\":\"latest\"}'\n"
-    "  cw provider backup snapshot.prune\n"
-    "\n"
-    "options:\n"
-    "  --args JSON      the action's arguments, a JSON object (default {})\n"
-    "  --output FORMAT  json (default: indented) or text (one line)\n"
-    "\n"
-    "The state directory's run lock is held while the action runs (exit 5 when "
-    "a run holds\n"
-    "it). Key/value data the plugin writes during an action is not kept.\n"
-    "Exit codes: 0 done, 1 the action failed, 2 bad command line or unknown "
-    "instance or\n"
-    "action, 3 invalid configuration, 5 state directory in use.\n";
-
 struct ProviderArgs {
   std::string instance;
   std::string action;
@@ -69,37 +42,17 @@ struct ProviderArgs {
   bool indent = true;
 };
 
-// Parses the command line; an error is the one-line message for stderr.
-std::optional<std::string> parse_args(const std::vector<std::string>& argv, ProviderArgs& out) {
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& a = argv[i];
-    // "--name VALUE" or "--name=VALUE"; nullopt when `a` is not that option.
-    const auto value_of = [&](const std::string& name) -> std::optional<std::string> {
-      if (a.rfind(name + "=", 0) == 0) return a.substr(name.size() + 1);
-      if (a != name) return std::nullopt;
-      return i + 1 < argv.size() ? argv[++i] : std::string();
-    };
-    if (auto v = value_of("--args")) {
-      out.args = json::parse(*v, nullptr, false);
-      if (out.args.is_discarded() || !out.args.is_object())
-        return "--args: expected a JSON object such as "
-               "'{\"feature\":\"ratings\"}', got '" +
-               *v + "'";
-    } else if (auto o = value_of("--output")) {
-      if (*o != "json" && *o != "text") return "--output: expected json or text, got '" + *o + "'";
-      out.indent = *o == "json";
-    } else if (!a.empty() && a[0] == '-') {
-      return "unknown option " + a;
-    } else {
-      positional.push_back(a);
-    }
+// Reads the command line; an error is the one-line message for stderr.
+std::optional<std::string> args_of(const Invocation& call, ProviderArgs& out) {
+  out.instance = call.operands[0];
+  out.action = call.operands[1];
+  out.indent = call.value("output", "json") == "json";
+  if (call.has("args")) {
+    const std::string v = call.value("args");
+    out.args = json::parse(v, nullptr, false);
+    if (out.args.is_discarded() || !out.args.is_object())
+      return "--args: expected a JSON object such as '{\"feature\":\"ratings\"}', got '" + v + "'";
   }
-  if (positional.size() != 2)
-    return positional.size() < 2 ? "expected INSTANCE and ACTION"
-                                 : "unexpected argument " + positional[2];
-  out.instance = positional[0];
-  out.action = positional[1];
   return std::nullopt;
 }
 
@@ -109,15 +62,10 @@ std::string action_names(const plugin::Manifest& m) {
   return out.empty() ? "none" : out;
 }
 
-int run_provider(const GlobalOptions& global, const std::vector<std::string>& argv) {
-  for (const auto& a : argv)
-    if (a == "-h" || a == "--help") {
-      std::cout << k_usage;
-      return k_exit_ok;
-    }
+int run_provider(const GlobalOptions& global, const Invocation& call) {
   ProviderArgs pa;
-  if (auto err = parse_args(argv, pa)) {
-    std::cerr << "cw provider: " << *err << "\n" << k_usage;
+  if (auto err = args_of(call, pa)) {
+    std::cerr << "cw provider: " << *err << "\n";
     return k_exit_usage;
   }
 
@@ -226,9 +174,37 @@ int run_provider(const GlobalOptions& global, const std::vector<std::string>& ar
   return k_exit_ok;
 }
 
+void provider_options(po::options_description& opts) {
+  // clang-format off
+  opts.add_options()
+      ("args", po::value<std::string>()->value_name("JSON"),
+       "the action's arguments, a JSON object (default {})")
+      ("output", choice("json|text"), "json (default: indented) or text (one line)");
+  // clang-format on
+}
+
 }  // namespace
 
-const Command k_provider_command = {"provider", "run a provider's maintenance action", k_usage,
-                                    &run_provider};
+const Command k_provider_command = {
+    "provider",
+    "run a provider's maintenance action",
+    {{"",
+      "",
+      {"INSTANCE ACTION", 2, 2},
+      &provider_options,
+      "Runs ACTION of the provider instance INSTANCE (a key under `providers` in the\n"
+      "configuration) and prints the JSON document it returns. A plugin's actions are listed\n"
+      "in its manifest (`cw plugins list --output json`); `cw provider INSTANCE list` prints\n"
+      "them. Examples, for a local tracker (plugin crosswatch):\n"
+      "  cw provider backup snapshot.list\n"
+      "  cw provider backup snapshot.list --args '{\"feature\":\"ratings\"}'\n"
+      "  cw provider backup snapshot.restore --args "
+      "'{\"feature\":\"ratings\",\"timestamp\":\"latest\"}'\n"
+      "  cw provider backup snapshot.prune\n"}},
+    "The state directory's run lock is held while the action runs (exit 5 when a run holds\n"
+    "it). Key/value data the plugin writes during an action is not kept.\n"
+    "Exit: 0 done, 1 the action failed, 2 bad command line or unknown instance or action,\n"
+    "3 invalid configuration, 5 state directory in use.\n",
+    &run_provider};
 
 }  // namespace cw::cli

@@ -130,37 +130,17 @@ bool write_json_file(const std::string& path, const nlohmann::json& doc, std::st
   return static_cast<bool>(f);
 }
 
-int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::string>& args) {
+int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   const char* name = mode == Mode::run ? "run" : mode == Mode::plan ? "plan" : "apply";
   RunArgs a;
-  po::options_description opts;
-  // clang-format off
-  opts.add_options()
-      ("pair", po::value(&a.pair))
-      ("feature", po::value(&a.feature))
-      ("output", po::value(&a.output))
-      ("report", po::value(&a.report_file));
-  if (mode == Mode::run) opts.add_options()
-      ("dry-run", po::bool_switch(&a.dry_run))
-      ("approve-deletes", po::bool_switch(&a.approve_deletes));
-  if (mode == Mode::plan) opts.add_options()
-      ("out", po::value(&a.out_file));
-  if (mode == Mode::apply) opts.add_options()
-      ("plan", po::value(&a.plan_file))
-      ("approve-deletes", po::bool_switch(&a.approve_deletes));
-  // clang-format on
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "cw " << name << ": " << e.what() << "; see `cw help " << name << "`\n";
-    return k_exit_usage;
-  }
-  if (a.output != "text" && a.output != "json") {
-    std::cerr << "cw " << name << ": --output: expected text or json, got \"" << a.output << "\"\n";
-    return k_exit_usage;
-  }
+  a.pair = call.value("pair");
+  a.feature = call.value("feature");
+  a.output = call.value("output", "text");
+  a.report_file = call.value("report");
+  a.dry_run = call.flag("dry-run");
+  a.approve_deletes = call.flag("approve-deletes");
+  a.out_file = call.value("out");
+  a.plan_file = call.value("plan");
   if (mode == Mode::apply && a.plan_file.empty()) {
     std::cerr << "cw apply: --plan FILE is required (make one with `cw plan --out FILE`)\n";
     return k_exit_usage;
@@ -294,52 +274,79 @@ int run_cycle(Mode mode, const GlobalOptions& global, const std::vector<std::str
   return k_exit_failure;
 }
 
-int run_run(const GlobalOptions& g, const std::vector<std::string>& a) {
-  return run_cycle(Mode::run, g, a);
+int run_run(const GlobalOptions& g, const Invocation& c) { return run_cycle(Mode::run, g, c); }
+int run_plan(const GlobalOptions& g, const Invocation& c) { return run_cycle(Mode::plan, g, c); }
+int run_apply(const GlobalOptions& g, const Invocation& c) { return run_cycle(Mode::apply, g, c); }
+
+void common_options(po::options_description& opts) {
+  add_pair_feature_options(opts);
+  add_output_option(opts);
+  opts.add_options()("report", po::value<std::string>()->value_name("FILE"),
+                     "also write the run report (JSON) to FILE");
 }
-int run_plan(const GlobalOptions& g, const std::vector<std::string>& a) {
-  return run_cycle(Mode::plan, g, a);
+
+void run_options(po::options_description& opts) {
+  common_options(opts);
+  // clang-format off
+  opts.add_options()
+      ("dry-run", po::bool_switch(), "plan and print; no provider write, state left byte-identical")
+      ("approve-deletes", po::bool_switch(), "apply the removals that guards hold in this run's plan");
+  // clang-format on
 }
-int run_apply(const GlobalOptions& g, const std::vector<std::string>& a) {
-  return run_cycle(Mode::apply, g, a);
+
+void plan_options(po::options_description& opts) {
+  common_options(opts);
+  opts.add_options()("out", po::value<std::string>()->value_name("FILE"),
+                     "save the plan as JSON for `cw apply --plan FILE`");
+}
+
+void apply_options(po::options_description& opts) {
+  common_options(opts);
+  // clang-format off
+  opts.add_options()
+      ("plan", po::value<std::string>()->value_name("FILE"), "the plan to apply (required)")
+      ("approve-deletes", po::bool_switch(), "also apply the removals the plan holds (mass delete, drop guard)");
+  // clang-format on
 }
 
 }  // namespace
 
 const Command k_run_command = {
-    "run", "sync every enabled pair: snapshot, plan, apply, commit",
-    "usage: cw [global options] run [--pair P] [--feature F] [--dry-run] [--approve-deletes]\n"
-    "                              [--output text|json] [--report FILE]\n"
-    "\n"
-    "Runs snapshot -> plan -> apply -> commit for each enabled pair and feature.\n"
-    "  --pair P            only the pair named P\n"
-    "  --feature F         only feature F (watchlist, history, ratings, progress)\n"
-    "  --dry-run           plan and print; no provider write, state left byte-identical\n"
-    "  --approve-deletes   apply the removals that guards hold in this run's plan\n"
-    "  --output json       print {\"plan\":..,\"report\":..} instead of the summary table\n"
-    "  --report FILE       also write the run report (JSON) to FILE\n"
+    "run",
+    "sync every enabled pair: snapshot, plan, apply, commit",
+    {{"",
+      "",
+      {},
+      &run_options,
+      "Runs snapshot -> plan -> apply -> commit for each enabled pair and feature.\n"
+      "--output json prints {\"plan\":..,\"report\":..} instead of the summary table.\n"}},
     "Exit: 0 settled, 1 failed, 3 bad config, 4 held/unresolved, 5 locked, 130 cancelled.\n",
     &run_run};
 
 const Command k_plan_command = {
-    "plan", "show what a run would do (a dry run), optionally save the plan",
-    "usage: cw [global options] plan [--pair P] [--feature F] [--out FILE] [--output text|json]\n"
-    "                               [--report FILE]\n"
-    "\n"
-    "Plans every enabled pair and feature and prints the adds, updates, removes and held\n"
-    "actions with their reasons. Writes nothing to providers or state.\n"
-    "  --out FILE          save the plan as JSON for `cw apply --plan FILE`\n"
-    "  --output json       print the plan document (the same JSON as --out)\n",
+    "plan",
+    "show what a run would do (a dry run), optionally save the plan",
+    {{"",
+      "",
+      {},
+      &plan_options,
+      "Plans every enabled pair and feature and prints the adds, updates, removes and held\n"
+      "actions with their reasons. Writes nothing to providers or state.\n"
+      "--output json prints the plan document (the same JSON as --out).\n"}},
+    "Exit: 0 planned, 1 failed, 3 bad config, 5 locked, 130 cancelled.\n",
     &run_plan};
 
 const Command k_apply_command = {
-    "apply", "apply a saved plan exactly, refusing if the snapshots changed",
-    "usage: cw [global options] apply --plan FILE [--approve-deletes] [--output text|json]\n"
-    "                                [--report FILE]\n"
-    "\n"
-    "Re-reads every snapshot the plan was made from; if any changed, nothing is applied and\n"
-    "the exit code is 6. Otherwise applies the plan's actions and commits the state.\n"
-    "  --approve-deletes   also apply the removals the plan holds (mass delete, drop guard)\n",
+    "apply",
+    "apply a saved plan exactly, refusing if the snapshots changed",
+    {{"",
+      "",
+      {},
+      &apply_options,
+      "Re-reads every snapshot the plan was made from; if any changed, nothing is applied and\n"
+      "the exit code is 6. Otherwise applies the plan's actions and commits the state.\n"}},
+    "Exit: 0 settled, 1 failed, 2 no --plan, 3 bad config, 4 held/unresolved, 5 locked,\n"
+    "6 the snapshots changed since the plan was made, 130 cancelled.\n",
     &run_apply};
 
 }  // namespace cw::cli

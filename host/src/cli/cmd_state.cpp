@@ -17,78 +17,24 @@ namespace cw::cli {
 namespace {
 
 struct StateArgs {
-  std::string sub;
   std::string state_dir;
   std::string pair;
   std::string feature;
-  std::string output = "text";
+  std::string output;
   std::string out_file;
   bool yes = false;
-  std::vector<std::string> positional;
+  std::vector<std::string> keys;
 };
 
-const char* const k_state_usage =
-    "usage: cw [--config FILE] state show [--output text|json] [--state-dir DIR]\n"
-    "       cw [--config FILE] state export [--out FILE] [--state-dir DIR]\n"
-    "       cw [--config FILE] state reset [--pair P] [--feature F] [--yes] [--state-dir DIR]\n"
-    "       cw [--config FILE] state unblock KEY [--pair P] [--feature F] [--state-dir DIR]\n"
-    "\n"
-    "show     per pair and feature: baseline sizes per side, tombstones, pending deletions,\n"
-    "         blocked (blackbox) keys, unresolved items, and the last run\n"
-    "export   the whole state database as JSON (plugin data values and secrets excluded)\n"
-    "reset    forget baselines, tombstones, pending, flaps, blackbox and unresolved items of\n"
-    "         every pair, or of --pair/--feature; the next run is a first run (nothing is\n"
-    "         deleted anywhere). Asks for confirmation unless --yes.\n"
-    "unblock  release a key held by the blackbox (R5.4) so the next run tries it again\n"
-    "\n"
-    "The state directory is the configuration's state_dir unless --state-dir is given.\n"
-    "exit codes: 0 ok, 1 failure, 2 bad command line, 3 invalid configuration,\n"
-    "5 another cw run holds the state directory\n";
-
-std::optional<StateArgs> parse_args(const std::vector<std::string>& args, std::string& error) {
+StateArgs args_of(const Invocation& call) {
   StateArgs a;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const auto value = [&](std::string& into) {
-      if (i + 1 >= args.size()) {
-        error = arg + " needs a value";
-        return false;
-      }
-      into = args[++i];
-      return true;
-    };
-    if (arg == "--state-dir") {
-      if (!value(a.state_dir)) return std::nullopt;
-    } else if (arg == "--pair") {
-      if (!value(a.pair)) return std::nullopt;
-    } else if (arg == "--feature") {
-      if (!value(a.feature)) return std::nullopt;
-      if (!config::feature_from_string(a.feature)) {
-        error = "--feature: expected one of watchlist, history, ratings, progress, got \"" +
-                a.feature + "\"";
-        return std::nullopt;
-      }
-    } else if (arg == "--output") {
-      if (!value(a.output)) return std::nullopt;
-      if (a.output != "text" && a.output != "json") {
-        error = "--output: expected text or json";
-        return std::nullopt;
-      }
-    } else if (arg == "--out") {
-      if (!value(a.out_file)) return std::nullopt;
-    } else if (arg == "--yes" || arg == "-y") {
-      a.yes = true;
-    } else if (arg == "--all") {
-      a.positional.push_back(arg);
-    } else if (arg.rfind("--", 0) == 0) {
-      error = "unknown option " + arg;
-      return std::nullopt;
-    } else if (a.sub.empty()) {
-      a.sub = arg;
-    } else {
-      a.positional.push_back(arg);
-    }
-  }
+  a.state_dir = call.value("state-dir");
+  a.pair = call.value("pair");
+  a.feature = call.value("feature");
+  a.output = call.value("output", "text");
+  a.out_file = call.value("out");
+  a.yes = call.flag("yes");
+  a.keys = call.operands;
   return a;
 }
 
@@ -257,52 +203,86 @@ int reset(const std::filesystem::path& dir, const StateArgs& a) {
 }
 
 int unblock(const std::filesystem::path& dir, const StateArgs& a) {
-  if (a.positional.size() != 1 || a.positional.front() == "--all") {
-    std::cerr << "usage: cw state unblock KEY [--pair P] [--feature F]\n";
-    return k_exit_usage;
-  }
   int exit = k_exit_ok;
   auto w = open_writable(dir, "state unblock", exit);
   if (!w) return exit;
-  auto removed = w->store->unblock(a.positional.front(), a.pair, a.feature);
+  auto removed = w->store->unblock(a.keys.front(), a.pair, a.feature);
   if (!removed) {
     std::cerr << "cw state unblock: " << removed.error().message << "\n";
     return k_exit_failure;
   }
   if (*removed == 0) {
-    std::cerr << "cw state unblock: " << a.positional.front()
+    std::cerr << "cw state unblock: " << a.keys.front()
               << " is not blocked; `cw state show` lists the blocked counts\n";
     return k_exit_failure;
   }
-  std::cout << "released " << a.positional.front() << " (" << *removed << " entries)\n";
+  std::cout << "released " << a.keys.front() << " (" << *removed << " entries)\n";
   return k_exit_ok;
 }
 
-int run_state(const GlobalOptions& global, const std::vector<std::string>& args) {
-  std::string error;
-  auto a = parse_args(args, error);
-  if (!a || a->sub.empty()) {
-    std::cerr << (error.empty() ? "" : "cw state: " + error + "\n") << k_state_usage;
-    return k_exit_usage;
-  }
-  if ((a->sub == "show" || a->sub == "export" || a->sub == "reset") && !a->positional.empty()) {
-    std::cerr << "cw state " << a->sub << ": unexpected argument " << a->positional.front() << "\n";
-    return k_exit_usage;
-  }
+int run_state(const GlobalOptions& global, const Invocation& call) {
+  const StateArgs a = args_of(call);
   int exit = k_exit_ok;
-  auto dir = state_dir(global, *a, exit);
+  auto dir = state_dir(global, a, exit);
   if (!dir) return exit;
-  if (a->sub == "show") return show(*dir, *a);
-  if (a->sub == "export") return export_state(*dir, *a);
-  if (a->sub == "reset") return reset(*dir, *a);
-  if (a->sub == "unblock") return unblock(*dir, *a);
-  std::cerr << "cw state: no sub-command '" << a->sub << "'\n" << k_state_usage;
-  return k_exit_usage;
+  if (call.verb == "show") return show(*dir, a);
+  if (call.verb == "export") return export_state(*dir, a);
+  if (call.verb == "reset") return reset(*dir, a);
+  return unblock(*dir, a);
+}
+
+void show_options(po::options_description& opts) {
+  add_output_option(opts);
+  add_state_dir_option(opts);
+}
+
+void export_options(po::options_description& opts) {
+  opts.add_options()("out", po::value<std::string>()->value_name("FILE"),
+                     "write to FILE instead of stdout");
+  add_state_dir_option(opts);
+}
+
+void reset_options(po::options_description& opts) {
+  add_pair_feature_options(opts);
+  opts.add_options()("yes,y", po::bool_switch(), "do not ask for confirmation");
+  add_state_dir_option(opts);
+}
+
+void unblock_options(po::options_description& opts) {
+  add_pair_feature_options(opts);
+  add_state_dir_option(opts);
 }
 
 }  // namespace
 
-const Command k_state_command = {"state", "inspect, export or reset the sync state", k_state_usage,
-                                 &run_state};
+const Command k_state_command = {
+    "state",
+    "inspect, export or reset the sync state",
+    {{"show",
+      "the state of every pair and feature",
+      {},
+      &show_options,
+      "Per pair and feature: baseline sizes per side, tombstones, pending deletions,\n"
+      "blocked (blackbox) keys, unresolved items, and the last run.\n"},
+     {"export",
+      "the whole state database as JSON",
+      {},
+      &export_options,
+      "Plugin data values and secrets are excluded.\n"},
+     {"reset",
+      "forget the state of every pair, or of --pair/--feature",
+      {},
+      &reset_options,
+      "Forgets baselines, tombstones, pending, flaps, blackbox and unresolved items; the next\n"
+      "run is a first run (nothing is deleted anywhere). Asks for confirmation unless --yes.\n"},
+     {"unblock",
+      "release a key held by the blackbox",
+      {"KEY", 1, 1},
+      &unblock_options,
+      "The next run tries KEY again (R5.4).\n"}},
+    "The state directory is the configuration's state_dir unless --state-dir is given.\n"
+    "Exit: 0 ok, 1 failure, 2 bad command line, 3 invalid configuration,\n"
+    "5 another cw run holds the state directory.\n",
+    &run_state};
 
 }  // namespace cw::cli

@@ -5,14 +5,16 @@
 
 namespace cw::cli {
 
-extern const Command k_plugins_command;  // cmd_plugins.cpp
-extern const Command k_run_command;      // cmd_run.cpp
-extern const Command k_plan_command;     // cmd_run.cpp
-extern const Command k_apply_command;    // cmd_run.cpp
-extern const Command k_config_command;   // cmd_config.cpp
-extern const Command k_state_command;    // cmd_state.cpp
-extern const Command k_pending_command;  // cmd_pending.cpp
-extern const Command k_auth_command;     // cmd_auth.cpp
-extern const Command k_provider_command;  // cmd_provider.cpp
+extern const Command k_plugins_command;     // cmd_plugins.cpp
+extern const Command k_run_command;         // cmd_run.cpp
+extern const Command k_plan_command;        // cmd_run.cpp
+extern const Command k_apply_command;       // cmd_run.cpp
+extern const Command k_config_command;      // cmd_config.cpp
+extern const Command k_state_command;       // cmd_state.cpp
+extern const Command k_pending_command;     // cmd_pending.cpp
+extern const Command k_auth_command;        // cmd_auth.cpp
+extern const Command k_provider_command;    // cmd_provider.cpp
+extern const Command k_help_command;        // cmd_help.cpp
+extern const Command k_completion_command;  // cmd_help.cpp
 
 }  // namespace cw::cli

@@ -12,54 +12,19 @@
 #include <cw/cli/app.hpp>
 #include <cw/cli/exit_codes.hpp>
 
+#include "cli_test_support.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs cw::cli::main with `args` (without the program name), capturing stdout and stderr.
-// The logger writes to the real stderr through spdlog, not std::cerr; tests that need log
-// lines use --log-level off or check the exit code and stdout instead.
-Run cw_main(std::vector<std::string> args) {
-  args.insert(args.begin(), "cw");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  Run r;
-  r.code = cw::cli::main(static_cast<int>(args.size()), argv.data());
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using cw::test::cw_main;
+using cw::test::TempDir;
 
 std::string abi_plugin(const std::string& name) {
   return (fs::path(CW_ABI_PLUGIN_DIR) / ("cw-provider-" + name + ".so")).string();
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> n{0};
-    path = fs::temp_directory_path() /
-           ("cw-cli-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 TEST(Cli, Version) {
   const auto r = cw_main({"--version"});
