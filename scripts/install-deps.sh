@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Installs the Debian packages cw needs to build, test and benchmark. Idempotent: does
-# nothing (and needs no privileges) when everything is already there.
+# Installs the Debian packages cw needs. Idempotent: does nothing (and needs no privileges)
+# when everything is already there.
+#   install-deps.sh          build, test and benchmark (make test, make bench)
+#   install-deps.sh --build  only what building cw and its plugins needs (make demo)
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev openssl
-  rapidjson-dev libcpp-httplib-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-jsonschema python3-yaml time
+  libsqlite3-dev libcurl4-openssl-dev rapidjson-dev
 )
+if [ "${1:-}" != "--build" ]; then
+  packages+=(
+    git sqlite3 libssl-dev openssl libcpp-httplib-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    python3 python3-jsonschema python3-yaml time groff-base
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

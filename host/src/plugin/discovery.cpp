@@ -11,6 +11,12 @@ namespace {
 constexpr std::string_view k_prefix = "cw-provider-";
 constexpr std::string_view k_suffix = ".so";
 
+// True when `path` is `root` or inside it (both normalised).
+bool is_within(const fs::path& path, const fs::path& root) {
+  const auto rel = path.lexically_relative(root);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
 fs::path normal(const fs::path& p) {
   std::error_code ec;
   fs::path abs = fs::absolute(p, ec);
@@ -40,16 +46,31 @@ std::vector<fs::path> plugin_search_path(const SearchPathOptions& options) {
     add(env.substr(start, end - start));
     start = end + 1;
   }
-#ifdef CW_PLUGIN_BUILD_DIR
-  if (options.include_build_dir) {
+  fs::path exe;
+  if (options.executable) {
+    exe = normal(*options.executable);
+  } else {
+    std::error_code ec;
+    exe = fs::read_symlink("/proc/self/exe", ec);
+  }
+  bool in_build_tree = false;
+#if defined(CW_BUILD_ROOT) && defined(CW_PLUGIN_BUILD_DIR)
+  in_build_tree = !exe.empty() && is_within(exe, normal(CW_BUILD_ROOT));
+  if (in_build_tree && options.include_build_dir) {
     std::error_code ec;
     if (fs::is_directory(CW_PLUGIN_BUILD_DIR, ec)) add(CW_PLUGIN_BUILD_DIR);
   }
 #endif
-#ifdef CW_PLUGIN_INSTALL_DIR
-  if (options.include_install_dir) add(CW_PLUGIN_INSTALL_DIR);
-#endif
+  if (!in_build_tree && !exe.empty() && options.include_install_dir) add(installed_plugin_dir(exe));
   return out;
+}
+
+fs::path installed_plugin_dir(const fs::path& executable) {
+#ifdef CW_PLUGIN_INSTALL_RELDIR
+  return (executable.parent_path() / CW_PLUGIN_INSTALL_RELDIR).lexically_normal();
+#else
+  return (executable.parent_path() / "../lib/cw/plugins").lexically_normal();
+#endif
 }
 
 std::optional<std::string> plugin_name_from_filename(const fs::path& file) {

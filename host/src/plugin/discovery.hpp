@@ -3,8 +3,11 @@
 // Order (first wins when a name is found twice; the registry reports the duplicate):
 //   1. each --plugin-dir, in the order given;
 //   2. each entry of $CW_PLUGIN_PATH (colon-separated);
-//   3. the build tree's plugin folder (CW_PLUGIN_BUILD_DIR), when it exists;
-//   4. the install's plugin folder (CW_PLUGIN_INSTALL_DIR).
+//   3. where cw runs from: a cw inside its build tree (CW_BUILD_ROOT) searches the build
+//      tree's plugin folder (CW_PLUGIN_BUILD_DIR); any other cw is an installed one and
+//      searches its install's plugin folder, found relative to its own executable
+//      (CW_PLUGIN_INSTALL_RELDIR, e.g. ../lib/cw/plugins), so that a staged or relocated
+//      install finds its own plugins and never the folder it was built in.
 
 #include <filesystem>
 #include <optional>
@@ -18,7 +21,11 @@ struct SearchPathOptions {
   std::optional<std::string> env_plugin_path;      // $CW_PLUGIN_PATH; nullopt: read it
   bool include_build_dir = true;
   bool include_install_dir = true;
+  std::optional<std::filesystem::path> executable;  // the running cw; nullopt: /proc/self/exe
 };
+
+// The install's plugin folder for a cw installed at `executable`.
+std::filesystem::path installed_plugin_dir(const std::filesystem::path& executable);
 
 // The folders to search, in order, without duplicates (compared after normalisation).
 std::vector<std::filesystem::path> plugin_search_path(const SearchPathOptions& options);

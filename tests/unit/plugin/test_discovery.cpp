@@ -48,13 +48,25 @@ TEST(Discovery, SearchPathOrderIsDirsThenEnvWithoutDuplicates) {
   EXPECT_EQ(p[2], fs::canonical(c.path));
 }
 
-TEST(Discovery, InstallDirComesLast) {
+TEST(Discovery, AnInstalledCwSearchesItsOwnInstallNeverTheBuildTree) {
+  TempDir stage;
   SearchPathOptions o;
   o.env_plugin_path = "";
-  o.include_build_dir = false;
+  o.executable = stage.path / "usr" / "bin" / "cw";
   const auto p = plugin_search_path(o);
-  ASSERT_FALSE(p.empty());
-  EXPECT_EQ(p.back(), fs::path(CW_PLUGIN_INSTALL_DIR).lexically_normal());
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p.back(), installed_plugin_dir(fs::canonical(stage.path) / "usr" / "bin" / "cw"));
+  EXPECT_EQ(p.back().lexically_relative(fs::canonical(stage.path)).begin()->string(), "usr");
+  for (const auto& d : p) EXPECT_NE(d, fs::path(CW_PLUGIN_BUILD_DIR).lexically_normal());
+}
+
+TEST(Discovery, ACwInsideTheBuildTreeSearchesTheBuildsPluginFolderLast) {
+  SearchPathOptions o;
+  o.env_plugin_path = "";
+  o.executable = fs::path(CW_BUILD_ROOT) / "bin" / "cw";
+  const auto p = plugin_search_path(o);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p.back(), fs::canonical(CW_PLUGIN_BUILD_DIR));
 }
 
 TEST(Discovery, FindsOnlyPluginFilesSortedPerFolderInFolderOrder) {
