@@ -9,20 +9,12 @@
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/cli/open_session.hpp>
 #include <cw/config/config.hpp>
 #include <cw/config/config_secrets.hpp>
-#include <cw/plugin/discovery.hpp>
-#include <cw/plugin/host_api.hpp>
 #include <cw/plugin/provider_instance.hpp>
-#include <cw/plugin/registry.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
-#include <cw/services/clock/clock.hpp>
-#include <cw/services/http/curl_http_service.hpp>
-#include <cw/services/kv/memory_kv_store.hpp>
-#include <cw/services/log/logger.hpp>
 #include <cw/services/secrets/auth_flow.hpp>
-#include <cw/services/secrets/host_secret_store.hpp>
-#include <cw/services/secrets/redactor.hpp>
 #include <cw/services/secrets/token_store.hpp>
 
 namespace cw::cli {
@@ -86,59 +78,22 @@ int run_login(const GlobalOptions& g, const Invocation& call) {
     opts.fields[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
 
-  auto logger = services::Logger::from_options(g.log_level, g.log_format);
-  if (!logger) {
-    std::cerr << "cw: " << logger.error().message << "\n";
-    return k_exit_usage;
+  // The same context a run builds (sync::Session): the configuration validated, its
+  // secrets marked and redacted, the `http:` block, the manifest's budgets and the
+  // plugin's persisted kv store, which keeps what the sign-in writes there.
+  sync::SessionOptions so;
+  so.purpose = sync::Purpose::auth;
+  so.instance = instance_name;
+  auto opened = open_session(g, so, "auth login");
+  if (const int* exit = std::get_if<int>(&opened)) return *exit;
+  sync::Session& session = *std::get<std::unique_ptr<sync::Session>>(opened);
+  plugin::ProviderInstance* inst = session.instance(instance_name);
+  if (inst == nullptr) {
+    std::cerr << "cw auth login: " << session.create_errors().at(instance_name) << "\n";
+    return session.settings_invalid(instance_name) ? k_exit_config : k_exit_failure;
   }
-  auto cfg = config::load_config(config_path_of(g));
-  if (!cfg) {
-    std::cerr << cfg.error().message << "\n";
-    return k_exit_config;
-  }
-  const config::ProviderConfig* pc = cfg->provider(instance_name);
-  if (pc == nullptr) {
-    std::cerr << "cw auth login: " << config_path_of(g) << " has no provider '" << instance_name
-              << "'; see `cw auth status` for the configured ones\n";
-    return k_exit_usage;
-  }
-
-  services::FileTokenStore tokens(services::default_token_dir(cfg->path));
-  config::ConfigSecretStore config_secrets(*cfg, nullptr);
-  services::HostSecretStore secrets(
-      [&](const std::string& inst, const std::string& name) -> Result<std::optional<std::string>> {
-        if (!config_secrets.defines(inst, name)) return std::optional<std::string>();
-        auto v = config_secrets.get(inst, name);
-        if (!v) return v.error();
-        (*logger)->add_secret(*v);
-        return std::optional<std::string>(*v);
-      },
-      tokens);
-  services::CurlHttpService http;
-  services::MemoryKvStore kv;
-  services::SystemClock clock;
-  services::SignalCancelToken::install_signal_handlers();
-  auto& cancel = services::SignalCancelToken::instance();
-  plugin::HostServices host{**logger, clock, cancel, &kv, &secrets, &http, false};
-
-  plugin::SearchPathOptions sp;
-  for (const auto& d : g.plugin_dirs) sp.plugin_dirs.emplace_back(d);
-  plugin::Registry registry(host);
-  registry.load_folders(plugin::plugin_search_path(sp));
-  auto lib = registry.get(pc->plugin);
-  if (!lib) {
-    registry.log_rejections();
-    std::cerr << "cw auth login: " << lib.error().message << "\n";
-    return k_exit_failure;
-  }
-  if (auto limits = services::rate_limits_from_manifest((*lib)->manifest().raw); limits)
-    http.configure_instance(pc->name, *limits);
-  auto inst = plugin::ProviderInstance::create(*lib, pc->name, pc->settings, host);
-  if (!inst) {
-    std::cerr << "cw auth login: " << inst.error().message << "\n";
-    return k_exit_failure;
-  }
-  InstanceAuthProvider provider(**inst);
+  services::CancelToken& cancel = session.cancel();
+  InstanceAuthProvider provider(*inst);
   services::AuthIo io = services::terminal_auth_io(std::cerr);
   io.sleep = [&cancel](std::int64_t ms) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
@@ -150,8 +105,13 @@ int run_login(const GlobalOptions& g, const Invocation& call) {
   };
   auto st = services::run_auth_login(provider, opts, io);
   if (!st) {
-    std::cerr << "cw auth login: " << services::redact(st.error().message) << "\n";
+    std::cerr << "cw auth login: " << session.logger().redact(st.error().message) << "\n";
     return exit_for(st.error().kind);
+  }
+  if (auto kept = session.keep_plugin_data(instance_name); !kept) {
+    std::cerr << "cw auth login: signed in, but the plugin's data could not be stored: "
+              << kept.error().message << "\n";
+    return k_exit_failure;
   }
   return k_exit_ok;
 }

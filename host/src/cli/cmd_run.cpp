@@ -14,6 +14,7 @@
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/cli/open_session.hpp>
 #include <cw/engine/plan.hpp>
 #include <cw/engine/time.hpp>
 #include <cw/sync/session.hpp>
@@ -167,25 +168,11 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   }
 
   sync::SessionOptions so;
-  so.config_path = global.config_path;
-  so.plugin_dirs = global.plugin_dirs;
-  so.log_level = global.log_level;
-  so.log_format = global.log_format;
   bool dry = mode == Mode::plan || a.dry_run;
   so.dry_run = dry;
   so.pair_filter = a.pair;
-  auto opened = sync::Session::open(so);
-  if (auto* err = std::get_if<sync::SessionError>(&opened)) {
-    std::cerr << "cw " << name << ": " << err->message << "\n";
-    switch (err->cause) {
-      case sync::SessionError::Cause::config:
-        return k_exit_config;
-      case sync::SessionError::Cause::locked:
-        return k_exit_locked;
-      default:
-        return k_exit_failure;
-    }
-  }
+  auto opened = open_session(global, so, name);
+  if (const int* exit = std::get_if<int>(&opened)) return *exit;
   auto& session = *std::get<std::unique_ptr<sync::Session>>(opened);
   dry = dry || session.dry_run();
 

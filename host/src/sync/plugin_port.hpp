@@ -15,6 +15,8 @@ class PluginPort final : public ProviderPort {
 
   const std::string& instance() const override { return m_instance->name(); }
   const plugin::Manifest& manifest() const override { return m_instance->manifest(); }
+  // The loaded instance, for the operations a sync does not use (auth, actions).
+  plugin::ProviderInstance& provider() { return *m_instance; }
   Result<nlohmann::json> health() override { return m_instance->health(); }
   Result<nlohmann::json> build_index(const std::string& feature,
                                      const nlohmann::json& watermark) override;

@@ -38,6 +38,15 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
     s->m_clock = std::make_unique<services::SystemClock>();
   }
 
+  const bool one_instance = options.purpose != Purpose::sync;
+  if (one_instance && s->m_config.provider(options.instance) == nullptr) {
+    std::string known;
+    for (const auto& p : s->m_config.providers) known += (known.empty() ? "" : ", ") + p.name;
+    return SessionError{SessionError::Cause::usage,
+                        "no provider instance \"" + options.instance + "\" in " + s->m_config.path +
+                            " (instances: " + (known.empty() ? std::string("none") : known) + ")"};
+  }
+
   bool all_dry = true;
   bool any_selected = false;
   for (const auto& pc : s->m_config.pairs) {
@@ -46,7 +55,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
     any_selected = true;
     all_dry = all_dry && pc.dry_run;
   }
-  s->m_dry_run = options.dry_run || (any_selected && all_dry);
+  s->m_dry_run = !one_instance && (options.dry_run || (any_selected && all_dry));
 
   // A dry run takes no lock and opens the database read-only: it leaves the state
   // directory exactly as it found it (R5.6).
@@ -95,7 +104,11 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   s->m_registry->load_folders(plugin::plugin_search_path(sp));
   s->m_registry->log_rejections();
 
+  const auto wanted = [&](const config::ProviderConfig& pc) {
+    return !one_instance || pc.name == options.instance;
+  };
   for (auto& pc : s->m_config.providers) {
+    if (!wanted(pc)) continue;
     auto lib = s->m_registry->get(pc.plugin);
     if (!lib) {
       s->m_create_errors[pc.name] = lib.error().message;
@@ -107,6 +120,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
                                                  "providers." + pc.name);
         !v) {
       s->m_create_errors[pc.name] = pc.pos.to_string() + ": " + v.error().message;
+      s->m_invalid_settings.insert(pc.name);
       continue;
     }
     auto limits = services::rate_limits_from_manifest(m.raw);
@@ -119,7 +133,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   }
   s->m_config_secrets = std::make_unique<config::ConfigSecretStore>(s->m_config, nullptr);
   for (const auto& pc : s->m_config.providers) {
-    if (s->m_create_errors.count(pc.name)) continue;
+    if (!wanted(pc) || s->m_create_errors.count(pc.name)) continue;
     auto lib = s->m_registry->get(pc.plugin);
     auto inst = plugin::ProviderInstance::create(*lib, pc.name, pc.settings, *s->m_services);
     if (!inst) {
@@ -136,6 +150,22 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
 std::int64_t Session::now_s() const {
   if (m_fixed_now) return *m_fixed_now;
   return m_clock->now_ms() / 1000;
+}
+
+plugin::ProviderInstance* Session::instance(const std::string& name) {
+  const auto it = m_ports.find(name);
+  return it == m_ports.end() ? nullptr : &it->second->provider();
+}
+
+const plugin::Manifest* Session::manifest_of(const std::string& instance) const {
+  const config::ProviderConfig* pc = m_config.provider(instance);
+  if (pc == nullptr) return nullptr;
+  auto lib = m_registry->get(pc->plugin);
+  return lib ? &(*lib)->manifest() : nullptr;
+}
+
+Status Session::keep_plugin_data(const std::string& instance) {
+  return m_store->kv_flush(instance);
 }
 
 std::map<std::string, ProviderPort*> Session::ports() {

@@ -1,13 +1,18 @@
 #pragma once
-// Session: everything one `cw run|plan|apply` needs, built in the right order and torn
-// down in the reverse one: logger, configuration, run lock, state store, secrets, HTTP,
-// plugin registry, and one provider instance per configured provider. Provider instances
+// Session: the one composition root. Everything a command that talks to providers needs
+// (`cw run|plan|apply`, `cw auth login`, `cw provider`), built in the right order and torn
+// down in the reverse one: logger, configuration, clock, cancel token, run lock, state
+// store, the plugin's persisted kv store, token store and secret store (configuration
+// secrets marked and redacted), the HTTP service with the configuration's `http:` block and
+// the manifest's budgets, the plugin registry, and the provider instances. The purpose
+// decides the lock, how state is opened and which instances are made. Provider instances
 // that cannot be created are recorded with their reason; the pairs using them fail, the
 // others run.
 
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +33,16 @@
 
 namespace cw::sync {
 
+// What a session is for.
+enum class Purpose {
+  sync,    // run, plan, apply: every configured instance
+  auth,    // `cw auth login INSTANCE`: only that instance, the lock held, kv kept
+  action,  // `cw provider INSTANCE ACTION`: only that instance, the lock held, kv kept
+};
+
 struct SessionOptions {
+  Purpose purpose = Purpose::sync;
+  std::string instance;     // auth and action: the one provider instance to make
   std::string config_path;  // empty: ./cw.yaml
   std::vector<std::string> plugin_dirs;
   std::string log_level = "info";
@@ -41,7 +55,8 @@ struct SessionOptions {
 
 // Why a session could not be opened; `exit` distinguishes the causes for the CLI.
 struct SessionError {
-  enum class Cause { config, locked, other } cause = Cause::other;
+  // usage: the command named an instance the configuration does not have.
+  enum class Cause { config, locked, usage, other } cause = Cause::other;
   std::string message;
 };
 
@@ -63,6 +78,17 @@ class Session {
   std::int64_t now_s() const;
   std::map<std::string, ProviderPort*> ports();
   const std::map<std::string, std::string>& create_errors() const { return m_create_errors; }
+  // Whether an instance failed because its settings do not match its plugin's schema.
+  bool settings_invalid(const std::string& instance) const {
+    return m_invalid_settings.count(instance) > 0;
+  }
+  // The loaded instance (nullptr when it could not be created: see create_errors()).
+  plugin::ProviderInstance* instance(const std::string& name);
+  // The manifest of the plugin an instance uses, even when the instance could not be made.
+  const plugin::Manifest* manifest_of(const std::string& instance) const;
+  // Stores what the instance wrote to its kv store outside a sync (auth, actions): a sync
+  // commits kv with each pair and feature, these purposes commit it when they succeed.
+  Status keep_plugin_data(const std::string& instance);
   // {"<instance>": {"plugin": .., "version": ..}}
   nlohmann::json provider_info() const;
   // The HTTP service's report: requests per instance, endpoint, method and outcome.
@@ -85,6 +111,7 @@ class Session {
   std::unique_ptr<plugin::Registry> m_registry;
   std::map<std::string, std::unique_ptr<PluginPort>> m_ports;
   std::map<std::string, std::string> m_create_errors;
+  std::set<std::string> m_invalid_settings;
   std::optional<std::int64_t> m_fixed_now;
   bool m_dry_run = false;
 };
