@@ -137,6 +137,31 @@ def json_path(doc, path):
     return values
 
 
+def edit_json_file(path, edits):
+    """Applies `set: {path: value}` and `append: {list_path: from_path}` to a JSON file: a
+    user editing a saved plan by hand."""
+    with open(path) as f:
+        doc = json.load(f)
+    for where, value in (edits.get("set") or {}).items():
+        parent, last = where.rsplit(".", 1) if "." in where else ("", where)
+        targets = json_path(doc, parent)
+        if not targets:
+            raise CaseError("edit_json: %s: no %s" % (path, parent))
+        for t in targets:
+            if isinstance(t, list):
+                t[int(last)] = copy.deepcopy(value)
+            else:
+                t[last] = copy.deepcopy(value)
+    for to, frm in (edits.get("append") or {}).items():
+        lists, values = json_path(doc, to), json_path(doc, frm)
+        if len(lists) != 1 or not isinstance(lists[0], list) or len(values) != 1:
+            raise CaseError("edit_json: %s: append %s from %s: expected one list and one value"
+                            % (path, to, frm))
+        lists[0].append(copy.deepcopy(values[0]))
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+
+
 class Scenario:
     def __init__(self, args, case_path):
         self.args = args
@@ -206,6 +231,10 @@ class Scenario:
             for p, l in self.providers.items()}
         cfg.setdefault("state_dir", self.state_dir)
         self.config_path = os.path.join(self.dir, "cw.yaml")
+        self.write_config(cfg)
+
+    def write_config(self, cfg):
+        self.cfg = cfg
         with open(self.config_path, "w") as f:
             yaml.safe_dump(cfg, f, sort_keys=False)
 
@@ -302,6 +331,10 @@ class Scenario:
         for i, run in enumerate(self.case["runs"], start=1):
             name = run.get("name", "#%d" % i)
             self.apply_setup(i, run.get("setup"))
+            if run.get("config"):
+                self.write_config(deep_merge(self.cfg, run["config"]))
+            for edit in run.get("edit_json") or []:
+                edit_json_file(os.path.join(self.dir, edit["file"]), edit)
             if run.get("release_background"):
                 self.finish_background()
             before = self.state_fingerprint()

@@ -36,6 +36,7 @@ struct RunArgs {
   std::string report_file;
   std::string out_file;   // plan --out
   std::string plan_file;  // apply --plan
+  bool allow_drift = false;
 };
 
 // One status line on the terminal, rewritten in place: phase, counts and rate.
@@ -142,6 +143,7 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   a.approve_deletes = call.flag("approve-deletes");
   a.out_file = call.value("out");
   a.plan_file = call.value("plan");
+  a.allow_drift = call.flag("allow-drift");
   if (mode == Mode::apply && a.plan_file.empty()) {
     std::cerr << "cw apply: --plan FILE is required (make one with `cw plan --out FILE`)\n";
     return k_exit_usage;
@@ -188,6 +190,7 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   opt.dry_run = dry;
   opt.approve_deletes = a.approve_deletes;
   opt.plan = std::move(plan);
+  opt.allow_drift = a.allow_drift;
 
   ProgressDisplay progress(!global.quiet && ::isatty(STDERR_FILENO) == 1);
   sync::RunObserver obs;
@@ -292,7 +295,8 @@ void apply_options(po::options_description& opts) {
   // clang-format off
   opts.add_options()
       ("plan", po::value<std::string>()->value_name("FILE"), "the plan to apply (required)")
-      ("approve-deletes", po::bool_switch(), "also apply the removals the plan holds (mass delete, drop guard)");
+      ("approve-deletes", po::bool_switch(), "also apply the removals the plan holds (mass delete, drop guard)")
+      ("allow-drift", po::bool_switch(), "when planning again now differs from the saved plan, apply what both contain instead of refusing");
   // clang-format on
 }
 
@@ -330,10 +334,14 @@ const Command k_apply_command = {
       "",
       {},
       &apply_options,
-      "Re-reads every snapshot the plan was made from; if any changed, nothing is applied and\n"
-      "the exit code is 6. Otherwise applies the plan's actions and commits the state.\n"}},
+      "Re-reads every snapshot the plan was made from and plans again with the current\n"
+      "configuration, state and guards: the saved plan is what you approved, not an\n"
+      "instruction. If a snapshot changed, or the fresh plan differs from the saved one (the\n"
+      "configuration changed, a guard holds something now, the file was edited), nothing is\n"
+      "applied, every difference is listed and the exit code is 6; with --allow-drift the\n"
+      "actions both plans contain are applied and the differences are reported.\n"}},
     "Exit: 0 settled, 1 failed, 2 no --plan, 3 bad config, 4 held/unresolved, 5 locked,\n"
-    "6 the snapshots changed since the plan was made, 130 cancelled.\n",
+    "6 the snapshots changed or the plan differs from a fresh one, 130 cancelled.\n",
     &run_apply};
 
 }  // namespace cw::cli

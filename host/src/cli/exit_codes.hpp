@@ -11,7 +11,7 @@ enum ExitCode : int {
   k_exit_config = 3,        // configuration file invalid
   k_exit_partial = 4,       // run finished, but some actions were held or unresolved
   k_exit_locked = 5,        // another run holds the state directory
-  k_exit_plan_drifted = 6,  // `apply --plan`: snapshots changed since the plan was made
+  k_exit_plan_drifted = 6,  // `apply --plan`: snapshots changed, or a fresh plan differs
   k_exit_cancelled = 130,   // stopped by SIGINT/SIGTERM after committing what was settled
 };
 
@@ -27,7 +27,9 @@ inline constexpr ExitCodeDoc k_exit_code_docs[] = {
     {k_exit_config, "configuration file invalid"},
     {k_exit_partial, "run finished, but some actions were held or unresolved"},
     {k_exit_locked, "another run holds the state directory"},
-    {k_exit_plan_drifted, "apply --plan: the snapshots changed since the plan was made"},
+    {k_exit_plan_drifted,
+     "apply --plan: the snapshots changed, or planning again now differs from the saved plan; "
+     "nothing was applied"},
     {k_exit_cancelled, "stopped by SIGINT or SIGTERM after committing what was settled"},
 };
 

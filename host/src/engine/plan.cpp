@@ -408,4 +408,63 @@ std::size_t approve_held_removals(FeaturePlan& p) {
   return n;
 }
 
+namespace {
+
+std::string describe(const FeaturePlan& p, const Action& a) {
+  const std::string& side = a.side == Side::source ? p.source.provider : p.target.provider;
+  return std::string(to_string(a.kind)) + " " + a.key + " on " + side;
+}
+
+}  // namespace
+
+ApprovedPlan reconcile_with_approved(const FeaturePlan& approved, const FeaturePlan& fresh) {
+  ApprovedPlan out;
+  out.plan = fresh;
+  out.plan.actions.clear();
+  out.plan.held.clear();
+  // Whole-action comparison through the plan file's own JSON form: what was saved and
+  // read back compares equal to what planning makes now exactly when nothing changed.
+  std::vector<nlohmann::json> approved_actions;
+  for (const auto& a : approved.actions) approved_actions.push_back(to_json(a));
+  std::vector<bool> matched(approved.actions.size(), false);
+  for (const auto& a : fresh.actions) {
+    const auto j = to_json(a);
+    bool found = false;
+    for (std::size_t i = 0; i < approved_actions.size() && !found; ++i)
+      if (!matched[i] && approved_actions[i] == j) found = matched[i] = true;
+    if (found)
+      out.plan.actions.push_back(a);
+    else
+      out.differences.push_back(describe(fresh, a) + ": planned now, not in the saved plan");
+  }
+  for (std::size_t i = 0; i < approved.actions.size(); ++i)
+    if (!matched[i])
+      out.differences.push_back(describe(approved, approved.actions[i]) +
+                                ": in the saved plan, not planned now");
+
+  const auto same_hold = [](const HeldAction& x, const HeldAction& y) {
+    return x.action.kind == y.action.kind && x.action.side == y.action.side &&
+           x.action.key == y.action.key && x.hold == y.hold;
+  };
+  for (const auto& h : fresh.held) {
+    bool found = false;
+    for (const auto& g : approved.held) found = found || same_hold(g, h);
+    if (found)
+      out.plan.held.push_back(h);
+    else
+      out.differences.push_back("held " + describe(fresh, h.action) + " (" +
+                                std::string(to_string(h.hold)) +
+                                "): held now, not in the saved plan");
+  }
+  for (const auto& g : approved.held) {
+    bool found = false;
+    for (const auto& h : fresh.held) found = found || same_hold(g, h);
+    if (!found)
+      out.differences.push_back("held " + describe(approved, g.action) + " (" +
+                                std::string(to_string(g.hold)) +
+                                "): held in the saved plan, not now");
+  }
+  return out;
+}
+
 }  // namespace cw::engine

@@ -138,4 +138,17 @@ std::string render_text(const Plan& p);
 // mass delete) into actions with reason `approved`. Returns how many were released.
 std::size_t approve_held_removals(FeaturePlan& p);
 
+// `cw apply --plan FILE` (R7.1): a saved plan is what the user approved, not an instruction.
+// `fresh` is the plan made now from the current configuration, state and guards; the result
+// is `fresh` restricted to the actions the approved plan also has (compared whole: kind,
+// side, key, item and reason), and to the held actions it also holds. `differences` names,
+// one line each, every action or hold that is in one plan and not the other: an edited file
+// (an invented add, a write to the source of a one-way pair, a held removal moved into the
+// actions) or a changed configuration (`remove: false` since) shows up there.
+struct ApprovedPlan {
+  FeaturePlan plan;
+  std::vector<std::string> differences;
+};
+ApprovedPlan reconcile_with_approved(const FeaturePlan& approved, const FeaturePlan& fresh);
+
 }  // namespace cw::engine

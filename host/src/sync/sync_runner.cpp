@@ -59,6 +59,8 @@ struct SyncRunner::Impl {
   std::map<std::string, Result<engine::Snapshot>> snapshots;
   bool cancelled = false;
   bool any_partial = false;
+  // `apply --plan --allow-drift`: what the saved plan and a fresh plan disagreed on.
+  std::vector<std::string> plan_differences = {};
 
   void phase(const std::string& pair, const std::string& feature, const std::string& ph,
              std::size_t done, std::size_t total) const {
@@ -505,7 +507,7 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs, const S
   if (options.plan) {
     // Drift check first, for every feature of the plan: nothing is written unless every
     // snapshot is as it was when the plan was made.
-    std::vector<std::pair<const config::PairConfig*, const engine::FeaturePlan*>> todo;
+    std::vector<std::pair<const config::PairConfig*, engine::FeaturePlan>> todo;
     for (const auto& fp : options.plan->features) {
       const config::PairConfig* pc = nullptr;
       for (const auto& p : pairs)
@@ -546,9 +548,31 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs, const S
                         " differs") +
             "); nothing was applied: make a new plan with `cw plan --out FILE`");
         impl.result.status = RunStatus::drifted;
+        continue;
       }
-      todo.emplace_back(pc, &fp);
+      // The snapshots are the ones the plan saw; plan again with today's configuration,
+      // state and guards. Only what both plans contain may be applied.
+      const engine::FeaturePlan fresh =
+          engine::plan_feature(pc->policy, fp.feature, *s.snaps[0], *s.snaps[1],
+                               engine::PriorState::from(*st, fp.feature), options.now_s);
+      auto approved = engine::reconcile_with_approved(fp, fresh);
+      for (const auto& d : approved.differences) {
+        const std::string line =
+            "pair " + fp.pair + " " + std::string(engine::to_string(fp.feature)) + ": " + d;
+        if (options.allow_drift) {
+          impl.plan_differences.push_back(line + " (not applied)");
+        } else {
+          impl.result.errors.push_back(line);
+          impl.result.status = RunStatus::drifted;
+        }
+      }
+      todo.emplace_back(pc, std::move(approved.plan));
     }
+    if (impl.result.status == RunStatus::drifted && !options.allow_drift)
+      impl.result.errors.push_back(
+          "nothing was applied: the saved plan is not what cw would do now (the configuration, "
+          "the state or a guard changed, or the file was edited); make a new plan with `cw plan "
+          "--out FILE`, or apply only what both agree on with --allow-drift");
     if (impl.result.status == RunStatus::drifted || !impl.result.errors.empty()) {
       if (impl.result.status != RunStatus::drifted) impl.result.status = RunStatus::failed;
       impl.result.report["status"] = to_string(impl.result.status);
@@ -557,7 +581,9 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs, const S
       impl.result.report["finished_at"] = options.now_s;
       return std::move(impl.result);
     }
-    for (const auto& [pc, fp] : todo) impl.do_feature(*pc, fp->feature, fp);
+    for (const auto& [pc, fp] : todo) impl.do_feature(*pc, fp.feature, &fp);
+    if (!impl.plan_differences.empty())
+      impl.result.report["plan_differences"] = impl.plan_differences;
   } else if (impl.result.errors.empty()) {
     for (const auto& pc : pairs) {
       if (!selected(pc)) continue;

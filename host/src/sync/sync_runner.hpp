@@ -6,7 +6,8 @@
 // transaction per pair and feature, R6.3). A dry run plans only: the state store is
 // read-only and no provider write operation is called (R5.6). A run from a saved plan
 // (`cw apply --plan`) re-reads the snapshots first and refuses to write anything when one
-// changed since the plan was made (R7.1).
+// changed since the plan was made, or when planning again now (current configuration, state
+// and guards) does not give the same actions (R7.1).
 
 #include <cstdint>
 #include <functional>
@@ -32,8 +33,11 @@ struct SyncOptions {
   std::string pair_filter;     // empty: every enabled pair
   std::string feature_filter;  // empty: every enabled feature
   bool dry_run = false;
-  bool approve_deletes = false;      // release held pending removals of this run's plan (R5.3)
-  std::optional<engine::Plan> plan;  // `cw apply --plan`: apply exactly this plan
+  bool approve_deletes = false;  // release held pending removals of this run's plan (R5.3)
+  // `cw apply --plan`: the approved plan. It is planned again now; only the actions both
+  // contain are applied, and any difference refuses the whole apply unless allow_drift.
+  std::optional<engine::Plan> plan;
+  bool allow_drift = false;
   std::int64_t now_s = 0;
 };
 

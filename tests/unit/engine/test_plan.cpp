@@ -154,6 +154,57 @@ TEST(PlanApprove, ReleasesOnlyPendingHolds) {
   }
 }
 
+TEST(PlanReconcile, ASavedPlanReadBackMatchesAFreshOneExactly) {
+  const Plan fresh = rich_plan();
+  auto saved = plan_from_json(json::parse(to_json(fresh).dump()));
+  ASSERT_TRUE(saved);
+  for (std::size_t i = 0; i < fresh.features.size(); ++i) {
+    const auto r = reconcile_with_approved(saved->features[i], fresh.features[i]);
+    EXPECT_TRUE(r.differences.empty()) << r.differences.front();
+    EXPECT_EQ(r.plan, fresh.features[i]);
+  }
+}
+
+TEST(PlanReconcile, AppliesOnlyWhatBothContainAndNamesEveryDifference) {
+  auto src = many_movies(70);
+  for (const char* id : {"tt5", "tt6", "tt7"}) src.push_back(movie(id));
+  const FeaturePlan fresh = plan_feature(pair(Feature::watchlist), Feature::watchlist,
+                                         snap("plex", Feature::watchlist, src),
+                                         snap("trakt", Feature::watchlist, many_movies(100)),
+                                         prior(many_movies(100), many_movies(100)), k_now);
+  ASSERT_GE(fresh.actions.size(), 3u);
+  ASSERT_GE(fresh.held.size(), 2u);
+  FeaturePlan saved = fresh;
+  // Edited by hand: an invented add, a held removal moved into the actions, an action
+  // turned to the other side, and one action the user deleted from the file.
+  Action invented = fresh.actions[0];
+  invented.kind = ActionKind::add;
+  invented.key = "movie:imdb:tt7777777";
+  invented.item = movie("tt7777777");
+  saved.actions.push_back(invented);
+  saved.actions.push_back(saved.held[0].action);
+  saved.held.erase(saved.held.begin());
+  saved.actions[0].side = saved.actions[0].side == Side::target ? Side::source : Side::target;
+  saved.actions.erase(saved.actions.begin() + 1);
+
+  const auto r = reconcile_with_approved(saved, fresh);
+  // Kept: the fresh actions the saved plan still has unchanged; the holds it still holds.
+  EXPECT_EQ(r.plan.actions.size(), fresh.actions.size() - 2);
+  for (const auto& a : r.plan.actions) EXPECT_NE(a.key, "movie:imdb:tt7777777");
+  EXPECT_EQ(r.plan.held.size(), fresh.held.size() - 1);
+  // Named: the changed action twice (both sides), the deleted one, the invented add, the
+  // moved removal (as an action and as a missing hold).
+  EXPECT_EQ(r.differences.size(), 6u);
+  const auto mentions = [&](const std::string& what) {
+    int n = 0;
+    for (const auto& d : r.differences) n += d.find(what) != std::string::npos;
+    return n;
+  };
+  EXPECT_EQ(mentions("tt7777777"), 1);
+  EXPECT_EQ(mentions(fresh.held[0].action.key), 2);
+  EXPECT_EQ(mentions("held now, not in the saved plan"), 1);
+}
+
 TEST(PlanCounts, PerSide) {
   const Plan plan = rich_plan();
   const auto& ratings = plan.features[1];
