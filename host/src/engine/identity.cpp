@@ -148,6 +148,10 @@ void token_hashes(const Item& item, std::vector<std::uint64_t>& out) {
 }  // namespace
 
 std::optional<std::string> normalize_id(IdKind kind, std::string_view raw) {
+  if (kind == IdKind::other) {
+    const auto v = util::trim(raw);
+    return v.empty() ? std::nullopt : std::optional<std::string>(v);
+  }
   return cwsdk::normalize_id(detail::to_kit(kind), raw);
 }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -76,7 +77,10 @@ const nlohmann::json* member(const nlohmann::json& j, std::string_view name) {
 // lists are walked by the SDK kit, so plugins and the engine read them alike.
 void read_ids(const nlohmann::json& obj, Ids& ids) {
   cwsdk::for_each_id(obj, [&ids](std::string_view key, const std::string& text) {
-    if (auto kind = id_kind_from_string(key)) ids.set(*kind, text);
+    if (auto kind = id_kind_from_string(key))
+      ids.set(*kind, text);
+    else
+      ids.set_other(key, util::trim(text));
   });
 }
 
@@ -86,7 +90,14 @@ void read_guids(const nlohmann::json& j, Ids& ids) {
 
 void write_ids(const Ids& ids, nlohmann::json& out) {
   out = nlohmann::json::object();
-  for (const auto& e : ids.entries()) out[std::string(to_string(e.kind))] = std::string(e.value);
+  for (const auto& e : ids.entries()) {
+    if (e.kind == IdKind::other) {
+      const auto colon = e.value.find(':');
+      out[std::string(e.value.substr(0, colon))] = std::string(e.value.substr(colon + 1));
+    } else {
+      out[std::string(to_string(e.kind))] = std::string(e.value);
+    }
+  }
 }
 
 void put_number(nlohmann::json& j, const char* name, double v) {
@@ -124,7 +135,9 @@ std::optional<ItemKind> item_kind_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-std::string_view to_string(IdKind kind) { return cwsdk::id_kind_name(detail::to_kit(kind)); }
+std::string_view to_string(IdKind kind) {
+  return kind == IdKind::other ? "other" : cwsdk::id_kind_name(detail::to_kit(kind));
+}
 
 std::optional<IdKind> id_kind_from_string(std::string_view s) {
   const auto kind = cwsdk::id_kind_from_name(s);
@@ -132,7 +145,30 @@ std::optional<IdKind> id_kind_from_string(std::string_view s) {
   return detail::from_kit(*kind);
 }
 
+bool Ids::set_other(std::string_view name, std::string_view value) {
+  if (name.empty() || name.size() > 40 || value.empty() ||
+      name.size() + 1 + value.size() > k_max_value)
+    return false;
+  std::string entry;
+  entry.reserve(name.size() + 1 + value.size());
+  for (const char c : name) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!((l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '_' || l == '-' || l == '.'))
+      return false;
+    entry += l;
+  }
+  entry += ':';
+  entry += value;
+  set_normalised(IdKind::other, entry);
+  return true;
+}
+
 bool Ids::set(IdKind kind, std::string_view raw) {
+  if (kind == IdKind::other) {
+    const auto colon = raw.find(':');
+    return colon != std::string_view::npos &&
+           set_other(raw.substr(0, colon), util::trim(raw.substr(colon + 1)));
+  }
   auto id = cwsdk::read_id(detail::to_kit(kind), raw);
   if (!id || id->value.size() > k_max_value) return false;
   set_normalised(detail::from_kit(id->kind), id->value);
@@ -198,15 +234,45 @@ void Ids::splice(std::size_t pos, std::size_t old_len, std::string_view bytes) {
 void Ids::set_normalised(IdKind kind, std::string_view value) {
   if (value.size() > k_max_value) return;
   const auto* d = reinterpret_cast<const unsigned char*>(data());
+  const auto k = static_cast<unsigned char>(kind);
   std::size_t pos = 0;
-  while (pos < m_size && d[pos] < static_cast<unsigned char>(kind)) pos += 2u + d[pos + 1];
-  const std::size_t old_len =
-      pos < m_size && d[pos] == static_cast<unsigned char>(kind) ? 2u + d[pos + 1] : 0u;
+  while (pos < m_size && d[pos] < k) pos += 2u + d[pos + 1];
+  std::size_t old_len = pos < m_size && d[pos] == k ? 2u + d[pos + 1] : 0u;
+  if (kind == IdKind::other) {
+    // Several entries, sorted by "<name>:<value>"; the one with this name is replaced.
+    const std::string_view name = value.substr(0, value.find(':') + 1);
+    old_len = 0;
+    std::size_t insert_at = m_size;
+    for (std::size_t p = pos; p < m_size; p += 2u + d[p + 1]) {
+      const std::string_view v(reinterpret_cast<const char*>(d + p + 2), d[p + 1]);
+      if (v.starts_with(name)) {
+        insert_at = p;
+        old_len = 2u + d[p + 1];
+        break;
+      }
+      if (insert_at == m_size && v > value) insert_at = p;
+    }
+    pos = insert_at;
+    if (old_len == 0 && others() >= k_max_other) return;
+    if (old_len != 0) {
+      // Remove the old entry first, then insert in order.
+      splice(pos, old_len, {});
+      return set_normalised(kind, value);
+    }
+  }
+  // A hostile reply can carry thousands of ids; the packed size is a 16-bit count.
+  if (m_size - old_len + 2 + value.size() > k_max_bytes) return;
   char buf[2 + k_max_value];
   buf[0] = static_cast<char>(kind);
   buf[1] = static_cast<char>(static_cast<unsigned char>(value.size()));
   std::memcpy(buf + 2, value.data(), value.size());
   splice(pos, old_len, std::string_view(buf, 2 + value.size()));
+}
+
+std::size_t Ids::others() const {
+  std::size_t n = 0;
+  for (const auto e : entries()) n += e.kind == IdKind::other ? 1 : 0;
+  return n;
 }
 
 void Ids::erase(IdKind kind) {
@@ -250,6 +316,13 @@ bool Ids::intersects(const Ids& other) const {
       ++a;
     } else if (y.kind < x.kind) {
       ++b;
+    } else if (x.kind == IdKind::other) {
+      // Several per Ids, sorted by "<name>:<value>": a merge walk over both lists.
+      if (x.value == y.value) return true;
+      if (x.value < y.value)
+        ++a;
+      else
+        ++b;
     } else {
       if (!is_server_local(x.kind) && x.value == y.value) return true;
       ++a;
@@ -262,16 +335,21 @@ bool Ids::intersects(const Ids& other) const {
 Result<Item> item_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return make_error("item is not a JSON object", ErrorKind::invalid_arg);
   Item item;
-  if (const auto* t = member(j, "type")) {
-    if (!t->is_string())
-      return make_error("item field 'type' is not a string", ErrorKind::invalid_arg);
-    auto kind = item_kind_from_string(t->get_ref<const std::string&>());
-    if (!kind)
-      return make_error("item type '" + t->get<std::string>() +
-                            "' is unknown; expected movie, show, season or episode",
-                        ErrorKind::invalid_arg);
-    item.kind = *kind;
-  }
+  // The ABI's four names exactly (item.schema.json): "anime", "series" or a missing type
+  // are not guessed at; the item is left out and reported.
+  const auto* t = member(j, "type");
+  if (t == nullptr || t->is_null())
+    return make_error("item has no 'type'; expected movie, show, season or episode",
+                      ErrorKind::invalid_arg);
+  if (!t->is_string())
+    return make_error("item field 'type' is not a string", ErrorKind::invalid_arg);
+  const auto& type_name = t->get_ref<const std::string&>();
+  const auto kind = item_kind_from_string(type_name);
+  if (!kind || to_string(*kind) != type_name)
+    return make_error("item type '" + type_name.substr(0, 40) +
+                          "' is unknown; expected movie, show, season or episode",
+                      ErrorKind::invalid_arg);
+  item.kind = *kind;
   if (const auto* v = member(j, "title"); v && v->is_string()) item.title = v->get<std::string>();
   if (const auto* v = member(j, "year")) {
     if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.year = static_cast<int>(*y);
@@ -310,8 +388,14 @@ Result<Item> item_from_json(const nlohmann::json& j) {
     }
   }
   if (const auto* v = member(j, "watched_at")) item.watched_at = time_value(*v);
-  if (const auto* v = member(j, "rating")) {
-    if (auto r = number_value(*v); r && *r > 0) item.rating = *r;
+  if (const auto* v = member(j, "rating"); v && !v->is_null()) {
+    // cw's scale is 0-10 whatever the service uses (the plugin converts); anything else is
+    // a plugin bug that must not reach another service as given (150, 85, 10.5).
+    const auto r = number_value(*v);
+    if (!r || *r < 0 || *r > 10)
+      return make_error("item rating " + v->dump().substr(0, 40) + " is outside 0-10",
+                        ErrorKind::invalid_arg);
+    if (*r > 0) item.rating = *r;
   }
   if (const auto* v = member(j, "rated_at")) item.rated_at = time_value(*v);
   if (const auto* v = member(j, "progress_ms")) {

@@ -42,7 +42,12 @@ enum class IdKind : std::uint8_t {
   jellyfin,
   emby,
   mdblist,
+  // Any other kind a provider sends ("anidb2", "letterboxd"...): kept and matched like the
+  // others (ABI.md promises it), never used for canonical keys. Unlike the named kinds an
+  // Ids may hold several, each stored as "<lower-case name>:<value>".
+  other = 0xFE,
 };
+// The named kinds (`other` excluded); equal to the kit's list.
 inline constexpr std::size_t k_id_kind_count = 15;
 // Ids that only mean something on one server: never used for cross-index matching or
 // canonical keys, because two servers reuse the same numbers for different items.
@@ -65,6 +70,10 @@ std::optional<IdKind> id_kind_from_string(std::string_view s);
 class alignas(8) Ids {
  public:
   static constexpr std::size_t k_max_value = 255;
+  // At most this many ids of kinds cw has no name for, and this many bytes in all; more
+  // are dropped (an item with more ids than that is not one a service sent honestly).
+  static constexpr std::size_t k_max_other = 16;
+  static constexpr std::size_t k_max_bytes = 4096;
 
   struct Entry {
     IdKind kind;
@@ -115,10 +124,15 @@ class alignas(8) Ids {
   // when the value normalises to nothing. Plex GUID strings given for `plex` or `guid` are
   // parsed into the ids they carry.
   bool set(IdKind kind, std::string_view raw);
-  // Stores an already-normalised value (ignored when longer than k_max_value).
+  // Stores an already-normalised value (ignored when longer than k_max_value). For
+  // IdKind::other the value is "<name>:<value>" and replaces the entry of that name.
   void set_normalised(IdKind kind, std::string_view value);
+  // Stores an id of a kind cw has no name for; `name` is lower-cased. False (nothing
+  // stored) when the name is not [a-z0-9_.-]{1,40} or the value is empty or too long.
+  bool set_other(std::string_view name, std::string_view value);
   void erase(IdKind kind);
-  // The value for `kind`, viewing into this Ids (valid until it is modified).
+  // The value for `kind`, viewing into this Ids (valid until it is modified). For
+  // IdKind::other, the first such entry; iterate entries() to see them all.
   std::optional<std::string_view> get(IdKind kind) const;
   bool has(IdKind kind) const { return get(kind).has_value(); }
   bool empty() const { return m_size == 0; }
@@ -142,6 +156,7 @@ class alignas(8) Ids {
  private:
   static constexpr std::uint16_t k_inline = 28;
   bool on_heap() const { return m_cap > k_inline; }
+  std::size_t others() const;
   char* heap_ptr() const {
     char* p;
     std::memcpy(&p, m_buf, sizeof p);

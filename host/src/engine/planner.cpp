@@ -4,6 +4,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <cwsdk/support/rating.hpp>
+
 #include <cw/engine/planner.hpp>
 
 namespace cw::engine {
@@ -204,6 +206,25 @@ void Planner::emit(Action a) {
              std::string(to_string(m_feature)));
     return;
   }
+  if (a.kind != ActionKind::remove && !c.takes(a.item.kind)) {
+    // The manifest's `types` for this feature: the target would refuse it or, worse,
+    // store it as something else.
+    hold(std::move(a), HoldReason::unsupported,
+         ctx(s).snap.provider + " does not take " + std::string(to_string(a.item.kind)) +
+             " items for " + std::string(to_string(m_feature)));
+    return;
+  }
+  if (m_feature == Feature::ratings && a.kind != ActionKind::remove && a.item.rating) {
+    // Items carry 0-10; the value sent is one the target can store exactly (its
+    // rating_scale), so that what it reads back equals what was planned (convergence).
+    const auto on_scale = rating_on_scale(*a.item.rating, c);
+    if (!on_scale) {
+      hold(std::move(a), HoldReason::unsupported,
+           "rating outside 0-10 or no usable rating_scale on " + ctx(s).snap.provider);
+      return;
+    }
+    a.item.rating = *on_scale;
+  }
   m_plan.actions.push_back(std::move(a));
 }
 
@@ -291,9 +312,7 @@ void Planner::plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t) {
     emit(std::move(a));
     return;
   }
-  if (ratings_equal(*s.item.rating, *t->item.rating, m_src.snap.caps.rating_step,
-                    m_tgt.snap.caps.rating_step))
-    return;
+  if (ratings_equal(*s.item.rating, *t->item.rating, m_src.snap.caps, m_tgt.snap.caps)) return;
   if (!m_fp.update) {
     ++m_updates_disabled;
     return;
@@ -374,7 +393,7 @@ void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
         emit(std::move(act));
         return;
       }
-      if (ratings_equal(*ra, *rb, m_src.snap.caps.rating_step, m_tgt.snap.caps.rating_step)) return;
+      if (ratings_equal(*ra, *rb, m_src.snap.caps, m_tgt.snap.caps)) return;
       // R4.4: the newer rated_at wins; without both dates, the source of truth.
       Side winner;
       ActionReason reason;
@@ -781,6 +800,28 @@ PriorState PriorState::from(const PairFeatureState& state, Feature feature) {
   p.pending = state.pending;
   p.blackbox = state.blackbox;
   return p;
+}
+
+std::optional<double> rating_on_scale(double rating, const FeatureCaps& caps) {
+  if (!std::isfinite(rating) || rating < 0 || rating > 10) return std::nullopt;
+  if (!caps.has_rating_scale) return rating;
+  const cwsdk::RatingScale scale{caps.rating_min, caps.rating_max, caps.rating_step};
+  const auto native = cwsdk::to_scale(rating, scale);
+  if (!native) return std::nullopt;
+  return cwsdk::from_scale(*native, scale);
+}
+
+bool ratings_equal(double a, double b, const FeatureCaps& caps_a, const FeatureCaps& caps_b) {
+  if (!caps_a.has_rating_scale && !caps_b.has_rating_scale)
+    return ratings_equal(a, b, caps_a.rating_step, caps_b.rating_step);
+  // Equal when either side stores them as one value: writing would change nothing there,
+  // and a two-way pair must not rewrite a value the other side cannot hold more exactly.
+  for (const FeatureCaps* c : {&caps_a, &caps_b}) {
+    if (c->has_rating_scale &&
+        cwsdk::same_on_scale(a, b, {c->rating_min, c->rating_max, c->rating_step}))
+      return true;
+  }
+  return false;
 }
 
 bool ratings_equal(double a, double b, double step_a, double step_b) {

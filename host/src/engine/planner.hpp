@@ -39,5 +39,12 @@ FeaturePlan plan_feature(const PairPolicy& policy, Feature feature, const Snapsh
 // R3.3: both ratings rounded to the coarser of the two steps; equal after that means no
 // write.
 bool ratings_equal(double a, double b, double step_a, double step_b);
+// With declared rating scales: equal when either side stores both as the same value
+// (cwsdk::same_on_scale); without, the grid comparison above.
+bool ratings_equal(double a, double b, const FeatureCaps& caps_a, const FeatureCaps& caps_b);
+// `rating` (0-10) moved onto the grid of the provider's rating_scale, still on 0-10 (so
+// the plugin's own conversion to its scale is exact); as given when no scale is declared;
+// nullopt for a rating outside 0-10.
+std::optional<double> rating_on_scale(double rating, const FeatureCaps& caps);
 
 }  // namespace cw::engine

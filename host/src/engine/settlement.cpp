@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include <cw/engine/settlement.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::engine {
 namespace {
@@ -89,7 +90,7 @@ std::vector<Outcome> outcomes_from_response(Side side, ActionKind kind,
       o.message = "the provider returned no outcome for this key";
     } else {
       const auto& j = *it->second;
-      const auto status = j.value("status", std::string());
+      const auto status = util::string_member(j, "status");
       if (status == "confirmed")
         o.status = OutcomeStatus::confirmed;
       else if (status == "skipped")
@@ -337,8 +338,11 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
         flaps.erase(sk);
         continue;
       }
-      // Rate limiting and missing outcomes say nothing about the item itself.
-      if (!o || o->status != OutcomeStatus::unresolved || o->reason == "rate_limited") continue;
+      // Rate limiting, an account limit (ABI 1.1 "quota": a full list, a spent daily
+      // allowance) and missing outcomes say nothing about the item itself.
+      if (!o || o->status != OutcomeStatus::unresolved || o->reason == "rate_limited" ||
+          o->reason == "quota")
+        continue;
       auto [it, inserted] = flaps.try_emplace(sk, FlapCounter{a.side, a.key, 0, {}, 0});
       if (inserted) order.push_back(sk);
       FlapCounter& f = it->second;

@@ -37,11 +37,6 @@ bool bool_or(const nlohmann::json& j, const char* name, bool fallback) {
   return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
 
-double number_or(const nlohmann::json& j, const char* name, double fallback) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
 std::optional<Semantics> semantics_from_string(std::string_view s) {
   if (s == "present") return Semantics::present;
   if (s == "delta") return Semantics::delta;
@@ -96,42 +91,6 @@ std::optional<Health> health_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-FeatureCaps caps_from_manifest(const nlohmann::json& manifest, Feature feature) {
-  FeatureCaps caps;
-  const nlohmann::json* block = nullptr;
-  if (manifest.is_object()) {
-    auto f = manifest.find("features");
-    if (f != manifest.end() && f->is_object()) {
-      auto b = f->find(std::string(to_string(feature)));
-      if (b != f->end() && b->is_object()) block = &*b;
-    }
-  }
-  if (!block) {
-    caps.supported = false;
-    caps.add = caps.remove = caps.update = false;
-    return caps;
-  }
-  const auto& b = *block;
-  caps.add = bool_or(b, "add", false);
-  caps.remove = bool_or(b, "remove", false);
-  caps.update = bool_or(b, "update", false);
-  caps.observes_deletes = bool_or(b, "observes_deletes", true);
-  caps.writes_watch_date = bool_or(b, "writes_watch_date", true);
-  caps.rewatches = bool_or(b, "rewatches", false);
-  if (auto it = b.find("index_semantics"); it != b.end() && it->is_string()) {
-    if (auto s = semantics_from_string(it->get<std::string>())) caps.semantics = *s;
-  }
-  if (auto it = b.find("rating_scale"); it != b.end() && it->is_object()) {
-    caps.rating_min = number_or(*it, "min", caps.rating_min);
-    caps.rating_max = number_or(*it, "max", caps.rating_max);
-    const double step = number_or(*it, "step", caps.rating_step);
-    if (step > 0) caps.rating_step = step;
-  }
-  const double chunk = number_or(b, "chunk_size", 0);
-  if (chunk >= 1) caps.chunk_size = static_cast<std::size_t>(chunk);
-  return caps;
-}
-
 Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
                                         const nlohmann::json& response, FeatureCaps caps,
                                         Health health, std::string health_message) {
@@ -153,18 +112,26 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
   std::vector<Item> items;
   items.reserve(items_it->size());
   std::size_t n = 0;
+  std::size_t unreadable = 0;
   for (const auto& j : *items_it) {
     auto item = item_from_json(j);
     if (item.ok()) {
       items.push_back(std::move(item.value()));
-    } else if (snap.warnings.size() < 100) {
+    } else if (++unreadable <= 100) {
       snap.warnings.push_back(where + ": item " + std::to_string(n) +
-                              " skipped: " + item.error().message);
+                              " left out: " + item.error().message);
     }
     ++n;
   }
   Completeness& c = snap.completeness;
   c.complete = bool_or(response, "complete", true);
+  // An item left out may be one the baseline holds: its absence proves nothing, so the
+  // index cannot stand for the whole inventory (no deletions are inferred from it).
+  if (unreadable > 0) {
+    c.complete = false;
+    snap.warnings.push_back(where + ": " + std::to_string(unreadable) + " of " + std::to_string(n) +
+                            " items could not be read; the index counts as incomplete");
+  }
   if (auto it = response.find("expected_total"); it != response.end() && it->is_number_integer())
     c.expected_total = it->get<std::int64_t>();
   c.received = static_cast<std::int64_t>(n);

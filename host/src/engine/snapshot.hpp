@@ -35,6 +35,9 @@ struct Completeness {
 };
 
 // The manifest's `features.<feature>` block, reduced to what planning uses.
+// What a provider can do for one feature. The sync layer builds it from the validated
+// manifest (sync/capabilities.hpp); the defaults here describe a fully capable provider
+// and exist for tests that build snapshots by hand, not as the ABI's defaults.
 struct FeatureCaps {
   bool supported = true;
   bool add = true;
@@ -43,15 +46,19 @@ struct FeatureCaps {
   bool observes_deletes = true;
   bool writes_watch_date = true;  // history
   bool rewatches = false;         // history event mode
-  double rating_min = 0;          // ratings scale
+  // The item types the feature takes, one bit per ItemKind (manifest `types`).
+  std::uint8_t types = 0x0F;
+  // The scale the provider stores ratings on (manifest `rating_scale`, or the health
+  // reply's run-time capabilities); without one, ratings are written as they are.
+  bool has_rating_scale = false;
+  double rating_min = 0;
   double rating_max = 10;
   double rating_step = 1;
   std::size_t chunk_size = 100;
   Semantics semantics = Semantics::present;  // the declared index_semantics
-};
 
-// Reads `features.<feature>` of a manifest; a missing block means unsupported.
-FeatureCaps caps_from_manifest(const nlohmann::json& manifest, Feature feature);
+  bool takes(ItemKind kind) const { return (types >> static_cast<int>(kind)) & 1U; }
+};
 
 struct Snapshot {
   std::string provider;  // instance name

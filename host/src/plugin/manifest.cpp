@@ -152,6 +152,22 @@ Status validate_against_schema(std::string_view schema_text, std::string_view do
   return ok_status();
 }
 
+Status validate_document(std::string_view schema_text, const nlohmann::json& document,
+                         std::string_view what, std::initializer_list<const char*> leave_out) {
+  const auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  if (leave_out.size() == 0 || !document.is_object())
+    return validate_against_schema(schema_text, dump(document), what);
+  nlohmann::json envelope = nlohmann::json::object();
+  for (auto it = document.begin(); it != document.end(); ++it) {
+    bool left_out = false;
+    for (const char* name : leave_out) left_out = left_out || it.key() == name;
+    envelope[it.key()] = left_out && it->is_array() ? nlohmann::json::array() : *it;
+  }
+  return validate_against_schema(schema_text, dump(envelope), what);
+}
+
 bool Manifest::declares_update() const {
   for (const auto& [feature_name, caps] : features)
     if (caps.update) return true;

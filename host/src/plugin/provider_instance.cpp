@@ -1,6 +1,8 @@
 #include <set>
 
+#include <cw/plugin/manifest.hpp>
 #include <cw/plugin/provider_instance.hpp>
+#include <cw/plugin/schemas.hpp>
 
 namespace cw::plugin {
 
@@ -47,71 +49,55 @@ Error error_from_document(cw_status status, const std::string& body) {
   return e;
 }
 
-bool is_one_of(const json& v, std::initializer_list<const char*> allowed) {
-  if (!v.is_string()) return false;
-  const auto& s = v.get_ref<const std::string&>();
-  for (const char* a : allowed)
-    if (s == a) return true;
-  return false;
+// Each check returns an empty string when the reply has the documented shape, else one
+// line naming the field (the schemas are in sdk/schema/, compiled in).
+std::string schema_problem(std::string_view schema, const json& doc, std::string_view what,
+                           std::initializer_list<const char*> leave_out = {}) {
+  const Status st = validate_document(schema, doc, what, leave_out);
+  return st ? std::string() : one_line(st.error().message);
 }
 
-// Each returns an empty string when the document has the documented shape.
-std::string check_health(const json& doc) {
-  if (!doc.is_object()) return "response is not a JSON object";
-  if (!doc.contains("status")) return "response has no \"status\"";
-  if (!is_one_of(doc["status"], {"ok", "degraded", "down", "auth_failed"}))
-    return "\"status\" must be one of ok, degraded, down, auth_failed";
-  if (doc.contains("message") && !doc["message"].is_string() && !doc["message"].is_null())
-    return "\"message\" must be a string";
-  if (doc.contains("features") && !doc["features"].is_object())
-    return "\"features\" must be an object";
-  return {};
-}
-
+// The envelope is held to the schema; items are not checked here but one by one by the
+// engine, so that one unreadable item is reported and left out instead of failing the
+// whole feature. Members the reply may omit are filled in.
 std::string check_index(json& doc, const FeatureCaps* caps) {
-  if (!doc.is_object()) return "response is not a JSON object";
-  if (!doc.contains("items") || !doc["items"].is_array()) return "\"items\" must be an array";
-  if (!doc.contains("complete") || !doc["complete"].is_boolean())
-    return "\"complete\" must be a boolean";
-  std::size_t n = 0;
-  for (const auto& item : doc["items"]) {
-    if (!item.is_object()) return "items[" + std::to_string(n) + "] is not an object";
-    const auto t = item.find("type");
-    if (t == item.end() || !is_one_of(*t, {"movie", "show", "season", "episode"}))
-      return "items[" + std::to_string(n) + "].type must be movie, show, season or episode";
-    ++n;
-  }
-  if (doc.contains("expected_total") && !doc["expected_total"].is_null() &&
-      !doc["expected_total"].is_number_unsigned() && !doc["expected_total"].is_number_integer())
-    return "\"expected_total\" must be an integer or null";
-  if (doc.contains("received") && !doc["received"].is_number_integer())
-    return "\"received\" must be an integer";
-  if (doc.contains("watermark") && !doc["watermark"].is_null() && !doc["watermark"].is_string())
-    return "\"watermark\" must be a string or null";
-  if (doc.contains("semantics") && !is_one_of(doc["semantics"], {"present", "delta"}))
-    return "\"semantics\" must be present or delta";
-  if (!doc.contains("received")) doc["received"] = n;
+  if (auto bad = schema_problem(k_index_schema_json, doc, "reply", {"items", "removed"});
+      !bad.empty())
+    return bad;
+  const auto n = doc["items"].size();
+  if (!doc.contains("received") || doc["received"].is_null()) doc["received"] = n;
   if (!doc.contains("expected_total")) doc["expected_total"] = nullptr;
   if (!doc.contains("watermark")) doc["watermark"] = nullptr;
-  if (!doc.contains("semantics") && caps != nullptr) doc["semantics"] = caps->index_semantics;
+  if ((!doc.contains("semantics") || doc["semantics"].is_null()) && caps != nullptr)
+    doc["semantics"] = caps->index_semantics;
   return {};
 }
 
-std::string check_outcomes(const json& doc) {
-  if (!doc.is_object()) return "response is not a JSON object";
-  if (!doc.contains("outcomes") || !doc["outcomes"].is_array())
-    return "\"outcomes\" must be an array";
+// A reply that is not {"outcomes": [...]} fails the request. Inside it, each outcome is
+// judged on its own: one without a readable key is dropped (its item then has no outcome
+// and counts as unknown), one with a key but a malformed body becomes "unknown" for that
+// key, so that the host re-checks it before any resend instead of trusting or failing it.
+std::string check_outcomes(json& doc) {
+  if (auto bad = schema_problem(k_outcomes_schema_json, doc, "reply", {"outcomes"}); !bad.empty())
+    return bad;
+  json kept = json::array();
   std::size_t n = 0;
-  for (const auto& o : doc["outcomes"]) {
+  for (auto& o : doc["outcomes"]) {
     const std::string at = "outcomes[" + std::to_string(n++) + "]";
-    if (!o.is_object()) return at + " is not an object";
-    if (!o.contains("key") || !o["key"].is_string()) return at + ".key must be a string";
-    if (!o.contains("status") || !is_one_of(o["status"], {"confirmed", "skipped", "unresolved"}))
-      return at + ".status must be confirmed, skipped or unresolved";
-    if (o.contains("reason") && !o["reason"].is_null() &&
-        !is_one_of(o["reason"], {"not_found", "rate_limited", "rejected", "unknown"}))
-      return at + ".reason must be not_found, rate_limited, rejected or unknown";
+    const auto key = o.is_object() ? o.find("key") : o.end();
+    if (!o.is_object() || key == o.end() || !key->is_string() ||
+        key->get_ref<const std::string&>().empty())
+      continue;
+    if (auto bad = schema_problem(k_outcome_schema_json, o, at); !bad.empty()) {
+      kept.push_back({{"key", *key},
+                      {"status", "unknown"},
+                      {"reason", "unknown"},
+                      {"message", "malformed outcome from the plugin: " + bad}});
+      continue;
+    }
+    kept.push_back(std::move(o));
   }
+  doc["outcomes"] = std::move(kept);
   return {};
 }
 
@@ -231,7 +217,8 @@ Result<json> ProviderInstance::call(const char* op, cw_operation_fn fn, const js
 Result<json> ProviderInstance::health() {
   auto r = call("health", m_library->api().health, json::object());
   if (!r) return r;
-  if (const std::string bad = check_health(*r); !bad.empty()) return error("health", bad);
+  if (const std::string bad = schema_problem(k_health_schema_json, *r, "reply"); !bad.empty())
+    return error("health", bad);
   return r;
 }
 
@@ -306,16 +293,17 @@ Result<json> ProviderInstance::scrobble(const json& request) {
 Result<json> ProviderInstance::auth_start(const json& fields) {
   auto r = call("auth_start", m_library->api().auth_start,
                 json{{"fields", fields.is_null() ? json::object() : fields}});
-  if (r && (!r->is_object() || !r->contains("kind")))
-    return error("auth_start", "response must be a JSON object with \"kind\"");
+  if (!r) return r;
+  if (const std::string bad = schema_problem(k_auth_start_schema_json, *r, "reply"); !bad.empty())
+    return error("auth_start", bad);
   return r;
 }
 
 Result<json> ProviderInstance::auth_poll() {
   auto r = call("auth_poll", m_library->api().auth_poll, json::object());
-  if (r && (!r->is_object() ||
-            !is_one_of(r->value("state", json()), {"pending", "done", "denied", "expired"})))
-    return error("auth_poll", "\"state\" must be pending, done, denied or expired");
+  if (!r) return r;
+  if (const std::string bad = schema_problem(k_auth_poll_schema_json, *r, "reply"); !bad.empty())
+    return error("auth_poll", bad);
   return r;
 }
 

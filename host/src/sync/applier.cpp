@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <cw/sync/applier.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::sync {
 
@@ -150,7 +151,7 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
         if (!o.is_object() || !o.contains("key") || !o["key"].is_string()) continue;
         const std::string key = o["key"].get<std::string>();
         if (!sent.count(key)) continue;  // an outcome for a key we did not send
-        const std::string status = o.value("status", "");
+        const std::string status = util::string_member(o, "status");
         KeyOutcome k;
         if (status == "confirmed")
           k.status = OutcomeStatus::confirmed;
@@ -158,12 +159,12 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
           k.status = OutcomeStatus::skipped;
         else if (status == "unresolved") {
           k.status = OutcomeStatus::unresolved;
-          k.reason = o.value("reason", "unknown");
+          k.reason = util::string_member(o, "reason", "unknown");
         } else {
           k.status = OutcomeStatus::unknown;
           k.reason = "unknown";
         }
-        k.message = o.value("message", "");
+        k.message = util::string_member(o, "message");
         out[key] = k;
       }
       // R2.2: no outcome is "unknown", never inferred from a count.

@@ -3,8 +3,10 @@
 
 #include <cw/engine/planner.hpp>
 #include <cw/engine/settlement.hpp>
+#include <cw/sync/capabilities.hpp>
 #include <cw/sync/state_bridge.hpp>
 #include <cw/sync/sync_runner.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::sync {
 
@@ -34,6 +36,7 @@ struct HealthInfo {
   engine::Health health = engine::Health::ok;
   std::string message;
   json features = json::object();
+  json capabilities = nullptr;  // ABI 1.1: what is known only at run time, per feature
 };
 
 std::int64_t steady_ms() {
@@ -83,10 +86,12 @@ struct SyncRunner::Impl {
       h.message = r.error().message;
     } else {
       const json& doc = *r;
-      h.health =
-          engine::health_from_string(doc.value("status", "ok")).value_or(engine::Health::down);
-      h.message = doc.value("message", "");
+      h.health = engine::health_from_string(util::string_member(doc, "status"))
+                     .value_or(engine::Health::down);
+      h.message = util::string_member(doc, "message");
       if (doc.contains("features") && doc["features"].is_object()) h.features = doc["features"];
+      if (doc.contains("capabilities") && doc["capabilities"].is_object())
+        h.capabilities = doc["capabilities"];
     }
     if (h.health != engine::Health::ok)
       self.m_log.warn("cw", "provider " + port.instance() + " is " +
@@ -99,7 +104,7 @@ struct SyncRunner::Impl {
   const Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
                                               const std::optional<std::string>& watermark,
                                               const HealthInfo& h) {
-    const engine::FeatureCaps caps = engine::caps_from_manifest(port.manifest().raw, feature);
+    const engine::FeatureCaps caps = feature_caps(port.manifest(), feature, h.capabilities);
     const bool delta = caps.semantics == engine::Semantics::delta;
     const std::string key = port.instance() + "\n" + std::string(engine::to_string(feature)) +
                             "\n" + (delta && watermark ? *watermark : std::string());
@@ -367,9 +372,8 @@ struct SyncRunner::Impl {
             count_call(port.instance(), "build_index");
             auto resp = port.build_index(fname, json());
             if (!resp) return resp.error();
-            auto snap = engine::snapshot_from_response(
-                port.instance(), feature, *resp,
-                engine::caps_from_manifest(port.manifest().raw, feature));
+            auto snap = engine::snapshot_from_response(port.instance(), feature, *resp,
+                                                       feature_caps(port.manifest(), feature));
             if (!snap) return snap.error();
             std::set<std::string> present;
             for (const auto& w : items) {

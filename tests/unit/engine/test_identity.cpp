@@ -113,7 +113,62 @@ TEST(ItemJson, PlexIdKeepsGlobalGuid) {
 TEST(ItemJson, RejectsUnknownTypeAndNonObjects) {
   EXPECT_FALSE(item_from_json(json::parse(R"({"type":"podcast"})")).ok());
   EXPECT_FALSE(item_from_json(json::array()).ok());
-  EXPECT_TRUE(item_from_json(json::parse(R"({"type":"Series"})")).ok());
+  // The ABI's four names exactly (item.schema.json); nothing is guessed.
+  for (const char* t :
+       {R"({"type":"anime"})", R"({"type":"Series"})", R"({"type":"movies"})", R"({"type":""})",
+        R"({"type":null})", R"({"title":"no type"})", R"({"type":7})"}) {
+    const auto r = item_from_json(json::parse(t));
+    ASSERT_FALSE(r.ok()) << t;
+    EXPECT_NE(r.error().message.find("type"), std::string::npos) << r.error().message;
+  }
+  for (const char* t : {"movie", "show", "season", "episode"})
+    EXPECT_TRUE(item_from_json(json{{"type", t}}).ok()) << t;
+}
+
+TEST(ItemJson, RatingOutsideZeroToTenIsRefused) {
+  for (const json& r : {json(150), json(85), json(10.5), json(-1), json("11"), json("eight"),
+                        json(json::array())}) {
+    const auto it = item_from_json(json{{"type", "movie"}, {"rating", r}});
+    ASSERT_FALSE(it.ok()) << r;
+    EXPECT_NE(it.error().message.find("0-10"), std::string::npos) << it.error().message;
+  }
+  EXPECT_DOUBLE_EQ(*item_from_json(json{{"type", "movie"}, {"rating", 10}})->rating, 10);
+  EXPECT_DOUBLE_EQ(*item_from_json(json{{"type", "movie"}, {"rating", 7.5}})->rating, 7.5);
+  EXPECT_FALSE(item_from_json(json{{"type", "movie"}, {"rating", nullptr}})->rating);
+}
+
+TEST(ItemJson, UnknownIdKindsAreKeptAndMatched) {
+  const auto a = item_from_json(json::parse(
+      R"({"type":"movie","ids":{"Letterboxd":"abc","anidb2":"77","imdb":"tt0000001"}})"));
+  const auto b = item_from_json(json::parse(R"({"type":"movie","ids":{"letterboxd":"abc"}})"));
+  const auto c = item_from_json(json::parse(R"({"type":"movie","ids":{"letterboxd":"xyz"}})"));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a->ids.size(), 3U);
+  EXPECT_TRUE(same_item(*a, *b));
+  EXPECT_FALSE(same_item(*b, *c));
+  EXPECT_TRUE(a->ids.intersects(b->ids));
+  // Kept through the ABI form (what the state database and write requests carry).
+  const json back = item_to_json(*a);
+  EXPECT_EQ(back["ids"]["letterboxd"], "abc");
+  EXPECT_EQ(back["ids"]["anidb2"], "77");
+  EXPECT_EQ(back["ids"]["imdb"], "tt0000001");
+  EXPECT_EQ(*item_from_json(back), *a);
+  // A second value for one kind replaces the first; other kinds stay.
+  Ids ids = a->ids;
+  ids.set_other("LETTERBOXD", "def");
+  EXPECT_EQ(ids.size(), 3U);
+  Ids merged = b->ids;
+  merged.merge_from(a->ids);
+  EXPECT_EQ(merged, a->ids);
+  // A hostile reply's thousands of ids are capped, never overflow the packed buffer.
+  json many = {{"imdb", "tt0000001"}};
+  for (int i = 0; i < 5000; ++i) many["kind" + std::to_string(i)] = std::string(200, 'v');
+  const auto crowded = item_from_json(json{{"type", "movie"}, {"ids", many}});
+  ASSERT_TRUE(crowded.ok());
+  EXPECT_LE(crowded->ids.size(), 1U + Ids::k_max_other);
+  EXPECT_EQ(*crowded->ids.get(IdKind::imdb), "tt0000001");
+  // Canonical keys never use them.
+  EXPECT_EQ(canonical_key(*b).find("letterboxd"), std::string::npos);
 }
 
 TEST(ItemJson, RoundTrips) {

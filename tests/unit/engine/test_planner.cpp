@@ -456,6 +456,55 @@ TEST(Ratings, ComparedOnTheCoarserScale) {
   EXPECT_TRUE(back.actions.empty());
 }
 
+FeatureCaps scaled(double min, double max, double step) {
+  FeatureCaps c = caps();
+  c.has_rating_scale = true;
+  c.rating_min = min;
+  c.rating_max = max;
+  c.rating_step = step;
+  return c;
+}
+
+// SDK 1.1: the host converts to the target's declared scale exactly and never sends a
+// value outside it; what the target reads back then equals the plan (no flip-flop).
+TEST(Ratings, WrittenOnTheTargetsScale) {
+  const auto trakt = scaled(1, 10, 1);
+  auto plan = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 7.5), rated(movie("tt2"), 0.2)}),
+                  snap("dst", R, {}, trakt));
+  ASSERT_EQ(plan.actions.size(), 2U);
+  for (const auto& a : plan.actions) {
+    ASSERT_TRUE(a.item.rating);
+    EXPECT_DOUBLE_EQ(*a.item.rating, *a.item.ids.get(IdKind::imdb) == "tt1" ? 8.0 : 1.0);
+  }
+  const auto mdblist = scaled(0, 100, 1);
+  plan = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 7.34)}), snap("dst", R, {}, mdblist));
+  ASSERT_EQ(plan.actions.size(), 1U);
+  EXPECT_DOUBLE_EQ(*plan.actions[0].item.rating, 7.3);
+  // Read back as 7.3 next run: equal on the target's scale, nothing to do.
+  plan = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 7.34)}),
+             snap("dst", R, {rated(movie("tt1"), 7.3)}, mdblist));
+  EXPECT_TRUE(plan.actions.empty());
+  // AniList POINT_3: 6.667 and 7 are the same stored value.
+  plan = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 7)}),
+             snap("dst", R, {rated(movie("tt1"), 20.0 / 3)}, scaled(1, 3, 1)));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(Ratings, ATargetNeverReceivesTypesItDoesNotList) {
+  FeatureCaps movies_only = caps();
+  movies_only.types = 1U << static_cast<int>(ItemKind::movie);
+  Item show = rated(movie("tt9"), 8);
+  show.kind = ItemKind::show;
+  auto plan = run(pair(R), R, snap("src", R, {rated(movie("tt1"), 7), show}),
+                  snap("dst", R, {}, movies_only));
+  ASSERT_EQ(plan.actions.size(), 1U);
+  EXPECT_EQ(plan.actions[0].item.kind, ItemKind::movie);
+  ASSERT_EQ(plan.held.size(), 1U);
+  EXPECT_EQ(plan.held[0].hold, HoldReason::unsupported);
+  EXPECT_NE(plan.held[0].detail.find("does not take show items"), std::string::npos)
+      << plan.held[0].detail;
+}
+
 TEST(Ratings, UpdatesDisabledLeavesDifferencesWithANote) {
   auto plan =
       run(pair(R, PairMode::one_way, true, false, false), R,

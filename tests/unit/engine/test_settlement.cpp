@@ -350,6 +350,27 @@ TEST(Settle, RateLimitsAndMissingOutcomesDoNotFlap) {
   EXPECT_EQ(r.settlement.state.unresolved.size(), 2u);
 }
 
+// ABI 1.1: an account limit is held and reported in every run, never a flap, never
+// blackboxed however often it repeats.
+TEST(Settle, QuotaIsReportedButNeverFlapsOrBlackboxes) {
+  auto p = pair(W);
+  auto s = snap("src", W, {movie("tt1")});
+  auto t = snap("dst", W, {});
+  auto quota = [](const Action& a) {
+    return std::optional<Outcome>(outcome(a, OutcomeStatus::unresolved, "quota"));
+  };
+  PairFeatureState st;
+  for (int run = 0; run < 6; ++run) {
+    auto r = cycle(p, W, s, t, st, k_now + run, quota);
+    EXPECT_EQ(r.plan.actions.size(), 1u) << run;
+    st = r.settlement.state;
+    EXPECT_TRUE(st.flaps.empty()) << run;
+    EXPECT_TRUE(st.blackbox.empty()) << run;
+    ASSERT_EQ(st.unresolved.size(), 1u) << run;
+    EXPECT_EQ(st.unresolved[0].reason, "quota");
+  }
+}
+
 TEST(Settle, SuccessResetsFlaps) {
   PairFeatureState st;
   st.flaps.push_back(FlapCounter{Side::target, "movie:imdb:tt1", 2, "rejected", k_now - 5});

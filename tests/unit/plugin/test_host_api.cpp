@@ -7,7 +7,9 @@
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <cw/plugin/host_api.hpp>
+#include <cw/plugin/manifest.hpp>
 #include <cw/plugin/provider_instance.hpp>
+#include <cw/plugin/schemas.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 
 using namespace cw;
@@ -183,6 +185,10 @@ TEST_F(HostApiTest, HttpRequestIsParsedAndResponseDocumented) {
   EXPECT_EQ(m["headers"]["x-a"], "1, 2");
   EXPECT_EQ(m["attempts"], 2);
   EXPECT_EQ(m["timing"]["total_ms"], 12.5);
+  // The documents agree with their schemas (sdk/schema/http_request, http_meta).
+  EXPECT_TRUE(validate_against_schema(k_http_request_schema_json, req, "request").ok());
+  const Status meta_ok = validate_against_schema(k_http_meta_schema_json, meta, "meta");
+  EXPECT_TRUE(meta_ok.ok()) << meta_ok.error().message;
 }
 
 TEST_F(HostApiTest, HttpDefaultsReadFromMethod) {
@@ -216,6 +222,8 @@ TEST_F(HostApiTest, MalformedHttpRequestsAreInvalidArg) {
     std::string meta, body;
     EXPECT_EQ(http(b.table(), req, meta, body), CW_STATUS_INVALID_ARG) << req;
     EXPECT_EQ(json::parse(meta)["message"], message) << req;
+    // The published schema refuses what the host refuses.
+    EXPECT_FALSE(validate_against_schema(k_http_request_schema_json, req, "request").ok()) << req;
   }
   EXPECT_TRUE(m_http.requests.empty());
 }

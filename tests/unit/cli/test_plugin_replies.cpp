@@ -1,0 +1,225 @@
+// No plugin reply can end the process (SDK 1.1, contract fixes). Every member of every
+// reply a sync reads (health, build_index and its items, add outcomes) is replaced in
+// turn by null, a value of the wrong type, a huge value, and nothing at all; `cw run`
+// must answer each with an exit code it documents (never the CLI's catch-all, never a
+// signal), say what went wrong on one line, and leave a state database `cw state show`
+// still reads. Driven through a real configuration and the `replies` test plugin.
+#include <fstream>
+#include <functional>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cw/cli/exit_codes.hpp>
+
+#include "cli_test_support.hpp"
+
+using cw::test::cw_main;
+using cw::test::TempDir;
+using nlohmann::json;
+
+namespace {
+
+const json k_item = {
+    {"type", "movie"}, {"title", "Alpha"}, {"year", 2001}, {"ids", {{"imdb", "tt0000001"}}}};
+
+struct Replies {
+  json source_index = {{"items", json::array({k_item})},
+                       {"complete", true},
+                       {"expected_total", 1},
+                       {"received", 1},
+                       {"watermark", "w1"},
+                       {"semantics", "present"}};
+  json target_health = {{"status", "ok"},
+                        {"message", "hi"},
+                        {"features", {{"watchlist", true}}},
+                        {"retry_after_ms", 0}};
+  json target_add = {{"outcomes", json::array({{{"key", "$KEY"},
+                                                {"status", "confirmed"},
+                                                {"reason", nullptr},
+                                                {"message", "added"}}})}};
+};
+
+struct Scene {
+  TempDir dir;
+  std::string config;
+
+  explicit Scene(const Replies& r, const std::string& feature = "watchlist") {
+    config = (dir.path / "cw.yaml").string();
+    std::ofstream(config)
+        << "state_dir: state\n"
+        << "providers:\n"
+        << "  src:\n    plugin: replies\n    replies: {\"build_index\": " << r.source_index.dump()
+        << "}\n"
+        << "  dst:\n    plugin: replies\n    replies: {\"health\": " << r.target_health.dump()
+        << ", \"add\": " << r.target_add.dump() << "}\n"
+        << "pairs:\n  - name: p\n    source: src\n    target: dst\n    mode: one-way\n"
+        << "    features:\n      " << feature << ": { add: true, remove: true }\n";
+  }
+  cw::test::Run cw(std::vector<std::string> args) const {
+    args.insert(args.begin(),
+                {"--log-level", "off", "--plugin-dir", CW_PROBE_PLUGIN_DIR, "--config", config});
+    return cw_main(args);
+  }
+};
+
+// The report of `cw run --output json` ({"plan":..,"report":..}); null when unreadable.
+json report_of(const std::string& out) {
+  const json doc = json::parse(out, nullptr, false);
+  return doc.is_object() && doc.contains("report") ? doc["report"] : json();
+}
+
+// The values a hostile or buggy plugin might put where `v` belongs.
+std::vector<std::pair<std::string, json>> replacements(const json& v) {
+  std::vector<std::pair<std::string, json>> out = {{"null", nullptr}};
+  if (v.is_string())
+    out.push_back({"a number", 42});
+  else if (v.is_array())
+    out.push_back({"an object", json{{"a", 1}}});
+  else
+    out.push_back({"a string", "x"});
+  if (v.is_string() || v.is_null()) out.push_back({"a 1 MB string", std::string(1 << 20, 'x')});
+  if (v.is_number() || v.is_null()) out.push_back({"a huge number", 1e300});
+  if (v.is_number_integer()) out.push_back({"a negative number", -1});
+  if (v.is_boolean()) out.push_back({"a number", 1});
+  if (v.is_array()) {
+    json many = json::array();
+    for (int i = 0; i < 5000; ++i) many.push_back(v.empty() ? json(i) : v.front());
+    out.push_back({"5000 entries", std::move(many)});
+  }
+  if (v.is_object()) {
+    json wide = v;
+    for (int i = 0; i < 5000; ++i) wide["extra" + std::to_string(i)] = i;
+    out.push_back({"5000 unknown members", std::move(wide)});
+  }
+  return out;
+}
+
+// Runs cw with `doc` at `pointer` of the reply `which` replaced by each value in turn
+// (and removed), and checks what every run must hold.
+void hammer(const std::string& which, const std::string& pointer,
+            const std::function<json&(Replies&)>& reply) {
+  Replies base;
+  const json::json_pointer ptr(pointer);
+  const json original = reply(base).at(ptr);
+  auto cases = replacements(original);
+  cases.push_back({"missing", json()});
+  for (const auto& [label, value] : cases) {
+    SCOPED_TRACE(which + " " + pointer + " = " + label);
+    Replies r;
+    json& doc = reply(r);
+    if (label == "missing") {
+      json& parent = doc.at(ptr.parent_pointer());
+      if (parent.is_array())
+        parent.erase(std::stoul(ptr.back()));
+      else
+        parent.erase(ptr.back());
+    } else {
+      doc.at(ptr) = value;
+    }
+    Scene s(r);
+    const auto run = s.cw({"run", "--output", "json"});
+    EXPECT_TRUE(run.code == cw::cli::k_exit_ok || run.code == cw::cli::k_exit_failure ||
+                run.code == cw::cli::k_exit_partial)
+        << run.code << " " << run.err;
+    EXPECT_EQ(run.err.find("internal error"), std::string::npos) << run.err;
+    if (!run.out.empty()) {
+      const json report = report_of(run.out);
+      ASSERT_TRUE(report.is_object()) << run.out.substr(0, 300);
+      std::vector<json> errors = {report.value("errors", json::array())};
+      for (const auto& pair : report.value("pairs", json::array()))
+        errors.push_back(pair.value("errors", json::array()));
+      for (const auto& list : errors)
+        for (const auto& e : list) {
+          ASSERT_TRUE(e.is_string());
+          EXPECT_EQ(e.get<std::string>().find('\n'), std::string::npos) << e;
+          EXPECT_LT(e.get<std::string>().size(), 2000U);
+        }
+    }
+    const auto state = s.cw({"state", "show", "--output", "json"});
+    EXPECT_EQ(state.code, cw::cli::k_exit_ok) << state.err;
+  }
+}
+
+json& index_of(Replies& r) { return r.source_index; }
+json& health_of(Replies& r) { return r.target_health; }
+json& add_of(Replies& r) { return r.target_add; }
+
+}  // namespace
+
+TEST(PluginReplies, BaseCaseSyncs) {
+  Scene s{Replies{}};
+  const auto run = s.cw({"run", "--output", "json"});
+  ASSERT_EQ(run.code, cw::cli::k_exit_ok) << run.err << run.out;
+  EXPECT_EQ(report_of(run.out)["pairs"][0]["outcomes"]["confirmed"], 1) << run.out;
+}
+
+TEST(PluginReplies, EveryHealthMember) {
+  for (const char* p : {"/status", "/message", "/features", "/retry_after_ms"})
+    hammer("health", p, health_of);
+}
+
+TEST(PluginReplies, EveryIndexMember) {
+  for (const char* p : {"/items", "/complete", "/expected_total", "/received", "/watermark",
+                        "/semantics", "/items/0"})
+    hammer("build_index", p, index_of);
+}
+
+TEST(PluginReplies, EveryItemMember) {
+  for (const char* p :
+       {"/items/0/type", "/items/0/title", "/items/0/year", "/items/0/ids", "/items/0/ids/imdb"})
+    hammer("build_index", p, index_of);
+}
+
+TEST(PluginReplies, EveryOutcomeMember) {
+  for (const char* p : {"/outcomes", "/outcomes/0", "/outcomes/0/key", "/outcomes/0/status",
+                        "/outcomes/0/reason", "/outcomes/0/message"})
+    hammer("add", p, add_of);
+}
+
+TEST(PluginReplies, WholeRepliesThatAreNotDocuments) {
+  for (const json& bad :
+       {json(nullptr), json(42), json("{\"items\": [tr"), json("not json"), json::array()}) {
+    SCOPED_TRACE(bad.dump());
+    for (int which = 0; which < 3; ++which) {
+      Replies r;
+      (which == 0 ? r.source_index : which == 1 ? r.target_health : r.target_add) = bad;
+      Scene s(r);
+      const auto run = s.cw({"run", "--output", "json"});
+      EXPECT_TRUE(run.code == cw::cli::k_exit_failure || run.code == cw::cli::k_exit_partial ||
+                  run.code == cw::cli::k_exit_ok)
+          << run.code << run.err;
+      EXPECT_EQ(run.err.find("internal error"), std::string::npos) << run.err;
+    }
+  }
+}
+
+// The cases that used to end the process, with what each now means.
+TEST(PluginReplies, NullAndNumbersWhereStringsBelong) {
+  {
+    Replies r;
+    r.target_health["message"] = nullptr;  // a null message is no message
+    Scene s(r);
+    const auto run = s.cw({"run", "--output", "json"});
+    EXPECT_EQ(run.code, cw::cli::k_exit_ok) << run.err << run.out;
+  }
+  {
+    Replies r;
+    r.target_add["outcomes"][0]["status"] = "unresolved";
+    r.target_add["outcomes"][0]["reason"] = nullptr;
+    Scene s(r);
+    const auto run = s.cw({"run", "--output", "json"});
+    EXPECT_EQ(run.code, cw::cli::k_exit_partial) << run.err << run.out;
+    EXPECT_EQ(report_of(run.out)["pairs"][0]["outcomes"]["unresolved"], 1) << run.out;
+  }
+  {
+    // A malformed outcome vouches for nothing: the item is unknown (re-checked before
+    // any resend), not confirmed and not failed.
+    Replies r;
+    r.target_add["outcomes"][0]["message"] = 42;
+    Scene s(r);
+    const auto run = s.cw({"run", "--output", "json"});
+    EXPECT_EQ(run.code, cw::cli::k_exit_partial) << run.err << run.out;
+    EXPECT_EQ(report_of(run.out)["pairs"][0]["outcomes"]["unknown"], 1) << run.out;
+  }
+}
