@@ -249,6 +249,9 @@ void merge_item(Item& into, const Item& newer, bool history) {
   if (newer.progress_ms) into.progress_ms = newer.progress_ms;
   if (newer.duration_ms) into.duration_ms = newer.duration_ms;
   if (newer.progress_at) into.progress_at = newer.progress_at;
+  if (newer.progress_bp) into.progress_bp = newer.progress_bp;
+  if (newer.episode_end) into.episode_end = newer.episode_end;
+  if (newer.absolute_episode) into.absolute_episode = newer.absolute_episode;
   if (!newer.extra.is_null()) into.extra = newer.extra;
 }
 
@@ -360,9 +363,50 @@ void Index::erase(std::size_t pos) {
   m_hash_refs.pop_back();
 }
 
+const nlohmann::json* IndexEntry::extra_of_play(Instant when) const {
+  const auto it = std::lower_bound(play_extras.begin(), play_extras.end(), when,
+                                   [](const auto& p, Instant t) { return p.first < t; });
+  return it != play_extras.end() && it->first == when ? &it->second : nullptr;
+}
+
+namespace {
+
+void note_play_extra(IndexEntry& e, const Item& item) {
+  if (item.watched_at && !item.extra.is_null())
+    e.play_extras.emplace_back(*item.watched_at, item.extra);
+}
+
+// Sorted by watched_at, one per play (the later one of two at the same instant wins).
+void normalise_play_extras(IndexEntry& e) {
+  auto& x = e.play_extras;
+  std::stable_sort(x.begin(), x.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<Instant, nlohmann::json>> out;
+  for (auto& p : x) {
+    if (!out.empty() && out.back().first == p.first)
+      out.back() = std::move(p);
+    else
+      out.push_back(std::move(p));
+  }
+  x = std::move(out);
+}
+
+// One item per play, each with its own extra when it had one.
+template <typename Entry, typename Out>
+void expand_plays_into(Entry& e, Out& out) {
+  for (auto p : e.plays) {
+    out.push_back(e.item);
+    out.back().watched_at = p;
+    if (const auto* x = e.extra_of_play(p)) out.back().extra = *x;
+  }
+}
+
+}  // namespace
+
 void Index::erase_play(std::size_t pos, Instant play) {
   auto& e = m_entries[pos];
   std::erase(e.plays, play);
+  std::erase_if(e.play_extras, [play](const auto& p) { return p.first == play; });
   if (e.plays.empty()) {
     erase(pos);
     return;
@@ -383,7 +427,10 @@ std::size_t Index::add(Item item) {
   if (hits.empty()) {
     IndexEntry e;
     e.key = canonical_key(item);
-    if (m_history && item.watched_at) e.plays.push_back(*item.watched_at);
+    if (m_history && item.watched_at) {
+      e.plays.push_back(*item.watched_at);
+      note_play_extra(e, item);
+    }
     e.item = std::move(item);
     m_entries.push_back(std::move(e));
     set_hashes(m_entries.size() - 1, h);
@@ -398,13 +445,20 @@ std::size_t Index::add(Item item) {
     merge_item(m_entries[target].item, other.item, m_history);
     auto& plays = m_entries[target].plays;
     plays.insert(plays.end(), other.plays.begin(), other.plays.end());
+    auto& extras = m_entries[target].play_extras;
+    extras.insert(extras.end(), std::make_move_iterator(other.play_extras.begin()),
+                  std::make_move_iterator(other.play_extras.end()));
   }
   IndexEntry& t = m_entries[target];
-  if (m_history && item.watched_at) t.plays.push_back(*item.watched_at);
+  if (m_history && item.watched_at) {
+    t.plays.push_back(*item.watched_at);
+    note_play_extra(t, item);
+  }
   merge_item(t.item, item, m_history);
   if (m_history) {
     std::sort(t.plays.begin(), t.plays.end());
     t.plays.erase(std::unique(t.plays.begin(), t.plays.end()), t.plays.end());
+    normalise_play_extras(t);
   }
   t.key = canonical_key(t.item);
   // Merged-away entries leave through erase(), which expects their tokens registered;
@@ -461,14 +515,10 @@ std::vector<Item> Index::to_items(bool expand_plays) const {
   std::vector<Item> out;
   out.reserve(m_entries.size());
   for (const auto& e : m_entries) {
-    if (expand_plays && m_history && e.plays.size() > 1) {
-      for (auto p : e.plays) {
-        out.push_back(e.item);
-        out.back().watched_at = p;
-      }
-    } else {
+    if (expand_plays && m_history && e.plays.size() > 1)
+      expand_plays_into(e, out);
+    else
       out.push_back(e.item);
-    }
   }
   return out;
 }
@@ -477,14 +527,10 @@ std::vector<Item> Index::release_items(bool expand_plays) {
   std::vector<Item> out;
   out.reserve(m_entries.size());
   for (auto& e : m_entries) {
-    if (expand_plays && m_history && e.plays.size() > 1) {
-      for (auto p : e.plays) {
-        out.push_back(e.item);
-        out.back().watched_at = p;
-      }
-    } else {
+    if (expand_plays && m_history && e.plays.size() > 1)
+      expand_plays_into(e, out);
+    else
       out.push_back(std::move(e.item));
-    }
   }
   *this = Index(m_history);
   return out;

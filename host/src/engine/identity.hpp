@@ -54,6 +54,12 @@ struct IndexEntry {
   Item item;
   // History: the watched_at of every play merged into this entry, ascending, unique.
   std::vector<Instant> plays;
+  // History (ABI 1.1): the `extra` of each play that carried its own (the service's play
+  // id), ascending by watched_at; removing one play sends that play's extra back.
+  std::vector<std::pair<Instant, nlohmann::json>> play_extras;
+
+  // The extra of the play at `when`, or null when that play carried none.
+  const nlohmann::json* extra_of_play(Instant when) const;
 };
 
 // Open-addressing map from a 64-bit token hash to an entry position (linear probing,

@@ -405,6 +405,20 @@ Result<Item> item_from_json(const nlohmann::json& j) {
     if (auto n = int_value(*v); n && *n > 0) item.duration_ms = *n;
   }
   if (const auto* v = member(j, "progress_at")) item.progress_at = time_value(*v);
+  if (const auto* v = member(j, "progress_percent"); v && !v->is_null()) {
+    const auto p = number_value(*v);
+    if (!p || *p < 0 || *p > 100)
+      return make_error("item progress_percent " + v->dump().substr(0, 40) + " is outside 0-100",
+                        ErrorKind::invalid_arg);
+    item.progress_bp = static_cast<std::int16_t>(std::lround(*p * 100));
+  }
+  for (auto [name, field] : {std::pair{"episode_end", &Item::episode_end},
+                             std::pair{"absolute_episode", &Item::absolute_episode}}) {
+    if (const auto* v = member(j, name)) {
+      if (auto n = int_value(*v); n && *n >= 0 && *n < 32767)
+        item.*field = static_cast<std::int16_t>(*n);
+    }
+  }
   if (const auto* v = member(j, "extra")) item.extra = *v;
   return item;
 }
@@ -431,6 +445,9 @@ nlohmann::json item_to_json(const Item& item, std::string_view key) {
   if (item.progress_ms) j["progress_ms"] = *item.progress_ms;
   if (item.duration_ms) j["duration_ms"] = *item.duration_ms;
   if (item.progress_at) j["progress_at"] = format_time(*item.progress_at);
+  if (item.progress_bp) put_number(j, "progress_percent", *item.progress_bp / 100.0);
+  if (item.episode_end) j["episode_end"] = *item.episode_end;
+  if (item.absolute_episode) j["absolute_episode"] = *item.absolute_episode;
   if (!key.empty()) j["key"] = std::string(key);
   if (!item.extra.is_null()) j["extra"] = item.extra;
   return j;

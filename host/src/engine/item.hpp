@@ -185,6 +185,12 @@ struct Item {
   int season = -1;   // -1: unknown
   int episode = -1;  // -1: unknown
   ItemKind kind = ItemKind::movie;
+  // ABI 1.1, in the padding before `ids` (the Item stays 216 bytes): a multi-episode
+  // file's last episode, an anime episode's absolute number, and the progress of a
+  // service that stores only a percentage, in hundredths of a percent (0..10000).
+  PackedOptional<std::int16_t> episode_end;
+  PackedOptional<std::int16_t> absolute_episode;
+  PackedOptional<std::int16_t> progress_bp;
   Ids ids;
   Ids show_ids;
   PackedOptional<Instant> watched_at;

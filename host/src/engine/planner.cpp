@@ -70,10 +70,41 @@ std::vector<Instant> plays_of(const IndexEntry& e) {
 
 std::string event_key(const std::string& key, Instant t) { return key + "@" + std::to_string(t); }
 
+// How far into the item, as a fraction of its duration: from progress_ms and duration_ms,
+// else from progress_percent (ABI 1.1, services that store only a percentage).
+std::optional<double> progress_fraction(const Item& it) {
+  if (it.progress_ms && it.duration_ms && *it.duration_ms > 0)
+    return static_cast<double>(*it.progress_ms) / static_cast<double>(*it.duration_ms);
+  if (it.progress_bp) return *it.progress_bp / 10000.0;
+  return std::nullopt;
+}
+
+bool has_progress(const Item& it) {
+  return (it.progress_ms && *it.progress_ms > 0) || (it.progress_bp && *it.progress_bp > 0);
+}
+
 bool finished(const Item& it) {
-  return it.progress_ms && it.duration_ms && *it.duration_ms > 0 &&
-         static_cast<double>(*it.progress_ms) >=
-             k_progress_finished_ratio * static_cast<double>(*it.duration_ms);
+  const auto f = progress_fraction(it);
+  return f && *f >= k_progress_finished_ratio;
+}
+
+// A write carries both forms where they can be computed, so that a target that stores
+// milliseconds and one that stores a percentage both get what they need.
+void fill_progress_forms(Item& it, const Item* other) {
+  const auto duration = it.duration_ms ? std::optional<std::int64_t>(*it.duration_ms)
+                        : other && other->duration_ms
+                            ? std::optional<std::int64_t>(*other->duration_ms)
+                            : std::nullopt;
+  if (!it.progress_bp && it.progress_ms && duration && *duration > 0) {
+    const double bp =
+        10000.0 * static_cast<double>(*it.progress_ms) / static_cast<double>(*duration);
+    it.progress_bp = static_cast<std::int16_t>(std::clamp(std::lround(bp), 0L, 10000L));
+  }
+  if (!it.progress_ms && it.progress_bp && duration && *duration > 0) {
+    it.progress_ms = static_cast<std::int64_t>(
+        std::llround(static_cast<double>(*duration) * *it.progress_bp / 10000.0));
+    if (!it.duration_ms) it.duration_ms = *duration;
+  }
 }
 
 Item add_copy(const Item& from) {
@@ -93,6 +124,7 @@ Item update_copy(const Item& mine, const Item& theirs, Feature feature) {
     out.rated_at = theirs.rated_at;
   } else if (feature == Feature::progress) {
     out.progress_ms = theirs.progress_ms;
+    out.progress_bp = theirs.progress_bp;
     if (theirs.duration_ms) out.duration_ms = theirs.duration_ms;
     out.progress_at = theirs.progress_at;
   }
@@ -329,17 +361,26 @@ void Planner::plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t) {
 void Planner::plan_progress(const IndexEntry& s, const IndexEntry* t, Side to) {
   if (!m_fp.add) return;
   const Item& si = s.item;
-  if (!si.progress_ms || *si.progress_ms <= 0) return;
+  if (!has_progress(si)) return;
   if (finished(si)) return;  // a finished item is the history feature's business
   Action a;
   a.side = to;
-  if (!t || !t->item.progress_ms || *t->item.progress_ms <= 0) {
+  if (!t || !has_progress(t->item)) {
     a.reason = ActionReason::progress_ahead;
   } else {
     const Item& ti = t->item;
     if (finished(ti)) return;  // never regress a finished item to partial
-    const std::int64_t diff = *si.progress_ms - *ti.progress_ms;
-    if (std::llabs(diff) < k_progress_min_delta_ms) return;
+    // Milliseconds when both sides have them; else fractions (a percentage-only side).
+    double diff = 0;
+    if (si.progress_ms && ti.progress_ms) {
+      diff = static_cast<double>(*si.progress_ms - *ti.progress_ms);
+      if (std::fabs(diff) < k_progress_min_delta_ms) return;
+    } else {
+      const auto fs = progress_fraction(si), ft = progress_fraction(ti);
+      if (!fs || !ft) return;  // not comparable: leave it
+      diff = *fs - *ft;
+      if (std::fabs(diff) < k_progress_min_delta_fraction) return;
+    }
     if (diff > 0) {
       a.reason = ActionReason::progress_ahead;
     } else if (si.progress_at && ti.progress_at && *si.progress_at > *ti.progress_at) {
@@ -357,6 +398,7 @@ void Planner::plan_progress(const IndexEntry& s, const IndexEntry* t, Side to) {
     a.item = add_copy(si);
     a.key = s.key;
   }
+  fill_progress_forms(a.item, t ? &t->item : nullptr);
   emit(std::move(a));
 }
 
@@ -427,14 +469,24 @@ void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
 void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
   if (from.deletions == Deletions::ignored || !from.base) return;
   const Index& base = *from.base;
+  // A delta side proves a deletion only by its `removed` list; a present side by absence.
+  const bool delta = from.snap.completeness.semantics == Semantics::delta;
   for (std::size_t i = 0; i < base.size(); ++i) {
     const IndexEntry& b = base.entries()[i];
     const IndexEntry* now_there = from.snap.index.find_entry(base, i);
+    const IndexEntry* removed = delta ? from.snap.removed.find_entry(base, i) : nullptr;
+    if (delta && !removed) continue;
     if (m_plan.event_mode) {
       // Event mode: each play that left `from` removes the matching play on `to`.
+      std::vector<Instant> left = plays_of(b);
+      if (removed) {
+        // The baseline's plays that the service reported removed.
+        const auto kept = unmatched_plays(left, plays_of(*removed), m_fp.event_tolerance_s);
+        std::erase_if(left,
+                      [&](Instant t) { return std::binary_search(kept.begin(), kept.end(), t); });
+      }
       const auto gone =
-          now_there ? unmatched_plays(plays_of(b), plays_of(*now_there), m_fp.event_tolerance_s)
-                    : plays_of(b);
+          now_there ? unmatched_plays(left, plays_of(*now_there), m_fp.event_tolerance_s) : left;
       if (gone.empty()) continue;
       const IndexEntry* t = to.snap.index.find_entry(base, i);
       if (!t) continue;
@@ -452,6 +504,7 @@ void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
         a.side = to.side;
         a.item = t->item;
         a.item.watched_at = *it;
+        if (const auto* x = t->extra_of_play(*it)) a.item.extra = *x;
         a.key = event_key(t->key, *it);
         a.cause_key = event_key(b.key, g);
         a.reason = ActionReason::deleted_on_source;
@@ -512,6 +565,7 @@ void Planner::mirror_removes() {
         a.side = Side::target;
         a.item = t.item;
         a.item.watched_at = p;
+        if (const auto* x = t.extra_of_play(p)) a.item.extra = *x;
         a.key = event_key(t.key, p);
         a.reason = ActionReason::not_on_source;
         stage_remove(std::move(a), held, m_src.suspect_reason);
@@ -526,6 +580,7 @@ void Planner::mirror_removes() {
         a.side = Side::target;
         a.item = t.item;
         a.item.watched_at = p;
+        if (const auto* x = t.extra_of_play(p)) a.item.extra = *x;
         a.key = event_key(t.key, p);
         a.reason = ActionReason::not_on_source;
         stage_remove(std::move(a), held, m_src.suspect_reason);
@@ -566,8 +621,11 @@ void Planner::one_way() {
     // A delta source is its baseline plus the changes (R4.3); retry what the target
     // still lacks from the baseline too.
     const Index& base = *m_src.base;
+    const Index& removed = m_src.snap.removed;
     for (std::size_t i = 0; i < base.size(); ++i) {
-      if (!sidx.find(base, i)) visit(base, i);
+      // What the source reported removed is not retried; history entries with a removed
+      // play wait a run (their baseline then holds only the plays that remain).
+      if (!sidx.find(base, i) && !removed.find(base, i)) visit(base, i);
     }
   }
   if (m_fp.removal == RemovalMode::mirror)
@@ -773,11 +831,12 @@ void classify(SideCtx& c, const GuardPolicy& g, const FeaturePolicy& fp) {
   const std::string who = snap.provider + ": ";
   if (!c.base) {
     c.deletions = Deletions::ignored;
-  } else if (snap.completeness.semantics == Semantics::delta) {
+  } else if (snap.completeness.semantics == Semantics::delta && snap.removed.size() == 0) {
+    // A delta reply's absences prove nothing; only its `removed` list does (ABI 1.1).
     c.deletions = Deletions::ignored;
   } else if (snap.health == Health::down || snap.health == Health::auth_failed) {
     c.deletions = Deletions::ignored;
-  } else if (!snap.caps.observes_deletes) {
+  } else if (!snap.caps.observes_deletes && snap.completeness.semantics == Semantics::present) {
     c.deletions = Deletions::ignored;
     c.deletions_note = who + "its deletions cannot be observed (manifest), none are inferred";
   } else if (!fp.include_observed_deletes) {

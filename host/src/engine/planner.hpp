@@ -30,6 +30,8 @@ struct PriorState {
 // noise; an item at or past k_progress_finished_ratio of its duration is finished.
 inline constexpr std::int64_t k_progress_min_delta_ms = 30'000;
 inline constexpr double k_progress_finished_ratio = 0.95;
+// Between two sides of which one stores only a percentage: one percent of the item.
+inline constexpr double k_progress_min_delta_fraction = 0.01;
 
 // Plans one pair and feature. `policy.features[feature]` decides what is enabled; a
 // missing or disabled feature gives a skipped plan.

@@ -110,6 +110,35 @@ std::vector<Outcome> outcomes_from_response(Side side, ActionKind kind,
   return out;
 }
 
+namespace {
+
+// Takes out of `baseline` what a delta reply reported removed: whole entries, or for
+// history the plays within `tolerance` of a removed play.
+void drop_removed(Index& baseline, const Index& removed, bool history, std::int64_t tolerance) {
+  for (const auto& r : removed.entries()) {
+    const auto pos = baseline.find(r.item);
+    if (!pos) continue;
+    if (!history) {
+      baseline.erase(*pos);
+      continue;
+    }
+    std::vector<Instant> gone = r.plays;
+    if (gone.empty() && r.item.watched_at) gone.push_back(*r.item.watched_at);
+    for (const Instant t : gone) {
+      const auto p = baseline.find(r.item);
+      if (!p) break;
+      for (const Instant have : baseline.entries()[*p].plays) {
+        if (have >= t - tolerance && have <= t + tolerance) {
+          baseline.erase_play(*p, have);
+          break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
                   const std::vector<Outcome>& outcomes, const Snapshot& source,
                   const Snapshot& target, const PairFeatureState& previous, Instant now) {
@@ -122,6 +151,8 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
   SettlementSummary& sum = result.summary;
   const bool history = plan.feature == Feature::history;
   const GuardPolicy& g = policy.guards;
+  const auto fp = policy.features.find(plan.feature);
+  const std::int64_t tolerance = fp == policy.features.end() ? 60 : fp->second.event_tolerance_s;
 
   std::unordered_map<std::string, const Outcome*> by_key;
   by_key.reserve(outcomes.size());
@@ -183,6 +214,10 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
         next = *prev;
         for (const auto& it : snap.index.to_items(true)) next.add(it);
       }
+      // What a delta reply reports removed leaves the baseline (a held or unsettled
+      // removal it caused is put back just below).
+      if (union_prev && snap.removed.size() > 0)
+        drop_removed(next, snap.removed, history, tolerance);
       // Never past a held or unsettled deletion: the deleted item stays in this side's
       // baseline so the next run sees the deletion again (R5.3).
       for (const Action* a : causes) {

@@ -152,6 +152,22 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
   // is not complete (R2.1).
   if (c.expected_total && c.received < *c.expected_total) c.complete = false;
   snap.index = Index::build(std::move(items), feature == Feature::history);
+  snap.removed = Index(feature == Feature::history);
+  if (auto it = response.find("removed"); it != response.end() && it->is_array()) {
+    if (c.semantics != Semantics::delta) {
+      snap.warnings.push_back(where + ": 'removed' is ignored in a present index");
+    } else {
+      std::vector<Item> gone;
+      for (const auto& j : *it) {
+        // An unreadable entry proves nothing: it is not propagated, and costs nothing else.
+        if (auto item = item_from_json(j))
+          gone.push_back(std::move(item.value()));
+        else
+          snap.warnings.push_back(where + ": a removed item left out: " + item.error().message);
+      }
+      snap.removed = Index::build(std::move(gone), feature == Feature::history);
+    }
+  }
   return snap;
 }
 
@@ -184,6 +200,7 @@ std::string fingerprint(const Snapshot& snapshot) {
       case Feature::progress:
         f.i64(e.item.progress_ms.value_or(-1));
         f.i64(e.item.duration_ms.value_or(-1));
+        if (e.item.progress_bp) f.i64(*e.item.progress_bp);  // unchanged hash without one
         break;
       case Feature::watchlist:
         break;

@@ -70,6 +70,10 @@ struct Snapshot {
   FeatureCaps caps;
   // Items that could not be parsed (one line each); they are not part of the index.
   std::vector<std::string> warnings;
+  // ABI 1.1, delta replies: what the service itself reports as removed since the
+  // watermark (history: the plays removed). Proof of a deletion, which the planner
+  // propagates under the same guards as an observed one; empty for present replies.
+  Index removed;
 };
 
 // Builds a snapshot from a build_index response document. `received` defaults to the

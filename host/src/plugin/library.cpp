@@ -177,6 +177,14 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
       return reject(path, "manifest declares update for feature '" + feature +
                               "' but the update operation is NULL: implement update or set "
                               "\"update\": false");
+  if (m.lookup && api.lookup == nullptr)
+    return reject(path,
+                  "manifest declares the lookup capability but the lookup operation is NULL: "
+                  "implement lookup or set \"lookup\": false");
+  if (m.resolve_ids && api.resolve_ids == nullptr)
+    return reject(path,
+                  "manifest declares the resolve_ids capability but the resolve_ids operation "
+                  "is NULL: implement resolve_ids or set \"resolve_ids\": false");
   if (m.scrobble && api.scrobble == nullptr)
     return reject(path,
                   "manifest declares the scrobble capability but the scrobble operation "

@@ -219,6 +219,8 @@ Result<Manifest> parse_manifest(std::string_view text) {
     const auto& caps = j.at("capabilities");
     m.auth = caps.value("auth", "none");
     m.scrobble = bool_or(caps, "scrobble", false);
+    m.lookup = bool_or(caps, "lookup", false);
+    m.resolve_ids = bool_or(caps, "resolve_ids", false);
     if (j.contains("secrets")) m.secrets = j["secrets"].get<std::vector<std::string>>();
     if (j.contains("actions"))
       for (const auto& a : j["actions"])

@@ -50,6 +50,8 @@ struct Manifest {
   std::map<std::string, FeatureCaps> features;  // by feature name
   std::string auth = "none";
   bool scrobble = false;
+  bool lookup = false;       // ABI 1.1: the lookup operation (cheap re-checks)
+  bool resolve_ids = false;  // ABI 1.1: the resolve_ids operation (an id resolver)
   std::vector<std::string> secrets;
   std::vector<ActionInfo> actions;
   nlohmann::json rate_limits = nlohmann::json::array();

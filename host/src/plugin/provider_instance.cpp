@@ -180,6 +180,10 @@ Result<ProviderInstance::RawReply> ProviderInstance::call_raw(std::string_view o
     fn = api.auth_poll;
   else if (op == "action")
     fn = api.action;
+  else if (op == "lookup")
+    fn = api.lookup;
+  else if (op == "resolve_ids")
+    fn = api.resolve_ids;
   else
     return error(op, "no such operation", ErrorKind::invalid_arg);
   if (fn == nullptr) return error(op, "the plugin does not implement it", ErrorKind::unsupported);
@@ -268,6 +272,21 @@ Result<json> ProviderInstance::remove(std::string_view feature, const json& item
 
 Result<json> ProviderInstance::update(std::string_view feature, const json& items) {
   return write_op("update", m_library->api().update, feature, items);
+}
+
+Result<json> ProviderInstance::lookup(std::string_view feature, const json& items) {
+  if (!manifest().lookup)
+    return error("lookup", "the manifest does not declare the lookup capability",
+                 ErrorKind::unsupported);
+  if (manifest().feature(feature) == nullptr)
+    return error("lookup", "feature '" + std::string(feature) + "' is not in the plugin's manifest",
+                 ErrorKind::unsupported);
+  auto r = call("lookup", m_library->api().lookup,
+                json{{"feature", std::string(feature)}, {"items", items}});
+  if (!r) return r;
+  if (const std::string bad = schema_problem(k_lookup_schema_json, *r, "reply"); !bad.empty())
+    return error("lookup", bad);
+  return r;
 }
 
 Result<json> ProviderInstance::action(std::string_view action_name, const json& args) {

@@ -57,6 +57,9 @@ class ProviderInstance {
   Result<nlohmann::json> add(std::string_view feature, const nlohmann::json& items);
   Result<nlohmann::json> remove(std::string_view feature, const nlohmann::json& items);
   Result<nlohmann::json> update(std::string_view feature, const nlohmann::json& items);
+  // ABI 1.1, when the manifest declares it: {"results":[{"key","present","items"}]} for
+  // a few items (the re-check before a resend).
+  Result<nlohmann::json> lookup(std::string_view feature, const nlohmann::json& items);
   // Any JSON document.
   Result<nlohmann::json> action(std::string_view name, const nlohmann::json& args);
   Result<nlohmann::json> scrobble(const nlohmann::json& request);

@@ -22,6 +22,9 @@ class PluginPort final : public ProviderPort {
                                      const nlohmann::json& watermark) override;
   Result<nlohmann::json> write(WriteOp op, const std::string& feature,
                                const nlohmann::json& items) override;
+  Result<nlohmann::json> lookup(const std::string& feature, const nlohmann::json& items) override {
+    return m_instance->lookup(feature, items);
+  }
 
  private:
   std::unique_ptr<plugin::ProviderInstance> m_instance;

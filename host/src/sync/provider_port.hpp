@@ -30,6 +30,13 @@ class ProviderPort {
   // {"outcomes":[...]} for a batch of items carrying "key".
   virtual Result<nlohmann::json> write(WriteOp op, const std::string& feature,
                                        const nlohmann::json& items) = 0;
+  // ABI 1.1 lookup ({"results":[{"key","present"}]}), for ports whose manifest declares
+  // it; the default says it is not there, and callers fall back to build_index.
+  virtual Result<nlohmann::json> lookup(const std::string& feature, const nlohmann::json& items) {
+    (void)feature;
+    (void)items;
+    return make_error("lookup is not supported", ErrorKind::unsupported);
+  }
 };
 
 }  // namespace cw::sync

@@ -250,7 +250,32 @@ class Scripted {
                  {"received", fs.value("received", json(n))},
                  {"watermark", fs.value("watermark", json())},
                  {"semantics", semantics}};
+    // ABI 1.1: a delta reply's list of what the service removed since the watermark.
+    if (semantics == "delta" && fs.contains("delta_removed")) resp["removed"] = fs["delta_removed"];
     return cwsdk::Reply::ok(resp.dump());
+  }
+
+  // ABI 1.1 lookup: whether the inventory holds each item now (a history item: that play).
+  // The host uses it only when the case's manifest declares capabilities.lookup.
+  cwsdk::Reply lookup(std::string_view request) {
+    const json req = parse(request);
+    const std::string feature = req.value("feature", "");
+    log_call(json{{"op", "lookup"}, {"feature", feature}});
+    const json state = load_state();
+    json results = json::array();
+    for (const auto& item : req.value("items", json::array())) {
+      bool present = false;
+      for (const auto& have : state["inventory"].value(feature, json::array())) {
+        if (!same_item(have, item)) continue;
+        if (feature == "history" && item.contains("watched_at") &&
+            have.value("watched_at", json()) != item["watched_at"])
+          continue;
+        present = true;
+        break;
+      }
+      results.push_back({{"key", item.value("key", "")}, {"present", present}});
+    }
+    return cwsdk::Reply::ok(json{{"results", std::move(results)}}.dump());
   }
 
   cwsdk::Reply add(std::string_view request) { return write("add", request); }

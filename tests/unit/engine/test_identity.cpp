@@ -125,6 +125,21 @@ TEST(ItemJson, RejectsUnknownTypeAndNonObjects) {
     EXPECT_TRUE(item_from_json(json{{"type", t}}).ok()) << t;
 }
 
+TEST(ItemJson, Abi11FieldsRoundTrip) {
+  const auto it = item_from_json(json::parse(
+      R"({"type":"episode","season":1,"episode":3,"episode_end":4,"absolute_episode":1071,
+          "progress_percent":42.5})"));
+  ASSERT_TRUE(it.ok()) << it.error().message;
+  EXPECT_EQ(it->episode_end, 4);
+  EXPECT_EQ(it->absolute_episode, 1071);
+  EXPECT_EQ(it->progress_bp, 4250);
+  const json j = item_to_json(*it);
+  EXPECT_EQ(j["episode_end"], 4);
+  EXPECT_EQ(j["absolute_episode"], 1071);
+  EXPECT_DOUBLE_EQ(j["progress_percent"].get<double>(), 42.5);
+  EXPECT_FALSE(item_from_json(json{{"type", "movie"}, {"progress_percent", 120}}).ok());
+}
+
 TEST(ItemJson, RatingOutsideZeroToTenIsRefused) {
   for (const json& r : {json(150), json(85), json(10.5), json(-1), json("11"), json("eight"),
                         json(json::array())}) {

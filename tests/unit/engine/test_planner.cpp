@@ -409,6 +409,27 @@ TEST(HistoryEvents, RemovedPlayRemovesTheMatchingTargetPlay) {
   EXPECT_EQ(rem[0]->cause_key, "movie:imdb:tt1@5000");
 }
 
+// ABI 1.1: each play may carry its own extra (the service's play id); removing one play
+// sends that play's extra, not the entry's latest.
+TEST(HistoryEvents, RemovingOnePlaySendsThatPlaysOwnExtra) {
+  auto p = pair(H);
+  p.features[H].rewatches = true;
+  auto play = [](Instant t, int id) {
+    Item it = watched(movie("tt1"), t);
+    it.extra = nlohmann::json{{"history_id", id}};
+    return it;
+  };
+  auto plan = run(p, H, snap("src", H, {watched(movie("tt1"), 1000)}, caps(true)),
+                  snap("dst", H, {play(1010, 11), play(5030, 22), play(9000, 33)}, caps(true)),
+                  prior(std::vector<Item>{watched(movie("tt1"), 1000), watched(movie("tt1"), 5000),
+                                          watched(movie("tt1"), 9000)},
+                        std::nullopt, H));
+  auto rem = actions(plan, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 2u);
+  for (const auto* a : rem)
+    EXPECT_EQ(a->item.extra["history_id"], *a->item.watched_at == 5030 ? 22 : 33);
+}
+
 TEST(HistoryEvents, TwoWayDeletedPlayIsRemovedNotAddedBack) {
   auto p = pair(H, PairMode::two_way);
   p.features[H].rewatches = true;
@@ -581,6 +602,33 @@ TEST(Progress, MissingIsAddedFinishedSourceIsLeftToHistory) {
   auto adds = actions(plan, ActionKind::add, Side::target);
   ASSERT_EQ(adds.size(), 1u);
   EXPECT_EQ(adds[0]->key, "movie:imdb:tt1");
+}
+
+Item percent(Item it, double pct) {
+  it.progress_bp = static_cast<std::int16_t>(pct * 100);
+  return it;
+}
+
+// ABI 1.1: a service that stores only a percentage (progress_percent).
+TEST(Progress, PercentOnlySidesCompareAsFractionsAndGetBothForms) {
+  // Source in ms (10 of 100 minutes), target only 5 %: ahead, sent with both forms.
+  auto plan = run(pair(P), P, snap("src", P, {prog(movie("tt1"), 600'000)}),
+                  snap("dst", P, {percent(movie("tt1"), 5)}));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].item.progress_ms, 600'000);
+  EXPECT_EQ(plan.actions[0].item.progress_bp, 1000);  // 10 %
+  // Within one percent: nothing to do.
+  plan = run(pair(P), P, snap("src", P, {prog(movie("tt1"), 600'000)}),
+             snap("dst", P, {percent(movie("tt1"), 9.5)}));
+  EXPECT_TRUE(plan.actions.empty());
+  // A percentage-only source reaches a milliseconds target through the target's duration.
+  plan = run(pair(P), P, snap("src", P, {percent(movie("tt1"), 50)}),
+             snap("dst", P, {prog(movie("tt1"), 600'000)}));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].item.progress_ms, 3'000'000);
+  // 96 % is finished: left to history, never sent as progress.
+  plan = run(pair(P), P, snap("src", P, {percent(movie("tt1"), 96)}), snap("dst", P, {}));
+  EXPECT_TRUE(plan.actions.empty());
 }
 
 // ---- two-way (R4.1–R4.5)
