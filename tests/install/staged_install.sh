@@ -29,6 +29,11 @@ check_plugins "$work/stage/usr"
 [ -f "$work/stage/usr/share/bash-completion/completions/cw" ] || fail "the bash completion is not installed"
 grep -q '^\.TH CW 1' "$work/stage/usr/share/man/man1/cw.1" || fail "cw.1 is not a manual page"
 
+# The fakes for plugin authors: cw-sandbox in its own component.
+cmake --install "$build" --prefix "$work/testing" --component sdk-testing >/dev/null
+[ -x "$work/testing/bin/cw-sandbox" ] || fail "cw-sandbox is not in the sdk-testing component"
+"$work/testing/bin/cw-sandbox" --help >/dev/null 2>&1 || fail "the installed cw-sandbox does not run"
+
 mv "$work/stage/usr" "$work/moved"
 check_plugins "$work/moved"
 echo "install test: staged and relocated installs find only their own plugins"

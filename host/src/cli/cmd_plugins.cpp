@@ -1,6 +1,7 @@
 // `cw plugins list|check`: what plugins this cw sees, and whether one file passes the
 // contract checks a third party runs before shipping.
 #include <iostream>
+#include <map>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -8,11 +9,15 @@
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
 #include <cw/plugin/checker.hpp>
+#include <cw/plugin/library.hpp>
+#include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/registry.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/clock/clock.hpp>
+#include <cw/services/http/curl_http_service.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
+#include <cw/services/secrets/secret_store.hpp>
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -26,6 +31,48 @@ struct Services {
   services::SystemClock clock;
   services::MemoryKvStore kv;
   std::unique_ptr<plugin::HostServices> host;
+};
+
+// `plugins check`: the configuration's secret keys, served to the plugin by get_secret as
+// a run would (the plugin sees "${secret}" in its configuration); tokens it stores are kept
+// in memory only.
+class CheckSecrets final : public services::SecretStore {
+ public:
+  explicit CheckSecrets(std::map<std::string, std::string> values) : m_values(std::move(values)) {}
+  Result<std::string> get(const std::string&, const std::string& name) override {
+    const auto it = m_values.find(name);
+    if (it == m_values.end())
+      return make_error("no secret '" + name + "' in --config-json", ErrorKind::not_found);
+    return it->second;
+  }
+  Status put(const std::string&, const std::string& name, const std::string& value) override {
+    m_values[name] = value;
+    return ok_status();
+  }
+
+ private:
+  std::map<std::string, std::string> m_values;
+};
+
+// `plugins check --base-url`: real HTTP, confined to the base URL the user named, so a
+// check never reaches anything else (a plugin with a hard-coded host fails loudly).
+class ConfinedHttp final : public services::HttpService {
+ public:
+  ConfinedHttp(std::string base, services::HttpOptions options)
+      : m_base(std::move(base)), m_http(std::move(options)) {}
+  Result<services::HttpResponse> send(const services::HttpContext& ctx,
+                                      const services::HttpRequest& request,
+                                      const services::BodySink& sink) override {
+    if (request.url.compare(0, m_base.size(), m_base) != 0)
+      return make_error("plugins check --base-url " + m_base + ": a request to another address (" +
+                            request.method + " " + request.endpoint + ") was not sent",
+                        ErrorKind::unsupported);
+    return m_http.send(ctx, request, sink);
+  }
+
+ private:
+  std::string m_base;
+  services::CurlHttpService m_http;
 };
 
 Result<std::unique_ptr<Services>> make_services(const GlobalOptions& global) {
@@ -105,8 +152,10 @@ int run_list(const GlobalOptions& global, const std::string& output) {
   return registry.has_duplicates() ? k_exit_failure : k_exit_ok;
 }
 
-int run_check(const GlobalOptions& global, const std::string& path, const std::string& config_json,
-              const std::string& output) {
+int run_check(const GlobalOptions& global, const Invocation& call) {
+  const std::string& path = call.operands.front();
+  const std::string config_json = call.value("config-json");
+  std::string base_url = call.value("base-url");
   json config = json::object();
   if (!config_json.empty()) {
     config = json::parse(config_json, nullptr, false);
@@ -116,13 +165,44 @@ int run_check(const GlobalOptions& global, const std::string& path, const std::s
       return k_exit_usage;
     }
   }
+  if (!base_url.empty() && base_url.rfind("http://", 0) != 0 &&
+      base_url.rfind("https://", 0) != 0) {
+    std::cerr << "cw plugins check: --base-url must be an http:// or https:// URL\n";
+    return k_exit_usage;
+  }
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
   auto svc = make_services(global);
   if (!svc) {
     std::cerr << "cw: " << svc.error().message << "\n";
     return k_exit_usage;
   }
-  const auto report = plugin::check_plugin(path, config, *(*svc)->host);
-  if (output == "json")
+  plugin::CheckOptions options;
+  options.writes = call.flag("writes") || !base_url.empty();
+  std::unique_ptr<ConfinedHttp> http;
+  std::unique_ptr<CheckSecrets> secrets;
+  if (!base_url.empty()) {
+    options.network = true;
+    if (!config.contains("url")) config["url"] = base_url;
+    services::HttpOptions http_options;
+    http_options.max_attempts = 2;  // a check reports what it meets; it does not wait it out
+    http_options.max_wait_ms = 10'000;
+    http_options.timeout_ms = 15'000;
+    http = std::make_unique<ConfinedHttp>(base_url, http_options);
+    (*svc)->host->http = http.get();
+  }
+  // Secret keys (the manifest's `secrets`) go through get_secret, as in a run.
+  if (auto lib = plugin::Library::load(path, *(*svc)->host); lib) {
+    std::map<std::string, std::string> values;
+    for (const auto& key : (*lib)->manifest().secrets) {
+      if (config.contains(key) && config[key].is_string())
+        values[key] = config[key].get<std::string>();
+    }
+    secrets = std::make_unique<CheckSecrets>(std::move(values));
+    (*svc)->host->secrets = secrets.get();
+    config = plugin::mask_secrets(config, (*lib)->manifest().secrets);
+  }
+  const auto report = plugin::check_plugin(path, config, *(*svc)->host, options);
+  if (call.value("output", "text") == "json")
     std::cout << report.to_json().dump(2) << "\n";
   else
     std::cout << report.to_text();
@@ -132,12 +212,18 @@ int run_check(const GlobalOptions& global, const std::string& path, const std::s
 int run_plugins(const GlobalOptions& global, const Invocation& call) {
   const std::string output = call.value("output", "text");
   if (call.verb == "list") return run_list(global, output);
-  return run_check(global, call.operands.front(), call.value("config-json"), output);
+  return run_check(global, call);
 }
 
 void check_options(po::options_description& opts) {
   opts.add_options()("config-json", po::value<std::string>()->value_name("JSON"),
-                     "the instance configuration (a JSON object; default {})");
+                     "the instance configuration (a JSON object; default {})")(
+      "base-url", po::value<std::string>()->value_name("URL"),
+      "check against a running service (a sandbox or test account): real HTTP, confined "
+      "to URL; sets the configuration's url when it has none; implies --writes")(
+      "writes", po::bool_switch(),
+      "round-trip add and remove on every feature that declares them (changes the "
+      "service's data: use a test account)");
   add_output_option(opts);
 }
 
@@ -160,9 +246,13 @@ const Command k_plugins_command = {
       &check_options,
       "Load and version handshake, manifest against the schema, operations against the\n"
       "manifest, create with {} (or --config-json), health, build_index of every declared\n"
-      "feature with shape checks, a malformed request (must be INVALID_ARG), destroy. No\n"
-      "network is used: http answers UNSUPPORTED, so auth/transient/unsupported statuses are\n"
-      "warnings. Exit 0 when no check failed, 1 otherwise.\n"}},
+      "feature with shape checks, a malformed request (must be INVALID_ARG), destroy.\n"
+      "Without --base-url no network is used: http answers UNSUPPORTED, so auth, transient\n"
+      "and unsupported statuses are warnings. With --base-url URL the HTTP paths run for\n"
+      "real against URL (and nothing else), those statuses fail, and every feature that\n"
+      "declares add and remove is round-tripped (--writes does that without network).\n"
+      "Secret keys of --config-json reach the plugin through get_secret, as in a run.\n"
+      "Exit 0 when no check failed, 1 otherwise.\n"}},
     "",
     &run_plugins};
 }  // namespace cw::cli

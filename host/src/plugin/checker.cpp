@@ -4,6 +4,7 @@
 #include <cw/plugin/library.hpp>
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/schemas.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::plugin {
 
@@ -59,9 +60,93 @@ std::string CheckReport::to_text() const {
   return out;
 }
 
+namespace {
+
+// The item used to round-trip a feature: one the index returned (minus what the host adds),
+// else a film every tracker knows.
+json probe_item(const json& index) {
+  if (index.contains("items") && index["items"].is_array() && !index["items"].empty()) {
+    json item = index["items"][0];
+    item.erase("extra");
+    return item;
+  }
+  return {{"type", "movie"},
+          {"title", "The Shawshank Redemption"},
+          {"year", 1994},
+          {"ids", {{"imdb", "tt0111161"}, {"tmdb", "278"}}}};
+}
+
+// Whether an index holds an item sharing an id (or, without ids, the title) with `probe`.
+bool holds(const json& index, const json& probe) {
+  if (!index.contains("items") || !index["items"].is_array()) return false;
+  const json ids = probe.value("ids", json::object());
+  for (const auto& item : index["items"]) {
+    if (!item.is_object()) continue;
+    const json have = item.value("ids", json::object());
+    for (auto it = ids.begin(); it != ids.end(); ++it) {
+      const auto other = have.find(it.key());
+      if (other != have.end() && other->dump() == it->dump()) return true;
+      if (other != have.end() && other->is_string() && it->is_number() &&
+          other->get<std::string>() == it->dump())
+        return true;
+    }
+    if (ids.empty() && item.value("title", json()) == probe.value("title", json())) return true;
+  }
+  return false;
+}
+
+// One write and its undo; `step(name, result, message)` records each.
+template <typename Step>
+void round_trip(ProviderInstance& p, const std::string& feature, const json& index, Step&& step) {
+  json probe = probe_item(index);
+  const bool had = holds(index, probe);
+  probe["key"] = "cw-check-probe";
+  const json items = json::array({probe});
+  const char* const order[2][2] = {{"remove", "add"}, {"add", "remove"}};
+  for (const char* op : order[had ? 0 : 1]) {
+    const std::string name = std::string(op) + " " + feature;
+    auto r = std::string_view(op) == "add" ? p.add(feature, items) : p.remove(feature, items);
+    if (!r) {
+      step(name, StepResult::fail, r.error().message);
+      return;
+    }
+    const json& outcomes = (*r)["outcomes"];
+    if (outcomes.size() != 1 || util::string_member(outcomes[0], "key") != "cw-check-probe") {
+      step(name, StepResult::fail,
+           "expected exactly one outcome for the key sent, got " + std::to_string(outcomes.size()));
+      return;
+    }
+    const std::string status = util::string_member(outcomes[0], "status");
+    if (status != "confirmed" && status != "skipped") {
+      step(name, StepResult::fail,
+           "outcome " + status + " (" + util::string_member(outcomes[0], "reason", "no reason") +
+               "): " + util::string_member(outcomes[0], "message"));
+      return;
+    }
+    auto after = p.build_index(feature, std::nullopt);
+    const bool want = std::string_view(op) == "add";
+    if (!after) {
+      step(name, StepResult::fail, "index after the write failed: " + after.error().message);
+      return;
+    }
+    // A service may show a write a little later: a stale index is a warning.
+    const bool shown = holds(*after, probe) == want;
+    step(name, shown ? StepResult::ok : StepResult::warn,
+         util::string_member(probe, "title", "the probe item") + ": " + status +
+             "; the next index " +
+             (shown ? (want ? "has it" : "no longer has it")
+                    : (want ? "does not have it yet" : "still has it")));
+  }
+}
+
+}  // namespace
+
 CheckReport check_plugin(const std::filesystem::path& path, const json& config,
-                         const HostServices& services) {
+                         const HostServices& services, const CheckOptions& options) {
   CheckReport report;
+  const auto soft = [&options](ErrorKind k) {
+    return !options.network && environmental(k) ? StepResult::warn : StepResult::fail;
+  };
   report.path = path;
   auto step = [&report](std::string name, StepResult r, std::string message) {
     report.steps.push_back({std::move(name), r, std::move(message)});
@@ -114,16 +199,14 @@ CheckReport check_plugin(const std::filesystem::path& path, const json& config,
   if (auto h = p.health()) {
     step("health", StepResult::ok, "status " + h->value("status", std::string("?")));
   } else {
-    step("health", environmental(h.error().kind) ? StepResult::warn : StepResult::fail,
-         h.error().message);
+    step("health", soft(h.error().kind), h.error().message);
   }
 
   for (const auto& [feature, caps] : m.features) {
     const std::string name = "build_index " + feature;
     auto idx = p.build_index(feature, std::nullopt);
     if (!idx) {
-      step(name, environmental(idx.error().kind) ? StepResult::warn : StepResult::fail,
-           idx.error().message);
+      step(name, soft(idx.error().kind), idx.error().message);
       continue;
     }
     // Every item must pass the item schema, and carry only declared types.
@@ -158,6 +241,7 @@ CheckReport check_plugin(const std::filesystem::path& path, const json& config,
     step(name, StepResult::ok,
          std::to_string(n) + " items, complete " + (*idx)["complete"].dump() + ", semantics " +
              (*idx)["semantics"].dump());
+    if (options.writes && caps.add && caps.remove) round_trip(p, feature, *idx, step);
   }
 
   // A malformed request must be refused with INVALID_ARG and an error document.

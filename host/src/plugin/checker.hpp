@@ -32,7 +32,17 @@ struct CheckReport {
   std::string to_text() const;
 };
 
+struct CheckOptions {
+  // The host services reach a real service (`--base-url`): a status that means "could not
+  // reach it" (auth, transient, rate limited, not found) fails the step instead of warning.
+  bool network = false;
+  // Round-trip every feature that declares add and remove: remove then add back an item
+  // the index returned (or add then remove a well-known film when the index is empty),
+  // checking one valid outcome per item and that the next index shows the change.
+  bool writes = false;
+};
+
 CheckReport check_plugin(const std::filesystem::path& path, const nlohmann::json& config,
-                         const HostServices& services);
+                         const HostServices& services, const CheckOptions& options = {});
 
 }  // namespace cw::plugin
