@@ -154,11 +154,13 @@ TEST_F(AbiTest, RequiredOperationNull) {
                     "create, destroy, health, build_index, add and remove"));
 }
 
+// Load errors point at the schema where the SDK installs it, never at cw's sources.
+const std::string k_schema = std::string(CW_SDK_SCHEMA_INSTALL_DIR) + "/manifest.schema.json";
+
 TEST_F(AbiTest, ManifestNull) {
   const auto p = plugin_file("nullmanifest");
-  EXPECT_EQ(load_error(p), skipped(p,
-                                   "manifest() returned NULL: return the manifest JSON (see "
-                                   "sdk/schema/manifest.schema.json)"));
+  EXPECT_EQ(load_error(p), skipped(p, "manifest() returned NULL: return the manifest JSON (see " +
+                                          k_schema + ")"));
 }
 
 TEST_F(AbiTest, ManifestNotJson) {
@@ -166,7 +168,8 @@ TEST_F(AbiTest, ManifestNotJson) {
   EXPECT_EQ(load_error(p),
             skipped(p,
                     "manifest is not valid JSON: Missing a name for object member. at offset "
-                    "20: fix the manifest (see sdk/schema/manifest.schema.json)"));
+                    "20: fix the manifest (see " +
+                        k_schema + ")"));
 }
 
 TEST_F(AbiTest, ManifestFailsSchemaNamingTheField) {
@@ -174,8 +177,8 @@ TEST_F(AbiTest, ManifestFailsSchemaNamingTheField) {
   EXPECT_EQ(load_error(p),
             skipped(p,
                     "manifest field /features/watchlist/index_semantics: value \"both\" is "
-                    "not one of present, delta: fix the manifest (see "
-                    "sdk/schema/manifest.schema.json)"));
+                    "not one of present, delta: fix the manifest (see " +
+                        k_schema + ")"));
 }
 
 TEST_F(AbiTest, ManifestNameDiffersFromFileName) {

@@ -20,6 +20,11 @@ std::string rejection_message(const fs::path& path, std::string_view reason) {
 
 namespace {
 
+// The schema as an author has it: installed with the SDK (cw-dev), not in cw's sources.
+std::string manifest_schema_path() {
+  return std::string(CW_SDK_SCHEMA_INSTALL_DIR) + "/manifest.schema.json";
+}
+
 // Text a plugin hands us goes into a one-line message: keep it one line and bounded.
 std::string one_line(std::string s, std::size_t max_len = 300) {
   for (char& c : s)
@@ -157,13 +162,12 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
     return reject(path, "manifest() threw an exception: catch every exception at the ABI edge");
   }
   if (manifest_text == nullptr)
-    return reject(path,
-                  "manifest() returned NULL: return the manifest JSON (see "
-                  "sdk/schema/manifest.schema.json)");
+    return reject(path, "manifest() returned NULL: return the manifest JSON (see " +
+                            manifest_schema_path() + ")");
   auto manifest = parse_manifest(std::string_view(manifest_text, manifest_len));
   if (!manifest)
-    return reject(path, manifest.error().message +
-                            ": fix the manifest (see sdk/schema/manifest.schema.json)");
+    return reject(
+        path, manifest.error().message + ": fix the manifest (see " + manifest_schema_path() + ")");
   lib->m_manifest = std::move(*manifest);
   const Manifest& m = lib->m_manifest;
 

@@ -1,19 +1,14 @@
 #include "ids.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
+
+#include <cwsdk/support/ids.hpp>
 
 using nlohmann::json;
 
 namespace cw::crosswatch {
 namespace {
-
-constexpr std::array<std::string_view, 8> k_numeric_kinds = {"tmdb", "tvdb",    "trakt", "simkl",
-                                                             "mal",  "anilist", "kitsu", "anidb"};
-
-constexpr std::array<std::string_view, 7> k_junk_values = {"",    "0",         "null",   "none",
-                                                           "nan", "undefined", "unknown"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -31,29 +26,13 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+// A season or episode number's digits, without leading zeros ("01" and "1" agree).
 std::string digits_of(std::string_view s) {
   std::string out;
   for (char c : s)
     if (c >= '0' && c <= '9') out += c;
-  // "007" and "7" are the same id; an all-zero value is no id.
   const auto first = out.find_first_not_of('0');
   return first == std::string::npos ? std::string() : out.substr(first);
-}
-
-std::string scalar_text(const json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number_unsigned()) return std::to_string(value.get<std::uint64_t>());
-  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
-  if (value.is_number_float()) {
-    const double d = value.get<double>();
-    if (d >= 0 && d < 9.0e15 && d == static_cast<double>(static_cast<std::int64_t>(d)))
-      return std::to_string(static_cast<std::int64_t>(d));
-  }
-  return {};
-}
-
-bool is_numeric_kind(std::string_view kind) {
-  return std::find(k_numeric_kinds.begin(), k_numeric_kinds.end(), kind) != k_numeric_kinds.end();
 }
 
 // "kind:value" for every usable id of an ids object, in a fixed order (sorted by kind).
@@ -72,13 +51,14 @@ std::vector<std::string> id_terms(const json& ids) {
 std::string number_text(const json& item, const char* field) {
   const auto it = item.find(field);
   if (it == item.end()) return "?";
-  const std::string s = digits_of(scalar_text(*it));
+  const std::string s = digits_of(cwsdk::id_text(*it).value_or(std::string()));
   return s.empty() ? "0" : s;
 }
 
 std::string title_term(const json& item) {
   std::string year;
-  if (const auto it = item.find("year"); it != item.end()) year = scalar_text(*it);
+  if (const auto it = item.find("year"); it != item.end())
+    year = cwsdk::id_text(*it).value_or(std::string());
   const std::string title = item.contains("title") && item["title"].is_string()
                                 ? lower(trim(item["title"].get<std::string>()))
                                 : std::string();
@@ -88,17 +68,13 @@ std::string title_term(const json& item) {
 }  // namespace
 
 std::string normalise_id(std::string_view kind, const json& value) {
-  const std::string text = trim(scalar_text(value));
-  if (std::find(k_junk_values.begin(), k_junk_values.end(), lower(text)) != k_junk_values.end())
-    return {};
-  if (kind == "imdb") {
-    const std::string d = digits_of(text);
-    if (d.empty()) return {};
-    // imdb ids are zero-padded to at least seven digits; keep that form.
-    return "tt" + std::string(d.size() < 7 ? 7 - d.size() : 0, '0') + d;
-  }
-  if (is_numeric_kind(kind)) return digits_of(text);
-  return text;
+  // The project's one set of id rules (cwsdk/support/ids.hpp): placeholders dropped,
+  // numeric kinds digits only, imdb "tt" + digits; kinds it does not name kept as text.
+  const auto text = cwsdk::id_text(value);
+  if (!text) return {};
+  const auto known = cwsdk::id_kind_from_name(kind);
+  return (known ? cwsdk::normalize_id(*known, *text) : cwsdk::normalize_unknown_id(*text))
+      .value_or(std::string());
 }
 
 std::vector<std::string> identity_aliases(const json& item) {

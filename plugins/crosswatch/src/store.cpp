@@ -13,92 +13,13 @@
 #include <unistd.h>
 
 #include <cwsdk/provider.hpp>
+#include <cwsdk/support/time.hpp>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace cw::crosswatch {
 namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm), so that
-// no time zone or locale is involved.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  std::int64_t year;
-  unsigned month, day, hour, minute, second, milli;
-};
-
-Civil civil_from_ms(std::int64_t ms) {
-  std::int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
-  std::int64_t rest = ms - days * 86400000;
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  Civil c{static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2), m, d, 0, 0, 0, 0};
-  c.hour = static_cast<unsigned>(rest / 3600000);
-  rest %= 3600000;
-  c.minute = static_cast<unsigned>(rest / 60000);
-  rest %= 60000;
-  c.second = static_cast<unsigned>(rest / 1000);
-  c.milli = static_cast<unsigned>(rest % 1000);
-  return c;
-}
-
-std::string format_civil(std::int64_t ms, bool basic) {
-  const Civil c = civil_from_ms(ms);
-  char buf[64];
-  if (basic) {
-    std::snprintf(buf, sizeof buf, "%04lld%02u%02uT%02u%02u%02u.%03uZ",
-                  static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
-                  c.milli);
-  } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                  static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
-                  c.milli);
-  }
-  return buf;
-}
-
-// Reads exactly `n` digits at `pos`; advances `pos`.
-bool read_digits(std::string_view s, size_t& pos, size_t n, unsigned& out) {
-  if (pos + n > s.size()) return false;
-  unsigned v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  pos += n;
-  out = v;
-  return true;
-}
-
-bool expect(std::string_view s, size_t& pos, char c) {
-  if (pos < s.size() && s[pos] == c) {
-    ++pos;
-    return true;
-  }
-  return false;
-}
-
-std::optional<std::int64_t> instant_of(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
-                                       unsigned se, unsigned ms) {
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
-  return (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000 + ms;
-}
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -207,61 +128,39 @@ std::string one_line(std::string s) {
 
 }  // namespace
 
-std::string iso_utc(std::int64_t epoch_ms) { return format_civil(epoch_ms, false); }
-std::string snapshot_stamp(std::int64_t epoch_ms) { return format_civil(epoch_ms, true); }
-
-std::optional<std::int64_t> parse_snapshot_stamp(std::string_view stem) {
-  // YYYYMMDDTHHMMSS.mmmZ
-  size_t pos = 0;
-  unsigned y, mo, d, h, mi, se, ms;
-  if (!read_digits(stem, pos, 4, y) || !read_digits(stem, pos, 2, mo) ||
-      !read_digits(stem, pos, 2, d) || !expect(stem, pos, 'T') || !read_digits(stem, pos, 2, h) ||
-      !read_digits(stem, pos, 2, mi) || !read_digits(stem, pos, 2, se) || !expect(stem, pos, '.') ||
-      !read_digits(stem, pos, 3, ms) || !expect(stem, pos, 'Z') || pos != stem.size())
-    return std::nullopt;
-  return instant_of(y, mo, d, h, mi, se, ms);
+// Dates are the provider kit's (cwsdk/support/time.hpp); only the snapshot file stem,
+// RFC 3339 without its separators, is this plugin's own.
+std::string iso_utc(std::int64_t epoch_ms) {
+  std::string text = cwsdk::format_rfc3339(epoch_ms);
+  // Always with milliseconds, so that stored timestamps have one width.
+  if (text.size() == 20) text.insert(19, ".000");
+  return text;
 }
 
-std::optional<std::int64_t> parse_iso_instant(std::string_view s) {
-  size_t pos = 0;
-  unsigned y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
-  if (!read_digits(s, pos, 4, y) || !expect(s, pos, '-') || !read_digits(s, pos, 2, mo) ||
-      !expect(s, pos, '-') || !read_digits(s, pos, 2, d))
+std::string snapshot_stamp(std::int64_t epoch_ms) {
+  std::string stem;
+  for (const char c : iso_utc(epoch_ms))
+    if (c != '-' && c != ':') stem += c;
+  return stem;  // YYYYMMDDTHHMMSS.mmmZ
+}
+
+std::optional<std::int64_t> parse_snapshot_stamp(std::string_view stem) {
+  // YYYYMMDDTHHMMSS.mmmZ exactly: digits everywhere but the three markers.
+  if (stem.size() != 20 || stem[8] != 'T' || stem[15] != '.' || stem[19] != 'Z')
     return std::nullopt;
-  if (pos == s.size()) return instant_of(y, mo, d, 0, 0, 0, 0);
-  if (!expect(s, pos, 'T') && !expect(s, pos, ' ') && !expect(s, pos, 't')) return std::nullopt;
-  if (!read_digits(s, pos, 2, h) || !expect(s, pos, ':') || !read_digits(s, pos, 2, mi))
-    return std::nullopt;
-  if (expect(s, pos, ':') && !read_digits(s, pos, 2, se)) return std::nullopt;
-  if (expect(s, pos, '.') || expect(s, pos, ',')) {
-    unsigned scale = 100;
-    bool any = false;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      ms += static_cast<unsigned>(s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-      any = true;
-    }
-    if (!any) return std::nullopt;
+  for (std::size_t i = 0; i < 19; ++i) {
+    if (i == 8 || i == 15) continue;
+    if (stem[i] < '0' || stem[i] > '9') return std::nullopt;
   }
-  std::int64_t offset_min = 0;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-      ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      const int sign = s[pos] == '-' ? -1 : 1;
-      ++pos;
-      unsigned oh, om = 0;
-      if (!read_digits(s, pos, 2, oh)) return std::nullopt;
-      expect(s, pos, ':');
-      if (pos < s.size() && !read_digits(s, pos, 2, om)) return std::nullopt;
-      offset_min = sign * static_cast<std::int64_t>(oh * 60 + om);
-    }
-  }
-  if (pos != s.size()) return std::nullopt;
-  const auto base = instant_of(y, mo, d, h, mi, se, ms);
-  if (!base) return std::nullopt;
-  return *base - offset_min * 60000;
+  // Back to RFC 3339: YYYY-MM-DDTHH:MM:SS.mmmZ.
+  std::string text(stem);
+  text.insert(13, ":").insert(11, ":").insert(6, "-").insert(4, "-");
+  return cwsdk::parse_rfc3339(text);
+}
+
+std::optional<std::int64_t> parse_iso_instant(std::string_view text) {
+  // Naive date-times and bare dates are UTC, as this plugin has always stored them.
+  return cwsdk::parse_naive(text, 0);
 }
 
 std::optional<FileStamp> stamp_of(const fs::path& file) {

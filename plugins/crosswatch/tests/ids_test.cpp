@@ -14,7 +14,8 @@ TEST(CrosswatchIds, NormalisesValues) {
   EXPECT_EQ(normalise_id("tvdb", "tvdb-42"), "42");
   EXPECT_EQ(normalise_id("tmdb", 278.0), "278");
   EXPECT_EQ(normalise_id("imdb", "TT0111161"), "tt0111161");
-  EXPECT_EQ(normalise_id("imdb", "111161"), "tt0111161");
+  EXPECT_EQ(normalise_id("imdb", "0111161"), "tt0111161");
+  EXPECT_EQ(normalise_id("letterboxd", " abc "), "abc");  // kinds the kit does not name
   for (const char* junk : {"", "0", "none", "None", "null", "nan", "undefined", "unknown"})
     EXPECT_EQ(normalise_id("tmdb", junk), "") << junk;
   EXPECT_EQ(normalise_id("tmdb", json()), "");

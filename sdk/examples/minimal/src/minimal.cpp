@@ -1,13 +1,14 @@
 // The smallest complete cw provider: a watchlist kept in memory for the life of the
-// instance, seeded from the "seed" configuration key. Plugin authors start here.
+// instance, seeded from the "seed" configuration key. Plugin authors start here; it is
+// written on the provider kit (cwsdk/support), so that even this plugin has no code of its
+// own for reading requests, normalising ids or writing replies. For a plugin that talks
+// HTTP, see ../watchlog.
+
+#include <string>
+#include <vector>
 
 #include <cwsdk/provider.hpp>
-
-#include <map>
-#include <nlohmann/json.hpp>
-#include <string>
-
-using nlohmann::json;
+#include <cwsdk/support/all.hpp>
 
 namespace {
 
@@ -41,78 +42,72 @@ class Minimal {
   }
 
   Minimal(cwsdk::Host host, std::string_view config) : m_host(host) {
-    const json cfg = json::parse(config.begin(), config.end(), nullptr, false);
-    if (cfg.is_discarded() || !cfg.is_object())
+    const auto cfg = cwsdk::parse_json(config, "configuration");
+    if (!cfg || !cfg->is_object())
       throw cwsdk::Error(CW_STATUS_INVALID_ARG, "configuration is not a JSON object");
-    if (cfg.contains("seed")) {
-      if (!cfg["seed"].is_array())
-        throw cwsdk::Error(CW_STATUS_INVALID_ARG, "seed: expected a list of items");
-      for (const auto& item : cfg["seed"]) m_items[key_of(item)] = item;
+    const auto seed = cwsdk::get_optional<cwsdk::Json>(*cfg, "/seed");
+    if (!seed || (*seed && !(*seed)->is_array()))
+      throw cwsdk::Error(CW_STATUS_INVALID_ARG, "seed: expected a list of items");
+    if (*seed) {
+      for (const auto& entry : **seed) {
+        auto item = cwsdk::Item::from_json(entry);
+        if (!item) throw cwsdk::Error(CW_STATUS_INVALID_ARG, "seed: " + item.error().message);
+        m_items.push_back(std::move(*item));
+      }
     }
   }
 
-  cwsdk::Reply health(std::string_view) {
-    return cwsdk::Reply::ok(R"({"status":"ok","features":{"watchlist":true}})");
+  cwsdk::Reply health(std::string_view request) {
+    if (auto ok = cwsdk::read_health_request(request); !ok) return ok.error().reply();
+    return cwsdk::HealthReply(cwsdk::HealthStatus::ok).feature("watchlist", true).reply();
   }
 
   cwsdk::Reply build_index(std::string_view request) {
-    const json req = parse_request(request);
-    json items = json::array();
-    for (const auto& [key, item] : m_items) items.push_back(item);
-    const auto n = items.size();
-    return cwsdk::Reply::ok(json{{"items", std::move(items)},
-                                 {"complete", true},
-                                 {"expected_total", n},
-                                 {"received", n},
-                                 {"watermark", nullptr},
-                                 {"semantics", "present"}}
-                                .dump());
+    auto req = cwsdk::read_index_request(request, {"watchlist"});
+    if (!req) return req.error().reply();
+    cwsdk::IndexWriter index;
+    for (const auto& item : m_items) (void)index.add(item);
+    return index.finish(cwsdk::Completeness::whole(static_cast<std::int64_t>(m_items.size())));
   }
 
-  cwsdk::Reply add(std::string_view request) { return write(request, true); }
-  cwsdk::Reply remove(std::string_view request) { return write(request, false); }
+  cwsdk::Reply add(std::string_view request) { return write(request, "add"); }
+  cwsdk::Reply remove(std::string_view request) { return write(request, "remove"); }
 
  private:
-  static json parse_request(std::string_view request) {
-    json req = json::parse(request.begin(), request.end(), nullptr, false);
-    if (req.is_discarded() || !req.is_object())
-      throw cwsdk::Error(CW_STATUS_INVALID_ARG, "request is not a JSON object");
-    if (req.value("feature", "") != "watchlist")
-      throw cwsdk::Error(CW_STATUS_UNSUPPORTED, "only the watchlist feature is supported");
-    return req;
+  // The same item: same type and a shared id (the kit's normalised ids), or with no ids
+  // at all the same title.
+  static bool same(const cwsdk::Item& a, const cwsdk::Item& b) {
+    if (a.type != b.type) return false;
+    if (a.ids.empty() || b.ids.empty()) return a.ids.empty() && b.ids.empty() && a.title == b.title;
+    return a.ids.shares_id_with(b.ids);
   }
 
-  // Items are keyed by their first id in a fixed order, else by type and title.
-  static std::string key_of(const json& item) {
-    const json ids = item.value("ids", json::object());
-    for (const char* id : {"tmdb", "imdb", "tvdb"}) {
-      if (ids.contains(id)) return item.value("type", "movie") + ":" + id + ":" + ids[id].dump();
-    }
-    return item.value("type", "movie") + ":title:" + item.value("title", "");
-  }
-
-  cwsdk::Reply write(std::string_view request, bool adding) {
-    const json req = parse_request(request);
-    json outcomes = json::array();
-    for (const auto& item : req.value("items", json::array())) {
-      const std::string key = key_of(item);
-      const bool present = m_items.count(key) > 0;
-      std::string status = "confirmed";
-      if (adding) {
-        if (present) status = "skipped";
-        else m_items[key] = item;
-      } else {
-        if (!present) status = "skipped";
-        else m_items.erase(key);
+  cwsdk::Reply write(std::string_view request, std::string_view op) {
+    auto req = cwsdk::read_write_request(request, op, {"watchlist"});
+    if (!req) return req.error().reply();
+    cwsdk::Outcomes outcomes;
+    for (const cwsdk::Item& item : req->items) {
+      auto it = m_items.begin();
+      while (it != m_items.end() && !same(*it, item)) ++it;
+      const bool present = it != m_items.end();
+      if (op == "add" && !present) {
+        cwsdk::Item stored = item;
+        stored.key.clear();
+        m_items.push_back(std::move(stored));
+      } else if (op == "remove" && present) {
+        m_items.erase(it);
       }
-      outcomes.push_back({{"key", item.value("key", key)}, {"status", status}});
+      if (present == (op == "add"))
+        outcomes.skipped(item.key, present ? "already on the watchlist" : "not on the watchlist");
+      else
+        outcomes.confirmed(item.key);
     }
-    m_host.debug("minimal: wrote " + std::to_string(outcomes.size()) + " items");
-    return cwsdk::Reply::ok(json{{"outcomes", std::move(outcomes)}}.dump());
+    m_host.debug("minimal: wrote " + std::to_string(req->items.size()) + " items");
+    return outcomes.reply(*req);
   }
 
   cwsdk::Host m_host;
-  std::map<std::string, json> m_items;
+  std::vector<cwsdk::Item> m_items;
 };
 
 }  // namespace
