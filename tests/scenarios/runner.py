@@ -222,7 +222,8 @@ class Scenario:
             self.save_pstate(prov, {"inventory": inv})
             self.scripts = getattr(self, "scripts", {})
             self.scripts[prov] = {k: copy.deepcopy(spec[k])
-                                  for k in ("health", "health_error", "features", "writes")
+                                  for k in ("health", "health_error", "features", "writes",
+                                            "resolve")
                                   if k in spec}
         cfg = copy.deepcopy(self.case.get("config") or {})
         cfg["providers"] = {

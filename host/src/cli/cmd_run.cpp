@@ -191,6 +191,7 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   opt.approve_deletes = a.approve_deletes;
   opt.plan = std::move(plan);
   opt.allow_drift = a.allow_drift;
+  opt.id_resolver = session.config().id_resolver;
 
   ProgressDisplay progress(!global.quiet && ::isatty(STDERR_FILENO) == 1);
   sync::RunObserver obs;

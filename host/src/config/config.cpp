@@ -575,8 +575,8 @@ struct SyncSpec {
   }
 };
 
-const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers",
-                                             "pairs",   "sync",      "http"};
+const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers",  "pairs",
+                                             "sync",    "http",      "id_resolver"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
     "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes"};
@@ -937,6 +937,7 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     return;
   }
   YAML::Node providers, pairs, sync;
+  SourcePos resolver_pos;
   for (const auto& e : c.entries(root, "", k_top_keys)) {
     if (e.key == "version") {
       if (auto v = c.int_value(e, "version", 1, 1000); v && *v != 1)
@@ -956,9 +957,18 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
       if (c.expect_map(e, "sync")) sync = e.value;
     } else if (e.key == "http") {
       if (auto http = parse_http(c, e)) cfg.http = std::move(*http);
+    } else if (e.key == "id_resolver") {
+      if (auto v = c.string_value(e, "id_resolver")) {
+        cfg.id_resolver = *v;
+        resolver_pos = e.value_pos;
+      }
     }
   }
   if (providers) parse_providers(c, providers, cfg);
+  if (!cfg.id_resolver.empty() && cfg.provider(cfg.id_resolver) == nullptr)
+    c.error(resolver_pos, "id_resolver",
+            "no provider named \"" + cfg.id_resolver +
+                "\"; name a provider under providers: whose plugin resolves ids (tmdb)");
   SyncSpec global;
   if (sync) global = parse_sync(c, sync, "sync");
   cfg.sync.dry_run = global.dry_run.value_or(false);

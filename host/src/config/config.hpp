@@ -91,6 +91,9 @@ struct Config {
   std::vector<ProviderConfig> providers;  // in file order
   std::vector<PairConfig> pairs;          // in file order
   SyncOptions sync;
+  // `id_resolver:` the instance whose plugin resolves ids (ABI 1.1 resolve_ids), used
+  // before matching; empty when none is configured.
+  std::string id_resolver;
   // The global `http:` block; `instances` stays empty here (see http_options()).
   services::HttpOptions http;
 

@@ -289,6 +289,17 @@ Result<json> ProviderInstance::lookup(std::string_view feature, const json& item
   return r;
 }
 
+Result<json> ProviderInstance::resolve_ids(const json& items) {
+  if (!manifest().resolve_ids)
+    return error("resolve_ids", "the manifest does not declare the resolve_ids capability",
+                 ErrorKind::unsupported);
+  auto r = call("resolve_ids", m_library->api().resolve_ids, json{{"items", items}});
+  if (!r) return r;
+  if (const std::string bad = schema_problem(k_resolve_schema_json, *r, "reply"); !bad.empty())
+    return error("resolve_ids", bad);
+  return r;
+}
+
 Result<json> ProviderInstance::action(std::string_view action_name, const json& args) {
   if (!manifest().has_action(action_name)) {
     std::string names;

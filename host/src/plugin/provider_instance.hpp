@@ -60,6 +60,8 @@ class ProviderInstance {
   // ABI 1.1, when the manifest declares it: {"results":[{"key","present","items"}]} for
   // a few items (the re-check before a resend).
   Result<nlohmann::json> lookup(std::string_view feature, const nlohmann::json& items);
+  // ABI 1.1, when the manifest declares it: {"results":[{"key","ids","ttl_s"}]}.
+  Result<nlohmann::json> resolve_ids(const nlohmann::json& items);
   // Any JSON document.
   Result<nlohmann::json> action(std::string_view name, const nlohmann::json& args);
   Result<nlohmann::json> scrobble(const nlohmann::json& request);

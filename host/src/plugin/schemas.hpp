@@ -14,6 +14,7 @@ extern const std::string_view k_index_schema_json;         // build_index reply 
 extern const std::string_view k_outcomes_schema_json;      // add/remove/update reply
 extern const std::string_view k_outcome_schema_json;       // one entry of "outcomes"
 extern const std::string_view k_lookup_schema_json;        // lookup reply (ABI 1.1)
+extern const std::string_view k_resolve_schema_json;       // resolve_ids reply (ABI 1.1)
 extern const std::string_view k_auth_start_schema_json;    // auth_start reply
 extern const std::string_view k_auth_poll_schema_json;     // auth_poll reply
 extern const std::string_view k_error_schema_json;         // error document

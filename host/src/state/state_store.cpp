@@ -76,6 +76,13 @@ CREATE INDEX runs_started ON runs(started_at);
       {3, R"sql(
 ALTER TABLE pending_deletions ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
 )sql"},
+      // v4: what an id resolver (ABI 1.1 resolve_ids) answered, per query, until it
+      // expires; an empty ids object is "not known to the service", cached as well.
+      {4, R"sql(
+CREATE TABLE id_resolutions(
+  resolver TEXT NOT NULL, query TEXT NOT NULL, ids TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (resolver, query)) WITHOUT ROWID;
+)sql"},
   };
   return k_migrations;
 }
@@ -923,6 +930,42 @@ Status StateStore::kv_flush_locked(const std::vector<std::string>& instances) {
     }
   }
   return ok_status();
+}
+
+Result<std::map<std::string, std::string>> StateStore::resolutions_get(
+    const std::string& resolver, const std::vector<std::string>& queries, std::int64_t now) {
+  std::map<std::string, std::string> out;
+  Stmt s(m_db,
+         "SELECT ids FROM id_resolutions WHERE resolver = ?1 AND query = ?2 AND expires_at > ?3");
+  for (const auto& q : queries) {
+    s.bind(1, resolver).bind(2, q).bind(3, now);
+    const int rc = s.step();
+    if (rc == SQLITE_ROW)
+      out.emplace(q, s.text(0));
+    else if (rc != SQLITE_DONE)
+      return make_error(m_path.string() + ": reading resolved ids failed: " + sqlite3_errmsg(m_db),
+                        ErrorKind::internal);
+    s.reset();
+  }
+  return out;
+}
+
+Status StateStore::resolutions_put(const std::string& resolver,
+                                   const std::vector<IdResolution>& answers) {
+  if (m_read_only || answers.empty()) return ok_status();  // a dry run stores nothing
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  Stmt up(m_db,
+          "INSERT OR REPLACE INTO id_resolutions(resolver, query, ids, expires_at) "
+          "VALUES (?1, ?2, ?3, ?4)");
+  for (const auto& a : answers) {
+    if (!up.bind(1, resolver).bind(2, a.query).bind(3, a.ids).bind(4, a.expires_at).run()) {
+      const std::string why = sqlite3_errmsg(m_db);
+      (void)exec("ROLLBACK");
+      return make_error(m_path.string() + ": storing resolved ids failed: " + why,
+                        ErrorKind::internal);
+    }
+  }
+  return exec("COMMIT");
 }
 
 Status StateStore::kv_flush(const std::string& instance) {

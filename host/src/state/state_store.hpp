@@ -101,6 +101,14 @@ class StateStore {
   Result<std::optional<RunReport>> report(const std::string& run_id);
   Result<std::vector<RunReport>> recent_reports(int limit);
 
+  // --- id resolutions (ABI 1.1 resolve_ids), cached with a time to live ----------------
+  // The cached answers among `queries` that have not expired at `now`: query -> ids
+  // (a JSON object as text; "{}" means the resolver does not know the item).
+  Result<std::map<std::string, std::string>> resolutions_get(
+      const std::string& resolver, const std::vector<std::string>& queries, std::int64_t now);
+  // Stores answers in one transaction; nothing in a read-only (dry-run) store.
+  Status resolutions_put(const std::string& resolver, const std::vector<IdResolution>& answers);
+
   // --- plugin kv (used by SqliteKvStore) -------------------------------------------------
   Result<std::optional<std::string>> kv_get(const std::string& instance, const std::string& key);
   // Buffers a write until the next commit() that names the instance (or kv_flush()).

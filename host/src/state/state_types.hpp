@@ -170,4 +170,11 @@ struct PairFeatureSummary {
 nlohmann::json to_json(const PairFeatureRecord& record);
 PairFeatureRecord record_from_json(const nlohmann::json& j);
 
+// One answer of an id resolver, as cached: `ids` is a JSON object as text.
+struct IdResolution {
+  std::string query;
+  std::string ids;
+  std::int64_t expires_at = 0;  // epoch seconds
+};
+
 }  // namespace cw::state

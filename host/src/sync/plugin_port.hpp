@@ -25,6 +25,9 @@ class PluginPort final : public ProviderPort {
   Result<nlohmann::json> lookup(const std::string& feature, const nlohmann::json& items) override {
     return m_instance->lookup(feature, items);
   }
+  Result<nlohmann::json> resolve_ids(const nlohmann::json& items) override {
+    return m_instance->resolve_ids(items);
+  }
 
  private:
   std::unique_ptr<plugin::ProviderInstance> m_instance;

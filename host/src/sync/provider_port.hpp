@@ -37,6 +37,11 @@ class ProviderPort {
     (void)items;
     return make_error("lookup is not supported", ErrorKind::unsupported);
   }
+  // ABI 1.1 resolve_ids ({"results":[{"key","ids","ttl_s"}]}), for an id resolver.
+  virtual Result<nlohmann::json> resolve_ids(const nlohmann::json& items) {
+    (void)items;
+    return make_error("resolve_ids is not supported", ErrorKind::unsupported);
+  }
 };
 
 }  // namespace cw::sync

@@ -4,6 +4,7 @@
 #include <cw/engine/planner.hpp>
 #include <cw/engine/settlement.hpp>
 #include <cw/sync/capabilities.hpp>
+#include <cw/sync/id_resolution.hpp>
 #include <cw/sync/state_bridge.hpp>
 #include <cw/sync/sync_runner.hpp>
 #include <cw/util/json.hpp>
@@ -134,9 +135,9 @@ struct SyncRunner::Impl {
   }
 
   // One read per instance, feature and watermark in a run (R6.4).
-  const Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
-                                              const std::optional<std::string>& watermark,
-                                              const HealthInfo& h) {
+  Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
+                                        const std::optional<std::string>& watermark,
+                                        const HealthInfo& h) {
     const engine::FeatureCaps caps = feature_caps(port.manifest(), feature, h.capabilities);
     const bool delta = caps.semantics == engine::Semantics::delta;
     const std::string key = port.instance() + "\n" + std::string(engine::to_string(feature)) +
@@ -269,19 +270,52 @@ struct SyncRunner::Impl {
       }
     }
     phase(pc.policy.name, fname, "snapshot", 0, 2);
+    engine::Snapshot* snaps[2] = {nullptr, nullptr};
     for (Side side : {Side::source, Side::target}) {
       const int i = static_cast<int>(side);
       std::optional<std::string> wm;
       if (const auto& b = st.baseline(side)) wm = b->watermark;
-      const auto& snap = snapshot_of(*s.ports[i], feature, wm, *s.health[i]);
+      auto& snap = snapshot_of(*s.ports[i], feature, wm, *s.health[i]);
       if (!snap) {
         fail(entry, "pair " + pc.policy.name + ": " + snap.error().message);
         return false;
       }
-      s.snaps[i] = &snap.value();
+      snaps[i] = &snap.value();
+      s.snaps[i] = snaps[i];
       phase(pc.policy.name, fname, "snapshot", static_cast<std::size_t>(i) + 1, 2);
     }
+    if (!opt.id_resolver.empty()) resolve_ids(pc, feature, *snaps[0], *snaps[1], entry);
     return true;
+  }
+
+  // ABI 1.1: the configured id resolver enriches what the two sides do not share.
+  void resolve_ids(const config::PairConfig& pc, Feature feature, engine::Snapshot& a,
+                   engine::Snapshot& b, json& entry) {
+    const auto it = self.m_providers.find(opt.id_resolver);
+    std::string problem;
+    if (it == self.m_providers.end() || it->second == nullptr) {
+      const auto err = self.m_create_errors.find(opt.id_resolver);
+      problem = "id_resolver " + opt.id_resolver + " is unavailable" +
+                (err != self.m_create_errors.end() ? ": " + err->second : "");
+    } else if (!it->second->manifest().resolve_ids) {
+      problem = "id_resolver " + opt.id_resolver + " (plugin " + it->second->manifest().name +
+                ") does not resolve ids: its manifest does not declare resolve_ids";
+    }
+    if (!problem.empty()) {
+      entry["id_resolver"] = {{"error", problem}};
+      self.m_log.warn("cw", "pair " + pc.policy.name + " " +
+                                std::string(engine::to_string(feature)) +
+                                ": matching without id resolution: " + problem);
+      return;
+    }
+    ResolveOptions ro;
+    ro.now_s = opt.now_s;
+    ProviderPort& resolver = *it->second;
+    const auto stats = resolve_unmatched(resolver, self.m_store, a, b, ro,
+                                         [&] { count_call(resolver.instance(), "resolve_ids"); });
+    entry["id_resolver"] = stats.to_json();
+    if (!stats.error.empty())
+      self.m_log.warn(resolver.instance(), "id resolution incomplete: " + stats.error);
   }
 
   void do_feature(const config::PairConfig& pc, Feature feature, const engine::FeaturePlan* given) {

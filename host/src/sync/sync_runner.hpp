@@ -39,6 +39,9 @@ struct SyncOptions {
   std::optional<engine::Plan> plan;
   bool allow_drift = false;
   std::int64_t now_s = 0;
+  // The configuration's `id_resolver` (an instance whose plugin declares resolve_ids);
+  // empty: items are matched by the ids they carry.
+  std::string id_resolver;
 };
 
 enum class RunStatus { ok, partial, failed, cancelled, drifted };

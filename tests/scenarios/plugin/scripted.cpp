@@ -278,6 +278,26 @@ class Scripted {
     return cwsdk::Reply::ok(json{{"results", std::move(results)}}.dump());
   }
 
+  // ABI 1.1 resolve_ids: the script's "resolve" list maps ids to ids; an item that shares
+  // an id with an entry's `match` gets that entry's `ids`. Used when the case's manifest
+  // declares capabilities.resolve_ids and the configuration names this id_resolver.
+  cwsdk::Reply resolve_ids(std::string_view request) {
+    const json req = parse(request);
+    const json items = req.value("items", json::array());
+    log_call(json{{"op", "resolve_ids"}, {"count", items.size()}});
+    json results = json::array();
+    for (const auto& item : items) {
+      for (const auto& entry : m_script.value("resolve", json::array())) {
+        if (share_id(entry.value("match", json::object()), item.value("ids", json::object()))) {
+          results.push_back(
+              {{"key", item.value("key", "")}, {"ids", entry.value("ids", json::object())}});
+          break;
+        }
+      }
+    }
+    return cwsdk::Reply::ok(json{{"results", std::move(results)}}.dump());
+  }
+
   cwsdk::Reply add(std::string_view request) { return write("add", request); }
   cwsdk::Reply remove(std::string_view request) { return write("remove", request); }
   cwsdk::Reply update(std::string_view request) { return write("update", request); }

@@ -37,6 +37,16 @@ TEST(ConfigErrors, BadModeNamesPositionPathAndChoices) {
             "(did you mean \"one-way\"?)");
 }
 
+TEST(ConfigErrors, IdResolverMustNameAProvider) {
+  EXPECT_EQ(only_error(std::string("id_resolver: tmdb\n") + k_providers),
+            "cw.yaml:1:14: id_resolver: no provider named \"tmdb\"; name a provider under "
+            "providers: whose plugin resolves ids (tmdb)");
+  const auto ok =
+      cw::config::parse_config(std::string("id_resolver: plex\n") + k_providers, "cw.yaml", ".");
+  ASSERT_TRUE(ok.config) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+  EXPECT_EQ(ok.config->id_resolver, "plex");
+}
+
 TEST(ConfigErrors, UnknownKeyGetsDidYouMean) {
   const std::string yaml = std::string(k_providers) +
                            "pairs:\n"

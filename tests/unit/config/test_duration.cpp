@@ -112,8 +112,8 @@ TEST(ConfigDocs, SchemaKnowsEveryDocumentedKey) {
   ASSERT_FALSE(schema.is_discarded()) << "docs/cw.schema.json is not valid JSON";
   std::set<std::string> top;
   for (const auto& [k, v] : schema["properties"].items()) top.insert(k);
-  EXPECT_EQ(top,
-            (std::set<std::string>{"version", "state_dir", "providers", "pairs", "sync", "http"}));
+  EXPECT_EQ(top, (std::set<std::string>{"version", "state_dir", "providers", "pairs", "sync",
+                                        "http", "id_resolver"}));
   EXPECT_EQ(schema.value("additionalProperties", true), false);
 
   const std::string doc = read(CW_CONFIG_DOC);
