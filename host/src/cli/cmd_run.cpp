@@ -17,6 +17,7 @@
 #include <cw/cli/open_session.hpp>
 #include <cw/engine/plan.hpp>
 #include <cw/engine/time.hpp>
+#include <cw/state/backups.hpp>
 #include <cw/sync/session.hpp>
 #include <cw/sync/sync_runner.hpp>
 
@@ -218,6 +219,14 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   report["providers"] = providers;
   if (http.contains("budgets")) report["http_budgets"] = http["budgets"];
 
+  if (!dry && result.status != sync::RunStatus::drifted) {
+    // A rolling copy of what this run committed (`cw state restore` puts one back).
+    auto backup = state::make_backup(session.store(), session.config().state_dir, opt.run_id);
+    if (backup)
+      report["backup"] = backup->string();
+    else
+      session.logger().warn("cw", "no backup of the state was made: " + backup.error().message);
+  }
   if (!dry) {
     state::RunReport rr;
     rr.run_id = opt.run_id;

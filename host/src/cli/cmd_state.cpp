@@ -10,6 +10,7 @@
 #include <cw/cli/exit_codes.hpp>
 #include <cw/config/config.hpp>
 #include <cw/engine/time.hpp>
+#include <cw/state/backups.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
 
@@ -220,6 +221,81 @@ int unblock(const std::filesystem::path& dir, const StateArgs& a) {
   return k_exit_ok;
 }
 
+// Full integrity_check (every page, every index entry); opening already ran quick_check.
+int check(const std::filesystem::path& dir) {
+  auto store = state::StateStore::open(dir, state::OpenMode::read_only);
+  if (!store) {
+    std::cerr << "cw state check: " << store.error().message << "\n";
+    return k_exit_failure;
+  }
+  if (auto st = (*store)->integrity_check(); !st) {
+    std::cerr << "cw state check: " << st.error().message << "\n";
+    return k_exit_failure;
+  }
+  const auto backups = state::list_backups(dir);
+  std::cout << (dir / state::k_state_db_name).string() << ": ok (schema version "
+            << (*store)->schema_version() << "); " << backups.size() << " backup"
+            << (backups.size() == 1 ? "" : "s") << "\n";
+  return k_exit_ok;
+}
+
+// Without an operand, the backups; with one ("latest", a file name or a path), puts it
+// back under the run lock, keeping the replaced file.
+int restore(const std::filesystem::path& dir, const StateArgs& a) {
+  const auto backups = state::list_backups(dir);
+  if (a.keys.empty()) {
+    if (backups.empty()) {
+      std::cout << "no backups in " << (dir / state::k_backup_dir_name).string()
+                << " (one is made after every run that commits)\n";
+      return k_exit_ok;
+    }
+    for (const auto& b : backups) {
+      std::error_code ec;
+      std::cout << b.filename().string() << "  " << std::filesystem::file_size(b, ec) << " bytes\n";
+    }
+    return k_exit_ok;
+  }
+  std::filesystem::path chosen;
+  const std::string& want = a.keys.front();
+  if (want == "latest") {
+    if (backups.empty()) {
+      std::cerr << "cw state restore: no backups in " << (dir / state::k_backup_dir_name).string()
+                << "\n";
+      return k_exit_failure;
+    }
+    chosen = backups.front();
+  } else {
+    chosen = want.find('/') == std::string::npos ? dir / state::k_backup_dir_name / want
+                                                 : std::filesystem::path(want);
+  }
+  if (!std::filesystem::is_regular_file(chosen)) {
+    std::cerr << "cw state restore: no backup " << chosen.string()
+              << "; `cw state restore` lists them\n";
+    return k_exit_usage;
+  }
+  auto lock = state::RunLock::acquire(dir);
+  if (!lock) {
+    std::cerr << "cw state restore: " << lock.error().message << "\n";
+    return lock.error().kind == ErrorKind::transient ? k_exit_locked : k_exit_failure;
+  }
+  const std::string stamp = std::to_string(std::time(nullptr));
+  auto replaced = state::restore_backup(dir, chosen, stamp);
+  if (!replaced) {
+    std::cerr << "cw state restore: " << replaced.error().message << "\n";
+    return k_exit_failure;
+  }
+  // Opening it migrates it if it is older and proves it readable.
+  if (auto store = state::StateStore::open(dir, state::OpenMode::read_write); !store) {
+    std::cerr << "cw state restore: restored, but " << store.error().message << "\n";
+    return k_exit_failure;
+  }
+  std::cout << "restored " << (dir / state::k_state_db_name).string() << " from "
+            << chosen.filename().string();
+  if (!replaced->empty()) std::cout << "; the replaced file is kept as " << replaced->string();
+  std::cout << "\n";
+  return k_exit_ok;
+}
+
 int run_state(const GlobalOptions& global, const Invocation& call) {
   const StateArgs a = args_of(call);
   int exit = k_exit_ok;
@@ -228,6 +304,8 @@ int run_state(const GlobalOptions& global, const Invocation& call) {
   if (call.verb == "show") return show(*dir, a);
   if (call.verb == "export") return export_state(*dir, a);
   if (call.verb == "reset") return reset(*dir, a);
+  if (call.verb == "check") return check(*dir);
+  if (call.verb == "restore") return restore(*dir, a);
   return unblock(*dir, a);
 }
 
@@ -257,7 +335,7 @@ void unblock_options(po::options_description& opts) {
 
 const Command k_state_command = {
     "state",
-    "inspect, export or reset the sync state",
+    "inspect, export, check, restore or reset the sync state",
     {{"show",
       "the state of every pair and feature",
       {},
@@ -279,7 +357,21 @@ const Command k_state_command = {
       "release a key held by the blackbox",
       {"KEY", 1, 1},
       &unblock_options,
-      "The next run tries KEY again (R5.4).\n"}},
+      "The next run tries KEY again (R5.4).\n"},
+     {"check",
+      "check the state database page by page",
+      {},
+      &add_state_dir_option,
+      "Runs SQLite's integrity_check on state.db (every open already runs quick_check and\n"
+      "refuses a damaged or empty file). Exit 0 when it is sound, 1 otherwise.\n"},
+     {"restore",
+      "list the backups, or put one back",
+      {"BACKUP", 0, 1},
+      &add_state_dir_option,
+      "After every run that commits, state.db is copied to backups/state-<run id>.db and the\n"
+      "newest 3 are kept. Without BACKUP, lists them, newest first; with BACKUP (latest, a\n"
+      "file name from the list, or a path) checks it and puts it in place of state.db, under\n"
+      "the run lock. The replaced file is kept as state.db.replaced-<time>.\n"}},
     "The state directory is the configuration's state_dir unless --state-dir is given.\n"
     "Exit: 0 ok, 1 failure, 2 bad command line, 3 invalid configuration,\n"
     "5 another cw run holds the state directory.\n",

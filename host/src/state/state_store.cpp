@@ -254,14 +254,32 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
   std::unique_ptr<StateStore> store(new StateStore());
   store->m_path = db_path;
   store->m_read_only = mode == OpenMode::read_only;
+  std::error_code size_ec;
+  const bool existed = std::filesystem::exists(db_path, size_ec);
+  // SQLite takes an empty file for a new database: every baseline would be gone and the
+  // next run would plan from nothing. An existing empty file is a damaged one.
+  if (existed && std::filesystem::is_regular_file(db_path, size_ec) &&
+      std::filesystem::file_size(db_path, size_ec) == 0 && !size_ec)
+    return make_error(db_path.string() +
+                          " is empty (0 bytes): it is not taken for a new database, which "
+                          "would lose every baseline; restore it from a backup, or move it "
+                          "away to start from nothing",
+                      ErrorKind::internal);
   if (mode == OpenMode::read_write) {
     if (auto st =
             store->open_connection(db_path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
         !st)
       return st.error();
+    // The watch history is personal: a new database is readable by its owner only (SQLite
+    // gives its -wal and -shm files the same permissions).
+    if (!existed)
+      std::filesystem::permissions(
+          db_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+          std::filesystem::perm_options::replace, size_ec);
     // WAL: readers (`cw state show`, a dry run) never block the writer. FULL: see header.
     if (auto st = store->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"); !st)
       return st.error();
+    if (auto st = store->quick_check(); !st) return st.error();
     if (auto st = store->migrate(); !st) return st.error();
     if (auto st = store->exec("PRAGMA foreign_keys = ON"); !st) return st.error();
     return store;
@@ -284,10 +302,9 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
   std::string uri = "file:" + uri_path(db_path) + "?mode=ro";
   const std::filesystem::path wal = db_path.string() + "-wal";
   if (!std::filesystem::exists(wal, ec)) {
-    const auto lock_path = db_path.parent_path() / k_lock_file_name;
-    const int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = RunLock::share(db_path.parent_path());
     if (fd >= 0) {
-      if (flock(fd, LOCK_SH | LOCK_NB) == 0 && !std::filesystem::exists(wal, ec)) {
+      if (!std::filesystem::exists(wal, ec)) {
         store->m_reader_lock_fd = fd;
         uri += "&immutable=1";
       } else {
@@ -296,6 +313,7 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
     }
   }
   if (auto st = store->open_connection(uri, SQLITE_OPEN_READONLY); !st) return st.error();
+  if (auto st = store->quick_check(); !st) return st.error();
   const int version = store->schema_version();
   if (version < 0)
     return make_error(db_path.string() + ": not a readable SQLite database: " +
@@ -966,6 +984,39 @@ Status StateStore::resolutions_put(const std::string& resolver,
     }
   }
   return exec("COMMIT");
+}
+
+Status StateStore::backup_to(const std::filesystem::path& file) {
+  sqlite3* dest = nullptr;
+  if (sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    const std::string why = dest != nullptr ? sqlite3_errmsg(dest) : "cannot open";
+    sqlite3_close(dest);
+    return make_error("cannot create the backup " + file.string() + ": " + why,
+                      ErrorKind::internal);
+  }
+  sqlite3_backup* b = sqlite3_backup_init(dest, "main", m_db, "main");
+  int rc = b != nullptr ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+  if (b != nullptr) sqlite3_backup_finish(b);
+  const std::string why = sqlite3_errmsg(dest);
+  rc = rc == SQLITE_DONE ? sqlite3_errcode(dest) : rc;
+  sqlite3_close(dest);
+  if (rc != SQLITE_OK)
+    return make_error("backing up " + m_path.string() + " to " + file.string() + " failed: " + why,
+                      ErrorKind::internal);
+  return ok_status();
+}
+
+Status StateStore::quick_check() {
+  // Pages and their links, not every index entry: fast enough for every open;
+  // integrity_check() is the thorough one.
+  Stmt s(m_db, "PRAGMA quick_check(1)");
+  const int rc = s.step();
+  if (rc == SQLITE_ROW && s.text(0) == "ok") return ok_status();
+  const std::string what = rc == SQLITE_ROW ? s.text(0) : std::string(sqlite3_errmsg(m_db));
+  return make_error(m_path.string() + " is damaged (" + what +
+                        "): nothing was read from or written to it; restore it from a backup",
+                    ErrorKind::internal);
 }
 
 Status StateStore::kv_flush(const std::string& instance) {

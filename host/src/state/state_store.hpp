@@ -101,6 +101,9 @@ class StateStore {
   Result<std::optional<RunReport>> report(const std::string& run_id);
   Result<std::vector<RunReport>> recent_reports(int limit);
 
+  // A consistent copy of the whole database in `file` (SQLite's online backup API).
+  Status backup_to(const std::filesystem::path& file);
+
   // --- id resolutions (ABI 1.1 resolve_ids), cached with a time to live ----------------
   // The cached answers among `queries` that have not expired at `now`: query -> ids
   // (a JSON object as text; "{}" means the resolver does not know the item).
@@ -128,6 +131,7 @@ class StateStore {
  private:
   StateStore() = default;
   Status migrate();
+  Status quick_check();  // PRAGMA quick_check on open: a damaged file is refused
   Status exec(const char* sql);
   Status kv_flush_locked(const std::vector<std::string>& instances);  // inside a transaction
   Status open_connection(const std::string& uri, int flags);

@@ -138,7 +138,8 @@ TEST(CommandLine, OperandCountsAreChecked) {
   EXPECT_TRUE(r->flag("all"));
   r = cw::cli::parse_invocation(*find("state"), {}, g);
   ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("show, export, reset or unblock"), std::string::npos)
+  EXPECT_NE(r.error().message.find("show, export, reset, unblock, check or restore"),
+            std::string::npos)
       << r.error().message;
 }
 
@@ -220,7 +221,8 @@ TEST(CommandLine, BashCompletionOffersCommandsVerbsOptionsAndValues) {
   const std::string& s = r.out;
   using Set = std::set<std::string>;
   EXPECT_EQ(complete(s, {"cw", "sta"}), (Set{"state"}));
-  EXPECT_EQ(complete(s, {"cw", "state", ""}), (Set{"export", "reset", "show", "unblock"}));
+  EXPECT_EQ(complete(s, {"cw", "state", ""}),
+            (Set{"check", "export", "reset", "restore", "show", "unblock"}));
   EXPECT_EQ(complete(s, {"cw", "state", "show", "--out"}), (Set{"--output"}));
   EXPECT_EQ(complete(s, {"cw", "state", "show", "--output", ""}), (Set{"json", "text"}));
   EXPECT_EQ(complete(s, {"cw", "run", "--feature", "w"}), (Set{"watchlist"}));

@@ -152,6 +152,9 @@ TEST(PluginReplies, BaseCaseSyncs) {
   const auto run = s.cw({"run", "--output", "json"});
   ASSERT_EQ(run.code, cw::cli::k_exit_ok) << run.err << run.out;
   EXPECT_EQ(report_of(run.out)["pairs"][0]["outcomes"]["confirmed"], 1) << run.out;
+  // A run that commits leaves a backup of the state (`cw state restore`).
+  const auto backup = report_of(run.out).value("backup", std::string());
+  EXPECT_TRUE(std::filesystem::is_regular_file(backup)) << run.out.substr(0, 400);
 }
 
 TEST(PluginReplies, EveryHealthMember) {

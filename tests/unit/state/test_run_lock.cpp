@@ -35,6 +35,35 @@ TEST(RunLock, SecondAcquireIsRefusedNamingThePid) {
   std::filesystem::remove_all(dir);
 }
 
+// Deleting cw.lock under a run once let a second run start beside it (1,700 duplicate
+// plays): the lock is on the directory, which cannot be unlinked while it holds state.
+TEST(RunLock, DeletingTheLockFileDoesNotLetASecondRunIn) {
+  const auto dir = test::fresh_dir("lock-unlink");
+  auto first = RunLock::acquire(dir);
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(std::filesystem::remove(dir / k_lock_file_name));
+  auto second = RunLock::acquire(dir);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind, ErrorKind::transient);
+  EXPECT_TRUE(RunLock::holder(dir).has_value() ||
+              second.error().message.find("PID unknown") != std::string::npos);
+  EXPECT_EQ(RunLock::share(dir), -1);  // readers see it held too
+  first->release();
+  auto third = RunLock::acquire(dir);
+  EXPECT_TRUE(third) << third.error().message;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RunLock, ADirectoryItCreatesIsPrivate) {
+  const auto dir = test::fresh_dir("lock-perms") / "state";
+  auto lock = RunLock::acquire(dir);
+  ASSERT_TRUE(lock) << lock.error().message;
+  const auto perms = std::filesystem::status(dir).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_all);
+  lock->release();
+  std::filesystem::remove_all(dir.parent_path());
+}
+
 TEST(RunLock, AKilledHolderReleasesTheLock) {
   const auto dir = test::fresh_dir("lock-kill");
   int fds[2];

@@ -1,9 +1,11 @@
 // `cw state ...` and `cw pending ...` on the real binary: output, exit codes, effects.
 #include <array>
 #include <cstdio>
+#include <fstream>
 
 #include <sys/wait.h>
 
+#include <cw/state/backups.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
 
@@ -69,6 +71,54 @@ TEST_F(StateCli, ShowSummarisesEachPairAndFeature) {
   EXPECT_EQ(doc["pair_features"][0]["unresolved"], 1);
   EXPECT_EQ(doc["last_run"]["run_id"], "run-7");
   EXPECT_EQ(test::hash_file(m_dir / k_state_db_name), hash);  // reading changes nothing
+}
+
+// Rolling backups, `cw state check` and `cw state restore` (issue 10): a damaged database
+// is found, refused, and put back from the last backup without losing the damaged file.
+TEST_F(StateCli, CheckFindsDamageAndRestorePutsTheLastBackupBack) {
+  {
+    auto s = StateStore::open(m_dir, OpenMode::read_write);
+    ASSERT_TRUE(s);
+    for (const char* run :
+         {"20260101T000000Z-1", "20260102T000000Z-2", "20260103T000000Z-3", "20260104T000000Z-4"})
+      ASSERT_TRUE(make_backup(**s, m_dir, run));
+  }
+  const auto backups = list_backups(m_dir);
+  ASSERT_EQ(backups.size(), 3U);  // the newest three
+  EXPECT_EQ(backups.front().filename(), "state-20260104T000000Z-4.db");
+  EXPECT_EQ(std::filesystem::status(backups.front()).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  Ran r = run_cw("state check " + dir_arg());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(": ok (schema version"), std::string::npos) << r.out;
+
+  // Damage the database: check, show and every run refuse it.
+  {
+    std::fstream f(m_dir / k_state_db_name, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 8);
+    const std::string junk(2000, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  r = run_cw("state check " + dir_arg());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("damaged"), std::string::npos) << r.out;
+  EXPECT_EQ(run_cw("state show " + dir_arg()).code, 1);
+
+  r = run_cw("state restore " + dir_arg());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("state-20260104T000000Z-4.db"), std::string::npos) << r.out;
+  r = run_cw("state restore latest " + dir_arg());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("the replaced file is kept as"), std::string::npos) << r.out;
+  r = run_cw("state show " + dir_arg());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("plex-to-trakt"), std::string::npos) << r.out;
+  bool kept = false;
+  for (const auto& e : std::filesystem::directory_iterator(m_dir))
+    kept = kept || e.path().filename().string().rfind("state.db.replaced-", 0) == 0;
+  EXPECT_TRUE(kept);
+  EXPECT_EQ(run_cw("state restore no-such.db " + dir_arg()).code, 2);
 }
 
 TEST_F(StateCli, ExportIsJson) {

@@ -1,5 +1,7 @@
 // StateStore: pair-feature state round trips, one-transaction commits, CLI operations,
 // journal and reports.
+#include <fstream>
+
 #include <sqlite3.h>
 
 #include <cw/state/state_store.hpp>
@@ -272,6 +274,61 @@ TEST_F(StateStoreTest, ExportHasStateButNoPluginValues) {
   EXPECT_EQ((*j)["plugin_data_keys"]["trakt"][0], "oauth_etag");
   EXPECT_EQ(j->dump().find("SECRET-VALUE-123"), std::string::npos);
   EXPECT_EQ((*j)["runs"][0]["run_id"], "r1");
+}
+
+// An existing empty or damaged state.db is refused, never taken for a new one (issue 10).
+TEST(StateOpen, AnEmptyDatabaseFileIsRefusedNotStartedAfresh) {
+  const auto dir = fresh_dir("empty-db");
+  std::filesystem::create_directories(dir);
+  { std::ofstream(dir / k_state_db_name); }
+  for (OpenMode mode : {OpenMode::read_write, OpenMode::read_only}) {
+    auto s = StateStore::open(dir, mode);
+    ASSERT_FALSE(s);
+    EXPECT_NE(s.error().message.find("is empty (0 bytes)"), std::string::npos) << s.error().message;
+  }
+  EXPECT_EQ(std::filesystem::file_size(dir / k_state_db_name), 0U);  // left as it was
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StateOpen, ADamagedDatabaseIsRefused) {
+  const auto dir = fresh_dir("damaged-db");
+  {
+    auto s = StateStore::open(dir, OpenMode::read_write);
+    ASSERT_TRUE(s) << s.error().message;
+    PairFeatureCommit c;
+    c.pair = "p";
+    c.feature = "watchlist";
+    c.run_id = "r1";
+    c.committed_at = 1;
+    for (int i = 0; i < 300; ++i)  // several pages
+      c.baseline_upserts["plex"]["tmdb:movie:" + std::to_string(i)] = item("Film", i);
+    ASSERT_TRUE((*s)->commit(c));
+  }
+  // Scribble over the second page (the first holds the header SQLite checks on open).
+  {
+    std::fstream f(dir / k_state_db_name, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 8);
+    const std::string junk(2000, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  std::filesystem::remove(dir / (std::string(k_state_db_name) + "-wal"));
+  std::filesystem::remove(dir / (std::string(k_state_db_name) + "-shm"));
+  for (OpenMode mode : {OpenMode::read_write, OpenMode::read_only}) {
+    auto s = StateStore::open(dir, mode);
+    ASSERT_FALSE(s) << "a damaged database was opened";
+    EXPECT_NE(s.error().message.find("damaged"), std::string::npos) << s.error().message;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StateOpen, ANewDatabaseIsReadableByItsOwnerOnly) {
+  const auto dir = fresh_dir("perms-db");
+  auto s = StateStore::open(dir, OpenMode::read_write);
+  ASSERT_TRUE(s) << s.error().message;
+  const auto perms = std::filesystem::status(dir / k_state_db_name).permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StateTypes, RecordJsonRoundTrip) {
