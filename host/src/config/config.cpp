@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <regex>
 #include <set>
@@ -924,6 +926,79 @@ PairDraft parse_pair(Checker& c, const YAML::Node& node, std::size_t index, cons
   return d;
 }
 
+// A configuration is small; aliases nested into each other (a "billion laughs" document)
+// load as shared nodes but expand exponentially when walked. Counting visits with a budget
+// stops such a walk at once.
+constexpr std::size_t k_max_yaml_nodes = 200'000;
+
+bool within_node_budget(const YAML::Node& n, std::size_t& budget) {
+  if (budget == 0) return false;
+  --budget;
+  if (n.IsMap()) {
+    for (const auto& kv : n)
+      if (!within_node_budget(kv.first, budget) || !within_node_budget(kv.second, budget))
+        return false;
+  } else if (n.IsSequence()) {
+    for (const auto& child : n)
+      if (!within_node_budget(child, budget)) return false;
+  }
+  return true;
+}
+
+// One-way pairs that propagate removals must not form a ring (a -> b -> c -> a): a deletion
+// would travel around it forever, written again every run. Refused with the pairs named.
+void check_removal_rings(Checker& c, const Config& cfg) {
+  for (const Feature f :
+       {Feature::watchlist, Feature::history, Feature::ratings, Feature::progress}) {
+    // source -> [(target, pair index)] for enabled one-way pairs with removals on.
+    std::map<std::string, std::vector<std::pair<std::string, std::size_t>>> edges;
+    for (std::size_t i = 0; i < cfg.pairs.size(); ++i) {
+      const auto& p = cfg.pairs[i];
+      const auto it = p.policy.features.find(f);
+      if (!p.enabled || p.policy.mode != engine::PairMode::one_way ||
+          it == p.policy.features.end() || !it->second.enabled || !it->second.remove)
+        continue;
+      edges[p.policy.source].push_back({p.policy.target, i});
+    }
+    // Depth-first search for a back edge; the path on the stack is the ring.
+    std::map<std::string, int> state;  // 0 unseen, 1 on the stack, 2 done
+    std::vector<std::size_t> path;
+    std::vector<std::size_t> ring;
+    std::function<bool(const std::string&)> visit = [&](const std::string& node) {
+      state[node] = 1;
+      for (const auto& [next, pair] : edges[node]) {
+        path.push_back(pair);
+        if (state[next] == 1) {
+          // The ring is the part of the path from the pair leaving `next`.
+          std::size_t start = 0;
+          while (cfg.pairs[path[start]].policy.source != next) ++start;
+          ring.assign(path.begin() + static_cast<std::ptrdiff_t>(start), path.end());
+          return true;
+        }
+        if (state[next] == 0 && visit(next)) return true;
+        path.pop_back();
+      }
+      state[node] = 2;
+      return false;
+    };
+    for (const auto& [node, out] : edges) {
+      if (state[node] == 0 && visit(node)) break;
+    }
+    if (ring.empty()) continue;
+    std::string names, route = cfg.pairs[ring.front()].policy.source;
+    for (const std::size_t i : ring) {
+      names += (names.empty() ? "" : ", ") + cfg.pairs[i].policy.name;
+      route += " -> " + cfg.pairs[i].policy.target;
+    }
+    const std::size_t last = *std::max_element(ring.begin(), ring.end());
+    c.error(cfg.pairs[last].pos, "pairs[" + std::to_string(last) + "]",
+            "one-way pairs " + names + " propagate " + std::string(to_string(f)) +
+                " removals in a ring (" + route +
+                "): a deletion would go round it forever; set remove: false on one of them, "
+                "or join two providers with one two-way pair");
+  }
+}
+
 void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
   if (!root.IsDefined() || root.IsNull()) {
     c.error(SourcePos{"", 0, 0}, "",
@@ -1010,6 +1085,7 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     }
     cfg.pairs.push_back(std::move(d.pair));
   }
+  check_removal_rings(c, cfg);
 }
 
 }  // namespace
@@ -1017,6 +1093,20 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
 ConfigParse parse_config(const std::string& text, const std::string& file,
                          const std::filesystem::path& base_dir) {
   ConfigParse out;
+  // Bytes that are not UTF-8 would pass here and end the run later, inside JSON.
+  if (const auto bad = util::first_invalid_utf8(text); bad != std::string_view::npos) {
+    const std::string_view before(text.data(), bad);
+    const std::size_t line =
+        1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+    const std::size_t nl = before.rfind('\n');
+    const std::size_t column = bad - (nl == std::string_view::npos ? 0 : nl + 1) + 1;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[bad]));
+    out.errors.push_back(
+        ConfigError{SourcePos{file, static_cast<int>(line), static_cast<int>(column)}, "",
+                    std::string("invalid UTF-8 (byte ") + hex + "): save the file as UTF-8"});
+    return out;
+  }
   Checker checker(file, base_dir);
   YAML::Node root;
   try {
@@ -1029,6 +1119,13 @@ ConfigParse parse_config(const std::string& text, const std::string& file,
   } catch (const YAML::Exception& e) {
     out.errors.push_back(
         ConfigError{SourcePos{file, 0, 0}, "", std::string("invalid YAML: ") + e.what()});
+    return out;
+  }
+  if (std::size_t budget = k_max_yaml_nodes; !within_node_budget(root, budget)) {
+    out.errors.push_back(
+        ConfigError{SourcePos{file, 1, 1}, "",
+                    "the document expands to more than " + std::to_string(k_max_yaml_nodes) +
+                        " values (YAML anchors and aliases repeated into each other?): refused"});
     return out;
   }
   Config cfg;

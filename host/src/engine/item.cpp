@@ -350,7 +350,15 @@ Result<Item> item_from_json(const nlohmann::json& j) {
                           "' is unknown; expected movie, show, season or episode",
                       ErrorKind::invalid_arg);
   item.kind = *kind;
-  if (const auto* v = member(j, "title"); v && v->is_string()) item.title = v->get<std::string>();
+  if (const auto* v = member(j, "title"); v && v->is_string()) {
+    // A title is a line of text; megabytes of it are a plugin bug that must not be stored
+    // (or copied into every plan and baseline).
+    if (v->get_ref<const std::string&>().size() > k_max_title_bytes)
+      return make_error("item title is " + std::to_string(v->get_ref<const std::string&>().size()) +
+                            " bytes; at most " + std::to_string(k_max_title_bytes) + " are kept",
+                        ErrorKind::invalid_arg);
+    item.title = v->get<std::string>();
+  }
   if (const auto* v = member(j, "year")) {
     if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.year = static_cast<int>(*y);
   }
@@ -359,7 +367,8 @@ Result<Item> item_from_json(const nlohmann::json& j) {
   read_guids(j, item.ids);
 
   if (const auto* s = member(j, "show"); s && s->is_object()) {
-    if (const auto* v = member(*s, "title"); v && v->is_string())
+    if (const auto* v = member(*s, "title");
+        v && v->is_string() && v->get_ref<const std::string&>().size() <= k_max_title_bytes)
       item.show_title = v->get<std::string>();
     if (const auto* v = member(*s, "year")) {
       if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.show_year = static_cast<int>(*y);

@@ -204,6 +204,9 @@ struct Item {
   bool operator==(const Item&) const = default;
 };
 
+// Titles longer than this are refused with the item (a plugin bug, never a real title).
+inline constexpr std::size_t k_max_title_bytes = 4096;
+
 // Parses one ABI item. Unknown fields are ignored; ids are normalised; Jellyfin/Emby
 // `ProviderIds` objects (in `ids` or at top level) and Plex `guid`/`Guid` lists are read.
 // Fails only when the document is not an object or `type` is unknown.

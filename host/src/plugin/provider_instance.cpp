@@ -24,6 +24,24 @@ void append_sink(void* ctx, const char* data, size_t len) {
   if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
 }
 
+// One reply is held whole before it is parsed: a plugin that writes without end must not
+// take the host's memory with it. What lies past the cap is dropped and the reply refused.
+struct CappedSink {
+  std::string body;
+  std::size_t cap = 0;
+  bool overflow = false;
+};
+
+void append_capped(void* ctx, const char* data, size_t len) {
+  auto& s = *static_cast<CappedSink*>(ctx);
+  if (data == nullptr || s.overflow) return;
+  if (s.body.size() + len > s.cap) {
+    s.overflow = true;
+    return;
+  }
+  s.body.append(data, len);
+}
+
 std::string one_line(std::string s, std::size_t max_len = 500) {
   for (char& c : s)
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
@@ -188,13 +206,18 @@ Result<ProviderInstance::RawReply> ProviderInstance::call_raw(std::string_view o
     return error(op, "no such operation", ErrorKind::invalid_arg);
   if (fn == nullptr) return error(op, "the plugin does not implement it", ErrorKind::unsupported);
   RawReply reply;
+  CappedSink sink;
+  sink.cap = m_max_reply_bytes;
   std::lock_guard lock(m_mutex);
   try {
-    reply.status =
-        fn(m_instance, request.data(), request.size(), cw_sink{&reply.body, &append_sink});
+    reply.status = fn(m_instance, request.data(), request.size(), cw_sink{&sink, &append_capped});
   } catch (...) {
     return error(op, "the operation threw an exception across the ABI");
   }
+  if (sink.overflow)
+    return error(op, "the reply is larger than " + std::to_string(m_max_reply_bytes) +
+                         " bytes, the most one reply may hold; nothing of it was used");
+  reply.body = std::move(sink.body);
   return reply;
 }
 

@@ -21,6 +21,10 @@
 
 namespace cw::plugin {
 
+// The most one reply of an operation may hold (an index of a 100k-item library is about
+// 30 MiB); a larger one is refused with a message naming the operation.
+inline constexpr std::size_t k_max_reply_bytes = std::size_t{512} << 20;
+
 // The value create() sees in place of every secret configuration value.
 inline constexpr std::string_view k_secret_placeholder = "${secret}";
 
@@ -44,6 +48,8 @@ class ProviderInstance {
   ProviderInstance& operator=(const ProviderInstance&) = delete;
 
   const std::string& name() const { return m_binding->instance(); }
+  // The most one reply may hold (default k_max_reply_bytes).
+  void set_max_reply_bytes(std::size_t bytes) { m_max_reply_bytes = bytes; }
   const Library& library() const { return *m_library; }
   const Manifest& manifest() const { return m_library->manifest(); }
 
@@ -91,6 +97,7 @@ class ProviderInstance {
   std::shared_ptr<Library> m_library;
   std::unique_ptr<HostBinding> m_binding;
   cw_instance* m_instance = nullptr;
+  std::size_t m_max_reply_bytes = k_max_reply_bytes;
   std::mutex m_mutex;
 };
 

@@ -12,6 +12,10 @@ std::string to_lower(std::string_view s);
 bool starts_with_icase(std::string_view s, std::string_view prefix);
 std::vector<std::string> split(std::string_view s, char sep);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// The offset of the first byte that does not start or continue a valid UTF-8 sequence
+// (overlong forms, surrogates and code points past U+10FFFF included); npos when `s` is
+// valid UTF-8.
+std::size_t first_invalid_utf8(std::string_view s);
 // Edit distance, for "did you mean" hints.
 std::size_t levenshtein(std::string_view a, std::string_view b);
 

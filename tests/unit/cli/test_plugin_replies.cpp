@@ -9,8 +9,15 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/null_sink.h>
 
 #include <cw/cli/exit_codes.hpp>
+#include <cw/plugin/library.hpp>
+#include <cw/plugin/provider_instance.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
+#include <cw/services/kv/memory_kv_store.hpp>
+#include <cw/services/log/logger.hpp>
 
 #include "cli_test_support.hpp"
 
@@ -225,4 +232,31 @@ TEST(PluginReplies, NullAndNumbersWhereStringsBelong) {
     EXPECT_EQ(run.code, cw::cli::k_exit_partial) << run.err << run.out;
     EXPECT_EQ(report_of(run.out)["pairs"][0]["outcomes"]["unknown"], 1) << run.out;
   }
+}
+
+// A reply past the cap is refused as a whole (a 200 MB title once took 325 s and was
+// stored twice); the instance stays usable.
+TEST(PluginReplies, AReplyPastTheCapIsRefusedNamingTheOperation) {
+  cw::services::Logger logger(cw::services::LogLevel::off, cw::services::LogFormat::text,
+                              std::make_shared<spdlog::sinks::null_sink_mt>());
+  cw::services::ManualClock clock(1'700'000'000'000);
+  cw::services::FlagCancelToken cancel;
+  cw::services::MemoryKvStore kv;
+  cw::plugin::HostServices services{logger, clock, cancel, &kv, nullptr, nullptr, false};
+  auto lib = cw::plugin::Library::load(std::string(CW_PROBE_PLUGIN_DIR) + "/cw-provider-replies.so",
+                                       services);
+  ASSERT_TRUE(lib) << lib.error().message;
+  json big = Replies{}.source_index;
+  big["items"][0]["title"] = std::string(3000, 't');
+  auto inst = cw::plugin::ProviderInstance::create(
+      *lib, "big", json{{"replies", {{"build_index", big}}}}, services);
+  ASSERT_TRUE(inst) << inst.error().message;
+  (*inst)->set_max_reply_bytes(2048);
+  const auto r = (*inst)->build_index("watchlist", std::nullopt);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("build_index: the reply is larger than 2048 bytes"),
+            std::string::npos)
+      << r.error().message;
+  (*inst)->set_max_reply_bytes(1 << 20);
+  EXPECT_TRUE((*inst)->build_index("watchlist", std::nullopt));
 }

@@ -37,6 +37,52 @@ TEST(ConfigErrors, BadModeNamesPositionPathAndChoices) {
             "(did you mean \"one-way\"?)");
 }
 
+// Issue 10: one deletion rotated round a -> b -> c -> a forever (2 writes every run).
+TEST(ConfigErrors, ARingOfOneWayRemovingPairsIsRefusedWithThePairsNamed) {
+  const std::string providers =
+      "providers:\n  a: { plugin: x }\n  b: { plugin: x }\n  c: { plugin: x }\n";
+  const auto pair = [](const char* name, const char* from, const char* to, const char* remove) {
+    return std::string("  - { name: ") + name + ", source: " + from + ", target: " + to +
+           ", features: { watchlist: { add: true, remove: " + remove + " } } }\n";
+  };
+  const std::string ring = providers + "pairs:\n" + pair("ab", "a", "b", "true") +
+                           pair("bc", "b", "c", "true") + pair("ca", "c", "a", "true");
+  const std::string e = only_error(ring);
+  EXPECT_NE(e.find("cw.yaml:8:"), std::string::npos) << e;
+  EXPECT_NE(e.find("one-way pairs ab, bc, ca propagate watchlist removals in a ring "
+                   "(a -> b -> c -> a)"),
+            std::string::npos)
+      << e;
+  // Not a ring when one of them does not remove, or with a chain.
+  for (const std::string& fine :
+       {providers + "pairs:\n" + pair("ab", "a", "b", "true") + pair("bc", "b", "c", "true") +
+            pair("ca", "c", "a", "false"),
+        providers + "pairs:\n" + pair("ab", "a", "b", "true") + pair("bc", "b", "c", "true")}) {
+    const auto ok = cw::config::parse_config(fine, "cw.yaml", ".");
+    EXPECT_TRUE(ok.config) << (ok.errors.empty() ? "" : ok.errors[0].to_string());
+  }
+}
+
+TEST(ConfigErrors, BytesThatAreNotUtf8AreRefusedWithTheirPosition) {
+  const std::string yaml = std::string(k_providers) + "pairs: []\n# caf\xe9 in Latin-1\n";
+  EXPECT_EQ(only_error(yaml), "cw.yaml:5:6: invalid UTF-8 (byte 0xe9): save the file as UTF-8");
+  EXPECT_TRUE(cw::config::parse_config(std::string(k_providers) + "# caf\xc3\xa9\n", "cw.yaml", ".")
+                  .config);
+}
+
+TEST(ConfigErrors, AnAliasBombIsRefusedAtOnce) {
+  // Nine levels of ten aliases: 10^9 values once expanded.
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k)
+      yaml += (k ? ", " : "") + std::string("*a") + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  const std::string e = only_error(yaml + k_providers);
+  EXPECT_NE(e.find("expands to more than"), std::string::npos) << e;
+}
+
 TEST(ConfigErrors, IdResolverMustNameAProvider) {
   EXPECT_EQ(only_error(std::string("id_resolver: tmdb\n") + k_providers),
             "cw.yaml:1:14: id_resolver: no provider named \"tmdb\"; name a provider under "

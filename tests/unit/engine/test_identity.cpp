@@ -140,6 +140,13 @@ TEST(ItemJson, Abi11FieldsRoundTrip) {
   EXPECT_FALSE(item_from_json(json{{"type", "movie"}, {"progress_percent", 120}}).ok());
 }
 
+TEST(ItemJson, AHugeTitleIsRefused) {
+  const auto it = item_from_json(json{{"type", "movie"}, {"title", std::string(100000, 'x')}});
+  ASSERT_FALSE(it.ok());
+  EXPECT_NE(it.error().message.find("at most 4096"), std::string::npos) << it.error().message;
+  EXPECT_TRUE(item_from_json(json{{"type", "movie"}, {"title", std::string(4096, 'x')}}).ok());
+}
+
 TEST(ItemJson, RatingOutsideZeroToTenIsRefused) {
   for (const json& r : {json(150), json(85), json(10.5), json(-1), json("11"), json("eight"),
                         json(json::array())}) {
