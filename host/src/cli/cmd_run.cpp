@@ -88,6 +88,9 @@ std::string make_run_id(std::int64_t now_s) {
   return compact + "-" + std::to_string(::getpid());
 }
 
+// Items listed per pair and list in the text summary; the rest are counted.
+constexpr std::size_t k_summary_lines = 20;
+
 void print_summary(std::ostream& out, const nlohmann::json& report) {
   out << "\n"
       << std::left << std::setw(20) << "pair" << std::setw(10) << "feature" << std::setw(10)
@@ -109,14 +112,28 @@ void print_summary(std::ostream& out, const nlohmann::json& report) {
         << e.value("duration_ms", 0) << "\n";
     if (e.contains("skip_reason"))
       out << "  skipped: " << e["skip_reason"].get<std::string>() << "\n";
-    for (const auto& h : e["held"])
+    // A summary stays readable at scale: the first few of each list, then a count (the
+    // whole list is in the report, --report FILE or --output json).
+    std::size_t shown = 0;
+    for (const auto& h : e["held"]) {
+      if (++shown > k_summary_lines) break;
       out << "  held " << h.value("kind", "") << " " << h.value("item", "") << " on "
           << h.value("side", "") << ": " << h.value("reason", "")
           << (h.value("detail", "").empty() ? "" : " (" + h.value("detail", "") + ")") << "\n";
-    for (const auto& u : e["unresolved"])
+    }
+    if (e["held"].size() > k_summary_lines)
+      out << "  ... and " << e["held"].size() - k_summary_lines
+          << " more held (the report lists them all)\n";
+    shown = 0;
+    for (const auto& u : e["unresolved"]) {
+      if (++shown > k_summary_lines) break;
       out << "  " << u.value("status", "") << " " << u.value("kind", "") << " "
           << u.value("item", "") << " on " << u.value("side", "") << ": " << u.value("reason", "")
           << (u.value("message", "").empty() ? "" : " (" + u.value("message", "") + ")") << "\n";
+    }
+    if (e["unresolved"].size() > k_summary_lines)
+      out << "  ... and " << e["unresolved"].size() - k_summary_lines
+          << " more unresolved or unknown (the report lists them all)\n";
     for (const auto& err : e["errors"]) out << "  error: " << err.get<std::string>() << "\n";
   }
   out << "status: " << report.value("status", "") << ", " << report.value("duration_ms", 0)

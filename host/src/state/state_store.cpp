@@ -286,7 +286,12 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
   }
 
   std::error_code ec;
-  if (!std::filesystem::exists(db_path, ec)) {
+  const bool present = std::filesystem::exists(db_path, ec);
+  if (ec)  // an unreadable folder is not an empty state: planning against it would mislead
+    return make_error("cannot read the state in " + db_path.parent_path().string() + ": " +
+                          ec.message() + "; check the folder's permissions",
+                      ErrorKind::internal);
+  if (!present) {
     // Nothing stored yet: an empty in-memory schema answers every query, and nothing is
     // created on disk.
     store->m_missing = true;

@@ -48,6 +48,17 @@ TEST(Redactor, MasksRegisteredValuesEverywhere) {
   EXPECT_EQ(r.redact("twice s3cr3t-token-value s3cr3t-token-value"), "twice [redacted] [redacted]");
 }
 
+// A token stored as a JSON document: its inner access token once leaked into a log line
+// on its own (issue 10). Every long string inside is masked too; short ones are not.
+TEST(Redactor, ATokenStoredAsJsonIsMaskedFieldByField) {
+  Redactor r;
+  r.add_secret(
+      R"({"access_token":"at-8f2a91c4d7e6","refresh_token":"rt-55b0e13a9c","token_type":"bearer","expires_in":7200})");
+  EXPECT_EQ(r.redact("retrying with at-8f2a91c4d7e6 now"), "retrying with [redacted] now");
+  EXPECT_EQ(r.redact("refresh with rt-55b0e13a9c"), "refresh with [redacted]");
+  EXPECT_EQ(r.redact("token_type bearer"), "token_type bearer");
+}
+
 TEST(Redactor, LongestValueFirstSoNothingIsHalfMasked) {
   Redactor r;
   r.add_secret("token");

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cw/state/state_store.hpp>
 
@@ -318,6 +319,26 @@ TEST(StateOpen, ADamagedDatabaseIsRefused) {
     ASSERT_FALSE(s) << "a damaged database was opened";
     EXPECT_NE(s.error().message.find("damaged"), std::string::npos) << s.error().message;
   }
+  std::filesystem::remove_all(dir);
+}
+
+// `run --dry-run` and `plan` on a state folder they cannot read say so instead of planning
+// against an empty state (issue 10).
+TEST(StateOpen, AnUnreadableStateFolderIsAnErrorNotAnEmptyState) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads every folder";
+  const auto dir = fresh_dir("unreadable");
+  {
+    auto s = StateStore::open(dir, OpenMode::read_write);
+    ASSERT_TRUE(s) << s.error().message;
+  }
+  std::filesystem::permissions(dir, std::filesystem::perms::none,
+                               std::filesystem::perm_options::replace);
+  auto s = StateStore::open(dir, OpenMode::read_only);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("cannot read the state in"), std::string::npos)
+      << s.error().message;
   std::filesystem::remove_all(dir);
 }
 

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <array>
 
+#include <nlohmann/json.hpp>
+
 #include <cw/services/secrets/redactor.hpp>
 #include <cw/util/strings.hpp>
 
@@ -88,8 +90,31 @@ Redactor& Redactor::global() {
   return instance;
 }
 
+namespace {
+
+// The string leaves of a JSON document of at least `min` bytes (an OAuth token stored as
+// {"access_token": ..., "refresh_token": ...}: a log line may quote one field alone).
+void string_leaves(const nlohmann::json& j, std::size_t min, std::vector<std::string>& out) {
+  if (j.is_string()) {
+    if (j.get_ref<const std::string&>().size() >= min) out.push_back(j.get<std::string>());
+  } else if (j.is_structured()) {
+    for (const auto& child : j) string_leaves(child, min, out);
+  }
+}
+
+}  // namespace
+
 void Redactor::add_secret(std::string_view value) {
   if (value.size() < 4) return;
+  if (!value.empty() && (value.front() == '{' || value.front() == '[')) {
+    const auto doc = nlohmann::json::parse(value, nullptr, false);
+    if (!doc.is_discarded() && doc.is_structured()) {
+      // 8 bytes and more: "bearer" and scopes are not secrets, tokens are long.
+      std::vector<std::string> leaves;
+      string_leaves(doc, 8, leaves);
+      for (const auto& leaf : leaves) add_secret(leaf);
+    }
+  }
   std::lock_guard lock(m_mutex);
   if (std::find(m_values.begin(), m_values.end(), value) != m_values.end()) return;
   m_values.emplace_back(value);
