@@ -1,5 +1,7 @@
 #include <algorithm>
 
+#include <cwsdk/support/ids.hpp>
+
 #include <cw/plugin/checker.hpp>
 #include <cw/plugin/library.hpp>
 #include <cw/plugin/provider_instance.hpp>
@@ -76,21 +78,20 @@ json probe_item(const json& index) {
           {"ids", {{"imdb", "tt0111161"}, {"tmdb", "278"}}}};
 }
 
-// Whether an index holds an item sharing an id (or, without ids, the title) with `probe`.
+// Whether an index holds an item sharing a normalised id (the kit's rules, the ones the
+// engine matches by) or, when the probe has no ids, its title.
 bool holds(const json& index, const json& probe) {
   if (!index.contains("items") || !index["items"].is_array()) return false;
-  const json ids = probe.value("ids", json::object());
+  const auto ids_of = [](const json& item) {
+    const auto it = item.find("ids");
+    return it == item.end() ? cwsdk::Ids() : cwsdk::Ids::from_json(*it);
+  };
+  const cwsdk::Ids want = ids_of(probe);
   for (const auto& item : index["items"]) {
     if (!item.is_object()) continue;
-    const json have = item.value("ids", json::object());
-    for (auto it = ids.begin(); it != ids.end(); ++it) {
-      const auto other = have.find(it.key());
-      if (other != have.end() && other->dump() == it->dump()) return true;
-      if (other != have.end() && other->is_string() && it->is_number() &&
-          other->get<std::string>() == it->dump())
-        return true;
-    }
-    if (ids.empty() && item.value("title", json()) == probe.value("title", json())) return true;
+    if (want.empty() ? util::string_member(item, "title") == util::string_member(probe, "title")
+                     : ids_of(item).shares_id_with(want))
+      return true;
   }
   return false;
 }
