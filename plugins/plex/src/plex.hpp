@@ -1,0 +1,896 @@
+// The Plex provider: a Plex Media Server's libraries (history as watched state, ratings,
+// resume points) and the plex.tv Discover watchlist, on the provider kit.
+//
+//   history    one item per watched library movie or episode (viewCount > 0), watched_at
+//              = lastViewedAt (the latest play). Presence, not plays: Plex's watched state
+//              is a flag with a count, and /:/scrobble (the write) creates no session
+//              history entry on a real server. add = PUT /:/scrobble (with viewedAt, which
+//              only some servers honour), remove = PUT /:/unscrobble (also clears the
+//              resume point).
+//   ratings    userRating (0-10) of movies, shows and episodes; PUT /:/rate, -1 clears.
+//   progress   viewOffset with duration and lastViewedAt; POST /:/timeline state=stopped,
+//              time=0 clears.
+//   watchlist  Discover's /library/sections/watchlist/all (account token), ids hydrated
+//              from the metadata host (cached in kv); writes resolve a Discover ratingKey
+//              with /library/metadata/matches by tmdb, imdb or tvdb id.
+//
+// The library is read section by section (allow-list `libraries`, default every movie and
+// show section), type 1 for movie sections, types 2 and 4 for show sections, includeGuids=1,
+// paged with X-Plex-Container-Start/Size; an index is complete only when every page of every
+// section was read, the counts agree and no row was left out.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <cwsdk/provider.hpp>
+#include <cwsdk/support/all.hpp>
+
+#include "guids.hpp"
+
+namespace plex {
+
+using cwsdk::Failure;
+using cwsdk::Item;
+using cwsdk::ItemType;
+using cwsdk::Json;
+using cwsdk::Result;
+
+inline constexpr const char* k_identifier = "com.plexapp.plugins.library";
+inline constexpr cwsdk::RatingScale k_scale{1, 10, 1};
+
+// One movie, show or episode of the library, with the token owner's state.
+struct Row {
+  std::string rk;
+  ItemType type = ItemType::movie;
+  std::string title;
+  std::optional<int> year;
+  cwsdk::Ids ids;
+  std::string section;
+  std::string show_rk;  // episodes
+  std::optional<int> season, episode;
+  std::int64_t view_count = 0;
+  std::optional<std::int64_t> last_viewed_at;  // epoch seconds
+  std::int64_t view_offset = 0;                // ms
+  std::int64_t duration = 0;                   // ms
+  std::optional<double> user_rating;
+  std::optional<std::int64_t> last_rated_at;  // epoch seconds
+};
+
+// The library as read: rows by rating key, and how complete the read was.
+struct Catalog {
+  std::map<std::string, Row> rows;
+  std::vector<std::string> order;  // rating keys in reading order
+  cwsdk::Completeness read;        // combined over every page of every section
+  std::int64_t left_out = 0;
+  std::string left_out_reason;
+  // The GUID index for writes: "<type>|<kind>:<value>" and "<show rk>#<season>x<episode>"
+  // to rating keys (the first row read wins).
+  std::map<std::string, std::string> by_id;
+  std::map<std::string, std::string> by_episode;
+
+  static std::string id_key(ItemType type, std::string_view kind, std::string_view value) {
+    return std::string(cwsdk::item_type_name(type)) + "|" + std::string(kind) + ":" +
+           std::string(value);
+  }
+  static std::string episode_key(std::string_view show_rk, int season, int episode) {
+    return std::string(show_rk) + "#" + std::to_string(season) + "x" + std::to_string(episode);
+  }
+  void index_row(const Row& r) {
+    for (const auto& [kind, value] : r.ids.entries())
+      by_id.emplace(id_key(r.type, kind, value), r.rk);
+    if (r.type == ItemType::episode && r.season && r.episode)
+      by_episode.emplace(episode_key(r.show_rk, *r.season, *r.episode), r.rk);
+  }
+};
+
+inline std::optional<std::int64_t> epoch_ms(std::optional<std::int64_t> seconds) {
+  if (!seconds || *seconds <= 0) return std::nullopt;
+  return cwsdk::from_epoch_seconds(*seconds);
+}
+
+class Plex {
+ public:
+  static const char* manifest() {
+    return R"json({
+      "name": "plex",
+      "version": "1.0.0",
+      "display_name": "Plex",
+      "description": "Plex Media Server (watched state, ratings, resume points) and the plex.tv Discover watchlist.",
+      "features": {
+        "history": {"types": ["movie", "episode"], "index_semantics": "present", "add": true,
+                    "remove": true, "observes_deletes": true, "provides_ids": true,
+                    "writes_watch_date": false, "rewatches": false, "chunk_size": 50,
+                    "page_size": 100},
+        "ratings": {"types": ["movie", "show", "episode"], "index_semantics": "present",
+                    "add": true, "remove": true, "update": true, "observes_deletes": true,
+                    "provides_ids": true, "chunk_size": 50, "page_size": 100,
+                    "rating_scale": {"min": 1, "max": 10, "step": 1}},
+        "progress": {"types": ["movie", "episode"], "index_semantics": "present", "add": true,
+                     "remove": true, "update": true, "observes_deletes": false,
+                     "provides_ids": true, "chunk_size": 50, "page_size": 100},
+        "watchlist": {"types": ["movie", "show"], "index_semantics": "present", "add": true,
+                      "remove": true, "observes_deletes": true, "provides_ids": true,
+                      "chunk_size": 25, "page_size": 100}
+      },
+      "capabilities": {"auth": "none", "scrobble": false},
+      "secrets": ["token", "account_token"],
+      "config": {
+        "type": "object",
+        "required": ["url", "token"],
+        "properties": {
+          "url": {"type": "string", "description": "the Plex Media Server's base URL, e.g. http://192.168.1.20:32400"},
+          "token": {"type": "string", "description": "the server (X-Plex-Token) token; write it as ${env:PLEX_TOKEN}"},
+          "account_token": {"type": "string", "description": "the plex.tv account token; needed for the watchlist"},
+          "machine_id": {"type": "string", "description": "the server's machineIdentifier; health refuses another server"},
+          "plextv_url": {"type": "string", "description": "default https://plex.tv"},
+          "discover_url": {"type": "string", "description": "default https://discover.provider.plex.tv"},
+          "metadata_url": {"type": "string", "description": "default https://metadata.provider.plex.tv"},
+          "libraries": {"type": "array", "items": {"type": ["string", "integer"]},
+                        "description": "section keys or titles to use; default every movie and show section"},
+          "client_id": {"type": "string", "description": "X-Plex-Client-Identifier; default cw-plex"},
+          "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "rows per page, default 100"}
+        },
+        "additionalProperties": false
+      }
+    })json";
+  }
+
+  Plex(cwsdk::Host host, std::string_view config)
+      : m_host(host),
+        m_pms(host, ""),
+        m_discover(host, ""),
+        m_metadata(host, ""),
+        m_plextv(host, "") {
+    const Json cfg = Json::parse(config.begin(), config.end(), nullptr, false);
+    if (!cfg.is_object())
+      throw cwsdk::Error(CW_STATUS_INVALID_ARG, "configuration is not an object");
+    auto url = cwsdk::get<std::string>(cfg, "/url");
+    if (!url || url->empty())
+      throw cwsdk::Error(CW_STATUS_INVALID_ARG, "url: required, e.g. http://192.168.1.20:32400");
+    auto base = [](std::string u) {
+      while (!u.empty() && u.back() == '/') u.pop_back();
+      return u;
+    };
+    m_client_id = cwsdk::get_or(cfg, "/client_id", "cw-plex");
+    m_machine_id = cwsdk::get_or(cfg, "/machine_id", "");
+    m_page_size = std::clamp(cwsdk::get_or(cfg, "/page_size", 100), 1, 1000);
+    if (const Json* libs = cwsdk::find(cfg, "/libraries")) {
+      if (!libs->is_array())
+        throw cwsdk::Error(CW_STATUS_INVALID_ARG,
+                           "libraries: expected a list of section keys or titles");
+      for (const Json& l : *libs) {
+        auto text = cwsdk::id_text(l);
+        if (!text || text->empty())
+          throw cwsdk::Error(CW_STATUS_INVALID_ARG,
+                             "libraries: every entry is a section key or title");
+        m_libraries.push_back(*text);
+      }
+    }
+    m_pms = cwsdk::http::Client(host, base(*url));
+    m_plextv =
+        cwsdk::http::Client(host, base(cwsdk::get_or(cfg, "/plextv_url", "https://plex.tv")));
+    m_discover = cwsdk::http::Client(
+        host, base(cwsdk::get_or(cfg, "/discover_url", "https://discover.provider.plex.tv")));
+    m_metadata = cwsdk::http::Client(
+        host, base(cwsdk::get_or(cfg, "/metadata_url", "https://metadata.provider.plex.tv")));
+    m_has_account = cwsdk::find(cfg, "/account_token") != nullptr;
+    for (auto* c : {&m_pms, &m_plextv, &m_discover, &m_metadata}) {
+      c->header("Accept", "application/json")
+          .header("X-Plex-Client-Identifier", m_client_id)
+          .header("X-Plex-Product", "cw")
+          .header("X-Plex-Version", "1.0.0")
+          .header("X-Plex-Platform", "cw");
+    }
+  }
+
+  // ------------------------------------------------------------------ health
+  cwsdk::Reply health(std::string_view request) {
+    if (auto ok = cwsdk::read_health_request(request); !ok) return ok.error().reply();
+    auto root = pms_json(cwsdk::http::Request::get("/"));
+    if (!root) return cwsdk::HealthReply::from_failure(root.error()).reply();
+    const Json* mc = cwsdk::find(*root, "/MediaContainer");
+    if (mc == nullptr || !mc->is_object())
+      return cwsdk::HealthReply(
+                 cwsdk::HealthStatus::down,
+                 "GET /: the reply has no MediaContainer; is url a Plex Media Server?")
+          .reply();
+    const std::string machine = cwsdk::get_or(*mc, "machineIdentifier", "");
+    if (!m_machine_id.empty() && machine != m_machine_id)
+      return cwsdk::HealthReply(cwsdk::HealthStatus::down, "url answers as server " + machine +
+                                                               ", not machine_id " + m_machine_id +
+                                                               ": fix url or machine_id")
+          .reply();
+    bool watchlist = false;
+    std::string note;
+    if (m_has_account) {
+      auto user = account_json(m_plextv, cwsdk::http::Request::get("/api/v2/user"));
+      if (user) {
+        watchlist = true;
+        note = " as " + cwsdk::get_or(*user, "username", "the plex.tv account");
+      } else if (user.error().status == CW_STATUS_AUTH) {
+        note = "; account_token was refused by plex.tv (watchlist unavailable)";
+      } else {
+        note = "; plex.tv: " + user.error().message;
+      }
+    } else {
+      note = "; no account_token (watchlist unavailable)";
+    }
+    return cwsdk::HealthReply(cwsdk::HealthStatus::ok)
+        .message("server " + cwsdk::get_or(*mc, "friendlyName", "?") + note)
+        .feature("history", true)
+        .feature("ratings", true)
+        .feature("progress", true)
+        .feature("watchlist", watchlist)
+        .reply();
+  }
+
+  // ------------------------------------------------------------------ build_index
+  cwsdk::Reply build_index(std::string_view request, cwsdk::Output& out) {
+    auto req = cwsdk::read_index_request(request, {"history", "ratings", "progress", "watchlist"});
+    if (!req) return req.error().reply();
+    if (req->feature == "watchlist") return watchlist_index(out);
+    cwsdk::IndexWriter index(out, cwsdk::IndexSemantics::present);
+    auto catalog = load_catalog();
+    if (!catalog) return index.fail(catalog.error());
+    m_catalog = *catalog;  // also the resolver of later writes
+    for (const std::string& rk : catalog->order) {
+      const Row& row = catalog->rows.at(rk);
+      std::optional<Item> item;
+      if (req->feature == "history") item = history_item(row, *catalog);
+      if (req->feature == "ratings") item = rating_item(row, *catalog);
+      if (req->feature == "progress") item = progress_item(row, *catalog);
+      if (!item) continue;
+      if (cwsdk::Status ok = index.add(*item); !ok) {
+        m_host.warn("plex: " + req->feature + " row " + rk + " left out: " + ok.error().message);
+      }
+    }
+    cwsdk::Completeness c = catalog->read;
+    if (catalog->left_out > 0 && c.complete) {
+      c.complete = false;
+      c.reason = catalog->left_out_reason;
+    }
+    if (!c.complete && !c.reason.empty())
+      m_host.warn("plex: " + req->feature + " index incomplete: " + c.reason);
+    return index.finish(c);
+  }
+
+  // ------------------------------------------------------------------ writes
+  cwsdk::Reply add(std::string_view request) { return write(request, "add"); }
+  cwsdk::Reply remove(std::string_view request) { return write(request, "remove"); }
+  cwsdk::Reply update(std::string_view request) { return write(request, "update"); }
+
+  // ------------------------------------------------------------------ internals (public for tests)
+
+  // The library sections to read: every movie and show section, or the allow-list's.
+  Result<std::vector<std::pair<std::string, std::string>>> sections() {
+    auto doc = pms_json(cwsdk::http::Request::get("/library/sections"));
+    if (!doc) return doc.error();
+    const Json* dirs = cwsdk::find(*doc, "/MediaContainer/Directory");
+    if (dirs != nullptr && !dirs->is_array())
+      return Failure::internal("GET /library/sections: Directory is not a list");
+    std::vector<std::pair<std::string, std::string>> out;  // key, type
+    std::set<std::string> matched;
+    if (dirs != nullptr) {
+      for (const Json& d : *dirs) {
+        auto key = cwsdk::find(d, "key") ? cwsdk::id_text(*cwsdk::find(d, "key")) : std::nullopt;
+        const std::string type = cwsdk::get_or(d, "type", "");
+        const std::string title = cwsdk::get_or(d, "title", "");
+        if (!key || key->empty())
+          return Failure::internal("GET /library/sections: a section without a key");
+        if (type != "movie" && type != "show") continue;
+        if (!m_libraries.empty()) {
+          bool allowed = false;
+          for (const auto& l : m_libraries) {
+            if (l == *key || cwsdk::detail::iequals(l, title)) {
+              allowed = true;
+              matched.insert(l);
+            }
+          }
+          if (!allowed) continue;
+        }
+        out.emplace_back(*key, type);
+      }
+    }
+    for (const auto& l : m_libraries) {
+      if (!matched.count(l))
+        return Failure::invalid_arg(
+            "libraries: '" + l +
+            "' is not a movie or show section of this server (GET /library/sections lists them)");
+    }
+    return out;
+  }
+
+  Result<Catalog> load_catalog() {
+    auto secs = sections();
+    if (!secs) return secs.error();
+    Catalog cat;
+    cat.read.complete = true;
+    // Shows first: episodes take their show's ids.
+    for (const auto& [key, type] : *secs) {
+      std::vector<int> types = type == "movie" ? std::vector<int>{1} : std::vector<int>{2, 4};
+      for (int t : types) {
+        cwsdk::Completeness c = read_section(key, t, cat);
+        cat.read.received += c.received;
+        cat.read.pages += c.pages;
+        if (c.expected_total)
+          cat.read.expected_total = cat.read.expected_total.value_or(0) + *c.expected_total;
+        if (c.failure) return *c.failure;
+        if (!c.complete) {
+          cat.read.complete = false;
+          if (cat.read.reason.empty())
+            cat.read.reason = "section " + key + " type " + std::to_string(t) + ": " + c.reason;
+        }
+      }
+    }
+    return cat;
+  }
+
+ private:
+  cwsdk::Completeness read_section(const std::string& key, int type, Catalog& cat) {
+    return cwsdk::Pager::offsets(m_page_size)
+        .run(m_host, [&](const cwsdk::PageRequest& page) -> Result<cwsdk::Page> {
+          auto r = cwsdk::http::Request::get("/library/sections/{key}/all");
+          r.path_param("key", key)
+              .query("type", type)
+              .query("includeGuids", 1)
+              .endpoint("/library/sections/:id/all");
+          cwsdk::plex_paging(r, page);
+          auto doc = pms_json(std::move(r));
+          if (!doc) return doc.error();
+          const Json* mc = cwsdk::find(*doc, "/MediaContainer");
+          if (mc == nullptr || !mc->is_object())
+            return Failure::internal(
+                "GET /library/sections/:id/all: the reply has no MediaContainer");
+          const Json* rows = cwsdk::find(*mc, "Metadata");
+          if (rows != nullptr && !rows->is_array())
+            return Failure::internal("GET /library/sections/:id/all: Metadata is not a list");
+          std::int64_t n = 0;
+          if (rows != nullptr) {
+            for (const Json& j : *rows) {
+              ++n;
+              auto row = read_row(j, type, key);
+              if (!row) {
+                ++cat.left_out;
+                if (cat.left_out_reason.empty())
+                  cat.left_out_reason =
+                      "a row of section " + key + " was left out: " + row.error().message;
+                m_host.warn("plex: section " + key +
+                            ": a row was left out: " + row.error().message);
+                continue;
+              }
+              const std::string rk = row->rk;
+              if (cat.rows.count(rk)) continue;  // a row repeated across pages: read once
+              cat.order.push_back(rk);
+              cat.index_row(*row);
+              cat.rows[rk] = std::move(*row);
+            }
+          }
+          return cwsdk::plex_page(*mc, n);
+        });
+  }
+
+  static Result<Row> read_row(const Json& j, int type, const std::string& section) {
+    if (!j.is_object()) return Failure::internal("a Metadata row is not an object");
+    Row r;
+    const Json* rk = cwsdk::find(j, "ratingKey");
+    auto rk_text = rk ? cwsdk::id_text(*rk) : std::nullopt;
+    if (!rk_text || rk_text->empty()) return Failure::internal("a row without ratingKey");
+    r.rk = *rk_text;
+    const std::string t = cwsdk::get_or(j, "type", "");
+    const char* want = type == 1 ? "movie" : type == 2 ? "show" : "episode";
+    if (t != want) return Failure::internal("row " + r.rk + ": type '" + t + "', expected " + want);
+    r.type = type == 1 ? ItemType::movie : type == 2 ? ItemType::show : ItemType::episode;
+    r.section = section;
+    auto title = cwsdk::get_optional<std::string>(j, "title");
+    if (!title) return title.error().context("row " + r.rk);
+    r.title = title->value_or("");
+    auto year = cwsdk::get_optional<int>(j, "year");
+    if (!year) return year.error().context("row " + r.rk);
+    if (*year && **year >= 1800 && **year <= 3000) r.year = **year;
+    r.ids = ids_of_row(j, r.type == ItemType::episode);
+    r.ids.set("plex", r.rk);
+    for (const char* f : {"viewCount", "viewOffset", "duration"}) {
+      auto v = cwsdk::get_optional<std::int64_t>(j, f);
+      if (!v) return v.error().context("row " + r.rk);
+      const std::int64_t x = v->value_or(0);
+      if (x < 0) return Failure::internal("row " + r.rk + ": " + f + " is negative");
+      if (std::string_view(f) == "viewCount") r.view_count = x;
+      if (std::string_view(f) == "viewOffset") r.view_offset = x;
+      if (std::string_view(f) == "duration") r.duration = x;
+    }
+    auto lva = cwsdk::get_optional<std::int64_t>(j, "lastViewedAt");
+    if (!lva) return lva.error().context("row " + r.rk);
+    r.last_viewed_at = *lva;
+    auto lra = cwsdk::get_optional<std::int64_t>(j, "lastRatedAt");
+    if (!lra) return lra.error().context("row " + r.rk);
+    r.last_rated_at = *lra;
+    auto rating = cwsdk::get_optional<double>(j, "userRating");
+    if (!rating) return rating.error().context("row " + r.rk);
+    if (*rating) {
+      if (**rating < 0 || **rating > 10)
+        return Failure::internal("row " + r.rk + ": userRating " + std::to_string(**rating) +
+                                 " is outside 0..10");
+      if (**rating > 0) r.user_rating = **rating;
+    }
+    if (r.type == ItemType::episode) {
+      const Json* gp = cwsdk::find(j, "grandparentRatingKey");
+      auto show = gp ? cwsdk::id_text(*gp) : std::nullopt;
+      if (!show || show->empty())
+        return Failure::internal("episode " + r.rk + " has no grandparentRatingKey");
+      r.show_rk = *show;
+      auto season = cwsdk::get_optional<int>(j, "parentIndex");
+      auto episode = cwsdk::get_optional<int>(j, "index");
+      if (!season) return season.error().context("episode " + r.rk);
+      if (!episode) return episode.error().context("episode " + r.rk);
+      if (!*season || !*episode || **season < 0 || **episode < 0)
+        return Failure::internal("episode " + r.rk + " has no season or episode number");
+      r.season = **season;
+      r.episode = **episode;
+    }
+    return r;
+  }
+
+  // The show reference of an episode, from the catalog's show row (or the episode row).
+  static cwsdk::ShowRef show_ref(const Row& ep, const Catalog& cat) {
+    cwsdk::ShowRef s;
+    const auto it = cat.rows.find(ep.show_rk);
+    if (it != cat.rows.end()) {
+      s.title = it->second.title;
+      s.year = it->second.year;
+      s.ids = it->second.ids;
+    } else {
+      s.ids.set("plex", ep.show_rk);
+    }
+    return s;
+  }
+
+  static Item base_item(const Row& r, const Catalog& cat) {
+    Item it;
+    it.type = r.type;
+    if (r.type == ItemType::episode) {
+      it = cwsdk::make_episode(show_ref(r, cat), *r.season, *r.episode);
+      it.title = r.title;
+    } else {
+      it.title = r.title;
+      it.year = r.year;
+    }
+    it.ids = r.ids;
+    it.extra = Json{{"rk", r.rk}};
+    return it;
+  }
+
+ public:
+  static std::optional<Item> history_item(const Row& r, const Catalog& cat) {
+    if (r.type == ItemType::show || r.view_count <= 0) return std::nullopt;
+    Item it = base_item(r, cat);
+    it.watched_at = epoch_ms(r.last_viewed_at);
+    return it;
+  }
+  static std::optional<Item> rating_item(const Row& r, const Catalog& cat) {
+    if (!r.user_rating) return std::nullopt;
+    Item it = base_item(r, cat);
+    it.rating = *r.user_rating;
+    it.rated_at = epoch_ms(r.last_rated_at);
+    return it;
+  }
+  static std::optional<Item> progress_item(const Row& r, const Catalog& cat) {
+    if (r.type == ItemType::show || r.view_offset <= 0) return std::nullopt;
+    Item it = base_item(r, cat);
+    it.progress_ms = r.view_offset;
+    if (r.duration > 0) it.duration_ms = r.duration;
+    it.progress_at = epoch_ms(r.last_viewed_at);
+    return it;
+  }
+
+  // The library row a write is about: the rating key it was read with (extra.rk), else
+  // the first external id it shares with a row of its type, else (episodes) its show and
+  // season/episode numbers. nullptr: not in the libraries cw reads.
+  static const Row* resolve(const Item& item, const Catalog& cat) {
+    if (item.extra.is_object()) {
+      const Json* rk = cwsdk::find(item.extra, "rk");
+      if (auto text = rk ? cwsdk::id_text(*rk) : std::nullopt) {
+        const auto it = cat.rows.find(*text);
+        if (it != cat.rows.end() && it->second.type == item.type) return &it->second;
+      }
+    }
+    auto row_of = [&](const std::string& rk) -> const Row* {
+      const auto it = cat.rows.find(rk);
+      return it == cat.rows.end() ? nullptr : &it->second;
+    };
+    auto by_ids = [&](const cwsdk::Ids& ids, ItemType type) -> const Row* {
+      // Stable ids first; a plex rating key is the server's own and counts too.
+      for (const char* kind : {"tmdb", "imdb", "tvdb", "anidb", "guid", "plex"}) {
+        const auto v = ids.get(kind);
+        if (!v) continue;
+        const auto it = cat.by_id.find(Catalog::id_key(type, kind, *v));
+        if (it != cat.by_id.end()) return row_of(it->second);
+      }
+      return nullptr;
+    };
+    if (item.type == ItemType::episode) {
+      if (const Row* r = by_ids(item.ids, ItemType::episode)) return r;
+      if (!item.season || !item.episode) return nullptr;
+      const Row* show = by_ids(item.show.ids, ItemType::show);
+      if (show == nullptr) return nullptr;
+      const auto it =
+          cat.by_episode.find(Catalog::episode_key(show->rk, *item.season, *item.episode));
+      return it == cat.by_episode.end() ? nullptr : row_of(it->second);
+    }
+    return by_ids(item.ids, item.type);
+  }
+
+ private:
+  cwsdk::Reply write(std::string_view request, std::string_view op) {
+    auto req =
+        cwsdk::read_write_request(request, op, {"history", "ratings", "progress", "watchlist"});
+    if (!req) return req.error().reply();
+    const std::string& feature = req->feature;
+    if (op == "update" && feature != "ratings" && feature != "progress")
+      return Failure::of(CW_STATUS_UNSUPPORTED,
+                         "update: only ratings and progress are updated in place")
+          .reply();
+    if (feature == "watchlist") return watchlist_write(*req, op == "add");
+    cwsdk::Outcomes outcomes;
+    if (!m_catalog) {
+      auto cat = load_catalog();
+      if (!cat) return cat.error().reply();
+      m_catalog = std::move(*cat);
+    }
+    std::optional<Failure> stop;  // a failure that ends the request (auth, rate, cancel)
+    for (const Item& item : req->items) {
+      if (stop) {
+        outcomes.failed(item.key, *stop);
+        continue;
+      }
+      if (m_host.cancelled()) {
+        stop = Failure::of(CW_STATUS_CANCELLED, "cancelled before this item was sent");
+        outcomes.failed(item.key, *stop);
+        continue;
+      }
+      const Row* row = resolve(item, *m_catalog);
+      if (row == nullptr) {
+        outcomes.unresolved(item.key, cwsdk::Reason::not_found,
+                            "not in the Plex libraries cw reads (no rating key for its ids)");
+        continue;
+      }
+      auto r = write_one(feature, op, item, *row);
+      if (!r) {
+        const Failure& f = r.error();
+        if (f.status == CW_STATUS_AUTH || f.status == CW_STATUS_RATE_LIMITED ||
+            f.status == CW_STATUS_CANCELLED)
+          stop = f;
+        outcomes.failed(item.key, f);
+        continue;
+      }
+      if (r->empty()) {
+        outcomes.confirmed(item.key);
+      } else {
+        outcomes.skipped(item.key, *r);
+      }
+    }
+    return outcomes.reply(*req);
+  }
+
+  // One write; "" confirmed, a message: skipped with that message.
+  Result<std::string> write_one(const std::string& feature, std::string_view op, const Item& item,
+                                const Row& row) {
+    const bool removing = op == "remove";
+    if (feature == "history") {
+      if (item.type == ItemType::show)
+        return Failure::of(CW_STATUS_INVALID_ARG, "history takes movies and episodes");
+      auto r = cwsdk::http::Request::put(removing ? "/:/unscrobble" : "/:/scrobble");
+      r.query("key", row.rk).query("identifier", k_identifier);
+      if (!removing && item.watched_at) r.query("viewedAt", *item.watched_at / 1000);
+      auto reply = pms_fetch(std::move(r));
+      if (!reply) return reply.error();
+      return std::string();
+    }
+    if (feature == "ratings") {
+      std::string value = "-1";
+      if (!removing) {
+        if (!item.rating) return Failure::of(CW_STATUS_INVALID_ARG, "no rating to write");
+        auto v = cwsdk::to_scale(*item.rating, k_scale);
+        if (!v) return Failure::of(CW_STATUS_INVALID_ARG, "rating outside 0..10");
+        value = std::to_string(static_cast<int>(std::lround(*v)));
+      }
+      auto r = cwsdk::http::Request::put("/:/rate");
+      r.query("key", row.rk).query("identifier", k_identifier).query("rating", value);
+      auto reply = pms_fetch(std::move(r));
+      if (!reply) return reply.error();
+      return std::string();
+    }
+    // progress
+    if (item.type == ItemType::show)
+      return Failure::of(CW_STATUS_INVALID_ARG, "progress takes movies and episodes");
+    std::int64_t duration = item.duration_ms.value_or(0);
+    if (duration <= 0) duration = row.duration;
+    std::int64_t time = 0;
+    if (!removing) {
+      if (item.progress_ms) {
+        time = *item.progress_ms;
+      } else if (item.progress_percent && duration > 0) {
+        time = static_cast<std::int64_t>(
+            std::llround(*item.progress_percent * static_cast<double>(duration) / 100.0));
+      } else {
+        Failure f = Failure::of(CW_STATUS_INVALID_ARG,
+                                "no progress_ms, and no duration to place a percentage");
+        f.reason = cwsdk::Reason::rejected;
+        return f;
+      }
+    }
+    auto r = cwsdk::http::Request::post("/:/timeline");
+    r.query("ratingKey", row.rk)
+        .query("key", "/library/metadata/" + row.rk)
+        .query("identifier", k_identifier)
+        .query("state", "stopped")
+        .query("time", time);
+    if (duration > 0) r.query("duration", duration);
+    r.retry_safe(true);
+    auto reply = pms_fetch(std::move(r));
+    if (!reply) return reply.error();
+    return std::string();
+  }
+
+  // ------------------------------------------------------------------ watchlist
+  cwsdk::Reply watchlist_index(cwsdk::Output& out) {
+    cwsdk::IndexWriter index(out, cwsdk::IndexSemantics::present);
+    if (!m_has_account)
+      return index.fail(
+          Failure::of(CW_STATUS_UNSUPPORTED, "watchlist: set account_token (plex.tv) to use it"));
+    std::int64_t left_out = 0;
+    std::string left_reason;
+    cwsdk::Completeness c =
+        cwsdk::Pager::offsets(m_page_size)
+            .run(m_host, [&](const cwsdk::PageRequest& page) -> Result<cwsdk::Page> {
+              auto r = cwsdk::http::Request::get("/library/sections/watchlist/all");
+              r.query("includeCollections", 1).query("includeExternalMedia", 1);
+              cwsdk::plex_paging(r, page);
+              auto doc = account_json(m_discover, std::move(r));
+              if (!doc) return doc.error();
+              const Json* mc = cwsdk::find(*doc, "/MediaContainer");
+              if (mc == nullptr || !mc->is_object())
+                return Failure::internal(
+                    "GET /library/sections/watchlist/all: the reply has no MediaContainer");
+              const Json* rows = cwsdk::find(*mc, "Metadata");
+              if (rows != nullptr && !rows->is_array())
+                return Failure::internal(
+                    "GET /library/sections/watchlist/all: Metadata is not a list");
+              std::int64_t n = 0;
+              if (rows != nullptr) {
+                for (const Json& j : *rows) {
+                  ++n;
+                  auto item = watchlist_item(j);
+                  if (!item) {
+                    if (item.error().status == CW_STATUS_CANCELLED ||
+                        item.error().status == CW_STATUS_AUTH ||
+                        item.error().status == CW_STATUS_RATE_LIMITED) {
+                      return item.error();
+                    }
+                    ++left_out;
+                    if (left_reason.empty())
+                      left_reason = "a watchlist row was left out: " + item.error().message;
+                    m_host.warn("plex: " + left_reason);
+                    continue;
+                  }
+                  if (auto ok = index.add(*item); !ok) {
+                    ++left_out;
+                    m_host.warn("plex: a watchlist row was left out: " + ok.error().message);
+                  }
+                }
+              }
+              return cwsdk::plex_page(*mc, n);
+            });
+    if (c.failure && index.received() == 0) return index.fail(*c.failure);
+    if (left_out > 0 && c.complete) {
+      c.complete = false;
+      c.reason = left_reason.empty() ? "watchlist rows were left out" : left_reason;
+    }
+    return index.finish(c);
+  }
+
+  Result<Item> watchlist_item(const Json& j) {
+    if (!j.is_object()) return Failure::internal("a watchlist row is not an object");
+    const Json* rkj = cwsdk::find(j, "ratingKey");
+    auto rk = rkj ? cwsdk::id_text(*rkj) : std::nullopt;
+    if (!rk || rk->empty()) return Failure::internal("a watchlist row without ratingKey");
+    const std::string type = cwsdk::get_or(j, "type", "");
+    Item it;
+    if (type == "movie") {
+      it.type = ItemType::movie;
+    } else if (type == "show") {
+      it.type = ItemType::show;
+    } else {
+      return Failure::internal("watchlist row " + *rk + ": type '" + type +
+                               "' is not movie or show");
+    }
+    it.title = cwsdk::get_or(j, "title", "");
+    const int year = cwsdk::get_or(j, "year", 0);
+    if (year >= 1800 && year <= 3000) it.year = year;
+    it.ids = ids_of_row(j, false);
+    auto ids = hydrate(*rk);
+    if (!ids) return ids.error();
+    it.ids.merge(*ids);
+    it.extra = Json{{"discover_rk", *rk}};
+    return it;
+  }
+
+  // A Discover item's external ids from the metadata host, cached in kv (ids of a Discover
+  // item do not change). A 404 gives no ids (the item keeps its plex:// guid).
+  Result<cwsdk::Ids> hydrate(const std::string& rk) {
+    const std::string kv_key = "meta:" + rk;
+    if (auto cached = m_host.kv_get(kv_key)) {
+      Json doc = Json::parse(*cached, nullptr, false);
+      if (doc.is_object()) return cwsdk::Ids::from_json(doc);
+    }
+    auto r = cwsdk::http::Request::get("/library/metadata/{rk}");
+    r.path_param("rk", rk).query("includeGuids", 1).endpoint("/library/metadata/:id");
+    auto doc = account_json(m_metadata, std::move(r));
+    if (!doc) {
+      if (doc.error().status == CW_STATUS_NOT_FOUND) return cwsdk::Ids();
+      return doc.error();
+    }
+    const Json* row = cwsdk::find(*doc, "/MediaContainer/Metadata/0");
+    if (row == nullptr) return cwsdk::Ids();
+    cwsdk::Ids ids = ids_of_row(*row, false);
+    m_host.kv_put(kv_key, ids.to_json().dump());
+    return ids;
+  }
+
+  // A Discover ratingKey for a movie or show, by its tmdb, imdb or tvdb id.
+  Result<std::optional<std::string>> discover_key(const Item& item) {
+    if (item.extra.is_object()) {
+      const Json* rk = cwsdk::find(item.extra, "discover_rk");
+      if (rk != nullptr && rk->is_string() && !rk->get<std::string>().empty())
+        return std::optional<std::string>(rk->get<std::string>());
+    }
+    const std::string type = item.type == ItemType::show ? "show" : "movie";
+    for (const char* kind : {"tmdb", "imdb", "tvdb"}) {
+      const auto v = item.ids.get(kind);
+      if (!v) continue;
+      auto r = cwsdk::http::Request::get("/library/metadata/matches");
+      r.query("type", type).query("title", std::string(kind) + "-" + *v);
+      if (item.year) r.query("year", *item.year);
+      r.query("includeGuids", 1);
+      auto doc = account_json(m_metadata, std::move(r));
+      if (!doc) {
+        if (doc.error().status == CW_STATUS_NOT_FOUND) continue;
+        return doc.error();
+      }
+      const Json* groups = cwsdk::find(*doc, "/MediaContainer/SearchResults");
+      if (groups == nullptr || !groups->is_array()) continue;
+      for (const Json& g : *groups) {
+        const Json* results = cwsdk::find(g, "SearchResult");
+        if (results == nullptr || !results->is_array()) continue;
+        for (const Json& res : *results) {
+          const Json* meta = cwsdk::find(res, "Metadata");
+          if (meta == nullptr || !meta->is_object()) continue;
+          const Json* rkj = cwsdk::find(*meta, "ratingKey");
+          auto rk = rkj ? cwsdk::id_text(*rkj) : std::nullopt;
+          if (!rk || rk->empty()) continue;
+          if (cwsdk::get_or(*meta, "type", "") != type) continue;
+          // A hit counts only when it carries the same id (hydrated when the row has none).
+          cwsdk::Ids ids = ids_of_row(*meta, false);
+          if (!ids.get(kind)) {
+            auto more = hydrate(*rk);
+            if (!more) return more.error();
+            ids.merge(*more);
+          }
+          if (ids.get(kind) == v) return std::optional<std::string>(*rk);
+        }
+      }
+    }
+    return std::optional<std::string>();
+  }
+
+  cwsdk::Reply watchlist_write(const cwsdk::WriteRequest& req, bool adding) {
+    if (!m_has_account)
+      return Failure::of(CW_STATUS_UNSUPPORTED, "watchlist: set account_token (plex.tv) to use it")
+          .reply();
+    cwsdk::Outcomes outcomes;
+    std::optional<Failure> stop;
+    for (const Item& item : req.items) {
+      if (stop) {
+        outcomes.failed(item.key, *stop);
+        continue;
+      }
+      if (m_host.cancelled()) {
+        stop = Failure::of(CW_STATUS_CANCELLED, "cancelled before this item was sent");
+        outcomes.failed(item.key, *stop);
+        continue;
+      }
+      auto key = discover_key(item);
+      if (!key) {
+        const Failure& f = key.error();
+        if (f.status == CW_STATUS_AUTH || f.status == CW_STATUS_RATE_LIMITED ||
+            f.status == CW_STATUS_CANCELLED)
+          stop = f;
+        outcomes.failed(item.key, f);
+        continue;
+      }
+      if (!*key) {
+        outcomes.unresolved(item.key, cwsdk::Reason::not_found,
+                            "Discover has no movie or show with these tmdb/imdb/tvdb ids");
+        continue;
+      }
+      auto r = cwsdk::http::Request::put(adding ? "/actions/addToWatchlist"
+                                                : "/actions/removeFromWatchlist");
+      r.query("ratingKey", **key).retry_safe(true);
+      auto reply = account_send(m_discover, std::move(r));
+      if (!reply) {
+        const Failure& f = reply.error();
+        if (f.status == CW_STATUS_AUTH || f.status == CW_STATUS_RATE_LIMITED ||
+            f.status == CW_STATUS_CANCELLED)
+          stop = f;
+        outcomes.failed(item.key, f);
+        continue;
+      }
+      const std::string body = cwsdk::detail::lower_copy(reply->body);
+      if (adding &&
+          (reply->status == 409 || body.find("already on the watchlist") != std::string::npos)) {
+        outcomes.skipped(item.key, "already on the watchlist");
+        continue;
+      }
+      if (!adding &&
+          (reply->status == 404 && body.find("not on the watchlist") != std::string::npos)) {
+        outcomes.skipped(item.key, "not on the watchlist");
+        continue;
+      }
+      if (auto st = reply->check(); !st) {
+        const Failure& f = st.error();
+        if (f.status == CW_STATUS_AUTH || f.status == CW_STATUS_RATE_LIMITED) stop = f;
+        outcomes.failed(item.key, f);
+        continue;
+      }
+      outcomes.confirmed(item.key);
+    }
+    return outcomes.reply(req);
+  }
+
+  // ------------------------------------------------------------------ HTTP
+  // Every PMS request carries the server token, read at the moment of use.
+  Result<cwsdk::http::Response> pms_fetch(cwsdk::http::Request request) const {
+    const auto token = m_host.secret("token");
+    if (!token || token->empty())
+      return Failure::of(CW_STATUS_AUTH,
+                         "token is not set: add the server's X-Plex-Token to the configuration");
+    return m_pms.fetch(std::move(request.header("X-Plex-Token", *token)));
+  }
+  Result<Json> pms_json(cwsdk::http::Request request) const {
+    auto reply = pms_fetch(std::move(request));
+    if (!reply) return reply.error();
+    return reply->json();
+  }
+  // plex.tv, Discover and the metadata host take the account token.
+  Result<cwsdk::http::Response> account_send(const cwsdk::http::Client& api,
+                                             cwsdk::http::Request request) const {
+    const auto token = m_host.secret("account_token");
+    if (!token || token->empty())
+      return Failure::of(CW_STATUS_AUTH,
+                         "account_token is not set: add the plex.tv token to the configuration");
+    return api.send(std::move(request.header("X-Plex-Token", *token)));
+  }
+  Result<Json> account_json(const cwsdk::http::Client& api, cwsdk::http::Request request) const {
+    auto reply = account_send(api, std::move(request));
+    if (!reply) return reply.error();
+    if (auto st = reply->check(); !st) return st.error();
+    return reply->json();
+  }
+
+  cwsdk::Host m_host;
+  cwsdk::http::Client m_pms, m_discover, m_metadata, m_plextv;
+  std::string m_client_id, m_machine_id;
+  int m_page_size = 100;
+  bool m_has_account = false;
+  std::vector<std::string> m_libraries;
+  std::optional<Catalog> m_catalog;
+};
+
+}  // namespace plex
