@@ -91,6 +91,15 @@ struct Catalog {
   }
 };
 
+// A PUT with no body. Plex's writes take their arguments in the query; the explicit
+// Content-Length: 0 is what every common client sends, and some servers (httplib-based
+// ones among them) answer 400 to a PUT without it.
+inline cwsdk::http::Request empty_put(std::string target) {
+  auto r = cwsdk::http::Request::put(std::move(target));
+  r.header("Content-Length", "0");
+  return r;
+}
+
 inline std::optional<std::int64_t> epoch_ms(std::optional<std::int64_t> seconds) {
   if (!seconds || *seconds <= 0) return std::nullopt;
   return cwsdk::from_epoch_seconds(*seconds);
@@ -586,7 +595,7 @@ class Plex {
     if (feature == "history") {
       if (item.type == ItemType::show)
         return Failure::of(CW_STATUS_INVALID_ARG, "history takes movies and episodes");
-      auto r = cwsdk::http::Request::put(removing ? "/:/unscrobble" : "/:/scrobble");
+      auto r = empty_put(removing ? "/:/unscrobble" : "/:/scrobble");
       r.query("key", row.rk).query("identifier", k_identifier);
       if (!removing && item.watched_at) r.query("viewedAt", *item.watched_at / 1000);
       auto reply = pms_fetch(std::move(r));
@@ -601,7 +610,7 @@ class Plex {
         if (!v) return Failure::of(CW_STATUS_INVALID_ARG, "rating outside 0..10");
         value = std::to_string(static_cast<int>(std::lround(*v)));
       }
-      auto r = cwsdk::http::Request::put("/:/rate");
+      auto r = empty_put("/:/rate");
       r.query("key", row.rk).query("identifier", k_identifier).query("rating", value);
       auto reply = pms_fetch(std::move(r));
       if (!reply) return reply.error();
@@ -820,8 +829,7 @@ class Plex {
                             "Discover has no movie or show with these tmdb/imdb/tvdb ids");
         continue;
       }
-      auto r = cwsdk::http::Request::put(adding ? "/actions/addToWatchlist"
-                                                : "/actions/removeFromWatchlist");
+      auto r = empty_put(adding ? "/actions/addToWatchlist" : "/actions/removeFromWatchlist");
       r.query("ratingKey", **key).retry_safe(true);
       auto reply = account_send(m_discover, std::move(r));
       if (!reply) {

@@ -116,6 +116,18 @@ std::string hex24(const std::string& prefix, std::int64_t n) {
   return std::string(buf).substr(0, 24);
 }
 
+// XML has no null: plex.tv leaves such attributes out.
+json drop_nulls(json obj) {
+  for (auto it = obj.begin(); it != obj.end();) {
+    if (it->is_null()) {
+      it = obj.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return obj;
+}
+
 void send_unauthorized_html(httplib::Response& res) {
   res.status = 401;
   res.set_content(
@@ -391,6 +403,13 @@ class PlexFake final : public FakeService {
                    {"agent", "tv.plex.agents.movie"},
                    {"scanner", "Plex Movie"},
                    {"uuid", "AC000000-0000-0000-0000-000000000001"},
+                   {"createdAt", 1500000000},
+                   {"updatedAt", 1700000000},
+                   {"scannedAt", 1700000000},
+                   {"contentChangedAt", 1700000000},
+                   {"allowSync", true},
+                   {"hidden", false},
+                   {"Location", json::array({{{"id", 1}, {"path", "/data/movies"}}})},
                    {"language", "en-US"},
                    {"art", "/:/resources/movie-fanart.jpg"},
                    {"thumb", "/:/resources/movie.png"}},
@@ -400,6 +419,13 @@ class PlexFake final : public FakeService {
                    {"agent", "tv.plex.agents.series"},
                    {"scanner", "Plex TV Series"},
                    {"uuid", "AC000000-0000-0000-0000-000000000002"},
+                   {"createdAt", 1500000000},
+                   {"updatedAt", 1700000000},
+                   {"scannedAt", 1700000000},
+                   {"contentChangedAt", 1700000000},
+                   {"allowSync", true},
+                   {"hidden", false},
+                   {"Location", json::array({{{"id", 2}, {"path", "/data/tv"}}})},
                    {"language", "en-US"},
                    {"art", "/:/resources/show-fanart.jpg"},
                    {"thumb", "/:/resources/show.png"}}};
@@ -571,6 +597,30 @@ class PlexFake final : public FakeService {
       if (it.year > 0) row["year"] = it.year;
       if (it.duration > 0) row["duration"] = it.duration;
       if (it.index >= 0) row["index"] = it.index;
+      // What every PMS row has besides identity: dates, artwork, a summary, and for playable
+      // items the file (Media/Part).
+      row["updatedAt"] = it.added_at;
+      row["summary"] = "";
+      row["thumb"] = "/library/metadata/" + rk + "/thumb/" + std::to_string(it.added_at);
+      if (it.year > 0 && it.type != "season") {
+        row["originallyAvailableAt"] = std::to_string(it.year) + "-01-01";
+      }
+      if (it.type == "movie" || it.type == "episode") {
+        const std::int64_t media_id = it.rk * 10;
+        const std::string file = (it.type == "movie" ? "/data/movies/" : "/data/tv/") + rk + ".mkv";
+        row["Media"] = json::array(
+            {{{"id", media_id},
+              {"duration", it.duration},
+              {"container", "mkv"},
+              {"videoResolution", "1080"},
+              {"Part", json::array({{{"id", media_id + 1},
+                                     {"key", "/library/parts/" + std::to_string(media_id + 1) +
+                                                 "/" + std::to_string(it.added_at) + "/file.mkv"},
+                                     {"duration", it.duration},
+                                     {"file", file},
+                                     {"size", 1000000 + it.rk},
+                                     {"container", "mkv"}}})}}});
+      }
       if (it.type == "show" || it.type == "season") {
         row["key"] = "/library/metadata/" + rk + "/children";
         auto c = m_children.find(it.rk);
@@ -837,10 +887,37 @@ class PlexFake final : public FakeService {
     });
     srv.Get("/api/v2/user",
             cloud([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
-              json user = {{"id", a.id},           {"uuid", a.uuid},
-                           {"username", a.name},   {"title", a.name},
-                           {"email", a.email},     {"authToken", a.cloud_token},
-                           {"homeAdmin", a.admin}, {"protected", a.is_protected}};
+              // The UserPlexAccount schema's required fields and the common optional ones.
+              json user = {{"id", a.id},
+                           {"uuid", a.uuid},
+                           {"username", a.name},
+                           {"title", a.name},
+                           {"friendlyName", a.name},
+                           {"email", a.email},
+                           {"authToken", a.cloud_token},
+                           {"joinedAt", 1500000000 + a.id},
+                           {"hasPassword", true},
+                           {"twoFactorEnabled", false},
+                           {"confirmed", true},
+                           {"country", "NL"},
+                           {"locale", nullptr},
+                           {"guest", false},
+                           {"home", a.home},
+                           {"homeAdmin", a.admin},
+                           {"homeSize", 2},
+                           {"maxHomeSize", 15},
+                           {"protected", a.is_protected},
+                           {"restricted", !a.admin && a.home},
+                           {"mailingListActive", false},
+                           {"scrobbleTypes", ""},
+                           {"thumb", "https://plex.tv/users/" + a.uuid + "/avatar"},
+                           {"roles", json::array()},
+                           {"entitlements", json::array()},
+                           {"subscription",
+                            {{"active", false},
+                             {"status", "Inactive"},
+                             {"plan", nullptr},
+                             {"features", json::array()}}}};
               if (wants_json(req)) {
                 send_json(res, user);
               } else {
@@ -849,7 +926,7 @@ class PlexFake final : public FakeService {
             }));
     srv.Get("/api/resources",
             cloud([this](const httplib::Request&, httplib::Response& res, const Account& a) {
-              json device = resource_json(a);
+              json device = drop_nulls(resource_json(a));
               device.erase("connections");
               json conn = connection_json();
               device["Connection"] = json::array({conn});
@@ -861,11 +938,12 @@ class PlexFake final : public FakeService {
             cloud([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
               json r = resource_json(a);
               if (wants_json(req)) {
-                send_json(res, json::array({r}));
+                send_json(res, json::array({r, client_device_json(a)}));
                 return;
               }
               json conns = r["connections"];
               r.erase("connections");
+              r = drop_nulls(std::move(r));
               std::string xml = plex_json_to_xml("resource", r);
               // plex.tv nests <connections><connection/></connections> inside each resource.
               const std::string inner = plex_json_to_xml("connections", {{"connection", conns}});
@@ -911,6 +989,75 @@ class PlexFake final : public FakeService {
         }
       });
     };
+    // plex.tv's legacy user list: every other account of the owner's home and every friend
+    // the server is shared with, each with a Server child per shared server (XML only).
+    srv.Get("/api/users/?",
+            cloud([this](const httplib::Request&, httplib::Response& res, const Account& a) {
+              json users = json::array();
+              if (a.id == k_owner_id) {
+                for (const auto& u : m_accounts) {
+                  if (u.id == k_owner_id || (!u.home && !u.shared)) continue;
+                  json server = {{"id", 1000 + u.id},
+                                 {"serverId", 1},
+                                 {"machineIdentifier", m_server.value("machineIdentifier", "")},
+                                 {"name", m_server.value("friendlyName", "cw-sandbox")},
+                                 {"lastSeenAt", m_ctx->now_s()},
+                                 {"numLibraries", m_sections.size()},
+                                 {"allLibraries", true},
+                                 {"owned", true},
+                                 {"pending", false}};
+                  users.push_back({{"id", u.id},
+                                   {"title", u.name},
+                                   {"thumb", "https://plex.tv/users/" + u.uuid + "/avatar"},
+                                   {"protected", u.is_protected},
+                                   {"home", u.home},
+                                   {"allowTuners", 0},
+                                   {"allowSync", false},
+                                   {"allowCameraUpload", false},
+                                   {"allowChannels", false},
+                                   {"allowSubtitleAdmin", false},
+                                   {"filterAll", ""},
+                                   {"filterMovies", ""},
+                                   {"filterMusic", ""},
+                                   {"filterPhotos", ""},
+                                   {"filterTelevision", ""},
+                                   {"restricted", !u.admin && u.home},
+                                   {"username", u.home ? "" : u.name},
+                                   {"email", u.home ? "" : u.email},
+                                   {"recommendationsPlaylistId", ""},
+                                   {"Server", json::array({server})}});
+                }
+              }
+              res.set_content(
+                  plex_json_to_xml("MediaContainer",
+                                   {{"friendlyName", "myPlex"},
+                                    {"identifier", "com.plexapp.plugins.myplex"},
+                                    {"machineIdentifier", m_server.value("machineIdentifier", "")},
+                                    {"totalSize", users.size()},
+                                    {"size", users.size()},
+                                    {"User", users}}),
+                  "text/xml;charset=utf-8");
+            }));
+    // The account's Plex Home (XML; JSON with Accept: application/json).
+    srv.Get("/api/home/?",
+            cloud([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+              int members = 0;
+              for (const auto& u : m_accounts) members += u.home ? 1 : 0;
+              const json home = {{"id", 1},
+                                 {"name", "Sandbox Home"},
+                                 {"guestUserID", nullptr},
+                                 {"guestUserUUID", nullptr},
+                                 {"guestEnabled", false},
+                                 {"subscription", false},
+                                 {"users", members},
+                                 {"admin", a.admin}};
+              if (wants_json(req)) {
+                send_json(res, home);
+              } else {
+                res.set_content(plex_json_to_xml("home", drop_nulls(home)),
+                                "text/xml;charset=utf-8");
+              }
+            }));
     srv.Get("/api/v2/home/users", home_users(true));
     srv.Get("/api/home/users", home_users(false));
     auto do_switch =
@@ -972,30 +1119,95 @@ class PlexFake final : public FakeService {
             {"expiresIn", pin.expires_in},
             {"createdAt", created},
             {"expiresAt", expires},
-            {"authToken", pin.auth_token.empty() ? json(nullptr) : json(pin.auth_token)}};
+            {"authToken", pin.auth_token.empty() ? json(nullptr) : json(pin.auth_token)},
+            {"qr", "https://plex.tv/api/v2/pins/qr/" + pin.code},
+            {"location",
+             {{"code", "NL"},
+              {"european_union_member", true},
+              {"continent_code", "EU"},
+              {"country", "The Netherlands"},
+              {"city", "Breda"},
+              {"time_zone", "Europe/Amsterdam"},
+              {"postal_code", "4814"},
+              {"in_privacy_restricted_country", true},
+              {"in_privacy_restricted_region", true},
+              {"subdivisions", "North Brabant"},
+              {"coordinates", "51.5869, 4.7471"}}},
+            // null until the PIN is claimed; then whether the account was created for it.
+            {"newRegistration", pin.auth_token.empty() ? json(nullptr) : json(false)}};
   }
 
+  // One connection of a plex.tv device. `local`, `relay` and `IPv6` are booleans in JSON (the
+  // legacy XML writes them 1/0, which plex_json_to_xml does for booleans).
   json connection_json() const {
     const std::string base = m_ctx->base_url();
     const auto colon = base.rfind(':');
-    return {{"protocol", "http"},
-            {"address", "127.0.0.1"},
-            {"port", std::stoi(base.substr(colon + 1))},
-            {"uri", base},
-            {"local", 1},
-            {"relay", 0}};
+    return {
+        {"protocol", "http"}, {"address", "127.0.0.1"}, {"port", std::stoi(base.substr(colon + 1))},
+        {"uri", base},        {"local", true},          {"relay", false},
+        {"IPv6", false}};
   }
 
+  // The server as plex.tv's /api/v2/resources describes it: every required field of the
+  // PlexDevice schema, booleans as booleans; ownerId is null for the owner's own token.
   json resource_json(const Account& a) const {
+    const bool owned = a.id == k_owner_id;
+    const std::string created = iso_from_ms(1600000000000).substr(0, 19) + "Z";
+    const std::string seen = iso_from_ms(m_ctx->now_ms()).substr(0, 19) + "Z";
     return {{"name", m_server.value("friendlyName", "cw-sandbox")},
             {"product", "Plex Media Server"},
             {"productVersion", m_server.value("version", "")},
             {"platform", "Linux"},
+            {"platformVersion", "6.1.0"},
+            {"device", "PC"},
             {"clientIdentifier", m_server.value("machineIdentifier", "")},
+            {"createdAt", created},
+            {"lastSeenAt", seen},
             {"provides", "server"},
-            {"owned", a.id == k_owner_id ? 1 : 0},
+            {"ownerId", owned ? json(nullptr) : json(k_owner_id)},
+            {"sourceTitle", owned ? json(nullptr) : json(m_accounts.front().name)},
+            {"publicAddress", "127.0.0.1"},
             {"accessToken", a.pms_token},
+            {"owned", owned},
+            {"home", a.home},
+            {"synced", false},
+            {"relay", false},
+            {"presence", true},
+            {"httpsRequired", false},
+            {"publicAddressMatches", true},
+            {"dnsRebindingProtection", false},
+            {"natLoopbackSupported", false},
             {"connections", json::array({connection_json()})}};
+  }
+
+  // A client device of the account (plex.tv lists players next to servers).
+  json client_device_json(const Account& a) const {
+    const std::string created = iso_from_ms(1600000000000).substr(0, 19) + "Z";
+    const std::string seen = iso_from_ms(m_ctx->now_ms()).substr(0, 19) + "Z";
+    return {{"name", "Plex Web (Firefox)"},
+            {"product", "Plex Web"},
+            {"productVersion", "4.118.0"},
+            {"platform", "Firefox"},
+            {"platformVersion", "120.0"},
+            {"device", "Linux"},
+            {"clientIdentifier", "sandbox-player-" + a.uuid},
+            {"createdAt", created},
+            {"lastSeenAt", seen},
+            {"provides", "client,player,pubsub-player"},
+            {"ownerId", nullptr},
+            {"sourceTitle", nullptr},
+            {"publicAddress", "127.0.0.1"},
+            {"accessToken", a.cloud_token},
+            {"owned", true},
+            {"home", false},
+            {"synced", false},
+            {"relay", false},
+            {"presence", false},
+            {"httpsRequired", false},
+            {"publicAddressMatches", true},
+            {"dnsRebindingProtection", false},
+            {"natLoopbackSupported", false},
+            {"connections", json::array()}};
   }
 
   // ------------------------------------------------------------------ Discover / Metadata
@@ -1127,7 +1339,9 @@ class PlexFake final : public FakeService {
               }
               respond(req, res, {{"size", accounts.size()}, {"Account", accounts}});
             }));
-    srv.Get("/library/sections",
+    // The sections, at /library/sections and /library/sections/all (its documented alias), with
+    // or without a trailing slash as PMS answers both.
+    srv.Get("/library/sections(/all)?/?",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account&) {
               respond(req, res,
                       {{"allowSync", false},
@@ -1135,7 +1349,23 @@ class PlexFake final : public FakeService {
                        {"title1", "Plex Library"},
                        {"Directory", m_sections}});
             }));
-    srv.Get("/library/sections/(\\d+)/all",
+    // The library root: clients find the sections (and recently added, on deck) through it.
+    srv.Get("/library/?",
+            pms([this](const httplib::Request& req, httplib::Response& res, const Account&) {
+              respond(
+                  req, res,
+                  {{"allowSync", false},
+                   {"size", 3},
+                   {"identifier", k_library_identifier},
+                   {"mediaTagPrefix", "/system/bundle/media/flags/"},
+                   {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)},
+                   {"title1", "Plex Library"},
+                   {"Directory",
+                    json::array({{{"key", "sections"}, {"title", "Library Sections"}},
+                                 {{"key", "recentlyAdded"}, {"title", "Recently Added Content"}},
+                                 {{"key", "onDeck"}, {"title", "On Deck Content"}}})}});
+            }));
+    srv.Get("/library/sections/(\\d+)/all/?",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
               const json* sec = section(req.matches[1]);
               if (sec == nullptr) {
@@ -1164,7 +1394,7 @@ class PlexFake final : public FakeService {
               const auto rows = list_items(req, a, sec->value("key", ""), false);
               respond(req, res, page_rows(req, res, rows, container));
             }));
-    srv.Get("/library/all",
+    srv.Get("/library/all/?",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
               const Account* who = &a;
               if (req.has_param("accountID") && a.id == k_owner_id) {
@@ -1310,14 +1540,38 @@ class PlexFake final : public FakeService {
               for (const auto& s : m_sessions) {
                 const Item* it = item(to_int64(s.value("ratingKey", json("0"))));
                 if (it == nullptr) continue;
-                json row = render_row(*it, &a, false);
-                row["sessionKey"] = std::to_string(rows.size() + 1);
+                // Session rows carry Guid children whatever includeGuids says, as PMS does.
+                json row = render_row(*it, &a, true);
+                const std::string session_key = std::to_string(rows.size() + 1);
+                row["sessionKey"] = session_key;
+                row["librarySectionID"] = section_id_value(it->section);
                 row["viewOffset"] = s.value("viewOffset", 0);
-                const Account* who = account_by_id(s.value("accountID", k_owner_id));
-                row["User"] = {{"id", std::to_string(s.value("accountID", k_owner_id))},
+                const int account_id = s.value("accountID", k_owner_id);
+                const Account* who = account_by_id(account_id);
+                row["User"] = {{"id", std::to_string(account_id)},
+                               {"thumb", "https://plex.tv/users/" +
+                                             (who ? who->uuid : std::string()) + "/avatar"},
                                {"title", who ? who->name : ""}};
-                row["Player"] = {{"state", s.value("state", "playing")},
-                                 {"machineIdentifier", "sandbox-player"}};
+                row["Player"] = {{"address", "127.0.0.1"},
+                                 {"device", "Linux"},
+                                 {"machineIdentifier", "sandbox-player"},
+                                 {"model", "hosted"},
+                                 {"platform", "Firefox"},
+                                 {"platformVersion", "120.0"},
+                                 {"product", "Plex Web"},
+                                 {"profile", "Firefox"},
+                                 {"remotePublicAddress", "127.0.0.1"},
+                                 {"state", s.value("state", "playing")},
+                                 {"title", "Firefox"},
+                                 {"vendor", ""},
+                                 {"version", "4.118.0"},
+                                 {"local", true},
+                                 {"relayed", false},
+                                 {"secure", false},
+                                 {"userID", account_id}};
+                row["Session"] = {{"id", "sandbox-session-" + session_key},
+                                  {"bandwidth", 10000},
+                                  {"location", "lan"}};
                 rows.push_back(std::move(row));
               }
               json container = {{"size", rows.size()}};
@@ -1382,27 +1636,38 @@ class PlexFake final : public FakeService {
     });
     srv.Get("/:/rate", rate);
     srv.Put("/:/rate", rate);
-    srv.Post("/:/timeline",
-             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
-               Item* it = target_item(req, res);
-               if (it == nullptr) return;
-               const std::int64_t time = param_int(req, "time", 0);
-               std::int64_t duration = param_int(req, "duration", it->duration);
-               if (duration <= 0) duration = it->duration;
-               UserState& st = m_user[a.id][it->rk];
-               st.last_viewed_at = m_ctx->now_s();
-               // PMS's "Video played threshold": past 90 % the item counts as watched.
-               if (duration > 0 &&
-                   static_cast<double>(time) >= 0.9 * static_cast<double>(duration) &&
-                   req.get_param_value("state") == "stopped") {
-                 st.view_count += 1;
-                 st.view_offset = 0;
-                 m_history.push_back({m_next_history++, it->rk, a.id, *st.last_viewed_at, 1});
-               } else {
-                 st.view_offset = time;
-               }
-               res.status = 200;
-             }));
+    // A timeline report (GET or POST /:/timeline, as clients send both) and /:/progress (the
+    // older resume-point call): the offset, or past PMS's "Video played threshold" (90 %) of a
+    // stopped item, a play. Both answer an empty MediaContainer, JSON or XML by Accept.
+    auto timeline =
+        pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+          Item* it = target_item(req, res);
+          if (it == nullptr) return;
+          if (!req.has_param("time")) {
+            res.status = 400;
+            return;
+          }
+          const std::int64_t time = std::max<long long>(0, param_int(req, "time", 0));
+          std::int64_t duration = param_int(req, "duration", it->duration);
+          if (duration <= 0) duration = it->duration;
+          UserState& st = m_user[a.id][it->rk];
+          st.last_viewed_at = m_ctx->now_s();
+          const std::string state = req.get_param_value("state");
+          if (duration > 0 && static_cast<double>(time) >= 0.9 * static_cast<double>(duration) &&
+              (state == "stopped" || state == "played")) {
+            st.view_count += 1;
+            st.view_offset = 0;
+            m_history.push_back({m_next_history++, it->rk, a.id, *st.last_viewed_at, 1});
+          } else {
+            st.view_offset = time;
+          }
+          m_ctx->note_write();
+          respond(req, res, {{"size", 0}});
+        });
+    srv.Post("/:/timeline", timeline);
+    srv.Get("/:/timeline", timeline);
+    srv.Post("/:/progress", timeline);
+    srv.Get("/:/progress", timeline);
     srv.Get(
         "/hubs/search",
         pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
