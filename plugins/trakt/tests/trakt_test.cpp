@@ -671,3 +671,28 @@ TEST(TraktHelpers, FloorMinuteAndWriteIds) {
   const Json w = trakt::write_ids(ids);
   EXPECT_EQ(w, (Json{{"imdb", "tt0133093"}, {"tmdb", 603}}));
 }
+
+TEST_F(TraktTest, AWriteDropsTheStoredCopyOfItsFeature) {
+  serve("/sync/watchlist", {movie_row(1)});
+  host.on("POST", "/sync/watchlist")
+      .reply_json(201, {{"added", {{"movies", 1}}}, {"not_found", Json::object()}});
+  auto p = make();
+  ASSERT_EQ(p.build_index("watchlist").status, CW_STATUS_OK);
+  ASSERT_TRUE(host.kv("index-cache/watchlist").has_value());
+  ASSERT_EQ(p.add("watchlist", Json::array({movie_item("a", 2)})).status, CW_STATUS_OK);
+  // Even if Trakt's stamps did not move, the next read goes to Trakt.
+  EXPECT_FALSE(host.kv("index-cache/watchlist").has_value());
+  ASSERT_EQ(p.build_index("watchlist").status, CW_STATUS_OK);
+  EXPECT_EQ(requests_to("/sync/watchlist").size(), 3u);  // 2 reads and the POST
+}
+
+TEST_F(TraktTest, ADryRunSendsReadsOnly) {
+  serve("/sync/watchlist", {movie_row(1)});
+  host.set_dry_run(true);
+  auto p = make();
+  EXPECT_EQ(p.build_index("watchlist").status, CW_STATUS_OK);
+  auto w = p.add("watchlist", Json::array({movie_item("a", 2)}));
+  EXPECT_EQ(w.status, CW_STATUS_UNSUPPORTED) << w.body;
+  EXPECT_NE(w.message().find("dry run"), std::string::npos) << w.body;
+  EXPECT_TRUE(host.unmatched().empty());  // the POST was refused before any route saw it
+}
