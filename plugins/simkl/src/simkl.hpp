@@ -334,8 +334,7 @@ class Simkl {
 
   std::string save(const std::string& feature, const Json& acts, const TitleMap& titles) const {
     const std::string wm = "simkl1:" + stamp(acts, "movies", "all") + "|" +
-                           stamp(acts, "tv_shows", "all") + "|" + stamp(acts, "anime", "all") +
-                           "|" + std::to_string(m_host.now_ms());
+                           stamp(acts, "tv_shows", "all") + "|" + stamp(acts, "anime", "all");
     Json doc = {{"watermark", wm}, {"activities", acts}, {"titles", Json::object()}};
     for (const auto& [k, v] : titles) doc["titles"][k] = v;
     m_host.kv_put(kv_key(feature), doc.dump());
