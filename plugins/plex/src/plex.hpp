@@ -44,6 +44,9 @@ using cwsdk::Json;
 using cwsdk::Result;
 
 inline constexpr const char* k_identifier = "com.plexapp.plugins.library";
+// Where `cw auth login` keeps what it obtained (the configured keys win over these).
+inline constexpr const char* k_stored_account_token = "plex_account_token";
+inline constexpr const char* k_stored_server_token = "plex_server_token";
 inline constexpr cwsdk::RatingScale k_scale{1, 10, 1};
 
 // One movie, show or episode of the library, with the token owner's state.
@@ -129,14 +132,14 @@ class Plex {
                       "remove": true, "observes_deletes": true, "provides_ids": true,
                       "chunk_size": 25, "page_size": 100}
       },
-      "capabilities": {"auth": "none", "scrobble": false},
+      "capabilities": {"auth": "pin", "scrobble": false},
       "secrets": ["token", "account_token"],
       "config": {
         "type": "object",
-        "required": ["url", "token"],
+        "required": ["url"],
         "properties": {
           "url": {"type": "string", "description": "the Plex Media Server's base URL, e.g. http://192.168.1.20:32400"},
-          "token": {"type": "string", "description": "the server (X-Plex-Token) token; write it as ${env:PLEX_TOKEN}"},
+          "token": {"type": "string", "description": "the server (X-Plex-Token) token; write it as ${env:PLEX_TOKEN}; without it, cw auth login (PIN) finds the server's token"},
           "account_token": {"type": "string", "description": "the plex.tv account token; needed for the watchlist"},
           "machine_id": {"type": "string", "description": "the server's machineIdentifier; health refuses another server"},
           "plextv_url": {"type": "string", "description": "default https://plex.tv"},
@@ -190,7 +193,6 @@ class Plex {
         host, base(cwsdk::get_or(cfg, "/discover_url", "https://discover.provider.plex.tv")));
     m_metadata = cwsdk::http::Client(
         host, base(cwsdk::get_or(cfg, "/metadata_url", "https://metadata.provider.plex.tv")));
-    m_has_account = cwsdk::find(cfg, "/account_token") != nullptr;
     for (auto* c : {&m_pms, &m_plextv, &m_discover, &m_metadata}) {
       c->header("Accept", "application/json")
           .header("X-Plex-Client-Identifier", m_client_id)
@@ -219,7 +221,7 @@ class Plex {
           .reply();
     bool watchlist = false;
     std::string note;
-    if (m_has_account) {
+    if (has_account()) {
       auto user = account_json(m_plextv, cwsdk::http::Request::get("/api/v2/user"));
       if (user) {
         watchlist = true;
@@ -275,6 +277,115 @@ class Plex {
   cwsdk::Reply add(std::string_view request) { return write(request, "add"); }
   cwsdk::Reply remove(std::string_view request) { return write(request, "remove"); }
   cwsdk::Reply update(std::string_view request) { return write(request, "update"); }
+
+  // ------------------------------------------------------------------ PIN login
+  // plex.tv's PIN flow: POST /api/v2/pins gives a 4-character code the user enters at
+  // plex.tv/link; GET /api/v2/pins/{id} carries authToken once they did. The account token
+  // is stored, then the server's own token is found in /api/v2/resources (the server whose
+  // clientIdentifier is machine_id, else the one with a connection at url, else the only
+  // owned server) and stored too.
+  cwsdk::Reply auth_start(std::string_view request) {
+    if (auto ok = cwsdk::read_auth_start_request(request); !ok) return ok.error().reply();
+    auto reply = m_plextv.json(cwsdk::http::Request::post("/api/v2/pins"));
+    if (!reply) return reply.error().context("plex.tv PIN").reply();
+    const Json* id = cwsdk::find(*reply, "id");
+    auto id_text = id ? cwsdk::id_text(*id) : std::nullopt;
+    auto code = cwsdk::get<std::string>(*reply, "code");
+    if (!id_text || !code || code->empty())
+      return Failure::internal("POST /api/v2/pins: the reply has no id or code").reply();
+    const std::int64_t expires_s =
+        std::clamp<std::int64_t>(cwsdk::get_or<std::int64_t>(*reply, "expiresIn", 900), 1, 3600);
+    m_pin_id = *id_text;
+    m_pin_expires_at = m_host.now_ms() + expires_s * 1000;
+    const std::string url = "https://plex.tv/link";
+    Json doc = {{"kind", "pin"},
+                {"user_code", *code},
+                {"verification_url", url},
+                {"interval_ms", 2000},
+                {"expires_in_ms", expires_s * 1000},
+                {"message", "open " + url + " and enter the code " + *code}};
+    return cwsdk::Reply::ok(doc.dump());
+  }
+
+  cwsdk::Reply auth_poll(std::string_view) {
+    auto state = [](const char* s, std::string message) {
+      return cwsdk::Reply::ok(Json{{"state", s}, {"message", std::move(message)}}.dump());
+    };
+    if (!m_pin_id) return state("expired", "no login in progress: run cw auth login again");
+    if (m_host.now_ms() >= m_pin_expires_at) {
+      m_pin_id.reset();
+      return state("expired", "the code expired: run cw auth login again");
+    }
+    auto r = cwsdk::http::Request::get("/api/v2/pins/{id}");
+    r.path_param("id", *m_pin_id).endpoint("/api/v2/pins/:id");
+    auto reply = m_plextv.send(std::move(r));
+    if (!reply) {
+      if (reply.error().status == CW_STATUS_RATE_LIMITED ||
+          reply.error().status == CW_STATUS_TRANSIENT)
+        return state("pending", reply.error().message);
+      return reply.error().reply();
+    }
+    if (reply->status == 404) {
+      m_pin_id.reset();
+      return state("expired", "plex.tv no longer knows the code: run cw auth login again");
+    }
+    if (auto st = reply->check(); !st) {
+      if (st.error().status == CW_STATUS_RATE_LIMITED || st.error().status == CW_STATUS_TRANSIENT)
+        return state("pending", st.error().message);
+      return st.error().reply();
+    }
+    auto doc = reply->json();
+    if (!doc) return doc.error().reply();
+    const std::string token = cwsdk::get_or(*doc, "authToken", "");
+    if (token.empty())
+      return state("pending", "waiting for the code to be entered at plex.tv/link");
+    m_pin_id.reset();
+    if (m_host.put_secret(k_stored_account_token, token) != CW_STATUS_OK)
+      return Failure::internal("could not store the plex.tv token").reply();
+    auto server = discover_server(token);
+    if (!server) return state("done", "signed in to plex.tv; " + server.error().message);
+    if (m_host.put_secret(k_stored_server_token, server->second) != CW_STATUS_OK)
+      return Failure::internal("could not store the server token").reply();
+    return state("done", "signed in to plex.tv; server " + server->first);
+  }
+
+  // The server this instance talks to, among the account's resources: (name, accessToken).
+  Result<std::pair<std::string, std::string>> discover_server(const std::string& account) {
+    auto r = cwsdk::http::Request::get("/api/v2/resources");
+    r.query("includeHttps", 1).query("includeRelay", 1).header("X-Plex-Token", account);
+    auto doc = m_plextv.json(std::move(r));
+    if (!doc) return doc.error().context("server discovery");
+    if (!doc->is_array())
+      return Failure::internal("server discovery: /api/v2/resources is not a list");
+    auto trim = [](std::string u) {
+      while (!u.empty() && u.back() == '/') u.pop_back();
+      return u;
+    };
+    const Json* by_id = nullptr;
+    const Json* by_url = nullptr;
+    std::vector<const Json*> owned;
+    for (const Json& d : *doc) {
+      if (!d.is_object()) continue;
+      if (cwsdk::get_or(d, "provides", "").find("server") == std::string::npos) continue;
+      if (cwsdk::get_or(d, "accessToken", "").empty()) continue;
+      if (!m_machine_id.empty() && cwsdk::get_or(d, "clientIdentifier", "") == m_machine_id)
+        by_id = &d;
+      if (const Json* conns = cwsdk::find(d, "connections"); conns && conns->is_array()) {
+        for (const Json& c : *conns) {
+          if (trim(cwsdk::get_or(c, "uri", "")) == m_pms.base_url()) by_url = &d;
+        }
+      }
+      if (cwsdk::get_or(d, "owned", false)) owned.push_back(&d);
+    }
+    const Json* pick = by_id ? by_id : by_url ? by_url : owned.size() == 1 ? owned[0] : nullptr;
+    if (pick == nullptr)
+      return Failure::of(CW_STATUS_NOT_FOUND,
+                         m_machine_id.empty()
+                             ? "no server of the account answers at url: set machine_id or token"
+                             : "the account has no server " + m_machine_id + ": set token");
+    return std::make_pair(cwsdk::get_or(*pick, "name", "?"),
+                          cwsdk::get_or(*pick, "accessToken", ""));
+  }
 
   // ------------------------------------------------------------------ internals (public for tests)
 
@@ -651,7 +762,7 @@ class Plex {
   // ------------------------------------------------------------------ watchlist
   cwsdk::Reply watchlist_index(cwsdk::Output& out) {
     cwsdk::IndexWriter index(out, cwsdk::IndexSemantics::present);
-    if (!m_has_account)
+    if (!has_account())
       return index.fail(
           Failure::of(CW_STATUS_UNSUPPORTED, "watchlist: set account_token (plex.tv) to use it"));
     std::int64_t left_out = 0;
@@ -800,7 +911,7 @@ class Plex {
   }
 
   cwsdk::Reply watchlist_write(const cwsdk::WriteRequest& req, bool adding) {
-    if (!m_has_account)
+    if (!has_account())
       return Failure::of(CW_STATUS_UNSUPPORTED, "watchlist: set account_token (plex.tv) to use it")
           .reply();
     cwsdk::Outcomes outcomes;
@@ -862,13 +973,31 @@ class Plex {
     return outcomes.reply(req);
   }
 
+  // ------------------------------------------------------------------ tokens
+  // The configured token, else the one `cw auth login` stored; read at the moment of use.
+  std::optional<std::string> secret_or(const char* configured, const char* stored) const {
+    for (const char* name : {configured, stored}) {
+      auto v = m_host.secret(name);
+      if (v && !v->empty()) return v;
+    }
+    return std::nullopt;
+  }
+  std::optional<std::string> server_token() const {
+    return secret_or("token", k_stored_server_token);
+  }
+  std::optional<std::string> account_token() const {
+    return secret_or("account_token", k_stored_account_token);
+  }
+  bool has_account() const { return account_token().has_value(); }
+
   // ------------------------------------------------------------------ HTTP
   // Every PMS request carries the server token, read at the moment of use.
   Result<cwsdk::http::Response> pms_fetch(cwsdk::http::Request request) const {
-    const auto token = m_host.secret("token");
-    if (!token || token->empty())
-      return Failure::of(CW_STATUS_AUTH,
-                         "token is not set: add the server's X-Plex-Token to the configuration");
+    const auto token = server_token();
+    if (!token)
+      return Failure::of(
+          CW_STATUS_AUTH,
+          "no server token: set token, or run cw auth login <instance> (plex.tv PIN)");
     return m_pms.fetch(std::move(request.header("X-Plex-Token", *token)));
   }
   Result<Json> pms_json(cwsdk::http::Request request) const {
@@ -879,10 +1008,10 @@ class Plex {
   // plex.tv, Discover and the metadata host take the account token.
   Result<cwsdk::http::Response> account_send(const cwsdk::http::Client& api,
                                              cwsdk::http::Request request) const {
-    const auto token = m_host.secret("account_token");
-    if (!token || token->empty())
+    const auto token = account_token();
+    if (!token)
       return Failure::of(CW_STATUS_AUTH,
-                         "account_token is not set: add the plex.tv token to the configuration");
+                         "no plex.tv token: set account_token, or run cw auth login <instance>");
     return api.send(std::move(request.header("X-Plex-Token", *token)));
   }
   Result<Json> account_json(const cwsdk::http::Client& api, cwsdk::http::Request request) const {
@@ -896,7 +1025,8 @@ class Plex {
   cwsdk::http::Client m_pms, m_discover, m_metadata, m_plextv;
   std::string m_client_id, m_machine_id;
   int m_page_size = 100;
-  bool m_has_account = false;
+  std::optional<std::string> m_pin_id;  // the PIN login in progress
+  std::int64_t m_pin_expires_at = 0;
   std::vector<std::string> m_libraries;
   std::optional<Catalog> m_catalog;
 };

@@ -523,3 +523,65 @@ TEST_F(PlexTest, AMissingUrlIsACreateError) {
   EXPECT_FALSE(p.created());
   EXPECT_NE(p.create_error().find("url"), std::string::npos);
 }
+
+TEST_F(PlexTest, PinLoginStoresTheAccountTokenAndFindsTheServerToken) {
+  host.on("POST", "http://plextv.local/api/v2/pins")
+      .reply_json(
+          201, {{"id", 1934466201}, {"code", "K7QZ"}, {"expiresIn", 900}, {"authToken", nullptr}});
+  host.on("GET", "http://plextv.local/api/v2/pins/1934466201")
+      .reply_json(200, {{"id", 1934466201}, {"code", "K7QZ"}, {"authToken", nullptr}})
+      .reply_json(200, {{"id", 1934466201}, {"code", "K7QZ"}, {"authToken", "fresh-cloud"}});
+  host.on("GET", "http://plextv.local/api/v2/resources")
+      .reply_json(
+          200,
+          Json::array({{{"name", "player"}, {"provides", "client,player"}, {"accessToken", "x"}},
+                       {{"name", "other"},
+                        {"provides", "server"},
+                        {"owned", true},
+                        {"accessToken", "wrong"},
+                        {"clientIdentifier", "zzz"},
+                        {"connections", Json::array({{{"uri", "http://10.0.0.9:32400"}}})}},
+                       {{"name", "nas"},
+                        {"provides", "server"},
+                        {"owned", true},
+                        {"accessToken", "fresh-server"},
+                        {"clientIdentifier", "abc"},
+                        {"connections", Json::array({{{"uri", "http://pms.local:32400"}}})}}}));
+  PluginInstance p(cwsdk::detail::provider_table<plex::Plex>(), host,
+                   {{"url", "http://pms.local:32400"}, {"plextv_url", "http://plextv.local"}});
+  ASSERT_TRUE(p.created()) << p.create_error();
+  const auto start = p.call("auth_start", {{"fields", Json::object()}});
+  ASSERT_EQ(start.status, CW_STATUS_OK) << start.body;
+  EXPECT_EQ(start.json()["kind"], "pin");
+  EXPECT_EQ(start.json()["user_code"], "K7QZ");
+  EXPECT_EQ(start.json()["verification_url"], "https://plex.tv/link");
+  EXPECT_EQ(p.call("auth_poll", Json::object()).json()["state"], "pending");
+  const auto done = p.call("auth_poll", Json::object());
+  EXPECT_EQ(done.json()["state"], "done") << done.body;
+  EXPECT_NE(done.json()["message"].get<std::string>().find("nas"), std::string::npos);
+  // The POST carried the client identifier; discovery used the new account token.
+  const auto reqs = host.requests();
+  EXPECT_TRUE(reqs[0].header("x-plex-client-identifier").has_value());
+  EXPECT_EQ(reqs.back().header("x-plex-token"), "fresh-cloud");
+}
+
+TEST_F(PlexTest, StoredTokensAreUsedWhenTheConfigurationHasNone) {
+  seed_library();
+  MockHost h;
+  h.set_secret("plex_server_token", "stored-server");
+  h.on("GET", "/library/sections")
+      .reply_json(200, {{"MediaContainer", {{"Directory", Json::array()}}}});
+  PluginInstance p(cwsdk::detail::provider_table<plex::Plex>(), h, {{"url", "http://pms.local"}});
+  const auto r = p.build_index("history");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(h.requests()[0].header("x-plex-token"), "stored-server");
+  // No server token at all: AUTH, naming both ways to fix it.
+  MockHost none;
+  PluginInstance q(cwsdk::detail::provider_table<plex::Plex>(), none,
+                   {{"url", "http://pms.local"}});
+  const auto bad = q.build_index("history");
+  EXPECT_EQ(bad.status, CW_STATUS_AUTH);
+  EXPECT_NE(bad.message().find("cw auth login"), std::string::npos);
+  // Watchlist without any plex.tv token: unsupported, the other features unaffected.
+  EXPECT_EQ(q.build_index("watchlist").status, CW_STATUS_UNSUPPORTED);
+}
