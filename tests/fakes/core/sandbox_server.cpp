@@ -1,3 +1,6 @@
+#include <atomic>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 
 #include "core/fake_service.hpp"
@@ -40,6 +43,60 @@ void bad_request(httplib::Response& res, const std::string& message) {
   send_json(res, {{"error", message}}, 400);
 }
 
+// One thread per connection, as many as there are connections: an idle keep-alive connection
+// holds its thread until its keep-alive timeout, and a fixed pool let a client with more idle
+// connections than workers wait for that timeout before a new connection was served. Finished
+// threads are joined on the next enqueue and at shutdown.
+class ThreadPerConnection final : public httplib::TaskQueue {
+ public:
+  ~ThreadPerConnection() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard lock(m_mutex);
+    reap_locked();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    m_workers.push_back(Worker{std::thread([fn = std::move(fn), done] {
+                                 fn();
+                                 done->store(true);
+                               }),
+                               done});
+  }
+
+  void shutdown() override {
+    std::vector<Worker> workers;
+    {
+      std::lock_guard lock(m_mutex);
+      workers.swap(m_workers);
+    }
+    for (auto& w : workers) {
+      if (w.thread.joinable()) w.thread.join();
+    }
+  }
+
+ private:
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  void reap_locked() {
+    auto it = m_workers.begin();
+    while (it != m_workers.end()) {
+      if (it->done->load()) {
+        it->thread.join();
+        it = m_workers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  std::mutex m_mutex;
+  std::vector<Worker> m_workers;
+};
+
+bool expects_body(const std::string& method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
 }  // namespace
 
 void FakeService::fault_response(int status, const httplib::Request& /*req*/,
@@ -49,8 +106,8 @@ void FakeService::fault_response(int status, const httplib::Request& /*req*/,
 
 SandboxServer::SandboxServer(std::unique_ptr<FakeService> service)
     : m_service(std::move(service)), m_ctx(m_service->name()) {
-  // Workers are cheap and a plugin may read and write at once; keep a few more than the default.
-  m_server.new_task_queue = [] { return new httplib::ThreadPool(8); };
+  // Any number of idle keep-alive connections, none of them blocking a new one.
+  m_server.new_task_queue = [] { return new ThreadPerConnection(); };
   m_server.set_keep_alive_max_count(1000);
   // Without it every answer waits ~40-55 ms for Nagle and the client's delayed ACK.
   m_server.set_tcp_nodelay(true);
@@ -193,6 +250,13 @@ void SandboxServer::record_request(const httplib::Request& req, const httplib::R
 
 void SandboxServer::install_wrappers() {
   m_server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    // Real servers take a body-less POST/PUT without Content-Length as an empty body; httplib
+    // would wait for a body until its read timeout and answer 400. The request is httplib's own
+    // non-const object and its body is read only after this handler.
+    if (expects_body(req.method) && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    }
     if (is_control(req)) return httplib::Server::HandlerResponse::Unhandled;
     const auto d = m_ctx.decide(req);
     if (d.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));

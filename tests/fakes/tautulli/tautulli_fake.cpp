@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "core/generator.hpp"
@@ -58,8 +59,9 @@ class TautulliFake final : public FakeService {
     if (f.contains("users")) m_users = f["users"];
     if (f.contains("history")) m_history = f["history"].get<std::vector<json>>();
     if (f.contains("metadata")) m_metadata = f["metadata"];
+    if (f.contains("sessions")) m_sessions = f["sessions"];
     for (const char* k : {"records_total", "records_filtered", "total_duration", "filter_duration",
-                          "auth_error_status"}) {
+                          "auth_error_status", "shared_libraries_form"}) {
       if (f.contains(k)) m_overrides[k] = f[k];
     }
   }
@@ -68,7 +70,8 @@ class TautulliFake final : public FakeService {
     std::lock_guard lock(m_mutex);
     json out = {{"api_key", m_api_key},         {"api_enabled", m_api_enabled},
                 {"server_info", m_server_info}, {"users", m_users},
-                {"history", m_history},         {"metadata", m_metadata}};
+                {"history", m_history},         {"metadata", m_metadata},
+                {"sessions", m_sessions}};
     for (const auto& [k, v] : m_overrides.items()) out[k] = v;
     return out;
   }
@@ -118,6 +121,7 @@ class TautulliFake final : public FakeService {
     m_users = json::array({user_row(1, 0, "Local"), user_row(2, 1, "sandbox-owner")});
     m_history.clear();
     m_metadata = json::object();
+    m_sessions = json::array();
     m_overrides = json::object();
   }
 
@@ -137,7 +141,7 @@ class TautulliFake final : public FakeService {
             {"do_notify", 1},
             {"keep_history", 1},
             {"allow_guest", 0},
-            {"shared_libraries", json::array()},
+            {"shared_libraries", local ? json::array() : json::array({"1", "2"})},
             {"filter_all", local ? json(nullptr) : json("")},
             {"filter_movies", local ? json(nullptr) : json("")},
             {"filter_tv", local ? json(nullptr) : json("")},
@@ -167,8 +171,8 @@ class TautulliFake final : public FakeService {
     }
     const std::string cmd = req.has_param("cmd") ? req.get_param_value("cmd") : "";
     static const std::vector<std::string> k_commands = {
-        "get_history", "get_metadata", "get_server_info",  "get_server_identity",
-        "get_users",   "get_user",     "get_tautulli_info"};
+        "get_history", "get_metadata",      "get_server_info", "get_server_identity", "get_users",
+        "get_user",    "get_tautulli_info", "get_activity",    "get_home_stats"};
     if (std::find(k_commands.begin(), k_commands.end(), cmd) == k_commands.end()) {
       std::string list;
       for (const auto& c : k_commands) list += (list.empty() ? "" : ", ") + c;
@@ -187,15 +191,21 @@ class TautulliFake final : public FakeService {
                               {{"machine_identifier", m_server_info.value("pms_identifier", "")},
                                {"version", m_server_info.value("pms_version", "")}}));
     } else if (cmd == "get_users") {
-      send_json(res, envelope("success", nullptr, m_users));
+      json users = json::array();
+      for (const auto& u : m_users) users.push_back(user_out(u));
+      send_json(res, envelope("success", nullptr, users));
     } else if (cmd == "get_user") {
       const std::int64_t uid =
           req.has_param("user_id") ? std::atoll(req.get_param_value("user_id").c_str()) : -1;
       json found = json::object();
       for (const auto& u : m_users) {
-        if (as_int(u.value("user_id", json(0))) == uid) found = u;
+        if (as_int(u.value("user_id", json(0))) == uid) found = user_out(u);
       }
       send_json(res, envelope("success", nullptr, found));
+    } else if (cmd == "get_activity") {
+      get_activity(req, res);
+    } else if (cmd == "get_home_stats") {
+      get_home_stats(req, res);
     } else {
       send_json(res, envelope("success", nullptr,
                               {{"tautulli_version", "v2.17.2"}, {"tautulli_branch", "master"}}));
@@ -261,6 +271,308 @@ class TautulliFake final : public FakeService {
     send_json(res, envelope("success", nullptr, out));
   }
 
+  // `shared_libraries` is a list of section-id strings in v2.17.2 and a ';'-joined string in
+  // older releases; seeds may use either, and `shared_libraries_form` ("list", the default, or
+  // "string") picks what get_users and get_user answer.
+  json user_out(const json& u) const {
+    if (!u.is_object() || !u.contains("shared_libraries")) return u;
+    std::vector<std::string> ids;
+    const json& v = u["shared_libraries"];
+    if (v.is_array()) {
+      for (const auto& e : v) ids.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+    } else if (v.is_string()) {
+      std::string text = v.get<std::string>();
+      std::size_t pos = 0;
+      while (!text.empty() && pos <= text.size()) {
+        const auto semi = text.find(';', pos);
+        const std::string part = text.substr(pos, semi == std::string::npos ? semi : semi - pos);
+        if (!part.empty()) ids.push_back(part);
+        if (semi == std::string::npos) break;
+        pos = semi + 1;
+      }
+    } else {
+      return u;
+    }
+    json out = u;
+    if (m_overrides.value("shared_libraries_form", "list") == "string") {
+      std::string joined;
+      for (const auto& id : ids) joined += (joined.empty() ? "" : ";") + id;
+      out["shared_libraries"] = joined;
+    } else {
+      out["shared_libraries"] = ids;
+    }
+    return out;
+  }
+
+  // Sessions as seeded (`sessions`); the counters are computed from them and `stream_count`
+  // is a string, as Tautulli sends it.
+  void get_activity(const httplib::Request& req, httplib::Response& res) const {
+    const std::string key = req.has_param("session_key") ? req.get_param_value("session_key") : "";
+    const std::string id = req.has_param("session_id") ? req.get_param_value("session_id") : "";
+    auto text = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    if (!key.empty() || !id.empty()) {
+      json found = json::object();
+      for (const auto& s : m_sessions) {
+        if (!s.is_object()) continue;
+        if ((!key.empty() && s.contains("session_key") && text(s["session_key"]) == key) ||
+            (!id.empty() && s.contains("session_id") && text(s["session_id"]) == id)) {
+          found = s;
+        }
+      }
+      send_json(res, envelope("success", nullptr, found));
+      return;
+    }
+    std::int64_t direct_play = 0, direct_stream = 0, transcode = 0, total = 0, lan = 0;
+    for (const auto& s : m_sessions) {
+      if (!s.is_object()) continue;
+      const std::string decision = s.value("transcode_decision", "");
+      if (decision == "transcode") {
+        ++transcode;
+      } else if (decision == "copy") {
+        ++direct_stream;
+      } else {
+        ++direct_play;
+      }
+      const std::int64_t bw = as_int(s.value("bandwidth", json(0)));
+      total += bw;
+      if (s.value("location", "lan") == "lan") lan += bw;
+    }
+    send_json(res, envelope("success", nullptr,
+                            {{"stream_count", std::to_string(m_sessions.size())},
+                             {"sessions", m_sessions},
+                             {"stream_count_direct_play", direct_play},
+                             {"stream_count_direct_stream", direct_stream},
+                             {"stream_count_transcode", transcode},
+                             {"total_bandwidth", total},
+                             {"lan_bandwidth", lan},
+                             {"wan_bandwidth", total - lan}}));
+  }
+
+  // Home statistics from the history: `data` is an array of stat cards, each with `rows`.
+  void get_home_stats(const httplib::Request& req, httplib::Response& res) const {
+    auto param = [&](const char* k) { return req.has_param(k) ? req.get_param_value(k) : ""; };
+    auto valid_day = [](const std::string& d) {
+      return d.empty() || (d.size() == 10 && d[4] == '-' && d[7] == '-' &&
+                           std::all_of(d.begin(), d.end(),
+                                       [](char c) { return c == '-' || (c >= '0' && c <= '9'); }));
+    };
+    const std::string before = param("before"), after = param("after");
+    if (!valid_day(before) || !valid_day(after)) {
+      // Tautulli fails the query and answers an error without a message.
+      send_json(res, envelope("error", nullptr, json::object()), 400);
+      return;
+    }
+    const long long time_range = param_int(req, "time_range", 30);
+    const long long stats_start = std::max(0LL, param_int(req, "stats_start", 0));
+    const long long stats_count = std::max(0LL, param_int(req, "stats_count", 10));
+    const bool by_duration = param("stats_type") == "duration";
+    const std::string only = param("stat_id"), user_id = param("user_id"),
+                      section_id = param("section_id");
+    const std::int64_t since = m_ctx->now_s() - time_range * 86400;
+    std::vector<const json*> rows;
+    for (const auto& r : m_history) {
+      const std::int64_t date = as_int(r.value("date", json(0)));
+      if (before.empty() && after.empty() && date < since) continue;
+      if (!before.empty() && day_of(date) > before) continue;
+      if (!after.empty() && day_of(date) < after) continue;
+      if (!user_id.empty() && std::to_string(as_int(r.value("user_id", json(0)))) != user_id)
+        continue;
+      if (!section_id.empty() && section_of(r) != as_int(json(section_id))) continue;
+      rows.push_back(&r);
+    }
+    struct Group {
+      const json* latest = nullptr;
+      std::int64_t plays = 0, duration = 0, last = 0;
+      std::vector<std::int64_t> users;
+    };
+    auto group_by = [&](auto key_of, auto keep) {
+      std::map<std::string, Group> groups;
+      std::vector<std::string> order;
+      for (const json* r : rows) {
+        if (!keep(*r)) continue;
+        const std::string k = key_of(*r);
+        auto [it, fresh] = groups.try_emplace(k);
+        if (fresh) order.push_back(k);
+        Group& g = it->second;
+        const std::int64_t date = as_int(r->value("date", json(0)));
+        ++g.plays;
+        g.duration += as_int(r->value("play_duration", json(0)));
+        if (g.latest == nullptr || date > g.last) {
+          g.latest = r;
+          g.last = date;
+        }
+        const std::int64_t uid = as_int(r->value("user_id", json(0)));
+        if (std::find(g.users.begin(), g.users.end(), uid) == g.users.end()) g.users.push_back(uid);
+      }
+      std::vector<Group> out;
+      for (const auto& k : order) out.push_back(groups[k]);
+      return out;
+    };
+    auto sort_top = [&](std::vector<Group>& g) {
+      std::stable_sort(g.begin(), g.end(), [&](const Group& a, const Group& b) {
+        if (by_duration && a.duration != b.duration) return a.duration > b.duration;
+        if (a.plays != b.plays) return a.plays > b.plays;
+        return a.last > b.last;
+      });
+    };
+    auto sort_popular = [](std::vector<Group>& g) {
+      std::stable_sort(g.begin(), g.end(), [](const Group& a, const Group& b) {
+        if (a.users.size() != b.users.size()) return a.users.size() > b.users.size();
+        if (a.plays != b.plays) return a.plays > b.plays;
+        return a.last > b.last;
+      });
+    };
+    auto page = [&](std::vector<json> all) {
+      json out = json::array();
+      for (long long i = stats_start;
+           i < stats_start + stats_count && i < static_cast<long long>(all.size()); ++i) {
+        out.push_back(std::move(all[static_cast<std::size_t>(i)]));
+      }
+      return out;
+    };
+    auto media_row = [&](const Group& g, bool show, bool popular) {
+      const json& r = *g.latest;
+      const bool episode = r.value("media_type", "") == "episode";
+      json row = {
+          {"title", show ? r.value("grandparent_title", json("")) : r.value("title", json(""))},
+          {"year", r.value("year", json(""))}};
+      if (!popular) row["total_plays"] = g.plays;
+      if (!popular) row["total_duration"] = g.duration;
+      row["users_watched"] = popular ? json(g.users.size()) : json("");
+      row["rating_key"] =
+          show ? r.value("grandparent_rating_key", json("")) : r.value("rating_key", json(""));
+      row["grandparent_rating_key"] =
+          episode ? r.value("grandparent_rating_key", json("")) : json("");
+      row["last_play"] = g.last;
+      if (popular) row["total_plays"] = g.plays;
+      row["grandparent_thumb"] = "";
+      row["thumb"] = r.value("thumb", json(""));
+      row["art"] = "";
+      row["section_id"] = section_of(r);
+      row["media_type"] = r.value("media_type", json(""));
+      row["content_rating"] = "";
+      row["rating"] = "";
+      row["labels"] = json::array();
+      row["user"] = "";
+      row["friendly_name"] = "";
+      row["platform"] = "";
+      row["live"] = r.value("live", json(0));
+      row["guid"] = r.value("guid", json(""));
+      row["row_id"] = r.value("row_id", json(""));
+      return row;
+    };
+    auto is_type = [](const char* t) {
+      return [t](const json& r) { return r.value("media_type", "") == t; };
+    };
+    auto by_rk = [](const char* field) {
+      return [field](const json& r) { return std::to_string(as_int(r.value(field, json(0)))); };
+    };
+    auto cards_for = [&](const std::string& id) -> std::optional<json> {
+      json card = {{"stat_id", id}};
+      std::vector<json> out;
+      const bool top = id.rfind("top_", 0) == 0;
+      if (id == "top_movies" || id == "popular_movies" || id == "top_tv" || id == "popular_tv") {
+        const bool tv = id.find("_tv") != std::string::npos;
+        auto g = group_by(by_rk(tv ? "grandparent_rating_key" : "rating_key"),
+                          is_type(tv ? "episode" : "movie"));
+        top ? sort_top(g) : sort_popular(g);
+        for (const auto& x : g) out.push_back(media_row(x, tv, !top));
+        card["stat_title"] =
+            std::string(top ? "Most Watched " : "Most Popular ") + (tv ? "TV Shows" : "Movies");
+      } else if (id == "top_music" || id == "popular_music") {
+        card["stat_title"] = top ? "Most Played Artists" : "Most Popular Artists";
+      } else if (id == "last_watched") {
+        auto g = group_by(by_rk("rating_key"), [](const json& r) {
+          const std::string t = r.value("media_type", "");
+          return t == "movie" || t == "episode";
+        });
+        std::stable_sort(g.begin(), g.end(),
+                         [](const Group& a, const Group& b) { return a.last > b.last; });
+        for (const auto& x : g) {
+          const json& r = *x.latest;
+          out.push_back({{"row_id", r.value("row_id", json(""))},
+                         {"user", r.value("user", json(""))},
+                         {"friendly_name", r.value("friendly_name", json(""))},
+                         {"user_id", r.value("user_id", json(0))},
+                         {"title", r.value("full_title", json(""))},
+                         {"grandparent_title", r.value("grandparent_title", json(""))},
+                         {"grandchild_title", r.value("title", json(""))},
+                         {"year", r.value("year", json(""))},
+                         {"media_index", r.value("media_index", json(""))},
+                         {"parent_media_index", r.value("parent_media_index", json(""))},
+                         {"rating_key", r.value("rating_key", json(""))},
+                         {"grandparent_rating_key", r.value("grandparent_rating_key", json(""))},
+                         {"thumb", r.value("thumb", json(""))},
+                         {"section_id", section_of(r)},
+                         {"media_type", r.value("media_type", json(""))},
+                         {"last_watch", x.last},
+                         {"live", r.value("live", json(0))},
+                         {"guid", r.value("guid", json(""))},
+                         {"player", r.value("player", json(""))}});
+        }
+        card["stat_title"] = "Recently Watched";
+      } else if (id == "top_users" || id == "top_platforms" || id == "top_libraries") {
+        const bool users = id == "top_users", platforms = id == "top_platforms";
+        auto g = group_by(
+            [&](const json& r) {
+              if (users) return std::to_string(as_int(r.value("user_id", json(0))));
+              if (platforms) return r.value("platform", std::string());
+              return std::to_string(section_of(r));
+            },
+            [](const json&) { return true; });
+        sort_top(g);
+        for (const auto& x : g) {
+          const json& r = *x.latest;
+          json row = {
+              {"total_plays", x.plays}, {"total_duration", x.duration}, {"last_play", x.last}};
+          if (users) {
+            row["user"] = r.value("user", json(""));
+            row["user_id"] = r.value("user_id", json(0));
+            row["friendly_name"] = r.value("friendly_name", json(""));
+          } else if (platforms) {
+            row["platform"] = r.value("platform", json(""));
+            row["platform_name"] = lower(r.value("platform", std::string()));
+          } else {
+            const bool movies = section_of(r) == 1;
+            row["section_type"] = movies ? "movie" : "show";
+            row["section_name"] = movies ? "Movies" : "TV Shows";
+            row["section_id"] = section_of(r);
+          }
+          row["title"] = r.value("full_title", json(""));
+          row["rating_key"] = r.value("rating_key", json(""));
+          row["row_id"] = r.value("row_id", json(""));
+          out.push_back(std::move(row));
+        }
+        card["stat_title"] = users       ? "Most Active Users"
+                             : platforms ? "Most Active Platforms"
+                                         : "Most Active Libraries";
+      } else if (id == "most_concurrent") {
+        card["stat_title"] = "Most Concurrent Streams";
+      } else {
+        return std::nullopt;
+      }
+      if (top) card["stat_type"] = by_duration ? "total_duration" : "total_plays";
+      card["rows"] = page(std::move(out));
+      return card;
+    };
+    static const std::vector<std::string> k_cards = {
+        "top_movies", "popular_movies", "top_tv",         "popular_tv",
+        "top_music",  "popular_music",  "last_watched",   "top_libraries",
+        "top_users",  "top_platforms",  "most_concurrent"};
+    json data = json::array();
+    for (const auto& id : k_cards) {
+      if (!only.empty() && id != only) continue;
+      if (auto card = cards_for(id)) data.push_back(std::move(*card));
+    }
+    send_json(res, envelope("success", nullptr, data));
+  }
+
+  // Library sections as seed_universe() assigns them: 1 movies, 2 TV shows.
+  static std::int64_t section_of(const json& r) {
+    if (r.contains("section_id")) return as_int(r["section_id"]);
+    return r.value("media_type", "") == "episode" ? 2 : 1;
+  }
+
   static std::string duration_text(std::int64_t s) {
     const std::int64_t days = s / 86400, hrs = (s % 86400) / 3600, mins = (s % 3600) / 60,
                        secs = s % 60;
@@ -280,6 +592,7 @@ class TautulliFake final : public FakeService {
   json m_users;
   std::vector<json> m_history;
   json m_metadata;
+  json m_sessions = json::array();
   json m_overrides;
 };
 

@@ -1,8 +1,14 @@
 // The framework on its own: a tiny counter service exercises control routes, the request log
 // and each kind of fault.
 #include <atomic>
+#include <chrono>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "core/fake_service.hpp"
 #include "core/registry.hpp"
@@ -31,8 +37,13 @@ class CounterFake final : public FakeService {
     });
     srv.Post("/items", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard lock(m_mutex);
-      m_items.push_back(json::parse(req.body));
+      m_items.push_back(req.body.empty() ? json::object() : json::parse(req.body));
       send_json(res, {{"added", 1}}, 201);
+    });
+    srv.Put("/items", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(m_mutex);
+      if (req.body.empty()) m_items.clear();
+      res.status = 204;
     });
   }
   void seed(const json& fixture) override {
@@ -217,6 +228,113 @@ TEST_F(FrameworkTest, ClockAdvances) {
   const auto before = m_server->context().now_ms();
   m_client->Post("/__sandbox/clock", R"({"advance_ms":3600000})", "application/json");
   EXPECT_GE(m_server->context().now_ms() - before, 3600000);
+}
+
+// Sends raw bytes on a fresh connection and returns what came back before the server closed it
+// or 4 s passed.
+std::string raw_exchange(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{4, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+TEST_F(FrameworkTest, BodylessWritesWithoutContentLengthAreAccepted) {
+  for (const char* method : {"POST", "PUT"}) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string reply =
+        raw_exchange(m_server->port(), std::string(method) +
+                                           " /items HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                           "Connection: close\r\n\r\n");
+    const auto took = std::chrono::steady_clock::now() - started;
+    const int expected = std::string(method) == "POST" ? 201 : 204;
+    EXPECT_EQ(reply.rfind("HTTP/1.1 " + std::to_string(expected), 0), 0u)
+        << method << ": " << reply;
+    EXPECT_LT(took, std::chrono::seconds(2)) << method;
+  }
+  // POST appended an empty item to the five, PUT then emptied the list.
+  EXPECT_TRUE(json::parse(get("/items")->body)["items"].empty());
+  EXPECT_EQ(m_server->context().request_count("^/items$", "PUT"), 1u);
+}
+
+TEST_F(FrameworkTest, UnservedRoutesAnswer404WithAnEmptyBody) {
+  for (const char* method : {"GET", "POST", "DELETE"}) {
+    httplib::Result r = std::string(method) == "GET" ? m_client->Get("/nowhere")
+                        : std::string(method) == "POST"
+                            ? m_client->Post("/nowhere", "{}", "application/json")
+                            : m_client->Delete("/nowhere");
+    ASSERT_TRUE(r) << method;
+    EXPECT_EQ(r->status, 404) << method;
+    EXPECT_EQ(r->body, "") << method;
+  }
+  EXPECT_EQ(m_server->context().request_count("^/nowhere$"), 3u);
+}
+
+TEST_F(FrameworkTest, IdleKeepAliveConnectionsDoNotBlockANewOne) {
+  // 32 clients each keep their connection open after one request, as a pooled HTTP client
+  // does; the 33rd must be served at once, not after a keep-alive timeout (5 s).
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+  for (int i = 0; i < 32; ++i) {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", m_server->port());
+    c->set_keep_alive(true);
+    c->set_read_timeout(10, 0);
+    auto r = c->Get("/items", {{"Authorization", "Bearer good"}});
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->status, 200) << i;
+    idle.push_back(std::move(c));
+  }
+  httplib::Client fresh("127.0.0.1", m_server->port());
+  fresh.set_read_timeout(10, 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto r = fresh.Get("/items", {{"Authorization", "Bearer good"}});
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_LT(took, std::chrono::seconds(2));
+  // The idle ones are still usable.
+  EXPECT_EQ(idle.front()->Get("/items", {{"Authorization", "Bearer good"}})->status, 200);
+}
+
+// The media servers answer a path they do not serve with a bare 404, as Plex, Jellyfin, Emby and
+// Tautulli do; body-less writes without Content-Length reach the service like any other.
+TEST(FrameworkServer, MediaServerFakesAnswerUnservedRoutesWithAnEmpty404) {
+  for (const std::string service : {"plex", "jellyfin", "emby", "tautulli"}) {
+    auto fake = make_fake(service);
+    if (!fake) continue;
+    SandboxServer srv(std::move(fake));
+    srv.start();
+    httplib::Client c("127.0.0.1", srv.port());
+    c.set_read_timeout(10, 0);
+    for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+      const std::string m = method;
+      httplib::Result r = m == "GET"    ? c.Get("/no/such/route")
+                          : m == "POST" ? c.Post("/no/such/route", "", "application/json")
+                          : m == "PUT"  ? c.Put("/no/such/route", "", "application/json")
+                                        : c.Delete("/no/such/route");
+      ASSERT_TRUE(r) << service << " " << m;
+      EXPECT_EQ(r->status, 404) << service << " " << m;
+      EXPECT_EQ(r->body, "") << service << " " << m;
+    }
+    const std::string reply = raw_exchange(
+        srv.port(), "PUT /no/such/route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 404", 0), 0u) << service << ": " << reply;
+  }
 }
 
 TEST(FrameworkHelpers, IsoRoundTrip) {

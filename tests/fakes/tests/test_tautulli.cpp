@@ -1,3 +1,5 @@
+#include <map>
+
 #include "tests/server_harness.hpp"
 
 namespace cw::fakes::testing {
@@ -104,6 +106,100 @@ TEST_F(TautulliTest, ServerInfoAndFaults) {
             "Invalid apikey");
 }
 
+TEST_F(TautulliTest, ActivityCountsSeededSessionsWithAStringStreamCount) {
+  auto idle = cmd("cmd=get_activity")["response"]["data"];
+  EXPECT_EQ(idle["stream_count"], "0");
+  EXPECT_TRUE(idle["sessions"].is_array());
+  EXPECT_EQ(idle["total_bandwidth"], 0);
+  seed({{"sessions",
+         {{{"session_key", "2"},
+           {"session_id", "abc"},
+           {"media_type", "movie"},
+           {"transcode_decision", "transcode"},
+           {"bandwidth", "10278"},
+           {"location", "lan"}},
+          {{"session_key", "7"},
+           {"session_id", "def"},
+           {"media_type", "episode"},
+           {"transcode_decision", "direct play"},
+           {"bandwidth", "2000"},
+           {"location", "wan"}}}}});
+  auto busy = cmd("cmd=get_activity")["response"]["data"];
+  EXPECT_EQ(busy["stream_count"], "2");
+  EXPECT_EQ(busy["sessions"].size(), 2u);
+  EXPECT_EQ(busy["stream_count_transcode"], 1);
+  EXPECT_EQ(busy["stream_count_direct_play"], 1);
+  EXPECT_EQ(busy["stream_count_direct_stream"], 0);
+  EXPECT_EQ(busy["total_bandwidth"], 12278);
+  EXPECT_EQ(busy["lan_bandwidth"], 10278);
+  EXPECT_EQ(busy["wan_bandwidth"], 2000);
+  EXPECT_EQ(cmd("cmd=get_activity&session_key=7")["response"]["data"]["session_id"], "def");
+  EXPECT_EQ(cmd("cmd=get_activity&session_id=abc")["response"]["data"]["session_key"], "2");
+  EXPECT_TRUE(cmd("cmd=get_activity&session_key=99")["response"]["data"].empty());
+}
+
+TEST_F(TautulliTest, HomeStatsIsAnArrayOfCardsFromTheHistory) {
+  seed_universe(small_universe());
+  // The generated plays lie in the past year; a long time range sees them all.
+  auto stats = cmd("cmd=get_home_stats&time_range=100000")["response"]["data"];
+  ASSERT_TRUE(stats.is_array());
+  std::map<std::string, json> cards;
+  for (const auto& c : stats) cards[c["stat_id"].get<std::string>()] = c;
+  for (const char* id : {"top_movies", "popular_movies", "top_tv", "popular_tv", "last_watched",
+                         "top_users", "top_platforms", "top_libraries", "most_concurrent"}) {
+    ASSERT_TRUE(cards.count(id)) << id;
+    EXPECT_TRUE(cards[id]["rows"].is_array()) << id;
+  }
+  EXPECT_EQ(cards["top_movies"]["stat_type"], "total_plays");
+  EXPECT_FALSE(cards["popular_movies"].contains("stat_type"));
+  ASSERT_FALSE(cards["top_movies"]["rows"].empty());
+  EXPECT_EQ(cards["top_movies"]["rows"][0]["media_type"], "movie");
+  EXPECT_TRUE(cards["popular_tv"]["rows"][0]["users_watched"].is_number());
+  std::int64_t plays = 0;
+  for (const auto& row : cards["top_users"]["rows"]) plays += row["total_plays"].get<int>();
+  EXPECT_EQ(plays, 40);
+  EXPECT_LE(cards["last_watched"]["rows"].size(), 10u);
+  auto one =
+      cmd("cmd=get_home_stats&time_range=100000&stat_id=top_tv&stats_count=2&"
+          "stats_type=duration")["response"]["data"];
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0]["stat_type"], "total_duration");
+  EXPECT_LE(one[0]["rows"].size(), 2u);
+  // Nothing in the default 30 days of a history that ended long ago... or some: never an error.
+  EXPECT_EQ(cmd("cmd=get_home_stats")["response"]["result"], "success");
+  auto bad = cmd("cmd=get_home_stats&before=yesterday", 400);
+  EXPECT_EQ(bad["response"]["result"], "error");
+  EXPECT_TRUE(bad["response"]["message"].is_null());
+}
+
+TEST_F(TautulliTest, SharedLibrariesComeAsAListOrAsTheOlderJoinedString) {
+  auto users = cmd("cmd=get_users")["response"]["data"];
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0]["shared_libraries"], json::array());
+  EXPECT_EQ(users[1]["shared_libraries"], json::array({"1", "2"}));
+  seed({{"users",
+         {{{"user_id", 5}, {"username", "a"}, {"shared_libraries", "3;4"}},
+          {{"user_id", 6}, {"username", "b"}, {"shared_libraries", json::array({"7"})}}}}});
+  users = cmd("cmd=get_users")["response"]["data"];
+  EXPECT_EQ(users[0]["shared_libraries"], json::array({"3", "4"}));
+  EXPECT_EQ(users[1]["shared_libraries"], json::array({"7"}));
+  seed({{"shared_libraries_form", "string"},
+        {"users",
+         {{{"user_id", 5}, {"username", "a"}, {"shared_libraries", json::array({"3", "4"})}},
+          {{"user_id", 6}, {"username", "b"}, {"shared_libraries", ""}}}}});
+  users = cmd("cmd=get_users")["response"]["data"];
+  EXPECT_EQ(users[0]["shared_libraries"], "3;4");
+  EXPECT_EQ(users[1]["shared_libraries"], "");
+  EXPECT_EQ(cmd("cmd=get_user&user_id=5")["response"]["data"]["shared_libraries"], "3;4");
+}
+
+TEST_F(TautulliTest, UnservedPathsAreABare404) {
+  auto r = m_client->Get("/api/v3?apikey=" + k_key + "&cmd=get_history");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(r->body, "");
+}
+
 // Captures from a live Tautulli (tautulli-dart, internal reference only: read at test time, never
 // copied) come back unchanged when their rows are seeded.
 TEST_F(TautulliTest, ServesRecordedRepliesUnchanged) {
@@ -114,7 +210,10 @@ TEST_F(TautulliTest, ServesRecordedRepliesUnchanged) {
   auto no_key = read_shared_json(k_dart + "auth/auth__no_key.json");
   auto meta_invalid = read_shared_json(k_dart + "media/get_metadata__invalid.json");
   auto meta_episode = read_shared_json(k_dart + "media/get_metadata__episode.json");
-  if (!history || !server_info || !users || !bad_key || !no_key || !meta_invalid || !meta_episode) {
+  auto activity = read_shared_json(k_dart + "activity/get_activity__live.json");
+  auto idle = read_shared_json(k_dart + "activity/get_activity.json");
+  if (!history || !server_info || !users || !bad_key || !no_key || !meta_invalid || !meta_episode ||
+      !activity || !idle) {
     GTEST_SKIP() << "../shared/api-reference/tautulli is absent";
   }
   const auto& hd = (*history)["response"]["data"];
@@ -135,6 +234,9 @@ TEST_F(TautulliTest, ServesRecordedRepliesUnchanged) {
             *meta_episode);
   EXPECT_EQ(body(m_client->Get("/api/v2?apikey=nope&cmd=get_history")), *bad_key);
   EXPECT_EQ(body(m_client->Get("/api/v2?cmd=get_history")), *no_key);
+  EXPECT_EQ(cmd("cmd=get_activity"), *idle);
+  seed({{"sessions", (*activity)["response"]["data"]["sessions"]}});
+  EXPECT_EQ(cmd("cmd=get_activity"), *activity);
 }
 
 }  // namespace

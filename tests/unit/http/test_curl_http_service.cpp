@@ -3,6 +3,7 @@
 // keep-alive, dry-run refusal, accounting and redaction.
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -125,6 +126,38 @@ TEST(CurlHttp, PostSendsBodyAndHeaders) {
   EXPECT_EQ(body, r.body);
   EXPECT_EQ(ctype, "application/json");
   EXPECT_EQ(expect, "");
+}
+
+TEST(CurlHttp, BodylessWritesSendContentLengthZero) {
+  LoopbackServer srv;
+  std::mutex m;
+  std::vector<std::string> seen;
+  auto handler = [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m);
+    seen.push_back(req.method + " " +
+                   (req.has_header("Content-Length") ? req.get_header_value("Content-Length")
+                                                     : std::string("none")));
+    res.set_content("{}", "application/json");
+  };
+  srv.server().Post("/w", handler);
+  srv.server().Put("/w", handler);
+  srv.server().Patch("/w", handler);
+  srv.start();
+  Harness h(fast_options());
+  for (const char* method : {"POST", "PUT", "PATCH"}) {
+    HttpRequest r;
+    r.method = method;
+    r.read = false;
+    r.url = srv.url("/w");
+    const auto started = std::chrono::steady_clock::now();
+    auto resp = h.http->send({"svc", "svc", false, nullptr}, r, nullptr);
+    ASSERT_TRUE(resp.ok()) << method << ": " << resp.error().message;
+    EXPECT_EQ(resp->status, 200) << method;
+    // Without the header the server waits for a body until its read timeout (5 s).
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2)) << method;
+  }
+  std::lock_guard lock(m);
+  EXPECT_EQ(seen, (std::vector<std::string>{"POST 0", "PUT 0", "PATCH 0"}));
 }
 
 TEST(CurlHttp, RetriesServerErrorsWithGrowingBackoff) {

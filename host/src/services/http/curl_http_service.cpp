@@ -265,7 +265,10 @@ struct CurlHttpService::Impl {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else {
       if (req.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method_of(req));
-      if (req.method == "POST" || !req.body.empty()) {
+      // A body-less POST/PUT/PATCH still says `Content-Length: 0`: without it some proxies
+      // answer 411 and some servers wait for a body until their read timeout.
+      if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+          !req.body.empty()) {
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req.body.data());
       }
