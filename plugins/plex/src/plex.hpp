@@ -249,9 +249,17 @@ class Plex {
     if (!req) return req.error().reply();
     if (req->feature == "watchlist") return watchlist_index(out);
     cwsdk::IndexWriter index(out, cwsdk::IndexSemantics::present);
-    auto catalog = load_catalog();
+    // Ratings and progress ask the server for the movies and episodes that have one
+    // (userRating>>=0, viewOffset>>=0: PMS's "greater than" filters); shows are always read
+    // whole, for the show ratings and the ids episodes take from their show. History reads
+    // every row (the unwatched filter is unreliable on episodes of show sections), and that
+    // full read is kept as the GUID index of later writes.
+    const std::string filter = req->feature == "ratings"    ? "userRating"
+                               : req->feature == "progress" ? "viewOffset"
+                                                            : "";
+    auto catalog = load_catalog(filter);
     if (!catalog) return index.fail(catalog.error());
-    m_catalog = *catalog;  // also the resolver of later writes
+    if (filter.empty()) m_catalog = *catalog;
     for (const std::string& rk : catalog->order) {
       const Row& row = catalog->rows.at(rk);
       std::optional<Item> item;
@@ -428,7 +436,8 @@ class Plex {
     return out;
   }
 
-  Result<Catalog> load_catalog() {
+  // The library; with `filter`, only the movies and episodes whose `filter` field is > 0.
+  Result<Catalog> load_catalog(const std::string& filter = "") {
     auto secs = sections();
     if (!secs) return secs.error();
     Catalog cat;
@@ -437,7 +446,7 @@ class Plex {
     for (const auto& [key, type] : *secs) {
       std::vector<int> types = type == "movie" ? std::vector<int>{1} : std::vector<int>{2, 4};
       for (int t : types) {
-        cwsdk::Completeness c = read_section(key, t, cat);
+        cwsdk::Completeness c = read_section(key, t, t == 2 ? std::string() : filter, cat);
         cat.read.received += c.received;
         cat.read.pages += c.pages;
         if (c.expected_total)
@@ -454,7 +463,8 @@ class Plex {
   }
 
  private:
-  cwsdk::Completeness read_section(const std::string& key, int type, Catalog& cat) {
+  cwsdk::Completeness read_section(const std::string& key, int type, const std::string& filter,
+                                   Catalog& cat) {
     return cwsdk::Pager::offsets(m_page_size)
         .run(m_host, [&](const cwsdk::PageRequest& page) -> Result<cwsdk::Page> {
           auto r = cwsdk::http::Request::get("/library/sections/{key}/all");
@@ -462,6 +472,7 @@ class Plex {
               .query("type", type)
               .query("includeGuids", 1)
               .endpoint("/library/sections/:id/all");
+          if (!filter.empty()) r.query(filter + ">>", "0");
           cwsdk::plex_paging(r, page);
           auto doc = pms_json(std::move(r));
           if (!doc) return doc.error();

@@ -217,6 +217,12 @@ TEST_F(PlexTest, RatingsAndProgressComeFromTheSameRows) {
   EXPECT_EQ((*find_item(ratings["items"], "The Matrix"))["rating"], 8.0);
   EXPECT_EQ((*find_item(ratings["items"], "Breaking Bad"))["type"], "show");
   EXPECT_EQ(ratings["complete"], true);
+  // Movies and episodes are asked with the server-side filter, shows whole.
+  for (const auto& req : host.requests()) {
+    if (req.path.find("/all") == std::string::npos) continue;
+    const bool shows = req.query_value("type") == "2";
+    EXPECT_EQ(req.query_value("userRating>>").has_value(), !shows) << req.path;
+  }
   const auto progress = p.build_index("progress").json();
   ASSERT_EQ(progress["items"].size(), 2u) << progress.dump();
   const Json* heat = find_item(progress["items"], "Heat");
