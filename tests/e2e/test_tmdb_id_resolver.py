@@ -1,6 +1,7 @@
 """id_resolver: tmdb. The local tracker knows its watchlist by imdb ids (shows by tvdb ids)
-only; TMDb's watchlist rows carry only tmdb ids. With the tmdb instance as the id resolver
-the two copies of each title match: the two-way pair adds only the one title TMDb lacks,
+only; TMDb's watchlist rows carry only tmdb ids (the instance's own external id lookup is
+turned off with external_ids: false, so only the resolver can join them). With the tmdb
+instance as the id resolver the two copies of each title match: the two-way pair adds only the one title TMDb lacks,
 nothing is duplicated on either side, the second run plans nothing, and the answers are
 cached (a later run asks TMDb nothing)."""
 
@@ -59,7 +60,7 @@ def test():
         local = os.path.join(cw.dir, "local")
         os.makedirs(local)
         write_store(local, "watchlist", items)
-        providers = (sb.providers_yaml.rstrip() +
+        providers = (sb.providers_yaml.rstrip() + "\n    external_ids: false" +
                      f"\n  local:\n    plugin: crosswatch\n    root: {local}\n")
         cw.write_config(providers, PAIRS, extra="id_resolver: tmdb")
 

@@ -124,7 +124,8 @@ class Tmdb {
           "api_key": {"type": "string", "description": "v3 API key (write it as ${env:TMDB_API_KEY})"},
           "session_id": {"type": "string", "description": "v3 session id of the account"},
           "access_token": {"type": "string", "description": "v4 user access token (Bearer), instead of api_key + session_id"},
-          "account_id": {"type": ["integer", "string"], "description": "the v3 account id; looked up with /3/account when absent"}
+          "account_id": {"type": ["integer", "string"], "description": "the v3 account id; looked up with /3/account when absent"},
+          "external_ids": {"type": "boolean", "description": "add imdb/tvdb ids to listed items (from /external_ids, cached); default true"}
         },
         "additionalProperties": false
       }
@@ -143,6 +144,7 @@ class Tmdb {
     // Checked at the first request (health says auth_failed), so that an instance without
     // credentials can still be made and listed.
     m_has_key = has("api_key");
+    m_external_ids = cwsdk::get_or(cfg, "external_ids", true);
     if (const Json* a = cwsdk::find(cfg, "account_id")) {
       if (auto id = cwsdk::id_text(*a); id && !id->empty()) m_account = *id;
     }
@@ -168,6 +170,7 @@ class Tmdb {
     const bool rated = req->feature == "ratings";
     auto account = account_id();
     if (!account) return account.error().reply();
+    m_ext_stop = false;
     cwsdk::IndexWriter index(out, cwsdk::IndexSemantics::present);
     cwsdk::Completeness all;
     all.complete = true;
@@ -194,6 +197,7 @@ class Tmdb {
       if (c.failure && !all.failure) all.failure = c.failure;
       if (c.failure) break;
     }
+    save_external_ids();
     if (all.failure && index.received() == 0) return index.fail(*all.failure);
     if (left_out > 0 && all.complete) {
       all.complete = false;
@@ -340,6 +344,7 @@ class Tmdb {
     if (!results) return results.error().context("GET " + path + " reply");
     for (const Json& row : **results) {
       auto item = row_to_item(row, movie, rated);
+      if (item) add_external_ids(*item, movie);
       if (!item || !index.add(*item)) {
         ++left_out;
         m_host.warn("tmdb: a " + std::string(rated ? "rated" : "watchlist") +
@@ -357,6 +362,62 @@ class Tmdb {
     p.total = *total;
     p.page_count = *pages;
     return p;
+  }
+
+  // Listed rows carry only the tmdb id. To match services that know a title by its imdb or
+  // tvdb id, each listed item gets them from /3/{movie|tv}/{id}/external_ids, asked once and
+  // kept in the instance's store ("external_ids": {"movie:603": {"imdb": .., "at": s}}) for
+  // 30 days. A lookup that fails leaves the item with its tmdb id (the index stays as
+  // complete as it is); after a rate limit or an outage no more are asked this run.
+  void load_external_ids() {
+    if (m_ext_loaded) return;
+    m_ext_loaded = true;
+    if (const auto text = m_host.kv_get("external_ids")) {
+      Json doc = Json::parse(*text, nullptr, false);
+      if (doc.is_object()) m_ext = std::move(doc);
+    }
+    if (!m_ext.is_object()) m_ext = Json::object();
+  }
+  void add_external_ids(Item& item, bool movie) {
+    if (!m_external_ids) return;
+    const auto id = item.ids.get("tmdb");
+    if (!id) return;
+    load_external_ids();
+    const std::string key = std::string(movie ? "movie:" : "tv:") + *id;
+    const std::int64_t now_s = m_host.now_ms() / 1000;
+    const Json* cached = cwsdk::find(m_ext, "/" + key);
+    const bool fresh = cached != nullptr && cached->is_object() &&
+                       now_s - cwsdk::get_or<std::int64_t>(*cached, "at", 0) < k_resolve_ttl_s;
+    if (!fresh && !m_ext_stop) {
+      auto doc = json_of(
+          http::Request::get(movie ? "/3/movie/{id}/external_ids" : "/3/tv/{id}/external_ids")
+              .path_param("id", *id),
+          false);
+      if (doc) {
+        Json entry{{"at", now_s}};
+        if (const Json* v = cwsdk::find(*doc, "imdb_id"); v && v->is_string()) entry["imdb"] = *v;
+        if (const Json* v = cwsdk::find(*doc, "tvdb_id"); !movie && v && !v->is_null())
+          entry["tvdb"] = *v;
+        m_ext[key] = entry;
+        m_ext_dirty = true;
+        cached = &m_ext[key];
+      } else if (doc.error().status == CW_STATUS_NOT_FOUND) {
+        m_ext[key] = Json{{"at", now_s}};
+        m_ext_dirty = true;
+      } else {
+        m_ext_stop = true;
+        m_host.warn("tmdb: external ids are not added this run: " + doc.error().message);
+      }
+    }
+    if (cached == nullptr || !cached->is_object()) return;
+    if (const Json* v = cwsdk::find(*cached, "imdb")) item.ids.set("imdb", *v);
+    if (const Json* v = cwsdk::find(*cached, "tvdb")) item.ids.set("tvdb", *v);
+  }
+  void save_external_ids() {
+    if (!m_ext_dirty) return;
+    m_ext_dirty = false;
+    if (m_host.kv_put("external_ids", m_ext.dump()) != CW_STATUS_OK)
+      m_host.warn("tmdb: the external id cache could not be stored");
   }
 
   // The item's tmdb id, found through /3/find when it has only imdb or tvdb ids. NOT_FOUND
@@ -579,6 +640,11 @@ class Tmdb {
   bool m_has_key = false;
   std::string m_session;  // v4: the session made from the access token, for this run
   std::string m_account;
+  bool m_external_ids = true;
+  Json m_ext = Json::object();  // "movie:603" -> {"imdb", "tvdb", "at"}
+  bool m_ext_loaded = false;
+  bool m_ext_dirty = false;
+  bool m_ext_stop = false;  // a lookup hit a rate limit or an outage: no more this run
 };
 
 }  // namespace tmdb

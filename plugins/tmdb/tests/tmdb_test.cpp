@@ -52,7 +52,8 @@ class TmdbTest : public ::testing::Test {
     return {{"url", "https://tmdb.test"},
             {"api_key", "${secret}"},
             {"session_id", "${secret}"},
-            {"account_id", 42}};
+            {"account_id", 42},
+            {"external_ids", false}};
   }
   PluginInstance make(const Json& cfg) {
     return PluginInstance(cwsdk::detail::provider_table<tmdb::Tmdb>(), host, cfg);
@@ -110,6 +111,62 @@ TEST_F(TmdbTest, WatchlistReadsEveryPageOfBothListsWithKeyAndSession) {
     EXPECT_EQ(line.text.find("k3y"), std::string::npos);
     EXPECT_EQ(line.text.find("s3ss"), std::string::npos);
   }
+}
+
+TEST_F(TmdbTest, ListedItemsGetImdbAndTvdbIdsAskedOnceAndCached) {
+  host.on("GET", "/3/account/42/watchlist/movies")
+      .reply_json(200,
+                  page(1, Json::array({movie_row(603, "The Matrix"), movie_row(604, "B")}), 2));
+  host.on("GET", "/3/account/42/watchlist/tv")
+      .reply_json(200, page(1, Json::array({tv_row(1396, "Breaking Bad")}), 1));
+  host.on("GET", "/3/movie/603/external_ids")
+      .reply_json(200, {{"id", 603}, {"imdb_id", "tt0133093"}});
+  host.on("GET", "/3/movie/604/external_ids")
+      .reply_json(404, tmdb_error(34, "The resource you requested could not be found."));
+  host.on("GET", "/3/tv/1396/external_ids")
+      .reply_json(200, {{"id", 1396}, {"imdb_id", "tt0903747"}, {"tvdb_id", 81189}});
+  Json cfg = v3_config();
+  cfg.erase("external_ids");  // on by default
+  auto p = make(cfg);
+  auto r = p.build_index("watchlist");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
+  Json doc = r.json();
+  EXPECT_EQ(doc["complete"], true);
+  EXPECT_EQ(doc["items"][0]["ids"]["imdb"], "tt0133093");
+  EXPECT_FALSE(doc["items"][1]["ids"].contains("imdb"));
+  EXPECT_EQ(doc["items"][2]["ids"]["tvdb"], "81189");
+  EXPECT_EQ(host.requests().size(), 5u);
+  ASSERT_TRUE(host.kv("external_ids").has_value());
+
+  // A new instance (the next run) asks nothing more: the store answers, 404s included.
+  auto p2 = make(cfg);
+  r = p2.build_index("watchlist");
+  ASSERT_EQ(r.status, CW_STATUS_OK);
+  EXPECT_EQ(r.json()["items"][2]["ids"]["imdb"], "tt0903747");
+  EXPECT_EQ(host.requests().size(), 7u);  // the two list pages only
+
+  // After 30 days the answers are asked again.
+  host.advance_ms(31LL * 24 * 3600 * 1000);
+  auto p3 = make(cfg);
+  ASSERT_EQ(p3.build_index("watchlist").status, CW_STATUS_OK);
+  EXPECT_EQ(host.requests().size(), 12u);
+}
+
+TEST_F(TmdbTest, AFailedIdLookupKeepsTheItemAndStopsAsking) {
+  host.on("GET", "/3/account/42/watchlist/movies")
+      .reply_json(200, page(1, Json::array({movie_row(1, "A"), movie_row(2, "B")}), 2));
+  host.on("GET", "/3/account/42/watchlist/tv").reply_json(200, page(1, Json::array(), 0));
+  host.on("GET", "/3/movie/*/external_ids")
+      .reply_json(429, tmdb_error(25, "over the limit"), {{"Retry-After", "9"}});
+  Json cfg = v3_config();
+  cfg["external_ids"] = true;
+  auto p = make(cfg);
+  const auto r = p.build_index("watchlist");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
+  EXPECT_EQ(r.json()["items"].size(), 2u);
+  EXPECT_EQ(r.json()["complete"], true);  // the items are all there, with their tmdb ids
+  EXPECT_EQ(host.requests().size(), 3u);  // one lookup, then no more this read
+  EXPECT_FALSE(host.kv("external_ids").has_value());
 }
 
 TEST_F(TmdbTest, ASilentlyCappedListIsNotComplete) {
