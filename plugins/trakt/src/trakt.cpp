@@ -171,10 +171,11 @@ Result<Item> item_from_row(const Json& row, std::string_view feature) {
       it.progress_at = cwsdk::parse_rfc3339(**at);
     const Json* media = cwsdk::find(row, *type);
     const int runtime = media != nullptr ? cwsdk::get_or(*media, "runtime", 0) : 0;
-    if (runtime > 0) {
-      it.duration_ms = static_cast<std::int64_t>(runtime) * 60000;
-      it.progress_ms = std::llround(*pct / 100.0 * static_cast<double>(*it.duration_ms));
-    }
+    // Trakt stores a percentage only; progress_ms is left out so that cw compares fractions
+    // (a millisecond figure made from Trakt's whole-minute runtime would differ from the
+    // other side's by more than cw's 30 s threshold and never settle). The runtime still
+    // gives the duration, for targets that store milliseconds.
+    if (runtime > 0) it.duration_ms = static_cast<std::int64_t>(runtime) * 60000;
     it.extra = Json{{"playback_id", *id}};
   }
   if (Status ok = it.check(); !ok) return ok.error();
