@@ -1463,6 +1463,18 @@ class PlexFake final : public FakeService {
                 })(req, res);
                 return;
               }
+              // A Discover id asked with a server token is a question to the PMS, which has
+              // no such item (Discover ids live on the metadata host): 404, as PMS answers.
+              {
+                std::lock_guard lock(m_mutex);
+                const std::string token = plex_token(req);
+                for (const auto& a : m_accounts) {
+                  if (!token.empty() && a.pms_token == token) {
+                    send_not_found_html(res);
+                    return;
+                  }
+                }
+              }
               cloud([this](const httplib::Request& r, httplib::Response& s, const Account&) {
                 auto d = m_discover.find(r.matches[1]);
                 if (d == m_discover.end()) {

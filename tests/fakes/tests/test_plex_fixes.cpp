@@ -141,6 +141,18 @@ TEST_F(PlexFixesTest, GeneratedRowsCarryDatesArtworkAndTheirFile) {
   EXPECT_TRUE(with["MediaContainer"]["Metadata"][0].contains("Guid"));
 }
 
+TEST_F(PlexFixesTest, TheServerRefusesDiscoverIdsTheMetadataHostServes) {
+  seed_universe(small_universe());
+  const json wl = body(m_client->Get("/library/sections/watchlist/all", k_cloud));
+  const std::string hex = wl["MediaContainer"]["Metadata"][0]["ratingKey"];
+  auto pms = m_client->Get("/library/metadata/" + hex, k_pms);
+  EXPECT_EQ(pms->status, 404);
+  EXPECT_NE(pms->body.find("Not Found"), std::string::npos);
+  auto meta = m_client->Get("/library/metadata/" + hex + "?includeGuids=1", k_cloud);
+  ASSERT_EQ(meta->status, 200);
+  EXPECT_EQ(body(meta)["MediaContainer"]["Metadata"][0]["ratingKey"], hex);
+}
+
 TEST_F(PlexFixesTest, TimelineAndProgressByGetOrPostAnswerAMediaContainer) {
   seed_universe(small_universe());
   auto post = m_client->Post(
