@@ -712,10 +712,12 @@ Result<Json> attributes(const Item& it, const std::string& feature) {
 
 // Adds `it` to `body`; nullopt (with `why`) when Trakt could not be told which item it is.
 std::optional<Placed> place(const Item& it, const std::string& feature, Json& body,
-                            std::string& why) {
+                            std::string& why, Reason& reason) {
+  reason = Reason::not_found;
   auto attrs = attributes(it, feature);
   if (!attrs) {
     why = attrs.error().message;
+    reason = Reason::rejected;
     return std::nullopt;
   }
   auto with = [&](Json entry) {
@@ -839,9 +841,11 @@ Reply Trakt::write_batch(const cwsdk::WriteRequest& req, std::string_view op) {
     }
     std::string why;
     // A removal names the item only: no watched_at or rating needed.
-    auto where = place(it, removing ? std::string("watchlist") : feature, body, why);
+    Reason reason = Reason::not_found;
+    auto where = place(it, removing ? std::string("watchlist") : feature, body, why, reason);
     if (!where) {
-      outcomes.unresolved(it.key, Reason::not_found, "cannot name it to Trakt: " + why);
+      outcomes.unresolved(it.key, reason,
+                          (reason == Reason::not_found ? "cannot name it to Trakt: " : "") + why);
       continue;
     }
     batch.sent(it.key, where->bucket, where->match);

@@ -696,3 +696,43 @@ TEST_F(TraktTest, ADryRunSendsReadsOnly) {
   EXPECT_NE(w.message().find("dry run"), std::string::npos) << w.body;
   EXPECT_TRUE(host.unmatched().empty());  // the POST was refused before any route saw it
 }
+
+TEST_F(TraktTest, AWriteThatLacksItsValueIsRejectedWithoutARequest) {
+  Json play = movie_item("p", 1);    // a play without watched_at
+  Json rating = movie_item("r", 1);  // a rating without a value
+  auto p = make();
+  auto h = p.add("history", Json::array({play}));
+  ASSERT_EQ(h.status, CW_STATUS_OK) << h.body;
+  EXPECT_EQ(by_key(h.json())["p"]["reason"], "rejected");
+  auto r = p.add("ratings", Json::array({rating}));
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(by_key(r.json())["r"]["reason"], "rejected");
+  EXPECT_TRUE(host.requests().empty());
+}
+
+TEST_F(TraktTest, TheHostsRateLimitIsPassedOnWithItsWait) {
+  host.on("POST", "/sync/ratings").transport_error(CW_STATUS_RATE_LIMITED, "budget spent", 30000);
+  Json m = movie_item("m", 1);
+  m["rating"] = 5;
+  auto p = make();
+  auto r = p.add("ratings", Json::array({m}));
+  EXPECT_EQ(r.status, CW_STATUS_RATE_LIMITED) << r.body;
+  EXPECT_EQ(r.json()["retry_after_ms"], 30000);
+}
+
+TEST_F(TraktTest, ATokenAboutToExpireIsRenewedBeforeUse) {
+  host.set_secret("token", Json{{"access_token", "old"},
+                                {"refresh_token", "old-refresh"},
+                                {"expires_at_ms", host.now_ms() + 30000}}
+                               .dump());
+  MockHost& h = host;
+  h.on("POST", "/oauth/token")
+      .reply_json(200, {{"access_token", "fresh"}, {"refresh_token", "r2"}, {"expires_in", 3600}});
+  h.on("GET", "/users/settings").reply_json(200, {{"user", {{"username", "sam"}}}});
+  // No tokens in the configuration: the stored one is used, and renewed first.
+  auto p = make({{"url", k_url}, {"client_id", "cid"}, {"client_secret", "${secret}"}});
+  ASSERT_EQ(p.health().json()["status"], "ok");
+  EXPECT_EQ(requests_to("/oauth/token")[0].json_body()["refresh_token"], "old-refresh");
+  EXPECT_EQ(host.requests().back().header("Authorization"), "Bearer fresh");
+  EXPECT_EQ(Json::parse(*host.secret("token"))["refresh_token"], "r2");
+}
