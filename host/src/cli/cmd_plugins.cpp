@@ -152,6 +152,28 @@ int run_list(const GlobalOptions& global, const std::string& output) {
   return registry.has_duplicates() ? k_exit_failure : k_exit_ok;
 }
 
+// Puts a fault on a cw-sandbox fake (POST /__sandbox/faults), or clears them (nullptr).
+Status install_sandbox_fault(services::HttpService& http, const std::string& base_url,
+                             const json* spec) {
+  services::HttpRequest request;
+  request.method = spec != nullptr ? "POST" : "DELETE";
+  request.url = base_url + "/__sandbox/faults";
+  request.read = false;
+  request.endpoint = "/__sandbox/faults";
+  if (spec != nullptr) {
+    request.headers = {{"Content-Type", "application/json"}};
+    request.body = spec->dump();
+  }
+  auto reply = http.send({"check", "sandbox", false, nullptr}, request, nullptr);
+  if (!reply)
+    return make_error("cw-sandbox fault control: " + reply.error().message, reply.error().kind);
+  if (reply->status / 100 != 2)
+    return make_error("cw-sandbox fault control at " + request.url + ": HTTP " +
+                          std::to_string(reply->status) + " (is the service a cw-sandbox fake?)",
+                      ErrorKind::invalid_arg);
+  return ok_status();
+}
+
 int run_check(const GlobalOptions& global, const Invocation& call) {
   const std::string& path = call.operands.front();
   const std::string config_json = call.value("config-json");
@@ -178,6 +200,20 @@ int run_check(const GlobalOptions& global, const Invocation& call) {
   }
   plugin::CheckOptions options;
   options.writes = call.flag("writes") || !base_url.empty();
+  if (const std::string fault = call.value("fault"); !fault.empty()) {
+    options.drill = plugin::find_fault_drill(fault);
+    if (options.drill == nullptr || base_url.empty()) {
+      std::string names;
+      for (const auto& d : plugin::fault_drills()) names += (names.empty() ? "" : ", ") + d.name;
+      std::cerr << "cw plugins check: --fault " << fault
+                << (options.drill == nullptr ? " is not a fault drill: use one of " + names
+                                             : " needs --base-url (a cw-sandbox fake)")
+                << "\n";
+      return k_exit_usage;
+    }
+    // A drill judges reads; the round trip belongs to the clean check.
+    options.writes = false;
+  }
   std::unique_ptr<ConfinedHttp> http;
   std::unique_ptr<CheckSecrets> secrets;
   if (!base_url.empty()) {
@@ -189,6 +225,9 @@ int run_check(const GlobalOptions& global, const Invocation& call) {
     http_options.timeout_ms = 15'000;
     http = std::make_unique<ConfinedHttp>(base_url, http_options);
     (*svc)->host->http = http.get();
+    options.install_fault = [&http, &base_url](const json* spec) {
+      return install_sandbox_fault(*http, base_url, spec);
+    };
   }
   // Secret keys (the manifest's `secrets`) go through get_secret, as in a run.
   if (auto lib = plugin::Library::load(path, *(*svc)->host); lib) {
@@ -223,7 +262,11 @@ void check_options(po::options_description& opts) {
       "to URL; sets the configuration's url when it has none; implies --writes")(
       "writes", po::bool_switch(),
       "round-trip add and remove on every feature that declares them (changes the "
-      "service's data: use a test account)");
+      "service's data: use a test account)")(
+      "fault", po::value<std::string>()->value_name("NAME"),
+      "with --base-url pointing at a cw-sandbox fake: after the clean pass, read again "
+      "under this fault and judge the replies (429, 5xx-burst, 5xx-down, page-cap, "
+      "malformed, truncated, expired-token); no writes");
   add_output_option(opts);
 }
 
@@ -252,6 +295,11 @@ const Command k_plugins_command = {
       "real against URL (and nothing else), those statuses fail, and every feature that\n"
       "declares add and remove is round-tripped (--writes does that without network).\n"
       "Secret keys of --config-json reach the plugin through get_secret, as in a run.\n"
+      "With --fault NAME and a cw-sandbox fake at URL, health and every index are read\n"
+      "again under that fault: a 429 or one 5xx must change nothing (the host retries);\n"
+      "a dead service, capped pages, corrupt or cut bodies may fail or come back\n"
+      "incomplete, never complete with items missing; an expired token must be reported\n"
+      "as an auth failure. The conformance kit (cwsdk/testing/conformance.hpp) runs each.\n"
       "Exit 0 when no check failed, 1 otherwise.\n"}},
     "",
     &run_plugins};

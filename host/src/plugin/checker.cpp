@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 
 #include <cwsdk/support/ids.hpp>
 
@@ -140,7 +141,113 @@ void round_trip(ProviderInstance& p, const std::string& feature, const json& ind
   }
 }
 
+// What a clean read of one feature gave: the yardstick of the drills.
+struct CleanIndex {
+  std::size_t items = 0;
+  bool complete = false;
+};
+
+template <typename Step>
+void run_drill(ProviderInstance& p, const Manifest& m, const CheckOptions& options,
+               const std::map<std::string, CleanIndex>& clean, Step&& step) {
+  const FaultDrill& drill = *options.drill;
+  const std::string prefix = "fault " + drill.name + ": ";
+  if (drill.needs_auth && m.secrets.empty() && m.auth == "none") {
+    step(prefix + "skipped", StepResult::ok, "the plugin sends no credentials");
+    return;
+  }
+  if (Status s = options.install_fault(&drill.spec); !s) {
+    step(prefix + "install", StepResult::fail, s.error().message);
+    return;
+  }
+  step(prefix + "install", StepResult::ok, drill.what);
+  bool auth_seen = false;
+  if (auto h = p.health()) {
+    const std::string status = util::string_member(*h, "status");
+    auth_seen = status == "auth_failed";
+    step(prefix + "health", !drill.survivable || status == "ok" ? StepResult::ok : StepResult::fail,
+         "status " + status);
+  } else {
+    auth_seen = h.error().kind == ErrorKind::auth;
+    step(prefix + "health", drill.survivable ? StepResult::fail : StepResult::ok,
+         h.error().message);
+  }
+  for (const auto& [feature, before] : clean) {
+    const std::string name = prefix + "build_index " + feature;
+    auto idx = p.build_index(feature, std::nullopt);
+    if (!idx) {
+      auth_seen = auth_seen || idx.error().kind == ErrorKind::auth;
+      step(name, drill.survivable ? StepResult::fail : StepResult::ok,
+           std::string(drill.survivable ? "the host's retry should have ridden it out: "
+                                        : "failed as it may: ") +
+               idx.error().message);
+      continue;
+    }
+    const std::size_t n = (*idx)["items"].size();
+    const bool complete = (*idx)["complete"] == true;
+    const std::string counts = std::to_string(n) +
+                               " items (clean: " + std::to_string(before.items) + "), complete " +
+                               (complete ? "true" : "false");
+    if (drill.survivable) {
+      const bool same = n == before.items && complete == before.complete;
+      step(name, same ? StepResult::ok : StepResult::fail,
+           counts + (same ? "" : ": should equal the clean read"));
+    } else {
+      // Claiming completeness while items are missing would let the engine infer deletions.
+      const bool lies = complete && n < before.items;
+      step(name, lies ? StepResult::fail : StepResult::ok,
+           counts + (lies ? ": complete while items are missing" : ""));
+    }
+  }
+  if (drill.needs_auth) {
+    step(prefix + "auth status", auth_seen ? StepResult::ok : StepResult::fail,
+         auth_seen ? "an expired token was reported as an auth failure"
+                   : "no health or index reply reported the expired token as an auth failure");
+  }
+  if (Status s = options.install_fault(nullptr); !s)
+    step(prefix + "remove", StepResult::fail, s.error().message);
+}
+
 }  // namespace
+
+const std::vector<FaultDrill>& fault_drills() {
+  static const std::vector<FaultDrill> drills = {
+      {"429",
+       {{"status", 429}, {"retry_after_s", 1}, {"count", 1}},
+       "one 429 with Retry-After: 1",
+       true,
+       false},
+      {"5xx-burst", {{"status", 503}, {"count", 1}}, "one 503", true, false},
+      {"5xx-down", {{"status", 502}, {"count", -1}}, "every request answered 502", false, false},
+      {"page-cap",
+       {{"page_cap", 1}, {"count", -1}},
+       "pages silently capped at 1 item while totals stay",
+       false,
+       false},
+      {"malformed",
+       {{"malformed_body", true}, {"count", -1}},
+       "every body corrupted",
+       false,
+       false},
+      {"truncated",
+       {{"truncate_body", true}, {"count", -1}},
+       "every body cut in half",
+       false,
+       false},
+      {"expired-token",
+       {{"expire_token", true}, {"count", -1}},
+       "every token check fails",
+       false,
+       true},
+  };
+  return drills;
+}
+
+const FaultDrill* find_fault_drill(std::string_view name) {
+  for (const auto& d : fault_drills())
+    if (d.name == name) return &d;
+  return nullptr;
+}
 
 CheckReport check_plugin(const std::filesystem::path& path, const json& config,
                          const HostServices& services, const CheckOptions& options) {
@@ -203,6 +310,7 @@ CheckReport check_plugin(const std::filesystem::path& path, const json& config,
     step("health", soft(h.error().kind), h.error().message);
   }
 
+  std::map<std::string, CleanIndex> clean;
   for (const auto& [feature, caps] : m.features) {
     const std::string name = "build_index " + feature;
     auto idx = p.build_index(feature, std::nullopt);
@@ -242,8 +350,11 @@ CheckReport check_plugin(const std::filesystem::path& path, const json& config,
     step(name, StepResult::ok,
          std::to_string(n) + " items, complete " + (*idx)["complete"].dump() + ", semantics " +
              (*idx)["semantics"].dump());
+    clean[feature] = {n, (*idx)["complete"] == true};
     if (options.writes && caps.add && caps.remove) round_trip(p, feature, *idx, step);
   }
+
+  if (options.drill != nullptr && options.install_fault) run_drill(p, m, options, clean, step);
 
   // A malformed request must be refused with INVALID_ARG and an error document.
   auto raw = p.call_raw("build_index", "{not json");

@@ -261,9 +261,10 @@ void SandboxServer::install_wrappers() {
     const auto d = m_ctx.decide(req);
     if (d.latency_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(d.latency_ms));
     if (d.status != 0) {
+      // Retry-After first, so that a service can make its own rate headers agree with it.
+      if (d.retry_after_s >= 0) res.set_header("Retry-After", std::to_string(d.retry_after_s));
       m_service->fault_response(d.status, req, res);
       res.status = d.status;
-      if (d.retry_after_s >= 0) res.set_header("Retry-After", std::to_string(d.retry_after_s));
       return httplib::Server::HandlerResponse::Handled;
     }
     if (d.stale) {

@@ -1,4 +1,8 @@
 // Fake Trakt: auth, paging, write bodies, history semantics, playback, OAuth, recorded replies.
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "core/generator.hpp"
@@ -319,6 +323,13 @@ TEST_F(TraktTest, InjectedRateLimitCarriesTraktHeaders) {
   const json limit = json::parse(r->get_header_value("X-Ratelimit"));
   EXPECT_EQ(limit["name"], "AUTHED_API_GET_LIMIT");
   EXPECT_EQ(limit["remaining"], 0);
+  // The window's end agrees with Retry-After (a client may trust either).
+  std::tm tm{};
+  std::istringstream(limit["until"].get<std::string>()) >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+  const auto wait =
+      std::chrono::system_clock::from_time_t(timegm(&tm)) - std::chrono::system_clock::now();
+  EXPECT_GT(wait, std::chrono::seconds(3));
+  EXPECT_LE(wait, std::chrono::seconds(6));
   EXPECT_EQ(h.get("/sync/watchlist", auth())->status, 200);
   h.fault({{"endpoint", "^/sync/watchlist$"}, {"method", "POST"}, {"status", 420}, {"count", 1}});
   r = h.post("/sync/watchlist", {{"movies", json::array()}}, auth());

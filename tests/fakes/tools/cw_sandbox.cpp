@@ -5,7 +5,10 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 #include "core/fake_service.hpp"
 #include "core/generator.hpp"
@@ -29,7 +32,7 @@ snippet with valid test credentials. Runs until SIGINT or SIGTERM.
                          movies=1000,shows=20,seasons=2,episodes=10,plays=5000,ratings=200,
                          watchlist=50,progress=20,seed=42
   --write-universe FILE  also write the generated universe to FILE
-  --info FILE            write {"<service>":{"base_url":..,"credentials":..}} to FILE once
+  --info FILE            write {"<service>":{"base_url":..,"credentials":..,"config":..}} to FILE once
                          every server is up (tests wait for this file)
   --yaml FILE            write the providers: snippet to FILE as well as stdout
   --list                 print the known services and exit
@@ -73,6 +76,52 @@ std::optional<json> read_json(const std::string& path) {
 int fail(const std::string& message) {
   std::cerr << "cw-sandbox: " << message << "\n";
   return 2;
+}
+
+}  // namespace
+
+namespace {
+
+// The providers: entry as JSON, the form `cw plugins check --config-json` and the
+// conformance kit take: the one-key mapping's value, without its `plugin` key.
+json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      json out = json::object();
+      for (const auto& kv : node) out[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+      return out;
+    }
+    case YAML::NodeType::Sequence: {
+      json out = json::array();
+      for (const auto& v : node) out.push_back(yaml_to_json(v));
+      return out;
+    }
+    case YAML::NodeType::Scalar: {
+      // Plain scalars keep YAML's meaning (numbers, booleans); quoted ones stay strings.
+      const std::string text = node.Scalar();
+      if (node.Tag() != "!") {
+        if (text == "true" || text == "false") return text == "true";
+        json number = json::parse(text, nullptr, false);
+        if (!number.is_discarded() && number.is_number()) return number;
+      }
+      return text;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+std::optional<json> provider_config(const std::string& entry) {
+  try {
+    const YAML::Node doc = YAML::Load(entry);
+    if (!doc.IsMap() || doc.size() != 1) return std::nullopt;
+    json config = yaml_to_json(doc.begin()->second);
+    if (!config.is_object()) return std::nullopt;
+    config.erase("plugin");
+    return config;
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -167,9 +216,13 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       return fail(name + ": " + e.what());
     }
-    yaml += server->service().provider_yaml(server->base_url());
+    const std::string entry = server->service().provider_yaml(server->base_url());
+    yaml += entry;
+    auto config = provider_config(entry);
+    if (!config) return fail(name + ": its providers: snippet is not a YAML mapping");
     info[name] = {{"base_url", server->base_url()},
-                  {"credentials", server->service().credentials()}};
+                  {"credentials", server->service().credentials()},
+                  {"config", *config}};
     servers.push_back(std::move(server));
   }
   std::cout << yaml << std::flush;

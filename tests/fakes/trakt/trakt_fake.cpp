@@ -377,11 +377,18 @@ class TraktFake final : public FakeService {
     if (status == 429) {
       const bool read = req.method == "GET";
       const std::int64_t now = m_ctx ? m_ctx->now_ms() : tk::now_ms();
+      // Trakt's Retry-After and the limit's `until` name the same moment: the fault's
+      // Retry-After when it set one, else the end of the window.
+      std::int64_t wait_ms = read ? 300000 : 1000;
+      if (res.has_header("Retry-After"))
+        wait_ms = std::atoll(res.get_header_value("Retry-After").c_str()) * 1000;
+      else
+        res.set_header("Retry-After", std::to_string(wait_ms / 1000));
       json limit = {{"name", read ? "AUTHED_API_GET_LIMIT" : "AUTHED_API_POST_LIMIT"},
                     {"period", read ? 300 : 1},
                     {"limit", read ? 500 : 1},
                     {"remaining", 0},
-                    {"until", tk::iso_utc(now + (read ? 300000 : 1000), true)}};
+                    {"until", tk::iso_utc(now + wait_ms, true)}};
       res.set_header("X-Ratelimit", limit.dump());
       return;
     }

@@ -179,3 +179,25 @@ TEST(PluginsCheckBaseUrl, WithoutABaseUrlHttpIsOnlyAWarning) {
   EXPECT_EQ(r.code, cw::cli::k_exit_ok) << r.out;
   EXPECT_EQ(steps_of(r.out)["health"]["result"], "ok") << r.out;  // down, reported as health
 }
+
+TEST(PluginsCheckFault, NeedsAKnownDrillAndASandbox) {
+  auto r = cw_main({"--log-level", "off", "plugins", "check", k_plugin, "--fault", "429"});
+  EXPECT_EQ(r.code, cw::cli::k_exit_usage);
+  EXPECT_NE(r.err.find("needs --base-url"), std::string::npos) << r.err;
+  r = cw_main({"--log-level", "off", "plugins", "check", k_plugin, "--base-url",
+               "http://127.0.0.1:9", "--fault", "flood"});
+  EXPECT_EQ(r.code, cw::cli::k_exit_usage);
+  EXPECT_NE(r.err.find("use one of 429, 5xx-burst"), std::string::npos) << r.err;
+}
+
+TEST(PluginsCheckFault, AServiceWithoutFaultControlFailsTheDrill) {
+  // The Watchlog service here is not a cw-sandbox fake: installing the fault fails loudly
+  // instead of the drill passing without a fault.
+  WatchlogService service;
+  const auto r = cw_main({"--log-level", "off", "plugins", "check", k_plugin, "--base-url",
+                          service.url(), "--config-json", json{{"api_key", k_key}}.dump(),
+                          "--fault", "5xx-down", "--output", "json"});
+  EXPECT_EQ(r.code, cw::cli::k_exit_failure) << r.out;
+  EXPECT_EQ(steps_of(r.out)["fault 5xx-down: install"]["result"], "fail") << r.out;
+  EXPECT_EQ(service.writes(), 0);  // a drill never writes
+}
