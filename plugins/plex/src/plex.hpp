@@ -78,6 +78,7 @@ struct Catalog {
   // to rating keys (the first row read wins).
   std::map<std::string, std::string> by_id;
   std::map<std::string, std::string> by_episode;
+  std::map<std::string, std::string> by_season;  // "<show rk>#<season>"
 
   static std::string id_key(ItemType type, std::string_view kind, std::string_view value) {
     return std::string(cwsdk::item_type_name(type)) + "|" + std::string(kind) + ":" +
@@ -91,6 +92,8 @@ struct Catalog {
       by_id.emplace(id_key(r.type, kind, value), r.rk);
     if (r.type == ItemType::episode && r.season && r.episode)
       by_episode.emplace(episode_key(r.show_rk, *r.season, *r.episode), r.rk);
+    if (r.type == ItemType::season && r.season)
+      by_season.emplace(r.show_rk + "#" + std::to_string(*r.season), r.rk);
   }
 };
 
@@ -121,7 +124,7 @@ class Plex {
                     "remove": true, "observes_deletes": true, "provides_ids": true,
                     "writes_watch_date": false, "rewatches": false, "chunk_size": 50,
                     "page_size": 100},
-        "ratings": {"types": ["movie", "show", "episode"], "index_semantics": "present",
+        "ratings": {"types": ["movie", "show", "season", "episode"], "index_semantics": "present",
                     "add": true, "remove": true, "update": true, "observes_deletes": true,
                     "provides_ids": true, "chunk_size": 50, "page_size": 100,
                     "rating_scale": {"min": 1, "max": 10, "step": 1}},
@@ -444,9 +447,11 @@ class Plex {
     cat.read.complete = true;
     // Shows first: episodes take their show's ids.
     for (const auto& [key, type] : *secs) {
-      std::vector<int> types = type == "movie" ? std::vector<int>{1} : std::vector<int>{2, 4};
+      std::vector<int> types = type == "movie" ? std::vector<int>{1} : std::vector<int>{2, 3, 4};
       for (int t : types) {
-        cwsdk::Completeness c = read_section(key, t, t == 2 ? std::string() : filter, cat);
+        // Shows and seasons are few: read whole (show ratings, season ratings, show ids).
+        cwsdk::Completeness c =
+            read_section(key, t, t == 2 || t == 3 ? std::string() : filter, cat);
         cat.read.received += c.received;
         cat.read.pages += c.pages;
         if (c.expected_total)
@@ -516,9 +521,12 @@ class Plex {
     if (!rk_text || rk_text->empty()) return Failure::internal("a row without ratingKey");
     r.rk = *rk_text;
     const std::string t = cwsdk::get_or(j, "type", "");
-    const char* want = type == 1 ? "movie" : type == 2 ? "show" : "episode";
+    const char* want = type == 1 ? "movie" : type == 2 ? "show" : type == 3 ? "season" : "episode";
     if (t != want) return Failure::internal("row " + r.rk + ": type '" + t + "', expected " + want);
-    r.type = type == 1 ? ItemType::movie : type == 2 ? ItemType::show : ItemType::episode;
+    r.type = type == 1   ? ItemType::movie
+             : type == 2 ? ItemType::show
+             : type == 3 ? ItemType::season
+                         : ItemType::episode;
     r.section = section;
     auto title = cwsdk::get_optional<std::string>(j, "title");
     if (!title) return title.error().context("row " + r.rk);
@@ -526,7 +534,7 @@ class Plex {
     auto year = cwsdk::get_optional<int>(j, "year");
     if (!year) return year.error().context("row " + r.rk);
     if (*year && **year >= 1800 && **year <= 3000) r.year = **year;
-    r.ids = ids_of_row(j, r.type == ItemType::episode);
+    r.ids = ids_of_row(j, r.type == ItemType::episode || r.type == ItemType::season);
     r.ids.set("plex", r.rk);
     for (const char* f : {"viewCount", "viewOffset", "duration"}) {
       auto v = cwsdk::get_optional<std::int64_t>(j, f);
@@ -566,6 +574,17 @@ class Plex {
       r.season = **season;
       r.episode = **episode;
     }
+    if (r.type == ItemType::season) {
+      const Json* parent = cwsdk::find(j, "parentRatingKey");
+      auto show = parent ? cwsdk::id_text(*parent) : std::nullopt;
+      if (!show || show->empty())
+        return Failure::internal("season " + r.rk + " has no parentRatingKey");
+      r.show_rk = *show;
+      auto season = cwsdk::get_optional<int>(j, "index");
+      if (!season) return season.error().context("season " + r.rk);
+      if (!*season || **season < 0) return Failure::internal("season " + r.rk + " has no number");
+      r.season = **season;
+    }
     return r;
   }
 
@@ -589,6 +608,9 @@ class Plex {
     if (r.type == ItemType::episode) {
       it = cwsdk::make_episode(show_ref(r, cat), *r.season, *r.episode);
       it.title = r.title;
+    } else if (r.type == ItemType::season) {
+      it = cwsdk::make_season(show_ref(r, cat), *r.season);
+      it.title = r.title;
     } else {
       it.title = r.title;
       it.year = r.year;
@@ -600,7 +622,8 @@ class Plex {
 
  public:
   static std::optional<Item> history_item(const Row& r, const Catalog& cat) {
-    if (r.type == ItemType::show || r.view_count <= 0) return std::nullopt;
+    if (r.type == ItemType::show || r.type == ItemType::season || r.view_count <= 0)
+      return std::nullopt;
     Item it = base_item(r, cat);
     it.watched_at = epoch_ms(r.last_viewed_at);
     return it;
@@ -613,7 +636,8 @@ class Plex {
     return it;
   }
   static std::optional<Item> progress_item(const Row& r, const Catalog& cat) {
-    if (r.type == ItemType::show || r.view_offset <= 0) return std::nullopt;
+    if (r.type == ItemType::show || r.type == ItemType::season || r.view_offset <= 0)
+      return std::nullopt;
     Item it = base_item(r, cat);
     it.progress_ms = r.view_offset;
     if (r.duration > 0) it.duration_ms = r.duration;
@@ -654,6 +678,13 @@ class Plex {
       const auto it =
           cat.by_episode.find(Catalog::episode_key(show->rk, *item.season, *item.episode));
       return it == cat.by_episode.end() ? nullptr : row_of(it->second);
+    }
+    if (item.type == ItemType::season) {
+      if (!item.season) return nullptr;
+      const Row* show = by_ids(item.show.ids, ItemType::show);
+      if (show == nullptr) return nullptr;
+      const auto it = cat.by_season.find(show->rk + "#" + std::to_string(*item.season));
+      return it == cat.by_season.end() ? nullptr : row_of(it->second);
     }
     return by_ids(item.ids, item.type);
   }
@@ -715,7 +746,7 @@ class Plex {
                                 const Row& row) {
     const bool removing = op == "remove";
     if (feature == "history") {
-      if (item.type == ItemType::show)
+      if (item.type == ItemType::show || item.type == ItemType::season)
         return Failure::of(CW_STATUS_INVALID_ARG, "history takes movies and episodes");
       auto r = empty_put(removing ? "/:/unscrobble" : "/:/scrobble");
       r.query("key", row.rk).query("identifier", k_identifier);
@@ -739,7 +770,7 @@ class Plex {
       return std::string();
     }
     // progress
-    if (item.type == ItemType::show)
+    if (item.type == ItemType::show || item.type == ItemType::season)
       return Failure::of(CW_STATUS_INVALID_ARG, "progress takes movies and episodes");
     std::int64_t duration = item.duration_ms.value_or(0);
     if (duration <= 0) duration = row.duration;

@@ -116,6 +116,13 @@ class PlexTest : public ::testing::Test {
                     {"title", "Cowboy Bebop"},
                     {"year", 1998},
                     {"guid", "com.plexapp.agents.hama://anidb-23?lang=en"}}};
+    rows["2|3"] = {{{"ratingKey", "250"},
+                    {"type", "season"},
+                    {"title", "Season 2"},
+                    {"parentRatingKey", "200"},
+                    {"index", 2},
+                    {"guid", "plex://season/5e00"},
+                    {"userRating", 6}}};
     rows["2|4"] = {{{"ratingKey", "201"},
                     {"type", "episode"},
                     {"title", "Pilot"},
@@ -213,14 +220,20 @@ TEST_F(PlexTest, RatingsAndProgressComeFromTheSameRows) {
   seed_library();
   auto p = make();
   const auto ratings = p.build_index("ratings").json();
-  ASSERT_EQ(ratings["items"].size(), 2u) << ratings.dump();
+  ASSERT_EQ(ratings["items"].size(), 3u) << ratings.dump();
+  const Json* season = find_item(ratings["items"], "Season 2");
+  ASSERT_NE(season, nullptr);
+  EXPECT_EQ((*season)["type"], "season");
+  EXPECT_EQ((*season)["season"], 2);
+  EXPECT_EQ((*season)["rating"], 6.0);
+  EXPECT_EQ((*season)["show"]["ids"]["tvdb"], "81189");
   EXPECT_EQ((*find_item(ratings["items"], "The Matrix"))["rating"], 8.0);
   EXPECT_EQ((*find_item(ratings["items"], "Breaking Bad"))["type"], "show");
   EXPECT_EQ(ratings["complete"], true);
   // Movies and episodes are asked with the server-side filter, shows whole.
   for (const auto& req : host.requests()) {
     if (req.path.find("/all") == std::string::npos) continue;
-    const bool shows = req.query_value("type") == "2";
+    const bool shows = req.query_value("type") == "2" || req.query_value("type") == "3";
     EXPECT_EQ(req.query_value("userRating>>").has_value(), !shows) << req.path;
   }
   const auto progress = p.build_index("progress").json();
@@ -370,6 +383,14 @@ TEST_F(PlexTest, RatingWritesAndClears) {
   EXPECT_EQ(r.json()["outcomes"][0]["status"], "confirmed");
   EXPECT_EQ(host.requests().back().query_value("key"), "200");
   EXPECT_EQ(host.requests().back().query_value("rating"), "7");
+  // A season by its show's ids and its number.
+  r = p.add("ratings", Json::array({{{"key", "s"},
+                                     {"type", "season"},
+                                     {"show", {{"ids", {{"tmdb", 1396}}}}},
+                                     {"season", 2},
+                                     {"rating", 9}}}));
+  EXPECT_EQ(r.json()["outcomes"][0]["status"], "confirmed");
+  EXPECT_EQ(host.requests().back().query_value("key"), "250");
   r = p.remove("ratings",
                Json::array({{{"key", "b"}, {"type", "movie"}, {"ids", {{"imdb", "tt0133093"}}}}}));
   EXPECT_EQ(r.json()["outcomes"][0]["status"], "confirmed");
