@@ -736,3 +736,35 @@ TEST_F(TraktTest, ATokenAboutToExpireIsRenewedBeforeUse) {
   EXPECT_EQ(host.requests().back().header("Authorization"), "Bearer fresh");
   EXPECT_EQ(Json::parse(*host.secret("token"))["refresh_token"], "r2");
 }
+
+TEST_F(TraktTest, WatchlistSeasonAndEpisodeRowsAreNotSyncedButTheReadStaysComplete) {
+  Json season = {{"type", "season"},
+                 {"season", {{"number", 1}, {"ids", {{"trakt", 5}}}}},
+                 {"show", {{"title", "S"}, {"ids", {{"trakt", 42}}}}}};
+  serve("/sync/watchlist", {movie_row(1), season, episode_row(1, 1)});
+  auto p = make();
+  auto r = p.build_index("watchlist");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["items"].size(), 1u);
+  EXPECT_EQ(r.json()["complete"], true);
+}
+
+TEST_F(TraktTest, AnEpisodeWithItsOwnTraktIdIsSentFlat) {
+  host.on("POST", "/sync/history")
+      .reply_json(201,
+                  {{"added", {{"episodes", 1}}}, {"not_found", {{"episodes", Json::array()}}}});
+  Json e = {{"key", "e"},
+            {"type", "episode"},
+            {"show", {{"ids", {{"tvdb", "4242"}}}}},
+            {"season", 1},
+            {"episode", 2},
+            {"ids", {{"trakt", "9102"}}},
+            {"watched_at", "2025-01-01T10:00:00Z"}};
+  auto p = make();
+  auto r = p.add("history", Json::array({e}));
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(by_key(r.json())["e"]["status"], "confirmed");
+  const Json body = requests_to("/sync/history")[0].json_body();
+  EXPECT_EQ(body["episodes"][0]["ids"]["trakt"], 9102);
+  EXPECT_FALSE(body.contains("shows"));
+}
