@@ -432,10 +432,11 @@ class Anilist {
   }
 
   // A failure of one item: its outcome, unless it concerns the whole account (credentials,
-  // rate limit, outage, cancellation), which is returned.
+  // rate limit, outage, cancellation, a dry run), which is returned.
   static cwsdk::Status item_failure(const Item& item, const Failure& f, cwsdk::Outcomes& outcomes) {
     if (f.status == CW_STATUS_AUTH || f.status == CW_STATUS_RATE_LIMITED ||
-        f.status == CW_STATUS_TRANSIENT || f.status == CW_STATUS_CANCELLED)
+        f.status == CW_STATUS_TRANSIENT || f.status == CW_STATUS_CANCELLED ||
+        f.status == CW_STATUS_UNSUPPORTED)  // a write refused in a dry run
       return f;
     outcomes.failed(item.key, f);
     return {};

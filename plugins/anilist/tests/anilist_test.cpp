@@ -343,6 +343,19 @@ TEST_F(AnilistTest, RatingWritesUseTheUsersFormat) {
   EXPECT_EQ(script.mutations.back()["variables"], (Json{{"mediaId", 101}, {"score", 0.0}}));
 }
 
+TEST_F(AnilistTest, ADryRunReadsButWritesNothing) {
+  script.collection_reply = collection(Json::array(
+      {group("PLANNING", Json::array({entry(1, "PLANNING", 0, media(101, 0, "Planned"))}))}));
+  host.set_dry_run(true);
+  auto p = make();
+  ASSERT_EQ(p.health().json()["status"], "ok");
+  ASSERT_EQ(p.build_index("watchlist").status, CW_STATUS_OK);
+  const auto r = p.add(
+      "watchlist", Json::array({{{"key", "a"}, {"type", "show"}, {"ids", {{"anilist", "150"}}}}}));
+  EXPECT_EQ(r.status, CW_STATUS_UNSUPPORTED);
+  EXPECT_TRUE(script.mutations.empty());
+}
+
 TEST_F(AnilistTest, AnAuthFailureBeforeAnyWriteFailsTheCall) {
   MockHost h;
   h.set_secret("access_token", "t");

@@ -567,7 +567,8 @@ class Tmdb {
   Result<bool> id_failure(const Item& item, const Failure& f, bool removing,
                           cwsdk::Outcomes& outcomes) {
     if (f.status == CW_STATUS_AUTH || f.status == CW_STATUS_RATE_LIMITED ||
-        f.status == CW_STATUS_TRANSIENT || f.status == CW_STATUS_CANCELLED)
+        f.status == CW_STATUS_TRANSIENT || f.status == CW_STATUS_CANCELLED ||
+        f.status == CW_STATUS_UNSUPPORTED)
       return f;
     if (f.status != CW_STATUS_NOT_FOUND) {
       outcomes.failed(item.key, f);

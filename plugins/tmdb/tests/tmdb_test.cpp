@@ -351,6 +351,19 @@ TEST_F(TmdbTest, RatingWritesSendTheHalfStepValueAndDeletesOfUnratedAreSkipped) 
   EXPECT_EQ(outcome(r, "y")["status"], "skipped");
 }
 
+TEST_F(TmdbTest, ADryRunReadsButWritesNothing) {
+  host.set_dry_run(true);
+  host.on("GET", "/3/account/42/watchlist/*").reply_json(200, page(1, Json::array(), 0));
+  host.on("GET", "/3/find/tt1")
+      .reply_json(200, {{"movie_results", Json::array({movie_row(5, "A")})},
+                        {"tv_results", Json::array()}});
+  auto p = make();
+  ASSERT_EQ(p.build_index("watchlist").status, CW_STATUS_OK);
+  const auto r = p.add(
+      "watchlist", Json::array({{{"key", "a"}, {"type", "movie"}, {"ids", {{"imdb", "tt1"}}}}}));
+  EXPECT_EQ(r.status, CW_STATUS_UNSUPPORTED);  // the host refused the POST: nothing confirmed
+}
+
 TEST_F(TmdbTest, V4TokenUsesBearerAndMakesOneSessionAndFindsTheAccount) {
   MockHost h;
   h.set_secret("access_token", "v4tok");
