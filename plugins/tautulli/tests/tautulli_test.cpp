@@ -473,6 +473,38 @@ TEST_F(TautulliTest, AFailingMetadataLookupLeavesTheRowOutOrEndsTheRead) {
   EXPECT_FALSE(host.kv("metadata/7").has_value());  // a failure is never cached
 }
 
+TEST_F(TautulliTest, AMetadataLookupThatCannotReachTautulliEndsTheRead) {
+  rows = {movie_row(3, 7, 1700003000), movie_row(2, 8, 1700002000), movie_row(1, 9, 1700001000)};
+  metadata["7"] = movie_meta(7);
+  metadata["9"] = movie_meta(9);
+  host.on("GET", "/api/v2")
+      .when([](const RecordedRequest& r) { return r.query_value("rating_key") == "8"; })
+      .reply(503);
+  serve();
+  const auto r = make().build_index("history");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
+  EXPECT_EQ(r.json()["complete"], false);
+  EXPECT_EQ(r.json()["items"].size(), 1u);  // the play before the failure
+  EXPECT_EQ(count("get_metadata"), 2u);     // nothing asked after it
+}
+
+TEST_F(TautulliTest, OlderRepliesWithTheRowsAloneArePagedToAShortPage) {
+  std::vector<Json> all;
+  for (int i = 0; i < 5; ++i) all.push_back(movie_row(10 - i, 1, 1700000000 - i));
+  host.on("GET", "/api/v2").handle([all](const RecordedRequest& r) {
+    if (r.query_value("cmd") == "get_metadata")
+      return MockReply::json(200, envelope(movie_meta(1)));
+    const auto start = std::stoul(r.query_value("start").value_or("0"));
+    Json page = Json::array();
+    for (std::size_t i = start; i < all.size() && i < start + 2; ++i) page.push_back(all[i]);
+    return MockReply::json(200, envelope(page));
+  });
+  const Json doc = make({{"per_page", 2}}).build_index("history").json();
+  EXPECT_EQ(doc["complete"], true) << doc.dump();
+  EXPECT_EQ(doc["items"].size(), 5u);
+  EXPECT_EQ(starts(), (std::vector<std::string>{"0", "2", "4"}));
+}
+
 TEST_F(TautulliTest, ItIsReadOnly) {
   serve();
   auto p = make();
