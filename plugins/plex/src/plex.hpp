@@ -135,7 +135,7 @@ class Plex {
                       "remove": true, "observes_deletes": true, "provides_ids": true,
                       "chunk_size": 25, "page_size": 100}
       },
-      "capabilities": {"auth": "pin", "scrobble": false},
+      "capabilities": {"auth": "pin", "scrobble": false, "lookup": true},
       "secrets": ["token", "account_token"],
       "config": {
         "type": "object",
@@ -288,6 +288,59 @@ class Plex {
   cwsdk::Reply add(std::string_view request) { return write(request, "add"); }
   cwsdk::Reply remove(std::string_view request) { return write(request, "remove"); }
   cwsdk::Reply update(std::string_view request) { return write(request, "update"); }
+
+  // ------------------------------------------------------------------ lookup
+  // The re-check before a resend, item by item instead of a whole library read: the item's
+  // rating key from the GUID index, then GET /library/metadata/{rk} for its state now.
+  // An item not in the libraries is absent; a failed request fails the call (the host then
+  // reads the whole index). The watchlist is not looked up (UNSUPPORTED: the host reads it).
+  cwsdk::Reply lookup(std::string_view request) {
+    auto req = cwsdk::read_lookup_request(request, {"history", "ratings", "progress"});
+    if (!req) return req.error().reply();
+    if (!m_catalog) {
+      auto cat = load_catalog();
+      if (!cat) return cat.error().reply();
+      m_catalog = std::move(*cat);
+    }
+    cwsdk::LookupReply out;
+    for (const Item& item : req->items) {
+      if (m_host.cancelled()) return Failure::of(CW_STATUS_CANCELLED, "lookup cancelled").reply();
+      const Row* row = resolve(item, *m_catalog);
+      if (row == nullptr) {
+        out.absent(item.key);
+        continue;
+      }
+      auto r = cwsdk::http::Request::get("/library/metadata/{rk}");
+      r.path_param("rk", row->rk).endpoint("/library/metadata/:id");
+      auto doc = pms_json(std::move(r));
+      if (!doc) {
+        if (doc.error().status == CW_STATUS_NOT_FOUND) {
+          out.absent(item.key);
+          continue;
+        }
+        return doc.error().reply();
+      }
+      const Json* j = cwsdk::find(*doc, "/MediaContainer/Metadata/0");
+      if (j == nullptr)
+        return Failure::internal("GET /library/metadata/:id: no Metadata row").reply();
+      const int code = row->type == ItemType::movie    ? 1
+                       : row->type == ItemType::show   ? 2
+                       : row->type == ItemType::season ? 3
+                                                       : 4;
+      auto now = read_row(*j, code, row->section);
+      if (!now) return now.error().context("lookup").reply();
+      std::optional<Item> found;
+      if (req->feature == "history") found = history_item(*now, *m_catalog);
+      if (req->feature == "ratings") found = rating_item(*now, *m_catalog);
+      if (req->feature == "progress") found = progress_item(*now, *m_catalog);
+      if (found) {
+        out.present(item.key, {*found});
+      } else {
+        out.absent(item.key);
+      }
+    }
+    return out.reply();
+  }
 
   // ------------------------------------------------------------------ PIN login
   // plex.tv's PIN flow: POST /api/v2/pins gives a 4-character code the user enters at

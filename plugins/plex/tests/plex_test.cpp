@@ -612,3 +612,29 @@ TEST_F(PlexTest, StoredTokensAreUsedWhenTheConfigurationHasNone) {
   // Watchlist without any plex.tv token: unsupported, the other features unaffected.
   EXPECT_EQ(q.build_index("watchlist").status, CW_STATUS_UNSUPPORTED);
 }
+
+TEST_F(PlexTest, LookupAsksTheServerForEachItemNow) {
+  seed_library();
+  host.on("GET", "http://pms.local:32400/library/metadata/101")
+      .reply_json(
+          200, {{"MediaContainer",
+                 {{"Metadata",
+                   Json::array({movie_row(101, "The Matrix", 1999, guid_list({"tmdb://603"}),
+                                          {{"viewCount", 3}, {"lastViewedAt", 1710000000}})})}}}});
+  host.on("GET", "http://pms.local:32400/library/metadata/102")
+      .reply_json(200, {{"MediaContainer",
+                         {{"Metadata", Json::array({movie_row(102, "Heat", 1995, {})})}}}});
+  auto p = make();
+  const auto r = p.lookup(
+      "history", Json::array({{{"key", "a"}, {"type", "movie"}, {"ids", {{"tmdb", 603}}}},
+                              {{"key", "b"}, {"type", "movie"}, {"ids", {{"plex", 102}}}},
+                              {{"key", "c"}, {"type", "movie"}, {"ids", {{"imdb", "tt1"}}}}}));
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  const Json results = r.json()["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0]["present"], true);
+  EXPECT_EQ(results[0]["items"][0]["watched_at"], "2024-03-09T16:00:00Z");
+  EXPECT_EQ(results[1]["present"], false);
+  EXPECT_EQ(results[2]["present"], false);
+  EXPECT_EQ(p.lookup("watchlist", Json::array()).status, CW_STATUS_UNSUPPORTED);
+}
