@@ -1,7 +1,8 @@
 """tautulli -> trakt history: 130 plays of Tautulli's history (every row at the watched
 threshold) go to Trakt in two POST /sync/history chunks; the second chunk meets a 502 (Trakt
 did not apply it). After a rerun every play is on Trakt exactly once, and the run after that
-plans nothing."""
+plans nothing. Then movies and episodes together: every play reaches Trakt (episodes by their
+show's ids, season and number) and the second run plans nothing."""
 
 import collections
 import json
@@ -52,6 +53,24 @@ def test():
         dupes = [k for k, n in plays.items() if n > 1]
         check(not dupes, f"no play is on Trakt twice: {dupes[:3]}")
         check(sum(plays.values()) == N, f"Trakt holds all {N} plays, has {sum(plays.values())}")
+        Cw.assert_converged(cw.run())
+
+    with Sandbox(["tautulli", "trakt"],
+                 generate="movies=30,shows=4,plays=80,ratings=0,watchlist=0,progress=0") as sb:
+        rows = sb.state("tautulli")["history"]
+        episodes = sum(1 for r in rows if r["media_type"] == "episode")
+        check(episodes > 0 and len(rows) == 80, f"80 plays with episodes, {len(rows)}/{episodes}")
+        trakt = sb.state("trakt")
+        trakt["history"] = []
+        sb.seed("trakt", trakt)
+        cw = Cw()
+        cw.write_config(sb.providers_yaml, PAIRS)
+        r1 = cw.run()
+        check(Cw.planned(r1, "history", "adds") == 80, "the first run adds the 80 plays")
+        history = sb.state("trakt")["history"]
+        check(len(history) == 80, f"Trakt holds the 80 plays, has {len(history)}")
+        check(sum(1 for h in history if h.get("type") == "episode") == episodes,
+              f"Trakt holds the {episodes} episode plays")
         Cw.assert_converged(cw.run())
 
 
