@@ -87,5 +87,19 @@ def test():
         reads = sb.requests("simkl", path="^/sync/all-items")
         check(not reads, f"nothing changed on SIMKL: no library read, got {len(reads)}")
 
+        # A local removal reaches SIMKL (which removes the title from its library).
+        with open(os.path.join(local, "watchlist.json")) as f:
+            store = json.load(f)
+        store["items"] = [i for i in store["items"]
+                          if i.get("ids", {}).get("imdb") != str(extra[0]["ids"].get("imdb"))]
+        store["count"] = len(store["items"])
+        with open(os.path.join(local, "watchlist.json"), "w") as f:
+            json.dump(store, f)
+        r5 = cw.run()
+        removes = Cw.planned(r5, "watchlist", "removes")
+        check(removes == 1, f"the local removal reaches SIMKL, planned {removes}")
+        check(len(plantowatch(sb.state("simkl"))) == n + 1, "SIMKL lost that title")
+        Cw.assert_converged(cw.run())
+
 
 main(test)

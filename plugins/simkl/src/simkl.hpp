@@ -87,6 +87,8 @@ struct Stored {
 };
 
 class Simkl {
+  using Status = cwsdk::Status;
+
  public:
   static const char* manifest() {
     return R"json({
@@ -174,8 +176,10 @@ class Simkl {
     }
     if (removed_moved || (feature == "ratings" && changed)) return full_read(feature, *acts);
     if (!changed) {
-      // Nothing moved: an empty delta; the stored state stays as it is.
+      // Nothing moved: SIMKL's library is not read; the delta carries the stored inventory
+      // (see emit_stored) and nothing removed.
       cwsdk::IndexWriter index(cwsdk::IndexSemantics::delta);
+      if (auto st = emit_stored(index, stored->titles); !st) return st.error().reply();
       return index.finish_whole(stored->watermark);
     }
     return delta_read(feature, *acts, std::move(*stored));
@@ -560,7 +564,9 @@ class Simkl {
     if (left_out > 0) {
       // A changed row could not be read: nothing is learnt from this delta; the same
       // watermark asks for it again next time.
+      if (auto st = emit_stored(index, stored.titles); !st) return st.error().reply();
       cwsdk::Completeness c;
+      c.received = index.received();
       c.reason = std::to_string(left_out) + " rows could not be read";
       return index.finish(c, stored.watermark);
     }
@@ -570,19 +576,8 @@ class Simkl {
       auto old_it = stored.titles.find(t.key);
       const std::vector<Json> old =
           old_it == stored.titles.end() ? std::vector<Json>() : old_it->second;
-      std::map<std::string, const Json*> before;
-      for (const Json& o : old) before[item_id(o)] = &o;
       std::set<std::string> seen;
-      for (std::size_t i = 0; i < now.size(); ++i) {
-        const std::string id = item_id(now[i]);
-        seen.insert(id);
-        auto b = before.find(id);
-        const bool same = b != before.end() && *b->second == now[i];
-        if (!same) {
-          if (auto st = index.add(t.items[i]); !st)
-            return Failure::internal("simkl " + feature + ": " + st.error().message).reply();
-        }
-      }
+      for (const Json& n : now) seen.insert(item_id(n));
       for (const Json& o : old) {
         if (seen.count(item_id(o))) continue;
         auto item = Item::from_json(o);
@@ -593,8 +588,25 @@ class Simkl {
       else
         stored.titles[t.key] = std::move(now);
     }
+    if (auto st = emit_stored(index, stored.titles); !st) return st.error().reply();
     const std::string wm = save(feature, acts, stored.titles);
     return index.finish_whole(wm);
+  }
+
+  // A delta's items: the whole current inventory (the stored index with the changes
+  // applied), not only what changed. The service is not read for it, the host treats items
+  // it already has as no change, and a pair that removes an item on SIMKL finds it in this
+  // snapshot (the host looks for a removal's target in the snapshot itself).
+  static Status emit_stored(cwsdk::IndexWriter& index, const TitleMap& titles) {
+    for (const auto& [key, items] : titles) {
+      for (const Json& j : items) {
+        auto it = Item::from_json(j);
+        if (!it)
+          return Failure::internal("simkl: the stored index is damaged: " + it.error().message);
+        if (auto st = index.add(*it); !st) return st;
+      }
+    }
+    return {};
   }
 
   // ---------------------------------------------------------------- writes
@@ -650,8 +662,6 @@ class Simkl {
     }
     return outcomes.reply(*req);
   }
-  using Status = cwsdk::Status;
-
   Status watchlist_add(const std::vector<const Item*>& items, cwsdk::Outcomes& outcomes) {
     Json body = {{"movies", Json::array()}, {"shows", Json::array()}};
     cwsdk::BatchMapper batch;

@@ -98,7 +98,8 @@ TEST_F(SimklTest, UnchangedActivitiesGiveAnEmptyDeltaWithoutReadingTheLibrary) {
   const auto r = p.build_index("watchlist", wm);
   ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
   EXPECT_EQ(r.json()["semantics"], "delta");
-  EXPECT_EQ(r.json()["items"].size(), 0u);
+  EXPECT_EQ(r.json()["items"].size(), 1u);  // the stored inventory
+  EXPECT_FALSE(r.json().contains("removed"));
   EXPECT_EQ(r.json()["watermark"], wm);
   EXPECT_EQ(count(host, "/sync/all-items"), 1);
 }
@@ -123,8 +124,10 @@ TEST_F(SimklTest, ADeltaReadsSinceTheLastStampAndReportsWhatLeftPlanToWatch) {
   ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
   const Json doc = r.json();
   EXPECT_EQ(doc["semantics"], "delta");
-  ASSERT_EQ(doc["items"].size(), 1u);
-  EXPECT_EQ(doc["items"][0]["ids"]["imdb"], "tt0000003");
+  // The delta carries the inventory with the changes applied: A and C; B left.
+  ASSERT_EQ(doc["items"].size(), 2u);
+  EXPECT_EQ(doc["items"][0]["ids"]["imdb"], "tt0000001");
+  EXPECT_EQ(doc["items"][1]["ids"]["imdb"], "tt0000003");
   ASSERT_EQ(doc["removed"].size(), 1u);
   EXPECT_EQ(doc["removed"][0]["ids"]["imdb"], "tt0000002");
   EXPECT_NE(doc["watermark"], wm);
@@ -191,7 +194,7 @@ TEST_F(SimklTest, HistoryReadsPlaysAndADeltaProvesAnEpisodeRemoval) {
   EXPECT_EQ(host.requests()[1].query_value("episode_watched_at"), "yes");
   const auto delta = p.build_index("history", doc["watermark"]);
   ASSERT_EQ(delta.status, CW_STATUS_OK) << delta.message();
-  EXPECT_EQ(delta.json()["items"].size(), 0u);
+  EXPECT_EQ(delta.json()["items"].size(), 2u);  // movie B and episode 1 remain
   ASSERT_EQ(delta.json()["removed"].size(), 1u);
   EXPECT_EQ(delta.json()["removed"][0]["episode"], 2);
 }
