@@ -1,7 +1,9 @@
 """tautulli -> crosswatch (local tracker) history. Tautulli's history holds the generated plays
 plus sessions stopped early (below the 85 % threshold) and music; only the plays at the
 threshold reach the local tracker, one per row. The second run plans nothing and asks
-Tautulli for no metadata (the ids are cached in the kv store)."""
+Tautulli for no metadata (the ids are cached in the kv store). Plays that later vanish from
+Tautulli, while it claims totals it does not serve, remove nothing from the local tracker
+(Tautulli's deletions are not observed, and that read is incomplete anyway)."""
 
 import json
 import os
@@ -15,7 +17,7 @@ PAIRS = """pairs:
     target: local
     mode: one-way
     features:
-      history: { add: true, remove: false, rewatches: true }
+      history: { add: true, remove: true, rewatches: true }
 """
 
 
@@ -69,6 +71,15 @@ def test():
         Cw.assert_converged(r2)
         check(not commands(sb, "get_metadata"), "the second run asks for no metadata")
         check(commands(sb, "get_history"), "the second run reads the history again")
+
+        state = sb.state("tautulli")
+        state["history"] = state["history"][:20]
+        state["records_total"] = state["records_filtered"] = len(rows)
+        sb.seed("tautulli", state)
+        Cw.assert_converged(cw.run())
+        with open(os.path.join(local, "history.json")) as f:
+            kept = len(json.load(f)["items"])
+        check(kept == plays, f"the local tracker keeps its {plays} plays, has {kept}")
 
 
 main(test)
