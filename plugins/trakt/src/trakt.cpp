@@ -73,6 +73,26 @@ Result<const Json*> object_member(const Json& row, const char* name) {
 
 Failure page_failure(const std::string& what, const Failure& f) { return f.context(what); }
 
+// Trakt's own statuses the kit's table reads as "rejected": 423 (the account is locked,
+// often after a flood of writes) and 426 (a VIP-only feature) stop the instance with a
+// message that says what to do, instead of failing item by item.
+Failure trakt_failure(Failure f) {
+  if (f.http_status == 423) {
+    f.status = CW_STATUS_AUTH;
+    f.message += ": Trakt has locked this account; contact Trakt support (https://trakt.tv)";
+  } else if (f.http_status == 426) {
+    f.status = CW_STATUS_UNSUPPORTED;
+    f.message += ": this needs a Trakt VIP account";
+  }
+  return f;
+}
+
+template <typename T>
+Result<T> trakt_result(Result<T> r) {
+  if (r) return r;
+  return trakt_failure(r.error());
+}
+
 std::string feature_path(const std::string& feature) {
   if (feature == "watchlist") return "/sync/watchlist";
   if (feature == "history") return "/sync/history";
@@ -419,7 +439,7 @@ Trakt::Trakt(cwsdk::Host host, std::string_view config)
 
 Reply Trakt::health(std::string_view request) {
   if (auto ok = cwsdk::read_health_request(request); !ok) return ok.error().reply();
-  auto me = m_api.json(http::Request::get("/users/settings"));
+  auto me = trakt_result(m_api.json(http::Request::get("/users/settings")));
   if (!me) return cwsdk::HealthReply::from_failure(me.error()).reply();
   const std::string user = cwsdk::get_or(*me, "/user/username", "an unnamed user");
   cwsdk::HealthReply h(cwsdk::HealthStatus::ok, "signed in to Trakt as " + user);
@@ -433,7 +453,7 @@ Reply Trakt::health(std::string_view request) {
 // ----- change detection
 
 std::optional<std::string> Trakt::activity_stamp(const std::string& feature, Failure& auth) {
-  auto doc = m_api.json(http::Request::get("/sync/last_activities"));
+  auto doc = trakt_result(m_api.json(http::Request::get("/sync/last_activities")));
   if (!doc) {
     if (doc.error().status == CW_STATUS_AUTH || doc.error().status == CW_STATUS_CANCELLED)
       auth = doc.error();
@@ -506,7 +526,7 @@ Trakt::Read Trakt::read_pages(const std::string& path, bool full, Sink&& sink) {
             http::Request req = http::Request::get(path);
             req.query("page", page.number).query("limit", page.limit);
             if (full) req.query("extended", "full");
-            auto reply = m_api.fetch(std::move(req));
+            auto reply = trakt_result(m_api.fetch(std::move(req)));
             if (!reply) return reply.error();
             auto doc = reply->json();
             if (!doc) return doc.error();
@@ -869,7 +889,8 @@ Reply Trakt::write_batch(const cwsdk::WriteRequest& req, std::string_view op) {
     }
     return outcomes.reply(req);
   }
-  if (Status st = reply->check(); !st) return st.error().reply();  // nothing was confirmed
+  if (Status st = reply->check(); !st)
+    return trakt_failure(st.error()).reply();  // nothing was confirmed
   drop_cache(feature);
   auto doc = reply->json();
   if (!doc) {
@@ -904,7 +925,8 @@ Reply Trakt::remove_history(const cwsdk::WriteRequest& req) {
     ids.push_back(*digits(f->second));
   }
   if (ids.empty()) return outcomes.reply(req);
-  auto reply = m_api.fetch(http::Request::post("/sync/history/remove").json({{"ids", ids}}));
+  auto reply =
+      trakt_result(m_api.fetch(http::Request::post("/sync/history/remove").json({{"ids", ids}})));
   if (!reply) return reply.error().reply();
   drop_cache("history");
   auto doc = reply->json();
@@ -1007,8 +1029,8 @@ Reply Trakt::write_progress(const cwsdk::WriteRequest& req) {
       continue;
     }
     Status st = reply->check();
-    const Failure f =
-        st ? Failure::internal("unexpected HTTP " + std::to_string(reply->status)) : st.error();
+    const Failure f = st ? Failure::internal("unexpected HTTP " + std::to_string(reply->status))
+                         : trakt_failure(st.error());
     if (f.status == CW_STATUS_AUTH && !wrote) return f.reply();
     outcomes.failed(it.key, f);
   }
@@ -1045,8 +1067,8 @@ Reply Trakt::remove_progress(const cwsdk::WriteRequest& req) {
       outcomes.skipped(it.key, "Trakt has no such playback entry (already removed)");
     } else {
       Status st = reply->check();
-      const Failure f =
-          st ? Failure::internal("unexpected HTTP " + std::to_string(reply->status)) : st.error();
+      const Failure f = st ? Failure::internal("unexpected HTTP " + std::to_string(reply->status))
+                           : trakt_failure(st.error());
       if (f.status == CW_STATUS_AUTH && !wrote) return f.reply();
       outcomes.failed(it.key, f);
     }

@@ -768,3 +768,14 @@ TEST_F(TraktTest, AnEpisodeWithItsOwnTraktIdIsSentFlat) {
   EXPECT_EQ(body["episodes"][0]["ids"]["trakt"], 9102);
   EXPECT_FALSE(body.contains("shows"));
 }
+
+TEST_F(TraktTest, ALockedAccountStopsTheInstanceWithAMessage) {
+  host.on("GET", "/sync/watchlist").reply(423);
+  host.on("POST", "/sync/watchlist").reply(423);
+  auto p = make();
+  auto r = p.build_index("watchlist");
+  EXPECT_EQ(r.status, CW_STATUS_AUTH) << r.body;
+  EXPECT_NE(r.message().find("locked"), std::string::npos) << r.message();
+  auto w = p.add("watchlist", Json::array({movie_item("a", 1)}));
+  EXPECT_EQ(w.status, CW_STATUS_AUTH) << w.body;
+}
