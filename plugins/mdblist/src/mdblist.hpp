@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
@@ -496,21 +497,79 @@ class Mdblist {
     return {};
   }
 
+  // Every play (GET /sync/watched?plays=all, all pages); a failed or incomplete read fails.
+  Status read_plays(std::vector<Item>& out) {
+    cwsdk::Completeness c =
+        cwsdk::Pager::offsets(k_page_size)
+            .run(m_host, [&](const cwsdk::PageRequest& page) -> Result<cwsdk::Page> {
+              auto doc = call(cwsdk::http::Request::get("/sync/watched")
+                                  .query("limit", page.limit)
+                                  .query("offset", page.offset)
+                                  .query("plays", "all"));
+              if (!doc) return doc.error();
+              cwsdk::Page p;
+              for (const char* bucket : {"movies", "episodes"}) {
+                const Json* rows = cwsdk::find(*doc, std::string("/") + bucket);
+                if (rows == nullptr || !rows->is_array()) continue;
+                p.count += static_cast<std::int64_t>(rows->size());
+                for (const Json& row : *rows) {
+                  if (auto it = sync_item("history", row, bucket)) out.push_back(std::move(*it));
+                }
+              }
+              if (const Json* more = cwsdk::find(*doc, "/pagination/has_more");
+                  more != nullptr && more->is_boolean())
+                p.has_more = more->get<bool>();
+              return p;
+            });
+    if (c.failure) return *c.failure;
+    if (!c.complete)
+      return Failure::of(CW_STATUS_TRANSIENT,
+                         "MDBList's plays could not be read whole: " + c.reason);
+    return {};
+  }
+
   // Plays are removed by their MDBList play id (read with the index, kept in `extra`):
   // exactly that play, never every play of the title.
   Status history_remove(const std::vector<const Item*>& items, cwsdk::Outcomes& outcomes) {
     Json ids = Json::array();
     std::map<std::int64_t, std::vector<std::string>> keys;
+    std::vector<const Item*> unnamed;
     for (const Item* it : items) {
       const Json* id = it->extra.is_object() ? cwsdk::find(it->extra, "/play_id") : nullptr;
       if (id == nullptr || !id->is_number_integer()) {
-        outcomes.unresolved(it->key, Reason::rejected,
-                            "no MDBList play id: only plays read from MDBList can be removed");
+        unnamed.push_back(it);
         continue;
       }
       const auto n = id->get<std::int64_t>();
       if (!keys.count(n)) ids.push_back(n);
       keys[n].push_back(it->key);
+    }
+    if (!unnamed.empty()) {
+      // Plays sent without their id (another provider's item, a host that dropped
+      // `extra`): found in MDBList's plays by title ids, season/episode and a watch time
+      // within 60 s (every play of it when no time is given).
+      std::vector<Item> plays;
+      Status read = read_plays(plays);
+      if (!read) return read;
+      for (const Item* it : unnamed) {
+        bool any = false;
+        for (const Item& pl : plays) {
+          if (pl.type != it->type || !sent_ids(pl).shares_id_with(sent_ids(*it))) continue;
+          if (it->type == ItemType::episode &&
+              (pl.season != it->season || pl.episode != it->episode))
+            continue;
+          if (it->watched_at && pl.watched_at &&
+              std::llabs(*pl.watched_at - *it->watched_at) > 60000)
+            continue;
+          const Json* id = pl.extra.is_object() ? cwsdk::find(pl.extra, "/play_id") : nullptr;
+          if (id == nullptr || !id->is_number_integer()) continue;
+          const auto n = id->get<std::int64_t>();
+          if (!keys.count(n)) ids.push_back(n);
+          keys[n].push_back(it->key);
+          any = true;
+        }
+        if (!any) outcomes.skipped(it->key, "MDBList has no such play (already gone)");
+      }
     }
     if (ids.empty()) return {};
     auto reply =
@@ -525,13 +584,21 @@ class Mdblist {
         }
       return out;
     };
-    for (auto n : list("removed"))
-      for (const auto& k : keys[n]) outcomes.confirmed(k);
-    for (auto n : list("not_found"))
-      for (const auto& k : keys[n]) outcomes.skipped(k, "MDBList has no such play (already gone)");
+    // A key is settled when every play it stands for is removed or not found.
+    std::map<std::int64_t, int> fate;  // 1 removed, 2 not found
+    for (auto n : list("removed")) fate[n] = 1;
+    for (auto n : list("not_found")) fate.emplace(n, 2);
+    std::map<std::string, std::vector<int>> per_key;
     for (const auto& [n, ks] : keys)
-      for (const auto& k : ks)
-        if (!outcomes.has(k)) outcomes.unresolved(k, Reason::unknown, "not in MDBList's reply");
+      for (const auto& k : ks) per_key[k].push_back(fate.count(n) ? fate[n] : 0);
+    for (const auto& [k, fates] : per_key) {
+      if (std::find(fates.begin(), fates.end(), 0) != fates.end())
+        outcomes.unresolved(k, Reason::unknown, "not in MDBList's reply");
+      else if (std::find(fates.begin(), fates.end(), 1) != fates.end())
+        outcomes.confirmed(k);
+      else
+        outcomes.skipped(k, "MDBList has no such play (already gone)");
+    }
     return {};
   }
 

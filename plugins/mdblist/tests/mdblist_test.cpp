@@ -185,12 +185,20 @@ TEST_F(MdblistTest, HistoryPlaysCarryTheirIdAndAreRemovedByIt) {
                             {"type", "movie"},
                             {"ids", {{"imdb", "tt0000001"}}},
                             {"extra", {{"play_id", 78}}}},
-                           {{"key", "c"}, {"type", "movie"}, {"ids", {{"imdb", "tt0000001"}}}}});
+                           {{"key", "c"},
+                            {"type", "movie"},
+                            {"ids", {{"imdb", "tt0000001"}}},
+                            {"watched_at", "2024-01-01T00:00:30Z"}},
+                           {{"key", "d"}, {"type", "movie"}, {"ids", {{"imdb", "tt0000099"}}}}});
   ASSERT_EQ(w.status, CW_STATUS_OK) << w.message();
   auto by = by_key(w.json());
   EXPECT_EQ(by["a"]["status"], "confirmed");
   EXPECT_EQ(by["b"]["status"], "skipped");
-  EXPECT_EQ(by["c"]["reason"], "rejected");
+  // Without its play id a play is found among MDBList's plays (ids, time within 60 s).
+  EXPECT_EQ(by["c"]["status"], "confirmed");
+  EXPECT_EQ(by["d"]["status"], "skipped");
+  const Json sent = host.requests().back().json_body();
+  EXPECT_EQ(sent["play_ids"], Json::array({77, 78}));
 }
 
 TEST_F(MdblistTest, HistoryAddSendsWatchTimesAndMapsCounts) {
