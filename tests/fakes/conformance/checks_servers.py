@@ -122,10 +122,12 @@ def _mediabrowser(ctx, doc, names):
             if "UserData" in it:
                 ctx.expect_fields(it["UserData"], user_data_props, ["Played", "PlayCount"],
                                   f"{q} item {i} UserData")
-    me = ctx.get_json("/Users/Me", h)
+    # Emby has no /Users/Me: the user by id there.
+    me_path = "/Users/Me" if ctx.service == "jellyfin" else f"/Users/{uid}"
+    me = ctx.get_json(me_path, h)
     if me is not None:
-        ctx.validate(me, doc["components"]["schemas"]["UserDto"], doc, "/Users/Me")
-        ctx.expect_fields(me, _schema_props(doc, "UserDto"), ["Id", "Name"], "/Users/Me")
+        ctx.validate(me, doc["components"]["schemas"]["UserDto"], doc, me_path)
+        ctx.expect_fields(me, _schema_props(doc, "UserDto"), ["Id", "Name"], me_path)
     public = ctx.get_json("/System/Info/Public")
     if public is not None:
         ctx.expect_fields(public, _schema_props(doc, "PublicSystemInfo"), ["Id", "Version"],

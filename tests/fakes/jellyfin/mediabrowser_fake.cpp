@@ -68,6 +68,7 @@ struct UserData {
 struct User {
   std::string id, name, password;
   std::vector<std::string> tokens;
+  bool admin = false;
 };
 
 class MediaBrowserFake final : public FakeService {
@@ -86,7 +87,8 @@ class MediaBrowserFake final : public FakeService {
       m_users.clear();
       for (const auto& u : fixture["users"]) {
         m_users.push_back({u.at("Id").get<std::string>(), u.value("Name", ""),
-                           u.value("Password", ""), u.value("tokens", std::vector<std::string>{})});
+                           u.value("Password", ""), u.value("tokens", std::vector<std::string>{}),
+                           u.value("IsAdministrator", m_users.empty())});
       }
     }
     if (fixture.contains("libraries")) m_libraries = fixture["libraries"].get<std::vector<json>>();
@@ -123,8 +125,11 @@ class MediaBrowserFake final : public FakeService {
     std::lock_guard lock(m_mutex);
     json users = json::array();
     for (const auto& u : m_users) {
-      users.push_back(
-          {{"Id", u.id}, {"Name", u.name}, {"Password", u.password}, {"tokens", u.tokens}});
+      users.push_back({{"Id", u.id},
+                       {"Name", u.name},
+                       {"Password", u.password},
+                       {"tokens", u.tokens},
+                       {"IsAdministrator", u.admin}});
     }
     json items = json::array();
     for (const auto& id : m_order) {
@@ -177,8 +182,9 @@ class MediaBrowserFake final : public FakeService {
 
   std::string provider_yaml(const std::string& base_url) const override {
     const json c = credentials();
-    return "  " + name() + ":\n    plugin: " + name() + "\n    server: " + base_url +
-           "\n    user_id: " + c["user_id"].get<std::string>() +
+    // The keys of the jellyfin and emby plugins (plugins/mediabrowser).
+    return "  " + name() + ":\n    plugin: " + name() + "\n    url: " + base_url +
+           "\n    user: " + c["user_id"].get<std::string>() +
            "\n    access_token: " + c["access_token"].get<std::string>() + "\n";
   }
 
@@ -210,7 +216,8 @@ class MediaBrowserFake final : public FakeService {
   void reset_locked() {
     m_next_id = jelly() ? 0 : 100000;
     m_server = {{"ServerName", "cw-sandbox"},
-                {"Version", jelly() ? "10.10.3" : "4.8.11.0"},
+                // The versions whose API descriptions the fakes follow (api-reference).
+                {"Version", jelly() ? "10.11.11" : "4.8.11.0"},
                 {"Id", jelly() ? "c0ffee00c0ffee00c0ffee00c0ffee00" : "e0b1e0b1e0b1e0b1"},
                 {"ProductName", jelly() ? "Jellyfin Server" : "Emby Server"},
                 {"OperatingSystem", "Linux"},
@@ -218,7 +225,8 @@ class MediaBrowserFake final : public FakeService {
     m_users = {{jelly() ? "6f7a0b3b9c2d4e1f8a7b6c5d4e3f2a10" : "7f3c2a1b9e8d4c6a",
                 "alice",
                 "secret",
-                {jelly() ? "jellyfin-sandbox-token" : "emby-sandbox-token"}}};
+                {jelly() ? "jellyfin-sandbox-token" : "emby-sandbox-token"},
+                true}};
     const std::string movies = jelly() ? "f137a2dd21bbc1b99aa5c0f6bf02a805" : "4";
     const std::string shows = jelly() ? "a656b907eb3a73532e40e44b968d0225" : "5";
     m_libraries = {{{"Id", movies},
@@ -352,7 +360,8 @@ class MediaBrowserFake final : public FakeService {
             {"HasPassword", !u.password.empty()},
             {"HasConfiguredPassword", !u.password.empty()},
             {"HasConfiguredEasyPassword", false},
-            {"EnableAutoLogin", false}};
+            {"EnableAutoLogin", false},
+            {"Policy", {{"IsAdministrator", u.admin}, {"IsHidden", false}, {"IsDisabled", false}}}};
   }
 
   json auth_result(const User& u, const std::string& token) const {
@@ -426,6 +435,7 @@ class MediaBrowserFake final : public FakeService {
     json items = json::array();
     for (const auto& lib : m_libraries) {
       json v = lib;
+      v.erase("Locations");  // a BaseItemDto has no Locations (VirtualFolderInfo does)
       v["Type"] = "CollectionFolder";
       v["IsFolder"] = true;
       v["ServerId"] = m_server.value("Id", "");
@@ -599,7 +609,7 @@ class MediaBrowserFake final : public FakeService {
     UserData* ud = writable(u.id, iid, res);
     if (ud == nullptr) return;
     if (on) {
-      std::int64_t when = m_ctx->now_ms();
+      std::optional<std::int64_t> when;
       if (const auto d = qp(req, "DatePlayed")) {
         const auto parsed = mediabrowser_parse_date(*d);
         if (!parsed) {
@@ -611,17 +621,22 @@ class MediaBrowserFake final : public FakeService {
       } else if (!req.body.empty() && json::accept(req.body)) {
         const json body = json::parse(req.body);
         if (body.contains("DatePlayed") && body["DatePlayed"].is_string()) {
-          when = mediabrowser_parse_date(body["DatePlayed"].get<std::string>()).value_or(when);
+          when = mediabrowser_parse_date(body["DatePlayed"].get<std::string>());
         }
       }
+      // BaseItem.MarkPlayed: a date counts a play and becomes the last played date; without
+      // one the count is at least 1 and an existing date stays.
       ud->played = true;
-      ud->play_count += 1;
+      if (when) ud->play_count += 1;
+      ud->play_count = std::max<std::int64_t>(ud->play_count, 1);
       ud->position_ticks = 0;
-      ud->last_played_ms = when;
+      ud->last_played_ms = when ? when : ud->last_played_ms ? ud->last_played_ms : m_ctx->now_ms();
     } else {
+      // BaseItem.MarkUnplayed clears the date too.
       ud->played = false;
       ud->play_count = 0;
       ud->position_ticks = 0;
+      ud->last_played_ms.reset();
     }
     send_json(res, user_data_json(*ud, iid, true));
   }
@@ -736,8 +751,10 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
             }
             send_json(res, info);
           }));
-  srv.Get("/Users/Me", authed([this](const httplib::Request&, httplib::Response& res,
-                                     const User& u) { send_json(res, user_json(u)); }));
+  if (jelly()) {  // Emby has no /Users/Me
+    srv.Get("/Users/Me", authed([this](const httplib::Request&, httplib::Response& res,
+                                       const User& u) { send_json(res, user_json(u)); }));
+  }
   if (jelly()) {
     srv.Get("/QuickConnect/Enabled", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("true", "application/json; charset=utf-8");
@@ -797,9 +814,115 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
                send_json(res, {{"error", "no such code"}}, 404);
              });
   }
+  // ---- users. Registered before /Users/{id} so that Public and Query are not taken for ids.
+  // An administrator sees every user, anyone else only themselves.
+  auto visible_users = [this](const User& me) {
+    json out = json::array();
+    for (const auto& u : m_users) {
+      if (me.admin || u.id == me.id) out.push_back(user_json(u));
+    }
+    return out;
+  };
+  srv.Get("/Users/Public", [this](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(m_mutex);
+    json out = json::array();
+    for (const auto& u : m_users) out.push_back(user_json(u));
+    send_json(res, out);
+  });
+  if (jelly()) {
+    srv.Get("/Users", authed([visible_users](const httplib::Request&, httplib::Response& res,
+                                             const User& u) { send_json(res, visible_users(u)); }));
+  } else {
+    srv.Get("/Users/Query",
+            authed([visible_users](const httplib::Request&, httplib::Response& res, const User& u) {
+              const json users = visible_users(u);
+              send_json(res, {{"Items", users}, {"TotalRecordCount", users.size()}});
+            }));
+  }
   srv.Get("/Users/([^/]+)", authed([this](const httplib::Request&, httplib::Response& res,
                                           const User& u) { send_json(res, user_json(u)); },
                                    true));
+
+  // ---- playback reporting (a player's start, progress and stop), as the servers' session
+  // manager applies it to the user data.
+  auto playback = [this](const User& u, const std::string& iid, std::optional<std::int64_t> ticks,
+                         int event, httplib::Response& res) {
+    auto it = m_items.find(iid);
+    if (it == m_items.end()) {
+      res.status = 404;
+      return;
+    }
+    json* session = nullptr;
+    for (auto& sess : m_sessions) {
+      if (sess.value("UserId", "") == u.id && sess.value("NowPlayingItemId", "") == iid)
+        session = &sess;
+    }
+    if (event == 0 && session == nullptr) {
+      m_sessions.push_back({{"UserId", u.id}, {"NowPlayingItemId", iid}, {"PositionTicks", 0}});
+      session = &m_sessions.back();
+    }
+    if (session != nullptr && ticks) (*session)["PositionTicks"] = *ticks;
+    UserData& ud = m_user_data[u.id][iid];
+    if (event == 1 && ticks) ud.position_ticks = *ticks;
+    if (event == 2) {
+      // UpdatePlayState: past 90 % is played (the position resets), under 5 % keeps none.
+      const std::int64_t runtime = it->second.value("RunTimeTicks", 0LL);
+      const std::int64_t pos = ticks.value_or(ud.position_ticks);
+      const double pct =
+          runtime > 0 ? 100.0 * static_cast<double>(pos) / static_cast<double>(runtime) : 0;
+      if (runtime > 0 && pct >= 90) {
+        ud.position_ticks = 0;
+        ud.played = true;
+        ud.play_count += 1;
+      } else if (runtime > 0 && pct < 5) {
+        ud.position_ticks = 0;
+      } else {
+        ud.position_ticks = pos;
+      }
+      ud.last_played_ms = m_ctx->now_ms();
+      json left = json::array();
+      for (const auto& sess : m_sessions) {
+        if (sess.value("UserId", "") != u.id || sess.value("NowPlayingItemId", "") != iid)
+          left.push_back(sess);
+      }
+      m_sessions = std::move(left);
+    }
+    res.status = 204;
+  };
+  auto info_route = [this, playback](int event) {
+    return [playback, event](const httplib::Request& req, httplib::Response& res, const User& u) {
+      const json body = json::accept(req.body) ? json::parse(req.body) : json::object();
+      std::string iid;
+      if (body.is_object() && body.contains("ItemId") && body["ItemId"].is_string())
+        iid = body["ItemId"].get<std::string>();
+      std::optional<std::int64_t> ticks;
+      if (body.is_object() && body.contains("PositionTicks") && body["PositionTicks"].is_number())
+        ticks = body["PositionTicks"].get<std::int64_t>();
+      if (iid.empty()) {
+        res.status = 400;
+        res.set_content("ItemId is required.", "text/plain");
+        return;
+      }
+      playback(u, iid, ticks, event, res);
+    };
+  };
+  srv.Post("/Sessions/Playing", authed(info_route(0)));
+  srv.Post("/Sessions/Playing/Progress", authed(info_route(1)));
+  srv.Post("/Sessions/Playing/Stopped", authed(info_route(2)));
+  if (!jelly()) {
+    // Emby's per-user forms: /Users/{uid}/PlayingItems/{id}[?PositionTicks=].
+    auto playing_item = [playback](int event) {
+      return [playback, event](const httplib::Request& req, httplib::Response& res, const User& u) {
+        std::optional<std::int64_t> ticks;
+        if (const auto t = qp(req, "PositionTicks")) ticks = std::atoll(t->c_str());
+        playback(u, req.matches[2], ticks, event, res);
+      };
+    };
+    srv.Post("/Users/([^/]+)/PlayingItems/([^/]+)", authed(playing_item(0), true));
+    srv.Post("/Users/([^/]+)/PlayingItems/([^/]+)/Progress", authed(playing_item(1), true));
+    srv.Delete("/Users/([^/]+)/PlayingItems/([^/]+)", authed(playing_item(2), true));
+    srv.Post("/Users/([^/]+)/PlayingItems/([^/]+)/Delete", authed(playing_item(2), true));
+  }
 
   // ---- reads
   auto items_route = [this](const httplib::Request& req, httplib::Response& res, const User& u) {
@@ -818,7 +941,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
             send_json(res, views_json(u));
           }));
   srv.Get("/Items", authed(items_route));
-  srv.Get("/Items/([^/]+)", authed(item_route));
+  if (jelly()) srv.Get("/Items/([^/]+)", authed(item_route));  // Emby: GET /Users/{uid}/Items/{id}
   if (jelly()) {
     srv.Get("/UserViews", authed([this](const httplib::Request&, httplib::Response& res,
                                         const User& u) { send_json(res, views_json(u)); }));
@@ -853,6 +976,30 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
               items.push_back(render_item(*eps[i], u, fields, with_ud));
             json out = {{"Items", items}, {"TotalRecordCount", p.total}};
             if (jelly()) out["StartIndex"] = start;
+            send_json(res, out);
+          }));
+  srv.Get("/Shows/([^/]+)/Seasons",
+          authed([this](const httplib::Request& req, httplib::Response& res, const User& u) {
+            const std::string sid = req.matches[1];
+            if (!m_items.count(sid)) {
+              res.status = 404;
+              return;
+            }
+            std::vector<const json*> seasons;
+            for (const auto& id : m_order) {
+              const json& it = m_items.at(id);
+              if (it.value("Type", "") == "Season" && it.value("SeriesId", "") == sid)
+                seasons.push_back(&it);
+            }
+            std::stable_sort(seasons.begin(), seasons.end(), [](const json* a, const json* b) {
+              return a->value("IndexNumber", 0) < b->value("IndexNumber", 0);
+            });
+            json items = json::array();
+            const auto fields = fields_of(req);
+            const bool with_ud = qp_bool(req, "EnableUserData", true);
+            for (const json* it : seasons) items.push_back(render_item(*it, u, fields, with_ud));
+            json out = {{"Items", items}, {"TotalRecordCount", items.size()}};
+            if (jelly()) out["StartIndex"] = 0;
             send_json(res, out);
           }));
   srv.Get("/Sessions", authed([this](const httplib::Request&, httplib::Response& res, const User&) {
