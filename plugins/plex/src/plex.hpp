@@ -532,7 +532,9 @@ class Plex {
               .endpoint("/library/sections/:id/all");
           if (!filter.empty()) r.query(filter + ">>", "0");
           cwsdk::plex_paging(r, page);
-          auto doc = pms_json(std::move(r));
+          auto reply = pms_fetch(std::move(r));
+          if (!reply) return reply.error();
+          auto doc = reply->json();
           if (!doc) return doc.error();
           const Json* mc = cwsdk::find(*doc, "/MediaContainer");
           if (mc == nullptr || !mc->is_object())
@@ -562,7 +564,13 @@ class Plex {
               cat.rows[rk] = std::move(*row);
             }
           }
-          return cwsdk::plex_page(*mc, n);
+          cwsdk::Page p = cwsdk::plex_page(*mc, n);
+          // PMS also says the total in a header; either counts when the container has none.
+          if (!p.total) {
+            if (auto total = reply->header_int("x-plex-container-total-size"); total && *total > 0)
+              p.total = *total;
+          }
+          return p;
         });
   }
 

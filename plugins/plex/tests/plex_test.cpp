@@ -638,3 +638,26 @@ TEST_F(PlexTest, LookupAsksTheServerForEachItemNow) {
   EXPECT_EQ(results[2]["present"], false);
   EXPECT_EQ(p.lookup("watchlist", Json::array()).status, CW_STATUS_UNSUPPORTED);
 }
+
+TEST_F(PlexTest, TheTotalSizeHeaderCountsWhenTheContainerHasNone) {
+  MockHost h;
+  h.set_secret("token", "t");
+  h.on("GET", "/library/sections")
+      .reply_json(200, {{"MediaContainer",
+                         {{"Directory", Json::array({{{"key", "1"}, {"type", "movie"}}})}}}});
+  // One row, no totalSize in the container, but the header announces three.
+  h.on("GET", "/library/sections/1/all").handle([](const RecordedRequest& r) {
+    Json mc = {{"size", 0}};
+    if (r.header("x-plex-container-start") == "0") {
+      mc["size"] = 1;
+      mc["Metadata"] = Json::array({movie_row(1, "A", 2000, {})});
+    }
+    return MockReply::json(200, {{"MediaContainer", mc}}, {{"X-Plex-Container-Total-Size", "3"}});
+  });
+  PluginInstance q(cwsdk::detail::provider_table<plex::Plex>(), h,
+                   {{"url", "http://pms.local"}, {"token", "${secret}"}});
+  const auto r = q.build_index("ratings");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["complete"], false);
+  EXPECT_EQ(r.json()["expected_total"], 3);
+}
