@@ -5,7 +5,9 @@ cw-sandbox.
    library but no user data; the first run copies Jellyfin's, the second plans nothing; a
    change on each side (Emby: a new play and a new favourite; Jellyfin: a favourite removed)
    crosses over, and the next run converges again.
-2. jellyfin -> crosswatch (the local tracker), one-way, every feature; converges.
+2. Stale reads: Emby accepts the writes but its reads trail them; the write-through shadow
+   keeps the second run from sending them again.
+3. jellyfin -> crosswatch (the local tracker), one-way, every feature; converges.
 """
 
 import json
@@ -139,6 +141,31 @@ def two_way():
         Cw.assert_converged(cw.run())
 
 
+def stale_reads():
+    universe_file = os.path.join(tempfile.mkdtemp(prefix="cw-e2e-mb-"), "universe.json")
+    with Sandbox(["jellyfin", "emby"], generate=GENERATE,
+                 extra_args=["--write-universe", universe_file]) as sb:
+        with open(universe_file) as f:
+            universe = json.load(f)
+        for key in ("history", "watchlist", "ratings", "progress"):
+            universe[key] = []
+        sb.control("emby", "POST", "/__sandbox/universe", universe)
+        # Every read of Emby's items answers what it answered before the last write, for the
+        # next 50 reads after any write.
+        sb.fault("emby", {"endpoint": "^/Users/[^/]+/Items$", "stale_reads": 50})
+        cw = Cw()
+        cw.write_config(sb.providers_yaml, TWO_WAY)
+        r1 = cw.run()
+        check(Cw.planned(r1, "watchlist", "adds") > 0, "the first run adds the watchlist")
+        sb.clear_requests("emby")
+        r2 = cw.run()
+        Cw.assert_converged(r2)
+        check(not sb.requests("emby", path="/FavoriteItems/", method="POST"),
+              "no favourite was sent again")
+        check(not sb.requests("emby", path="/PlayedItems/", method="POST"),
+              "no play was sent again")
+
+
 def to_tracker():
     with Sandbox(["jellyfin"], generate=GENERATE) as sb:
         root = tempfile.mkdtemp(prefix="cw-e2e-backup-")
@@ -156,6 +183,7 @@ def to_tracker():
 def test():
     require_plugins("jellyfin", "emby", "crosswatch")
     two_way()
+    stale_reads()
     to_tracker()
 
 

@@ -366,6 +366,81 @@ TEST_F(JellyfinTest, ConfigurationErrorsAreClear) {
   EXPECT_NE(c.create_error().find("watchlist.mode"), std::string::npos);
 }
 
+TEST_F(JellyfinTest, APlaylistWatchlistIsFoundByNameCreatedOnceAndEntriesRemovedByEntryId) {
+  // The playlist routes, scripted here; they win over srv's (registered first).
+  Json entries = Json::array();  // [{"PlaylistItemId", "Id"}]
+  bool exists = false;
+  Json created;
+  host.on("GET", "/Items")
+      .with_query("IncludeItemTypes", "Playlist")
+      .handle([&](const RecordedRequest&) {
+        Json items = Json::array();
+        items.push_back({{"Id", "p0"}, {"Name", "Other"}, {"Type", "Playlist"}});
+        if (exists) items.push_back({{"Id", "p1"}, {"Name", "watchlist"}, {"Type", "Playlist"}});
+        return MockReply::json(200, {{"Items", items}, {"TotalRecordCount", items.size()}});
+      });
+  host.on("POST", "/Playlists").handle([&](const RecordedRequest& r) {
+    created = r.json_body();
+    exists = true;
+    for (const auto& id : created["Ids"])
+      entries.push_back({{"PlaylistItemId", "e-" + id.get<std::string>()}, {"Id", id}});
+    return MockReply::json(200, {{"Id", "p1"}});
+  });
+  host.on("POST", "/Playlists/p1/Items").handle([&](const RecordedRequest& r) {
+    for (const auto& id : mbtest::split(r.query_value("Ids").value_or("")))
+      entries.push_back({{"PlaylistItemId", "e-" + id}, {"Id", id}});
+    return MockReply::with(204);
+  });
+  host.on("DELETE", "/Playlists/p1/Items").handle([&](const RecordedRequest& r) {
+    const auto gone = mbtest::split(r.query_value("EntryIds").value_or(""));
+    Json left = Json::array();
+    for (const auto& e : entries) {
+      if (std::find(gone.begin(), gone.end(), e["PlaylistItemId"]) == gone.end()) left.push_back(e);
+    }
+    entries = left;
+    return MockReply::with(204);
+  });
+  host.on("GET", "/Playlists/p1/Items").handle([&](const RecordedRequest&) {
+    Json items = Json::array();
+    for (const auto& e : entries) {
+      Json row = *srv.find(e["Id"].get<std::string>());
+      row["PlaylistItemId"] = e["PlaylistItemId"];
+      items.push_back(row);
+    }
+    return MockReply::json(200, {{"Items", items}, {"TotalRecordCount", items.size()}});
+  });
+  srv.install(host);
+  auto p = make({{"user", "u1"}, {"watchlist", {{"mode", "playlist"}, {"name", "Watchlist"}}}});
+  auto r = p.build_index("watchlist");
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
+  EXPECT_EQ(r.json()["items"].size(), 0u);  // no playlist yet: empty and complete
+  EXPECT_EQ(r.json()["complete"], true);
+  r = p.add("watchlist",
+            Json::array({with_key({{"type", "movie"}, {"ids", {{"tmdb", "101"}}}}, "a")}));
+  EXPECT_EQ(r.json()["outcomes"][0]["status"], "confirmed");
+  EXPECT_EQ(created["Name"], "Watchlist");
+  EXPECT_EQ(created["Ids"], Json::array({"m1"}));
+  r = p.add("watchlist",
+            Json::array({with_key({{"type", "show"}, {"ids", {{"tvdb", "9001"}}}}, "s"),
+                         with_key({{"type", "movie"}, {"ids", {{"tmdb", "102"}}}}, "b")}));
+  EXPECT_EQ(by_key(r.json())["s"]["status"], "confirmed");
+  EXPECT_EQ(host.requests().back().query_value("Ids"), "s1,m2");
+  r = p.build_index("watchlist");
+  ASSERT_EQ(r.json()["items"].size(), 3u);
+  EXPECT_EQ(r.json()["items"][1]["extra"]["entry"], "e-s1");
+  // Removal: by the entry id from extra, or (without extra) from a fresh read.
+  r = p.remove("watchlist",
+               Json::array({with_key(r.json()["items"][1], "s"),
+                            with_key({{"type", "movie"}, {"ids", {{"tmdb", "101"}}}}, "a"),
+                            with_key({{"type", "movie"}, {"ids", {{"tmdb", "999"}}}}, "z")}));
+  auto out = by_key(r.json());
+  EXPECT_EQ(out["s"]["status"], "confirmed");
+  EXPECT_EQ(out["a"]["status"], "confirmed");
+  EXPECT_EQ(out["z"]["status"], "skipped");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["Id"], "m2");
+}
+
 TEST_F(JellyfinTest, RatingsAreTheUsersRatingOnZeroToTen) {
   srv.rows[0]["UserData"]["Rating"] = 7.5;
   srv.rows[3]["UserData"]["Rating"] = 10;

@@ -594,6 +594,7 @@ class MediaBrowserFake final : public FakeService {
       if (!jelly()) res.set_content("Item not found.", "text/plain");
       return nullptr;
     }
+    m_ctx->note_write();  // opens the stale_reads window of the fault catalogue
     return &m_user_data[uid][iid];
   }
 
@@ -863,6 +864,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
     }
     if (session != nullptr && ticks) (*session)["PositionTicks"] = *ticks;
     UserData& ud = m_user_data[u.id][iid];
+    m_ctx->note_write();
     if (event == 1 && ticks) ud.position_ticks = *ticks;
     if (event == 2) {
       // UpdatePlayState: past 90 % is played (the position resets), under 5 % keeps none.
@@ -1148,6 +1150,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
                if (std::find(ignored.begin(), ignored.end(), json(id)) != ignored.end()) continue;
                pl->second.push_back({new_id(), id});
              }
+             m_ctx->note_write();
              res.status = 204;
            }));
   auto remove_entries = [this](const httplib::Request& req, httplib::Response& res, const User&) {
@@ -1160,6 +1163,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
     std::erase_if(pl->second, [&](const auto& e) {
       return std::find(entries.begin(), entries.end(), e.first) != entries.end();
     });
+    m_ctx->note_write();
     res.status = 204;
   };
   srv.Delete("/Playlists/([^/]+)/Items", authed(remove_entries));
@@ -1182,6 +1186,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
              v.erase(it);
              const std::size_t idx = std::min<std::size_t>(std::stoul(req.matches[3]), v.size());
              v.insert(v.begin() + static_cast<std::ptrdiff_t>(idx), entry);
+             m_ctx->note_write();
              res.status = 204;
            }));
 
@@ -1225,6 +1230,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
         if (add && pos == c->second.end() && m_items.count(id)) c->second.push_back(id);
         if (!add && pos != c->second.end()) c->second.erase(pos);
       }
+      m_ctx->note_write();
       res.status = 204;
     };
   };

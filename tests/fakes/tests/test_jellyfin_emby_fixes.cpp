@@ -116,6 +116,20 @@ TEST_F(JellyfinFixesTest, PlaybackReportingMovesThePositionAndAFinishedPlayCount
   EXPECT_EQ(m_client->Post("/Sessions/Playing", auth(), "{}", "application/json")->status, 400);
 }
 
+TEST_F(JellyfinFixesTest, StaleReadsTrailUserDataWrites) {
+  const std::string favs =
+      "/Items" + q() + "&IncludeItemTypes=Movie,Series&Recursive=true&Filters=IsFavorite";
+  fault({{"endpoint", "^/Items$"}, {"stale_reads", 2}});
+  const auto before = body(m_client->Get(favs, auth()))["TotalRecordCount"].get<int>();
+  const std::string id = unplayed_movie()["Id"];
+  ASSERT_EQ(m_client->Post("/UserFavoriteItems/" + id + q(), auth(), "", "text/plain")->status,
+            200);
+  // The next two reads of the same URL answer what they answered before the write.
+  EXPECT_EQ(body(m_client->Get(favs, auth()))["TotalRecordCount"], before);
+  EXPECT_EQ(body(m_client->Get(favs, auth()))["TotalRecordCount"], before);
+  EXPECT_EQ(body(m_client->Get(favs, auth()))["TotalRecordCount"], before + 1);
+}
+
 class EmbyFixesTest : public ServerTest {
  protected:
   void SetUp() override {
