@@ -7,7 +7,10 @@ cw-sandbox.
    crosses over, and the next run converges again.
 2. Stale reads: Emby accepts the writes but its reads trail them; the write-through shadow
    keeps the second run from sending them again.
-3. jellyfin -> crosswatch (the local tracker), one-way, every feature; converges.
+3. The watchlist as a list: Jellyfin's favourites one-way to a Jellyfin playlist (a second
+   instance on the same server) and to an Emby collection (created with its first items);
+   converges.
+4. jellyfin -> crosswatch (the local tracker), one-way, every feature; converges.
 """
 
 import json
@@ -166,6 +169,53 @@ def stale_reads():
               "no play was sent again")
 
 
+LISTS = """pairs:
+  - name: fav-to-playlist
+    source: jellyfin
+    target: jfpl
+    mode: one-way
+    features:
+      watchlist: { add: true, remove: true }
+  - name: fav-to-collection
+    source: jellyfin
+    target: emby
+    mode: one-way
+    features:
+      watchlist: { add: true, remove: true }
+"""
+
+
+def watchlist_lists():
+    with Sandbox(["jellyfin", "emby"], generate=GENERATE) as sb:
+        jf = sb.credentials("jellyfin")
+        em_user = sb.credentials("emby")["user_id"]
+        # Emby: no favourites, the watchlist is a collection.
+        universe_state = sb.state("emby")
+        for ud in universe_state["user_data"].get(em_user, {}).values():
+            ud["IsFavorite"] = False
+        sb.seed("emby", universe_state)
+        providers = sb.providers_yaml.rstrip() + "\n    watchlist: { mode: collection, name: Watchlist }\n"
+        providers += (f"  jfpl:\n    plugin: jellyfin\n    url: {sb.base_url('jellyfin')}\n"
+                      f"    user: {jf['user_id']}\n    access_token: {jf['access_token']}\n"
+                      "    watchlist: { mode: playlist, name: Watchlist }\n")
+        check(providers.count("watchlist:") == 2, "the emby block is the last one")
+        cw = Cw()
+        cw.write_config(providers, LISTS)
+        r1 = cw.run()
+        favourites = Cw.planned(r1, "watchlist", "adds", pair="fav-to-collection")
+        check(favourites > 0, "the favourites go to the Emby collection")
+        check(Cw.planned(r1, "watchlist", "adds", pair="fav-to-playlist") == favourites,
+              "and to the Jellyfin playlist")
+        em = sb.state("emby")
+        check(len(em["collections"]) == 1 and em["collections"][0]["Name"] == "Watchlist",
+              "one Emby collection named Watchlist")
+        check(len(em["collections"][0]["ItemIds"]) == favourites, "holding every favourite")
+        pls = sb.state("jellyfin")["playlists"]
+        check(len(pls) == 1 and len(pls[0]["Entries"]) == favourites,
+              "one Jellyfin playlist holding every favourite")
+        Cw.assert_converged(cw.run())
+
+
 def to_tracker():
     with Sandbox(["jellyfin"], generate=GENERATE) as sb:
         root = tempfile.mkdtemp(prefix="cw-e2e-backup-")
@@ -184,6 +234,7 @@ def test():
     require_plugins("jellyfin", "emby", "crosswatch")
     two_way()
     stale_reads()
+    watchlist_lists()
     to_tracker()
 
 
