@@ -46,6 +46,16 @@ struct SideCtx {
 
 std::string side_name(const SideCtx& s) { return s.snap.provider; }
 
+// The entry of `side` that a deletion propagated from entry `pos` of another index would
+// remove. A delta side's read lists only changes, so what it holds comes from its baseline
+// too (R4.3), less what it reported removed in the same read (already gone there).
+const IndexEntry* holding(const SideCtx& side, const Index& from, std::size_t pos) {
+  if (side.snap.completeness.semantics == Semantics::delta &&
+      side.snap.removed.find_entry(from, pos))
+    return nullptr;
+  return side.find(from, pos);
+}
+
 std::vector<Instant> unmatched_plays(const std::vector<Instant>& mine,
                                      const std::vector<Instant>& theirs, std::int64_t tol) {
   // Both ascending; a greedy walk pairs each play with the earliest one within ±tol.
@@ -497,7 +507,7 @@ void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
       // Event mode: each play that left `from` removes the matching play on `to`.
       const auto gone = plays_gone(b, removed, now_there, m_fp.event_tolerance_s);
       if (gone.empty()) continue;
-      const IndexEntry* t = to.snap.index.find_entry(base, i);
+      const IndexEntry* t = holding(to, base, i);
       if (!t) continue;
       const auto tplays = plays_of(*t);
       for (Instant g : gone) {
@@ -522,7 +532,7 @@ void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
       continue;
     }
     if (now_there) continue;
-    const IndexEntry* t = to.snap.index.find_entry(base, i);
+    const IndexEntry* t = holding(to, base, i);
     if (!t) continue;  // already gone on the other side: settled
     if (!m_fp.remove) {
       if (m_plan.mode == PairMode::two_way) {
