@@ -1,11 +1,13 @@
 // The conformance kit run on one bundled plugin against its cw-sandbox fake:
 //   cw_plugin_conformance --plugin NAME [--service NAME] [--plugin-file PATH]
-//                         [--config-from credentials] [--faults LIST|none]
+//                         [--config-from credentials] [--faults LIST|none] [--clean no]
+//                         [--generate SPEC]
 // The plugin is configured from the providers: entry the fake prints (`cw-sandbox --yaml`),
 // which is what a user would paste. Exits 77 (CTest: skipped) when the plugin is not built.
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -27,7 +29,7 @@ std::vector<std::string> split(const std::string& list) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  std::string plugin, service, file, config_from = "yaml", faults;
+  std::string plugin, service, file, config_from = "yaml", faults, clean = "yes", generate;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--plugin")
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
       config_from = value;
     else if (key == "--faults")
       faults = value;
+    else if (key == "--clean")
+      clean = value;
+    else if (key == "--generate")
+      generate = value;
     else {
       std::cerr << "cw_plugin_conformance: unknown option " << key << "\n";
       return 2;
@@ -56,7 +62,12 @@ int main(int argc, char** argv) {
     return 77;
   }
   try {
-    cwsdk::conformance::Sandbox sandbox(CW_SANDBOX_BIN, service);
+    // The kit's default universe unless the plugin needs other data (AniList: anime).
+    auto owned =
+        generate.empty()
+            ? std::make_unique<cwsdk::conformance::Sandbox>(CW_SANDBOX_BIN, service)
+            : std::make_unique<cwsdk::conformance::Sandbox>(CW_SANDBOX_BIN, service, generate);
+    cwsdk::conformance::Sandbox& sandbox = *owned;
     cwsdk::conformance::Target target;
     target.name = plugin;
     target.cw = CW_BIN;
@@ -73,6 +84,7 @@ int main(int argc, char** argv) {
       target.faults.clear();
     else if (!faults.empty())
       target.faults = split(faults);
+    target.clean = clean != "no";
     cwsdk::conformance::register_suite(target);
     return RUN_ALL_TESTS();
   } catch (const std::exception& e) {

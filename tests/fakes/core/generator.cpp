@@ -96,10 +96,15 @@ GenerateOptions parse_generate_options(const std::string& spec, GenerateOptions 
       base.progress = v;
     else if (key == "seed")
       base.seed = static_cast<std::uint64_t>(n);
-    else {
+    else if (key == "anime") {
+      // A percentage, so that the spec stays integers: anime=100 makes every title anime.
+      if (n > 100)
+        throw std::invalid_argument("--generate: anime='" + value + "' is not a percentage 0-100");
+      base.anime_share = static_cast<double>(n) / 100.0;
+    } else {
       throw std::invalid_argument("--generate: unknown key '" + key +
                                   "' (use movies, shows, seasons, episodes, plays, ratings, "
-                                  "watchlist, progress, seed)");
+                                  "watchlist, progress, anime, seed)");
     }
   }
   return base;
@@ -260,6 +265,13 @@ json generate_universe(const GenerateOptions& o) {
   universe["watchlist"] = std::move(watchlist);
   universe["progress"] = std::move(progress);
   return universe;
+}
+
+json without_user_state(const json& universe) {
+  json out = universe;
+  for (const char* list : {"watchlist", "history", "ratings", "progress"})
+    if (out.contains(list)) out[list] = json::array();
+  return out;
 }
 
 json without_nulls(const json& universe) {

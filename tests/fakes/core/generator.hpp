@@ -45,7 +45,7 @@ struct GenerateOptions {
 };
 
 // Parses "movies=N,shows=M,plays=P,ratings=R,watchlist=W,progress=G,seasons=S,episodes=E,
-// seed=X" (any subset, any order) onto `base`. Throws std::invalid_argument with a one-line
+// anime=PERCENT,seed=X" (any subset, any order) onto `base`. Throws std::invalid_argument with a one-line
 // message naming the bad key or value.
 GenerateOptions parse_generate_options(const std::string& spec, GenerateOptions base = {});
 
@@ -57,6 +57,10 @@ nlohmann::json generate_universe(const GenerateOptions& opts);
 // services read optional fields with value(key, default), which throws on a present null.
 // Every path that seeds a universe (POST /__sandbox/universe, cw-sandbox) applies it.
 nlohmann::json without_nulls(const nlohmann::json& universe);
+
+// The universe's titles without its user's lists (watchlist, history, ratings, progress
+// emptied): a service seeded with it knows every title and holds nothing for the user.
+nlohmann::json without_user_state(const nlohmann::json& universe);
 
 // Small helpers the services share when they map a universe.
 // All episode items of the universe's shows, in order, each with its show attached.

@@ -319,7 +319,10 @@ class MdblistFake final : public FakeService {
   // ---------- auth and quota ----------
   bool authorize(const Req& req, Res& res) {
     const std::string bearer = bearer_token(req);
-    const bool key_ok = req.has_param("apikey") && req.get_param_value("apikey") == m_api_key;
+    // An expire_token fault revokes the API key as well: MDBList answers a revoked key with
+    // the same 401 as an unknown one.
+    const bool key_ok = req.has_param("apikey") && req.get_param_value("apikey") == m_api_key &&
+                        !m_ctx->token_expired(req);
     const bool token_ok = !bearer.empty() && m_ctx->token_valid(req, bearer);
     if (!key_ok && !token_ok) {
       fault_response(401, req, res);

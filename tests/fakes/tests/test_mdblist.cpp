@@ -54,6 +54,14 @@ TEST_F(MdblistTest, ApiKeyOrBearerElse401) {
   EXPECT_EQ(body_of(h.get(k("/user")))["limits"]["api_requests"], 1000);
 }
 
+// A revoked key gets the same 401 as an unknown one: the expire_token fault covers the API
+// key too, so the conformance kit's expired-token drill applies to MDBList.
+TEST_F(MdblistTest, AnExpireTokenFaultRevokesTheApiKey) {
+  h.fault({{"endpoint", "/user"}, {"expire_token", true}, {"count", 1}});
+  EXPECT_EQ(h.get(k("/user"))->status, 401);
+  EXPECT_EQ(h.get(k("/user"))->status, 200);
+}
+
 TEST_F(MdblistTest, DailyQuotaAnswers429UntilReset) {
   h.seed({{"catalog", catalog()}, {"options", {{"daily_limit", 3}}}});
   for (int i = 0; i < 3; ++i) EXPECT_EQ(h.get(k("/user"))->status, 200);

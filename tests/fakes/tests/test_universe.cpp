@@ -42,6 +42,29 @@ json with_null(json u, const std::string& field) {
   return u;
 }
 
+TEST(UniverseTest, AnimeIsAPercentageOfTheTitles) {
+  const auto all = cw::fakes::generate_universe(
+      cw::fakes::parse_generate_options("movies=10,shows=2,anime=100,seed=3"));
+  for (const char* kind : {"movies", "shows"})
+    for (const auto& item : all[kind]) EXPECT_TRUE(item.value("anime", false)) << item.dump();
+  const auto none = cw::fakes::generate_universe(
+      cw::fakes::parse_generate_options("movies=10,shows=2,anime=0,seed=3"));
+  for (const auto& item : none["movies"]) EXPECT_FALSE(item.value("anime", true));
+  EXPECT_THROW(cw::fakes::parse_generate_options("anime=101"), std::invalid_argument);
+}
+
+TEST(UniverseTest, WithoutUserStateKeepsTheTitlesOnly) {
+  const auto u = cw::fakes::generate_universe(cw::fakes::parse_generate_options(
+      "movies=5,shows=1,plays=4,ratings=2,watchlist=2,progress=1,seed=3"));
+  const auto empty = cw::fakes::without_user_state(u);
+  EXPECT_EQ(empty["movies"], u["movies"]);
+  EXPECT_EQ(empty["shows"], u["shows"]);
+  for (const char* list : {"watchlist", "history", "ratings", "progress"}) {
+    EXPECT_FALSE(u[list].empty()) << list;
+    EXPECT_TRUE(empty[list].empty()) << list;
+  }
+}
+
 TEST(UniverseTest, WithoutNullsDropsNullMembersAndElementsRecursively) {
   const json in = {
       {"a", nullptr}, {"b", {{"c", nullptr}, {"d", 1}}}, {"e", {1, nullptr, {{"f", nullptr}}}}};
