@@ -30,10 +30,10 @@ if(CW_BUILD_BENCH)
 endif()
 
 # cpp-httplib (with the OpenSSL and zlib it links) is used only by the fake servers, tests
-# and benchmarks, so a build without them (the `demo` preset) needs none of these packages.
+# and benchmarks, so a build without them needs none of these packages.
 # Debian splits it into the header and libcpp-httplib.so (the header then declares what the
 # library defines), so the library is linked here, once, whenever it is installed.
-if(CW_BUILD_TESTS OR CW_BUILD_BENCH)
+if(CW_BUILD_TESTS OR CW_BUILD_BENCH OR CW_BUILD_SANDBOX)
   find_package(OpenSSL REQUIRED)
   find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
   find_library(CW_CPP_HTTPLIB_LIBRARY NAMES cpp-httplib)

@@ -2,7 +2,7 @@
 # Installs the Debian packages cw needs. Idempotent: does nothing (and needs no privileges)
 # when everything is already there.
 #   install-deps.sh          build, test and benchmark (make test, make bench)
-#   install-deps.sh --build  only what building cw and its plugins needs (make demo)
+#   install-deps.sh --build  only what building cw, its plugins and cw-sandbox needs (make demo)
 set -euo pipefail
 
 packages=(
@@ -10,10 +10,11 @@ packages=(
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libcurl4-openssl-dev rapidjson-dev
+  libcpp-httplib-dev libssl-dev zlib1g-dev
 )
 if [ "${1:-}" != "--build" ]; then
   packages+=(
-    git sqlite3 libssl-dev openssl libcpp-httplib-dev
+    git sqlite3 openssl
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema python3-yaml time groff-base
   )

@@ -30,8 +30,12 @@ snippet with valid test credentials. Runs until SIGINT or SIGTERM.
                          DIR/universe.json when present (a generated universe)
   --generate SPEC        generate a universe and seed every service with it, SPEC like
                          movies=1000,shows=20,seasons=2,episodes=10,plays=5000,ratings=200,
-                         watchlist=50,progress=20,seed=42
+                         watchlist=50,progress=20,seed=42 (anime=PERCENT: the
+                         share of anime titles, default 10)
   --write-universe FILE  also write the generated universe to FILE
+  --empty LIST           comma list of services whose account starts empty: they know the
+                         universe's titles, but its watchlist, history, ratings and progress
+                         are not theirs (a tracker that a media server syncs into)
   --info FILE            write {"<service>":{"base_url":..,"credentials":..,"config":..}} to FILE once
                          every server is up (tests wait for this file)
   --yaml FILE            write the providers: snippet to FILE as well as stdout
@@ -131,6 +135,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> services = known;
   std::map<std::string, int> ports;
   std::string fixtures, generate, universe_out, info_out, yaml_out;
+  std::vector<std::string> empty;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* opt) -> std::string {
@@ -156,6 +161,8 @@ int main(int argc, char** argv) {
         fixtures = value("--fixtures");
       } else if (arg == "--generate") {
         generate = value("--generate");
+      } else if (arg == "--empty") {
+        empty = split(value("--empty"), ',');
       } else if (arg == "--write-universe") {
         universe_out = value("--write-universe");
       } else if (arg == "--info") {
@@ -167,6 +174,11 @@ int main(int argc, char** argv) {
       }
     } catch (const std::exception& e) {
       return fail(e.what());
+    }
+  }
+  for (const auto& s : empty) {
+    if (std::find(services.begin(), services.end(), s) == services.end()) {
+      return fail("--empty: '" + s + "' is not one of the services started");
     }
   }
   for (const auto& s : services) {
@@ -205,8 +217,11 @@ int main(int argc, char** argv) {
   for (const auto& name : services) {
     auto server = std::make_unique<SandboxServer>(cw::fakes::make_fake(name));
     try {
-      if (universe) server->service().seed_universe(*universe);
-      if (!fixtures.empty()) {
+      const bool starts_empty = std::find(empty.begin(), empty.end(), name) != empty.end();
+      if (universe)
+        server->service().seed_universe(starts_empty ? cw::fakes::without_user_state(*universe)
+                                                     : *universe);
+      if (!fixtures.empty() && !starts_empty) {
         if (auto fixture = read_json(fixtures + "/" + name + ".json")) {
           server->service().seed(*fixture);
         }
