@@ -1,11 +1,19 @@
-// `cw config validate`: parses the configuration, prints every error (one line each, with
-// file, line, column and key path) or OK and a summary of what it defines.
+// `cw config validate`: parses the configuration, loads the plugins it names and checks
+// each provider's settings against its plugin's schema; prints every error (one line each,
+// with file, line, column and key path) or OK and a summary of what it defines.
 #include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/cli/plugin_services.hpp>
 #include <cw/config/config.hpp>
 #include <cw/config/config_secrets.hpp>
+#include <cw/plugin/manifest.hpp>
+#include <cw/plugin/registry.hpp>
 
 namespace cw::cli {
 namespace {
@@ -25,7 +33,38 @@ std::string feature_summary(const engine::FeaturePolicy& f) {
   return "[" + (ops.empty() ? std::string("read only") : ops) + "]";
 }
 
-int run_config(const GlobalOptions& global, const Invocation&) {
+// What a run would refuse when it loads the plugins: a provider naming no plugin this cw
+// can load, or settings that break the plugin's schema. One line each, at the provider.
+std::vector<std::string> plugin_errors(const GlobalOptions& global, config::Config& cfg) {
+  std::vector<std::string> errors;
+  auto svc = make_plugin_services(global);
+  if (!svc) return {svc.error().message};
+  plugin::SearchPathOptions sp;
+  for (const auto& d : global.plugin_dirs) sp.plugin_dirs.emplace_back(d);
+  plugin::Registry registry(*(*svc)->host);
+  registry.load_folders(plugin::plugin_search_path(sp));
+  std::string loaded;
+  for (const auto& p : registry.plugins())
+    loaded += (loaded.empty() ? "" : ", ") + p->manifest().name;
+  for (auto& pc : cfg.providers) {
+    auto lib = registry.get(pc.plugin);
+    if (!lib) {
+      errors.push_back(pc.pos.to_string() + ": providers." + pc.name + ".plugin: no plugin '" +
+                       pc.plugin + "' was found (found: " + (loaded.empty() ? "none" : loaded) +
+                       "; see cw plugins list)");
+      continue;
+    }
+    const plugin::Manifest& m = (*lib)->manifest();
+    pc.mark_secret_keys(m.secrets);
+    if (auto v = plugin::validate_against_schema(m.config_schema.dump(), pc.settings.dump(),
+                                                 "providers." + pc.name);
+        !v)
+      errors.push_back(pc.pos.to_string() + ": " + v.error().message);
+  }
+  return errors;
+}
+
+int run_config(const GlobalOptions& global, const Invocation& call) {
   const std::string path = global.config_path.empty() ? "cw.yaml" : global.config_path;
   config::ConfigParse parsed = config::parse_config_file(path);
   if (!parsed.config) {
@@ -34,7 +73,16 @@ int run_config(const GlobalOptions& global, const Invocation&) {
               << " in " << path << "\n";
     return k_exit_config;
   }
-  const config::Config& cfg = *parsed.config;
+  config::Config& cfg = *parsed.config;
+  if (!call.flag("no-plugins")) {
+    const auto errors = plugin_errors(global, cfg);
+    for (const auto& e : errors) std::cerr << e << "\n";
+    if (!errors.empty()) {
+      std::cerr << errors.size() << (errors.size() == 1 ? " error" : " errors") << " in " << path
+                << "\n";
+      return k_exit_config;
+    }
+  }
   // Unset variables and missing files are warnings: validation often runs where the
   // secrets are not (CI, another machine); the run itself reports them as errors.
   config::ConfigSecretStore secrets(cfg);
@@ -81,6 +129,12 @@ int run_config(const GlobalOptions& global, const Invocation&) {
   return k_exit_ok;
 }
 
+void validate_options(boost::program_options::options_description& opts) {
+  opts.add_options()("no-plugins", boost::program_options::bool_switch(),
+                     "check the file only: do not load the plugins (where they are not "
+                     "installed)");
+}
+
 }  // namespace
 
 const Command k_config_command = {
@@ -89,14 +143,15 @@ const Command k_config_command = {
     {{"validate",
       "check every key of the configuration",
       {},
-      nullptr,
+      &validate_options,
       "Reads the configuration (default ./cw.yaml) and checks every key: types, allowed\n"
       "values, unknown keys (with a suggestion), duplicate names, pairs naming unknown\n"
       "providers, a feature enabled twice for the same two providers. Prints OK and a summary\n"
       "of the providers and pairs, or every error as FILE:LINE:COLUMN: KEY: what was expected.\n"
       "Secrets written as ${env:NAME} or ${file:PATH} that cannot be resolved now are warnings.\n"
-      "Plugin-specific keys are checked against the plugin's schema when the plugin loads\n"
-      "(cw run, cw plugins check).\n"}},
+      "Then loads the plugins (the folders cw run searches) and checks that every provider\n"
+      "names one that loads and that its settings match the plugin's schema, as a run\n"
+      "would; --no-plugins skips that.\n"}},
     "Exit: 0 valid, 2 bad command line, 3 invalid configuration.\n",
     &run_config};
 

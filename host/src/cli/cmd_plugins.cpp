@@ -8,6 +8,7 @@
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/cli/plugin_services.hpp>
 #include <cw/plugin/checker.hpp>
 #include <cw/plugin/library.hpp>
 #include <cw/plugin/provider_instance.hpp>
@@ -24,14 +25,6 @@ using nlohmann::json;
 
 namespace cw::cli {
 namespace {
-
-// The services `plugins` lends to plugins: nothing durable, no network.
-struct Services {
-  std::unique_ptr<services::Logger> logger;
-  services::SystemClock clock;
-  services::MemoryKvStore kv;
-  std::unique_ptr<plugin::HostServices> host;
-};
 
 // `plugins check`: the configuration's secret keys, served to the plugin by get_secret as
 // a run would (the plugin sees "${secret}" in its configuration); tokens it stores are kept
@@ -75,17 +68,6 @@ class ConfinedHttp final : public services::HttpService {
   services::CurlHttpService m_http;
 };
 
-Result<std::unique_ptr<Services>> make_services(const GlobalOptions& global) {
-  auto logger = services::Logger::from_options(global.log_level, global.log_format);
-  if (!logger) return logger.error();
-  auto s = std::make_unique<Services>();
-  s->logger = std::move(*logger);
-  s->host = std::make_unique<plugin::HostServices>(
-      plugin::HostServices{*s->logger, s->clock, services::SignalCancelToken::instance(), &s->kv,
-                           nullptr, nullptr, false});
-  return s;
-}
-
 std::string features_text(const plugin::Manifest& m) {
   std::string out;
   for (const auto& [name, f] : m.features) {
@@ -108,7 +90,7 @@ std::string capabilities_text(const plugin::Manifest& m) {
 }
 
 int run_list(const GlobalOptions& global, const std::string& output) {
-  auto svc = make_services(global);
+  auto svc = make_plugin_services(global);
   if (!svc) {
     std::cerr << "cw: " << svc.error().message << "\n";
     return k_exit_usage;
@@ -193,7 +175,7 @@ int run_check(const GlobalOptions& global, const Invocation& call) {
     return k_exit_usage;
   }
   while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
-  auto svc = make_services(global);
+  auto svc = make_plugin_services(global);
   if (!svc) {
     std::cerr << "cw: " << svc.error().message << "\n";
     return k_exit_usage;

@@ -197,7 +197,8 @@ TEST_F(StateCli, ConfigValidateExitCodes) {
                          "pairs: [ { source: a, target: b, features: { watchlist: true } } ]\n";
   std::ofstream(bad) << "providers: { a: { plugin: x } }\n"
                         "pairs: [ { source: a, target: b, features: { watchlist: true } } ]\n";
-  Ran ok = run_cw("--config " + good.string() + " config validate");
+  // x and y are no plugins this cw has: --no-plugins checks the file alone.
+  Ran ok = run_cw("--config " + good.string() + " config validate --no-plugins");
   EXPECT_EQ(ok.code, 0) << ok.out;
   EXPECT_NE(ok.out.find("OK: "), std::string::npos);
   EXPECT_NE(ok.out.find("a-to-b: a -> b, one-way"), std::string::npos) << ok.out;
@@ -208,6 +209,47 @@ TEST_F(StateCli, ConfigValidateExitCodes) {
       std::string::npos)
       << ko.out;
   EXPECT_EQ(run_cw("--config " + good.string() + " config").code, 2);
+  Ran unknown = run_cw("--config " + good.string() + " config validate");
+  EXPECT_EQ(unknown.code, 3) << unknown.out;
+  EXPECT_NE(unknown.out.find("good.yaml:1:14: providers.a.plugin: no plugin 'x' was found"),
+            std::string::npos)
+      << unknown.out;
+  EXPECT_NE(unknown.out.find("providers.b.plugin: no plugin 'y'"), std::string::npos)
+      << unknown.out;
+  EXPECT_NE(unknown.out.find("2 errors in"), std::string::npos) << unknown.out;
+}
+
+// config validate checks each provider's settings against its plugin's schema, as a run
+// would when it loads the plugins (issue 10): a wrong type, a missing required key and an
+// unknown key are each one line at the provider, exit 3; good settings pass.
+TEST_F(StateCli, ConfigValidateChecksSettingsAgainstThePluginSchema) {
+  const auto path = m_dir / "plugins.yaml";
+  std::ofstream(path) << "providers:\n"
+                         "  a: { plugin: crosswatch, root: 5 }\n"
+                         "  b: { plugin: crosswatch }\n"
+                         "  c: { plugin: crosswatch, root: lib, colour: blue }\n"
+                         "  d: { plugin: crosswatch, root: lib }\n"
+                         "pairs: [ { source: d, target: a, features: { watchlist: true } } ]\n";
+  Ran r = run_cw("--config " + path.string() + " config validate");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_NE(r.out.find("plugins.yaml:2:3: providers.a field /root: expected string"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("plugins.yaml:3:3: providers.b field /root: is required"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("plugins.yaml:4:3: providers.c field /colour: is not a known field"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("providers.d"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 errors in"), std::string::npos) << r.out;
+
+  std::ofstream(path) << "providers:\n"
+                         "  d: { plugin: crosswatch, root: lib }\n"
+                         "  e: { plugin: crosswatch, root: other }\n"
+                         "pairs: [ { source: d, target: e, features: { watchlist: true } } ]\n";
+  Ran ok = run_cw("--config " + path.string() + " config validate");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("OK: "), std::string::npos) << ok.out;
 }
 
 }  // namespace
