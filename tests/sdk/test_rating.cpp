@@ -34,8 +34,9 @@ TEST(Rating, TheDocumentedTable) {
   EXPECT_EQ(cwsdk::to_scale(7.2, RatingScale::tmdb()), 7);
   EXPECT_EQ(cwsdk::to_scale(0.1, RatingScale::tmdb()), 0.5);
   EXPECT_EQ(cwsdk::to_scale(6.5, RatingScale::plex()), 7);
-  EXPECT_EQ(cwsdk::from_scale(73, RatingScale::mdblist()), 7.3);
-  EXPECT_EQ(cwsdk::to_scale(7.3, RatingScale::mdblist()), 73);
+  EXPECT_EQ(cwsdk::from_scale(7, RatingScale::mdblist()), 7);
+  EXPECT_EQ(cwsdk::to_scale(7.3, RatingScale::mdblist()), 7);
+  EXPECT_EQ(cwsdk::to_scale(0.4, RatingScale::mdblist()), 1);  // clamped to min
   const auto p100 = *cwsdk::anilist_scale("POINT_100");
   EXPECT_EQ(cwsdk::from_scale(73, p100), 7.3);
   EXPECT_EQ(cwsdk::to_scale(7.3, p100), 73);
@@ -59,7 +60,7 @@ TEST(Rating, OutOfRangeAndInvalidScales) {
   EXPECT_FALSE(cwsdk::to_scale(NAN, RatingScale::trakt()));
   EXPECT_FALSE(cwsdk::from_scale(11, RatingScale::trakt()));
   EXPECT_FALSE(cwsdk::from_scale(0.5, RatingScale::trakt()));  // below min
-  EXPECT_FALSE(cwsdk::from_scale(150, RatingScale::mdblist()));
+  EXPECT_FALSE(cwsdk::from_scale(73, RatingScale::mdblist()));  // a 0-100 score is no rating
   EXPECT_FALSE(cwsdk::from_scale(INFINITY, RatingScale::mdblist()));
   for (const RatingScale bad :
        {RatingScale{5, 5, 1}, RatingScale{0, 10, 0}, RatingScale{-1, 10, 1}, RatingScale{0, 10, -1},

@@ -53,7 +53,9 @@ struct RatingScale {
   static constexpr RatingScale simkl() { return {1, 10, 1}; }
   static constexpr RatingScale tmdb() { return {0.5, 10, 0.5}; }
   static constexpr RatingScale plex() { return {0, 10, 1}; }
-  static constexpr RatingScale mdblist() { return {0, 100, 1}; }
+  // MDBList's /sync/ratings takes and returns whole 1-10 (its 0-100 scores are list and
+  // catalogue scores, not the user's ratings).
+  static constexpr RatingScale mdblist() { return {1, 10, 1}; }
 };
 
 // AniList's ScoreFormat names: POINT_100, POINT_10_DECIMAL, POINT_10, POINT_5, POINT_3.
