@@ -4,7 +4,9 @@
 #
 #   make demo    build cw and its plugins (preset `demo`), sync the bundled example library
 #                and show that a second run has nothing to do
-#   make test    build once (preset `ci`: ASan + UBSan) and run every test suite
+#   make test    build once (preset `ci`: ASan + UBSan) and run every test suite; the
+#                benchmarks are left to `make bench` (timing them under sanitizers means
+#                nothing, and building them there cost CI about two minutes)
 #   make bench   build the `release` preset and run the benchmarks
 #   make package build the Debian packages cw and cw-dev (build/demo/*.deb)
 
