@@ -108,8 +108,8 @@ void print_summary(std::ostream& out, const nlohmann::json& report) {
         << p.value("adds", 0) << std::setw(6) << p.value("updates", 0) << std::setw(6)
         << p.value("removes", 0) << std::setw(6) << p.value("held", 0) << std::setw(6)
         << o.value("confirmed", 0) + o.value("skipped", 0) << std::setw(7)
-        << o.value("unresolved", 0) + o.value("unknown", 0) << std::setw(9)
-        << e.value("duration_ms", 0) << "\n";
+        << o.value("unresolved", 0) + o.value("unknown", 0) + p.value("unresolved", 0)
+        << std::setw(9) << e.value("duration_ms", 0) << "\n";
     if (e.contains("skip_reason"))
       out << "  skipped: " << e["skip_reason"].get<std::string>() << "\n";
     // A summary stays readable at scale: the first few of each list, then a count (the

@@ -544,6 +544,7 @@ struct SyncSpec {
   std::optional<std::int64_t> pending_ttl_s;
   std::optional<RemovalMode> removal;
   std::optional<bool> include_observed_deletes;
+  std::optional<std::int64_t> year_tolerance;  // matching.year_tolerance (R1.4)
 
   void apply_to(engine::GuardPolicy& g) const {
     if (drop_guard) g.drop_guard = *drop_guard;
@@ -574,6 +575,7 @@ struct SyncSpec {
     take(pending_ttl_s, o.pending_ttl_s);
     take(removal, o.removal);
     take(include_observed_deletes, o.include_observed_deletes);
+    take(year_tolerance, o.year_tolerance);
   }
 };
 
@@ -581,7 +583,8 @@ const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers"
                                              "sync",    "http",      "id_resolver"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
-    "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes"};
+    "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes",
+    "matching"};
 const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",          "mode",
                                               "enabled", "features", "source_of_truth", "sync"};
 const std::vector<std::string> k_feature_names = {"watchlist", "history", "ratings", "progress"};
@@ -721,6 +724,12 @@ SyncSpec parse_sync(Checker& c, const YAML::Node& node, const std::string& path)
         s.removal = *v == "mirror" ? RemovalMode::mirror : RemovalMode::source_deletes;
     } else if (e.key == "include_observed_deletes") {
       s.include_observed_deletes = c.bool_value(e, p);
+    } else if (e.key == "matching") {
+      if (!c.expect_map(e, p)) continue;
+      for (const auto& g : c.entries(e.value, p, {"year_tolerance"})) {
+        // Off by one at most: a wider window would match remakes with their originals.
+        if (g.key == "year_tolerance") s.year_tolerance = c.int_value(g, p + "." + g.key, 0, 1);
+      }
     }
   }
   for (auto* ttl : {&s.tombstone_ttl_s, &s.pending_ttl_s, &s.blackbox_ttl_s}) {
@@ -1069,6 +1078,7 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     d.pair.dry_run = merged.dry_run.value_or(false);
     policy.guards = engine::GuardPolicy{};
     merged.apply_to(policy.guards);
+    policy.year_tolerance = static_cast<int>(merged.year_tolerance.value_or(0));
     for (auto& [f, fp] : policy.features) {
       if (!d.explicit_removal.count(f) && merged.removal) fp.removal = *merged.removal;
       if (!d.explicit_observed.count(f) && merged.include_observed_deletes)

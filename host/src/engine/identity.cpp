@@ -40,15 +40,23 @@ void append_season_fragment(std::string& out, int season) {
   out += std::to_string(season);
 }
 
-void append_title_key(std::string& out, const Item& item) {
+// The year a title key uses: the show's for seasons and episodes when it has one.
+int title_year(const Item& item) {
+  const bool child = item.kind == ItemKind::season || item.kind == ItemKind::episode;
+  return child && item.show_year > 0 ? item.show_year : item.year;
+}
+
+// `year_delta` moves the year (title matching with a year tolerance); a key without a year
+// has none to move.
+void append_title_key(std::string& out, const Item& item, int year_delta = 0) {
   const bool child = item.kind == ItemKind::season || item.kind == ItemKind::episode;
   const std::string& title = child && !item.show_title.empty() ? item.show_title : item.title;
-  const int year = child && item.show_year > 0 ? item.show_year : item.year;
+  const int year = title_year(item);
   out += to_string(item.kind);
   out += "|title:";
   out += util::to_lower(util::trim(title));
   out += "|year:";
-  if (year > 0) out += std::to_string(year);
+  if (year > 0) out += std::to_string(year + year_delta);
 }
 
 bool has_title(const Item& item) {
@@ -63,9 +71,22 @@ void append_id(std::string& out, ItemKind kind, const Ids::Entry& e) {
   out += e.value;
 }
 
+// The full title token (key, year, season/episode fragment) of an item, as an item without
+// ids carries it; false when the item has no title.
+bool title_token(const Item& item, int year_delta, std::string& buf) {
+  if (!has_title(item)) return false;
+  buf.clear();
+  append_title_key(buf, item, year_delta);
+  if (item.kind == ItemKind::episode && item.season >= 0 && item.episode >= 0)
+    append_episode_fragment(buf, item.season, item.episode);
+  if (item.kind == ItemKind::season && item.season >= 0) append_season_fragment(buf, item.season);
+  return true;
+}
+
 // The one definition of alias tokens; keys, matching and the Index all derive from it.
+// Returns whether the item had ids to match by (false: its one token, if any, is its title).
 template <typename F>
-void tokens_impl(const Item& item, std::string& buf, F&& fn) {
+bool tokens_impl(const Item& item, std::string& buf, F&& fn) {
   bool any = false;
   auto emit_id = [&](const Ids::Entry& e, auto&& suffix) {
     buf.clear();
@@ -124,14 +145,8 @@ void tokens_impl(const Item& item, std::string& buf, F&& fn) {
       break;
     }
   }
-  if (!any && has_title(item)) {
-    buf.clear();
-    append_title_key(buf, item);
-    if (item.kind == ItemKind::episode && item.season >= 0 && item.episode >= 0)
-      append_episode_fragment(buf, item.season, item.episode);
-    if (item.kind == ItemKind::season && item.season >= 0) append_season_fragment(buf, item.season);
-    fn(std::string_view(buf));
-  }
+  if (!any && title_token(item, 0, buf)) fn(std::string_view(buf));
+  return any;
 }
 
 std::uint64_t hash_token(std::string_view t) {
@@ -139,10 +154,22 @@ std::uint64_t hash_token(std::string_view t) {
   return h == 0 ? 1 : h;  // 0 marks an empty TokenMap slot
 }
 
-void token_hashes(const Item& item, std::vector<std::uint64_t>& out) {
+// Returns whether the item's one token is its title (no usable id).
+bool token_hashes(const Item& item, std::vector<std::uint64_t>& out) {
   thread_local std::string buf;
   out.clear();
-  tokens_impl(item, buf, [&](std::string_view t) { out.push_back(hash_token(t)); });
+  const bool ids =
+      tokens_impl(item, buf, [&](std::string_view t) { out.push_back(hash_token(t)); });
+  return !ids && !out.empty();
+}
+
+// The hash of an item's title token with its year moved by `year_delta`; nullopt without a
+// title, or without a year to move.
+std::optional<std::uint64_t> title_hash(const Item& item, int year_delta) {
+  if (year_delta != 0 && title_year(item) <= 0) return std::nullopt;
+  thread_local std::string buf;
+  if (!title_token(item, year_delta, buf)) return std::nullopt;
+  return hash_token(buf);
 }
 
 }  // namespace
@@ -333,8 +360,9 @@ void Index::reserve(std::size_t n) {
   m_map.reserve(n * 2);
 }
 
-void Index::set_hashes(std::size_t pos, const std::vector<std::uint64_t>& h) {
-  HashRef ref{static_cast<std::uint32_t>(m_hash_pool.size()), static_cast<std::uint32_t>(h.size())};
+void Index::set_hashes(std::size_t pos, const std::vector<std::uint64_t>& h, bool title_only) {
+  HashRef ref{static_cast<std::uint32_t>(m_hash_pool.size()), static_cast<std::uint32_t>(h.size()),
+              title_only};
   m_hash_pool.insert(m_hash_pool.end(), h.begin(), h.end());
   if (m_hash_refs.size() <= pos) m_hash_refs.resize(pos + 1);
   m_hash_refs[pos] = ref;
@@ -350,6 +378,8 @@ void Index::unregister(std::size_t pos) {
 
 void Index::erase(std::size_t pos) {
   m_by_key_valid = false;
+  m_titles_valid = false;
+  m_title_only_valid = false;
   unregister(pos);
   const std::size_t last = m_entries.size() - 1;
   if (pos != last) {
@@ -416,8 +446,10 @@ void Index::erase_play(std::size_t pos, Instant play) {
 
 std::size_t Index::add(Item item) {
   m_by_key_valid = false;
+  m_titles_valid = false;
+  m_title_only_valid = false;
   thread_local std::vector<std::uint64_t> h;
-  token_hashes(item, h);
+  const bool title_only = token_hashes(item, h);
   std::vector<std::size_t> hits;
   for (auto x : h) {
     const auto pos = m_map.find(x);
@@ -433,7 +465,7 @@ std::size_t Index::add(Item item) {
     }
     e.item = std::move(item);
     m_entries.push_back(std::move(e));
-    set_hashes(m_entries.size() - 1, h);
+    set_hashes(m_entries.size() - 1, h, title_only);
     return m_entries.size() - 1;
   }
   std::sort(hits.begin(), hits.end());
@@ -464,8 +496,8 @@ std::size_t Index::add(Item item) {
   // Merged-away entries leave through erase(), which expects their tokens registered;
   // they were unregistered above, so give them none.
   for (std::size_t i = 1; i < hits.size(); ++i) m_hash_refs[hits[i]].count = 0;
-  token_hashes(t.item, h);
-  set_hashes(target, h);
+  const bool merged_title_only = token_hashes(t.item, h);
+  set_hashes(target, h, merged_title_only);
   for (std::size_t i = hits.size(); i-- > 1;) erase(hits[i]);
   return target;
 }
@@ -489,12 +521,120 @@ const IndexEntry* Index::find_entry(const Item& probe) const {
   return pos ? &m_entries[*pos] : nullptr;
 }
 
-std::optional<std::size_t> Index::find(const Index& other, std::size_t pos) const {
-  return find_hashes(other.hashes(pos), other.m_hash_refs[pos].count);
+void Index::build_title_view() const {
+  if (m_titles_valid) return;
+  m_titles = TokenMap();
+  m_title_dups.clear();
+  for (std::size_t i = 0; i < m_entries.size(); ++i) {
+    if (m_hash_refs[i].title_only) continue;
+    const auto h = title_hash(m_entries[i].item, 0);
+    if (!h) continue;
+    const auto seen = m_titles.find(*h);
+    const auto at = static_cast<std::uint32_t>(i);
+    if (seen == TokenMap::k_none) {
+      m_titles.put(*h, at);
+      continue;
+    }
+    auto& dups = m_title_dups[*h];
+    if (seen != TokenMap::k_many) dups.push_back(seen);
+    dups.push_back(at);
+    m_titles.put(*h, TokenMap::k_many);
+  }
+  m_titles_valid = true;
 }
 
-const IndexEntry* Index::find_entry(const Index& other, std::size_t pos) const {
-  auto p = find(other, pos);
+// The entries with ids that have this title hash, appended to `out`.
+void Index::with_ids_by_title(std::uint64_t h, std::vector<std::uint32_t>& out) const {
+  build_title_view();
+  const auto found = m_titles.find(h);
+  if (found == TokenMap::k_none) return;
+  if (found != TokenMap::k_many) {
+    out.push_back(found);
+    return;
+  }
+  const auto& dups = m_title_dups.at(h);
+  out.insert(out.end(), dups.begin(), dups.end());
+}
+
+std::size_t Index::title_only_entries() const {
+  if (!m_title_only_valid) {
+    m_title_only = static_cast<std::size_t>(std::count_if(
+        m_hash_refs.begin(), m_hash_refs.end(), [](const HashRef& r) { return r.title_only; }));
+    m_title_only_valid = true;
+  }
+  return m_title_only;
+}
+
+Match Index::match(const Index& other, std::size_t pos, MatchOptions opt) const {
+  Match m;
+  m.pos = find_hashes(other.hashes(pos), other.m_hash_refs[pos].count);
+  if (m.pos || m_entries.empty()) return m;
+  const int tol = std::max(0, opt.year_tolerance);
+  const Item& probe = other.m_entries[pos].item;
+  // Entries of `index` with ids within the year window of `item`'s title: their count (2:
+  // two or more) and, when there is one, where.
+  const auto with_ids_near = [tol](const Index& index, const Item& item) {
+    std::vector<std::uint32_t> out;
+    for (int d = -tol; d <= tol; ++d) {
+      if (const auto h = title_hash(item, d)) index.with_ids_by_title(*h, out);
+    }
+    return out;
+  };
+  // Title-only entries of `index` within the year window of `item`'s title (the same).
+  const auto title_only_near = [tol](const Index& index, const Item& item) {
+    std::vector<std::uint32_t> out;
+    for (int d = -tol; d <= tol; ++d) {
+      const auto h = title_hash(item, d);
+      if (!h) continue;
+      const auto found = index.m_map.find(*h);
+      // Only title-only entries carry title tokens; the check guards a hash collision.
+      if (found != TokenMap::k_none && index.m_hash_refs[found].title_only) out.push_back(found);
+    }
+    return out;
+  };
+  if (other.m_hash_refs[pos].title_only) {
+    // The probe has no id: the one entry here with ids and its title, if there is one.
+    auto here = with_ids_near(*this, probe);
+    if (here.size() != 1) {
+      if (here.size() > 1) m.candidates.assign(here.begin(), here.end());
+      return m;
+    }
+    // And the probe must be the only title-only entry of its side in that entry's window
+    // (with a year tolerance two could be; with exact years they are one entry).
+    if (tol > 0 && title_only_near(other, m_entries[here[0]].item).size() != 1) {
+      m.candidates.assign(here.begin(), here.end());
+      m.candidates_elsewhere = true;
+      return m;
+    }
+    m.pos = here[0];
+  } else {
+    // The probe has ids: a title-only entry here with its title, if it is the only one and
+    // the probe is the only entry with ids on its side that it could be.
+    if (title_only_entries() == 0) return m;
+    auto here = title_only_near(*this, probe);
+    if (here.empty()) return m;
+    if (here.size() > 1) {
+      m.candidates.assign(here.begin(), here.end());
+      return m;
+    }
+    if (with_ids_near(other, m_entries[here[0]].item).size() != 1) {
+      m.candidates.assign(here.begin(), here.end());
+      m.candidates_elsewhere = true;
+      return m;
+    }
+    m.pos = here[0];
+  }
+  m.by_title = true;
+  return m;
+}
+
+std::optional<std::size_t> Index::find(const Index& other, std::size_t pos,
+                                       MatchOptions opt) const {
+  return match(other, pos, opt).pos;
+}
+
+const IndexEntry* Index::find_entry(const Index& other, std::size_t pos, MatchOptions opt) const {
+  auto p = find(other, pos, opt);
   return p ? &m_entries[*p] : nullptr;
 }
 

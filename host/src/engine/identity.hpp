@@ -9,6 +9,10 @@
 //   Index agree on that by construction.
 // * An Index never holds two entries that match: adding an item that matches one or more
 //   entries merges them (ids unioned, the later item's values win, R1.4/R1.5).
+// * Title matching (R1.4) works between two indexes only, never inside one: an entry
+//   without any usable id matches the entry with ids of the other index whose kind,
+//   normalised title (trimmed, lower case) and year agree, when it is the only entry there
+//   that qualifies; two or more make it ambiguous, and it matches none (never a guess).
 
 #include <cstdint>
 #include <functional>
@@ -44,6 +48,25 @@ void for_each_alias_token(const Item& item, const std::function<void(std::string
 
 bool same_item(const Item& a, const Item& b);
 
+// How one index looks another's entries up. Title matching is always on; `year_tolerance`
+// (0 or 1, cw.yaml `sync.matching.year_tolerance`) lets the years of a title match differ
+// by that much.
+struct MatchOptions {
+  int year_tolerance = 0;
+};
+
+// The answer of Index::match: where the entry is, and whether it was found by title.
+struct Match {
+  std::optional<std::size_t> pos;
+  bool by_title = false;
+  // Title matching that found no single answer (never a guess): the entries of this index
+  // that qualified. Ambiguous when there are two or more, or when the one found here has
+  // another candidate on the probe's own side (`candidates_elsewhere`).
+  std::vector<std::size_t> candidates;
+  bool candidates_elsewhere = false;
+  bool ambiguous() const { return !pos && (candidates.size() > 1 || candidates_elsewhere); }
+};
+
 // Merges `newer` into `into`: ids and show ids unioned with newer values winning, and
 // every field `newer` carries replaces the older one. With `history`, watched_at keeps the
 // latest of the two.
@@ -68,6 +91,8 @@ struct IndexEntry {
 class TokenMap {
  public:
   static constexpr std::uint32_t k_none = 0xffffffffu;
+  static constexpr std::uint32_t k_many = 0xfffffffeu;  // a value: "more than one"
+
   void reserve(std::size_t n);
   std::uint32_t find(std::uint64_t h) const;
   void put(std::uint64_t h, std::uint32_t pos);
@@ -106,9 +131,12 @@ class Index {
 
   std::optional<std::size_t> find(const Item& probe) const;
   const IndexEntry* find_entry(const Item& probe) const;
-  // The entry matching entry `pos` of `other` (reuses its token hashes: no string work).
-  std::optional<std::size_t> find(const Index& other, std::size_t pos) const;
-  const IndexEntry* find_entry(const Index& other, std::size_t pos) const;
+  // The entry matching entry `pos` of `other`: by alias tokens (reusing its token hashes:
+  // no string work), else by title (R1.4, see the header comment), which builds title
+  // strings only when one side has entries without ids.
+  Match match(const Index& other, std::size_t pos, MatchOptions opt = {}) const;
+  std::optional<std::size_t> find(const Index& other, std::size_t pos, MatchOptions opt = {}) const;
+  const IndexEntry* find_entry(const Index& other, std::size_t pos, MatchOptions opt = {}) const;
   std::optional<std::size_t> find_key(std::string_view key) const;
 
   const std::vector<IndexEntry>& entries() const { return m_entries; }
@@ -124,13 +152,19 @@ class Index {
   struct HashRef {
     std::uint32_t offset = 0;
     std::uint32_t count = 0;
+    bool title_only = false;  // the entry has no usable id: its one token is its title
   };
   const std::uint64_t* hashes(std::size_t pos) const {
     return m_hash_pool.data() + m_hash_refs[pos].offset;
   }
   std::optional<std::size_t> find_hashes(const std::uint64_t* h, std::size_t n) const;
-  void set_hashes(std::size_t pos, const std::vector<std::uint64_t>& h);
+  void set_hashes(std::size_t pos, const std::vector<std::uint64_t>& h, bool title_only);
   void unregister(std::size_t pos);
+  // Title matching: entries with ids by title hash (built on demand), and how many
+  // title-only entries there are.
+  void build_title_view() const;
+  void with_ids_by_title(std::uint64_t h, std::vector<std::uint32_t>& out) const;
+  std::size_t title_only_entries() const;
 
   bool m_history;
   std::vector<IndexEntry> m_entries;
@@ -142,6 +176,13 @@ class Index {
   // compares the key itself, so a hash collision can only miss, never return another entry.
   mutable TokenMap m_by_key;
   mutable bool m_by_key_valid = false;
+  // Title hash of every entry with ids -> its position, or k_many when several share it.
+  // Built when a title match first needs it; planning does not change an index.
+  mutable TokenMap m_titles;
+  mutable std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> m_title_dups;
+  mutable bool m_titles_valid = false;
+  mutable std::size_t m_title_only = 0;
+  mutable bool m_title_only_valid = false;
 };
 
 }  // namespace cw::engine

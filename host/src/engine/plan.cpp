@@ -234,6 +234,8 @@ json to_json(const FeaturePlan& p) {
   for (const auto& e : p.expired_pending) expired.push_back(to_json(e));
   json declined = json::array();
   for (const auto& e : p.declined_pending) declined.push_back(to_json(e));
+  json unresolved = json::array();
+  for (const auto& u : p.unresolved) unresolved.push_back(to_json(u));
   const auto c = count(p);
   return json{
       {"pair", p.pair},
@@ -250,7 +252,8 @@ json to_json(const FeaturePlan& p) {
       {"held", std::move(held)},
       {"notes", p.notes},
       {"expired_pending", std::move(expired)},
-      {"declined_pending", std::move(declined)}};
+      {"declined_pending", std::move(declined)},
+      {"unresolved", std::move(unresolved)}};
 }
 
 Result<FeaturePlan> feature_plan_from_json(const json& j) {
@@ -313,6 +316,13 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
       p.declined_pending.push_back(std::move(pd.value()));
     }
   }
+  if (auto it = j.find("unresolved"); it != j.end() && it->is_array()) {
+    for (const auto& e : *it) {
+      auto u = unresolved_from_json(e);
+      if (!u.ok()) return bad(u.error().message);
+      p.unresolved.push_back(std::move(u.value()));
+    }
+  }
   return p;
 }
 
@@ -372,6 +382,9 @@ std::string render_text(const FeaturePlan& p) {
   for (const auto& e : p.declined_pending)
     out << "    ignored remove on " << provider_of(p, e.side) << ": " << describe(e.item) << " <"
         << e.key << "> (declined by user)\n";
+  for (const auto& u : p.unresolved)
+    out << "    ? unresolved, nothing written to " << provider_of(p, u.side) << ": "
+        << describe(u.item) << " <" << u.key << "> (" << u.reason << ": " << u.message << ")\n";
   for (const auto& n : p.notes) out << "  note: " << n << "\n";
   return out.str();
 }

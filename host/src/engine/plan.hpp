@@ -106,6 +106,10 @@ struct FeaturePlan {
   // Pending deletions the user declined (`cw pending drop`) that this run derived again:
   // intentionally ignored, neither removed nor held, so the baseline advances (R6.3).
   std::vector<PendingDeletion> declined_pending;
+  // Items no write was planned for because their identity is unclear (R1.4: a title that
+  // matches several items, reason `ambiguous`); `side` is the side that lacks them.
+  // Settlement keeps them in the state's unresolved list (R5.5) while they are derived.
+  std::vector<UnresolvedEntry> unresolved;
   bool operator==(const FeaturePlan&) const = default;
 };
 

@@ -15,10 +15,12 @@ namespace {
 enum class Deletions { ignored, inferred, held };
 
 struct SideCtx {
-  SideCtx(Side s, const Snapshot& sn, const std::optional<Index>& b) : side(s), snap(sn), base(b) {}
+  SideCtx(Side s, const Snapshot& sn, const std::optional<Index>& b, MatchOptions m)
+      : side(s), snap(sn), base(b), mo(m) {}
   Side side;
   const Snapshot& snap;
   const std::optional<Index>& base;
+  MatchOptions mo;  // title matching (R1.4): the pair's year tolerance
   bool suspect = false;
   std::string suspect_reason;
   bool writable = true;
@@ -37,8 +39,8 @@ struct SideCtx {
   }
   // The same for entry `pos` of another index, without rebuilding its tokens.
   const IndexEntry* find(const Index& from, std::size_t pos) const {
-    if (const auto* e = snap.index.find_entry(from, pos)) return e;
-    if (base_counts()) return base->find_entry(from, pos);
+    if (const auto* e = snap.index.find_entry(from, pos, mo)) return e;
+    if (base_counts()) return base->find_entry(from, pos, mo);
     return nullptr;
   }
   std::size_t baseline_size() const { return base ? base->size() : snap.index.size(); }
@@ -51,7 +53,7 @@ std::string side_name(const SideCtx& s) { return s.snap.provider; }
 // too (R4.3), less what it reported removed in the same read (already gone there).
 const IndexEntry* holding(const SideCtx& side, const Index& from, std::size_t pos) {
   if (side.snap.completeness.semantics == Semantics::delta &&
-      side.snap.removed.find_entry(from, pos))
+      side.snap.removed.find_entry(from, pos, side.mo))
     return nullptr;
   return side.find(from, pos);
 }
@@ -175,7 +177,8 @@ class Planner {
         m_tgt(tgt),
         m_prior(prior),
         m_now(now),
-        m_plan(plan) {
+        m_plan(plan),
+        m_mo{policy.year_tolerance} {
     for (const auto& b : prior.blackbox) {
       if (b.until == 0 || b.until > now) m_blocked[static_cast<int>(b.side)].insert(b.key);
     }
@@ -222,6 +225,10 @@ class Planner {
   void mirror_removes();
   // The newest live tombstone time matching `item`.
   std::optional<Instant> live_tombstone(const Item& item) const;
+  // R1.4: entry `i` of `idx` found nothing on `there` because its title matched several
+  // items there (or its one candidate has another on this side). Never a guess: it is
+  // unresolved (`ambiguous`) and gets no write. True when that was the case.
+  bool ambiguous(const Index& idx, std::size_t i, const SideCtx& there);
 
   const PairPolicy& m_policy;
   const FeaturePolicy& m_fp;
@@ -231,6 +238,7 @@ class Planner {
   const PriorState& m_prior;
   Instant m_now;
   FeaturePlan& m_plan;
+  MatchOptions m_mo;
   std::unordered_set<std::string> m_blocked[2];
   std::unordered_map<std::string, const PendingDeletion*> m_pending[2];
   Index m_tomb_index;
@@ -285,6 +293,34 @@ void Planner::emit(Action a) {
     a.item.rating = *on_scale;
   }
   m_plan.actions.push_back(std::move(a));
+}
+
+bool Planner::ambiguous(const Index& idx, std::size_t i, const SideCtx& there) {
+  const Match m = there.snap.index.match(idx, i, m_mo);
+  if (!m.ambiguous()) return false;
+  const IndexEntry& e = idx.entries()[i];
+  for (const auto& u : m_plan.unresolved) {
+    if (u.side == there.side && u.key == e.key) return true;
+  }
+  std::string keys;
+  for (const auto c : m.candidates)
+    keys += (keys.empty() ? "" : ", ") + there.snap.index.entries()[c].key;
+  UnresolvedEntry u;
+  u.side = there.side;
+  u.key = e.key;
+  u.reason = "ambiguous";
+  if (m.candidates_elsewhere)
+    u.message = "its title and year match " + keys + " on " + side_name(there) +
+                ", which another item on " + side_name(ctx(other(there.side))) +
+                " matches as well; cw does not guess: give the items ids";
+  else
+    u.message = "its title and year match " + std::to_string(m.candidates.size()) + " items on " +
+                side_name(there) + " (" + keys + "); cw does not guess: give the items ids";
+  u.first_seen = u.last_seen = m_now;
+  u.item = e.item;
+  u.item.extra = nullptr;
+  m_plan.unresolved.push_back(std::move(u));
+  return true;
 }
 
 std::optional<Instant> Planner::live_tombstone(const Item& item) const {
@@ -500,8 +536,8 @@ void Planner::propagate_deletions(SideCtx& from, SideCtx& to) {
   const bool delta = from.snap.completeness.semantics == Semantics::delta;
   for (std::size_t i = 0; i < base.size(); ++i) {
     const IndexEntry& b = base.entries()[i];
-    const IndexEntry* now_there = from.snap.index.find_entry(base, i);
-    const IndexEntry* removed = delta ? from.snap.removed.find_entry(base, i) : nullptr;
+    const IndexEntry* now_there = from.snap.index.find_entry(base, i, m_mo);
+    const IndexEntry* removed = delta ? from.snap.removed.find_entry(base, i, m_mo) : nullptr;
     if (delta && !removed) continue;
     if (m_plan.event_mode) {
       // Event mode: each play that left `from` removes the matching play on `to`.
@@ -574,8 +610,8 @@ void Planner::mirror_removes() {
   const Index& tidx = m_tgt.snap.index;
   for (std::size_t i = 0; i < tidx.size(); ++i) {
     const IndexEntry& t = tidx.entries()[i];
-    if (!m_tgt.base->find(tidx, i)) continue;  // new on the target since its baseline
-    const IndexEntry* s = m_src.snap.index.find_entry(tidx, i);
+    if (!m_tgt.base->find(tidx, i, m_mo)) continue;  // new on the target since its baseline
+    const IndexEntry* s = m_src.snap.index.find_entry(tidx, i, m_mo);
     if (m_feature == Feature::ratings && !t.item.rating) continue;
     if (m_plan.event_mode && s) {
       for (Instant p : unmatched_plays(plays_of(t), plays_of(*s), m_fp.event_tolerance_s)) {
@@ -621,6 +657,7 @@ void Planner::one_way() {
   const auto visit = [&](const Index& idx, std::size_t i) {
     const IndexEntry& s = idx.entries()[i];
     const IndexEntry* t = m_tgt.find(idx, i);
+    if (!t && ambiguous(idx, i, m_tgt)) return;
     switch (m_feature) {
       case Feature::watchlist:
       case Feature::history:
@@ -644,7 +681,7 @@ void Planner::one_way() {
     for (std::size_t i = 0; i < base.size(); ++i) {
       // What the source reported removed is not retried; history entries with a removed
       // play wait a run (their baseline then holds only the plays that remain).
-      if (!sidx.find(base, i) && !removed.find(base, i)) visit(base, i);
+      if (!sidx.find(base, i, m_mo) && !removed.find(base, i, m_mo)) visit(base, i);
     }
   }
   if (m_fp.removal == RemovalMode::mirror)
@@ -658,11 +695,11 @@ void Planner::two_way() {
   // Items on one side only: a deletion on the other side, a tombstone, or an add.
   const auto one_sided = [&](SideCtx& have, SideCtx& lack, const Index& idx, std::size_t i) {
     const IndexEntry& e = idx.entries()[i];
-    const bool lack_had = lack.base && lack.base->find(idx, i);
+    const bool lack_had = lack.base && lack.base->find(idx, i, m_mo);
     if (lack_had && lack.deletions != Deletions::ignored) return;  // propagate_deletions
     if (!lack_had && m_fp.remove) {
       // R4.2: a live tombstone removes this copy unless it is new here since the baseline.
-      const bool have_had = have.base && have.base->find(idx, i);
+      const bool have_had = have.base && have.base->find(idx, i, m_mo);
       if (auto tomb = live_tombstone(e.item); tomb && have_had) {
         const bool newer_watch =
             m_feature == Feature::history && e.item.watched_at && *e.item.watched_at > *tomb;
@@ -688,12 +725,12 @@ void Planner::two_way() {
   for (std::size_t i = 0; i < aidx.size(); ++i) {
     if (const IndexEntry* b = m_tgt.find(aidx, i))
       plan_compare(aidx.entries()[i], *b);
-    else
+    else if (!ambiguous(aidx, i, m_tgt))
       one_sided(m_src, m_tgt, aidx, i);
   }
   const Index& bidx = m_tgt.snap.index;
   for (std::size_t i = 0; i < bidx.size(); ++i) {
-    if (!m_src.find(bidx, i)) one_sided(m_tgt, m_src, bidx, i);
+    if (!m_src.find(bidx, i) && !ambiguous(bidx, i, m_src)) one_sided(m_tgt, m_src, bidx, i);
   }
   propagate_deletions(m_src, m_tgt);
   propagate_deletions(m_tgt, m_src);
@@ -779,9 +816,9 @@ void Planner::reserve_actions(bool both_ways) {
   const Index& s = m_src.snap.index;
   const Index& t = m_tgt.snap.index;
   std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) n += t.find(s, i) ? 0 : 1;
+  for (std::size_t i = 0; i < s.size(); ++i) n += t.find(s, i, m_mo) ? 0 : 1;
   if (both_ways) {
-    for (std::size_t i = 0; i < t.size(); ++i) n += s.find(t, i) ? 0 : 1;
+    for (std::size_t i = 0; i < t.size(); ++i) n += s.find(t, i, m_mo) ? 0 : 1;
   }
   m_plan.actions.reserve(n);
 }
@@ -916,8 +953,9 @@ FeaturePlan plan_feature(const PairPolicy& policy, Feature feature, const Snapsh
   plan.pair = policy.name;
   plan.feature = feature;
   plan.mode = policy.mode;
-  SideCtx src{Side::source, source, prior.source};
-  SideCtx tgt{Side::target, target, prior.target};
+  const MatchOptions mo{policy.year_tolerance};
+  SideCtx src{Side::source, source, prior.source, mo};
+  SideCtx tgt{Side::target, target, prior.target, mo};
 
   const auto fit = policy.features.find(feature);
   const FeaturePolicy fp = fit == policy.features.end() ? FeaturePolicy{} : fit->second;

@@ -31,12 +31,12 @@ struct FeaturePolicy {
 };
 
 struct GuardPolicy {
-  bool drop_guard = true;                 // R5.1
-  double drop_guard_ratio = 0.10;         // suspect when shrunk to <= 10 % ...
+  bool drop_guard = true;                    // R5.1
+  double drop_guard_ratio = 0.10;            // suspect when shrunk to <= 10 % ...
   std::size_t drop_guard_min_baseline = 20;  // ... of a baseline of >= 20 items
-  double mass_delete_max_ratio = 0.10;    // R5.2
+  double mass_delete_max_ratio = 0.10;       // R5.2
   std::size_t mass_delete_max_count = 5;
-  int blackbox_failures = 3;              // R5.4: consecutive failed runs
+  int blackbox_failures = 3;  // R5.4: consecutive failed runs
   std::int64_t blackbox_ttl_s = 30 * k_day_s;
   std::int64_t tombstone_ttl_s = 30 * k_day_s;  // R4.2
   std::int64_t pending_ttl_s = 30 * k_day_s;    // R5.3
@@ -51,6 +51,9 @@ struct PairPolicy {
   GuardPolicy guards;
   // Two-way rating conflicts without dates (R4.4); empty means `source`.
   std::string source_of_truth;
+  // Title matching (R1.4): how far the years of an item without ids and its match may
+  // differ (0 or 1; cw.yaml `sync.matching.year_tolerance`).
+  int year_tolerance = 0;
 };
 
 }  // namespace cw::engine

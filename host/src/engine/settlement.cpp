@@ -427,6 +427,20 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
       }
       next.push_back(std::move(u));
     }
+    // Unresolved by planning (an ambiguous title match): no write, kept while derived.
+    for (const auto& p : plan.unresolved) {
+      const auto sk = side_key(p.side, p.key);
+      if (!seen.insert(sk).second) continue;
+      UnresolvedEntry u = p;
+      u.first_seen = now;
+      u.last_seen = now;
+      u.attempts = 1;
+      if (auto it = prev.find(sk); it != prev.end()) {
+        u.first_seen = it->second->first_seen;
+        u.attempts = it->second->attempts + 1;
+      }
+      next.push_back(std::move(u));
+    }
     // Held this run: not retried, so the entry stands as it was.
     for (const auto& h : plan.held) {
       const auto sk = side_key(h.action.side, h.action.key);

@@ -200,8 +200,23 @@ struct SyncRunner::Impl {
 
   void fill_plan_report(json& entry, const engine::FeaturePlan& fp, const SideNames& sides) {
     const auto c = engine::count(fp);
-    entry["planned"] = {
-        {"adds", c.adds}, {"updates", c.updates}, {"removes", c.removes}, {"held", c.held}};
+    entry["planned"] = {{"adds", c.adds},
+                        {"updates", c.updates},
+                        {"removes", c.removes},
+                        {"held", c.held},
+                        {"unresolved", fp.unresolved.size()}};
+    // Items planning could not match for sure (R1.4 `ambiguous`): nothing is written for
+    // them, and they are listed with the write outcomes' unresolved items.
+    for (const auto& u : fp.unresolved) {
+      any_partial = true;
+      entry["unresolved"].push_back({{"side", sides.of(u.side)},
+                                     {"kind", "match"},
+                                     {"key", u.key},
+                                     {"item", item_label(u.item)},
+                                     {"status", "unresolved"},
+                                     {"reason", u.reason},
+                                     {"message", u.message}});
+    }
     for (const auto& h : fp.held) {
       entry["held"].push_back({{"side", sides.of(h.action.side)},
                                {"kind", engine::to_string(h.action.kind)},

@@ -125,6 +125,7 @@ sync:
   pending_ttl: 2w
   removal: mirror
   include_observed_deletes: false
+  matching: { year_tolerance: 1 }
 pairs:
   - name: jf-simkl
     source: jf
@@ -167,6 +168,25 @@ pairs:
   EXPECT_EQ(h.removal, RemovalMode::mirror);  // sync default applies
   EXPECT_FALSE(h.include_observed_deletes);
   EXPECT_TRUE(p.features.at(Feature::progress).update);
+  EXPECT_EQ(p.year_tolerance, 1);  // from global
+}
+
+TEST(Config, YearToleranceDefaultsToExactAndAPairOverridesIt) {
+  Config c = must_parse(R"(
+providers: { a: { plugin: x }, b: { plugin: x }, c: { plugin: x } }
+sync: { matching: { year_tolerance: 1 } }
+pairs:
+  - { name: ab, source: a, target: b, features: { watchlist: true } }
+  - { name: bc, source: b, target: c, features: { watchlist: true },
+      sync: { matching: { year_tolerance: 0 } } }
+)");
+  EXPECT_EQ(c.pair("ab")->policy.year_tolerance, 1);
+  EXPECT_EQ(c.pair("bc")->policy.year_tolerance, 0);
+  EXPECT_EQ(must_parse("providers: { a: { plugin: x }, b: { plugin: x } }\n"
+                       "pairs: [{ source: a, target: b, features: { watchlist: true } }]\n")
+                .pairs.at(0)
+                .policy.year_tolerance,
+            0);
 }
 
 TEST(Config, ProviderSettingsAreTypedJsonWithPositions) {

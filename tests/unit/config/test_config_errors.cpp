@@ -37,6 +37,16 @@ TEST(ConfigErrors, BadModeNamesPositionPathAndChoices) {
             "(did you mean \"one-way\"?)");
 }
 
+TEST(ConfigErrors, YearToleranceIsZeroOrOne) {
+  EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  matching: { year_tolerance: 2 }\n"),
+            "cw.yaml:5:31: sync.matching.year_tolerance: expected a whole number from 0 to 1, "
+            "got 2");
+  EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  matching: { years: 1 }\n"),
+            "cw.yaml:5:15: sync.matching.years: unknown key; expected one of year_tolerance");
+  EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  matching: 1\n"),
+            "cw.yaml:5:13: sync.matching: expected a mapping, got \"1\"");
+}
+
 // Issue 10: one deletion rotated round a -> b -> c -> a forever (2 writes every run).
 TEST(ConfigErrors, ARingOfOneWayRemovingPairsIsRefusedWithThePairsNamed) {
   const std::string providers =

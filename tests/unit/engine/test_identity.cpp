@@ -382,5 +382,95 @@ TEST(Index, HistoryCollectsPlays) {
   EXPECT_EQ(idx.to_items(false).size(), 1u);
 }
 
+// ---- title matching between two indexes (R1.4)
+
+Item titled(std::string title, int year, std::string imdb = {}) {
+  Item it;
+  it.kind = ItemKind::movie;
+  it.title = std::move(title);
+  it.year = year;
+  if (!imdb.empty()) it.ids.set(IdKind::imdb, imdb);
+  return it;
+}
+
+TEST(TitleMatch, AnIdLessItemMatchesTheOneItemWithIdsByTitleAndYear) {
+  const Index ids = Index::build({titled("Heat", 1995, "tt1"), titled("Up", 2009, "tt2")});
+  const Index bare = Index::build({titled("  HEAT ", 1995), titled("Other", 2000)});
+  const Match m = ids.match(bare, 0);
+  ASSERT_TRUE(m.pos);
+  EXPECT_TRUE(m.by_title);
+  EXPECT_EQ(ids.entries()[*m.pos].key, "movie:imdb:tt1");
+  // And the other way: the item with ids finds the id-less one.
+  const auto back = bare.find(ids, 0);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, 0u);
+  EXPECT_FALSE(ids.find(bare, 1));  // no such title
+  EXPECT_FALSE(bare.find(ids, 1));
+}
+
+TEST(TitleMatch, NeverInsideOneIndex) {
+  // An index keeps an id-less copy and a copy with ids apart: only another side's item
+  // can be matched by title, where uniqueness is checked.
+  const Index idx = Index::build({titled("Heat", 1995), titled("Heat", 1995, "tt1")});
+  EXPECT_EQ(idx.size(), 2u);
+}
+
+TEST(TitleMatch, KindAndYearMustAgree) {
+  Item show = titled("Heat", 1995);
+  show.kind = ItemKind::show;
+  const Index ids = Index::build({titled("Heat", 1995, "tt1")});
+  EXPECT_FALSE(ids.find(Index::build({show}), 0));
+  EXPECT_FALSE(ids.find(Index::build({titled("Heat", 1996)}), 0));
+}
+
+TEST(TitleMatch, TwoCandidatesAreAmbiguousEitherWay) {
+  const Index two = Index::build({titled("Solaris", 2002, "tt1"), titled("Solaris", 2002, "tt2")});
+  const Index bare = Index::build({titled("Solaris", 2002)});
+  const Match m = two.match(bare, 0);
+  EXPECT_FALSE(m.pos);
+  EXPECT_TRUE(m.ambiguous());
+  EXPECT_EQ(m.candidates.size(), 2u);
+  // Each film with ids finds the one id-less film, which two films could be: no match.
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Match r = bare.match(two, i);
+    EXPECT_FALSE(r.pos);
+    EXPECT_TRUE(r.ambiguous());
+    EXPECT_TRUE(r.candidates_elsewhere);
+  }
+}
+
+TEST(TitleMatch, YearToleranceOnlyWhenAsked) {
+  const Index ids = Index::build({titled("Amelie", 2002, "tt1")});
+  const Index bare = Index::build({titled("Amelie", 2001), titled("Amelie", 2004)});
+  EXPECT_FALSE(ids.find(bare, 0));
+  EXPECT_TRUE(ids.find(bare, 0, MatchOptions{1}));
+  EXPECT_FALSE(ids.find(bare, 1, MatchOptions{1}));  // two years off
+  EXPECT_TRUE(bare.find(ids, 0, MatchOptions{1}));
+  // Two id-less items within a year of the one with ids: neither is a sure match.
+  const Index both = Index::build({titled("Amelie", 2001), titled("Amelie", 2003)});
+  const Match m = ids.match(both, 0, MatchOptions{1});
+  EXPECT_FALSE(m.pos);
+  EXPECT_TRUE(m.ambiguous());
+  EXPECT_FALSE(both.find(ids, 0, MatchOptions{1}));
+}
+
+TEST(TitleMatch, EpisodesByShowTitleYearAndNumbers) {
+  Item bare;
+  bare.kind = ItemKind::episode;
+  bare.show_title = "Dark";
+  bare.show_year = 2017;
+  bare.season = 1;
+  bare.episode = 2;
+  Item with_ids = bare;
+  with_ids.show_title = "dark";
+  with_ids.show_ids.set(IdKind::tvdb, "334824");
+  Item other_episode = with_ids;
+  other_episode.episode = 3;
+  const Index ids = Index::build({with_ids, other_episode});
+  const auto pos = ids.find(Index::build({bare}), 0);
+  ASSERT_TRUE(pos);
+  EXPECT_EQ(ids.entries()[*pos].item.episode, 2);
+}
+
 }  // namespace
 }  // namespace cw::engine

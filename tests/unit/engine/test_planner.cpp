@@ -750,5 +750,94 @@ TEST(TwoWay, DownSideGetsNothingAndCausesNoDeletions) {
   EXPECT_FALSE(held(plan, HoldReason::provider_down).empty());
 }
 
+// ---- title matching (R1.4)
+
+Item bare_movie(std::string title, int year) {
+  Item it;
+  it.kind = ItemKind::movie;
+  it.title = std::move(title);
+  it.year = year;
+  return it;
+}
+
+Item titled_movie(std::string title, int year, std::string imdb) {
+  Item it = bare_movie(std::move(title), year);
+  it.ids.set(IdKind::imdb, imdb);
+  return it;
+}
+
+TEST(TitleMatch, OneWayAddsNothingTwiceAndRemovesTheMatch) {
+  const auto policy = pair(W);
+  auto first = run(policy, W, snap("src", W, {bare_movie("Heat", 1995)}),
+                   snap("dst", W, {titled_movie("heat", 1995, "tt1")}));
+  EXPECT_TRUE(first.actions.empty());
+  EXPECT_TRUE(first.unresolved.empty());
+  // The id-less film leaves the source: its match on the target goes.
+  auto later =
+      run(policy, W, snap("src", W, {}), snap("dst", W, {titled_movie("heat", 1995, "tt1")}),
+          prior(std::vector<Item>{bare_movie("Heat", 1995)},
+                std::vector<Item>{titled_movie("heat", 1995, "tt1")}));
+  auto rem = actions(later, ActionKind::remove, Side::target);
+  ASSERT_EQ(rem.size(), 1u);
+  EXPECT_EQ(rem[0]->key, "movie:imdb:tt1");
+}
+
+TEST(TitleMatch, TwoWayDeletionOfTheIdLessCopyIsPropagatedNotRestored) {
+  const auto policy = pair(W, PairMode::two_way);
+  const auto base = prior(std::vector<Item>{bare_movie("Heat", 1995)},
+                          std::vector<Item>{titled_movie("Heat", 1995, "tt1")});
+  auto plan =
+      run(policy, W, snap("src", W, {}), snap("dst", W, {titled_movie("Heat", 1995, "tt1")}), base);
+  EXPECT_TRUE(actions(plan, ActionKind::add, Side::source).empty());
+  ASSERT_EQ(actions(plan, ActionKind::remove, Side::target).size(), 1u);
+  // And the copy with ids deleted on the target removes the id-less one on the source.
+  auto back = run(policy, W, snap("src", W, {bare_movie("Heat", 1995)}), snap("dst", W, {}), base);
+  EXPECT_TRUE(actions(back, ActionKind::add, Side::target).empty());
+  ASSERT_EQ(actions(back, ActionKind::remove, Side::source).size(), 1u);
+}
+
+TEST(TitleMatch, AmbiguousIsUnresolvedNotAdded) {
+  auto plan = run(
+      pair(W, PairMode::two_way), W, snap("src", W, {bare_movie("Solaris", 2002)}),
+      snap("dst", W, {titled_movie("Solaris", 2002, "tt1"), titled_movie("Solaris", 2002, "tt2")}));
+  // Neither side gets anything: the id-less film could be either, and each of the two
+  // films could be the id-less one.
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.unresolved.size(), 3u);
+  EXPECT_EQ(plan.unresolved[0].side, Side::target);
+  EXPECT_EQ(plan.unresolved[0].reason, "ambiguous");
+  EXPECT_NE(plan.unresolved[0].message.find("movie:imdb:tt2"), std::string::npos);
+  // The plan file keeps them.
+  auto back = feature_plan_from_json(to_json(plan));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value(), plan);
+}
+
+TEST(TitleMatch, AmbiguousStaysInTheStateWhileDerived) {
+  const auto policy = pair(W);
+  const auto s = snap("src", W, {bare_movie("Solaris", 2002)});
+  const auto t =
+      snap("dst", W, {titled_movie("Solaris", 2002, "tt1"), titled_movie("Solaris", 2002, "tt2")});
+  auto plan = run(policy, W, s, t);
+  ASSERT_EQ(plan.unresolved.size(), 1u);
+  auto st = settle(policy, plan, {}, s, t, {}, k_now).state;
+  ASSERT_EQ(st.unresolved.size(), 1u);
+  EXPECT_EQ(st.unresolved[0].reason, "ambiguous");
+  // Resolved (the source now has an id): it leaves the list.
+  const auto s2 = snap("src", W, {titled_movie("Solaris", 2002, "tt1")});
+  auto plan2 = plan_feature(policy, W, s2, t, PriorState::from(st, W), k_now + 10);
+  EXPECT_TRUE(plan2.unresolved.empty());
+  EXPECT_TRUE(settle(policy, plan2, {}, s2, t, st, k_now + 10).state.unresolved.empty());
+}
+
+TEST(TitleMatch, YearToleranceFromThePolicy) {
+  auto policy = pair(W);
+  const auto s = snap("src", W, {bare_movie("Amelie", 2001)});
+  const auto t = snap("dst", W, {titled_movie("Amelie", 2002, "tt1")});
+  EXPECT_EQ(run(policy, W, s, t).actions.size(), 1u);
+  policy.year_tolerance = 1;
+  EXPECT_TRUE(run(policy, W, s, t).actions.empty());
+}
+
 }  // namespace
 }  // namespace cw::engine
