@@ -569,6 +569,11 @@ class Scenario:
                 self.fail(name, "%s does not match /%s/:\n%s" % (stream, s, text[-3000:]))
         if spec.get("empty") and text.strip():
             self.fail(name, "%s is not empty:\n%s" % (stream, text[-3000:]))
+        for chk in spec.get("lines", []):
+            n = sum(1 for line in text.splitlines() if re.search(chk["matching"], line))
+            if n != chk["count"]:
+                self.fail(name, "%s has %d line(s) matching /%s/, expected %d:\n%s" % (
+                    stream, n, chk["matching"], chk["count"], text[-3000:]))
 
     def check_json(self, name, what, doc, checks):
         for chk in checks:

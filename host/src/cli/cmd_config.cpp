@@ -41,7 +41,10 @@ std::vector<std::string> plugin_errors(const GlobalOptions& global, config::Conf
   if (!svc) return {svc.error().message};
   plugin::SearchPathOptions sp;
   for (const auto& d : global.plugin_dirs) sp.plugin_dirs.emplace_back(d);
-  plugin::Registry registry(*(*svc)->host);
+  auto policy = isolation_policy(global, sp, cfg.plugins.isolation);
+  if (!policy) return {policy.error().message};
+  policy->in_process.insert(cfg.plugins.in_process.begin(), cfg.plugins.in_process.end());
+  plugin::Registry registry(*(*svc)->host, std::move(*policy));
   registry.load_folders(plugin::plugin_search_path(sp));
   std::string loaded;
   for (const auto& p : registry.plugins())

@@ -97,7 +97,12 @@ int run_list(const GlobalOptions& global, const std::string& output) {
   }
   plugin::SearchPathOptions sp;
   for (const auto& d : global.plugin_dirs) sp.plugin_dirs.emplace_back(d);
-  plugin::Registry registry(*(*svc)->host);
+  auto policy = isolation_policy(global, sp);
+  if (!policy) {
+    std::cerr << "cw: " << policy.error().message << "\n";
+    return k_exit_usage;
+  }
+  plugin::Registry registry(*(*svc)->host, std::move(*policy));
   registry.load_folders(plugin::plugin_search_path(sp));
   registry.log_rejections();
 
@@ -181,6 +186,12 @@ int run_check(const GlobalOptions& global, const Invocation& call) {
     return k_exit_usage;
   }
   plugin::CheckOptions options;
+  auto policy = isolation_policy(global, {});
+  if (!policy) {
+    std::cerr << "cw: " << policy.error().message << "\n";
+    return k_exit_usage;
+  }
+  options.load = policy->options_for(path);
   options.writes = call.flag("writes") || !base_url.empty();
   if (const std::string fault = call.value("fault"); !fault.empty()) {
     options.drill = plugin::find_fault_drill(fault);
@@ -212,7 +223,7 @@ int run_check(const GlobalOptions& global, const Invocation& call) {
     };
   }
   // Secret keys (the manifest's `secrets`) go through get_secret, as in a run.
-  if (auto lib = plugin::Library::load(path, *(*svc)->host); lib) {
+  if (auto lib = plugin::Library::load(path, *(*svc)->host, options.load); lib) {
     std::map<std::string, std::string> values;
     for (const auto& key : (*lib)->manifest().secrets) {
       if (config.contains(key) && config[key].is_string())

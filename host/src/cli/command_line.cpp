@@ -83,6 +83,11 @@ po::options_description global_options(GlobalOptions& into) {
        "configuration file (default: ./cw.yaml)")
       ("plugin-dir", po::value(&into.plugin_dirs)->value_name("DIR")->composing(),
        "also look for plugins in DIR (repeatable)")
+      ("plugin-isolation", po::value(&into.plugin_isolation)->value_name("none|untrusted|all"),
+       "which plugins run in a child process: untrusted (default: those found outside the "
+       "bundled folder), all, or none; overrides plugins.isolation")
+      ("in-process", po::value(&into.in_process)->value_name("PLUGIN")->composing(),
+       "run PLUGIN in cw's own process whatever the isolation (repeatable)")
       ("log-level", po::value(&into.log_level)->value_name("trace|debug|info|warn|error|off"),
        "how much to log (default info)")
       ("log-format", po::value(&into.log_format)->value_name("text|json"),

@@ -22,7 +22,10 @@ struct GlobalOptions {
   std::string log_level = "info";   // trace|debug|info|warn|error|off
   std::string log_format = "text";  // text|json
   std::vector<std::string> plugin_dirs;
-  std::string config_path;  // --config
+  // --plugin-isolation: none|untrusted|all (empty: the configuration's plugins.isolation).
+  std::string plugin_isolation;
+  std::vector<std::string> in_process;  // --in-process NAME: run that plugin in process
+  std::string config_path;              // --config
   bool quiet = false;
 };
 

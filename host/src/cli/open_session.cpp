@@ -10,6 +10,8 @@ std::variant<std::unique_ptr<sync::Session>, int> open_session(const GlobalOptio
                                                                const std::string& command) {
   options.config_path = global.config_path;
   options.plugin_dirs = global.plugin_dirs;
+  options.plugin_isolation = global.plugin_isolation;
+  options.in_process = global.in_process;
   options.log_level = global.log_level;
   options.log_format = global.log_format;
   auto opened = sync::Session::open(options);

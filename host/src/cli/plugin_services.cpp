@@ -14,4 +14,19 @@ Result<std::unique_ptr<PluginServices>> make_plugin_services(const GlobalOptions
   return s;
 }
 
+Result<plugin::IsolationPolicy> isolation_policy(const GlobalOptions& global,
+                                                 const plugin::SearchPathOptions& sp,
+                                                 const std::string& mode) {
+  plugin::IsolationPolicy policy;
+  const std::string chosen = global.plugin_isolation.empty() ? mode : global.plugin_isolation;
+  const auto parsed = plugin::isolation_mode_from_string(chosen);
+  if (!parsed)
+    return make_error("--plugin-isolation: expected none, untrusted or all, got \"" + chosen + "\"",
+                      ErrorKind::invalid_arg);
+  policy.mode = *parsed;
+  if (auto bundled = plugin::bundled_plugin_dir(sp)) policy.trusted_dirs.push_back(*bundled);
+  policy.in_process.insert(global.in_process.begin(), global.in_process.end());
+  return policy;
+}
+
 }  // namespace cw::cli

@@ -6,7 +6,9 @@
 #include <memory>
 
 #include <cw/cli/command_line.hpp>
+#include <cw/plugin/discovery.hpp>
 #include <cw/plugin/host_api.hpp>
+#include <cw/plugin/registry.hpp>
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
@@ -23,5 +25,12 @@ struct PluginServices {
 
 // Fails only when the global logging options are bad.
 Result<std::unique_ptr<PluginServices>> make_plugin_services(const GlobalOptions& global);
+
+// Which plugins these commands isolate, as a run does: `mode` (the configuration's
+// plugins.isolation, or "untrusted" without one) unless --plugin-isolation says otherwise;
+// --in-process names run in process. The error is a bad --plugin-isolation value.
+Result<plugin::IsolationPolicy> isolation_policy(const GlobalOptions& global,
+                                                 const plugin::SearchPathOptions& sp,
+                                                 const std::string& mode = "untrusted");
 
 }  // namespace cw::cli

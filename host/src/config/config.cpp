@@ -579,8 +579,9 @@ struct SyncSpec {
   }
 };
 
-const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers",  "pairs",
-                                             "sync",    "http",      "id_resolver"};
+const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers",   "pairs",
+                                             "sync",    "http",      "id_resolver", "plugins"};
+const std::vector<std::string> k_plugins_keys = {"isolation", "in_process", "timeout", "timeouts"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
     "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes",
@@ -1008,6 +1009,47 @@ void check_removal_rings(Checker& c, const Config& cfg) {
   }
 }
 
+std::optional<std::int64_t> plugin_timeout(Checker& c, const Checker::Entry& e,
+                                           const std::string& path) {
+  auto v = c.duration_value(e, path);
+  if (v && *v < 1) {
+    c.error(e.value_pos, path, "expected a duration of at least 1s, got " + e.value.Scalar());
+    return std::nullopt;
+  }
+  return v;
+}
+
+void parse_plugins(Checker& c, const Checker::Entry& e, PluginsOptions& out) {
+  if (!c.expect_map(e, "plugins")) return;
+  for (const auto& k : c.entries(e.value, "plugins", k_plugins_keys)) {
+    const std::string p = "plugins." + k.key;
+    if (k.key == "isolation") {
+      if (auto v = c.choice_value(k, p, {"none", "untrusted", "all"})) out.isolation = *v;
+    } else if (k.key == "in_process") {
+      if (!k.value.IsSequence()) {
+        c.error(k.value_pos, p,
+                "expected a list of plugin names, got " + Checker::describe(k.value));
+        continue;
+      }
+      std::size_t i = 0;
+      for (const auto& name : k.value) {
+        if (name.IsScalar() && !name.Scalar().empty())
+          out.in_process.push_back(name.Scalar());
+        else
+          c.error(name, p + "[" + std::to_string(i) + "]",
+                  "expected a plugin name, got " + Checker::describe(name));
+        ++i;
+      }
+    } else if (k.key == "timeout") {
+      if (auto v = plugin_timeout(c, k, p)) out.timeout_s = *v;
+    } else if (k.key == "timeouts") {
+      if (!c.expect_map(k, p)) continue;
+      for (const auto& t : c.entries(k.value, p, {}))
+        if (auto v = plugin_timeout(c, t, p + "." + t.key)) out.timeouts_s[t.key] = *v;
+    }
+  }
+}
+
 void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
   if (!root.IsDefined() || root.IsNull()) {
     c.error(SourcePos{"", 0, 0}, "",
@@ -1041,6 +1083,8 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
       if (c.expect_map(e, "sync")) sync = e.value;
     } else if (e.key == "http") {
       if (auto http = parse_http(c, e)) cfg.http = std::move(*http);
+    } else if (e.key == "plugins") {
+      parse_plugins(c, e, cfg.plugins);
     } else if (e.key == "id_resolver") {
       if (auto v = c.string_value(e, "id_resolver")) {
         cfg.id_resolver = *v;

@@ -84,6 +84,15 @@ struct PairConfig {
   SourcePos pos;
 };
 
+// The `plugins:` block: which plugins run in a child process (cw-plugin-runner) and how
+// long one operation of an isolated plugin may take (docs/configuration.md).
+struct PluginsOptions {
+  std::string isolation = "untrusted";  // none | untrusted | all
+  std::vector<std::string> in_process;  // plugin names that run in cw's process regardless
+  std::int64_t timeout_s = 300;         // per operation, isolated plugins only
+  std::map<std::string, std::int64_t> timeouts_s;  // per plugin name
+};
+
 struct Config {
   std::string path;                       // the file as given by the user
   std::filesystem::path base_dir;         // directory of the file: relative paths resolve here
@@ -96,6 +105,7 @@ struct Config {
   std::string id_resolver;
   // The global `http:` block; `instances` stays empty here (see http_options()).
   services::HttpOptions http;
+  PluginsOptions plugins;
 
   // The HTTP service's settings: the global block with every instance's `http:` block.
   services::HttpOptions http_options() const;

@@ -262,7 +262,7 @@ CheckReport check_plugin(const std::filesystem::path& path, const json& config,
 
   // Load covers the handshake, the manifest and the operations; report them separately
   // so an author sees which part passed.
-  auto lib = Library::load(path, services);
+  auto lib = Library::load(path, services, options.load);
   if (!lib) {
     step("load", StepResult::fail, lib.error().message);
     return report;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cw/plugin/host_api.hpp>
+#include <cw/plugin/library.hpp>
 
 namespace cw::plugin {
 
@@ -36,6 +37,9 @@ struct CheckReport {
 };
 
 struct CheckOptions {
+  // In process or isolated (cw plugins check isolates a plugin found outside the bundled
+  // folder, as a run would).
+  LoadOptions load;
   // The host services reach a real service (`--base-url`): a status that means "could not
   // reach it" (auth, transient, rate limited, not found) fails the step instead of warning.
   bool network = false;

@@ -46,6 +46,11 @@ std::vector<fs::path> plugin_search_path(const SearchPathOptions& options) {
     add(env.substr(start, end - start));
     start = end + 1;
   }
+  if (auto bundled = bundled_plugin_dir(options)) add(*bundled);
+  return out;
+}
+
+std::optional<fs::path> bundled_plugin_dir(const SearchPathOptions& options) {
   fs::path exe;
   if (options.executable) {
     exe = normal(*options.executable);
@@ -58,11 +63,12 @@ std::vector<fs::path> plugin_search_path(const SearchPathOptions& options) {
   in_build_tree = !exe.empty() && is_within(exe, normal(CW_BUILD_ROOT));
   if (in_build_tree && options.include_build_dir) {
     std::error_code ec;
-    if (fs::is_directory(CW_PLUGIN_BUILD_DIR, ec)) add(CW_PLUGIN_BUILD_DIR);
+    if (fs::is_directory(CW_PLUGIN_BUILD_DIR, ec)) return normal(CW_PLUGIN_BUILD_DIR);
   }
 #endif
-  if (!in_build_tree && !exe.empty() && options.include_install_dir) add(installed_plugin_dir(exe));
-  return out;
+  if (!in_build_tree && !exe.empty() && options.include_install_dir)
+    return normal(installed_plugin_dir(exe));
+  return std::nullopt;
 }
 
 fs::path installed_plugin_dir(const fs::path& executable) {

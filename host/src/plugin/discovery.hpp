@@ -27,6 +27,10 @@ struct SearchPathOptions {
 // The install's plugin folder for a cw installed at `executable`.
 std::filesystem::path installed_plugin_dir(const std::filesystem::path& executable);
 
+// The bundled plugin folder this cw uses (the build tree's or the install's); plugins
+// found there are trusted (run in process) by default. nullopt when it has none.
+std::optional<std::filesystem::path> bundled_plugin_dir(const SearchPathOptions& options = {});
+
 // The folders to search, in order, without duplicates (compared after normalisation).
 std::vector<std::filesystem::path> plugin_search_path(const SearchPathOptions& options);
 

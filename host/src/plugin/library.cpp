@@ -51,7 +51,99 @@ std::string version_text(unsigned major, unsigned minor) {
 
 Library::~Library() = default;
 
-Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostServices& services) {
+std::optional<std::string> Library::lost() const {
+  return m_process ? m_process->lost() : std::nullopt;
+}
+
+cw_instance* Library::create(const cw_host_api* host, const char* config, size_t len,
+                             cw_sink err) const {
+  if (m_process) return m_process->create(host, config, len, err);
+  return m_api.create(host, config, len, err);
+}
+
+namespace {
+
+const char* const k_entry_threw =
+    "cwsdk_entry threw an exception: catch every exception at the ABI edge (CWSDK_PROVIDER "
+    "does)";
+
+std::string not_loadable(std::string detail, const fs::path& path) {
+  const std::string prefix = path.string() + ": ";
+  if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());
+  return "not a loadable library (" + one_line(detail) +
+         "): rebuild it as a shared library with cwsdk_add_plugin()";
+}
+
+const char* const k_no_entry =
+    "no cwsdk_entry symbol: export it with CWSDK_PROVIDER(cls) or CWSDK_EXPORT and build with "
+    "cwsdk_add_plugin()";
+
+std::string entry_refused(const std::string& entry_error) {
+  return "cwsdk_entry returned NULL: " +
+         (entry_error.empty() ? std::string("the plugin gave no reason") : one_line(entry_error));
+}
+
+}  // namespace
+
+Result<const cw_provider_api*> Library::open_in_process(std::string& entry_error) {
+  boost::dll::fs::error_code ec;
+  m_dll = std::make_unique<boost::dll::shared_library>();
+  m_dll->load(boost::dll::fs::path(m_path.string()),
+              boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec || !m_dll->is_loaded()) {
+    // Boost.DLL reports only "bad file descriptor"; dlerror() still holds the loader's
+    // reason ("invalid ELF header", "undefined symbol: x").
+    const char* why = ::dlerror();
+    return reject(m_path, not_loadable(why != nullptr ? why : ec.message(), m_path));
+  }
+
+  if (!m_dll->has(CWSDK_ENTRY_SYMBOL)) return reject(m_path, k_no_entry);
+  auto& entry = m_dll->get<std::remove_pointer_t<cwsdk_entry_fn>>(CWSDK_ENTRY_SYMBOL);
+
+  const cw_provider_api* table = nullptr;
+  try {
+    table = entry(CWSDK_VERSION_MAJOR, CWSDK_VERSION_MINOR, m_binding->table(),
+                  cw_sink{&entry_error, &append_sink});
+  } catch (const std::exception& e) {
+    return reject(m_path, "cwsdk_entry threw an exception (" + one_line(e.what()) +
+                              "): catch every exception at the ABI edge (CWSDK_PROVIDER does)");
+  } catch (...) {
+    return reject(m_path, k_entry_threw);
+  }
+  return table;
+}
+
+Result<const cw_provider_api*> Library::open_isolated(const LoadOptions& options,
+                                                      std::string& entry_error) {
+  const fs::path runner = options.runner.empty() ? default_runner_path() : options.runner;
+  auto process = PluginProcess::start(runner, m_binding->plugin(), options.timeout,
+                                      m_binding->services().cancel);
+  if (!process)
+    return reject(m_path, process.error().message +
+                              ": reinstall cw (the runner belongs next to the cw executable) "
+                              "or run the plugin in process (plugins.in_process)");
+  m_process = std::move(process).value();
+  auto loaded = m_process->load(m_path, m_binding->table());
+  // One line naming the plugin, the operation and the signal or the timeout.
+  if (!loaded) return reject(m_path, loaded.error().message);
+  if (loaded->stage == "dlopen") return reject(m_path, not_loadable(loaded->detail, m_path));
+  if (loaded->stage == "symbol") return reject(m_path, k_no_entry);
+  if (loaded->stage == "threw")
+    return reject(m_path, loaded->detail.empty()
+                              ? std::string(k_entry_threw)
+                              : "cwsdk_entry threw an exception (" + one_line(loaded->detail) +
+                                    "): catch every exception at the ABI edge (CWSDK_PROVIDER "
+                                    "does)");
+  if (loaded->stage != "ok") {
+    entry_error = loaded->detail;
+    return static_cast<const cw_provider_api*>(nullptr);
+  }
+  m_remote_table = loaded->table;
+  return static_cast<const cw_provider_api*>(&m_remote_table);
+}
+
+Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostServices& services,
+                                               const LoadOptions& options) {
   std::error_code fec;
   if (!fs::exists(path, fec))
     return reject(path, "file not found: check the path", ErrorKind::not_found);
@@ -72,44 +164,12 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
   // the file (which the manifest's name must match).
   lib->m_binding = std::make_unique<HostBinding>(services, name_from_file.value_or(file_name));
 
-  boost::dll::fs::error_code ec;
-  lib->m_dll = std::make_unique<boost::dll::shared_library>();
-  lib->m_dll->load(boost::dll::fs::path(path.string()),
-                   boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-  if (ec || !lib->m_dll->is_loaded()) {
-    // Boost.DLL reports only "bad file descriptor"; dlerror() still holds the loader's
-    // reason ("invalid ELF header", "undefined symbol: x").
-    const char* why = ::dlerror();
-    std::string detail = why != nullptr ? why : ec.message();
-    const std::string prefix = path.string() + ": ";
-    if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());
-    return reject(path, "not a loadable library (" + one_line(detail) +
-                            "): rebuild it as a shared library with cwsdk_add_plugin()");
-  }
-
-  if (!lib->m_dll->has(CWSDK_ENTRY_SYMBOL))
-    return reject(path,
-                  "no cwsdk_entry symbol: export it with CWSDK_PROVIDER(cls) or "
-                  "CWSDK_EXPORT and build with cwsdk_add_plugin()");
-  auto& entry = lib->m_dll->get<std::remove_pointer_t<cwsdk_entry_fn>>(CWSDK_ENTRY_SYMBOL);
-
   std::string entry_error;
-  const cw_provider_api* table = nullptr;
-  try {
-    table = entry(CWSDK_VERSION_MAJOR, CWSDK_VERSION_MINOR, lib->m_binding->table(),
-                  cw_sink{&entry_error, &append_sink});
-  } catch (const std::exception& e) {
-    return reject(path, "cwsdk_entry threw an exception (" + one_line(e.what()) +
-                            "): catch every exception at the ABI edge (CWSDK_PROVIDER does)");
-  } catch (...) {
-    return reject(path,
-                  "cwsdk_entry threw an exception: catch every exception at the ABI "
-                  "edge (CWSDK_PROVIDER does)");
-  }
-  if (table == nullptr)
-    return reject(path, "cwsdk_entry returned NULL: " +
-                            (entry_error.empty() ? std::string("the plugin gave no reason")
-                                                 : one_line(entry_error)));
+  auto opened = options.isolated ? lib->open_isolated(options, entry_error)
+                                 : lib->open_in_process(entry_error);
+  if (!opened) return opened.error();
+  const cw_provider_api* table = *opened;
+  if (table == nullptr) return reject(path, entry_refused(entry_error));
 
   constexpr std::size_t k_header_size = offsetof(cw_provider_api, abi_minor) + sizeof(uint16_t);
   if (table->struct_size < k_header_size)
@@ -154,10 +214,21 @@ Result<std::shared_ptr<Library>> Library::load(const fs::path& path, const HostS
                               "' is NULL: every plugin implements manifest, create, destroy, "
                               "health, build_index, add and remove");
 
+  std::string manifest_owned;
   const char* manifest_text = nullptr;
   size_t manifest_len = 0;
   try {
-    manifest_text = api.manifest(&manifest_len);
+    if (lib->m_process) {
+      auto text = lib->m_process->manifest();
+      if (!text) return reject(path, text.error().message);
+      if (*text) {
+        manifest_owned = std::move(**text);
+        manifest_text = manifest_owned.data();
+        manifest_len = manifest_owned.size();
+      }
+    } else {
+      manifest_text = api.manifest(&manifest_len);
+    }
   } catch (...) {
     return reject(path, "manifest() threw an exception: catch every exception at the ABI edge");
   }

@@ -8,15 +8,23 @@
 //
 // A Library stays loaded as long as a shared_ptr to it exists; every ProviderInstance
 // holds one, so an instance can never outlive the code it runs.
+//
+// An isolated library (LoadOptions::isolated) is loaded by a cw-plugin-runner child
+// process instead (plugin_process.hpp): the same checks run on what the child reports,
+// api() is a table of trampolines to the child, and lost() says when the child died or
+// was killed. Nothing else in the host tells the two apart.
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <cwsdk/cwsdk.h>
 
 #include <cw/plugin/host_api.hpp>
 #include <cw/plugin/manifest.hpp>
+#include <cw/plugin/plugin_process.hpp>
 #include <cw/util/result.hpp>
 
 namespace boost::dll {
@@ -29,12 +37,22 @@ namespace cw::plugin {
 inline constexpr std::size_t k_provider_api_v1_0_size =
     offsetof(cw_provider_api, action) + sizeof(cw_operation_fn);
 
+struct LoadOptions {
+  // Run the plugin in a child process (see above).
+  bool isolated = false;
+  // The cw-plugin-runner executable; empty: default_runner_path().
+  std::filesystem::path runner;
+  // How long one operation (cwsdk_entry and create included) may take when isolated.
+  std::chrono::milliseconds timeout = k_default_operation_timeout;
+};
+
 class Library {
  public:
   // Loads and checks `path`. The error message is the full one-line rejection:
   // "skipped plugin <path>: <reason>: <fix>". `services` must outlive the library.
   static Result<std::shared_ptr<Library>> load(const std::filesystem::path& path,
-                                               const HostServices& services);
+                                               const HostServices& services,
+                                               const LoadOptions& options = {});
   ~Library();
   Library(const Library&) = delete;
   Library& operator=(const Library&) = delete;
@@ -48,14 +66,30 @@ class Library {
   uint16_t abi_minor() const { return m_api.abi_minor; }
   const HostServices& services() const { return m_binding->services(); }
 
+  // cw_provider_api.create, in process or in the child: always call create through here.
+  cw_instance* create(const cw_host_api* host, const char* config, size_t len, cw_sink err) const;
+  bool isolated() const { return m_process != nullptr; }
+  // Isolated only: set once the child died or was killed (one line naming the plugin, the
+  // operation and the signal or timeout); every later call fails with it.
+  std::optional<std::string> lost() const;
+  // Isolated: the child's process id while it runs (-1 in process or once reaped).
+  pid_t child_pid() const { return m_process ? m_process->pid() : -1; }
+
  private:
   Library() = default;
+  Result<const cw_provider_api*> open_in_process(std::string& entry_error);
+  Result<const cw_provider_api*> open_isolated(const LoadOptions& options,
+                                               std::string& entry_error);
 
   std::filesystem::path m_path;
   // Declared before m_dll so that it is destroyed after the unload: the library-wide table
   // must stay valid until the library is gone.
   std::unique_ptr<HostBinding> m_binding;
   std::unique_ptr<boost::dll::shared_library> m_dll;
+  // Isolated: the child; declared after m_binding so that it goes first (its services
+  // point at the binding's table).
+  std::unique_ptr<PluginProcess> m_process;
+  cw_provider_api m_remote_table{};
   cw_provider_api m_api{};
   Manifest m_manifest;
 };

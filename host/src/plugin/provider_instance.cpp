@@ -137,8 +137,8 @@ Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(std::shared_p
   std::string err;
   cw_instance* inst = nullptr;
   try {
-    inst = self->m_library->api().create(self->m_binding->table(), config_text.data(),
-                                         config_text.size(), cw_sink{&err, &append_sink});
+    inst = self->m_library->create(self->m_binding->table(), config_text.data(), config_text.size(),
+                                   cw_sink{&err, &append_sink});
   } catch (const std::exception& e) {
     return make_error(where + "create threw an exception (" + one_line(e.what()) +
                           "): the plugin must catch every exception at the ABI edge",

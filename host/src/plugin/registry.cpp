@@ -6,6 +6,49 @@
 namespace cw::plugin {
 namespace fs = std::filesystem;
 
+std::optional<IsolationPolicy::Mode> isolation_mode_from_string(std::string_view text) {
+  if (text == "none") return IsolationPolicy::Mode::none;
+  if (text == "untrusted") return IsolationPolicy::Mode::untrusted;
+  if (text == "all") return IsolationPolicy::Mode::all;
+  return std::nullopt;
+}
+
+const char* to_string(IsolationPolicy::Mode mode) {
+  switch (mode) {
+    case IsolationPolicy::Mode::none:
+      return "none";
+    case IsolationPolicy::Mode::untrusted:
+      return "untrusted";
+    case IsolationPolicy::Mode::all:
+      return "all";
+  }
+  return "untrusted";
+}
+
+LoadOptions IsolationPolicy::options_for(const fs::path& file) const {
+  LoadOptions o;
+  o.runner = runner;
+  const auto name = plugin_name_from_filename(file);
+  o.timeout = timeout;
+  if (name) {
+    if (const auto it = timeouts.find(*name); it != timeouts.end()) o.timeout = it->second;
+    if (in_process.count(*name)) return o;
+  }
+  if (mode == Mode::all) {
+    o.isolated = true;
+  } else if (mode == Mode::untrusted) {
+    std::error_code ec;
+    fs::path folder = fs::weakly_canonical(fs::absolute(file, ec).parent_path(), ec);
+    bool trusted = false;
+    for (const auto& dir : trusted_dirs) {
+      std::error_code dec;
+      trusted = trusted || fs::weakly_canonical(dir, dec) == folder;
+    }
+    o.isolated = !trusted;
+  }
+  return o;
+}
+
 void Registry::load_folders(const std::vector<fs::path>& folders) {
   for (const auto& file : discover_plugins(folders)) load_file(file);
 }
@@ -32,7 +75,7 @@ bool Registry::load_file(const fs::path& file) {
       return false;
     }
   }
-  auto lib = Library::load(file, m_services);
+  auto lib = Library::load(file, m_services, m_policy.options_for(file));
   if (!lib) {
     m_rejections.push_back({file, lib.error().message, false});
     return false;

@@ -111,6 +111,8 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
       stats.cancelled = true;
       break;
     }
+    // A plugin that crashed or timed out takes no more chunks: they stay not attempted.
+    if (m_target.lost()) break;
     const std::size_t end = std::min(batch.items.size(), start + chunk_size);
     std::vector<WriteItem> chunk(batch.items.begin() + static_cast<std::ptrdiff_t>(start),
                                  batch.items.begin() + static_cast<std::ptrdiff_t>(end));
@@ -211,6 +213,11 @@ Result<nlohmann::json> Applier::send_with_retries(const WriteBatch& batch,
       return resp;
     }
     const Error& err = resp.error();
+    if (const auto why = m_target.lost()) {
+      // The plugin died with the request in its hands: any part of it may have landed.
+      for (const auto& w : chunk) out[w.key] = KeyOutcome{OutcomeStatus::unknown, "unknown", *why};
+      return err;
+    }
     const bool may_retry = retryable(err.kind) && attempt < m_options.max_attempts &&
                            !m_cancel.cancelled() && (!unsafe || m_options.present_on_target);
     if (!may_retry) {

@@ -28,6 +28,7 @@ class PluginPort final : public ProviderPort {
   Result<nlohmann::json> resolve_ids(const nlohmann::json& items) override {
     return m_instance->resolve_ids(items);
   }
+  std::optional<std::string> lost() const override { return m_instance->library().lost(); }
 
  private:
   std::unique_ptr<plugin::ProviderInstance> m_instance;

@@ -4,6 +4,7 @@
 // in-memory fake. Keeping the orchestrator on this small interface is what lets the
 // applier and runner be tested without loading a library.
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -42,6 +43,10 @@ class ProviderPort {
     (void)items;
     return make_error("resolve_ids is not supported", ErrorKind::unsupported);
   }
+  // Set when the provider's plugin is gone for the rest of the run (an isolated plugin
+  // that crashed or timed out): one line naming the plugin, the operation and the signal
+  // or timeout. What it answered this run is not to be committed.
+  virtual std::optional<std::string> lost() const { return std::nullopt; }
 };
 
 }  // namespace cw::sync

@@ -100,7 +100,23 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
 
   plugin::SearchPathOptions sp;
   for (const auto& d : options.plugin_dirs) sp.plugin_dirs.emplace_back(d);
-  s->m_registry = std::make_unique<plugin::Registry>(*s->m_services);
+  const auto& pcfg = s->m_config.plugins;
+  plugin::IsolationPolicy policy;
+  const std::string mode =
+      options.plugin_isolation.empty() ? pcfg.isolation : options.plugin_isolation;
+  const auto parsed_mode = plugin::isolation_mode_from_string(mode);
+  if (!parsed_mode)
+    return SessionError{
+        SessionError::Cause::usage,
+        "--plugin-isolation: expected none, untrusted or all, got \"" + mode + "\""};
+  policy.mode = *parsed_mode;
+  if (auto bundled = plugin::bundled_plugin_dir(sp)) policy.trusted_dirs.push_back(*bundled);
+  policy.in_process.insert(pcfg.in_process.begin(), pcfg.in_process.end());
+  policy.in_process.insert(options.in_process.begin(), options.in_process.end());
+  policy.timeout = std::chrono::seconds(pcfg.timeout_s);
+  for (const auto& [name, secs] : pcfg.timeouts_s)
+    policy.timeouts[name] = std::chrono::seconds(secs);
+  s->m_registry = std::make_unique<plugin::Registry>(*s->m_services, std::move(policy));
   s->m_registry->load_folders(plugin::plugin_search_path(sp));
   s->m_registry->log_rejections();
 

@@ -45,6 +45,9 @@ struct SessionOptions {
   std::string instance;     // auth and action: the one provider instance to make
   std::string config_path;  // empty: ./cw.yaml
   std::vector<std::string> plugin_dirs;
+  // Overrides of the configuration's `plugins:` block (--plugin-isolation, --in-process).
+  std::string plugin_isolation;
+  std::vector<std::string> in_process;
   std::string log_level = "info";
   std::string log_format = "text";
   bool dry_run = false;  // read-only state, no lock, plugins refused writes

@@ -94,7 +94,8 @@ struct SyncRunner::Impl {
       if (doc.contains("capabilities") && doc["capabilities"].is_object())
         h.capabilities = doc["capabilities"];
     }
-    if (h.health != engine::Health::ok)
+    // A lost plugin is reported once per pair, by the pair (lost_side below).
+    if (h.health != engine::Health::ok && !port.lost())
       self.m_log.warn("cw", "provider " + port.instance() + " is " +
                                 std::string(engine::to_string(h.health)) +
                                 (h.message.empty() ? "" : ": " + h.message));
@@ -254,6 +255,21 @@ struct SyncRunner::Impl {
     const engine::Snapshot* snaps[2] = {nullptr, nullptr};
   };
 
+  // A side whose plugin crashed or timed out (isolated plugins): the pair is skipped and
+  // nothing of it is committed, as if cw had stopped at that point; the journal keeps any
+  // write in flight for the next run's re-check.
+  bool lost_side(const config::PairConfig& pc, Feature feature, const Sides& s, json& entry) {
+    for (const auto* port : s.ports) {
+      if (port == nullptr) continue;
+      if (const auto why = port->lost()) {
+        fail(entry, "pair " + pc.policy.name + " " + std::string(engine::to_string(feature)) +
+                        " skipped, nothing committed: " + *why);
+        return true;
+      }
+    }
+    return false;
+  }
+
   bool prepare(const config::PairConfig& pc, Feature feature, const engine::PairFeatureState& st,
                json& entry, Sides& s, std::optional<std::string>& skip) {
     const std::string fname(engine::to_string(feature));
@@ -291,6 +307,7 @@ struct SyncRunner::Impl {
       std::optional<std::string> wm;
       if (const auto& b = st.baseline(side)) wm = b->watermark;
       auto& snap = snapshot_of(*s.ports[i], feature, wm, *s.health[i]);
+      if (!snap && lost_side(pc, feature, s, entry)) return false;
       if (!snap) {
         fail(entry, "pair " + pc.policy.name + ": " + snap.error().message);
         return false;
@@ -355,6 +372,7 @@ struct SyncRunner::Impl {
     Sides s;
     std::optional<std::string> skip;
     if (!prepare(pc, feature, *st, entry, s, skip)) return;
+    if (lost_side(pc, feature, s, entry)) return;
     if (skip) {
       auto fp = skipped_plan(pc, feature, *skip);
       fill_plan_report(entry, fp, sides);
@@ -541,6 +559,7 @@ struct SyncRunner::Impl {
       }
     }
 
+    if (lost_side(pc, feature, s, entry)) return;
     phase(pc.policy.name, fname, "commit", 0, 1);
     auto settled = engine::settle(pc.policy, fp, outcomes, src, tgt, *st, opt.now_s);
     state::PairFeatureRecord after = to_record(settled.state, sides, history);

@@ -2,13 +2,39 @@
  * A provider written in plain C99 against cwsdk.h: an in-memory watchlist of at most 64
  * keys. Built once as the well-behaved C plugin (cw-provider-cplain.so) and, with one
  * BAD_* definition, as each of the broken plugins the loader must refuse. The variants
- * share everything else so that each test exercises exactly one defect.
+ * share everything else so that each test exercises exactly one defect. The FAULT_*
+ * variants die or hang (for isolation: the host must survive them), and SERVICES makes
+ * health() call every host service and report what it got.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cwsdk/cwsdk.h>
+
+#if defined(FAULT_SEGV_INDEX) || defined(FAULT_SEGV_ENTRY)
+/* A real segmentation fault: an unmapped address written through a volatile, so that no
+ * compiler or sanitizer turns it into anything else. */
+static void segfault(void) {
+  volatile uintptr_t address = 16;
+  *(volatile int*)address = 1;
+}
+#endif
+
+#if defined(FAULT_SEGV_INDEX) || defined(FAULT_ABORT_INDEX) || defined(FAULT_HANG_INDEX)
+static void fault(void) {
+#if defined(FAULT_SEGV_INDEX)
+  segfault();
+#elif defined(FAULT_ABORT_INDEX)
+  abort();
+#else
+  for (;;) pause();
+#endif
+}
+#endif
 
 #ifndef PLUGIN_NAME
 #define PLUGIN_NAME "cplain"
@@ -112,11 +138,57 @@ static int is_object(const char* req, size_t len) {
   return i < len && req[i] == '{' && req[len - 1] == '}';
 }
 
+#if defined(SERVICES)
+struct buf {
+  char data[128];
+  size_t len;
+};
+static void buf_write(void* ctx, const char* data, size_t len) {
+  struct buf* b = (struct buf*)ctx;
+  if (len > sizeof b->data - 1 - b->len) len = sizeof b->data - 1 - b->len;
+  memcpy(b->data + b->len, data, len);
+  b->len += len;
+  b->data[b->len] = '\0';
+}
+/* The number after "status": in the HTTP meta document. */
+static int meta_status(const char* meta) {
+  const char* p = strstr(meta, "\"status\":");
+  return p == NULL ? -1 : atoi(p + 9);
+}
+#endif
+
 #if !defined(BAD_NULL_HEALTH)
 static cw_status c_health(cw_instance* self, const char* req, size_t len, cw_sink out) {
-  (void)self;
   (void)req;
   (void)len;
+#if defined(SERVICES)
+  {
+    static const char k_req[] =
+        "{\"method\":\"GET\",\"url\":\"http://svc.test/items\",\"read\":true,"
+        "\"endpoint\":\"/items\"}";
+    const cw_host_api* h = self->host;
+    void* ctx = h->host_ctx;
+    struct buf kv = {{0}, 0}, secret = {{0}, 0}, meta = {{0}, 0}, body = {{0}, 0};
+    char text[1024];
+    const long long now = (long long)h->now(ctx);
+    const int cancelled = h->is_cancelled(ctx);
+    const int kv_put = h->kv_put(ctx, "wm", 2, "w-7", 3);
+    const int kv_get = h->kv_get(ctx, "wm", 2, (cw_sink){&kv, buf_write});
+    const int get_secret = h->get_secret(ctx, "token", 5, (cw_sink){&secret, buf_write});
+    const int put_secret = h->put_secret(ctx, "refresh", 7, "r-1", 3);
+    const int http = h->http(ctx, k_req, sizeof k_req - 1, (cw_sink){&meta, buf_write},
+                             (cw_sink){&body, buf_write});
+    h->log(ctx, CW_LOG_INFO, "services probed", 15);
+    snprintf(text, sizeof text,
+             "{\"status\":\"ok\",\"message\":\"now=%lld cancelled=%d kv_put=%d kv_get=%d:%s "
+             "get_secret=%d:%s put_secret=%d http=%d:%d:%s\",\"features\":{\"watchlist\":true}}",
+             now, cancelled, kv_put, kv_get, kv.data, get_secret, secret.data, put_secret, http,
+             meta_status(meta.data), body.data);
+    put(out, text);
+    return CW_STATUS_OK;
+  }
+#endif
+  (void)self;
   put(out, "{\"status\":\"ok\",\"message\":\"\",\"features\":{\"watchlist\":true}}");
   return CW_STATUS_OK;
 }
@@ -125,6 +197,9 @@ static cw_status c_health(cw_instance* self, const char* req, size_t len, cw_sin
 static cw_status c_build_index(cw_instance* self, const char* req, size_t len, cw_sink out) {
   char buf[160];
   int i;
+#if defined(FAULT_SEGV_INDEX) || defined(FAULT_ABORT_INDEX) || defined(FAULT_HANG_INDEX)
+  fault();
+#endif
   if (!is_object(req, len)) {
     put(out, "{\"message\":\"request is not a JSON object\"}");
     return CW_STATUS_INVALID_ARG;
@@ -239,6 +314,9 @@ CWSDK_EXPORT const cw_provider_api* cwsdk_entry(uint16_t host_major, uint16_t ho
   put(err, "licence file /etc/cw/licence missing");
   return NULL;
 #else
+#if defined(FAULT_SEGV_ENTRY)
+  segfault();
+#endif
   if (host == NULL || host_major != CWSDK_VERSION_MAJOR) {
     put(err, "unsupported host ABI");
     return NULL;

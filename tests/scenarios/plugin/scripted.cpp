@@ -161,6 +161,32 @@ json log_item(const json& item) {
   return out;
 }
 
+// How the "crash" family of rules ends the process: abort(), a real segmentation fault,
+// or never returning (the host's timeout must end it).
+[[noreturn]] void die(const std::string& how) {
+  if (how == "segfault") {
+    // An unmapped address read through a volatile, so that no compiler or sanitizer turns
+    // it into anything but a SIGSEGV.
+    volatile std::uintptr_t address = 16;
+    *reinterpret_cast<volatile int*>(address) = 1;
+  }
+  if (how == "hang")
+    for (;;) pause();
+  std::abort();
+}
+
+bool dies(const std::string& result) {
+  return result == "crash" || result == "segfault" || result == "hang";
+}
+
+// Lets a case script a failure of the whole operation: {"status": "crash|segfault|hang"}
+// ends the process instead of answering.
+void maybe_die(const json& spec) {
+  const std::string kind =
+      spec.is_string() ? spec.get<std::string>() : spec.value("status", std::string());
+  if (dies(kind)) die(kind == "crash" ? "abort" : kind);
+}
+
 class Scripted {
  public:
   static const char* manifest() {
@@ -203,6 +229,7 @@ class Scripted {
 
   cwsdk::Reply health(std::string_view) {
     log_call(json{{"op", "health"}});
+    if (m_script.contains("health_error")) maybe_die(m_script["health_error"]);
     if (m_script.contains("health_error"))
       return error_reply(m_script["health_error"], "health check failed");
     json h = m_script.value("health", json{{"status", "ok"}});
@@ -224,6 +251,7 @@ class Scripted {
     if (!m_manifest["features"].contains(feature))
       throw cwsdk::Error(CW_STATUS_UNSUPPORTED, "scripted: feature " + feature + " not declared");
     const json fs = m_script.value("features", json::object()).value(feature, json::object());
+    if (fs.contains("index_error")) maybe_die(fs["index_error"]);
     if (fs.contains("index_error")) return error_reply(fs["index_error"], "index failed");
     const json state = load_state();
     json items = json::array();
@@ -460,14 +488,21 @@ class Scripted {
       const json rule = r >= 0 ? m_script["writes"][static_cast<std::size_t>(r)] : json::object();
       const std::string result = rule.value("result", "confirmed");
       if (r >= 0) count_hit(state, r);
-      if (result == "crash" && done >= rule.value("after", 0)) {
-        // The process dies mid-batch: what was applied so far is kept, nothing answers.
+      if (dies(result) && done >= rule.value("after", 0)) {
+        // The process dies (or hangs) mid-batch: what was applied so far is kept, nothing
+        // answers.
         save_state(state);
-        log_call(json{{"op", "crash"}, {"feature", feature}, {"after", done}});
-        std::abort();
+        log_call(json{{"op", result}, {"feature", feature}, {"after", done}});
+        die(result == "crash" ? "abort" : result);
       }
       if (result == "wait") wait_for_release();
-      if (result == "interrupt") std::raise(SIGINT);
+      // The user's Ctrl-C reaches cw; an isolated plugin runs in cw's child.
+      if (result == "interrupt") {
+        if (std::getenv("CW_PLUGIN_ISOLATED") != nullptr)
+          ::kill(::getppid(), SIGINT);
+        else
+          std::raise(SIGINT);
+      }
       ++done;
       json outcome = {{"key", key}};
       if (result == "unresolved") {
@@ -512,4 +547,17 @@ class Scripted {
 
 }  // namespace
 
-CWSDK_PROVIDER(Scripted)
+// CWSDK_PROVIDER(Scripted), plus one fault: $CW_SCRIPTED_CRASH_ENTRY naming this plugin
+// makes cwsdk_entry itself die with a segmentation fault.
+extern "C" CWSDK_EXPORT const cw_provider_api* cwsdk_entry(uint16_t host_major, uint16_t host_minor,
+                                                           const cw_host_api* host, cw_sink err) {
+  const char* crash = std::getenv("CW_SCRIPTED_CRASH_ENTRY");
+  if (crash != nullptr && std::string(crash) == CW_SCRIPTED_NAME) die("segfault");
+  try {
+    if (!::cwsdk::detail::check_host_version(host_major, host_minor, host, err)) return nullptr;
+    return ::cwsdk::detail::provider_table<Scripted>();
+  } catch (...) {
+    ::cwsdk::detail::write_all(err, "exception in cwsdk_entry");
+    return nullptr;
+  }
+}

@@ -1,0 +1,96 @@
+// What isolation costs per call: ProviderInstance::build_index of the crosswatch plugin
+// (the local tracker) over a 100,000-item watchlist, in cw's process and in a
+// cw-plugin-runner child (the same instance API; the reply crosses the socket). The time
+// includes what the host does with every reply (JSON parse, envelope schema check), so the
+// ratio is the overhead a run sees. Repetitions give the median.
+//
+//   bench_isolation [--benchmark_repetitions=N]     (CW_BENCH_ITEMS: item count)
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <cw/plugin/discovery.hpp>
+#include <cw/plugin/library.hpp>
+#include <cw/plugin/provider_instance.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
+#include <cw/services/kv/memory_kv_store.hpp>
+#include <cw/services/log/logger.hpp>
+
+namespace fs = std::filesystem;
+using namespace cw;
+
+namespace {
+
+std::size_t item_count() {
+  const char* n = std::getenv("CW_BENCH_ITEMS");
+  return n != nullptr ? std::strtoul(n, nullptr, 10) : 100000;
+}
+
+// One library for every benchmark: made once with bench/e2e/make_library.py.
+const fs::path& library_dir() {
+  static const fs::path dir = [] {
+    const fs::path d = fs::temp_directory_path() / ("cw-bench-iso-" + std::to_string(::getpid()));
+    const std::string cmd = "python3 '" + std::string(CW_BENCH_MAKE_LIBRARY) + "' " +
+                            std::to_string(item_count()) + " '" + d.string() +
+                            "' --feature watchlist >/dev/null";
+    if (std::system(cmd.c_str()) != 0) std::abort();
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(fs::temp_directory_path() / ("cw-bench-iso-" + std::to_string(::getpid())),
+                     ec);
+    });
+    return d;
+  }();
+  return dir;
+}
+
+void read_index(benchmark::State& state, bool isolated) {
+  services::Logger logger(services::LogLevel::warn, services::LogFormat::text);
+  services::SystemClock clock;
+  services::FlagCancelToken cancel;
+  services::MemoryKvStore kv;
+  plugin::HostServices services{logger, clock, cancel, &kv, nullptr, nullptr, false};
+  const auto dir = plugin::bundled_plugin_dir();
+  if (!dir) {
+    state.SkipWithError("no bundled plugin folder");
+    return;
+  }
+  plugin::LoadOptions options;
+  options.isolated = isolated;
+  auto lib = plugin::Library::load(*dir / "cw-provider-crosswatch.so", services, options);
+  if (!lib) {
+    state.SkipWithError(lib.error().message.c_str());
+    return;
+  }
+  auto inst = plugin::ProviderInstance::create(
+      *lib, "bench", nlohmann::json{{"root", library_dir().string()}}, services);
+  if (!inst) {
+    state.SkipWithError(inst.error().message.c_str());
+    return;
+  }
+  std::size_t items = 0;
+  for (auto _ : state) {
+    auto idx = (*inst)->build_index("watchlist", std::nullopt);
+    if (!idx) {
+      state.SkipWithError(idx.error().message.c_str());
+      return;
+    }
+    items = (*idx)["items"].size();
+    benchmark::DoNotOptimize(idx);
+  }
+  state.counters["items"] = static_cast<double>(items);
+}
+
+void BM_IndexInProcess(benchmark::State& state) { read_index(state, false); }
+void BM_IndexIsolated(benchmark::State& state) { read_index(state, true); }
+
+}  // namespace
+
+BENCHMARK(BM_IndexInProcess)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_IndexIsolated)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_MAIN();

@@ -1,0 +1,369 @@
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cw/plugin/plugin_process.hpp>
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace cw::plugin {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+fs::path default_runner_path() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+#if defined(CW_BUILD_ROOT) && defined(CW_PLUGIN_RUNNER_BUILD_PATH)
+  // Same rule as the plugin folder (discovery.hpp): inside the build tree, the build's.
+  const auto rel = exe.lexically_relative(fs::weakly_canonical(CW_BUILD_ROOT, ec));
+  if (!exe.empty() && !rel.empty() && *rel.begin() != "..") return CW_PLUGIN_RUNNER_BUILD_PATH;
+#endif
+  return exe.parent_path() / "cw-plugin-runner";
+}
+
+namespace {
+
+// One instance in the child, as the host's ProviderInstance holds it (its cw_instance*).
+struct RemoteInstance {
+  PluginProcess* process;
+  std::uint64_t id;
+};
+
+RemoteInstance* remote(cw_instance* self) { return reinterpret_cast<RemoteInstance*>(self); }
+
+constexpr const char* k_ops[] = {"health", "build_index", "add",        "remove",
+                                 "update", "scrobble",    "auth_start", "auth_poll",
+                                 "action", "lookup",      "resolve_ids"};
+
+template <int N>
+cw_status trampoline(cw_instance* self, const char* request, size_t len, cw_sink out) {
+  return remote(self)->process->call(remote(self)->id, k_ops[N], request, len, out);
+}
+
+void destroy_trampoline(cw_instance* self) {
+  std::unique_ptr<RemoteInstance> r(remote(self));
+  r->process->destroy(r->id);
+}
+
+// Markers: the loader asks PluginProcess for these two, never through the table.
+const char* manifest_marker(size_t* len) {
+  *len = 0;
+  return nullptr;
+}
+cw_instance* create_marker(const cw_host_api*, const char*, size_t, cw_sink) { return nullptr; }
+
+void write(cw_sink sink, std::string_view s) {
+  if (sink.write != nullptr && !s.empty()) sink.write(sink.ctx, s.data(), s.size());
+}
+
+void append(void* ctx, const char* data, size_t len) {
+  if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
+}
+
+std::string signal_text(int sig) {
+  std::string name;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  if (const char* abbrev = ::sigabbrev_np(sig)) name = std::string(", SIG") + abbrev;
+#endif
+  return "signal " + std::to_string(sig) + name;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+  const auto n = ms.count();
+  if (n % 1000 == 0) return std::to_string(n / 1000) + " s";
+  return std::to_string(n) + " ms";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PluginProcess>> PluginProcess::start(const fs::path& runner,
+                                                            std::string plugin,
+                                                            std::chrono::milliseconds timeout,
+                                                            services::CancelToken& cancel) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    return make_error(std::string("cannot create a socket pair: ") + std::strerror(errno));
+  int child_end = fds[1];
+  if (child_end == ipc::k_child_fd) {
+    // dup2 onto itself would keep close-on-exec set.
+    child_end = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+    ::close(fds[1]);
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, child_end, ipc::k_child_fd);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  // A plugin's prints must not mix into cw's standard output (`--output json`).
+  posix_spawn_file_actions_adddup2(&actions, 2, 1);
+  const std::string exe = runner.string();
+  const std::string parent = std::to_string(::getpid());
+  char* argv[] = {const_cast<char*>(exe.c_str()), const_cast<char*>(parent.c_str()), nullptr};
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(child_end);
+  if (rc != 0) {
+    ::close(fds[0]);
+    return make_error("cannot start the plugin runner " + exe + " (" + std::strerror(rc) + ")");
+  }
+  std::unique_ptr<PluginProcess> p(new PluginProcess());
+  p->m_plugin = std::move(plugin);
+  p->m_timeout = timeout;
+  p->m_cancel = &cancel;
+  p->m_pid = pid;
+  p->m_fd = fds[0];
+  p->m_channel = std::make_unique<ipc::Channel>(fds[0]);
+  PluginProcess* self = p.get();
+  p->m_channel->set_wait_budget([self]() -> long long {
+    const auto now = Clock::now();
+    auto left = self->m_timeout - self->m_spent -
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - self->m_wait_since);
+    if (self->m_cancel->cancelled()) {
+      if (!self->m_cancel_seen) self->m_cancel_seen = now;
+      const auto grace = k_cancel_grace - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              now - *self->m_cancel_seen);
+      if (grace < left) {
+        left = grace;
+        self->m_cancel_expired = grace.count() <= 0;
+      }
+    }
+    return left.count();
+  });
+  return p;
+}
+
+PluginProcess::~PluginProcess() {
+  if (m_fd >= 0) ::close(m_fd);  // the runner reads end-of-file and exits
+  if (m_pid > 0 && !m_lost) reap(false);
+}
+
+void PluginProcess::reap(bool kill_first) {
+  if (m_pid <= 0) return;
+  if (kill_first) ::kill(m_pid, SIGKILL);
+  // A child that closed its end may still be on its way out: give it a moment, then kill.
+  for (int i = 0; i < 200; ++i) {
+    const pid_t r = ::waitpid(m_pid, &m_wait_status, WNOHANG);
+    if (r == m_pid || (r < 0 && errno != EINTR)) {
+      m_pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(m_pid, SIGKILL);
+  while (::waitpid(m_pid, &m_wait_status, 0) < 0 && errno == EINTR) {
+  }
+  m_pid = -1;
+}
+
+Error PluginProcess::lose(const char* op, ipc::ReadStatus why) {
+  std::string what;
+  if (why == ipc::ReadStatus::timeout) {
+    reap(true);
+    what = m_cancel_expired
+               ? "plugin " + m_plugin + " did not return from " + op + " within " +
+                     seconds_text(k_cancel_grace) + " of the cancellation; its process was killed"
+               : "plugin " + m_plugin + " timed out in " + op + " after " +
+                     seconds_text(m_timeout) + "; its process was killed";
+  } else if (why == ipc::ReadStatus::bad_frame) {
+    reap(true);
+    what =
+        "plugin " + m_plugin + " broke the runner's protocol in " + op + "; its process was killed";
+  } else {
+    reap(false);
+    if (WIFSIGNALED(m_wait_status))
+      what = "plugin " + m_plugin + " crashed in " + op + " (" +
+             signal_text(WTERMSIG(m_wait_status)) + ")";
+    else if (WIFEXITED(m_wait_status))
+      what = "plugin " + m_plugin + " exited in " + op + " (exit status " +
+             std::to_string(WEXITSTATUS(m_wait_status)) + ")";
+    else
+      what = "plugin " + m_plugin + " stopped answering in " + op;
+  }
+  if (m_fd >= 0) {
+    ::close(m_fd);
+    m_fd = -1;
+  }
+  m_lost = what;
+  return make_error(what, ErrorKind::internal);
+}
+
+Result<json> PluginProcess::transact(const char* op, const json& head, std::string_view payload,
+                                     const PayloadSink& sink) {
+  if (m_lost) return make_error(*m_lost, ErrorKind::internal);
+  m_spent = std::chrono::milliseconds(0);
+  m_cancel_seen.reset();
+  m_cancel_expired = false;
+  m_wait_since = Clock::now();
+  // A failed send means the child is gone: the read below reports how.
+  m_channel->send(head, payload);
+  for (;;) {
+    json msg;
+    std::uint64_t len = 0;
+    if (const auto s = m_channel->read_head(msg, len); s != ipc::ReadStatus::ok) return lose(op, s);
+    const std::string m = msg.value("m", std::string());
+    const bool service = m == "log" || m == "http" || m == "now" || m == "is_cancelled" ||
+                         m == "kv_get" || m == "kv_put" || m == "get_secret" || m == "put_secret";
+    if (!service) {
+      if (const auto s = m_channel->read_payload(len, sink); s != ipc::ReadStatus::ok)
+        return lose(op, s);
+      return msg;
+    }
+    std::string body;
+    if (const auto s = m_channel->read_payload(len, body); s != ipc::ReadStatus::ok)
+      return lose(op, s);
+    const auto now = Clock::now();
+    m_spent += std::chrono::duration_cast<std::chrono::milliseconds>(now - m_wait_since);
+    serve(msg, body);
+    m_wait_since = Clock::now();
+  }
+}
+
+void PluginProcess::serve(const json& head, const std::string& payload) {
+  const std::string m = head.value("m", std::string());
+  const auto id = head.value("i", std::uint64_t{0});
+  const cw_host_api* host = m_library_host;
+  if (id != 0) {
+    const auto it = m_hosts.find(id);
+    host = it == m_hosts.end() ? nullptr : it->second;
+  }
+  if (m == "log") {
+    if (host != nullptr)
+      host->log(host->host_ctx, head.value("level", CW_LOG_INFO), payload.data(), payload.size());
+    return;
+  }
+  if (host == nullptr) {
+    m_channel->send({{"m", "reply"}, {"status", CW_STATUS_UNSUPPORTED}, {"value", 0}});
+    return;
+  }
+  void* ctx = host->host_ctx;
+  if (m == "now") {
+    m_channel->send({{"m", "reply"}, {"value", host->now(ctx)}});
+  } else if (m == "is_cancelled") {
+    m_channel->send({{"m", "reply"}, {"value", host->is_cancelled(ctx)}});
+  } else if (m == "http") {
+    std::string meta, body;
+    const cw_status st = host->http(ctx, payload.data(), payload.size(), cw_sink{&meta, &append},
+                                    cw_sink{&body, &append});
+    m_channel->send({{"m", "reply"}, {"status", st}, {"meta", meta}}, body);
+  } else if (m == "kv_get" || m == "get_secret") {
+    std::string value;
+    const auto fn = m == "kv_get" ? host->kv_get : host->get_secret;
+    const cw_status st = fn(ctx, payload.data(), payload.size(), cw_sink{&value, &append});
+    m_channel->send({{"m", "reply"}, {"status", st}}, value);
+  } else {  // kv_put, put_secret: the payload is the key, then the value
+    const auto key_len =
+        std::min<std::size_t>(head.value("key_len", std::size_t{0}), payload.size());
+    const auto fn = m == "kv_put" ? host->kv_put : host->put_secret;
+    const cw_status st =
+        fn(ctx, payload.data(), key_len, payload.data() + key_len, payload.size() - key_len);
+    m_channel->send({{"m", "reply"}, {"status", st}});
+  }
+}
+
+Result<RemoteLoad> PluginProcess::load(const fs::path& path, const cw_host_api* library_host) {
+  m_library_host = library_host;
+  auto reply = transact("cwsdk_entry",
+                        {{"m", "load"},
+                         {"path", path.string()},
+                         {"major", library_host->abi_major},
+                         {"minor", library_host->abi_minor}},
+                        {}, [](const char*, std::size_t) {});
+  if (!reply) return reply.error();
+  RemoteLoad out;
+  out.stage = reply->value("stage", std::string("null"));
+  out.detail = reply->value("detail", std::string());
+  if (out.stage != "ok") return out;
+  cw_provider_api& t = out.table;
+  t.struct_size = reply->value("struct_size", std::uint32_t{0});
+  t.abi_major = reply->value("abi_major", std::uint16_t{0});
+  t.abi_minor = reply->value("abi_minor", std::uint16_t{0});
+  for (const auto& op : reply->value("ops", json::array())) {
+    const std::string name = op.is_string() ? op.get<std::string>() : std::string();
+    if (name == "manifest") t.manifest = &manifest_marker;
+    if (name == "create") t.create = &create_marker;
+    if (name == "destroy") t.destroy = &destroy_trampoline;
+    if (name == "health") t.health = &trampoline<0>;
+    if (name == "build_index") t.build_index = &trampoline<1>;
+    if (name == "add") t.add = &trampoline<2>;
+    if (name == "remove") t.remove = &trampoline<3>;
+    if (name == "update") t.update = &trampoline<4>;
+    if (name == "scrobble") t.scrobble = &trampoline<5>;
+    if (name == "auth_start") t.auth_start = &trampoline<6>;
+    if (name == "auth_poll") t.auth_poll = &trampoline<7>;
+    if (name == "action") t.action = &trampoline<8>;
+    if (name == "lookup") t.lookup = &trampoline<9>;
+    if (name == "resolve_ids") t.resolve_ids = &trampoline<10>;
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> PluginProcess::manifest() {
+  std::string text;
+  auto reply = transact("manifest", {{"m", "manifest"}}, {},
+                        [&text](const char* p, std::size_t n) { text.append(p, n); });
+  if (!reply) return reply.error();
+  if (reply->value("threw", false)) throw std::runtime_error("manifest() threw an exception");
+  if (!reply->value("ok", false)) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(text));
+}
+
+cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, size_t len,
+                                   cw_sink err) {
+  const std::uint64_t id = m_next_id++;
+  m_hosts[id] = host;
+  std::string reason;
+  auto reply = transact("create", {{"m", "create"}, {"i", id}},
+                        std::string_view(config, config == nullptr ? 0 : len),
+                        [&reason](const char* p, std::size_t n) { reason.append(p, n); });
+  if (!reply) {
+    m_hosts.erase(id);
+    write(err, reply.error().message);
+    return nullptr;
+  }
+  if (reply->value("threw", false)) {
+    m_hosts.erase(id);
+    throw std::runtime_error(reply->value("what", std::string("an exception")));
+  }
+  if (!reply->value("ok", false)) {
+    m_hosts.erase(id);
+    write(err, reason);
+    return nullptr;
+  }
+  return reinterpret_cast<cw_instance*>(new RemoteInstance{this, id});
+}
+
+cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char* request,
+                              size_t len, cw_sink out) {
+  auto reply = transact(op, {{"m", "call"}, {"i", instance}, {"op", op}},
+                        std::string_view(request, request == nullptr ? 0 : len),
+                        [&out](const char* p, std::size_t n) {
+                          if (out.write != nullptr) out.write(out.ctx, p, n);
+                        });
+  if (!reply) {
+    write(out, json{{"message", reply.error().message}}.dump(-1, ' ', false,
+                                                             json::error_handler_t::replace));
+    return CW_STATUS_INTERNAL;
+  }
+  // The plugin threw across the ABI: the host's callers report that as they do in process.
+  if (reply->value("threw", false)) throw std::runtime_error("the operation threw");
+  return reply->value("status", CW_STATUS_INTERNAL);
+}
+
+void PluginProcess::destroy(std::uint64_t instance) {
+  if (!m_lost)
+    (void)transact("destroy", {{"m", "destroy"}, {"i", instance}}, {},
+                   [](const char*, std::size_t) {});
+  m_hosts.erase(instance);
+}
+
+}  // namespace cw::plugin

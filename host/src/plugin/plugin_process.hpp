@@ -1,0 +1,113 @@
+#pragma once
+// PluginProcess: an isolated plugin. The plugin file is loaded by a cw-plugin-runner child
+// process, and this object is the host's side of it: it presents the plugin's operations
+// as an ordinary cw_provider_api table (trampolines that send each call over the socket,
+// see ipc.hpp) and, while a call is in flight, serves the child's service requests with
+// the real cw_host_api table the host gave to cwsdk_entry or create(). Library and
+// ProviderInstance use that table as if the plugin were in cw's process.
+//
+// What isolation adds: a call that does not return within the timeout (the plugin's own
+// time; time spent in host services such as HTTP does not count) kills the child, and a
+// child that dies (a signal, an exit) is reaped. Either way the plugin is *lost* for the
+// rest of the process: every later call fails at once with the same one-line reason,
+// which names the plugin, the operation and the signal or the timeout.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include <cwsdk/cwsdk.h>
+
+#include <cw/plugin/ipc.hpp>
+#include <cw/services/cancel/cancel_token.hpp>
+#include <cw/util/result.hpp>
+
+namespace cw::plugin {
+
+// How long one operation of an isolated plugin may run (config `plugins.timeout`).
+inline constexpr std::chrono::milliseconds k_default_operation_timeout = std::chrono::minutes(5);
+// After the run is cancelled, how long a plugin still gets to return before it is killed.
+inline constexpr std::chrono::milliseconds k_cancel_grace = std::chrono::seconds(5);
+
+// The runner next to the running executable; inside the build tree, the build's runner.
+std::filesystem::path default_runner_path();
+
+// What the runner reported of cwsdk_entry, for the loader to judge.
+struct RemoteLoad {
+  // ok | dlopen (not loadable) | symbol (no cwsdk_entry) | threw | null (entry refused)
+  std::string stage;
+  std::string detail;  // dlerror(), the exception's what(), the plugin's reason
+  // stage ok: a table of trampolines for the operations the plugin's table has, with the
+  // plugin's struct_size and versions. `create` and `manifest` are markers only: use
+  // PluginProcess::create and ::manifest.
+  cw_provider_api table{};
+};
+
+class PluginProcess {
+ public:
+  // Starts the runner. `plugin` names the plugin in messages (the file's name part).
+  static Result<std::unique_ptr<PluginProcess>> start(const std::filesystem::path& runner,
+                                                      std::string plugin,
+                                                      std::chrono::milliseconds timeout,
+                                                      services::CancelToken& cancel);
+  ~PluginProcess();
+  PluginProcess(const PluginProcess&) = delete;
+  PluginProcess& operator=(const PluginProcess&) = delete;
+
+  // Loads the file in the child and calls cwsdk_entry there; `library_host` serves the
+  // services the plugin calls from it. An error means the child died or timed out.
+  Result<RemoteLoad> load(const std::filesystem::path& path, const cw_host_api* library_host);
+  // The manifest text; nullopt when manifest() returned NULL. Throws std::runtime_error
+  // when the plugin threw (as a call in process would).
+  Result<std::optional<std::string>> manifest();
+  // create() in the child, with `host` serving that instance's services. Same contract as
+  // cw_provider_api.create; throws std::runtime_error when the plugin threw.
+  cw_instance* create(const cw_host_api* host, const char* config, size_t len, cw_sink err);
+
+  // Set once the child died or was killed: one line naming the plugin and what happened.
+  const std::optional<std::string>& lost() const { return m_lost; }
+  pid_t pid() const { return m_pid; }
+
+  // For the trampolines.
+  cw_status call(std::uint64_t instance, const char* op, const char* request, size_t len,
+                 cw_sink out);
+  void destroy(std::uint64_t instance);
+
+ private:
+  PluginProcess() = default;
+
+  using PayloadSink = std::function<void(const char*, std::size_t)>;
+  // Sends one request and serves service requests until the child answers; the answer's
+  // payload goes to `sink`. The error is the lost() line.
+  Result<nlohmann::json> transact(const char* op, const nlohmann::json& head,
+                                  std::string_view payload, const PayloadSink& sink);
+  void serve(const nlohmann::json& head, const std::string& payload);
+  Error lose(const char* op, ipc::ReadStatus why);
+  void reap(bool kill_first);
+
+  std::string m_plugin;
+  std::chrono::milliseconds m_timeout{};
+  services::CancelToken* m_cancel = nullptr;
+  pid_t m_pid = -1;
+  int m_fd = -1;
+  int m_wait_status = 0;
+  std::unique_ptr<ipc::Channel> m_channel;
+  std::optional<std::string> m_lost;
+  const cw_host_api* m_library_host = nullptr;
+  std::map<std::uint64_t, const cw_host_api*> m_hosts;  // instance id -> its services
+  std::uint64_t m_next_id = 1;
+  // The current call's clock: the plugin's own time, host services excluded.
+  std::chrono::steady_clock::time_point m_wait_since;
+  std::chrono::milliseconds m_spent{};
+  std::optional<std::chrono::steady_clock::time_point> m_cancel_seen;
+  bool m_cancel_expired = false;
+};
+
+}  // namespace cw::plugin
