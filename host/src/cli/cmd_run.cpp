@@ -134,6 +134,24 @@ void print_summary(std::ostream& out, const nlohmann::json& report) {
     if (e["unresolved"].size() > k_summary_lines)
       out << "  ... and " << e["unresolved"].size() - k_summary_lines
           << " more unresolved or unknown (the report lists them all)\n";
+    if (e.contains("filtered_counts")) {
+      out << "  left out by the scope:";
+      bool first = true;
+      for (const auto& [filter, n] : e["filtered_counts"].items()) {
+        out << (first ? " " : ", ") << filter << " " << n.get<std::size_t>();
+        first = false;
+      }
+      out << "\n";
+      shown = 0;
+      for (const auto& f : e["filtered"]) {
+        if (++shown > k_summary_lines) break;
+        out << "  left alone: " << f.value("kind", "") << " " << f.value("item", "") << " on "
+            << f.value("side", "") << " (" << f.value("filter", "") << ")\n";
+      }
+      if (e["filtered"].size() > k_summary_lines)
+        out << "  ... and " << e["filtered"].size() - k_summary_lines
+            << " more left alone (the report lists them all)\n";
+    }
     for (const auto& err : e["errors"]) out << "  error: " << err.get<std::string>() << "\n";
   }
   out << "status: " << report.value("status", "") << ", " << report.value("duration_ms", 0)

@@ -13,6 +13,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cw/config/config.hpp>
+#include <cw/engine/identity.hpp>
+#include <cw/engine/time.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::config {
@@ -590,8 +592,9 @@ const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",  
                                               "enabled", "features", "source_of_truth", "sync"};
 const std::vector<std::string> k_feature_names = {"watchlist", "history", "ratings", "progress"};
 const std::vector<std::string> k_feature_keys = {
-    "enabled",   "add",      "remove", "update", "removal", "include_observed_deletes",
-    "rewatches", "tolerance"};
+    "enabled",   "add",       "remove", "update",    "removal",    "include_observed_deletes",
+    "rewatches", "tolerance", "types",  "from_date", "min_rating", "exclude"};
+const std::vector<std::string> k_scope_types = {"movies", "shows", "seasons", "episodes"};
 const std::int64_t k_max_ttl_s = 10LL * 365 * engine::k_day_s;
 
 // The keys services::parse_http_options / parse_instance_http_options accept (docs/http.md):
@@ -800,6 +803,101 @@ struct PairDraft {
   bool valid = true;
 };
 
+// The entries of a YAML list, each with its own position (the list's for a flow list
+// without marks); reports a value that is not a list.
+std::optional<std::vector<Checker::Entry>> list_entries(Checker& c, const Checker::Entry& e,
+                                                        const std::string& path) {
+  if (!e.value.IsSequence()) {
+    c.error(e.value_pos, path, "expected a list, got " + Checker::describe(e.value));
+    return std::nullopt;
+  }
+  std::vector<Checker::Entry> out;
+  std::size_t i = 0;
+  for (const auto& child : e.value) {
+    SourcePos p = c.pos(child);
+    if (p.line == 0) p = e.value_pos;
+    out.push_back(Checker::Entry{"[" + std::to_string(i++) + "]", child, child, p});
+  }
+  return out;
+}
+
+// features.<f>.types, from_date, min_rating, exclude: what the feature covers.
+void parse_scope_key(Checker& c, const Checker::Entry& k, const std::string& p, Feature f,
+                     engine::Scope& scope) {
+  if (k.key == "types") {
+    auto list = list_entries(c, k, p);
+    if (!list) return;
+    if (list->empty()) {
+      c.error(k.value_pos, p, "expected at least one of " + util::join(k_scope_types, ", "));
+      return;
+    }
+    std::uint8_t bits = 0;
+    for (const auto& t : *list) {
+      if (auto v = c.choice_value(t, p + t.key, k_scope_types)) {
+        const auto at = std::find(k_scope_types.begin(), k_scope_types.end(), *v);
+        bits |= static_cast<std::uint8_t>(1U << (at - k_scope_types.begin()));
+      }
+    }
+    scope.types = bits;
+  } else if (k.key == "from_date") {
+    if (f != Feature::history && f != Feature::ratings) {
+      c.error(k.value_pos, p, "only history (plays) and ratings have dates to filter by");
+      return;
+    }
+    const auto t = k.value.IsScalar() ? engine::parse_time(k.value.Scalar()) : std::nullopt;
+    // Digit strings parse as epoch times; a date is what a user means here.
+    if (!t || k.value.Scalar().find('-') == std::string::npos) {
+      c.error(k.value_pos, p,
+              "expected a date such as 2020-01-01 or 2020-01-01T18:00:00Z (UTC unless an "
+              "offset is given), got " +
+                  Checker::describe(k.value));
+      return;
+    }
+    scope.from_date = *t;
+  } else if (k.key == "min_rating") {
+    if (f != Feature::ratings) {
+      c.error(k.value_pos, p, "only the ratings feature has a minimum rating");
+      return;
+    }
+    if (auto v = c.number_value(k, p, 0.0, 10.0)) scope.min_rating = *v;
+  } else if (k.key == "exclude") {
+    if (!c.expect_map(k, p)) return;
+    for (const auto& x : c.entries(k.value, p, {"ids", "titles"})) {
+      const std::string xp = p + "." + x.key;
+      auto list = list_entries(c, x, xp);
+      if (!list) continue;
+      for (const auto& el : *list) {
+        auto v = c.string_value(el, xp + el.key);
+        if (!v) continue;
+        if (x.key == "titles") {
+          const std::string t = util::to_lower(util::trim(*v));
+          if (t.empty())
+            c.error(el.value_pos, xp + el.key, "expected a title, got an empty string");
+          else
+            scope.exclude_titles.push_back(t);
+          continue;
+        }
+        // ids: "<kind>:<value>", normalised as ids are on every read (R1.2).
+        const auto colon = v->find(':');
+        const auto kind = colon == std::string::npos
+                              ? std::nullopt
+                              : engine::id_kind_from_string(v->substr(0, colon));
+        const auto value = kind && *kind != engine::IdKind::other
+                               ? engine::normalize_id(*kind, v->substr(colon + 1))
+                               : std::nullopt;
+        if (!value) {
+          c.error(el.value_pos, xp + el.key,
+                  "expected an id as kind:value (imdb:tt0111161, tmdb:603, tvdb:81189, ...), "
+                  "got \"" +
+                      *v + "\"");
+          continue;
+        }
+        scope.exclude_ids.push_back(std::string(engine::to_string(*kind)) + ":" + *value);
+      }
+    }
+  }
+}
+
 void parse_feature(Checker& c, const Checker::Entry& e, const std::string& path, Feature f,
                    PairDraft& d) {
   engine::FeaturePolicy fp;
@@ -831,6 +929,9 @@ void parse_feature(Checker& c, const Checker::Entry& e, const std::string& path,
         } else if (auto v = c.bool_value(k, p)) {
           fp.rewatches = *v;
         }
+      } else if (k.key == "types" || k.key == "from_date" || k.key == "min_rating" ||
+                 k.key == "exclude") {
+        parse_scope_key(c, k, p, f, fp.scope);
       } else if (k.key == "tolerance") {
         if (f != Feature::history) {
           c.error(k.value_pos, p, "only the history feature has a play-matching tolerance");

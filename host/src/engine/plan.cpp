@@ -171,6 +171,12 @@ PlanCounts count(const FeaturePlan& p) {
   return c;
 }
 
+std::map<std::string, std::size_t> filtered_counts(const FeaturePlan& p) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& f : p.filtered) ++out[f.filter];
+  return out;
+}
+
 PlanCounts count(const FeaturePlan& p, Side side) {
   PlanCounts c;
   for (const auto& a : p.actions) {
@@ -236,6 +242,9 @@ json to_json(const FeaturePlan& p) {
   for (const auto& e : p.declined_pending) declined.push_back(to_json(e));
   json unresolved = json::array();
   for (const auto& u : p.unresolved) unresolved.push_back(to_json(u));
+  json filtered = json::array();
+  for (const auto& f : p.filtered)
+    filtered.push_back(json{{"action", to_json(f.action)}, {"filter", f.filter}});
   const auto c = count(p);
   return json{
       {"pair", p.pair},
@@ -253,7 +262,9 @@ json to_json(const FeaturePlan& p) {
       {"notes", p.notes},
       {"expired_pending", std::move(expired)},
       {"declined_pending", std::move(declined)},
-      {"unresolved", std::move(unresolved)}};
+      {"unresolved", std::move(unresolved)},
+      {"filtered", std::move(filtered)},
+      {"filtered_counts", filtered_counts(p)}};
 }
 
 Result<FeaturePlan> feature_plan_from_json(const json& j) {
@@ -314,6 +325,14 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
       auto pd = pending_from_json(e);
       if (!pd.ok()) return bad(pd.error().message);
       p.declined_pending.push_back(std::move(pd.value()));
+    }
+  }
+  if (auto it = j.find("filtered"); it != j.end() && it->is_array()) {
+    for (const auto& fj : *it) {
+      if (!fj.is_object() || !fj.contains("action")) return bad("a filtered entry has no action");
+      auto a = action_from_json(fj["action"]);
+      if (!a.ok()) return a.error();
+      p.filtered.push_back(FilteredAction{std::move(a.value()), str_or(fj, "filter")});
     }
   }
   if (auto it = j.find("unresolved"); it != j.end() && it->is_array()) {
@@ -385,6 +404,27 @@ std::string render_text(const FeaturePlan& p) {
   for (const auto& u : p.unresolved)
     out << "    ? unresolved, nothing written to " << provider_of(p, u.side) << ": "
         << describe(u.item) << " <" << u.key << "> (" << u.reason << ": " << u.message << ")\n";
+  if (!p.filtered.empty()) {
+    // What the scope left out: a count per filter, then the first items (the plan file,
+    // --output json, lists them all).
+    out << "  left out by the scope:";
+    bool first = true;
+    for (const auto& [filter, n] : filtered_counts(p)) {
+      out << (first ? " " : ", ") << filter << " " << n;
+      first = false;
+    }
+    out << "\n";
+    constexpr std::size_t k_listed = 20;
+    for (std::size_t i = 0; i < p.filtered.size() && i < k_listed; ++i) {
+      const auto& f = p.filtered[i];
+      out << "    . left alone: " << to_string(f.action.kind) << " on "
+          << provider_of(p, f.action.side) << ": " << describe(f.action.item) << " <"
+          << f.action.key << "> (" << f.filter << ")\n";
+    }
+    if (p.filtered.size() > k_listed)
+      out << "    ... and " << p.filtered.size() - k_listed
+          << " more left alone (the plan as JSON lists them all)\n";
+  }
   for (const auto& n : p.notes) out << "  note: " << n << "\n";
   return out.str();
 }

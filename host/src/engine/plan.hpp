@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,13 @@ struct HeldAction {
   bool operator==(const HeldAction&) const = default;
 };
 
+// An action the pair's scope left out (`filter`: types, from_date, min_rating, exclude).
+struct FilteredAction {
+  Action action;
+  std::string filter;
+  bool operator==(const FilteredAction&) const = default;
+};
+
 struct SideSummary {
   std::string provider;
   std::string fingerprint;
@@ -110,6 +118,8 @@ struct FeaturePlan {
   // matches several items, reason `ambiguous`); `side` is the side that lacks them.
   // Settlement keeps them in the state's unresolved list (R5.5) while they are derived.
   std::vector<UnresolvedEntry> unresolved;
+  // What the feature's scope left alone, every action with the filter that did it.
+  std::vector<FilteredAction> filtered;
   bool operator==(const FeaturePlan&) const = default;
 };
 
@@ -117,6 +127,8 @@ struct PlanCounts {
   std::size_t adds = 0, updates = 0, removes = 0, held = 0;
 };
 PlanCounts count(const FeaturePlan& p);
+// How many actions each scope filter left out, by filter name (sorted).
+std::map<std::string, std::size_t> filtered_counts(const FeaturePlan& p);
 PlanCounts count(const FeaturePlan& p, Side side);
 
 struct Plan {

@@ -7,6 +7,7 @@
 #include <cwsdk/support/rating.hpp>
 
 #include <cw/engine/planner.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::engine {
 namespace {
@@ -178,7 +179,9 @@ class Planner {
         m_prior(prior),
         m_now(now),
         m_plan(plan),
-        m_mo{policy.year_tolerance} {
+        m_mo{policy.year_tolerance},
+        m_exclude_ids(fp.scope.exclude_ids.begin(), fp.scope.exclude_ids.end()),
+        m_exclude_titles(fp.scope.exclude_titles.begin(), fp.scope.exclude_titles.end()) {
     for (const auto& b : prior.blackbox) {
       if (b.until == 0 || b.until > now) m_blocked[static_cast<int>(b.side)].insert(b.key);
     }
@@ -205,7 +208,18 @@ class Planner {
   const FeatureCaps& caps(Side s) { return ctx(s).snap.caps; }
 
   void emit(Action a);
+  // The scope filter that leaves `item` alone (types, from_date, min_rating, exclude), or
+  // null when it is in scope.
+  const char* out_of_scope(const Item& item) const;
+  // Records `a` as left alone when it is out of scope; true then.
+  bool filtered(Action& a) {
+    const char* why = out_of_scope(a.item);
+    if (why == nullptr) return false;
+    m_plan.filtered.push_back(FilteredAction{std::move(a), why});
+    return true;
+  }
   void stage_remove(Action a, bool drop_guard, std::string why_suspect = {}) {
+    if (filtered(a)) return;
     const auto s = static_cast<int>(a.side);
     m_removes[s].push_back(StagedRemove{std::move(a), drop_guard, std::move(why_suspect)});
   }
@@ -239,6 +253,8 @@ class Planner {
   Instant m_now;
   FeaturePlan& m_plan;
   MatchOptions m_mo;
+  std::unordered_set<std::string> m_exclude_ids;
+  std::unordered_set<std::string> m_exclude_titles;
   std::unordered_set<std::string> m_blocked[2];
   std::unordered_map<std::string, const PendingDeletion*> m_pending[2];
   Index m_tomb_index;
@@ -253,7 +269,40 @@ class Planner {
   std::size_t m_updates_disabled = 0;
 };
 
+const char* Planner::out_of_scope(const Item& item) const {
+  const Scope& sc = m_fp.scope;
+  if (((sc.types >> static_cast<int>(item.kind)) & 1U) == 0) return "types";
+  if (sc.from_date) {
+    // Undated plays and ratings are not known to be older: they stay in scope.
+    std::optional<Instant> when;
+    if (m_feature == Feature::history && item.watched_at) when = *item.watched_at;
+    if (m_feature == Feature::ratings && item.rated_at) when = *item.rated_at;
+    if (when && *when < *sc.from_date) return "from_date";
+  }
+  if (sc.min_rating && m_feature == Feature::ratings && item.rating &&
+      *item.rating < *sc.min_rating - 1e-9)
+    return "min_rating";
+  if (!m_exclude_titles.empty()) {
+    for (const std::string* t : {&item.title, &item.show_title}) {
+      if (!t->empty() && m_exclude_titles.count(util::to_lower(util::trim(*t)))) return "exclude";
+    }
+  }
+  if (!m_exclude_ids.empty()) {
+    for (const Ids* ids : {&item.ids, &item.show_ids}) {
+      for (const auto e : ids->entries()) {
+        std::string token(to_string(e.kind));
+        token += ':';
+        token += e.value;
+        if (m_exclude_ids.count(token)) return "exclude";
+      }
+    }
+  }
+  return nullptr;
+}
+
 void Planner::emit(Action a) {
+  // Out of scope: left alone, before any guard or capability says anything about it.
+  if (filtered(a)) return;
   const Side s = a.side;
   const auto& c = caps(s);
   if (!ctx(s).writable) {
@@ -299,6 +348,8 @@ bool Planner::ambiguous(const Index& idx, std::size_t i, const SideCtx& there) {
   const Match m = there.snap.index.match(idx, i, m_mo);
   if (!m.ambiguous()) return false;
   const IndexEntry& e = idx.entries()[i];
+  // Out of the scope it would not be written anyway: left alone, not unresolved.
+  if (out_of_scope(e.item) != nullptr) return true;
   for (const auto& u : m_plan.unresolved) {
     if (u.side == there.side && u.key == e.key) return true;
   }

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cw::engine {
 
@@ -16,6 +17,18 @@ enum class PairMode { one_way, two_way };
 enum class RemovalMode { source_deletes, mirror };  // R3.2
 
 inline constexpr std::int64_t k_day_s = 24 * 60 * 60;
+
+// What a pair's feature covers (cw.yaml `features.<feature>`: types, from_date, min_rating,
+// exclude). Whatever falls outside is left alone: nothing is added, updated or removed for
+// it on either side, and the plan says what each filter left out.
+struct Scope {
+  std::uint8_t types = 0x0F;                // one bit per ItemKind: movie, show, season, episode
+  std::optional<std::int64_t> from_date;    // plays / ratings dated before it (Unix seconds)
+  std::optional<double> min_rating;         // ratings below it (0-10)
+  std::vector<std::string> exclude_ids;     // "<id kind>:<normalised value>", e.g. imdb:tt0111161
+  std::vector<std::string> exclude_titles;  // trimmed, lower case; a show's excludes its episodes
+  bool operator==(const Scope&) const = default;
+};
 
 struct FeaturePolicy {
   bool enabled = false;
@@ -28,6 +41,7 @@ struct FeaturePolicy {
   // providers support it. Plays match within ±tolerance.
   bool rewatches = false;
   std::int64_t event_tolerance_s = 60;
+  Scope scope;
 };
 
 struct GuardPolicy {

@@ -205,7 +205,19 @@ struct SyncRunner::Impl {
                         {"updates", c.updates},
                         {"removes", c.removes},
                         {"held", c.held},
-                        {"unresolved", fp.unresolved.size()}};
+                        {"unresolved", fp.unresolved.size()},
+                        {"filtered", fp.filtered.size()}};
+    // What the feature's scope left alone: counts per filter and every item, as held ones.
+    if (!fp.filtered.empty()) {
+      entry["filtered_counts"] = engine::filtered_counts(fp);
+      entry["filtered"] = json::array();
+      for (const auto& f : fp.filtered)
+        entry["filtered"].push_back({{"side", sides.of(f.action.side)},
+                                     {"kind", engine::to_string(f.action.kind)},
+                                     {"key", f.action.key},
+                                     {"item", item_label(f.action.item)},
+                                     {"filter", f.filter}});
+    }
     // Items planning could not match for sure (R1.4 `ambiguous`): nothing is written for
     // them, and they are listed with the write outcomes' unresolved items.
     for (const auto& u : fp.unresolved) {

@@ -171,6 +171,33 @@ pairs:
   EXPECT_EQ(p.year_tolerance, 1);  // from global
 }
 
+TEST(Config, ScopeKeysMapToThePolicy) {
+  Config c = must_parse(R"(
+providers: { a: { plugin: x }, b: { plugin: x } }
+pairs:
+  - source: a
+    target: b
+    features:
+      history: { types: [movies, episodes], from_date: 2024-01-01 }
+      ratings:
+        min_rating: 6.5
+        from_date: "2024-01-01T12:00:00+02:00"
+        exclude: { ids: ["IMDB:TT0111161", "tvdb:tvdb-81189"], titles: ["  The Room "] }
+      watchlist: true
+)");
+  const auto& f = c.pairs.at(0).policy.features;
+  const auto& h = f.at(Feature::history).scope;
+  EXPECT_EQ(h.types, 0b1001);  // movie, episode
+  EXPECT_EQ(h.from_date, 1704067200);
+  const auto& r = f.at(Feature::ratings).scope;
+  EXPECT_EQ(r.types, 0x0F);
+  EXPECT_EQ(r.from_date, 1704103200);
+  EXPECT_EQ(r.min_rating, 6.5);
+  EXPECT_EQ(r.exclude_ids, (std::vector<std::string>{"imdb:tt0111161", "tvdb:81189"}));
+  EXPECT_EQ(r.exclude_titles, (std::vector<std::string>{"the room"}));
+  EXPECT_EQ(f.at(Feature::watchlist).scope, engine::Scope{});
+}
+
 TEST(Config, YearToleranceDefaultsToExactAndAPairOverridesIt) {
   Config c = must_parse(R"(
 providers: { a: { plugin: x }, b: { plugin: x }, c: { plugin: x } }

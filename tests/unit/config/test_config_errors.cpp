@@ -47,6 +47,36 @@ TEST(ConfigErrors, YearToleranceIsZeroOrOne) {
             "cw.yaml:5:13: sync.matching: expected a mapping, got \"1\"");
 }
 
+TEST(ConfigErrors, ScopeValuesAreCheckedWhereTheyAre) {
+  const auto feature = [](const std::string& f, const std::string& body) {
+    return std::string(k_providers) + "pairs:\n  - source: plex\n    target: trakt\n" +
+           "    features:\n      " + f + ": " + body + "\n";
+  };
+  EXPECT_EQ(only_error(feature("history", "{ types: [movies, film] }")),
+            "cw.yaml:8:34: pairs[0].features.history.types[1]: expected one of movies, shows, "
+            "seasons, episodes, got \"film\"");
+  EXPECT_EQ(only_error(feature("history", "{ types: movies }")),
+            "cw.yaml:8:25: pairs[0].features.history.types: expected a list, got \"movies\"");
+  EXPECT_EQ(only_error(feature("watchlist", "{ from_date: 2024-01-01 }")),
+            "cw.yaml:8:31: pairs[0].features.watchlist.from_date: only history (plays) and "
+            "ratings have dates to filter by");
+  EXPECT_NE(only_error(feature("history", "{ from_date: 2024-13-01 }"))
+                .find("cw.yaml:8:29: pairs[0].features.history.from_date: expected a date"),
+            std::string::npos);
+  EXPECT_EQ(only_error(feature("history", "{ min_rating: 5 }")),
+            "cw.yaml:8:30: pairs[0].features.history.min_rating: only the ratings feature has a "
+            "minimum rating");
+  EXPECT_EQ(only_error(feature("ratings", "{ min_rating: 11 }")),
+            "cw.yaml:8:30: pairs[0].features.ratings.min_rating: expected a number from 0 to 10, "
+            "got 11");
+  EXPECT_EQ(only_error(feature("ratings", "{ exclude: { ids: [tt0111161] } }")),
+            "cw.yaml:8:35: pairs[0].features.ratings.exclude.ids[0]: expected an id as kind:value "
+            "(imdb:tt0111161, tmdb:603, tvdb:81189, ...), got \"tt0111161\"");
+  EXPECT_EQ(only_error(feature("ratings", "{ exclude: { names: [x] } }")),
+            "cw.yaml:8:29: pairs[0].features.ratings.exclude.names: unknown key; expected one of "
+            "ids, titles");
+}
+
 // Issue 10: one deletion rotated round a -> b -> c -> a forever (2 writes every run).
 TEST(ConfigErrors, ARingOfOneWayRemovingPairsIsRefusedWithThePairsNamed) {
   const std::string providers =

@@ -830,6 +830,58 @@ TEST(TitleMatch, AmbiguousStaysInTheStateWhileDerived) {
   EXPECT_TRUE(settle(policy, plan2, {}, s2, t, st, k_now + 10).state.unresolved.empty());
 }
 
+// ---- scope (issue 12): what a feature covers; the rest is left alone
+
+TEST(Scope, TypesLeaveOtherKindsAloneBothWays) {
+  auto policy = pair(Feature::history);
+  policy.features[Feature::history].scope.types = 1U << static_cast<int>(ItemKind::movie);
+  const auto s =
+      snap("src", Feature::history, {watched(movie("tt1"), 100), watched(episode("5", 1, 1), 100)});
+  const auto t = snap("dst", Feature::history, {watched(episode("5", 1, 2), 100)});
+  auto plan = run(
+      policy, Feature::history, s, t,
+      prior(std::vector<Item>{watched(episode("5", 1, 2), 100)}, std::nullopt, Feature::history));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].key, "movie:imdb:tt1");
+  ASSERT_EQ(plan.filtered.size(), 2u);  // the episode add and the removal of S01E02
+  EXPECT_EQ(filtered_counts(plan), (std::map<std::string, std::size_t>{{"types", 2}}));
+  auto back = feature_plan_from_json(to_json(plan));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value(), plan);
+}
+
+TEST(Scope, FromDateMinRatingAndExclusions) {
+  auto policy = pair(R);
+  auto& sc = policy.features[R].scope;
+  sc.from_date = 1000;
+  sc.min_rating = 7;
+  sc.exclude_ids = {"imdb:tt9"};
+  sc.exclude_titles = {"hidden"};
+  Item hidden = rated(movie("tt8"), 9, 2000);
+  hidden.title = " HIDDEN ";
+  const auto s =
+      snap("src", R,
+           {rated(movie("tt1"), 9, 2000), rated(movie("tt2"), 9, 500), rated(movie("tt3"), 6, 2000),
+            rated(movie("tt4"), 8), rated(movie("tt9"), 9, 2000), hidden});
+  auto plan = run(policy, R, s, snap("dst", R, {}));
+  std::vector<std::string> added;
+  for (const auto& a : plan.actions) added.push_back(a.key);
+  // tt4 has no rated_at: not known to be older, so in scope.
+  EXPECT_EQ(added, (std::vector<std::string>{"movie:imdb:tt1", "movie:imdb:tt4"}));
+  EXPECT_EQ(filtered_counts(plan), (std::map<std::string, std::size_t>{
+                                       {"exclude", 2}, {"from_date", 1}, {"min_rating", 1}}));
+}
+
+TEST(Scope, OutOfScopeIsLeftAloneNotHeld) {
+  auto policy = pair(W);
+  policy.features[W].scope.exclude_ids = {"imdb:tt2"};
+  auto takes_nothing = caps();
+  takes_nothing.types = 0;  // would hold the add as unsupported
+  auto plan = run(policy, W, snap("src", W, {movie("tt2")}), snap("dst", W, {}, takes_nothing));
+  EXPECT_TRUE(plan.held.empty());
+  EXPECT_EQ(plan.filtered.size(), 1u);
+}
+
 TEST(TitleMatch, YearToleranceFromThePolicy) {
   auto policy = pair(W);
   const auto s = snap("src", W, {bare_movie("Amelie", 2001)});
