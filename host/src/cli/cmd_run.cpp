@@ -112,6 +112,15 @@ void print_summary(std::ostream& out, const nlohmann::json& report) {
         << std::setw(9) << e.value("duration_ms", 0) << "\n";
     if (e.contains("skip_reason"))
       out << "  skipped: " << e["skip_reason"].get<std::string>() << "\n";
+    if (e.contains("not_compared")) {
+      const auto& nc = e["not_compared"];
+      const bool target_down = nc.value("reason", "").rfind("target", 0) == 0;
+      out << "  not compared (" << nc.value("reason", "")
+          << "): " << nc.value("items", std::size_t{0}) << " item(s) of "
+          << e.value(target_down ? "source" : "target", "") << "; "
+          << e.value(target_down ? "target" : "source", "")
+          << " is down and its inventory was not read\n";
+    }
     // A summary stays readable at scale: the first few of each list, then a count (the
     // whole list is in the report, --report FILE or --output json).
     std::size_t shown = 0;

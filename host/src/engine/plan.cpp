@@ -264,7 +264,9 @@ json to_json(const FeaturePlan& p) {
       {"declined_pending", std::move(declined)},
       {"unresolved", std::move(unresolved)},
       {"filtered", std::move(filtered)},
-      {"filtered_counts", filtered_counts(p)}};
+      {"filtered_counts", filtered_counts(p)},
+      {"not_compared", p.not_compared},
+      {"not_compared_reason", p.not_compared_reason}};
 }
 
 Result<FeaturePlan> feature_plan_from_json(const json& j) {
@@ -288,6 +290,8 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
   }
   p.skipped = bool_or(j, "skipped");
   p.skip_reason = str_or(j, "skip_reason");
+  p.not_compared = static_cast<std::size_t>(std::max<std::int64_t>(0, int_or(j, "not_compared")));
+  p.not_compared_reason = str_or(j, "not_compared_reason");
   if (auto it = j.find("actions"); it != j.end()) {
     if (!it->is_array()) return bad("'actions' is not an array");
     for (const auto& aj : *it) {
@@ -385,6 +389,13 @@ std::string render_text(const FeaturePlan& p) {
       << plural(c.removes, "remove") << ", " << c.held << " held\n";
   for (const auto* s : {&p.source, &p.target}) {
     if (s->suspect) out << "  suspect snapshot: " << s->suspect_reason << "\n";
+  }
+  if (!p.not_compared_reason.empty()) {
+    const bool target_down = p.not_compared_reason.rfind("target", 0) == 0;
+    out << "  not compared (" << p.not_compared_reason << "): " << plural(p.not_compared, "item")
+        << " of " << (target_down ? p.source.provider : p.target.provider) << "; "
+        << (target_down ? p.target.provider : p.source.provider)
+        << " is down and its inventory was not read\n";
   }
   for (ActionKind k : {ActionKind::add, ActionKind::update, ActionKind::remove}) {
     for (const auto& a : p.actions) {

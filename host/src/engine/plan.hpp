@@ -120,6 +120,11 @@ struct FeaturePlan {
   std::vector<UnresolvedEntry> unresolved;
   // What the feature's scope left alone, every action with the filter that did it.
   std::vector<FilteredAction> filtered;
+  // R2.3: a side that is down is not read, so the other side's items are compared with
+  // nothing (no adds, removes or holds are planned): how many, and which side is down
+  // ("target down"). Empty reason: everything was compared.
+  std::size_t not_compared = 0;
+  std::string not_compared_reason;
   bool operator==(const FeaturePlan&) const = default;
 };
 

@@ -1042,6 +1042,16 @@ FeaturePlan plan_feature(const PairPolicy& policy, Feature feature, const Snapsh
     plan.skip_reason = source.provider + " is down; pair skipped for " + fname;
     return plan;
   }
+  for (const Snapshot* down : {&target, &source}) {
+    if (down->health != Health::down) continue;
+    // R2.3: nothing was read from it, so nothing is known about what it has or lacks: the
+    // other side's items are not compared (no adds held for items it may well have), and no
+    // deletion is inferred. Its baselines and pending deletions stand (settlement).
+    const Snapshot& up = down == &target ? source : target;
+    plan.not_compared = up.index.size();
+    plan.not_compared_reason = down == &target ? "target down" : "source down";
+    return plan;
+  }
   plan.event_mode =
       feature == Feature::history && fp.rewatches && source.caps.rewatches && target.caps.rewatches;
   if (feature == Feature::history && fp.rewatches && !plan.event_mode)

@@ -447,6 +447,12 @@ Settlement settle(const PairPolicy& policy, const FeaturePlan& plan,
       auto it = prev.find(sk);
       if (it != prev.end() && seen.insert(sk).second) next.push_back(*it->second);
     }
+    // A side was down: nothing was compared, so nothing was resolved either.
+    if (!plan.not_compared_reason.empty()) {
+      for (const auto& u : previous.unresolved) {
+        if (seen.insert(side_key(u.side, u.key)).second) next.push_back(u);
+      }
+    }
     st.unresolved = std::move(next);
   }
   return result;

@@ -238,6 +238,8 @@ struct SyncRunner::Impl {
                                {"reason", engine::to_string(h.hold)},
                                {"detail", h.detail}});
     }
+    if (!fp.not_compared_reason.empty())
+      entry["not_compared"] = {{"items", fp.not_compared}, {"reason", fp.not_compared_reason}};
     for (const auto& n : fp.notes) entry["notes"].push_back(n);
     for (const auto& a : fp.actions)
       if (!a.note.empty()) entry["notes"].push_back(engine::describe(a.item) + ": " + a.note);

@@ -295,12 +295,20 @@ TEST(Health, AuthFailedSkipsWithCredentialHint) {
   EXPECT_TRUE(plan.actions.empty());
 }
 
-TEST(Health, DownTargetGetsNoWrites) {
+TEST(Health, DownTargetIsNotComparedWith) {
   auto plan = run(pair(W), W, snap("src", W, {movie("tt1")}),
-                  snap("dst", W, {movie("tt2")}, caps(), Health::down),
+                  snap("dst", W, {}, caps(), Health::down, false),
                   prior(std::vector<Item>{movie("tt2"), movie("tt3")}, std::nullopt));
   EXPECT_TRUE(plan.actions.empty());
-  EXPECT_EQ(held(plan, HoldReason::provider_down).size(), 2u);  // the add and the removal
+  // Its inventory was not read: no add is held for an item it may have, no removal planned.
+  EXPECT_TRUE(plan.held.empty());
+  EXPECT_EQ(plan.not_compared, 1u);
+  EXPECT_EQ(plan.not_compared_reason, "target down");
+  EXPECT_NE(render_text(plan).find("not compared (target down): 1 item of src"), std::string::npos)
+      << render_text(plan);
+  auto back = feature_plan_from_json(to_json(plan));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value(), plan);
 }
 
 TEST(Health, DownSourceSkipsOneWay) {
@@ -745,9 +753,10 @@ TEST(TwoWay, DownSideGetsNothingAndCausesNoDeletions) {
   auto base = std::vector<Item>{movie("tt1"), movie("tt2")};
   auto plan = run(two(), W, snap("src", W, {movie("tt1"), movie("tt2"), movie("tt3")}),
                   snap("dst", W, {}, caps(), Health::down), prior(base, base));
-  EXPECT_TRUE(actions(plan, ActionKind::remove, Side::source).empty());
-  for (const auto& a : plan.actions) EXPECT_NE(a.side, Side::target);
-  EXPECT_FALSE(held(plan, HoldReason::provider_down).empty());
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_TRUE(plan.held.empty());
+  EXPECT_EQ(plan.not_compared, 3u);
+  EXPECT_EQ(plan.not_compared_reason, "target down");
 }
 
 // ---- title matching (R1.4)

@@ -104,6 +104,18 @@ TEST(Settle, DownSideFreezesBaselines) {
   EXPECT_EQ(r.settlement.state.target, st.target);
 }
 
+TEST(Settle, DownSideKeepsTheUnresolvedList) {
+  PairFeatureState st;
+  UnresolvedEntry u;
+  u.key = "movie:imdb:tt9";
+  u.reason = "not_found";
+  u.item = movie("tt9");
+  st.unresolved = {u};
+  auto r = cycle(pair(W), W, snap("src", W, {movie("tt9")}),
+                 snap("dst", W, {}, caps(), Health::down), st, k_now, confirm_all);
+  EXPECT_EQ(r.settlement.state.unresolved, st.unresolved);
+}
+
 // R5.3 across runs: held, kept pending with its first-seen time, baseline not advanced,
 // then approved and released.
 TEST(Settle, HeldDeletionStaysPendingUntilApproved) {
