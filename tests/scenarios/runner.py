@@ -78,6 +78,10 @@ def deep_merge(base, over):
     return out
 
 
+# The fields that name an item in expectations (label()); any other is a value to check.
+LABEL_KEYS = ("title", "type", "show", "season", "episode")
+
+
 def label(item):
     """How an item is named in expectations: its title; episodes as 'Show S01E02'."""
     if isinstance(item, str):
@@ -522,16 +526,28 @@ class Scenario:
             if c["op"] in WRITE_OPS:
                 got.setdefault((c["op"], c["feature"]), []).extend(label(x) for x in c["items"])
         wanted = {}
+        field_checks = []
         for op, feats in (spec or {}).items():
             if op not in WRITE_OPS:
                 raise CaseError("run %r: writes.%s.%s: expected add, remove or update" % (name, prov, op))
             for feat, labels in (feats or {}).items():
-                wanted[(op, feat)] = [str(x) for x in labels]
+                wanted[(op, feat)] = [label(x) if isinstance(x, dict) else str(x) for x in labels]
+                field_checks.extend((op, feat, x) for x in labels if isinstance(x, dict))
         for key in sorted(set(got) | set(wanted)):
             g = sorted(got.get(key, []))
             w = sorted(wanted.get(key, []))
             if g != w:
                 self.fail(name, "%s %s %s: wrote %s, expected %s" % (prov, key[0], key[1], g, w))
+        # {title: .., field: value}: some item of that label was sent with those values (what
+        # the request carried: ratings on the target's scale, watch and rating dates).
+        for op, feat, want in field_checks:
+            sent = [it for c in calls if c["op"] == op and c["feature"] == feat
+                    for it in c["items"] if label(it) == label(want)]
+            fields = {k: v for k, v in want.items() if k not in LABEL_KEYS}
+            if not any(all(it.get(k) == v for k, v in fields.items()) for it in sent):
+                self.fail(name, "%s %s %s: no %r sent with %s (sent: %s)" % (
+                    prov, op, feat, label(want), fields,
+                    [{k: it.get(k) for k in fields} for it in sent]))
 
     def check_inventory(self, name, prov, spec):
         inv = self.load_pstate(prov).get("inventory", {})
