@@ -135,6 +135,10 @@ json generate_universe(const GenerateOptions& o) {
          {"sandbox", sandbox_flags(rng, o)}});
   }
   json shows = json::array();
+  // Episode imdb ids are numbered in order: unique, as real ones are. (They were derived from
+  // the show's number modulo 10, so shows 4, 14, 24... shared them and cw rightly took the
+  // plays of one for the other's.)
+  int episode_imdb = 0;
   for (int s = 0; s < o.shows; ++s) {
     const bool anime = rng.chance(o.anime_share);
     const int show_year = rng.range(1990, 2022);
@@ -160,7 +164,7 @@ json generate_universe(const GenerateOptions& o) {
         json eids = {{"tmdb", std::to_string(1000000 + serial)},
                      {"tvdb", std::to_string(2000000 + serial)},
                      {"trakt", std::to_string(3000000 + serial)}};
-        if (e % 4 == 1) eids["imdb"] = imdb_id(7000000 + serial % 1000000);
+        if (e % 4 == 1) eids["imdb"] = imdb_id(7000000 + episode_imdb++);
         eps.push_back({{"number", e},
                        {"title", std::string(rng.word()) + " " + std::to_string(e)},
                        {"ids", eids},

@@ -97,6 +97,27 @@ bool expects_body(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }
 
+// Accept-Encoding without "br". The system's cpp-httplib is built with Brotli and prefers it,
+// at Brotli's default quality (11): ~100 ms of CPU per 60 KB page, which made the fakes, not
+// the client, the cost of every large read (libcurl offers br). gzip is what the real
+// services send, and costs ~1 ms. Empty when nothing is left.
+std::string without_brotli(const std::string& accept) {
+  std::string out;
+  std::size_t at = 0;
+  while (at <= accept.size()) {
+    std::size_t comma = accept.find(',', at);
+    if (comma == std::string::npos) comma = accept.size();
+    std::string token = accept.substr(at, comma - at);
+    const auto first = token.find_first_not_of(" \t");
+    token = first == std::string::npos ? "" : token.substr(first);
+    std::string name = token.substr(0, token.find_first_of(" \t;"));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!token.empty() && name != "br") out += (out.empty() ? "" : ", ") + token;
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 void FakeService::fault_response(int status, const httplib::Request& /*req*/,
@@ -256,6 +277,12 @@ void SandboxServer::install_wrappers() {
     if (expects_body(req.method) && !req.has_header("Content-Length") &&
         !req.has_header("Transfer-Encoding")) {
       const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+    }
+    if (req.has_header("Accept-Encoding")) {
+      auto& headers = const_cast<httplib::Request&>(req).headers;
+      const std::string accept = without_brotli(req.get_header_value("Accept-Encoding"));
+      headers.erase("Accept-Encoding");
+      if (!accept.empty()) headers.emplace("Accept-Encoding", accept);
     }
     if (is_control(req)) return httplib::Server::HandlerResponse::Unhandled;
     const auto d = m_ctx.decide(req);

@@ -238,6 +238,7 @@ class MediaBrowserFake final : public FakeService {
                     {"CollectionType", "tvshows"},
                     {"Locations", {"/media/tv"}}}};
     m_items.clear();
+    m_listings.clear();
     m_order.clear();
     m_children.clear();
     m_user_data.clear();
@@ -250,6 +251,7 @@ class MediaBrowserFake final : public FakeService {
 
   void add_item(json it) {
     const std::string id = it.at("Id").get<std::string>();
+    m_listings.clear();
     if (!m_items.count(id)) m_order.push_back(id);
     const std::string parent = it.value("ParentId", "");
     if (!parent.empty()) m_children[parent].push_back(id);
@@ -337,6 +339,7 @@ class MediaBrowserFake final : public FakeService {
     return [this, uid_in_path, f = std::forward<F>(f)](const httplib::Request& req,
                                                        httplib::Response& res) {
       std::lock_guard lock(m_mutex);
+      if (req.method != "GET") m_listings.clear();  // every write route is a POST or DELETE
       const User* u = authenticate(req);
       if (u == nullptr) {
         unauthorized(res);
@@ -477,83 +480,108 @@ class MediaBrowserFake final : public FakeService {
       send_json(res, views_json(u));
       return;
     }
-    const std::set<std::string> lower_types = [&] {
-      std::set<std::string> s;
-      for (const auto& t : types) s.insert(lower(t));
-      return s;
-    }();
-    std::vector<const json*> hits;
-    auto consider = [&](const json& it) {
-      const std::string type = it.value("Type", "");
-      if (!lower_types.empty() && !lower_types.count(lower(type))) return;
-      for (const auto& e : excluded) {
-        if (lower(e) == lower(type)) return;
-      }
-      const std::string id = it.value("Id", "");
-      if (!search.empty() && lower(it.value("Name", "")).find(search) == std::string::npos) return;
-      const UserData ud = user_data(u.id, id);
-      if (filters.count("isfavorite") && !ud.favorite) return;
-      if (filters.count("isnotfavorite") && ud.favorite) return;
-      if (filters.count("isplayed") && !ud.played) return;
-      if (filters.count("isunplayed") && ud.played) return;
-      if (filters.count("isresumable") && ud.position_ticks <= 0) return;
-      if (!any_provider.empty()) {
-        bool match = false;
-        const json pids = it.value("ProviderIds", json::object());
-        for (const auto& [k, v] : pids.items()) {
-          for (const auto& [pk, pv] : any_provider) {
-            if (lower(k) == pk && v.is_string() && lower(v.get<std::string>()) == pv) match = true;
-          }
+    // Which rows, in which order: kept per user and query until the next write (any request
+    // but a GET, a seed, a reset). A paged read asks the same query once per page, and
+    // filtering and sorting a 100k-item library took ~134 ms per page, which made a full read
+    // quadratic.
+    std::string cache_key = u.id + "|" + req.path + "|";
+    for (const auto& [k, v] : req.params) {
+      const std::string name = lower(k);
+      if (name == "startindex" || name == "limit" || name == "api_key" || name == "apikey")
+        continue;
+      cache_key += name + "=" + v + "&";
+    }
+    auto cached = m_listings.find(cache_key);
+    if (cached == m_listings.end()) {
+      const std::set<std::string> lower_types = [&] {
+        std::set<std::string> s;
+        for (const auto& t : types) s.insert(lower(t));
+        return s;
+      }();
+      std::vector<const json*> hits;
+      auto consider = [&](const json& it) {
+        const std::string type = it.value("Type", "");
+        if (!lower_types.empty() && !lower_types.count(lower(type))) return;
+        for (const auto& e : excluded) {
+          if (lower(e) == lower(type)) return;
         }
-        if (!match) return;
-      }
-      hits.push_back(&it);
-    };
-    if (!ids.empty()) {
-      for (const auto& id : ids) {
-        auto it = m_items.find(id);
-        if (it != m_items.end()) consider(it->second);
-      }
-    } else if (!parent.empty() && !recursive) {
-      auto coll = m_collections.find(parent);
-      if (coll != m_collections.end()) {
-        for (const auto& id : coll->second) {
+        const std::string id = it.value("Id", "");
+        if (!search.empty() && lower(it.value("Name", "")).find(search) == std::string::npos)
+          return;
+        const UserData ud = user_data(u.id, id);
+        if (filters.count("isfavorite") && !ud.favorite) return;
+        if (filters.count("isnotfavorite") && ud.favorite) return;
+        if (filters.count("isplayed") && !ud.played) return;
+        if (filters.count("isunplayed") && ud.played) return;
+        if (filters.count("isresumable") && ud.position_ticks <= 0) return;
+        if (!any_provider.empty()) {
+          bool match = false;
+          const json pids = it.value("ProviderIds", json::object());
+          for (const auto& [k, v] : pids.items()) {
+            for (const auto& [pk, pv] : any_provider) {
+              if (lower(k) == pk && v.is_string() && lower(v.get<std::string>()) == pv)
+                match = true;
+            }
+          }
+          if (!match) return;
+        }
+        hits.push_back(&it);
+      };
+      if (!ids.empty()) {
+        for (const auto& id : ids) {
           auto it = m_items.find(id);
           if (it != m_items.end()) consider(it->second);
         }
-      } else if (auto kids = m_children.find(parent); kids != m_children.end()) {
-        for (const auto& id : kids->second) consider(m_items.at(id));
-      }
-    } else {
-      for (const auto& id : m_order) {
-        const json& it = m_items.at(id);
-        if (!parent.empty() && !is_descendant(it, parent)) continue;
-        consider(it);
-      }
-    }
-    // SortBy: unknown values (DateLastSaved …) are dropped silently, as ASP.NET's binder does.
-    const auto sort_by = split_list(qp(req, "SortBy").value_or(""));
-    const bool desc = lower(qp(req, "SortOrder").value_or("Ascending")).rfind("desc", 0) == 0;
-    for (auto s = sort_by.rbegin(); s != sort_by.rend(); ++s) {
-      const std::string key = lower(*s);
-      auto sort_key = [&](const json* it) -> std::string {
-        if (key == "dateplayed") {
-          const auto ud = user_data(u.id, it->value("Id", ""));
-          return ud.last_played_ms ? iso_from_ms(*ud.last_played_ms) : "";
+      } else if (!parent.empty() && !recursive) {
+        auto coll = m_collections.find(parent);
+        if (coll != m_collections.end()) {
+          for (const auto& id : coll->second) {
+            auto it = m_items.find(id);
+            if (it != m_items.end()) consider(it->second);
+          }
+        } else if (auto kids = m_children.find(parent); kids != m_children.end()) {
+          for (const auto& id : kids->second) consider(m_items.at(id));
         }
-        if (key == "sortname" || key == "name") return lower(it->value("Name", ""));
-        if (key == "datecreated") return it->value("DateCreated", "");
-        if (key == "productionyear") return std::to_string(10000 + it->value("ProductionYear", 0));
-        return "";
-      };
-      if (key != "dateplayed" && key != "sortname" && key != "name" && key != "datecreated" &&
-          key != "productionyear") {
-        continue;
+      } else {
+        for (const auto& id : m_order) {
+          const json& it = m_items.at(id);
+          if (!parent.empty() && !is_descendant(it, parent)) continue;
+          consider(it);
+        }
       }
-      std::stable_sort(hits.begin(), hits.end(), [&](const json* a, const json* b) {
-        return desc ? sort_key(a) > sort_key(b) : sort_key(a) < sort_key(b);
-      });
+      // SortBy: unknown values (DateLastSaved …) are dropped silently, as ASP.NET's binder does.
+      const auto sort_by = split_list(qp(req, "SortBy").value_or(""));
+      const bool desc = lower(qp(req, "SortOrder").value_or("Ascending")).rfind("desc", 0) == 0;
+      for (auto s = sort_by.rbegin(); s != sort_by.rend(); ++s) {
+        const std::string key = lower(*s);
+        auto sort_key = [&](const json* it) -> std::string {
+          if (key == "dateplayed") {
+            const auto ud = user_data(u.id, it->value("Id", ""));
+            return ud.last_played_ms ? iso_from_ms(*ud.last_played_ms) : "";
+          }
+          if (key == "sortname" || key == "name") return lower(it->value("Name", ""));
+          if (key == "datecreated") return it->value("DateCreated", "");
+          if (key == "productionyear")
+            return std::to_string(10000 + it->value("ProductionYear", 0));
+          return "";
+        };
+        if (key != "dateplayed" && key != "sortname" && key != "name" && key != "datecreated" &&
+            key != "productionyear") {
+          continue;
+        }
+        // Each row's key once, not twice per comparison.
+        std::vector<std::pair<std::string, const json*>> keyed;
+        keyed.reserve(hits.size());
+        for (const json* h : hits) keyed.emplace_back(sort_key(h), h);
+        std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+          return desc ? a.first > b.first : a.first < b.first;
+        });
+        for (std::size_t i = 0; i < keyed.size(); ++i) hits[i] = keyed[i].second;
+      }
+      if (m_listings.size() >= 64) m_listings.clear();  // bounded: 8 bytes per row
+      cached = m_listings.emplace(std::move(cache_key), std::move(hits)).first;
     }
+    const std::vector<const json*>& hits = cached->second;
     const long long start = std::max(0LL, std::atoll(qp(req, "StartIndex").value_or("0").c_str()));
     const auto limit_str = qp(req, "Limit");
     const std::size_t limit =
@@ -675,6 +703,8 @@ class MediaBrowserFake final : public FakeService {
   std::vector<std::string> m_order;
   std::unordered_map<std::string, std::vector<std::string>> m_children;
   std::unordered_map<std::string, std::unordered_map<std::string, UserData>> m_user_data;
+  // query_items(): user and query → the rows it selects, in order, until the next write.
+  mutable std::unordered_map<std::string, std::vector<const json*>> m_listings;
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> m_playlists;
   std::map<std::string, std::vector<std::string>> m_collections;
   json m_sessions;

@@ -430,6 +430,7 @@ class PlexFake final : public FakeService {
                    {"art", "/:/resources/show-fanart.jpg"},
                    {"thumb", "/:/resources/show.png"}}};
     m_items.clear();
+    changed();
     m_children.clear();
     m_primary_guid.clear();
     m_user.clear();
@@ -485,7 +486,7 @@ class PlexFake final : public FakeService {
   }
 
   void apply_user_fields(int account, std::int64_t rk, const json& src) {
-    UserState& st = m_user[account][rk];
+    UserState& st = user_state_mut(account, rk);
     if (src.contains("viewCount")) st.view_count = to_int64(src["viewCount"]);
     if (src.contains("lastViewedAt")) st.last_viewed_at = to_int64(src["lastViewedAt"]);
     if (src.contains("viewOffset")) st.view_offset = to_int64(src["viewOffset"]);
@@ -508,6 +509,7 @@ class PlexFake final : public FakeService {
     if (item.parent != 0) m_children[item.parent].push_back(rk);
     if (!item.guid.empty()) m_primary_guid[item.guid] = rk;
     m_items[rk] = std::move(item);
+    changed();
   }
 
   void add_raw_item(const json& raw) {
@@ -687,15 +689,26 @@ class PlexFake final : public FakeService {
   // Paging by X-Plex-Container-Start/Size, as query parameters (CW) or headers (plexapi).
   json page_rows(const httplib::Request& req, httplib::Response& res, const std::vector<json>& rows,
                  json container, const char* child = "Metadata") const {
+    return page_window(req, res, {rows, 0, rows.size()}, std::move(container), child);
+  }
+  // The rows of one page of a list of `total`: rows[i] is entry first + i (they cover at
+  // least the page asked for), so a listing renders only its page.
+  struct Window {
+    const std::vector<json>& rows;
+    std::size_t first = 0;
+    std::size_t total = 0;
+  };
+  json page_window(const httplib::Request& req, httplib::Response& res, const Window& w,
+                   json container, const char* child = "Metadata") const {
     const bool paged =
         req.has_param("X-Plex-Container-Size") || req.has_header("X-Plex-Container-Size") ||
         req.has_param("X-Plex-Container-Start") || req.has_header("X-Plex-Container-Start");
     const long long start = std::max(0LL, param_int(req, "X-Plex-Container-Start", 0));
     const long long size = param_int(req, "X-Plex-Container-Size", -1);
-    const auto p = m_ctx->page(req, rows.size(), static_cast<std::size_t>(start),
-                               size < 0 ? rows.size() : static_cast<std::size_t>(size));
+    const auto p = m_ctx->page(req, w.total, static_cast<std::size_t>(start),
+                               size < 0 ? w.total : static_cast<std::size_t>(size));
     json out = json::array();
-    for (std::size_t i = p.start; i < p.end(); ++i) out.push_back(rows[i]);
+    for (std::size_t i = p.start; i < p.end(); ++i) out.push_back(w.rows.at(i - w.first));
     container["size"] = p.count;
     if (paged) {
       container["offset"] = start;
@@ -793,8 +806,20 @@ class PlexFake final : public FakeService {
     });
   }
 
-  std::vector<json> list_items(const httplib::Request& req, const Account& acc,
-                               const std::string& section_key, bool with_section_id) const {
+  // The items a listing query selects, in its order (its filters and sort applied), for one
+  // account. Kept per query until the next change of the items or of any user state: a
+  // paged read asks the same query once per page, and filtering and sorting a 100k-row
+  // section took ~50 ms per page, which made a full read quadratic.
+  const std::vector<const Item*>& listing(const httplib::Request& req, const Account& acc,
+                                          const std::string& section_key) const {
+    std::string key = std::to_string(acc.id) + "|" + req.path + "|" + section_key + "|";
+    for (const auto& [name, value] : req.params) {  // a multimap: sorted by name
+      if (name == "X-Plex-Container-Start" || name == "X-Plex-Container-Size" ||
+          name == "X-Plex-Token")
+        continue;
+      key += name + "=" + value + "&";
+    }
+    if (auto hit = m_listings.find(key); hit != m_listings.end()) return hit->second;
     const int type = req.has_param("type") ? std::atoi(req.get_param_value("type").c_str()) : 0;
     std::vector<const Item*> hits;
     for (const auto& [rk, it] : m_items) {
@@ -809,22 +834,39 @@ class PlexFake final : public FakeService {
       hits.push_back(&it);
     }
     sort_items(req, hits, acc.id);
+    if (m_listings.size() >= 64) m_listings.clear();  // bounded: a listing is 8 bytes per row
+    return m_listings.emplace(std::move(key), std::move(hits)).first->second;
+  }
+  // Every change of m_items or m_user goes through here (or user_state_mut).
+  void changed() { m_listings.clear(); }
+  UserState& user_state_mut(int account, std::int64_t rk) {
+    changed();
+    return m_user[account][rk];
+  }
+
+  // The page of a listing the request asks for, rendered: rows [first, first + size) of total.
+  struct Listed {
+    std::vector<json> rows;
+    std::size_t first = 0;
+    std::size_t total = 0;
+  };
+  Listed list_items(const httplib::Request& req, const Account& acc, const std::string& section_key,
+                    bool with_section_id) const {
+    const std::vector<const Item*>& hits = listing(req, acc, section_key);
     const bool guids = param_int(req, "includeGuids", 0) == 1;
-    // Render only the requested page: the rest stay null (cheap), page_rows() slices the same
-    // window, so a 100k-row section costs one page of JSON per request, not the whole library.
     const long long start = std::max(0LL, param_int(req, "X-Plex-Container-Start", 0));
     const long long size = param_int(req, "X-Plex-Container-Size", -1);
-    const std::size_t lo = std::min(static_cast<std::size_t>(start), hits.size());
-    const std::size_t hi =
-        size < 0 ? hits.size() : std::min(hits.size(), lo + static_cast<std::size_t>(size));
-    std::vector<json> rows(hits.size());
-    for (std::size_t i = lo; i < hi; ++i) {
-      const Item* it = hits[i];
-      json row = render_row(*it, &acc, guids);
-      if (with_section_id) row["librarySectionID"] = section_id_value(it->section);
-      rows[i] = std::move(row);
+    Listed out;
+    out.total = hits.size();
+    out.first = std::min(static_cast<std::size_t>(start), hits.size());
+    const std::size_t end =
+        size < 0 ? hits.size() : std::min(hits.size(), out.first + static_cast<std::size_t>(size));
+    for (std::size_t i = out.first; i < end; ++i) {
+      json row = render_row(*hits[i], &acc, guids);
+      if (with_section_id) row["librarySectionID"] = section_id_value(hits[i]->section);
+      out.rows.push_back(std::move(row));
     }
-    return rows;
+    return out;
   }
 
   // ------------------------------------------------------------------ auth wrappers
@@ -1365,35 +1407,36 @@ class PlexFake final : public FakeService {
                                  {{"key", "recentlyAdded"}, {"title", "Recently Added Content"}},
                                  {{"key", "onDeck"}, {"title", "On Deck Content"}}})}});
             }));
-    srv.Get("/library/sections/(\\d+)/all/?",
-            pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
-              const json* sec = section(req.matches[1]);
-              if (sec == nullptr) {
-                res.status = 404;
-                res.set_content(
-                    "<html><head><title>Not Found</title></head><body><h1>404 Not Found"
-                    "</h1></body></html>",
-                    "text/html");
-                return;
-              }
-              const std::string type = sec->value("type", "movie");
-              json container = {{"allowSync", true},
-                                {"art", sec->value("art", "")},
-                                {"identifier", k_library_identifier},
-                                {"librarySectionID", section_id_value(sec->value("key", ""))},
-                                {"librarySectionTitle", sec->value("title", "")},
-                                {"librarySectionUUID", sec->value("uuid", "")},
-                                {"mediaTagPrefix", "/system/bundle/media/flags/"},
-                                {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)},
-                                {"thumb", sec->value("thumb", "")},
-                                {"title1", sec->value("title", "")},
-                                {"title2", type == "show" ? "All Shows" : "All Movies"},
-                                {"viewGroup", type},
-                                {"viewMode", 65592}};
-              if (type == "show") container["nocache"] = true;
-              const auto rows = list_items(req, a, sec->value("key", ""), false);
-              respond(req, res, page_rows(req, res, rows, container));
-            }));
+    srv.Get(
+        "/library/sections/(\\d+)/all/?",
+        pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
+          const json* sec = section(req.matches[1]);
+          if (sec == nullptr) {
+            res.status = 404;
+            res.set_content(
+                "<html><head><title>Not Found</title></head><body><h1>404 Not Found"
+                "</h1></body></html>",
+                "text/html");
+            return;
+          }
+          const std::string type = sec->value("type", "movie");
+          json container = {{"allowSync", true},
+                            {"art", sec->value("art", "")},
+                            {"identifier", k_library_identifier},
+                            {"librarySectionID", section_id_value(sec->value("key", ""))},
+                            {"librarySectionTitle", sec->value("title", "")},
+                            {"librarySectionUUID", sec->value("uuid", "")},
+                            {"mediaTagPrefix", "/system/bundle/media/flags/"},
+                            {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)},
+                            {"thumb", sec->value("thumb", "")},
+                            {"title1", sec->value("title", "")},
+                            {"title2", type == "show" ? "All Shows" : "All Movies"},
+                            {"viewGroup", type},
+                            {"viewMode", 65592}};
+          if (type == "show") container["nocache"] = true;
+          const Listed page = list_items(req, a, sec->value("key", ""), false);
+          respond(req, res, page_window(req, res, {page.rows, page.first, page.total}, container));
+        }));
     srv.Get("/library/all/?",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
               const Account* who = &a;
@@ -1403,14 +1446,14 @@ class PlexFake final : public FakeService {
                   who = other;
                 }
               }
-              const auto rows = list_items(req, *who, "", true);
-              respond(
-                  req, res,
-                  page_rows(req, res, rows,
-                            {{"allowSync", false},
-                             {"identifier", k_library_identifier},
-                             {"mediaTagPrefix", "/system/bundle/media/flags/"},
-                             {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)}}));
+              const Listed page = list_items(req, *who, "", true);
+              respond(req, res,
+                      page_window(
+                          req, res, {page.rows, page.first, page.total},
+                          {{"allowSync", false},
+                           {"identifier", k_library_identifier},
+                           {"mediaTagPrefix", "/system/bundle/media/flags/"},
+                           {"mediaTagVersion", m_server.value("mediaTagVersion", 1690992652)}}));
             }));
     srv.Get("/library/metadata/(\\d+)/(children|allLeaves)",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
@@ -1594,7 +1637,7 @@ class PlexFake final : public FakeService {
         pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
           Item* it = target_item(req, res);
           if (it == nullptr) return;
-          UserState& st = m_user[a.id][it->rk];
+          UserState& st = user_state_mut(a.id, it->rk);
           std::int64_t at = m_ctx->now_s();
           if (req.has_param("viewedAt") && !m_quirks.value("scrobble_ignores_viewed_at", false)) {
             at = std::stoll(req.get_param_value("viewedAt"));
@@ -1612,7 +1655,7 @@ class PlexFake final : public FakeService {
         pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
           Item* it = target_item(req, res);
           if (it == nullptr) return;
-          UserState& st = m_user[a.id][it->rk];
+          UserState& st = user_state_mut(a.id, it->rk);
           st.view_count = 0;
           st.view_offset = 0;
           st.last_viewed_at.reset();
@@ -1635,7 +1678,7 @@ class PlexFake final : public FakeService {
         res.status = 400;
         return;
       }
-      UserState& st = m_user[a.id][it->rk];
+      UserState& st = user_state_mut(a.id, it->rk);
       if (rating <= 0) {
         st.user_rating.reset();
         st.last_rated_at.reset();
@@ -1662,7 +1705,7 @@ class PlexFake final : public FakeService {
           const std::int64_t time = std::max<long long>(0, param_int(req, "time", 0));
           std::int64_t duration = param_int(req, "duration", it->duration);
           if (duration <= 0) duration = it->duration;
-          UserState& st = m_user[a.id][it->rk];
+          UserState& st = user_state_mut(a.id, it->rk);
           st.last_viewed_at = m_ctx->now_s();
           const std::string state = req.get_param_value("state");
           if (duration > 0 && static_cast<double>(time) >= 0.9 * static_cast<double>(duration) &&
@@ -1879,6 +1922,8 @@ class PlexFake final : public FakeService {
   std::unordered_map<std::int64_t, std::vector<std::int64_t>> m_children;
   std::unordered_map<std::string, std::int64_t> m_primary_guid;
   std::unordered_map<int, std::unordered_map<std::int64_t, UserState>> m_user;
+  // listing(): query → the rows it selects, until the next change.
+  mutable std::unordered_map<std::string, std::vector<const Item*>> m_listings;
   std::vector<HistoryRow> m_history;
   std::int64_t m_next_history = 1;
   json m_sessions;
@@ -2017,7 +2062,7 @@ void PlexFake::seed_universe(const json& u) {
     const std::int64_t rk = rk_of(h);
     if (rk == 0) continue;
     const std::int64_t at = ms_from_iso(h.value("watched_at", "")).value_or(0) / 1000;
-    UserState& st = m_user[k_owner_id][rk];
+    UserState& st = user_state_mut(k_owner_id, rk);
     st.view_count += 1;
     st.last_viewed_at = std::max(st.last_viewed_at.value_or(0), at);
     m_history.push_back({m_next_history++, rk, k_owner_id, at, 1});
@@ -2025,14 +2070,14 @@ void PlexFake::seed_universe(const json& u) {
   for (const auto& r : u.value("ratings", json::array())) {
     const std::int64_t rk = rk_of(r);
     if (rk == 0) continue;
-    UserState& st = m_user[k_owner_id][rk];
+    UserState& st = user_state_mut(k_owner_id, rk);
     st.user_rating = r.value("rating", 0);
     st.last_rated_at = ms_from_iso(r.value("rated_at", "")).value_or(0) / 1000;
   }
   for (const auto& p : u.value("progress", json::array())) {
     const std::int64_t rk = rk_of(p);
     if (rk == 0) continue;
-    UserState& st = m_user[k_owner_id][rk];
+    UserState& st = user_state_mut(k_owner_id, rk);
     st.view_offset = p.value("progress_ms", 0);
     if (!st.last_viewed_at)
       st.last_viewed_at = ms_from_iso(p.value("progress_at", "")).value_or(0) / 1000;

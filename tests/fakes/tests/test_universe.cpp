@@ -1,6 +1,8 @@
 // Seeding every fake from a universe whose optional fields are null (the way hand-written or
 // exported universes mark unknown values): cw-sandbox --fixtures and POST /__sandbox/universe
 // used to fail with "type must be string, but is null".
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "core/fake_service.hpp"
@@ -51,6 +53,36 @@ TEST(UniverseTest, AnimeIsAPercentageOfTheTitles) {
       cw::fakes::parse_generate_options("movies=10,shows=2,anime=0,seed=3"));
   for (const auto& item : none["movies"]) EXPECT_FALSE(item.value("anime", true));
   EXPECT_THROW(cw::fakes::parse_generate_options("anime=101"), std::invalid_argument);
+}
+
+// Two titles with one external id are one title to cw: every id of a kind names one movie,
+// show, season or episode.
+TEST(UniverseTest, EveryExternalIdNamesOneTitle) {
+  cw::fakes::GenerateOptions o;
+  o.movies = 50;
+  o.shows = 40;  // more than 10: episode imdb ids once repeated every 10 shows
+  o.seasons_per_show = 2;
+  o.episodes_per_season = 8;
+  const json u = cw::fakes::generate_universe(o);
+  std::map<std::string, std::string> owner;  // "<level>:<kind>:<id>" → the title's path
+  auto claim = [&](const std::string& level, const json& ids, const std::string& path) {
+    for (const auto& [kind, value] : ids.items()) {
+      const std::string key = level + ":" + kind + ":" + value.get<std::string>();
+      const auto [at, inserted] = owner.emplace(key, path);
+      EXPECT_TRUE(inserted) << key << " names both " << at->second << " and " << path;
+    }
+  };
+  for (const auto& m : u["movies"]) claim("movie", m["ids"], m["title"].get<std::string>());
+  for (const auto& s : u["shows"]) {
+    const std::string show = s["title"].get<std::string>();
+    claim("show", s["ids"], show);
+    for (const auto& sn : s["seasons"]) {
+      const std::string season = show + " S" + std::to_string(sn["number"].get<int>());
+      claim("season", sn["ids"], season);
+      for (const auto& e : sn["episodes"])
+        claim("episode", e["ids"], season + "E" + std::to_string(e["number"].get<int>()));
+    }
+  }
 }
 
 TEST(UniverseTest, WithoutUserStateKeepsTheTitlesOnly) {
