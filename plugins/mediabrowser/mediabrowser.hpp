@@ -384,18 +384,26 @@ class Impl {
         q.types = "Movie,Episode";
         q.filters = "IsResumable";
       } else {
-        q.types = "Movie,Series,Episode";
+        q.types = "Movie,Episode";
       }
-      c = scan(
-          q,
-          [&](const Json& row) -> Status {
-            auto item = to_item(row, feature);
-            if (!item) return item.error();
-            if (!item->has_value()) return {};  // nothing to index for this row (no rating)
-            emit(std::move(**item), *id_of(row));
-            return {};
-          },
-          left_out);
+      auto row = [&](const Json& r) -> Status {
+        auto item = to_item(r, feature);
+        if (!item) return item.error();
+        if (!item->has_value()) return {};  // nothing to index for this row (no rating)
+        emit(std::move(**item), *id_of(r));
+        return {};
+      };
+      if (feature == "ratings") {
+        // Ratings read the whole library: the series first, so that every episode finds its
+        // show among the series already read and no page looks its shows up (the read costs
+        // the paging minimum, not one more request per page of episodes).
+        Query series;
+        series.types = "Series";
+        c = scan(series, row, left_out);
+        if (!c.failure) c = combined(c, scan(q, row, left_out));
+      } else {
+        c = scan(q, row, left_out);
+      }
     }
     if (c.failure && index.received() == 0) return index.fail(*c.failure);
     if (left_out > 0 && c.complete) {
@@ -786,6 +794,21 @@ class Impl {
     bool user_data = true;
   };
 
+  // Two reads as one: complete when both are, counts added, the first reason and failure.
+  static Completeness combined(Completeness a, const Completeness& b) {
+    a.complete = a.complete && b.complete;
+    a.received += b.received;
+    a.pages += b.pages;
+    if (a.expected_total && b.expected_total) {
+      *a.expected_total += *b.expected_total;
+    } else {
+      a.expected_total.reset();
+    }
+    if (a.reason.empty()) a.reason = b.reason;
+    if (!a.failure) a.failure = b.failure;
+    return a;
+  }
+
   // Reads every page of an items query; `row` is called for each entry (a failure leaves the
   // entry out, counted in left_out). Episodes' series are looked up first, a page at a time.
   Completeness scan(const Query& q, const std::function<Status(const Json&)>& row,
@@ -816,6 +839,11 @@ class Impl {
     if (!doc) return doc.error();
     auto items = cwsdk::get_array(*doc, "Items");
     if (!items) return items.error().context(what);
+    // Series rows of this page are shows the page's episodes need not look up.
+    for (const Json& e : **items) {
+      if (!e.is_object() || cwsdk::get_or(e, "Type", "") != "Series") continue;
+      if (auto id = id_of(e)) m_series[*id] = show_ref(e);
+    }
     std::vector<std::string> series;
     for (const Json& e : **items) {
       if (!e.is_object()) continue;
@@ -831,6 +859,16 @@ class Impl {
       }
     }
     return cwsdk::jellyfin_page(*doc, static_cast<std::int64_t>((*items)->size()));
+  }
+
+  // A series row as the show its episodes carry: title, year and ProviderIds.
+  static cwsdk::ShowRef show_ref(const Json& series) {
+    cwsdk::ShowRef ref;
+    ref.title = cwsdk::get_or(series, "Name", "");
+    ref.year = year_of(series);
+    if (const Json* p = cwsdk::find(series, "ProviderIds"); p != nullptr && p->is_object())
+      ref.ids = cwsdk::Ids::from_json(*p);
+    return ref;
   }
 
   // The show of each episode: title, year and ProviderIds of its series, cached.
@@ -852,12 +890,7 @@ class Impl {
       for (const Json& s : **items) {
         auto id = s.is_object() ? id_of(s) : std::nullopt;
         if (!id) continue;
-        cwsdk::ShowRef ref;
-        ref.title = cwsdk::get_or(s, "Name", "");
-        ref.year = year_of(s);
-        if (const Json* p = cwsdk::find(s, "ProviderIds"); p != nullptr && p->is_object())
-          ref.ids = cwsdk::Ids::from_json(*p);
-        m_series[*id] = std::move(ref);
+        m_series[*id] = show_ref(s);
       }
       for (std::size_t j = i; j < ids.size() && j < i + 50; ++j)
         m_series.emplace(ids[j], cwsdk::ShowRef{});  // gone: the episode keeps SeriesName

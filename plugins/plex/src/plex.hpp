@@ -260,27 +260,37 @@ class Plex {
     const std::string filter = req->feature == "ratings"    ? "userRating"
                                : req->feature == "progress" ? "viewOffset"
                                                             : "";
-    auto catalog = load_catalog(filter);
-    if (!catalog) return index.fail(catalog.error());
-    if (filter.empty()) m_catalog = *catalog;
-    for (const std::string& rk : catalog->order) {
-      const Row& row = catalog->rows.at(rk);
+    // A full read made moments ago (earlier in this run: history is read first), with no
+    // library write of this instance since, holds every field ratings and progress need:
+    // they are served from it instead of reading shows and seasons a second time.
+    const bool reuse = !filter.empty() && m_catalog && !m_library_written &&
+                       m_host.now_ms() - m_catalog_read_ms <= k_catalog_reuse_ms;
+    std::optional<Catalog> loaded;
+    if (!reuse) {
+      auto read = load_catalog(filter);
+      if (!read) return index.fail(read.error());
+      loaded = std::move(*read);
+    }
+    const Catalog& catalog = reuse ? *m_catalog : *loaded;
+    for (const std::string& rk : catalog.order) {
+      const Row& row = catalog.rows.at(rk);
       std::optional<Item> item;
-      if (req->feature == "history") item = history_item(row, *catalog);
-      if (req->feature == "ratings") item = rating_item(row, *catalog);
-      if (req->feature == "progress") item = progress_item(row, *catalog);
+      if (req->feature == "history") item = history_item(row, catalog);
+      if (req->feature == "ratings") item = rating_item(row, catalog);
+      if (req->feature == "progress") item = progress_item(row, catalog);
       if (!item) continue;
       if (cwsdk::Status ok = index.add(*item); !ok) {
         m_host.warn("plex: " + req->feature + " row " + rk + " left out: " + ok.error().message);
       }
     }
-    cwsdk::Completeness c = catalog->read;
-    if (catalog->left_out > 0 && c.complete) {
+    cwsdk::Completeness c = catalog.read;
+    if (catalog.left_out > 0 && c.complete) {
       c.complete = false;
-      c.reason = catalog->left_out_reason;
+      c.reason = catalog.left_out_reason;
     }
     if (!c.complete && !c.reason.empty())
       m_host.warn("plex: " + req->feature + " index incomplete: " + c.reason);
+    if (loaded && filter.empty()) keep_catalog(std::move(*loaded));
     return index.finish(c);
   }
 
@@ -300,7 +310,7 @@ class Plex {
     if (!m_catalog) {
       auto cat = load_catalog();
       if (!cat) return cat.error().reply();
-      m_catalog = std::move(*cat);
+      keep_catalog(std::move(*cat));
     }
     cwsdk::LookupReply out;
     for (const Item& item : req->items) {
@@ -521,6 +531,15 @@ class Plex {
   }
 
  private:
+  // How long a full read may stand in for the ratings and progress reads: one run.
+  static constexpr std::int64_t k_catalog_reuse_ms = 10 * 60 * 1000;
+
+  void keep_catalog(Catalog cat) {
+    m_catalog = std::move(cat);
+    m_catalog_read_ms = m_host.now_ms();
+    m_library_written = false;
+  }
+
   cwsdk::Completeness read_section(const std::string& key, int type, const std::string& filter,
                                    Catalog& cat) {
     return cwsdk::Pager::offsets(m_page_size)
@@ -765,8 +784,11 @@ class Plex {
     if (!m_catalog) {
       auto cat = load_catalog();
       if (!cat) return cat.error().reply();
-      m_catalog = std::move(*cat);
+      keep_catalog(std::move(*cat));
     }
+    // The kept read no longer shows the library as it is (an unscrobble also clears the
+    // resume point): later ratings and progress reads go to the server.
+    m_library_written = true;
     std::optional<Failure> stop;  // a failure that ends the request (auth, rate, cancel)
     for (const Item& item : req->items) {
       if (stop) {
@@ -1131,7 +1153,9 @@ class Plex {
   std::optional<std::string> m_pin_id;  // the PIN login in progress
   std::int64_t m_pin_expires_at = 0;
   std::vector<std::string> m_libraries;
-  std::optional<Catalog> m_catalog;
+  std::optional<Catalog> m_catalog;  // the last full read: the GUID index of writes
+  std::int64_t m_catalog_read_ms = 0;
+  bool m_library_written = false;  // a history, ratings or progress write since that read
 };
 
 }  // namespace plex

@@ -4,6 +4,7 @@
 // requests.
 #include "plex.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -246,6 +247,41 @@ TEST_F(PlexTest, RatingsAndProgressComeFromTheSameRows) {
   ASSERT_NE(bebop, nullptr);
   EXPECT_EQ((*bebop)["show"]["ids"]["anidb"], "23");
   EXPECT_FALSE((*bebop).contains("ids") && (*bebop)["ids"].contains("anidb"));
+}
+
+// A run reads history (the whole library) before ratings and progress: those two are then
+// served from that read without a request, until the instance writes to the library.
+TEST_F(PlexTest, RatingsAndProgressAfterHistoryReuseItsRead) {
+  seed_library();
+  auto items_of = [](const Json& index) {
+    std::vector<std::string> out;
+    for (const auto& it : index["items"]) out.push_back(it.dump());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto fresh = make();
+  const auto want_ratings = items_of(fresh.build_index("ratings").json());
+  const auto want_progress = items_of(fresh.build_index("progress").json());
+  ASSERT_FALSE(want_ratings.empty());
+  ASSERT_FALSE(want_progress.empty());
+
+  auto p = make();
+  ASSERT_EQ(p.build_index("history").status, CW_STATUS_OK);
+  const std::size_t after_history = host.requests().size();
+  const auto ratings = p.build_index("ratings").json();
+  EXPECT_EQ(items_of(ratings), want_ratings);
+  EXPECT_EQ(ratings["complete"], true);
+  EXPECT_EQ(items_of(p.build_index("progress").json()), want_progress);
+  EXPECT_EQ(host.requests().size(), after_history);
+
+  host.on("PUT", "/:/rate").reply(200);
+  auto r = p.update(
+      "ratings",
+      Json::array({{{"key", "a"}, {"type", "movie"}, {"ids", {{"tmdb", 603}}}, {"rating", 7}}}));
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.message();
+  const std::size_t after_write = host.requests().size();
+  EXPECT_EQ(items_of(p.build_index("progress").json()), want_progress);
+  EXPECT_GT(host.requests().size(), after_write);  // read from the server again
 }
 
 TEST_F(PlexTest, ACappedListingIsNeverComplete) {
