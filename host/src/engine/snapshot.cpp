@@ -184,6 +184,29 @@ Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> 
   return snap;
 }
 
+std::size_t apply_mappings(Snapshot& snapshot, const std::map<std::string, Ids>& mappings) {
+  std::size_t found = 0;
+  for (const auto& [key, ids] : mappings) found += snapshot.index.find_key(key) ? 1 : 0;
+  if (found == 0) return 0;
+  const bool history = snapshot.index.history();
+  std::vector<Item> items = snapshot.index.release_items(true);
+  for (auto& item : items) {
+    // Every play of an entry carries the entry's identity, so its key is the entry's.
+    const auto it = mappings.find(canonical_key(item));
+    if (it == mappings.end()) continue;
+    const bool child = item.kind == ItemKind::season || item.kind == ItemKind::episode;
+    Ids& target = child ? item.show_ids : item.ids;
+    Ids next = it->second;
+    for (const auto e : target.entries()) {
+      if (is_server_local(e.kind) || (e.kind == IdKind::plex && !e.value.starts_with("plex://")))
+        next.set_normalised(e.kind, std::string(e.value));
+    }
+    target = std::move(next);
+  }
+  snapshot.index = Index::build(std::move(items), history);
+  return found;
+}
+
 std::string fingerprint(const Snapshot& snapshot) {
   std::vector<std::uint64_t> hashes;
   hashes.reserve(snapshot.index.size());

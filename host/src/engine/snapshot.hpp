@@ -3,6 +3,7 @@
 // record, the provider's health (R2.3) and the manifest capabilities the planner needs.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,6 +87,12 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
 Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> items,
                        Completeness completeness = {}, FeatureCaps caps = {},
                        Health health = Health::ok);
+
+// Manual mappings (`cw map`): the entry whose key is a mapping's key reads with the
+// mapping's ids in place of its matchable ones (server-local ids, which the plugin writes
+// with, are kept); seasons and episodes get them as their show's ids. Returns how many
+// mappings found their item. The index is rebuilt only when one did.
+std::size_t apply_mappings(Snapshot& snapshot, const std::map<std::string, Ids>& mappings);
 
 // A stable hash (16 hex digits) of the snapshot's keys and the fields the feature plans
 // with (plays, rating, progress) plus its completeness; equal inventories give equal

@@ -83,6 +83,13 @@ CREATE TABLE id_resolutions(
   resolver TEXT NOT NULL, query TEXT NOT NULL, ids TEXT NOT NULL, expires_at INTEGER NOT NULL,
   PRIMARY KEY (resolver, query)) WITHOUT ROWID;
 )sql"},
+      // v5: manual mappings (`cw map`): the ids an item of an instance should have, by the
+      // key the instance's item has without them; applied to every later read.
+      {5, R"sql(
+CREATE TABLE id_mappings(
+  instance TEXT NOT NULL, key TEXT NOT NULL, ids TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (instance, key)) WITHOUT ROWID;
+)sql"},
   };
   return k_migrations;
 }
@@ -991,6 +998,39 @@ Status StateStore::resolutions_put(const std::string& resolver,
   return exec("COMMIT");
 }
 
+Result<std::vector<IdMapping>> StateStore::mappings(const std::string& instance) {
+  std::vector<IdMapping> out;
+  Stmt s(m_db,
+         "SELECT instance, key, ids, created_at FROM id_mappings WHERE ?1 = '' OR instance = ?1 "
+         "ORDER BY instance, key");
+  s.bind(1, instance);
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW)
+    out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
+  if (rc != SQLITE_DONE)
+    return make_error(m_path.string() + ": reading mappings failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return out;
+}
+
+Status StateStore::mapping_put(const IdMapping& m) {
+  Stmt up(m_db,
+          "INSERT OR REPLACE INTO id_mappings(instance, key, ids, created_at) "
+          "VALUES (?1, ?2, ?3, ?4)");
+  if (!up.bind(1, m.instance).bind(2, m.key).bind(3, m.ids).bind(4, m.created_at).run())
+    return make_error(m_path.string() + ": storing the mapping failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return ok_status();
+}
+
+Result<bool> StateStore::mapping_remove(const std::string& instance, const std::string& key) {
+  Stmt del(m_db, "DELETE FROM id_mappings WHERE instance = ?1 AND key = ?2");
+  if (!del.bind(1, instance).bind(2, key).run())
+    return make_error(m_path.string() + ": removing the mapping failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return sqlite3_changes(m_db) > 0;
+}
+
 Status StateStore::backup_to(const std::filesystem::path& file) {
   sqlite3* dest = nullptr;
   if (sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -1117,6 +1157,16 @@ Result<nlohmann::json> StateStore::export_json() {
     for (const auto& [key, value] : values) list.push_back(key);
   }
   out["plugin_data_keys"] = std::move(kv_keys);
+
+  auto maps = mappings("");
+  if (!maps) return maps.error();
+  nlohmann::json id_mappings = nlohmann::json::array();
+  for (const auto& m : *maps)
+    id_mappings.push_back({{"instance", m.instance},
+                           {"key", m.key},
+                           {"ids", nlohmann::json::parse(m.ids, nullptr, false)},
+                           {"created_at", m.created_at}});
+  out["id_mappings"] = std::move(id_mappings);
   return out;
 }
 

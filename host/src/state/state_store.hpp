@@ -112,6 +112,14 @@ class StateStore {
   // Stores answers in one transaction; nothing in a read-only (dry-run) store.
   Status resolutions_put(const std::string& resolver, const std::vector<IdResolution>& answers);
 
+  // --- manual mappings (`cw map`): the ids an instance's item should have ---------------
+  // Every mapping of `instance` (all instances when empty), by instance and key.
+  Result<std::vector<IdMapping>> mappings(const std::string& instance);
+  // Adds or replaces the mapping of (instance, key).
+  Status mapping_put(const IdMapping& mapping);
+  // False when there was no such mapping.
+  Result<bool> mapping_remove(const std::string& instance, const std::string& key);
+
   // --- plugin kv (used by SqliteKvStore) -------------------------------------------------
   Result<std::optional<std::string>> kv_get(const std::string& instance, const std::string& key);
   // Buffers a write until the next commit() that names the instance (or kv_flush()).

@@ -170,6 +170,15 @@ struct PairFeatureSummary {
 nlohmann::json to_json(const PairFeatureRecord& record);
 PairFeatureRecord record_from_json(const nlohmann::json& j);
 
+// A manual mapping (`cw map`): the ids the item of `instance` known by `key` should have;
+// `ids` is a JSON object as text ({"imdb": "tt0307479"}).
+struct IdMapping {
+  std::string instance;
+  std::string key;
+  std::string ids;
+  std::int64_t created_at = 0;  // epoch seconds
+};
+
 // One answer of an id resolver, as cached: `ids` is a JSON object as text.
 struct IdResolution {
   std::string query;

@@ -135,6 +135,34 @@ struct SyncRunner::Impl {
     return present;
   }
 
+  // `cw map`: the user's mappings of this instance's items, applied to every read of it
+  // before matching (so every pair sees the same items).
+  void apply_mappings(const std::string& instance, engine::Snapshot& snap) {
+    auto rows = self.m_store.mappings(instance);
+    if (!rows) {
+      self.m_log.warn("cw",
+                      "manual mappings of " + instance +
+                          " could not be read, matching without them: " + rows.error().message);
+      return;
+    }
+    if (rows->empty()) return;
+    std::map<std::string, engine::Ids> maps;
+    for (const auto& m : *rows) {
+      const auto ids = json::parse(m.ids, nullptr, false);
+      if (!ids.is_object()) continue;
+      engine::Ids& out = maps[m.key];
+      for (const auto& [kind, value] : ids.items()) {
+        const auto k = engine::id_kind_from_string(kind);
+        if (k && value.is_string()) out.set(*k, value.get<std::string>());
+      }
+    }
+    const std::size_t n = engine::apply_mappings(snap, maps);
+    if (n > 0)
+      self.m_log.info(instance, std::to_string(n) + " item(s) of " +
+                                    std::string(engine::to_string(snap.feature)) +
+                                    " read with their manual mapping (cw map)");
+  }
+
   // One read per instance, feature and watermark in a run (R6.4).
   Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
                                         const std::optional<std::string>& watermark,
@@ -167,8 +195,10 @@ struct SyncRunner::Impl {
       } else {
         snap = engine::snapshot_from_response(port.instance(), feature, *resp, caps, h.health,
                                               h.message);
-        if (snap)
+        if (snap) {
           for (const auto& w : snap->warnings) self.m_log.warn(port.instance(), w);
+          apply_mappings(port.instance(), *snap);
+        }
       }
     }
     return snapshots.emplace(key, std::move(snap)).first->second;

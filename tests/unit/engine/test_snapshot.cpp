@@ -58,5 +58,26 @@ TEST(Fingerprint, StableAcrossOrderSensitiveToContent) {
   EXPECT_NE(fingerprint(h1), fingerprint(h2));
 }
 
+TEST(Snapshot, ApplyMappingsReplacesMatchableIdsAndKeepsServerLocalOnes) {
+  Item bare;
+  bare.kind = ItemKind::movie;
+  bare.title = "Solaris";
+  bare.year = 2002;
+  bare.ids.set(IdKind::jellyfin, "abc");
+  Item other;
+  other.kind = ItemKind::movie;
+  other.title = "Other";
+  other.ids.set(IdKind::tmdb, "5");
+  Snapshot s = make_snapshot("src", Feature::watchlist, {bare, other});
+  Ids to;
+  to.set(IdKind::imdb, "tt0307479");
+  EXPECT_EQ(apply_mappings(s, {{"movie|unknown", to}}), 0u);
+  EXPECT_EQ(apply_mappings(s, {{canonical_key(bare), to}}), 1u);
+  ASSERT_EQ(s.index.size(), 2u);
+  const auto pos = s.index.find_key("movie:imdb:tt0307479");
+  ASSERT_TRUE(pos);
+  EXPECT_EQ(s.index.entries()[*pos].item.ids.get(IdKind::jellyfin), "abc");
+}
+
 }  // namespace
 }  // namespace cw::engine

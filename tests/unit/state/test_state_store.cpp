@@ -277,6 +277,27 @@ TEST_F(StateStoreTest, ExportHasStateButNoPluginValues) {
   EXPECT_EQ((*j)["runs"][0]["run_id"], "r1");
 }
 
+TEST_F(StateStoreTest, MappingsArePutListedRemovedAndExported) {
+  ASSERT_TRUE(m_store->mapping_put({"src", "movie|title:x|year:2002", R"({"imdb":"tt1"})", 5}));
+  ASSERT_TRUE(m_store->mapping_put({"dst", "movie:tmdb:9", R"({"imdb":"tt2"})", 6}));
+  // A second put of the same key replaces it.
+  ASSERT_TRUE(m_store->mapping_put({"src", "movie|title:x|year:2002", R"({"imdb":"tt3"})", 7}));
+  auto all = m_store->mappings("");
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  auto src = m_store->mappings("src");
+  ASSERT_EQ(src->size(), 1u);
+  EXPECT_EQ(src->front().ids, R"({"imdb":"tt3"})");
+  EXPECT_EQ(src->front().created_at, 7);
+  auto j = m_store->export_json();
+  ASSERT_TRUE(j) << j.error().message;
+  ASSERT_EQ((*j)["id_mappings"].size(), 2u);
+  EXPECT_EQ((*j)["id_mappings"][1]["ids"]["imdb"], "tt3");
+  EXPECT_TRUE(*m_store->mapping_remove("src", "movie|title:x|year:2002"));
+  EXPECT_FALSE(*m_store->mapping_remove("src", "movie|title:x|year:2002"));
+  EXPECT_EQ(m_store->mappings("")->size(), 1u);
+}
+
 // An existing empty or damaged state.db is refused, never taken for a new one (issue 10).
 TEST(StateOpen, AnEmptyDatabaseFileIsRefusedNotStartedAfresh) {
   const auto dir = fresh_dir("empty-db");
