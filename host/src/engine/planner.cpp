@@ -360,13 +360,21 @@ bool Planner::ambiguous(const Index& idx, std::size_t i, const SideCtx& there) {
   u.side = there.side;
   u.key = e.key;
   u.reason = "ambiguous";
+  // The fix: the item without ids gets ids (a title key is `<kind>|title:...`, an id key
+  // `<kind>:<id kind>:...`); with one candidate here that is the one without ids.
+  const bool probe_bare = e.key.find('|') < e.key.find(':');
+  const std::string fix =
+      "; cw does not guess: give it ids with `cw map add " +
+      (probe_bare ? side_name(ctx(other(there.side))) + " '" + e.key
+                  : side_name(there) + " '" + there.snap.index.entries()[m.candidates[0]].key) +
+      "' --to imdb:tt...`";
   if (m.candidates_elsewhere)
     u.message = "its title and year match " + keys + " on " + side_name(there) +
                 ", which another item on " + side_name(ctx(other(there.side))) +
-                " matches as well; cw does not guess: give the items ids";
+                " matches as well" + fix;
   else
     u.message = "its title and year match " + std::to_string(m.candidates.size()) + " items on " +
-                side_name(there) + " (" + keys + "); cw does not guess: give the items ids";
+                side_name(there) + " (" + keys + ")" + fix;
   u.first_seen = u.last_seen = m_now;
   u.item = e.item;
   u.item.extra = nullptr;
