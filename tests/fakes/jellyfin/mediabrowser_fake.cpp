@@ -356,6 +356,14 @@ class MediaBrowserFake final : public FakeService {
   }
 
   json user_json(const User& u) const {
+    json policy = {{"IsAdministrator", u.admin}, {"IsHidden", false}, {"IsDisabled", false}};
+    if (jelly()) {
+      // Required by Jellyfin's UserPolicy schema; the values a default install reports.
+      policy["AuthenticationProviderId"] =
+          "Jellyfin.Server.Implementations.Users.DefaultAuthenticationProvider";
+      policy["PasswordResetProviderId"] =
+          "Jellyfin.Server.Implementations.Users.DefaultPasswordResetProvider";
+    }
     return {{"Name", u.name},
             {"ServerId", m_server.value("Id", "")},
             {"ServerName", m_server.value("ServerName", "")},
@@ -364,7 +372,7 @@ class MediaBrowserFake final : public FakeService {
             {"HasConfiguredPassword", !u.password.empty()},
             {"HasConfiguredEasyPassword", false},
             {"EnableAutoLogin", false},
-            {"Policy", {{"IsAdministrator", u.admin}, {"IsHidden", false}, {"IsDisabled", false}}}};
+            {"Policy", policy}};
   }
 
   json auth_result(const User& u, const std::string& token) const {
