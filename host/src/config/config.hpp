@@ -93,6 +93,41 @@ struct PluginsOptions {
   std::map<std::string, std::int64_t> timeouts_s;  // per plugin name
 };
 
+// The `scrobble:` block (docs/configuration.md "scrobble"): real-time scrobbling in
+// `cw serve`.
+struct WebhookOptions {
+  // The endpoint's own secret, sent as the `token` query parameter or the X-CW-Token
+  // header; an endpoint without one is refused (401) unless it is explicitly open.
+  std::optional<SecretRef> secret;
+  bool open = false;  // `secret: none`: accepted without a secret (loopback set-ups)
+  SourcePos pos;
+};
+
+// A watcher: for servers without a webhook, Plex's notification websocket or Jellyfin/Emby
+// sessions polling.
+struct WatcherOptions {
+  std::string type;  // plex | jellyfin | emby
+  std::string url;   // the server's base URL
+  std::optional<SecretRef> token;
+  std::int64_t interval_s = 10;  // sessions polling (and the websocket's reconnect delay)
+  SourcePos pos;
+};
+
+struct ScrobbleOptions {
+  bool enabled = false;                // set when the block is present
+  double threshold = 80;               // percent: a stop at or over it is a play
+  std::vector<std::string> sinks;      // tracker instances (their plugins declare scrobble)
+  std::vector<std::string> users;      // only these users' plays (empty: everyone's)
+  std::vector<std::string> libraries;  // only these libraries (empty: all)
+  bool remove_from_watchlist = false;  // once watched, remove from each sink's watchlist
+  // Events of one session within this many seconds with the same action and progress
+  // (to the percent) are repeats.
+  std::int64_t collapse_s = 30;
+  std::map<std::string, WebhookOptions> webhooks;  // by source: plex, jellyfin, emby, tautulli
+  std::vector<WatcherOptions> watchers;
+  SourcePos pos;
+};
+
 struct Config {
   std::string path;                       // the file as given by the user
   std::filesystem::path base_dir;         // directory of the file: relative paths resolve here
@@ -106,6 +141,7 @@ struct Config {
   // The global `http:` block; `instances` stays empty here (see http_options()).
   services::HttpOptions http;
   PluginsOptions plugins;
+  ScrobbleOptions scrobble;
 
   // The HTTP service's settings: the global block with every instance's `http:` block.
   services::HttpOptions http_options() const;
