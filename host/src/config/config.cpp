@@ -581,8 +581,12 @@ struct SyncSpec {
   }
 };
 
-const std::vector<std::string> k_top_keys = {"version", "state_dir", "providers",   "pairs",
-                                             "sync",    "http",      "id_resolver", "plugins"};
+const std::vector<std::string> k_top_keys = {"version",     "state_dir", "providers",
+                                             "pairs",       "sync",      "http",
+                                             "id_resolver", "plugins",   "scrobble"};
+const std::vector<std::string> k_scrobble_keys = {
+    "sinks",        "threshold", "users", "libraries", "remove_from_watchlist",
+    "replay_after", "webhooks"};
 const std::vector<std::string> k_plugins_keys = {"isolation", "in_process", "timeout", "timeouts"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
@@ -1151,6 +1155,95 @@ void parse_plugins(Checker& c, const Checker::Entry& e, PluginsOptions& out) {
   }
 }
 
+// A list of non-empty names (scrobble.sinks, users, libraries).
+std::vector<std::string> name_list(Checker& c, const Checker::Entry& e, const std::string& path) {
+  std::vector<std::string> out;
+  if (!e.value.IsSequence()) {
+    c.error(e.value_pos, path, "expected a list of names, got " + Checker::describe(e.value));
+    return out;
+  }
+  std::size_t i = 0;
+  for (const auto& n : e.value) {
+    if (n.IsScalar() && !n.Scalar().empty())
+      out.push_back(n.Scalar());
+    else
+      c.error(n, path + "[" + std::to_string(i) + "]",
+              "expected a name, got " + Checker::describe(n));
+    ++i;
+  }
+  return out;
+}
+
+void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
+  ScrobbleOptions& out = cfg.scrobble;
+  out.enabled = true;
+  out.pos = e.value_pos;
+  if (!c.expect_map(e, "scrobble")) return;
+  bool have_sinks = false;
+  for (const auto& k : c.entries(e.value, "scrobble", k_scrobble_keys)) {
+    const std::string p = "scrobble." + k.key;
+    if (k.key == "sinks") {
+      out.sinks = name_list(c, k, p);
+      have_sinks = true;
+      for (std::size_t i = 0; i < out.sinks.size(); ++i)
+        if (cfg.provider(out.sinks[i]) == nullptr)
+          c.error(k.value_pos, p + "[" + std::to_string(i) + "]",
+                  "no provider named \"" + out.sinks[i] +
+                      "\"; name a tracker under providers: whose plugin scrobbles (trakt, simkl)");
+    } else if (k.key == "threshold") {
+      if (auto v = c.number_value(k, p, 1, 100)) out.threshold = *v;
+    } else if (k.key == "users") {
+      out.users = name_list(c, k, p);
+    } else if (k.key == "libraries") {
+      out.libraries = name_list(c, k, p);
+    } else if (k.key == "remove_from_watchlist") {
+      if (auto v = c.bool_value(k, p)) out.remove_from_watchlist = *v;
+    } else if (k.key == "replay_after") {
+      if (auto v = c.duration_value(k, p)) out.replay_after_s = *v;
+    } else if (k.key == "webhooks") {
+      if (!c.expect_map(k, p)) continue;
+      for (const auto& w : c.entries(k.value, p, {"plex", "jellyfin", "emby", "tautulli"})) {
+        const std::string wp = p + "." + w.key;
+        WebhookOptions hook;
+        hook.pos = w.value_pos;
+        if (!c.expect_map(w, wp)) continue;
+        bool have_secret = false;
+        for (const auto& f : c.entries(w.value, wp, {"secret"})) {
+          auto v = c.string_value(f, wp + ".secret");
+          if (!v) continue;
+          have_secret = true;
+          static const std::regex k_ref(R"(\$\{(env|file):([^}]+)\})");
+          std::smatch m;
+          if (*v == "none") {
+            hook.open = true;
+          } else if (std::regex_match(*v, m, k_ref)) {
+            SecretRef ref;
+            ref.pos = f.value_pos;
+            ref.kind = m[1] == "env" ? SecretRef::Kind::env : SecretRef::Kind::file;
+            ref.ref =
+                m[1] == "env"
+                    ? m[2].str()
+                    : resolve_path(std::string(util::trim(m[2].str())), cfg.base_dir).string();
+            hook.secret = std::move(ref);
+          } else {
+            c.error(f.value_pos, wp + ".secret",
+                    "expected ${env:NAME}, ${file:PATH} or none (no secret: loopback only); "
+                    "a secret is not written in the file itself");
+          }
+        }
+        if (!have_secret)
+          c.error(w.value_pos, wp,
+                  "expected secret: ${env:NAME}, ${file:PATH} or none; every webhook endpoint "
+                  "is protected by its own secret");
+        out.webhooks[w.key] = std::move(hook);
+      }
+    }
+  }
+  if (!have_sinks)
+    c.error(e.value_pos, "scrobble.sinks",
+            "missing: name the tracker instances that receive the plays (sinks: [trakt])");
+}
+
 void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
   if (!root.IsDefined() || root.IsNull()) {
     c.error(SourcePos{"", 0, 0}, "",
@@ -1164,6 +1257,7 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     return;
   }
   YAML::Node providers, pairs, sync;
+  std::optional<Checker::Entry> scrobble;
   SourcePos resolver_pos;
   for (const auto& e : c.entries(root, "", k_top_keys)) {
     if (e.key == "version") {
@@ -1186,6 +1280,8 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
       if (auto http = parse_http(c, e)) cfg.http = std::move(*http);
     } else if (e.key == "plugins") {
       parse_plugins(c, e, cfg.plugins);
+    } else if (e.key == "scrobble") {
+      scrobble = e;
     } else if (e.key == "id_resolver") {
       if (auto v = c.string_value(e, "id_resolver")) {
         cfg.id_resolver = *v;
@@ -1194,6 +1290,7 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     }
   }
   if (providers) parse_providers(c, providers, cfg);
+  if (scrobble) parse_scrobble(c, *scrobble, cfg);
   if (!cfg.id_resolver.empty() && cfg.provider(cfg.id_resolver) == nullptr)
     c.error(resolver_pos, "id_resolver",
             "no provider named \"" + cfg.id_resolver +

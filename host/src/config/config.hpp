@@ -120,9 +120,9 @@ struct ScrobbleOptions {
   std::vector<std::string> users;      // only these users' plays (empty: everyone's)
   std::vector<std::string> libraries;  // only these libraries (empty: all)
   bool remove_from_watchlist = false;  // once watched, remove from each sink's watchlist
-  // Events of one session within this many seconds with the same action and progress
-  // (to the percent) are repeats.
-  std::int64_t collapse_s = 30;
+  // A second watched stop of the same item by the same user within this time of the
+  // first is the same play (a server that repeats its stop, a restart in between).
+  std::int64_t replay_after_s = 3 * 3600;
   std::map<std::string, WebhookOptions> webhooks;  // by source: plex, jellyfin, emby, tautulli
   std::vector<WatcherOptions> watchers;
   SourcePos pos;

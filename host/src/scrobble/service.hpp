@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cw/config/config.hpp>
+#include <cw/scrobble/playback.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/log/logger.hpp>
@@ -167,6 +168,8 @@ class Service {
   // Parses, authenticates, filters and enqueues durably; answers only after the rows are
   // committed. Never throws.
   WebhookReply accept(const WebhookRequest& request);
+  // The same for an event a watcher read (no secret, no parsing): rules, then the queue.
+  WebhookReply accept_playback(const Playback& playback);
 
   // Sends queued rows in order per sink until the queue is empty, every remaining sink is
   // backing off, or `cancel` is set (checked between rows). A sink that fails (down, rate

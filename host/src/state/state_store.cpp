@@ -90,6 +90,22 @@ CREATE TABLE id_mappings(
   instance TEXT NOT NULL, key TEXT NOT NULL, ids TEXT NOT NULL, created_at INTEGER NOT NULL,
   PRIMARY KEY (instance, key)) WITHOUT ROWID;
 )sql"},
+      // v6: real-time scrobbling (`cw serve`): the durable queue of playback events per
+      // sink, delivered in id order, and the plays (watched stops) queued or delivered, by
+      // which a repeated stop is recognised across a restart.
+      {6, R"sql(
+CREATE TABLE scrobble_queue(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sink TEXT NOT NULL, action TEXT NOT NULL, request TEXT NOT NULL, title TEXT NOT NULL,
+  progress REAL NOT NULL, watched INTEGER NOT NULL, session TEXT NOT NULL,
+  play_key TEXT NOT NULL, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '', next_try_ms INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX scrobble_queue_sink ON scrobble_queue(sink, id);
+CREATE TABLE scrobble_plays(
+  sink TEXT NOT NULL, play_key TEXT NOT NULL, watched_ms INTEGER NOT NULL,
+  item TEXT NOT NULL, delivered_ms INTEGER,
+  PRIMARY KEY (sink, play_key, watched_ms)) WITHOUT ROWID;
+)sql"},
   };
   return k_migrations;
 }
@@ -144,6 +160,8 @@ class Stmt {
     return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(m_stmt, col));
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(m_stmt, col); }
+  double real(int col) const { return sqlite3_column_double(m_stmt, col); }
+  sqlite3_stmt* raw() { return m_stmt; }
   bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
   nlohmann::json json(int col) const {
     if (is_null(col)) return nullptr;
@@ -996,6 +1014,158 @@ Status StateStore::resolutions_put(const std::string& resolver,
     }
   }
   return exec("COMMIT");
+}
+
+// ---------------------------------------------------------------------------------------
+// Scrobble queue
+
+Status StateStore::scrobble_enqueue(std::vector<ScrobbleRow>& rows) {
+  if (m_read_only)
+    return make_error(m_path.string() + ": the state is open read-only", ErrorKind::internal);
+  if (rows.empty()) return ok_status();
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  Stmt ins(m_db,
+           "INSERT INTO scrobble_queue(sink, action, request, title, progress, watched, "
+           "session, play_key, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  Stmt play(m_db,
+            "INSERT OR IGNORE INTO scrobble_plays(sink, play_key, watched_ms, item) "
+            "VALUES (?1, ?2, ?3, ?4)");
+  for (auto& r : rows) {
+    sqlite3_bind_double(ins.raw(), 5, r.progress);
+    bool ok = ins.bind(1, r.sink)
+                  .bind(2, r.action)
+                  .bind(3, r.request)
+                  .bind(4, r.title)
+                  .bind(6, std::int64_t{r.watched ? 1 : 0})
+                  .bind(7, r.session)
+                  .bind(8, r.play_key)
+                  .bind(9, r.created_ms)
+                  .run();
+    if (ok) r.id = sqlite3_last_insert_rowid(m_db);
+    if (ok && r.watched)
+      ok = play.bind(1, r.sink).bind(2, r.play_key).bind(3, r.created_ms).bind(4, r.item).run();
+    if (!ok) {
+      const std::string why = sqlite3_errmsg(m_db);
+      (void)exec("ROLLBACK");
+      return make_error(m_path.string() + ": queueing a scrobble failed: " + why,
+                        ErrorKind::internal);
+    }
+  }
+  return exec("COMMIT");
+}
+
+Result<std::vector<ScrobbleRow>> StateStore::scrobble_queue(const std::string& sink,
+                                                            std::int64_t limit) {
+  std::vector<ScrobbleRow> out;
+  Stmt s(m_db,
+         "SELECT id, sink, action, request, title, progress, watched, session, play_key, "
+         "created_ms, attempts, last_error, next_try_ms FROM scrobble_queue "
+         "WHERE ?1 = '' OR sink = ?1 ORDER BY id LIMIT ?2");
+  s.bind(1, sink).bind(2, limit);
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    ScrobbleRow r;
+    r.id = s.integer(0);
+    r.sink = s.text(1);
+    r.action = s.text(2);
+    r.request = s.text(3);
+    r.title = s.text(4);
+    r.progress = s.real(5);
+    r.watched = s.integer(6) != 0;
+    r.session = s.text(7);
+    r.play_key = s.text(8);
+    r.created_ms = s.integer(9);
+    r.attempts = static_cast<int>(s.integer(10));
+    r.last_error = s.text(11);
+    r.next_try_ms = s.integer(12);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE)
+    return make_error(
+        m_path.string() + ": reading the scrobble queue failed: " + sqlite3_errmsg(m_db),
+        ErrorKind::internal);
+  return out;
+}
+
+Result<std::map<std::string, std::int64_t>> StateStore::scrobble_counts() {
+  std::map<std::string, std::int64_t> out;
+  Stmt s(m_db, "SELECT sink, COUNT(*) FROM scrobble_queue GROUP BY sink");
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW) out[s.text(0)] = s.integer(1);
+  if (rc != SQLITE_DONE)
+    return make_error(
+        m_path.string() + ": counting the scrobble queue failed: " + sqlite3_errmsg(m_db),
+        ErrorKind::internal);
+  return out;
+}
+
+Status StateStore::scrobble_delivered(const ScrobbleRow& row, std::int64_t now_ms,
+                                      bool play_recorded) {
+  if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
+  Stmt del(m_db, "DELETE FROM scrobble_queue WHERE id = ?1");
+  bool ok = del.bind(1, row.id).run();
+  if (ok && row.watched) {
+    // A play the service did not record (it answered skipped or unresolved) is forgotten,
+    // so that a later watched stop of the item is a play again.
+    if (play_recorded) {
+      Stmt play(m_db,
+                "UPDATE scrobble_plays SET delivered_ms = ?3 WHERE sink = ?1 AND play_key = ?2 "
+                "AND watched_ms = ?4");
+      ok = play.bind(1, row.sink)
+               .bind(2, row.play_key)
+               .bind(3, now_ms)
+               .bind(4, row.created_ms)
+               .run();
+    } else {
+      Stmt play(m_db,
+                "DELETE FROM scrobble_plays WHERE sink = ?1 AND play_key = ?2 AND watched_ms = ?3");
+      ok = play.bind(1, row.sink).bind(2, row.play_key).bind(3, row.created_ms).run();
+    }
+  }
+  if (!ok) {
+    const std::string why = sqlite3_errmsg(m_db);
+    (void)exec("ROLLBACK");
+    return make_error(m_path.string() + ": settling a scrobble failed: " + why,
+                      ErrorKind::internal);
+  }
+  return exec("COMMIT");
+}
+
+Status StateStore::scrobble_retry_later(std::int64_t id, const std::string& error,
+                                        std::int64_t next_try_ms) {
+  Stmt up(m_db,
+          "UPDATE scrobble_queue SET attempts = attempts + 1, last_error = ?2, next_try_ms = ?3 "
+          "WHERE id = ?1");
+  if (!up.bind(1, id).bind(2, error).bind(3, next_try_ms).run())
+    return make_error(
+        m_path.string() + ": updating the scrobble queue failed: " + sqlite3_errmsg(m_db),
+        ErrorKind::internal);
+  return ok_status();
+}
+
+Result<std::vector<ScrobblePlay>> StateStore::scrobble_plays(const std::string& sink,
+                                                             const std::string& play_key,
+                                                             std::int64_t since_ms) {
+  std::vector<ScrobblePlay> out;
+  Stmt s(m_db,
+         "SELECT sink, play_key, watched_ms, item, delivered_ms FROM scrobble_plays "
+         "WHERE (?1 = '' OR sink = ?1) AND (?2 = '' OR play_key = ?2) AND watched_ms >= ?3 "
+         "ORDER BY watched_ms");
+  s.bind(1, sink).bind(2, play_key).bind(3, since_ms);
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    ScrobblePlay p;
+    p.sink = s.text(0);
+    p.play_key = s.text(1);
+    p.watched_ms = s.integer(2);
+    p.item = s.text(3);
+    if (!s.is_null(4)) p.delivered_ms = s.integer(4);
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE)
+    return make_error(m_path.string() + ": reading scrobbled plays failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return out;
 }
 
 Result<std::vector<IdMapping>> StateStore::mappings(const std::string& instance) {

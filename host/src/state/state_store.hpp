@@ -120,6 +120,25 @@ class StateStore {
   // False when there was no such mapping.
   Result<bool> mapping_remove(const std::string& instance, const std::string& key);
 
+  // --- scrobble queue (`cw serve`) -------------------------------------------------------
+  // Queues rows in one durable transaction and fills in their ids; a watched row also
+  // records its play (scrobble_plays, not yet delivered).
+  Status scrobble_enqueue(std::vector<ScrobbleRow>& rows);
+  // The first `limit` rows in delivery order, of one sink (all when empty).
+  Result<std::vector<ScrobbleRow>> scrobble_queue(const std::string& sink, std::int64_t limit);
+  // Rows queued per sink.
+  Result<std::map<std::string, std::int64_t>> scrobble_counts();
+  // Removes a delivered row; its play is marked delivered when the service recorded it,
+  // forgotten otherwise. One transaction.
+  Status scrobble_delivered(const ScrobbleRow& row, std::int64_t now_ms, bool play_recorded);
+  // Counts a failed attempt and sets when the row may be tried again.
+  Status scrobble_retry_later(std::int64_t id, const std::string& error, std::int64_t next_try_ms);
+  // Plays of a sink (all when empty) and play key (all when empty) watched at or after
+  // `since_ms`, oldest first.
+  Result<std::vector<ScrobblePlay>> scrobble_plays(const std::string& sink,
+                                                   const std::string& play_key,
+                                                   std::int64_t since_ms);
+
   // --- plugin kv (used by SqliteKvStore) -------------------------------------------------
   Result<std::optional<std::string>> kv_get(const std::string& instance, const std::string& key);
   // Buffers a write until the next commit() that names the instance (or kv_flush()).

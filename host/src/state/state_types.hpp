@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,34 @@ struct IdResolution {
   std::string query;
   std::string ids;
   std::int64_t expires_at = 0;  // epoch seconds
+};
+
+// One playback event waiting for a sink (scrobble_queue); `request` is the ABI scrobble
+// request as JSON text. Times in milliseconds since the epoch.
+struct ScrobbleRow {
+  std::int64_t id = 0;
+  std::string sink;
+  std::string action;  // start | pause | stop
+  std::string request;
+  std::string title;
+  double progress = 0;
+  bool watched = false;  // a stop at or over the threshold: one play
+  std::string session;
+  std::string play_key;  // user and item: what makes two watched stops the same play
+  std::string item;      // the item as JSON text (recorded with the play)
+  std::int64_t created_ms = 0;
+  int attempts = 0;
+  std::string last_error;
+  std::int64_t next_try_ms = 0;
+};
+
+// A play made by scrobbling (scrobble_plays).
+struct ScrobblePlay {
+  std::string sink;
+  std::string play_key;
+  std::int64_t watched_ms = 0;
+  std::string item;  // JSON text
+  std::optional<std::int64_t> delivered_ms;
 };
 
 }  // namespace cw::state

@@ -112,7 +112,7 @@ class Simkl {
         {"name": "get", "methods": ["GET"], "requests": 10, "per_seconds": 1},
         {"name": "post", "methods": ["POST", "DELETE"], "requests": 1, "per_seconds": 1}
       ],
-      "capabilities": {"auth": "pin", "scrobble": false},
+      "capabilities": {"auth": "pin", "scrobble": true},
       "secrets": ["client_secret", "access_token"],
       "config": {
         "type": "object",
@@ -189,6 +189,82 @@ class Simkl {
   cwsdk::Reply add(std::string_view request) { return write(request, "add"); }
   cwsdk::Reply update(std::string_view request) { return write(request, "update"); }
   cwsdk::Reply remove(std::string_view request) { return write(request, "remove"); }
+
+  // ---------------------------------------------------------------- scrobble
+  // /scrobble/start|pause|stop (sdk/ABI.md "scrobble"). SIMKL, like Trakt, turns a stop at
+  // 80 % or more into a watch and anything less into a paused session; the host's
+  // `watched` decides which one SIMKL records. Episodes go by their show's ids with the
+  // season and number (SIMKL's scrobble body has no episode ids).
+  cwsdk::Reply scrobble(std::string_view request) {
+    auto req = cwsdk::read_scrobble_request(request);
+    if (!req) return req.error().reply();
+    const Item& it = req->item;
+    cwsdk::ScrobbleReply out;
+    auto unresolved = [&](Reason reason, std::string message) {
+      out.status = cwsdk::OutcomeStatus::unresolved;
+      out.reason = reason;
+      out.message = std::move(message);
+      return out.reply();
+    };
+    constexpr double k_simkl_watched = 80.0;
+    double progress = req->progress;
+    std::string action = "start";
+    if (req->event == cwsdk::ScrobbleEvent::pause) {
+      action = "pause";
+    } else if (req->event == cwsdk::ScrobbleEvent::stop) {
+      if (req->watched.value_or(progress >= k_simkl_watched)) {
+        action = "stop";
+        progress = std::max(progress, k_simkl_watched);
+      } else {
+        action = "pause";
+        progress = std::min(progress, k_simkl_watched - 0.01);
+      }
+    }
+    Json body = {{"progress", std::round(progress * 100.0) / 100.0}};
+    if (it.type == ItemType::movie) {
+      Json ids = write_ids(it, true);
+      if (ids.empty()) return unresolved(Reason::not_found, "no id SIMKL can match");
+      body["movie"] = {{"ids", ids}};
+      if (!it.title.empty()) body["movie"]["title"] = it.title;
+      if (it.year) body["movie"]["year"] = *it.year;
+    } else if (it.type == ItemType::episode) {
+      Item show_only;
+      show_only.ids = it.show.ids;
+      Json show_ids = write_ids(show_only, false);
+      if (show_ids.empty() || !it.season || !it.episode)
+        return unresolved(Reason::not_found,
+                          "SIMKL scrobbles an episode by its show's ids, season and number; "
+                          "this one has no show id");
+      body["show"] = {{"ids", show_ids}};
+      if (!it.show.title.empty()) body["show"]["title"] = it.show.title;
+      body["episode"] = {{"season", *it.season}, {"number", *it.episode}};
+    } else {
+      return unresolved(Reason::rejected, "SIMKL scrobbles movies and episodes");
+    }
+    auto reply = send(cwsdk::http::Request::post("/scrobble/" + action)
+                          .json(body)
+                          .endpoint("/scrobble/" + action),
+                      true);
+    if (!reply) {
+      if (reply.error().http_status == 409) {
+        // Duplicate protection: the item was completed within the hour.
+        out.status = cwsdk::OutcomeStatus::skipped;
+        out.recorded = cwsdk::ScrobbleRecorded::play;
+        out.message = "SIMKL already has this play (409)";
+        return out.reply();
+      }
+      if (reply.error().http_status == 404)
+        return unresolved(Reason::not_found, "SIMKL does not know this item");
+      return reply.error().reply();
+    }
+    const Json doc = Json::parse(reply->body, nullptr, false);
+    const std::string done = doc.is_object() ? doc.value("action", action) : action;
+    if (done == "scrobble")
+      out.recorded = cwsdk::ScrobbleRecorded::play;
+    else if (done == "pause")
+      out.recorded = cwsdk::ScrobbleRecorded::progress;
+    return out.reply();
+  }
 
   // ---------------------------------------------------------------- PIN login
   cwsdk::Reply auth_start(std::string_view request) {

@@ -406,3 +406,49 @@ TEST_F(SimklTest, PinLoginStoresTheToken) {
   EXPECT_EQ(host.secret("token"), "new-token");
   EXPECT_EQ(host.requests()[1].query_value("client_id"), "cid-1");
 }
+
+// Scrobbling: the host's watched decision is what SIMKL records; its 409 (completed within
+// the hour) is the play already there; an episode goes by its show's ids.
+TEST_F(SimklTest, ScrobbleFollowsTheHostsDecisionAndReadsA409AsThePlay) {
+  // The first stop makes the play; any later one is refused as a duplicate.
+  host.on("POST", "/scrobble/stop")
+      .reply_json(201, {{"id", 5}, {"action", "scrobble"}})
+      .reply_json(409, {{"watched_at", "2024-01-15T10:30:00.000Z"},
+                        {"expires_at", "2024-01-15T11:30:00.000Z"}});
+  host.on("POST", "/scrobble/pause").reply_json(201, {{"id", 6}, {"action", "pause"}});
+  auto p = make();
+  const Json movie = {{"type", "movie"}, {"title", "Heat"}, {"ids", {{"imdb", "tt0113277"}}}};
+  auto r =
+      p.call("scrobble", {{"event", "stop"}, {"item", movie}, {"progress", 70}, {"watched", true}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["recorded"], "play");
+  r = p.call("scrobble",
+             {{"event", "stop"}, {"item", movie}, {"progress", 90}, {"watched", false}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["recorded"], "progress");
+  EXPECT_EQ(count(host, "/scrobble/stop"), 1);
+  for (const auto& req : host.requests()) {
+    if (req.path == "/scrobble/stop") {
+      EXPECT_DOUBLE_EQ(req.json_body()["progress"].get<double>(), 80.0);
+      EXPECT_EQ(req.json_body()["movie"]["ids"]["imdb"], "tt0113277");
+    }
+    if (req.path == "/scrobble/pause") {
+      EXPECT_LT(req.json_body()["progress"].get<double>(), 80.0);
+    }
+  }
+
+  const Json episode = {{"type", "episode"},
+                        {"show", {{"title", "Lost"}, {"ids", {{"tvdb", "73739"}}}}},
+                        {"season", 1},
+                        {"episode", 2}};
+  r = p.call("scrobble",
+             {{"event", "stop"}, {"item", episode}, {"progress", 95}, {"watched", true}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "skipped");
+  EXPECT_EQ(r.json()["recorded"], "play");
+  const Json no_show = {
+      {"type", "episode"}, {"ids", {{"tvdb", "1"}}}, {"season", 1}, {"episode", 2}};
+  r = p.call("scrobble", {{"event", "start"}, {"item", no_show}, {"progress", 0}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "unresolved");
+}

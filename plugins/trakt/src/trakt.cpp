@@ -403,7 +403,7 @@ const char* Trakt::manifest() {
       {"name": "AUTHED_API_POST_LIMIT", "methods": ["POST", "PUT", "DELETE"], "requests": 1,
        "per_seconds": 1}
     ],
-    "capabilities": {"auth": "device_code", "scrobble": false},
+    "capabilities": {"auth": "device_code", "scrobble": true},
     "secrets": ["client_secret", "access_token", "refresh_token"],
     "config": {
       "type": "object",
@@ -973,6 +973,94 @@ Reply Trakt::remove_history(const cwsdk::WriteRequest& req) {
   return outcomes.reply(req);
 }
 
+const char* put_media(Json& body, const Item& it) {
+  const Json own = write_ids(it.ids);
+  const Json show = write_ids(it.show.ids);
+  if (it.type == ItemType::movie) {
+    if (own.empty()) return "no trakt, imdb, tmdb or tvdb id";
+    body["movie"] = Json{{"ids", own}};
+  } else if (!own.empty() && (it.ids.has("trakt") || show.empty() || !it.season || !it.episode)) {
+    body["episode"] = Json{{"ids", own}};
+  } else if (!show.empty() && it.season && it.episode) {
+    body["show"] = Json{{"ids", show}};
+    body["episode"] = Json{{"season", *it.season}, {"number", *it.episode}};
+  } else {
+    return "no ids Trakt can use";
+  }
+  return nullptr;
+}
+
+Reply Trakt::scrobble(std::string_view request) {
+  auto req = cwsdk::read_scrobble_request(request);
+  if (!req) return req.error().reply();
+  cwsdk::ScrobbleReply out;
+  if (req->item.type != ItemType::movie && req->item.type != ItemType::episode) {
+    out.status = cwsdk::OutcomeStatus::unresolved;
+    out.reason = Reason::rejected;
+    out.message = "Trakt scrobbles movies and episodes";
+    return out.reply();
+  }
+  // Trakt turns a stop at 80 % or more into a play and anything less into a paused point;
+  // the host's decision (`watched`, its own threshold) is what Trakt must record.
+  constexpr double k_trakt_watched = 80.0;
+  double progress = req->progress;
+  std::string action = "start";
+  if (req->event == cwsdk::ScrobbleEvent::pause) {
+    action = "pause";
+  } else if (req->event == cwsdk::ScrobbleEvent::stop) {
+    const bool watched = req->watched.value_or(progress >= k_trakt_watched);
+    if (watched) {
+      action = "stop";
+      progress = std::max(progress, k_trakt_watched);
+    } else {
+      action = "pause";
+      progress = std::min(progress, k_trakt_watched - 0.01);
+    }
+  }
+  Json body{{"progress", std::round(progress * 100.0) / 100.0}};
+  if (const char* missing = put_media(body, req->item)) {
+    out.status = cwsdk::OutcomeStatus::unresolved;
+    out.reason = Reason::not_found;
+    out.message = missing;
+    return out.reply();
+  }
+  // Not retry_safe: a stop sent twice may make two plays; the host retries it from its
+  // queue, where a 409 then says the first one arrived.
+  auto reply = m_api.send(
+      http::Request::post("/scrobble/" + action).json(body).endpoint("/scrobble/" + action));
+  if (!reply) return trakt_failure(reply.error()).reply();
+  if (reply->status == 409) {
+    // Trakt refuses a second scrobble of an item within its runtime: the play is there.
+    out.status = cwsdk::OutcomeStatus::skipped;
+    out.recorded = cwsdk::ScrobbleRecorded::play;
+    out.message = "Trakt already has this play (409)";
+    return out.reply();
+  }
+  if (reply->status == 404) {
+    out.status = cwsdk::OutcomeStatus::unresolved;
+    out.reason = Reason::not_found;
+    out.message = "Trakt does not know this item";
+    return out.reply();
+  }
+  if (reply->status != 201 && reply->status != 200) {
+    Status st = reply->check();
+    const Failure f = st ? Failure::internal("unexpected HTTP " + std::to_string(reply->status))
+                         : trakt_failure(st.error());
+    return f.reply();
+  }
+  const Json doc = Json::parse(reply->body, nullptr, false);
+  const std::string done = doc.is_object() ? doc.value("action", action) : action;
+  if (done == "scrobble") {
+    out.recorded = cwsdk::ScrobbleRecorded::play;
+    drop_cache("history");
+    drop_cache("progress");
+  } else if (done == "pause") {
+    out.recorded = cwsdk::ScrobbleRecorded::progress;
+    drop_cache("progress");
+  }
+  return out.reply();
+}
+
 Reply Trakt::write_progress(const cwsdk::WriteRequest& req) {
   cwsdk::Outcomes outcomes;
   bool wrote = false;
@@ -992,21 +1080,8 @@ Reply Trakt::write_progress(const cwsdk::WriteRequest& req) {
       continue;
     }
     Json body{{"progress", std::round(*pct * 100.0) / 100.0}};
-    const Json own = write_ids(it.ids);
-    const Json show = write_ids(it.show.ids);
-    if (it.type == ItemType::movie) {
-      if (own.empty()) {
-        outcomes.unresolved(it.key, Reason::not_found, "no trakt, imdb, tmdb or tvdb id");
-        continue;
-      }
-      body["movie"] = Json{{"ids", own}};
-    } else if (!own.empty() && (it.ids.has("trakt") || show.empty() || !it.season || !it.episode)) {
-      body["episode"] = Json{{"ids", own}};
-    } else if (!show.empty() && it.season && it.episode) {
-      body["show"] = Json{{"ids", show}};
-      body["episode"] = Json{{"season", *it.season}, {"number", *it.episode}};
-    } else {
-      outcomes.unresolved(it.key, Reason::not_found, "no ids Trakt can use");
+    if (const char* missing = put_media(body, it)) {
+      outcomes.unresolved(it.key, Reason::not_found, missing);
       continue;
     }
     // Pausing again at the same point replaces the paused entry: safe to repeat.

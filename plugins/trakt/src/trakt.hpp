@@ -68,6 +68,8 @@ class Trakt {
   cwsdk::Reply add(std::string_view request);
   cwsdk::Reply remove(std::string_view request);
   cwsdk::Reply update(std::string_view request);
+  // /scrobble/start|pause|stop (sdk/ABI.md "scrobble").
+  cwsdk::Reply scrobble(std::string_view request);
   cwsdk::Reply auth_start(std::string_view request);
   cwsdk::Reply auth_poll(std::string_view request);
 

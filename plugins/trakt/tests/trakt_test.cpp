@@ -779,3 +779,49 @@ TEST_F(TraktTest, ALockedAccountStopsTheInstanceWithAMessage) {
   auto w = p.add("watchlist", Json::array({movie_item("a", 1)}));
   EXPECT_EQ(w.status, CW_STATUS_AUTH) << w.body;
 }
+
+// Scrobbling: the host's watched decision is what Trakt records (Trakt's own threshold is
+// 80 %): a watched stop below 80 is sent at 80, an unwatched stop over it as a pause.
+TEST_F(TraktTest, ScrobbleFollowsTheHostsWatchedDecision) {
+  host.on("POST", "/scrobble/start").reply_json(201, {{"id", 0}, {"action", "start"}});
+  host.on("POST", "/scrobble/stop").reply_json(201, {{"id", 9}, {"action", "scrobble"}});
+  host.on("POST", "/scrobble/pause").reply_json(201, {{"id", 3}, {"action", "pause"}});
+  auto p = make();
+  Json item = movie_item("m", 1);
+  auto r = p.call("scrobble", {{"event", "start"}, {"item", item}, {"progress", 1.5}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["recorded"], "none");
+  r = p.call("scrobble", {{"event", "stop"}, {"item", item}, {"progress", 75}, {"watched", true}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "confirmed");
+  EXPECT_EQ(r.json()["recorded"], "play");
+  r = p.call("scrobble", {{"event", "stop"}, {"item", item}, {"progress", 85}, {"watched", false}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["recorded"], "progress");
+  const auto stops = requests_to("/scrobble/stop");
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_DOUBLE_EQ(stops[0].json_body()["progress"].get<double>(), 80.0);
+  EXPECT_EQ(stops[0].json_body()["movie"]["ids"]["tmdb"], 501);
+  const auto pauses = requests_to("/scrobble/pause");
+  ASSERT_EQ(pauses.size(), 1u);
+  EXPECT_LT(pauses[0].json_body()["progress"].get<double>(), 80.0);
+}
+
+TEST_F(TraktTest, ScrobbleConflictIsThePlayAlreadyThereAndUnknownItemsAreUnresolved) {
+  host.on("POST", "/scrobble/stop")
+      .reply_json(409, {{"watched_at", "2026-01-01T00:00:00.000Z"},
+                        {"expires_at", "2026-01-01T02:00:00.000Z"}});
+  auto p = make();
+  auto r = p.call(
+      "scrobble",
+      {{"event", "stop"}, {"item", movie_item("m", 1)}, {"progress", 95}, {"watched", true}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "skipped");
+  EXPECT_EQ(r.json()["recorded"], "play");
+  Json bare = {{"type", "movie"}, {"title", "No ids"}};
+  r = p.call("scrobble", {{"event", "start"}, {"item", bare}, {"progress", 0}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "unresolved");
+  r = p.call("scrobble", {{"event", "rewind"}, {"item", bare}, {"progress", 0}});
+  EXPECT_EQ(r.status, CW_STATUS_INVALID_ARG);
+}

@@ -113,7 +113,7 @@ TEST(ConfigDocs, SchemaKnowsEveryDocumentedKey) {
   std::set<std::string> top;
   for (const auto& [k, v] : schema["properties"].items()) top.insert(k);
   EXPECT_EQ(top, (std::set<std::string>{"version", "state_dir", "providers", "pairs", "sync",
-                                        "http", "id_resolver", "plugins"}));
+                                        "http", "id_resolver", "plugins", "scrobble"}));
   EXPECT_EQ(schema.value("additionalProperties", true), false);
 
   const std::string doc = read(CW_CONFIG_DOC);

@@ -54,13 +54,16 @@ struct ResolveRequest {
 
 enum class ScrobbleEvent { start, pause, stop };
 
-// scrobble: {"event", "item", "progress", "session", "at"}.
+// scrobble: {"event", "item", "progress", "session", "at", "watched"}.
 struct ScrobbleRequest {
   ScrobbleEvent event = ScrobbleEvent::start;
   Item item;
   double progress = 0;  // percent, 0..100
   std::string session;
   std::optional<std::int64_t> at;  // ms since the epoch
+  // Set on a stop: whether the host counts it as watched (its threshold), so that a plugin
+  // whose service has its own threshold records exactly the host's plays.
+  std::optional<bool> watched;
 };
 
 // auth_start: {"fields": {"client_id": "...", ...}} (answers to the manifest's prompts).
@@ -212,6 +215,9 @@ inline Result<ScrobbleRequest> read_scrobble_request(std::string_view text) {
   auto session = cwsdk::get_optional<std::string>(*doc, "/session");
   if (!session) return detail::request_failure(op, session.error());
   req.session = session->value_or("");
+  auto watched = cwsdk::get_optional<bool>(*doc, "/watched");
+  if (!watched) return detail::request_failure(op, watched.error());
+  req.watched = *watched;
   auto at = cwsdk::get_optional<std::string>(*doc, "/at");
   if (!at) return detail::request_failure(op, at.error());
   if (*at) {
