@@ -29,20 +29,17 @@ if(CW_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 
-# cpp-httplib (with the OpenSSL and zlib it links) is used only by the fake servers, tests
-# and benchmarks, so a build without them needs none of these packages.
+# cpp-httplib (with the OpenSSL and zlib it links) serves `cw serve` and the fake servers.
 # Debian splits it into the header and libcpp-httplib.so (the header then declares what the
 # library defines), so the library is linked here, once, whenever it is installed.
-if(CW_BUILD_TESTS OR CW_BUILD_BENCH OR CW_BUILD_SANDBOX)
-  find_package(OpenSSL REQUIRED)
-  find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
-  find_library(CW_CPP_HTTPLIB_LIBRARY NAMES cpp-httplib)
-  add_library(cw_httplib INTERFACE)
-  target_include_directories(cw_httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
-  target_compile_definitions(cw_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT)
-  find_package(ZLIB REQUIRED)
-  target_link_libraries(cw_httplib INTERFACE OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB Threads::Threads)
-  if(CW_CPP_HTTPLIB_LIBRARY)
-    target_link_libraries(cw_httplib INTERFACE ${CW_CPP_HTTPLIB_LIBRARY})
-  endif()
+find_package(OpenSSL REQUIRED)
+find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+find_library(CW_CPP_HTTPLIB_LIBRARY NAMES cpp-httplib)
+add_library(cw_httplib INTERFACE)
+target_include_directories(cw_httplib SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+target_compile_definitions(cw_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT)
+find_package(ZLIB REQUIRED)
+target_link_libraries(cw_httplib INTERFACE OpenSSL::SSL OpenSSL::Crypto ZLIB::ZLIB Threads::Threads)
+if(CW_CPP_HTTPLIB_LIBRARY)
+  target_link_libraries(cw_httplib INTERFACE ${CW_CPP_HTTPLIB_LIBRARY})
 endif()

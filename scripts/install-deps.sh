@@ -17,6 +17,7 @@ if [ "${1:-}" != "--build" ]; then
     git sqlite3 openssl
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema python3-yaml time groff-base
+    chromium  # the status page test of `cw serve` (tests/e2e/test_serve_browser.py)
   )
 fi
 

@@ -14,10 +14,9 @@
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
-#include <cw/cli/open_session.hpp>
+#include <cw/cli/sync_cycle.hpp>
 #include <cw/engine/plan.hpp>
 #include <cw/engine/time.hpp>
-#include <cw/state/backups.hpp>
 #include <cw/sync/session.hpp>
 #include <cw/sync/sync_runner.hpp>
 
@@ -79,14 +78,6 @@ class ProgressDisplay {
   std::chrono::steady_clock::time_point m_phase_start;
   std::size_t m_width = 0;
 };
-
-std::string make_run_id(std::int64_t now_s) {
-  std::string t = engine::format_time(now_s);  // 2026-11-24T02:30:00Z
-  std::string compact;
-  for (char c : t)
-    if (c != '-' && c != ':') compact += c;
-  return compact + "-" + std::to_string(::getpid());
-}
 
 // Items listed per pair and list in the text summary; the rest are counted.
 constexpr std::size_t k_summary_lines = 20;
@@ -215,28 +206,16 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   }
 
   sync::SessionOptions so;
-  bool dry = mode == Mode::plan || a.dry_run;
-  so.dry_run = dry;
+  so.dry_run = mode == Mode::plan || a.dry_run;
   so.pair_filter = a.pair;
-  auto opened = open_session(global, so, name);
-  if (const int* exit = std::get_if<int>(&opened)) return *exit;
-  auto& session = *std::get<std::unique_ptr<sync::Session>>(opened);
-  dry = dry || session.dry_run();
-
-  sync::ApplierOptions ao;
-  ao.now_s = [&session] { return session.now_s(); };
-  sync::SyncRunner runner(session.ports(), session.create_errors(), session.store(),
-                          session.cancel(), session.logger(), ao);
-  sync::SyncOptions opt;
-  opt.now_s = session.now_s();
-  opt.run_id = make_run_id(opt.now_s);
-  opt.pair_filter = a.pair;
-  opt.feature_filter = a.feature;
-  opt.dry_run = dry;
-  opt.approve_deletes = a.approve_deletes;
-  opt.plan = std::move(plan);
-  opt.allow_drift = a.allow_drift;
-  opt.id_resolver = session.config().id_resolver;
+  CycleRequest req;
+  req.command = name;
+  req.pair = a.pair;
+  req.feature = a.feature;
+  req.dry_run = so.dry_run;
+  req.approve_deletes = a.approve_deletes;
+  req.plan = std::move(plan);
+  req.allow_drift = a.allow_drift;
 
   ProgressDisplay progress(!global.quiet && ::isatty(STDERR_FILENO) == 1);
   sync::RunObserver obs;
@@ -244,43 +223,15 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
                              const std::string& phase, std::size_t done, std::size_t total) {
     progress.update(pair, feature, phase, done, total);
   };
-  sync::SyncResult result = runner.run(session.config().pairs, opt, obs);
+  CycleOutcome cycle = run_sync_cycle(with_globals(global, so), std::move(req), obs);
   progress.clear();
-
+  if (cycle.session_error) {
+    std::cerr << "cw " << name << ": " << cycle.session_error->message << "\n";
+    return exit_code_for(*cycle.session_error);
+  }
+  const bool dry = cycle.dry;
+  sync::SyncResult& result = cycle.result;
   nlohmann::json& report = result.report;
-  report["command"] = name;
-  report["finished_at"] = session.now_s();
-  nlohmann::json providers = session.provider_info();
-  const nlohmann::json http = session.http_report();
-  for (auto& [inst, info] : providers.items()) {
-    info["operations"] = nlohmann::json::object();
-    if (auto it = runner.calls().find(inst); it != runner.calls().end())
-      info["operations"] = it->second;
-    info["http"] = http.contains("requests") && http["requests"].contains(inst)
-                       ? http["requests"][inst]
-                       : nlohmann::json::array();
-  }
-  report["providers"] = providers;
-  if (http.contains("budgets")) report["http_budgets"] = http["budgets"];
-
-  if (!dry && result.status != sync::RunStatus::drifted) {
-    // A rolling copy of what this run committed (`cw state restore` puts one back).
-    auto backup = state::make_backup(session.store(), session.config().state_dir, opt.run_id);
-    if (backup)
-      report["backup"] = backup->string();
-    else
-      session.logger().warn("cw", "no backup of the state was made: " + backup.error().message);
-  }
-  if (!dry) {
-    state::RunReport rr;
-    rr.run_id = opt.run_id;
-    rr.started_at = report.value("started_at", std::int64_t{0});
-    rr.finished_at = session.now_s();
-    rr.status = report.value("status", "failed");
-    rr.report = report;
-    if (auto st = session.store().save_report(rr); !st)
-      session.logger().error("cw", "could not store the run report: " + st.error().message);
-  }
   std::string err;
   if (!a.report_file.empty() && !write_json_file(a.report_file, report, err)) {
     std::cerr << "cw " << name << ": --report: " << err << "\n";

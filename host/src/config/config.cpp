@@ -15,6 +15,7 @@
 #include <cw/config/config.hpp>
 #include <cw/engine/identity.hpp>
 #include <cw/engine/time.hpp>
+#include <cw/util/cron.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::config {
@@ -593,7 +594,8 @@ const std::vector<std::string> k_sync_keys = {
     "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes",
     "matching"};
 const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",          "mode",
-                                              "enabled", "features", "source_of_truth", "sync"};
+                                              "enabled", "features", "source_of_truth", "sync",
+                                              "schedule"};
 const std::vector<std::string> k_feature_names = {"watchlist", "history", "ratings", "progress"};
 const std::vector<std::string> k_feature_keys = {
     "enabled",   "add",       "remove", "update",    "removal",    "include_observed_deletes",
@@ -793,6 +795,74 @@ void parse_providers(Checker& c, const YAML::Node& node, Config& cfg) {
     }
     if (!provider.plugin.empty()) cfg.providers.push_back(std::move(provider));
   }
+}
+
+// `schedule: 30m`, `schedule: "*/15 * * * *"` or `schedule: {every|cron: .., jitter: ..}`.
+std::optional<ScheduleConfig> parse_schedule(Checker& c, const Checker::Entry& e,
+                                             const std::string& path) {
+  ScheduleConfig s;
+  s.pos = e.value_pos;
+  const auto set_when = [&](const std::string& text, const SourcePos& pos,
+                            const std::string& p) -> bool {
+    if (auto d = parse_duration(text)) {
+      if (*d < 60) {
+        c.error(pos, p, "expected an interval of at least 1m, got \"" + text + "\"");
+        return false;
+      }
+      s.every_s = *d;
+      return true;
+    }
+    auto cron = util::CronExpr::parse(text);
+    if (!cron) {
+      c.error(pos, p,
+              "expected an interval (30m, 6h) or a cron expression: " + cron.error().message);
+      return false;
+    }
+    s.cron = text;
+    return true;
+  };
+  if (e.value.IsScalar()) {
+    if (!set_when(e.value.Scalar(), e.value_pos, path)) return std::nullopt;
+    return s;
+  }
+  if (!c.expect_map(e, path)) return std::nullopt;
+  bool ok = true, has_when = false;
+  for (const auto& k : c.entries(e.value, path, {"every", "cron", "jitter"})) {
+    const std::string kp = path + "." + k.key;
+    if (k.key == "every" || k.key == "cron") {
+      if (has_when) {
+        c.error(k.value_pos, kp, "give either every or cron, not both");
+        ok = false;
+        continue;
+      }
+      has_when = true;
+      auto v = c.string_value(k, kp);
+      if (!v) {
+        ok = false;
+      } else if (k.key == "every" && !parse_duration(*v)) {
+        c.error(k.value_pos, kp, "expected an interval such as 30m or 6h, got \"" + *v + "\"");
+        ok = false;
+      } else if (k.key == "cron" && parse_duration(*v)) {
+        c.error(k.value_pos, kp,
+                "expected a cron expression, got the interval \"" + *v +
+                    "\" (use every: for intervals)");
+        ok = false;
+      } else {
+        ok = set_when(*v, k.value_pos, kp) && ok;
+      }
+    } else if (k.key == "jitter") {
+      if (auto j = c.duration_value(k, kp))
+        s.jitter_s = *j;
+      else
+        ok = false;
+    }
+  }
+  if (!has_when && ok) {
+    c.error(e.value_pos, path, "missing key \"every\" or \"cron\": when to run the pair");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return s;
 }
 
 struct PairDraft {
@@ -1011,6 +1081,8 @@ PairDraft parse_pair(Checker& c, const YAML::Node& node, std::size_t index, cons
     } else if (e.key == "sync") {
       if (!c.expect_map(e, p)) continue;
       d.sync = parse_sync(c, e.value, p);
+    } else if (e.key == "schedule") {
+      d.pair.schedule = parse_schedule(c, e, p);
     }
   }
   const bool clean = c.errors().size() == errors_before;

@@ -77,10 +77,21 @@ struct SyncOptions {
   engine::GuardPolicy guards;
 };
 
+// A pair's `schedule:` for `cw serve` (docs/serve.md): every N seconds, or at the minutes a
+// cron expression names (UTC), each run delayed by up to `jitter_s` (random) so that many
+// servers do not hit a provider at the same second.
+struct ScheduleConfig {
+  std::int64_t every_s = 0;  // 0 when `cron` is used
+  std::string cron;          // validated with util::CronExpr
+  std::int64_t jitter_s = 0;
+  SourcePos pos;
+};
+
 struct PairConfig {
   engine::PairPolicy policy;  // guards already merged: global `sync`, then the pair's
   bool enabled = true;
-  bool dry_run = false;  // global sync.dry_run or the pair's override
+  bool dry_run = false;                    // global sync.dry_run or the pair's override
+  std::optional<ScheduleConfig> schedule;  // only `cw serve` reads it
   SourcePos pos;
 };
 

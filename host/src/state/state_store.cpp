@@ -638,6 +638,33 @@ Status StateStore::commit(const PairFeatureCommit& c) {
   return ok_status();
 }
 
+Result<std::vector<HeldItem>> StateStore::held_items(int limit) {
+  std::vector<HeldItem> out;
+  {
+    Stmt s(m_db,
+           "SELECT pair, feature, side, key, reason, since, until FROM blackbox "
+           "ORDER BY since DESC LIMIT ?");
+    if (!s.prepared())
+      return make_error(std::string("cannot read the blackbox: ") + sqlite3_errmsg(m_db));
+    s.bind(1, static_cast<std::int64_t>(limit));
+    while (s.step() == SQLITE_ROW)
+      out.push_back(HeldItem{"blackbox", s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), "",
+                             s.integer(5), s.integer(6), nullptr});
+  }
+  {
+    Stmt s(m_db,
+           "SELECT pair, feature, side, key, reason, message, first_seen, item FROM unresolved "
+           "ORDER BY last_seen DESC LIMIT ?");
+    if (!s.prepared())
+      return make_error(std::string("cannot read the unresolved items: ") + sqlite3_errmsg(m_db));
+    s.bind(1, static_cast<std::int64_t>(limit));
+    while (s.step() == SQLITE_ROW)
+      out.push_back(HeldItem{"unresolved", s.text(0), s.text(1), s.text(2), s.text(3), s.text(4),
+                             s.text(5), s.integer(6), 0, s.json(7)});
+  }
+  return out;
+}
+
 Result<std::vector<PairFeatureSummary>> StateStore::summaries() {
   std::map<std::pair<std::string, std::string>, PairFeatureSummary> out;
   const auto at = [&](const std::string& p, const std::string& f) -> PairFeatureSummary& {

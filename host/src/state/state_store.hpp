@@ -67,6 +67,9 @@ class StateStore {
   Status commit(const PairFeatureCommit& change);
   // Every (pair, feature) with stored state, with its counts.
   Result<std::vector<PairFeatureSummary>> summaries();
+  // The blackboxed and unresolved items of every pair and feature, newest first, at most
+  // `limit` of each, without loading baselines (the `cw serve` status page).
+  Result<std::vector<HeldItem>> held_items(int limit);
   // Removes all state of a pair (and feature); empty strings match everything. Plugin kv,
   // the journal and run reports are kept. Returns the number of rows removed.
   Result<std::int64_t> reset(const std::string& pair, const std::string& feature);

@@ -168,6 +168,20 @@ struct PairFeatureSummary {
   std::int64_t last_commit_at = 0;
 };
 
+// A blackboxed or unresolved item as the status page lists it.
+struct HeldItem {
+  std::string kind;  // blackbox | unresolved
+  std::string pair;
+  std::string feature;
+  std::string side;
+  std::string key;
+  std::string reason;
+  std::string message;  // unresolved: the provider's words
+  std::int64_t since = 0;
+  std::int64_t until = 0;  // blackbox: when it is tried again
+  nlohmann::json item;     // unresolved: the item, when known
+};
+
 nlohmann::json to_json(const PairFeatureRecord& record);
 PairFeatureRecord record_from_json(const nlohmann::json& j);
 

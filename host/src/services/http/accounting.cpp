@@ -60,6 +60,12 @@ void HttpAccounting::record(const std::string& instance, const std::string& endp
   s.bytes_out += bytes_out;
   s.total_ms += latency_ms;
   s.max_ms = std::max(s.max_ms, latency_ms);
+  for (std::size_t i = 0; i < k_latency_bounds_ms.size(); ++i) {
+    if (latency_ms <= k_latency_bounds_ms[i]) {
+      ++s.latency_buckets[i];
+      break;
+    }
+  }
 }
 
 nlohmann::json HttpAccounting::to_json() const {
@@ -67,6 +73,9 @@ nlohmann::json HttpAccounting::to_json() const {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, s] : m_stats) {
     const auto& [instance, endpoint, method, outcome] = key;
+    nlohmann::json cumulative = nlohmann::json::array();
+    std::int64_t running = 0;
+    for (auto n : s.latency_buckets) cumulative.push_back(running += n);
     out[instance].push_back(
         {{"endpoint", endpoint},
          {"method", method},
@@ -76,7 +85,8 @@ nlohmann::json HttpAccounting::to_json() const {
          {"bytes_out", s.bytes_out},
          {"total_ms", s.total_ms},
          {"avg_ms", s.count > 0 ? s.total_ms / static_cast<double>(s.count) : 0.0},
-         {"max_ms", s.max_ms}});
+         {"max_ms", s.max_ms},
+         {"latency_buckets", cumulative}});
   }
   return out;
 }
