@@ -220,7 +220,7 @@ TEST(CommandLine, BashCompletionOffersCommandsVerbsOptionsAndValues) {
   ASSERT_EQ(r.code, cw::cli::k_exit_ok) << r.err;
   const std::string& s = r.out;
   using Set = std::set<std::string>;
-  EXPECT_EQ(complete(s, {"cw", "sta"}), (Set{"state"}));
+  EXPECT_EQ(complete(s, {"cw", "sta"}), (Set{"state", "status"}));
   EXPECT_EQ(complete(s, {"cw", "state", ""}),
             (Set{"check", "export", "reset", "restore", "show", "unblock"}));
   EXPECT_EQ(complete(s, {"cw", "state", "show", "--out"}), (Set{"--output"}));
