@@ -122,6 +122,67 @@ TEST_F(IsolationTest, HangIsKilledWhenTheTimeoutRunsOut) {
                        std::chrono::seconds(1));
 }
 
+// A lost plugin comes back in a fresh process with every live instance created again under
+// its configuration, as many times as the limit allows; then it stays lost, saying why.
+TEST_F(IsolationTest, ALostPluginIsRestartedWithItsInstancesABoundedNumberOfTimes) {
+  LoadOptions options = isolated();
+  options.restarts = 2;
+  auto lib = load("segvindex", options);
+  ASSERT_TRUE(lib);
+  auto crashing = make(lib, "crashing");
+  auto bystander = make(lib, "bystander");
+  ASSERT_TRUE(crashing && bystander);
+  EXPECT_TRUE(lib->restart().ok()) << "nothing to restart: a no-op";
+  const std::string line = "plugin segvindex crashed in build_index (signal 11, SIGSEGV)";
+  for (int round = 1; round <= 2; ++round) {
+    const pid_t before = lib->child_pid();
+    ASSERT_FALSE(crashing->build_index("watchlist", std::nullopt).ok());
+    EXPECT_EQ(lib->lost(), line);
+    EXPECT_TRUE(reaped(before));
+    EXPECT_FALSE(bystander->health().ok()) << "lost: every instance fails at once";
+    const Status restarted = lib->restart();
+    ASSERT_TRUE(restarted.ok()) << restarted.error().message;
+    EXPECT_FALSE(lib->lost());
+    EXPECT_NE(lib->child_pid(), before);
+    EXPECT_TRUE(bystander->health().ok()) << "round " << round;
+    EXPECT_TRUE(crashing->health().ok()) << "round " << round;
+  }
+  ASSERT_FALSE(crashing->build_index("watchlist", std::nullopt).ok());
+  const std::string given_up =
+      line + "; not restarted again (2 restarts this run, the most plugins.restarts allows)";
+  const Status third = lib->restart();
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().message, given_up);
+  EXPECT_EQ(lib->lost(), given_up);
+  EXPECT_EQ(lib->restart().error().message, given_up) << "said once";
+}
+
+// A child killed from outside is lost like one that crashed; the restarted child creates
+// the instance from the configuration it was first given (cplain refuses anything but a
+// JSON object) and serves it with the instance's own services (its log line).
+TEST_F(IsolationTest, ARestartedInstanceGetsItsConfigurationAndServicesBack) {
+  LoadOptions options = isolated();
+  options.restarts = 1;
+  auto lib = load("cplain", options);
+  ASSERT_TRUE(lib);
+  auto inst = make(lib, "kept");
+  ASSERT_TRUE(inst);
+  ASSERT_EQ(::kill(lib->child_pid(), SIGKILL), 0);
+  auto failed = inst->health();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(lib->lost(), "plugin cplain crashed in health (signal 9, SIGKILL)");
+  const Status restarted = lib->restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().message;
+  EXPECT_TRUE(inst->health().ok());
+  // cplain logs "created" through the instance's own services: once per child.
+  std::istringstream log(m_log_text.str());
+  int created = 0;
+  for (std::string line; std::getline(log, line);)
+    if (line.find("kept") != std::string::npos && line.find("created") != std::string::npos)
+      ++created;
+  EXPECT_EQ(created, 2) << m_log_text.str();
+}
+
 TEST_F(IsolationTest, SegfaultInEntryIsOneRejection) {
   const auto path = plugin_file("segventry");
   auto lib = Library::load(path, m_services, isolated());

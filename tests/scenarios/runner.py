@@ -209,19 +209,28 @@ class Scenario:
         used = set()
         for i, (prov, spec) in enumerate(provs.items()):
             spec = spec or {}
-            letter = spec.get("plugin", LETTERS[i] if i < len(LETTERS) else None)
-            if letter not in LETTERS or letter in used:
-                raise CaseError("providers.%s.plugin: expected one of %s, unused" % (prov, LETTERS))
+            default = LETTERS[i] if i < len(LETTERS) and LETTERS[i] not in used else next(
+                (l for l in LETTERS if l not in used), None)
+            letter = spec.get("plugin", default)
+            # Two providers share one plugin (one library, one runner process) when the
+            # second names the first's copy and brings no manifest of its own.
+            shared = letter in used and "plugin" in spec and "manifest" not in spec
+            if letter not in LETTERS or (letter in used and not shared):
+                raise CaseError("providers.%s.plugin: expected one of %s, unused, or used "
+                                "without a manifest of its own" % (prov, LETTERS))
             used.add(letter)
             self.providers[prov] = letter
-            manifest = default_manifest("scripted-" + letter)
-            m = spec.get("manifest") or {}
-            only = m.get("only_features")
-            if only:
-                manifest["features"] = {k: v for k, v in manifest["features"].items() if k in only}
-            manifest = deep_merge(manifest, {k: v for k, v in m.items() if k != "only_features"})
-            with open(os.path.join(self.dir, "scripted-%s.manifest.json" % letter), "w") as f:
-                json.dump(manifest, f, indent=1)
+            if not shared:
+                manifest = default_manifest("scripted-" + letter)
+                m = spec.get("manifest") or {}
+                only = m.get("only_features")
+                if only:
+                    manifest["features"] = {k: v for k, v in manifest["features"].items()
+                                            if k in only}
+                manifest = deep_merge(manifest,
+                                      {k: v for k, v in m.items() if k != "only_features"})
+                with open(os.path.join(self.dir, "scripted-%s.manifest.json" % letter), "w") as f:
+                    json.dump(manifest, f, indent=1)
             inv = {f: expand_items(items) for f, items in (spec.get("inventory") or {}).items()}
             self.save_pstate(prov, {"inventory": inv})
             self.scripts = getattr(self, "scripts", {})

@@ -81,7 +81,21 @@ const char* to_string(RemovalMode mode) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Durations and paths
+// Durations, sizes and paths
+
+std::optional<std::int64_t> parse_size(const std::string& text_in) {
+  const std::string text(util::trim(text_in));
+  std::size_t j = 0;
+  while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+  if (j == 0 || j > 12) return std::nullopt;  // 12 digits keep n << 30 far from overflowing
+  const std::int64_t n = std::stoll(text.substr(0, j));
+  const std::string unit(util::trim(text.substr(j)));
+  if (unit.empty() || unit == "B") return n;
+  if (unit == "KiB") return n << 10;
+  if (unit == "MiB") return n << 20;
+  if (unit == "GiB") return n << 30;
+  return std::nullopt;
+}
 
 std::optional<std::int64_t> parse_duration(const std::string& text_in) {
   const std::string text(util::trim(text_in));
@@ -588,7 +602,8 @@ const std::vector<std::string> k_top_keys = {"version",     "state_dir", "provid
 const std::vector<std::string> k_scrobble_keys = {
     "sinks",        "threshold", "users", "libraries", "remove_from_watchlist",
     "replay_after", "webhooks"};
-const std::vector<std::string> k_plugins_keys = {"isolation", "in_process", "timeout", "timeouts"};
+const std::vector<std::string> k_plugins_keys = {
+    "isolation", "in_process", "timeout", "timeouts", "cancel_grace", "restarts", "max_reply"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",  "mass_delete", "blackbox",
     "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes",
@@ -1223,6 +1238,23 @@ void parse_plugins(Checker& c, const Checker::Entry& e, PluginsOptions& out) {
       if (!c.expect_map(k, p)) continue;
       for (const auto& t : c.entries(k.value, p, {}))
         if (auto v = plugin_timeout(c, t, p + "." + t.key)) out.timeouts_s[t.key] = *v;
+    } else if (k.key == "cancel_grace") {
+      if (auto v = plugin_timeout(c, k, p)) out.cancel_grace_s = *v;
+    } else if (k.key == "restarts") {
+      if (auto v = c.int_value(k, p, 0, 100)) out.restarts = *v;
+    } else if (k.key == "max_reply") {
+      const auto v = k.value.IsScalar() ? parse_size(k.value.Scalar()) : std::nullopt;
+      if (!v)
+        c.error(k.value_pos, p,
+                "expected a size such as 512MiB, 64KiB, 1GiB or a number of bytes, got " +
+                    Checker::describe(k.value));
+      else if (*v < (std::int64_t{1} << 20) || *v > k_max_reply_limit)
+        c.error(k.value_pos, p,
+                "expected a size from 1MiB to 2GiB (what one frame of the plugin runner "
+                "carries), got " +
+                    k.value.Scalar());
+      else
+        out.max_reply_bytes = *v;
     }
   }
 }

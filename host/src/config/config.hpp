@@ -95,14 +95,23 @@ struct PairConfig {
   SourcePos pos;
 };
 
-// The `plugins:` block: which plugins run in a child process (cw-plugin-runner) and how
-// long one operation of an isolated plugin may take (docs/configuration.md).
+// The `plugins:` block: which plugins run in a child process (cw-plugin-runner), how long
+// one operation of an isolated plugin may take, how often a lost one is started again, and
+// how large one reply of any plugin may be (docs/configuration.md).
 struct PluginsOptions {
   std::string isolation = "untrusted";  // none | untrusted | all
   std::vector<std::string> in_process;  // plugin names that run in cw's process regardless
   std::int64_t timeout_s = 300;         // per operation, isolated plugins only
-  std::map<std::string, std::int64_t> timeouts_s;  // per plugin name
+  std::map<std::string, std::int64_t> timeouts_s;          // per plugin name
+  std::int64_t cancel_grace_s = 5;                         // after Ctrl-C, isolated plugins only
+  std::int64_t restarts = 3;                               // per plugin and run, isolated only
+  std::int64_t max_reply_bytes = std::int64_t{512} << 20;  // one reply, every plugin
 };
+
+// The most `plugins.max_reply` may say: what the runner's socket carries in one frame.
+inline constexpr std::int64_t k_max_reply_limit = std::int64_t{2} << 30;
+// "512MiB", "64 KiB", "1GiB", "2000000" (bytes); nullopt when it is not such a size.
+std::optional<std::int64_t> parse_size(const std::string& text);
 
 // The `scrobble:` block (docs/configuration.md "scrobble"): real-time scrobbling in
 // `cw serve`.

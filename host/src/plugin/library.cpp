@@ -55,6 +55,8 @@ std::optional<std::string> Library::lost() const {
   return m_process ? m_process->lost() : std::nullopt;
 }
 
+Status Library::restart() const { return m_process ? m_process->restart() : ok_status(); }
+
 cw_instance* Library::create(const cw_host_api* host, const char* config, size_t len,
                              cw_sink err) const {
   if (m_process) return m_process->create(host, config, len, err);
@@ -116,8 +118,9 @@ Result<const cw_provider_api*> Library::open_in_process(std::string& entry_error
 Result<const cw_provider_api*> Library::open_isolated(const LoadOptions& options,
                                                       std::string& entry_error) {
   const fs::path runner = options.runner.empty() ? default_runner_path() : options.runner;
-  auto process = PluginProcess::start(runner, m_binding->plugin(), options.timeout,
-                                      m_binding->services().cancel);
+  const ProcessLimits limits{options.timeout, options.cancel_grace, options.restarts};
+  auto process =
+      PluginProcess::start(runner, m_binding->plugin(), limits, m_binding->services().cancel);
   if (!process)
     return reject(m_path, process.error().message +
                               ": reinstall cw (the runner belongs next to the cw executable) "

@@ -44,6 +44,10 @@ struct LoadOptions {
   std::filesystem::path runner;
   // How long one operation (cwsdk_entry and create included) may take when isolated.
   std::chrono::milliseconds timeout = k_default_operation_timeout;
+  // Isolated: how long a busy plugin still gets after a Ctrl-C, and how many times a lost
+  // plugin is started again (plugin_process.hpp).
+  std::chrono::milliseconds cancel_grace = k_default_cancel_grace;
+  int restarts = k_default_restarts;
 };
 
 class Library {
@@ -70,8 +74,11 @@ class Library {
   cw_instance* create(const cw_host_api* host, const char* config, size_t len, cw_sink err) const;
   bool isolated() const { return m_process != nullptr; }
   // Isolated only: set once the child died or was killed (one line naming the plugin, the
-  // operation and the signal or timeout); every later call fails with it.
+  // operation and the signal or timeout); every later call fails with it until restart().
   std::optional<std::string> lost() const;
+  // Isolated and lost: a fresh child with every live instance created again
+  // (PluginProcess::restart); the error is the lost() line. In process: nothing to do.
+  Status restart() const;
   // Isolated: the child's process id while it runs (-1 in process or once reaped).
   pid_t child_pid() const { return m_process ? m_process->pid() : -1; }
 

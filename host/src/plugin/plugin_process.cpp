@@ -88,8 +88,18 @@ std::string seconds_text(std::chrono::milliseconds ms) {
 
 Result<std::unique_ptr<PluginProcess>> PluginProcess::start(const fs::path& runner,
                                                             std::string plugin,
-                                                            std::chrono::milliseconds timeout,
+                                                            const ProcessLimits& limits,
                                                             services::CancelToken& cancel) {
+  std::unique_ptr<PluginProcess> p(new PluginProcess());
+  p->m_runner = runner;
+  p->m_plugin = std::move(plugin);
+  p->m_limits = limits;
+  p->m_cancel = &cancel;
+  if (auto st = p->spawn(); !st) return st.error();
+  return p;
+}
+
+Status PluginProcess::spawn() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     return make_error(std::string("cannot create a socket pair: ") + std::strerror(errno));
@@ -105,7 +115,7 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::start(const fs::path& runn
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   // A plugin's prints must not mix into cw's standard output (`--output json`).
   posix_spawn_file_actions_adddup2(&actions, 2, 1);
-  const std::string exe = runner.string();
+  const std::string exe = m_runner.string();
   const std::string parent = std::to_string(::getpid());
   char* argv[] = {const_cast<char*>(exe.c_str()), const_cast<char*>(parent.c_str()), nullptr};
   pid_t pid = -1;
@@ -116,30 +126,72 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::start(const fs::path& runn
     ::close(fds[0]);
     return make_error("cannot start the plugin runner " + exe + " (" + std::strerror(rc) + ")");
   }
-  std::unique_ptr<PluginProcess> p(new PluginProcess());
-  p->m_plugin = std::move(plugin);
-  p->m_timeout = timeout;
-  p->m_cancel = &cancel;
-  p->m_pid = pid;
-  p->m_fd = fds[0];
-  p->m_channel = std::make_unique<ipc::Channel>(fds[0]);
-  PluginProcess* self = p.get();
-  p->m_channel->set_wait_budget([self]() -> long long {
+  m_pid = pid;
+  m_fd = fds[0];
+  m_wait_status = 0;
+  m_channel = std::make_unique<ipc::Channel>(fds[0]);
+  m_channel->set_wait_budget([this]() -> long long {
     const auto now = Clock::now();
-    auto left = self->m_timeout - self->m_spent -
-                std::chrono::duration_cast<std::chrono::milliseconds>(now - self->m_wait_since);
-    if (self->m_cancel->cancelled()) {
-      if (!self->m_cancel_seen) self->m_cancel_seen = now;
-      const auto grace = k_cancel_grace - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              now - *self->m_cancel_seen);
+    auto left = m_limits.timeout - m_spent -
+                std::chrono::duration_cast<std::chrono::milliseconds>(now - m_wait_since);
+    if (m_cancel->cancelled()) {
+      if (!m_cancel_seen) m_cancel_seen = now;
+      const auto grace =
+          m_limits.cancel_grace -
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - *m_cancel_seen);
       if (grace < left) {
         left = grace;
-        self->m_cancel_expired = grace.count() <= 0;
+        m_cancel_expired = grace.count() <= 0;
       }
     }
     return left.count();
   });
-  return p;
+  return ok_status();
+}
+
+Status PluginProcess::restart() {
+  if (!m_lost) return ok_status();
+  if (m_restarts >= m_limits.restarts) {
+    // Said once, in the line every later call and skipped pair repeats.
+    if (!m_given_up && m_limits.restarts > 0)
+      *m_lost += "; not restarted again (" + std::to_string(m_restarts) +
+                 (m_restarts == 1 ? " restart" : " restarts") +
+                 " this run, the most plugins.restarts allows)";
+    m_given_up = true;
+    return make_error(*m_lost, ErrorKind::internal);
+  }
+  if (m_cancel->cancelled() || m_path.empty()) return make_error(*m_lost, ErrorKind::internal);
+  ++m_restarts;
+  const std::string before = *m_lost;
+  if (auto st = spawn(); !st) return make_error(before + "; " + st.error().message);
+  m_lost.reset();
+  auto reply = transact("cwsdk_entry",
+                        {{"m", "load"},
+                         {"path", m_path.string()},
+                         {"major", m_library_host->abi_major},
+                         {"minor", m_library_host->abi_minor}},
+                        {}, [](const char*, std::size_t) {});
+  if (!reply) return reply.error();
+  // The file loaded before; a plugin that now refuses to load is as good as crashed.
+  const auto refused = [&](const std::string& why) {
+    reap(true);
+    if (m_fd >= 0) ::close(m_fd);
+    m_fd = -1;
+    m_lost = "plugin " + m_plugin + " could not be restarted: " + why;
+    return make_error(*m_lost, ErrorKind::internal);
+  };
+  if (reply->value("stage", std::string()) != "ok")
+    return refused("cwsdk_entry failed (" + reply->value("stage", std::string("null")) + ")");
+  for (const auto& [id, inst] : m_instances) {
+    std::string reason;
+    auto created = transact("create", {{"m", "create"}, {"i", id}}, inst.config,
+                            [&reason](const char* p, std::size_t n) { reason.append(p, n); });
+    if (!created) return created.error();
+    if (created->value("threw", false) || !created->value("ok", false))
+      return refused("create failed for an instance it had created before" +
+                     (reason.empty() ? std::string() : " (" + reason + ")"));
+  }
+  return ok_status();
 }
 
 PluginProcess::~PluginProcess() {
@@ -169,11 +221,11 @@ Error PluginProcess::lose(const char* op, ipc::ReadStatus why) {
   std::string what;
   if (why == ipc::ReadStatus::timeout) {
     reap(true);
-    what = m_cancel_expired
-               ? "plugin " + m_plugin + " did not return from " + op + " within " +
-                     seconds_text(k_cancel_grace) + " of the cancellation; its process was killed"
-               : "plugin " + m_plugin + " timed out in " + op + " after " +
-                     seconds_text(m_timeout) + "; its process was killed";
+    what = m_cancel_expired ? "plugin " + m_plugin + " did not return from " + op + " within " +
+                                  seconds_text(m_limits.cancel_grace) +
+                                  " of the cancellation; its process was killed"
+                            : "plugin " + m_plugin + " timed out in " + op + " after " +
+                                  seconds_text(m_limits.timeout) + "; its process was killed";
   } else if (why == ipc::ReadStatus::bad_frame) {
     reap(true);
     what =
@@ -233,8 +285,8 @@ void PluginProcess::serve(const json& head, const std::string& payload) {
   const auto id = head.value("i", std::uint64_t{0});
   const cw_host_api* host = m_library_host;
   if (id != 0) {
-    const auto it = m_hosts.find(id);
-    host = it == m_hosts.end() ? nullptr : it->second;
+    const auto it = m_instances.find(id);
+    host = it == m_instances.end() ? nullptr : it->second.host;
   }
   if (m == "log") {
     if (host != nullptr)
@@ -272,6 +324,7 @@ void PluginProcess::serve(const json& head, const std::string& payload) {
 
 Result<RemoteLoad> PluginProcess::load(const fs::path& path, const cw_host_api* library_host) {
   m_library_host = library_host;
+  m_path = path;
   auto reply = transact("cwsdk_entry",
                         {{"m", "load"},
                          {"path", path.string()},
@@ -320,22 +373,23 @@ Result<std::optional<std::string>> PluginProcess::manifest() {
 cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, size_t len,
                                    cw_sink err) {
   const std::uint64_t id = m_next_id++;
-  m_hosts[id] = host;
+  // Kept so that a restarted child can create the instance again.
+  m_instances[id] = Instance{host, config == nullptr ? std::string() : std::string(config, len)};
   std::string reason;
   auto reply = transact("create", {{"m", "create"}, {"i", id}},
                         std::string_view(config, config == nullptr ? 0 : len),
                         [&reason](const char* p, std::size_t n) { reason.append(p, n); });
   if (!reply) {
-    m_hosts.erase(id);
+    m_instances.erase(id);
     write(err, reply.error().message);
     return nullptr;
   }
   if (reply->value("threw", false)) {
-    m_hosts.erase(id);
+    m_instances.erase(id);
     throw std::runtime_error(reply->value("what", std::string("an exception")));
   }
   if (!reply->value("ok", false)) {
-    m_hosts.erase(id);
+    m_instances.erase(id);
     write(err, reason);
     return nullptr;
   }
@@ -363,7 +417,7 @@ void PluginProcess::destroy(std::uint64_t instance) {
   if (!m_lost)
     (void)transact("destroy", {{"m", "destroy"}, {"i", instance}}, {},
                    [](const char*, std::size_t) {});
-  m_hosts.erase(instance);
+  m_instances.erase(instance);
 }
 
 }  // namespace cw::plugin

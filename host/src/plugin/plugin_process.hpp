@@ -8,9 +8,10 @@
 //
 // What isolation adds: a call that does not return within the timeout (the plugin's own
 // time; time spent in host services such as HTTP does not count) kills the child, and a
-// child that dies (a signal, an exit) is reaped. Either way the plugin is *lost* for the
-// rest of the process: every later call fails at once with the same one-line reason,
-// which names the plugin, the operation and the signal or the timeout.
+// child that dies (a signal, an exit) is reaped. Either way the plugin is *lost*: every
+// later call fails at once with the same one-line reason, which names the plugin, the
+// operation and the signal or the timeout, until restart() starts a fresh child (the
+// sync runner asks for it before the next pair, a bounded number of times per process).
 
 #include <chrono>
 #include <cstdint>
@@ -33,8 +34,18 @@ namespace cw::plugin {
 
 // How long one operation of an isolated plugin may run (config `plugins.timeout`).
 inline constexpr std::chrono::milliseconds k_default_operation_timeout = std::chrono::minutes(5);
-// After the run is cancelled, how long a plugin still gets to return before it is killed.
-inline constexpr std::chrono::milliseconds k_cancel_grace = std::chrono::seconds(5);
+// After the run is cancelled, how long a plugin still gets to return before it is killed
+// (config `plugins.cancel_grace`).
+inline constexpr std::chrono::milliseconds k_default_cancel_grace = std::chrono::seconds(5);
+// How many times a lost plugin is started again in one process (config `plugins.restarts`).
+inline constexpr int k_default_restarts = 3;
+
+// What bounds an isolated plugin's process.
+struct ProcessLimits {
+  std::chrono::milliseconds timeout = k_default_operation_timeout;  // one operation
+  std::chrono::milliseconds cancel_grace = k_default_cancel_grace;
+  int restarts = k_default_restarts;  // fresh children after a loss; 0: lost for good
+};
 
 // The runner next to the running executable; inside the build tree, the build's runner.
 std::filesystem::path default_runner_path();
@@ -55,7 +66,7 @@ class PluginProcess {
   // Starts the runner. `plugin` names the plugin in messages (the file's name part).
   static Result<std::unique_ptr<PluginProcess>> start(const std::filesystem::path& runner,
                                                       std::string plugin,
-                                                      std::chrono::milliseconds timeout,
+                                                      const ProcessLimits& limits,
                                                       services::CancelToken& cancel);
   ~PluginProcess();
   PluginProcess(const PluginProcess&) = delete;
@@ -75,6 +86,14 @@ class PluginProcess {
   const std::optional<std::string>& lost() const { return m_lost; }
   pid_t pid() const { return m_pid; }
 
+  // For a lost plugin: starts a fresh child, loads the file in it and creates every live
+  // instance again under its id with the configuration and services it was created with,
+  // so the instances the host holds work again (what a plugin kept in memory is gone; what
+  // it stored through kv is not). Fails, staying lost, when the restarts are used up (the
+  // lost() line then says so), the run is cancelled, or the new child fails as well.
+  Status restart();
+  int restarts() const { return m_restarts; }
+
   // For the trampolines.
   cw_status call(std::uint64_t instance, const char* op, const char* request, size_t len,
                  cw_sink out);
@@ -82,6 +101,7 @@ class PluginProcess {
 
  private:
   PluginProcess() = default;
+  Status spawn();
 
   using PayloadSink = std::function<void(const char*, std::size_t)>;
   // Sends one request and serves service requests until the child answers; the answer's
@@ -92,8 +112,12 @@ class PluginProcess {
   Error lose(const char* op, ipc::ReadStatus why);
   void reap(bool kill_first);
 
+  std::filesystem::path m_runner;
+  std::filesystem::path m_path;  // the plugin file, once load() was asked
   std::string m_plugin;
-  std::chrono::milliseconds m_timeout{};
+  ProcessLimits m_limits;
+  int m_restarts = 0;
+  bool m_given_up = false;
   services::CancelToken* m_cancel = nullptr;
   pid_t m_pid = -1;
   int m_fd = -1;
@@ -101,7 +125,12 @@ class PluginProcess {
   std::unique_ptr<ipc::Channel> m_channel;
   std::optional<std::string> m_lost;
   const cw_host_api* m_library_host = nullptr;
-  std::map<std::uint64_t, const cw_host_api*> m_hosts;  // instance id -> its services
+  // Every live instance by id: its services and the configuration it was created with.
+  struct Instance {
+    const cw_host_api* host = nullptr;
+    std::string config;
+  };
+  std::map<std::uint64_t, Instance> m_instances;
   std::uint64_t m_next_id = 1;
   // The current call's clock: the plugin's own time, host services excluded.
   std::chrono::steady_clock::time_point m_wait_since;

@@ -30,6 +30,8 @@ LoadOptions IsolationPolicy::options_for(const fs::path& file) const {
   o.runner = runner;
   const auto name = plugin_name_from_filename(file);
   o.timeout = timeout;
+  o.cancel_grace = cancel_grace;
+  o.restarts = restarts;
   if (name) {
     if (const auto it = timeouts.find(*name); it != timeouts.end()) o.timeout = it->second;
     if (in_process.count(*name)) return o;

@@ -37,7 +37,9 @@ struct IsolationPolicy {
   std::set<std::string> in_process;
   std::chrono::milliseconds timeout = k_default_operation_timeout;
   std::map<std::string, std::chrono::milliseconds> timeouts;  // per plugin name
-  std::filesystem::path runner;                               // empty: the default
+  std::chrono::milliseconds cancel_grace = k_default_cancel_grace;
+  int restarts = k_default_restarts;
+  std::filesystem::path runner;  // empty: the default
 
   LoadOptions options_for(const std::filesystem::path& file) const;
 };

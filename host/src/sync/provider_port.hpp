@@ -47,6 +47,10 @@ class ProviderPort {
   // that crashed or timed out): one line naming the plugin, the operation and the signal
   // or timeout. What it answered this run is not to be committed.
   virtual std::optional<std::string> lost() const { return std::nullopt; }
+  // For a lost provider: its plugin started afresh (an isolated plugin's new process, at
+  // most plugins.restarts times a run), so that the next pair can use it. The error is why
+  // it stays lost.
+  virtual Status restart() { return make_error(lost().value_or("the provider is not lost")); }
 };
 
 }  // namespace cw::sync

@@ -116,6 +116,8 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   policy.timeout = std::chrono::seconds(pcfg.timeout_s);
   for (const auto& [name, secs] : pcfg.timeouts_s)
     policy.timeouts[name] = std::chrono::seconds(secs);
+  policy.cancel_grace = std::chrono::seconds(pcfg.cancel_grace_s);
+  policy.restarts = static_cast<int>(pcfg.restarts);
   s->m_registry = std::make_unique<plugin::Registry>(*s->m_services, std::move(policy));
   s->m_registry->load_folders(plugin::plugin_search_path(sp));
   s->m_registry->log_rejections();
@@ -156,6 +158,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
       s->m_create_errors[pc.name] = inst.error().message;
       continue;
     }
+    (*inst)->set_max_reply_bytes(static_cast<std::size_t>(pcfg.max_reply_bytes));
     s->m_ports[pc.name] = std::make_unique<PluginPort>(std::move(inst).value());
   }
   for (const auto& [name, why] : s->m_create_errors)

@@ -38,6 +38,7 @@ struct HealthInfo {
   std::string message;
   json features = json::object();
   json capabilities = nullptr;  // ABI 1.1: what is known only at run time, per feature
+  bool lost = false;            // asked of a lost plugin: asked again once it is restarted
 };
 
 std::int64_t steady_ms() {
@@ -65,6 +66,7 @@ struct SyncRunner::Impl {
   bool any_partial = false;
   // `apply --plan --allow-drift`: what the saved plan and a fresh plan disagreed on.
   std::vector<std::string> plan_differences = {};
+  std::set<std::string> lost_snapshots = {};  // keys of reads a lost plugin failed
 
   void phase(const std::string& pair, const std::string& feature, const std::string& ph,
              std::size_t done, std::size_t total) const {
@@ -95,7 +97,8 @@ struct SyncRunner::Impl {
         h.capabilities = doc["capabilities"];
     }
     // A lost plugin is reported once per pair, by the pair (lost_side below).
-    if (h.health != engine::Health::ok && !port.lost())
+    h.lost = port.lost().has_value();
+    if (h.health != engine::Health::ok && !h.lost)
       self.m_log.warn("cw", "provider " + port.instance() + " is " +
                                 std::string(engine::to_string(h.health)) +
                                 (h.message.empty() ? "" : ": " + h.message));
@@ -192,6 +195,7 @@ struct SyncRunner::Impl {
         snap = make_error(port.instance() + " " + std::string(engine::to_string(feature)) +
                               " index failed: " + resp.error().message,
                           resp.error().kind);
+        if (port.lost()) lost_snapshots.insert(key);
       } else {
         snap = engine::snapshot_from_response(port.instance(), feature, *resp, caps, h.health,
                                               h.message);
@@ -299,6 +303,25 @@ struct SyncRunner::Impl {
     const engine::Snapshot* snaps[2] = {nullptr, nullptr};
   };
 
+  // A plugin lost in an earlier pair (isolated: it crashed or timed out) gets a fresh
+  // process for this one, up to plugins.restarts times a run, so that one crash costs one
+  // pair and not every pair of the plugin; what it failed to answer while lost is asked
+  // again. When it stays lost, lost_side skips the pair with the reason.
+  void restart_lost(const config::PairConfig& pc, Feature feature) {
+    for (const std::string* name : {&pc.policy.source, &pc.policy.target, &opt.id_resolver}) {
+      const auto it = self.m_providers.find(*name);
+      if (it == self.m_providers.end() || it->second == nullptr) continue;
+      ProviderPort& port = *it->second;
+      if (!port.lost() || !port.restart()) continue;
+      self.m_log.warn("cw", "plugin " + port.manifest().name + " started again for pair " +
+                                pc.policy.name + " " + std::string(engine::to_string(feature)) +
+                                " (provider " + port.instance() + ")");
+      std::erase_if(health, [](const auto& h) { return h.second.lost; });
+      for (const auto& key : lost_snapshots) snapshots.erase(key);
+      lost_snapshots.clear();
+    }
+  }
+
   // A side whose plugin crashed or timed out (isolated plugins): the pair is skipped and
   // nothing of it is committed, as if cw had stopped at that point; the journal keeps any
   // write in flight for the next run's re-check.
@@ -405,6 +428,7 @@ struct SyncRunner::Impl {
       entry["status"] = "cancelled";
       return;
     }
+    restart_lost(pc, feature);
 
     auto record = self.m_store.load(pc.policy.name, fname);
     if (!record)

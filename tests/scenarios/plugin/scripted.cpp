@@ -497,11 +497,17 @@ class Scripted {
       }
       if (result == "wait") wait_for_release();
       // The user's Ctrl-C reaches cw; an isolated plugin runs in cw's child.
-      if (result == "interrupt") {
+      if (result == "interrupt" || result == "interrupt_hang") {
         if (std::getenv("CW_PLUGIN_ISOLATED") != nullptr)
           ::kill(::getppid(), SIGINT);
         else
           std::raise(SIGINT);
+      }
+      // A plugin that ignores the cancellation: it never asks is_cancelled, never returns.
+      if (result == "interrupt_hang") {
+        save_state(state);
+        log_call(json{{"op", result}, {"feature", feature}, {"after", done}});
+        die("hang");
       }
       ++done;
       json outcome = {{"key", key}};

@@ -260,3 +260,24 @@ TEST(PluginReplies, AReplyPastTheCapIsRefusedNamingTheOperation) {
   (*inst)->set_max_reply_bytes(1 << 20);
   EXPECT_TRUE((*inst)->build_index("watchlist", std::nullopt));
 }
+
+// `plugins.max_reply` in cw.yaml is the cap every instance of a run gets: a 1.1 MB index
+// passes the default (its over-long title leaves that item out) and fails the pair under
+// a 1 MiB cap, with the provider, the operation and the cap named.
+TEST(PluginReplies, TheReplyCapComesFromTheConfiguration) {
+  Replies r;
+  json big = k_item;
+  big["title"] = std::string(1'100'000, 't');
+  big["ids"]["imdb"] = "tt0000002";
+  r.source_index["items"].push_back(big);
+  Scene s(r);
+  const auto passes = s.cw({"run", "--output", "json"});
+  EXPECT_NE(passes.code, cw::cli::k_exit_failure) << passes.err << passes.out.substr(0, 400);
+  std::ofstream(s.config, std::ios::app) << "plugins:\n  max_reply: 1MiB\n";
+  const auto capped = s.cw({"run", "--output", "json"});
+  EXPECT_EQ(capped.code, cw::cli::k_exit_failure) << capped.err;
+  EXPECT_NE(capped.out.find("provider src (plugin replies) build_index: the reply is larger than "
+                            "1048576 bytes"),
+            std::string::npos)
+      << capped.out.substr(0, 600);
+}

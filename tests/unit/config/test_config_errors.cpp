@@ -47,6 +47,33 @@ TEST(ConfigErrors, YearToleranceIsZeroOrOne) {
             "cw.yaml:5:13: sync.matching: expected a mapping, got \"1\"");
 }
 
+TEST(ConfigErrors, PluginLimitsAreCheckedWithTheirPositions) {
+  const std::string base = std::string(k_providers) + "plugins:\n";
+  EXPECT_EQ(only_error(base + "  max_reply: 512MB\n"),
+            "cw.yaml:5:14: plugins.max_reply: expected a size such as 512MiB, 64KiB, 1GiB or a "
+            "number of bytes, got \"512MB\"");
+  EXPECT_EQ(only_error(base + "  max_reply: 4GiB\n"),
+            "cw.yaml:5:14: plugins.max_reply: expected a size from 1MiB to 2GiB (what one frame "
+            "of the plugin runner carries), got 4GiB");
+  EXPECT_EQ(only_error(base + "  max_reply: 1000\n"),
+            "cw.yaml:5:14: plugins.max_reply: expected a size from 1MiB to 2GiB (what one frame "
+            "of the plugin runner carries), got 1000");
+  EXPECT_EQ(only_error(base + "  restarts: -1\n"),
+            "cw.yaml:5:13: plugins.restarts: expected a whole number from 0 to 100, got -1");
+  EXPECT_EQ(only_error(base + "  cancel_grace: 0s\n"),
+            "cw.yaml:5:17: plugins.cancel_grace: expected a duration of at least 1s, got 0s");
+  ConfigParse p = parse_config(base + "  max_reply: 64 MiB\n  restarts: 0\n  cancel_grace: 2s\n",
+                               "cw.yaml", "/etc/cw");
+  ASSERT_TRUE(p.config) << (p.errors.empty() ? "" : p.errors.front().to_string());
+  EXPECT_EQ(p.config->plugins.max_reply_bytes, std::int64_t{64} << 20);
+  EXPECT_EQ(p.config->plugins.restarts, 0);
+  EXPECT_EQ(p.config->plugins.cancel_grace_s, 2);
+  const PluginsOptions defaults;
+  EXPECT_EQ(defaults.max_reply_bytes, std::int64_t{512} << 20);
+  EXPECT_EQ(defaults.restarts, 3);
+  EXPECT_EQ(defaults.cancel_grace_s, 5);
+}
+
 TEST(ConfigErrors, ScopeValuesAreCheckedWhereTheyAre) {
   const auto feature = [](const std::string& f, const std::string& body) {
     return std::string(k_providers) + "pairs:\n  - source: plex\n    target: trakt\n" +
