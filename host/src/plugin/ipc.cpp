@@ -57,19 +57,25 @@ bool Channel::send(const nlohmann::json& head, std::string_view a, std::string_v
          send_all(m_fd, b.data(), b.size());
 }
 
+ReadStatus Channel::wait_readable() {
+  if (!m_budget) return ReadStatus::ok;
+  for (;;) {
+    const long long wait = m_budget();
+    if (wait <= 0) return ReadStatus::timeout;
+    pollfd p{m_fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(wait, 250)));
+    if (r < 0 && errno != EINTR) return ReadStatus::eof;
+    if (r > 0) return ReadStatus::ok;
+    // Timed out or interrupted: the budget is asked again, it may have run out.
+  }
+}
+
 ReadStatus Channel::fill() {
   // Called only when everything buffered was consumed.
   m_pos = m_end = 0;
   if (m_buf.size() < k_read_chunk) m_buf.resize(k_read_chunk);
   for (;;) {
-    if (m_budget) {
-      const long long wait = m_budget();
-      if (wait <= 0) return ReadStatus::timeout;
-      pollfd p{m_fd, POLLIN, 0};
-      const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(wait, 250)));
-      if (r < 0 && errno != EINTR) return ReadStatus::eof;
-      if (r <= 0) continue;  // the budget is asked again: it may have run out
-    }
+    if (const ReadStatus s = wait_readable(); s != ReadStatus::ok) return s;
     const ssize_t n = ::read(m_fd, m_buf.data(), m_buf.size());
     if (n > 0) {
       m_end = static_cast<std::size_t>(n);
@@ -82,6 +88,16 @@ ReadStatus Channel::fill() {
 
 ReadStatus Channel::read_exact(char* out, std::size_t n) {
   while (n > 0) {
+    if (m_pos == m_end && n >= k_read_chunk) {
+      // Nothing buffered and much to read: straight into `out`.
+      if (const ReadStatus s = wait_readable(); s != ReadStatus::ok) return s;
+      const ssize_t got = ::read(m_fd, out, n);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return ReadStatus::eof;
+      out += got;
+      n -= static_cast<std::size_t>(got);
+      continue;
+    }
     if (m_pos == m_end)
       if (const ReadStatus s = fill(); s != ReadStatus::ok) return s;
     const std::size_t take = std::min(n, m_end - m_pos);
@@ -125,8 +141,16 @@ ReadStatus Channel::read_payload(std::uint64_t len,
 
 ReadStatus Channel::read_payload(std::uint64_t len, std::string& out) {
   out.clear();
-  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(len, std::uint64_t{64} << 20)));
-  return read_payload(len, [&out](const char* p, std::size_t n) { out.append(p, n); });
+  // A request or a host reply, from a peer that announced its length; beyond 64 MiB it is
+  // taken piece by piece, so that a lying length cannot make this allocate 2 GiB at once.
+  if (len > (std::uint64_t{64} << 20))
+    return read_payload(len, [&out](const char* p, std::size_t n) { out.append(p, n); });
+  out.resize(static_cast<std::size_t>(len));
+  return read_exact(out.data(), out.size());
+}
+
+ReadStatus Channel::read_payload_into(std::uint64_t len, char* out) {
+  return read_exact(out, static_cast<std::size_t>(len));
 }
 
 }  // namespace cw::plugin::ipc

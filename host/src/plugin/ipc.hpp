@@ -53,9 +53,13 @@ class Channel {
   ReadStatus read_payload(std::uint64_t len,
                           const std::function<void(const char*, std::size_t)>& sink);
   ReadStatus read_payload(std::uint64_t len, std::string& out);
+  // Reads `len` payload bytes into `out`, which has room for them: what is buffered is
+  // copied, the rest is read from the socket straight into `out` (no second copy).
+  ReadStatus read_payload_into(std::uint64_t len, char* out);
 
  private:
-  ReadStatus fill();  // at least one more byte into the buffer
+  ReadStatus wait_readable();  // the budget's poll; ok at once without a budget
+  ReadStatus fill();           // at least one more byte into the buffer
   ReadStatus read_exact(char* out, std::size_t n);
 
   int m_fd;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cw/plugin/plugin_process.hpp>
+#include <cw/plugin/reply_buffer.hpp>
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -69,6 +70,9 @@ void write(cw_sink sink, std::string_view s) {
 void append(void* ctx, const char* data, size_t len) {
   if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
 }
+
+cw_sink string_sink(std::string& s) { return cw_sink{&s, &append}; }
+constexpr cw_sink k_discard{nullptr, nullptr};
 
 std::string signal_text(int sig) {
   std::string name;
@@ -170,7 +174,7 @@ Status PluginProcess::restart() {
                          {"path", m_path.string()},
                          {"major", m_library_host->abi_major},
                          {"minor", m_library_host->abi_minor}},
-                        {}, [](const char*, std::size_t) {});
+                        {}, k_discard);
   if (!reply) return reply.error();
   // The file loaded before; a plugin that now refuses to load is as good as crashed.
   const auto refused = [&](const std::string& why) {
@@ -184,8 +188,8 @@ Status PluginProcess::restart() {
     return refused("cwsdk_entry failed (" + reply->value("stage", std::string("null")) + ")");
   for (const auto& [id, inst] : m_instances) {
     std::string reason;
-    auto created = transact("create", {{"m", "create"}, {"i", id}}, inst.config,
-                            [&reason](const char* p, std::size_t n) { reason.append(p, n); });
+    auto created =
+        transact("create", {{"m", "create"}, {"i", id}}, inst.config, string_sink(reason));
     if (!created) return created.error();
     if (created->value("threw", false) || !created->value("ok", false))
       return refused("create failed for an instance it had created before" +
@@ -249,8 +253,21 @@ Error PluginProcess::lose(const char* op, ipc::ReadStatus why) {
   return make_error(what, ErrorKind::internal);
 }
 
+ipc::ReadStatus PluginProcess::receive(std::uint64_t len, cw_sink out) {
+  if (ReplyBuffer* buffer = as_reply_buffer(out)) {
+    if (!buffer->make_room(static_cast<std::size_t>(std::min<std::uint64_t>(len, SIZE_MAX))))
+      return m_channel->read_payload(len, [](const char*, std::size_t) {});
+    const std::size_t at = buffer->body.size();
+    buffer->body.resize(at + static_cast<std::size_t>(len));
+    return m_channel->read_payload_into(len, buffer->body.data() + at);
+  }
+  return m_channel->read_payload(len, [&out](const char* p, std::size_t n) {
+    if (out.write != nullptr) out.write(out.ctx, p, n);
+  });
+}
+
 Result<json> PluginProcess::transact(const char* op, const json& head, std::string_view payload,
-                                     const PayloadSink& sink) {
+                                     cw_sink out) {
   if (m_lost) return make_error(*m_lost, ErrorKind::internal);
   m_spent = std::chrono::milliseconds(0);
   m_cancel_seen.reset();
@@ -263,11 +280,16 @@ Result<json> PluginProcess::transact(const char* op, const json& head, std::stri
     std::uint64_t len = 0;
     if (const auto s = m_channel->read_head(msg, len); s != ipc::ReadStatus::ok) return lose(op, s);
     const std::string m = msg.value("m", std::string());
+    // Part of the reply, streamed while the plugin writes it (the runner holds no reply
+    // whole); the plugin's clock runs on.
+    if (m == "chunk") {
+      if (const auto s = receive(len, out); s != ipc::ReadStatus::ok) return lose(op, s);
+      continue;
+    }
     const bool service = m == "log" || m == "http" || m == "now" || m == "is_cancelled" ||
                          m == "kv_get" || m == "kv_put" || m == "get_secret" || m == "put_secret";
     if (!service) {
-      if (const auto s = m_channel->read_payload(len, sink); s != ipc::ReadStatus::ok)
-        return lose(op, s);
+      if (const auto s = receive(len, out); s != ipc::ReadStatus::ok) return lose(op, s);
       return msg;
     }
     std::string body;
@@ -330,7 +352,7 @@ Result<RemoteLoad> PluginProcess::load(const fs::path& path, const cw_host_api* 
                          {"path", path.string()},
                          {"major", library_host->abi_major},
                          {"minor", library_host->abi_minor}},
-                        {}, [](const char*, std::size_t) {});
+                        {}, k_discard);
   if (!reply) return reply.error();
   RemoteLoad out;
   out.stage = reply->value("stage", std::string("null"));
@@ -362,8 +384,7 @@ Result<RemoteLoad> PluginProcess::load(const fs::path& path, const cw_host_api* 
 
 Result<std::optional<std::string>> PluginProcess::manifest() {
   std::string text;
-  auto reply = transact("manifest", {{"m", "manifest"}}, {},
-                        [&text](const char* p, std::size_t n) { text.append(p, n); });
+  auto reply = transact("manifest", {{"m", "manifest"}}, {}, string_sink(text));
   if (!reply) return reply.error();
   if (reply->value("threw", false)) throw std::runtime_error("manifest() threw an exception");
   if (!reply->value("ok", false)) return std::optional<std::string>();
@@ -377,8 +398,7 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
   m_instances[id] = Instance{host, config == nullptr ? std::string() : std::string(config, len)};
   std::string reason;
   auto reply = transact("create", {{"m", "create"}, {"i", id}},
-                        std::string_view(config, config == nullptr ? 0 : len),
-                        [&reason](const char* p, std::size_t n) { reason.append(p, n); });
+                        std::string_view(config, config == nullptr ? 0 : len), string_sink(reason));
   if (!reply) {
     m_instances.erase(id);
     write(err, reply.error().message);
@@ -399,11 +419,13 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
 cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char* request,
                               size_t len, cw_sink out) {
   auto reply = transact(op, {{"m", "call"}, {"i", instance}, {"op", op}},
-                        std::string_view(request, request == nullptr ? 0 : len),
-                        [&out](const char* p, std::size_t n) {
-                          if (out.write != nullptr) out.write(out.ctx, p, n);
-                        });
+                        std::string_view(request, request == nullptr ? 0 : len), out);
   if (!reply) {
+    // A reply cut short by the plugin's end is no reply: only the reason remains.
+    if (ReplyBuffer* buffer = as_reply_buffer(out)) {
+      buffer->body.clear();
+      buffer->overflow = false;
+    }
     write(out, json{{"message", reply.error().message}}.dump(-1, ' ', false,
                                                              json::error_handler_t::replace));
     return CW_STATUS_INTERNAL;
@@ -414,9 +436,7 @@ cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char
 }
 
 void PluginProcess::destroy(std::uint64_t instance) {
-  if (!m_lost)
-    (void)transact("destroy", {{"m", "destroy"}, {"i", instance}}, {},
-                   [](const char*, std::size_t) {});
+  if (!m_lost) (void)transact("destroy", {{"m", "destroy"}, {"i", instance}}, {}, k_discard);
   m_instances.erase(instance);
 }
 

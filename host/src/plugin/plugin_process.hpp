@@ -103,11 +103,13 @@ class PluginProcess {
   PluginProcess() = default;
   Status spawn();
 
-  using PayloadSink = std::function<void(const char*, std::size_t)>;
-  // Sends one request and serves service requests until the child answers; the answer's
-  // payload goes to `sink`. The error is the lost() line.
+  // Sends one request and serves service requests until the child answers; the reply's
+  // bytes (the "chunk" frames, then the answer's payload) go to `out`. The error is the
+  // lost() line.
   Result<nlohmann::json> transact(const char* op, const nlohmann::json& head,
-                                  std::string_view payload, const PayloadSink& sink);
+                                  std::string_view payload, cw_sink out);
+  // One frame's payload into `out`: straight into the memory of a ReplyBuffer.
+  ipc::ReadStatus receive(std::uint64_t len, cw_sink out);
   void serve(const nlohmann::json& head, const std::string& payload);
   Error lose(const char* op, ipc::ReadStatus why);
   void reap(bool kill_first);

@@ -2,6 +2,7 @@
 
 #include <cw/plugin/manifest.hpp>
 #include <cw/plugin/provider_instance.hpp>
+#include <cw/plugin/reply_buffer.hpp>
 #include <cw/plugin/schemas.hpp>
 
 namespace cw::plugin {
@@ -22,24 +23,6 @@ namespace {
 
 void append_sink(void* ctx, const char* data, size_t len) {
   if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
-}
-
-// One reply is held whole before it is parsed: a plugin that writes without end must not
-// take the host's memory with it. What lies past the cap is dropped and the reply refused.
-struct CappedSink {
-  std::string body;
-  std::size_t cap = 0;
-  bool overflow = false;
-};
-
-void append_capped(void* ctx, const char* data, size_t len) {
-  auto& s = *static_cast<CappedSink*>(ctx);
-  if (data == nullptr || s.overflow) return;
-  if (s.body.size() + len > s.cap) {
-    s.overflow = true;
-    return;
-  }
-  s.body.append(data, len);
 }
 
 std::string one_line(std::string s, std::size_t max_len = 500) {
@@ -206,11 +189,12 @@ Result<ProviderInstance::RawReply> ProviderInstance::call_raw(std::string_view o
     return error(op, "no such operation", ErrorKind::invalid_arg);
   if (fn == nullptr) return error(op, "the plugin does not implement it", ErrorKind::unsupported);
   RawReply reply;
-  CappedSink sink;
+  // One reply is held whole before it is parsed, capped (reply_buffer.hpp).
+  ReplyBuffer sink;
   sink.cap = m_max_reply_bytes;
   std::lock_guard lock(m_mutex);
   try {
-    reply.status = fn(m_instance, request.data(), request.size(), cw_sink{&sink, &append_capped});
+    reply.status = fn(m_instance, request.data(), request.size(), reply_buffer_sink(sink));
   } catch (...) {
     return error(op, "the operation threw an exception across the ABI");
   }
