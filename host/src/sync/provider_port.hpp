@@ -43,9 +43,9 @@ class ProviderPort {
     (void)items;
     return make_error("resolve_ids is not supported", ErrorKind::unsupported);
   }
-  // Set when the provider's plugin is gone for the rest of the run (an isolated plugin
-  // that crashed or timed out): one line naming the plugin, the operation and the signal
-  // or timeout. What it answered this run is not to be committed.
+  // Set when the provider's plugin is gone (an isolated plugin that crashed or timed out),
+  // until restart(): one line naming the plugin, the operation and the signal or timeout.
+  // What the pair in flight got from it is not to be committed.
   virtual std::optional<std::string> lost() const { return std::nullopt; }
   // For a lost provider: its plugin started afresh (an isolated plugin's new process, at
   // most plugins.restarts times a run), so that the next pair can use it. The error is why
