@@ -14,7 +14,7 @@ PRESET ?= ci
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench package format clean
+.PHONY: all deps configure build test demo bench package format clean soak
 
 all: build
 
@@ -51,6 +51,13 @@ bench: deps
 	cmake --preset release
 	cmake --build build/release -j $(JOBS)
 	@bash scripts/bench.sh build/release
+
+# The soak of `cw serve` at the size of issue 14: 10k webhook events at 200/s into cw serve,
+# Trakt (cw-sandbox) down for a minute; every play delivered once (CTest runs it scaled down).
+soak: build
+	cd tests/e2e && CW_BIN=$(CURDIR)/$(BUILD_DIR)/bin/cw CW_SANDBOX=$(CURDIR)/$(BUILD_DIR)/bin/cw-sandbox \
+	  CW_PLUGIN_DIR=$(CURDIR)/$(BUILD_DIR)/plugins-out PYTHONDONTWRITEBYTECODE=1 \
+	  CW_SOAK_EVENTS=10000 CW_SOAK_RATE=200 CW_SOAK_DOWN_S=60 python3 test_serve_scrobble.py
 
 format:
 	git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i

@@ -10,6 +10,7 @@
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
+#include <cw/cli/scrobble_bridge.hpp>
 #include <cw/cli/sync_cycle.hpp>
 #include <cw/config/config.hpp>
 #include <cw/serve/server.hpp>
@@ -156,7 +157,31 @@ int run_serve(const GlobalOptions& global, const Invocation& call) {
     out.http = std::move(cycle.http);
     return out;
   };
-  serve::Server server(so, run, system_now_s, log, cancel, nullptr);
+  // Scrobbling (the `scrobble:` block): a session that lives as long as the server, with the
+  // sink instances only and no run lock, and the service over it.
+  std::unique_ptr<sync::Session> scrobble_session;
+  std::unique_ptr<scrobble::Service> scrobble_service;
+  std::unique_ptr<ScrobbleBridge> bridge;
+  if (cfg->scrobble.enabled) {
+    sync::SessionOptions options;
+    options.purpose = sync::Purpose::scrobble;
+    auto opened = sync::Session::open(with_globals(global, options));
+    if (auto* err = std::get_if<sync::SessionError>(&opened)) {
+      std::cerr << "cw serve: scrobbling: " << err->message << "\n";
+      return exit_code_for(*err);
+    }
+    scrobble_session = std::move(std::get<std::unique_ptr<sync::Session>>(opened));
+    auto service = scrobble::make_service(*scrobble_session);
+    if (!service) {
+      std::cerr << "cw serve: " << service.error().message << "\n";
+      return k_exit_config;
+    }
+    scrobble_service = std::move(service).value();
+    if (auto st = scrobble_service->start_watchers(); !st)
+      log.warn("serve", "scrobble watchers did not start: " + st.error().message);
+    bridge = std::make_unique<ScrobbleBridge>(*scrobble_service);
+  }
+  serve::Server server(so, run, system_now_s, log, cancel, bridge.get());
   auto port = server.start();
   if (!port) {
     std::cerr << "cw serve: " << port.error().message << "\n";
@@ -170,6 +195,7 @@ int run_serve(const GlobalOptions& global, const Invocation& call) {
   while (!cancel.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   log.info("serve", "stopping: the run in flight finishes its chunk and commits");
   server.stop();
+  if (scrobble_service) scrobble_service->stop_watchers();
   std::cout << "cw serve: stopped" << std::endl;
   return k_exit_ok;
 }

@@ -180,13 +180,16 @@ void Server::worker() {
 
 void Server::deliverer() {
   std::unique_lock lock(m_mutex);
+  // What a restart left in the queue goes out at once.
+  std::int64_t wait_ms = 0;
   while (!m_stopping && !m_cancel.cancelled()) {
-    m_cv.wait_for(lock, std::chrono::seconds(m_options.deliver_every_s),
+    const std::int64_t cap_ms = m_options.deliver_every_s * 1000;
+    m_cv.wait_for(lock, std::chrono::milliseconds(wait_ms > 0 ? std::min(wait_ms, cap_ms) : cap_ms),
                   [this] { return m_stopping || m_deliver_now; });
     if (m_stopping) break;
     m_deliver_now = false;
     lock.unlock();
-    m_scrobble->deliver_pending(m_cancel);
+    wait_ms = m_scrobble->deliver_pending(m_cancel);
     lock.lock();
   }
 }

@@ -59,8 +59,9 @@ class ScrobbleBridge {
   virtual ~ScrobbleBridge() = default;
   virtual WebhookAnswer accept(const WebhookCall& call) = 0;
   // Delivers what is queued (in order; backs off while a tracker is down). Called by the
-  // server's delivery worker after each accepted event and periodically.
-  virtual void deliver_pending(services::CancelToken& cancel) = 0;
+  // server's delivery worker after each accepted event and periodically. Returns how long
+  // (ms) until a row still queued may be tried again, 0 when none is waiting.
+  virtual std::int64_t deliver_pending(services::CancelToken& cancel) = 0;
   // {"sources": {src: {received, refused}}, "sinks": {sink: {delivered, failed}},
   //  "queued": n, "last_delivery": t}
   virtual nlohmann::json stats() = 0;

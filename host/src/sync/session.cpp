@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 
 #include <cw/engine/time.hpp>
@@ -38,7 +39,8 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
     s->m_clock = std::make_unique<services::SystemClock>();
   }
 
-  const bool one_instance = options.purpose != Purpose::sync;
+  const bool scrobble = options.purpose == Purpose::scrobble;
+  const bool one_instance = options.purpose != Purpose::sync && !scrobble;
   if (one_instance && s->m_config.provider(options.instance) == nullptr) {
     std::string known;
     for (const auto& p : s->m_config.providers) known += (known.empty() ? "" : ", ") + p.name;
@@ -55,11 +57,11 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
     any_selected = true;
     all_dry = all_dry && pc.dry_run;
   }
-  s->m_dry_run = !one_instance && (options.dry_run || (any_selected && all_dry));
+  s->m_dry_run = !one_instance && !scrobble && (options.dry_run || (any_selected && all_dry));
 
   // A dry run takes no lock and opens the database read-only: it leaves the state
   // directory exactly as it found it (R5.6).
-  if (!s->m_dry_run) {
+  if (!s->m_dry_run && !scrobble) {
     auto lock = state::RunLock::acquire(s->m_config.state_dir);
     if (!lock)
       return SessionError{lock.error().kind == ErrorKind::transient ? SessionError::Cause::locked
@@ -123,6 +125,9 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   s->m_registry->log_rejections();
 
   const auto wanted = [&](const config::ProviderConfig& pc) {
+    if (scrobble)
+      return std::find(s->m_config.scrobble.sinks.begin(), s->m_config.scrobble.sinks.end(),
+                       pc.name) != s->m_config.scrobble.sinks.end();
     return !one_instance || pc.name == options.instance;
   };
   for (auto& pc : s->m_config.providers) {

@@ -38,6 +38,10 @@ enum class Purpose {
   sync,    // run, plan, apply: every configured instance
   auth,    // `cw auth login INSTANCE`: only that instance, the lock held, kv kept
   action,  // `cw provider INSTANCE ACTION`: only that instance, the lock held, kv kept
+  // `cw serve`'s scrobbling: only the instances named in scrobble.sinks, for as long as the
+  // server runs. It takes no run lock (the scheduled runs take it, one at a time) and opens
+  // the state read-write (WAL: its writes and a run's commits are serialised by SQLite).
+  scrobble,
 };
 
 struct SessionOptions {

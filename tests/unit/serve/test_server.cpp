@@ -53,7 +53,10 @@ class FakeBridge : public ScrobbleBridge {
       return {401, "bad secret"};
     return {202, "queued"};
   }
-  void deliver_pending(services::CancelToken&) override { ++deliveries; }
+  std::int64_t deliver_pending(services::CancelToken&) override {
+    ++deliveries;
+    return 0;
+  }
   nlohmann::json stats() override {
     return {{"sources", {{"plex", {{"received", 1}, {"refused", 0}}}}}, {"queued", 0}};
   }
