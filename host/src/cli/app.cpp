@@ -14,9 +14,10 @@ namespace cw::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> k_commands = {
-      k_plugins_command, k_run_command,      k_plan_command, k_apply_command,      k_config_command,
-      k_state_command,   k_pending_command,  k_map_command,  k_serve_command,      k_status_command,
-      k_auth_command,    k_provider_command, k_help_command, k_completion_command,
+      k_plugins_command,  k_run_command,      k_plan_command,    k_apply_command,
+      k_config_command,   k_state_command,    k_pending_command, k_map_command,
+      k_override_command, k_match_command,    k_serve_command,   k_status_command,
+      k_auth_command,     k_provider_command, k_help_command,    k_completion_command,
   };
   return k_commands;
 }

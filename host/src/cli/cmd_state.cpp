@@ -68,6 +68,14 @@ int show(const std::filesystem::path& dir, const StateArgs& a) {
     return k_exit_failure;
   }
   const auto holder = state::RunLock::holder(dir);
+  // The user's matching controls. The state keeps each side's baseline, not which item
+  // matched which: `cw match` reads both sides and explains one item's match.
+  const auto maps = (*store)->mappings("");
+  const auto overrides = (*store)->overrides("");
+  const std::size_t n_maps = maps ? maps->size() : 0;
+  const std::size_t n_overrides = overrides ? overrides->size() : 0;
+  std::size_t n_unresolved = 0;
+  for (const auto& s : *sums) n_unresolved += s.unresolved;
   if (a.output == "json") {
     nlohmann::json j;
     j["state_db"] = (*store)->path().string();
@@ -86,6 +94,8 @@ int show(const std::filesystem::path& dir, const StateArgs& a) {
                       {"flapping", s.flapping},
                       {"last_run_id", s.last_run_id},
                       {"last_commit_at", s.last_commit_at}});
+    j["mappings"] = n_maps;
+    j["overrides"] = n_overrides;
     if (!last->empty())
       j["last_run"] = {{"run_id", last->front().run_id},
                        {"status", last->front().status},
@@ -122,6 +132,10 @@ int show(const std::filesystem::path& dir, const StateArgs& a) {
     std::cout << "last run: " << r.run_id << ", " << r.status << ", finished "
               << format_time(r.finished_at) << "\n";
   }
+  if (n_maps > 0 || n_overrides > 0)
+    std::cout << "manual mappings: " << n_maps << " (cw map list), overrides: " << n_overrides
+              << " (cw override list)\n";
+  if (n_unresolved > 0) std::cout << "why an item matched or did not: cw match INSTANCE KEY\n";
   return k_exit_ok;
 }
 

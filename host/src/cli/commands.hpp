@@ -13,6 +13,8 @@ extern const Command k_config_command;      // cmd_config.cpp
 extern const Command k_state_command;       // cmd_state.cpp
 extern const Command k_pending_command;     // cmd_pending.cpp
 extern const Command k_map_command;         // cmd_map.cpp
+extern const Command k_override_command;    // cmd_override.cpp
+extern const Command k_match_command;       // cmd_match.cpp
 extern const Command k_serve_command;       // cmd_serve.cpp
 extern const Command k_status_command;      // cmd_status.cpp
 extern const Command k_auth_command;        // cmd_auth.cpp

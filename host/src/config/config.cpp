@@ -562,6 +562,7 @@ struct SyncSpec {
   std::optional<RemovalMode> removal;
   std::optional<bool> include_observed_deletes;
   std::optional<std::int64_t> year_tolerance;  // matching.year_tolerance (R1.4)
+  std::optional<bool> propagate_rated_at;
 
   void apply_to(engine::GuardPolicy& g) const {
     if (drop_guard) g.drop_guard = *drop_guard;
@@ -593,6 +594,7 @@ struct SyncSpec {
     take(removal, o.removal);
     take(include_observed_deletes, o.include_observed_deletes);
     take(year_tolerance, o.year_tolerance);
+    take(propagate_rated_at, o.propagate_rated_at);
   }
 };
 
@@ -605,9 +607,9 @@ const std::vector<std::string> k_scrobble_keys = {
 const std::vector<std::string> k_plugins_keys = {
     "isolation", "in_process", "timeout", "timeouts", "cancel_grace", "restarts", "max_reply"};
 const std::vector<std::string> k_sync_keys = {
-    "dry_run",       "drop_guard",  "mass_delete", "blackbox",
-    "tombstone_ttl", "pending_ttl", "removal",     "include_observed_deletes",
-    "matching"};
+    "dry_run",       "drop_guard",        "mass_delete", "blackbox",
+    "tombstone_ttl", "pending_ttl",       "removal",     "include_observed_deletes",
+    "matching",      "propagate_rated_at"};
 const std::vector<std::string> k_pair_keys = {"name",    "source",   "target",          "mode",
                                               "enabled", "features", "source_of_truth", "sync",
                                               "schedule"};
@@ -749,6 +751,8 @@ SyncSpec parse_sync(Checker& c, const YAML::Node& node, const std::string& path)
         s.removal = *v == "mirror" ? RemovalMode::mirror : RemovalMode::source_deletes;
     } else if (e.key == "include_observed_deletes") {
       s.include_observed_deletes = c.bool_value(e, p);
+    } else if (e.key == "propagate_rated_at") {
+      s.propagate_rated_at = c.bool_value(e, p);
     } else if (e.key == "matching") {
       if (!c.expect_map(e, p)) continue;
       for (const auto& g : c.entries(e.value, p, {"year_tolerance"})) {
@@ -1425,6 +1429,7 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
     policy.guards = engine::GuardPolicy{};
     merged.apply_to(policy.guards);
     policy.year_tolerance = static_cast<int>(merged.year_tolerance.value_or(0));
+    policy.propagate_rated_at = merged.propagate_rated_at.value_or(false);
     for (auto& [f, fp] : policy.features) {
       if (!d.explicit_removal.count(f) && merged.removal) fp.removal = *merged.removal;
       if (!d.explicit_observed.count(f) && merged.include_observed_deletes)

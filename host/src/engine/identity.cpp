@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <unordered_set>
 
@@ -674,6 +675,99 @@ std::vector<Item> Index::release_items(bool expand_plays) {
   }
   *this = Index(m_history);
   return out;
+}
+
+namespace {
+
+// The title and year title matching compares: the show's for seasons and episodes.
+std::string match_title(const Item& item) {
+  const bool child = item.kind == ItemKind::season || item.kind == ItemKind::episode;
+  return util::to_lower(
+      util::trim(child && !item.show_title.empty() ? item.show_title : item.title));
+}
+
+bool has_id_tokens(const Item& item) {
+  std::string buf;
+  return tokens_impl(item, buf, [](std::string_view) {});
+}
+
+// Why `near` (same normalised title as `probe`) is not `probe`'s match.
+std::string why_not(const Item& probe, bool probe_ids, const Item& near, MatchOptions opt) {
+  if (probe.kind != near.kind)
+    return "kind differs (" + std::string(to_string(near.kind)) + ", not " +
+           std::string(to_string(probe.kind)) + ")";
+  const int py = title_year(probe), ny = title_year(near);
+  const bool near_ids = has_id_tokens(near);
+  if (probe_ids && near_ids) return "both have ids and they share none";
+  if (py > 0 && ny > 0 && std::abs(py - ny) > std::max(0, opt.year_tolerance))
+    return "year " + std::to_string(ny) + " is not " + std::to_string(py) +
+           (opt.year_tolerance > 0 ? " (±" + std::to_string(opt.year_tolerance) + ")"
+                                   : " (sync.matching.year_tolerance 1 allows one off)");
+  if ((py > 0) != (ny > 0)) return "one of the two has no year";
+  if (probe.kind == ItemKind::episode &&
+      (probe.season != near.season || probe.episode != near.episode))
+    return "season or episode differs";
+  if (probe.kind == ItemKind::season && probe.season != near.season) return "season differs";
+  return "title matching needs exactly one candidate on each side";
+}
+
+}  // namespace
+
+MatchExplanation explain_match(const Index& mine, std::size_t pos, const Index& other,
+                               MatchOptions opt) {
+  const IndexEntry& e = mine.entries()[pos];
+  MatchExplanation x;
+  x.key = e.key;
+  x.label = describe(e.item);
+  x.tokens = alias_tokens(e.item);
+  x.has_ids = has_id_tokens(e.item);
+  const Match m = other.match(mine, pos, opt);
+  if (m.pos) {
+    const IndexEntry& t = other.entries()[*m.pos];
+    x.match_key = t.key;
+    x.match_label = describe(t.item);
+    if (m.by_title) {
+      x.rule = "title";
+      x.summary = "matched " + x.match_label + " by title and year: " +
+                  std::string(x.has_ids ? "that item has no ids" : "this item has no ids") +
+                  ", and kind, normalised title and year agree with exactly one item";
+    } else {
+      x.rule = "ids";
+      const auto theirs = alias_tokens(t.item);
+      for (const auto& tok : x.tokens)
+        if (std::find(theirs.begin(), theirs.end(), tok) != theirs.end()) x.shared.push_back(tok);
+      x.summary = "matched " + x.match_label + " by a shared token (" +
+                  (x.shared.empty() ? std::string("merged ids") : x.shared.front()) + ")";
+    }
+    return x;
+  }
+  if (m.ambiguous()) {
+    x.rule = "ambiguous";
+    for (const auto c : m.candidates) x.candidates.push_back(other.entries()[c].key);
+    x.candidates_elsewhere = m.candidates_elsewhere;
+    x.summary = m.candidates_elsewhere
+                    ? "ambiguous: its title and year match an item that another item matches as "
+                      "well; cw does not guess (cw map add gives it ids)"
+                    : "ambiguous: its title and year match " + std::to_string(m.candidates.size()) +
+                          " items; cw does not guess (cw map add gives it ids)";
+  } else {
+    x.rule = "none";
+  }
+  const std::string title = match_title(e.item);
+  if (!title.empty()) {
+    for (const auto& t : other.entries()) {
+      if (match_title(t.item) != title ||
+          std::find(x.candidates.begin(), x.candidates.end(), t.key) != x.candidates.end())
+        continue;
+      x.near.emplace_back(t.key, why_not(e.item, x.has_ids, t.item, opt));
+      if (x.near.size() >= 10) break;
+    }
+  }
+  if (x.rule == "none")
+    x.summary = x.near.empty() ? "no item shares a token with it, and none has its title"
+                               : "no item shares a token with it; the items with its title do "
+                                 "not qualify";
+  return x;
 }
 
 }  // namespace cw::engine

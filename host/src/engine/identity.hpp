@@ -185,4 +185,24 @@ class Index {
   mutable bool m_title_only_valid = false;
 };
 
+// Why entry `pos` of `mine` did or did not match an entry of `other` (`cw match`): its
+// tokens, what it matched and by which rule, or why nothing qualified.
+struct MatchExplanation {
+  std::string key;
+  std::string label;                // describe(item)
+  std::vector<std::string> tokens;  // its alias tokens (R1.4)
+  bool has_ids = false;             // false: it can match only by title and year
+  std::string rule;                 // "ids", "title", "ambiguous" or "none"
+  std::string match_key;            // the entry it matched (rule ids or title)
+  std::string match_label;
+  std::vector<std::string> shared;      // rule ids: the tokens both carry
+  std::vector<std::string> candidates;  // ambiguous: the keys that qualified
+  bool candidates_elsewhere = false;    // ambiguous: its one candidate has another match
+  // Entries of `other` with the same normalised title that did not match, each with why.
+  std::vector<std::pair<std::string, std::string>> near;
+  std::string summary;  // one sentence
+};
+MatchExplanation explain_match(const Index& mine, std::size_t pos, const Index& other,
+                               MatchOptions opt = {});
+
 }  // namespace cw::engine

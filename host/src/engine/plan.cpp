@@ -38,6 +38,8 @@ constexpr std::pair<ActionReason, std::string_view> k_reasons[] = {
     {ActionReason::progress_ahead, "progress_ahead"},
     {ActionReason::progress_newer, "progress_newer"},
     {ActionReason::approved, "approved"},
+    {ActionReason::corrected, "corrected"},
+    {ActionReason::rated_at_newer, "rated_at_newer"},
 };
 
 constexpr std::pair<HoldReason, std::string_view> k_holds[] = {
@@ -71,6 +73,10 @@ std::string_view explain(ActionReason r) {
       return "progress is newer";
     case ActionReason::approved:
       return "approved deletion";
+    case ActionReason::corrected:
+      return "corrected by the user (cw override)";
+    case ActionReason::rated_at_newer:
+      return "same rating, rated again later";
   }
   return "";
 }

@@ -36,6 +36,8 @@ enum class ActionReason : std::uint8_t {
   progress_ahead,     // progress: the source is further
   progress_newer,     // progress: the source moved back, with a newer timestamp
   approved,           // R5.3: a pending deletion the user approved
+  corrected,          // `cw override`: the user's corrected watch date travels as an update
+  rated_at_newer,     // propagate_rated_at: the same rating, rated again later
 };
 
 enum class HoldReason : std::uint8_t {

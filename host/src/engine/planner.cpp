@@ -211,9 +211,28 @@ class Planner {
   // The scope filter that leaves `item` alone (types, from_date, min_rating, exclude), or
   // null when it is in scope.
   const char* out_of_scope(const Item& item) const;
+  // `cw override --ignore` by key: the write's keys (its own, its cause's, its item's) are
+  // in the same canonical form on both sides, so an ignored item the instance no longer
+  // lists still keeps its deletion from travelling.
+  bool ignored_key(const Action& a) const {
+    if (m_src.snap.ignored_keys.empty() && m_tgt.snap.ignored_keys.empty()) return false;
+    const std::string own = canonical_key(a.item);
+    for (const SideCtx* c : {&m_src, &m_tgt}) {
+      for (const std::string* k : {&a.key, &a.cause_key, &own}) {
+        if (k->empty()) continue;
+        // Event mode keys a play as `<key>@<time>`.
+        const auto at = k->rfind('@');
+        if (c->snap.ignored_keys.count(*k) ||
+            (at != std::string::npos && c->snap.ignored_keys.count(k->substr(0, at))))
+          return true;
+      }
+    }
+    return false;
+  }
   // Records `a` as left alone when it is out of scope; true then.
   bool filtered(Action& a) {
     const char* why = out_of_scope(a.item);
+    if (why == nullptr && ignored_key(a)) why = "ignored";
     if (why == nullptr) return false;
     m_plan.filtered.push_back(FilteredAction{std::move(a), why});
     return true;
@@ -234,6 +253,12 @@ class Planner {
   void plan_compare(const IndexEntry& a, const IndexEntry& b);
   void plan_progress(const IndexEntry& s, const IndexEntry* t, Side to);
   void plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t);
+  // `cw override --watched-at` in presence mode: the corrected date of `from` goes to
+  // `to`, which has the item but no play at that date, as an update when it can store it.
+  void correct_watch_date(const IndexEntry& from, const IndexEntry& to_entry, Side to);
+  // propagate_rated_at: an equal rating whose rated_at on `from` is newer than on `to`
+  // goes to `to` as an update when `to` stores rated_at. True when one was planned.
+  bool propagate_rated_at(const IndexEntry& from, const IndexEntry& to_entry, Side to);
   // Deletions observed on `from`, propagated to the other side (source_deletes / two-way).
   void propagate_deletions(SideCtx& from, SideCtx& to);
   void mirror_removes();
@@ -270,6 +295,9 @@ class Planner {
 };
 
 const char* Planner::out_of_scope(const Item& item) const {
+  // `cw override --ignore`: kept out of sync for good, whichever side the user named.
+  for (const SideCtx* c : {&m_src, &m_tgt})
+    if (!c->snap.ignored.empty() && c->snap.ignored.find(item)) return "ignored";
   const Scope& sc = m_fp.scope;
   if (((sc.types >> static_cast<int>(item.kind)) & 1U) == 0) return "types";
   if (sc.from_date) {
@@ -396,6 +424,10 @@ void Planner::plan_presence(const IndexEntry& from_entry, const IndexEntry* to_e
   if (m_feature == Feature::history) {
     const auto plays = plays_of(from_entry);
     if (plays.empty()) return;  // no watch date: nothing to propagate (reference §6.1)
+    if (!m_plan.event_mode && to_entry && ctx(other(to)).snap.corrected.count(from_entry.key)) {
+      correct_watch_date(from_entry, *to_entry, to);
+      return;
+    }
     std::vector<Instant> to_send;
     if (m_plan.event_mode) {
       to_send =
@@ -466,7 +498,10 @@ void Planner::plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t) {
     emit(std::move(a));
     return;
   }
-  if (ratings_equal(*s.item.rating, *t->item.rating, m_src.snap.caps, m_tgt.snap.caps)) return;
+  if (ratings_equal(*s.item.rating, *t->item.rating, m_src.snap.caps, m_tgt.snap.caps)) {
+    propagate_rated_at(s, *t, Side::target);
+    return;
+  }
   if (!m_fp.update) {
     ++m_updates_disabled;
     return;
@@ -478,6 +513,44 @@ void Planner::plan_ratings_one_way(const IndexEntry& s, const IndexEntry* t) {
   a.key = t->key;
   a.reason = ActionReason::rating_differs;
   emit(std::move(a));
+}
+
+void Planner::correct_watch_date(const IndexEntry& from, const IndexEntry& to_entry, Side to) {
+  const Instant when = plays_of(from).back();
+  if (unmatched_plays({when}, plays_of(to_entry), m_fp.event_tolerance_s).empty()) return;
+  const std::string what = "corrected watch date of " + describe(from.item) +
+                           " (cw override) not sent to " + ctx(to).snap.provider + ": ";
+  if (!m_fp.update) {
+    m_plan.notes.push_back(what + "updates are disabled");
+    return;
+  }
+  if (!caps(to).update || !caps(to).writes_watch_date) {
+    m_plan.notes.push_back(what + "it cannot update a watch date");
+    return;
+  }
+  Action a;
+  a.kind = ActionKind::update;
+  a.side = to;
+  a.item = update_copy(to_entry.item, from.item, m_feature);
+  a.item.watched_at = when;
+  a.key = to_entry.key;
+  a.reason = ActionReason::corrected;
+  emit(std::move(a));
+}
+
+bool Planner::propagate_rated_at(const IndexEntry& from, const IndexEntry& to_entry, Side to) {
+  if (!m_policy.propagate_rated_at || !m_fp.update || !caps(to).stores_rated_at) return false;
+  const Item& f = from.item;
+  const Item& t = to_entry.item;
+  if (!f.rated_at || (t.rated_at && *t.rated_at >= *f.rated_at)) return false;
+  Action a;
+  a.kind = ActionKind::update;
+  a.side = to;
+  a.item = update_copy(t, f, m_feature);
+  a.key = to_entry.key;
+  a.reason = ActionReason::rated_at_newer;
+  emit(std::move(a));
+  return true;
 }
 
 void Planner::plan_progress(const IndexEntry& s, const IndexEntry* t, Side to) {
@@ -533,7 +606,14 @@ void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
       if (m_plan.event_mode) {
         plan_presence(a, &b, Side::target, ActionReason::missing_on_target, {});
         plan_presence(b, &a, Side::source, ActionReason::missing_on_target, {});
+        return;
       }
+      // Presence mode: a different date is no reason to write, except the user's own
+      // correction (cw override), which goes to the other side as an update.
+      if (m_src.snap.corrected.count(a.key) && !plays_of(a).empty())
+        correct_watch_date(a, b, Side::target);
+      if (m_tgt.snap.corrected.count(b.key) && !plays_of(b).empty())
+        correct_watch_date(b, a, Side::source);
       return;
     case Feature::progress:
       plan_progress(a, &b, Side::target);
@@ -557,7 +637,10 @@ void Planner::plan_compare(const IndexEntry& a, const IndexEntry& b) {
         emit(std::move(act));
         return;
       }
-      if (ratings_equal(*ra, *rb, m_src.snap.caps, m_tgt.snap.caps)) return;
+      if (ratings_equal(*ra, *rb, m_src.snap.caps, m_tgt.snap.caps)) {
+        if (!propagate_rated_at(a, b, Side::target)) propagate_rated_at(b, a, Side::source);
+        return;
+      }
       // R4.4: the newer rated_at wins; without both dates, the source of truth.
       Side winner;
       ActionReason reason;

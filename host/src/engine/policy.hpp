@@ -68,6 +68,9 @@ struct PairPolicy {
   // Title matching (R1.4): how far the years of an item without ids and its match may
   // differ (0 or 1; cw.yaml `sync.matching.year_tolerance`).
   int year_tolerance = 0;
+  // Ratings: an equal rating whose rated_at is newer than the other side's is sent as an
+  // update to a side that stores rated_at (cw.yaml `sync.propagate_rated_at`, off).
+  bool propagate_rated_at = false;
 };
 
 }  // namespace cw::engine

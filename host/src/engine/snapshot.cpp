@@ -207,6 +207,45 @@ std::size_t apply_mappings(Snapshot& snapshot, const std::map<std::string, Ids>&
   return found;
 }
 
+std::size_t apply_overrides(Snapshot& snapshot, const std::map<std::string, Override>& overrides) {
+  const bool history = snapshot.index.history();
+  const auto changes = [&](const Override& o) {
+    return (snapshot.feature == Feature::history && o.watched_at) ||
+           (snapshot.feature == Feature::ratings && o.rating);
+  };
+  std::size_t found = 0;
+  bool rebuild = false;
+  for (const auto& [key, o] : overrides) {
+    if (o.ignore) snapshot.ignored_keys.insert(key);
+    const auto pos = snapshot.index.find_key(key);
+    if (!pos) continue;
+    ++found;
+    if (o.ignore) snapshot.ignored.add(snapshot.index.entries()[*pos].item);
+    if (changes(o)) {
+      snapshot.corrected.insert(key);
+      rebuild = true;
+    }
+  }
+  if (!rebuild) return found;
+  std::vector<Item> items = snapshot.index.release_items(true);
+  std::set<std::string> dated;  // history: the one play an overridden entry keeps
+  std::erase_if(items, [&](Item& item) {
+    const std::string key = canonical_key(item);
+    const auto it = overrides.find(key);
+    if (it == overrides.end() || !changes(it->second)) return false;
+    if (snapshot.feature == Feature::ratings) {
+      item.rating = *it->second.rating;
+      item.rated_at = it->second.rated_at;
+      return false;
+    }
+    if (!dated.insert(key).second) return true;
+    item.watched_at = *it->second.watched_at;
+    return false;
+  });
+  snapshot.index = Index::build(std::move(items), history);
+  return found;
+}
+
 std::string fingerprint(const Snapshot& snapshot) {
   std::vector<std::uint64_t> hashes;
   hashes.reserve(snapshot.index.size());

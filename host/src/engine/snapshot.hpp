@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,7 @@ struct FeatureCaps {
   bool observes_deletes = true;
   bool writes_watch_date = true;  // history
   bool rewatches = false;         // history event mode
+  bool stores_rated_at = false;   // ratings: the service keeps the rated_at it is sent
   // The item types the feature takes, one bit per ItemKind (manifest `types`).
   std::uint8_t types = 0x0F;
   // The scale the provider stores ratings on (manifest `rating_scale`, or the health
@@ -75,6 +77,14 @@ struct Snapshot {
   // watermark (history: the plays removed). Proof of a deletion, which the planner
   // propagates under the same guards as an observed one; empty for present replies.
   Index removed;
+  // `cw override` (apply_overrides): the keys of entries whose value the user corrected
+  // (a correction travels as an update where the other side can store it), and the items
+  // the user keeps out of sync (the planner leaves them alone, filter `ignored`): the
+  // items as read, and the keys of every ignore override, so that an item the instance no
+  // longer lists (a deletion) is left alone too.
+  std::set<std::string> corrected;
+  Index ignored;
+  std::set<std::string> ignored_keys;
 };
 
 // Builds a snapshot from a build_index response document. `received` defaults to the
@@ -93,6 +103,22 @@ Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> 
 // with, are kept); seasons and episodes get them as their show's ids. Returns how many
 // mappings found their item. The index is rebuilt only when one did.
 std::size_t apply_mappings(Snapshot& snapshot, const std::map<std::string, Ids>& mappings);
+
+// A user's correction of one item of an instance (`cw override`): the watch date of a
+// history entry (its plays become that one play), the rating of a ratings entry (rated
+// when the user said so), or `ignore`: the item is kept out of sync for good.
+struct Override {
+  std::optional<Instant> watched_at;
+  std::optional<double> rating;  // 0..10
+  Instant rated_at = 0;          // the override's creation time, the rating's date
+  bool ignore = false;
+};
+
+// Applies the overrides, by key, to the entries of the snapshot's feature they concern:
+// values are replaced and the key recorded in `corrected`; ignored items are copied into
+// `ignored` (they stay in the index, so that they are never taken for deleted). Returns
+// how many overrides found their item. The index is rebuilt only when a value changed.
+std::size_t apply_overrides(Snapshot& snapshot, const std::map<std::string, Override>& overrides);
 
 // A stable hash (16 hex digits) of the snapshot's keys and the fields the feature plans
 // with (plays, rating, progress) plus its completeness; equal inventories give equal

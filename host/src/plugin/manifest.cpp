@@ -209,6 +209,7 @@ Result<Manifest> parse_manifest(std::string_view text) {
       caps.page_size = f.value("page_size", 0);
       caps.writes_watch_date = bool_or(f, "writes_watch_date", false);
       caps.rewatches = bool_or(f, "rewatches", false);
+      caps.stores_rated_at = bool_or(f, "stores_rated_at", false);
       if (f.contains("rating_scale")) {
         const auto& rs = f["rating_scale"];
         caps.rating_scale = RatingScale{rs.at("min").get<double>(), rs.at("max").get<double>(),

@@ -34,6 +34,7 @@ struct FeatureCaps {
   int page_size = 0;  // 0: not stated
   bool writes_watch_date = false;
   bool rewatches = false;
+  bool stores_rated_at = false;  // ratings, ABI 1.1: rated_at is kept as sent
   std::optional<RatingScale> rating_scale;
 };
 

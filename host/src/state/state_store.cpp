@@ -106,6 +106,15 @@ CREATE TABLE scrobble_plays(
   item TEXT NOT NULL, delivered_ms INTEGER,
   PRIMARY KEY (sink, play_key, watched_ms)) WITHOUT ROWID;
 )sql"},
+      // v7: overrides (`cw override`): the user's correction of an item of an instance
+      // (watch date, rating) or its exclusion from sync, by the item's key; applied to
+      // every later read.
+      {7, R"sql(
+CREATE TABLE overrides(
+  instance TEXT NOT NULL, key TEXT NOT NULL, watched_at INTEGER, rating REAL,
+  ignore INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+  PRIMARY KEY (instance, key)) WITHOUT ROWID;
+)sql"},
   };
   return k_migrations;
 }
@@ -133,6 +142,10 @@ class Stmt {
   }
   Stmt& bind(int i, std::int64_t v) {
     sqlite3_bind_int64(m_stmt, i, v);
+    return *this;
+  }
+  Stmt& bind_real(int i, double v) {
+    sqlite3_bind_double(m_stmt, i, v);
     return *this;
   }
   Stmt& bind_json(int i, const nlohmann::json& j) {
@@ -1228,6 +1241,48 @@ Result<bool> StateStore::mapping_remove(const std::string& instance, const std::
   return sqlite3_changes(m_db) > 0;
 }
 
+Result<std::vector<ItemOverride>> StateStore::overrides(const std::string& instance) {
+  std::vector<ItemOverride> out;
+  Stmt s(m_db,
+         "SELECT instance, key, watched_at, rating, ignore, created_at FROM overrides "
+         "WHERE ?1 = '' OR instance = ?1 ORDER BY instance, key");
+  s.bind(1, instance);
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    ItemOverride o{s.text(0),    s.text(1),         std::nullopt,
+                   std::nullopt, s.integer(4) != 0, s.integer(5)};
+    if (!s.is_null(2)) o.watched_at = s.integer(2);
+    if (!s.is_null(3)) o.rating = s.real(3);
+    out.push_back(std::move(o));
+  }
+  if (rc != SQLITE_DONE)
+    return make_error(m_path.string() + ": reading overrides failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return out;
+}
+
+Status StateStore::override_put(const ItemOverride& o) {
+  Stmt up(m_db,
+          "INSERT OR REPLACE INTO overrides(instance, key, watched_at, rating, ignore, created_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  up.bind(1, o.instance).bind(2, o.key);
+  if (o.watched_at) up.bind(3, *o.watched_at);
+  if (o.rating) up.bind_real(4, *o.rating);
+  up.bind(5, static_cast<std::int64_t>(o.ignore ? 1 : 0)).bind(6, o.created_at);
+  if (!up.run())
+    return make_error(m_path.string() + ": storing the override failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return ok_status();
+}
+
+Result<bool> StateStore::override_remove(const std::string& instance, const std::string& key) {
+  Stmt del(m_db, "DELETE FROM overrides WHERE instance = ?1 AND key = ?2");
+  if (!del.bind(1, instance).bind(2, key).run())
+    return make_error(m_path.string() + ": removing the override failed: " + sqlite3_errmsg(m_db),
+                      ErrorKind::internal);
+  return sqlite3_changes(m_db) > 0;
+}
+
 Status StateStore::backup_to(const std::filesystem::path& file) {
   sqlite3* dest = nullptr;
   if (sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -1364,6 +1419,12 @@ Result<nlohmann::json> StateStore::export_json() {
                            {"ids", nlohmann::json::parse(m.ids, nullptr, false)},
                            {"created_at", m.created_at}});
   out["id_mappings"] = std::move(id_mappings);
+
+  auto ovs = overrides("");
+  if (!ovs) return ovs.error();
+  nlohmann::json over = nlohmann::json::array();
+  for (const auto& o : *ovs) over.push_back(to_json(o));
+  out["overrides"] = std::move(over);
   return out;
 }
 

@@ -142,6 +142,14 @@ class StateStore {
                                                    const std::string& play_key,
                                                    std::int64_t since_ms);
 
+  // --- overrides (`cw override`): the user's corrections and exclusions of items --------
+  // Every override of `instance` (all instances when empty), by instance and key.
+  Result<std::vector<ItemOverride>> overrides(const std::string& instance);
+  // Adds or replaces the override of (instance, key).
+  Status override_put(const ItemOverride& override_);
+  // False when there was no such override.
+  Result<bool> override_remove(const std::string& instance, const std::string& key);
+
   // --- plugin kv (used by SqliteKvStore) -------------------------------------------------
   Result<std::optional<std::string>> kv_get(const std::string& instance, const std::string& key);
   // Buffers a write until the next commit() that names the instance (or kv_flush()).

@@ -77,6 +77,15 @@ PairFeatureCommit make_commit(const std::string& pair, const std::string& featur
   return c;
 }
 
+nlohmann::json to_json(const ItemOverride& o) {
+  nlohmann::json j = {{"instance", o.instance}, {"key", o.key}};
+  if (o.watched_at) j["watched_at"] = *o.watched_at;
+  if (o.rating) j["rating"] = *o.rating;
+  if (o.ignore) j["ignore"] = true;
+  j["created_at"] = o.created_at;
+  return j;
+}
+
 nlohmann::json to_json(const PairFeatureRecord& r) {
   nlohmann::json j;
   nlohmann::json baselines = nlohmann::json::object();

@@ -194,6 +194,20 @@ struct IdMapping {
   std::int64_t created_at = 0;  // epoch seconds
 };
 
+// An override (`cw override`): the user's correction of the item of `instance` known by
+// `key` (its watch date, its rating on 0-10), or `ignore`: kept out of sync for good.
+struct ItemOverride {
+  std::string instance;
+  std::string key;
+  std::optional<std::int64_t> watched_at;  // epoch seconds
+  std::optional<double> rating;
+  bool ignore = false;
+  std::int64_t created_at = 0;  // epoch seconds; a corrected rating's rated_at
+};
+// The export and `cw override list --output json` form (times in epoch seconds, absent
+// values left out).
+nlohmann::json to_json(const ItemOverride& override_);
+
 // One answer of an id resolver, as cached: `ids` is a JSON object as text.
 struct IdResolution {
   std::string query;

@@ -49,6 +49,7 @@ engine::FeatureCaps feature_caps(const plugin::Manifest& manifest, engine::Featu
   caps.observes_deletes = declared->observes_deletes;
   caps.writes_watch_date = declared->writes_watch_date;
   caps.rewatches = declared->rewatches;
+  caps.stores_rated_at = declared->stores_rated_at;
   caps.types = 0;
   for (const auto& t : declared->types) {
     if (const auto kind = engine::item_kind_from_string(t))

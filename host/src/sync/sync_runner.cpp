@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -67,6 +68,8 @@ struct SyncRunner::Impl {
   // `apply --plan --allow-drift`: what the saved plan and a fresh plan disagreed on.
   std::vector<std::string> plan_differences = {};
   std::set<std::string> lost_snapshots = {};  // keys of reads a lost plugin failed
+  // `cw match`: the explained item's tokens before the id resolver ran.
+  std::vector<std::string> explain_tokens = {};
 
   void phase(const std::string& pair, const std::string& feature, const std::string& ph,
              std::size_t done, std::size_t total) const {
@@ -166,6 +169,27 @@ struct SyncRunner::Impl {
                                     " read with their manual mapping (cw map)");
   }
 
+  // `cw override`: the user's corrections and exclusions of this instance's items, applied
+  // after its mappings (so an override names the key plans show) and before matching.
+  void apply_overrides(const std::string& instance, engine::Snapshot& snap) {
+    auto rows = self.m_store.overrides(instance);
+    if (!rows) {
+      self.m_log.warn("cw",
+                      "overrides of " + instance +
+                          " could not be read, reading it without them: " + rows.error().message);
+      return;
+    }
+    if (rows->empty()) return;
+    std::map<std::string, engine::Override> overrides;
+    for (const auto& o : *rows)
+      overrides[o.key] = engine::Override{o.watched_at, o.rating, o.created_at, o.ignore};
+    const std::size_t n = engine::apply_overrides(snap, overrides);
+    if (n > 0)
+      self.m_log.info(instance, std::to_string(n) + " item(s) of " +
+                                    std::string(engine::to_string(snap.feature)) +
+                                    " read with their override (cw override)");
+  }
+
   // One read per instance, feature and watermark in a run (R6.4).
   Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
                                         const std::optional<std::string>& watermark,
@@ -202,6 +226,7 @@ struct SyncRunner::Impl {
         if (snap) {
           for (const auto& w : snap->warnings) self.m_log.warn(port.instance(), w);
           apply_mappings(port.instance(), *snap);
+          apply_overrides(port.instance(), *snap);
         }
       }
     }
@@ -383,8 +408,92 @@ struct SyncRunner::Impl {
       s.snaps[i] = snaps[i];
       phase(pc.policy.name, fname, "snapshot", static_cast<std::size_t>(i) + 1, 2);
     }
+    if (opt.explain) explain_tokens = tokens_of_probe(pc, *snaps[0], *snaps[1]);
     if (!opt.id_resolver.empty()) resolve_ids(pc, feature, *snaps[0], *snaps[1], entry);
     return true;
+  }
+
+  // --- `cw match` ---------------------------------------------------------------------
+  // The entry of the explained instance's snapshot: by key, else by its label (describe).
+  std::optional<std::pair<int, std::size_t>> probe(const config::PairConfig& pc,
+                                                   const engine::Snapshot& a,
+                                                   const engine::Snapshot& b) const {
+    const auto& [instance, key] = *opt.explain;
+    for (int i = 0; i < 2; ++i) {
+      if ((i == 0 ? pc.policy.source : pc.policy.target) != instance) continue;
+      const engine::Index& idx = (i == 0 ? a : b).index;
+      if (auto pos = idx.find_key(key)) return std::make_pair(i, *pos);
+      for (std::size_t p = 0; p < idx.size(); ++p)
+        if (engine::describe(idx.entries()[p].item) == key) return std::make_pair(i, p);
+    }
+    return std::nullopt;
+  }
+
+  std::vector<std::string> tokens_of_probe(const config::PairConfig& pc, const engine::Snapshot& a,
+                                           const engine::Snapshot& b) const {
+    const auto p = probe(pc, a, b);
+    if (!p) return {};
+    return engine::alias_tokens((p->first == 0 ? a : b).index.entries()[p->second].item);
+  }
+
+  // What the state says about the item: its mapping and its override, when it has them.
+  void explain_state(const std::string& instance, const std::string& key,
+                     const std::vector<std::string>& tokens, json& out) {
+    if (auto maps = self.m_store.mappings(instance)) {
+      for (const auto& m : *maps) {
+        const auto ids = json::parse(m.ids, nullptr, false);
+        bool hit = m.key == key;
+        if (ids.is_object())
+          for (const auto& [kind, value] : ids.items())
+            for (const auto& t : tokens)
+              hit =
+                  hit || (value.is_string() &&
+                          t.find(":" + kind + ":" + value.get<std::string>()) != std::string::npos);
+        if (hit) out["mapping"] = {{"key", m.key}, {"ids", ids}};
+      }
+    }
+    if (auto overrides = self.m_store.overrides(instance))
+      for (const auto& o : *overrides)
+        if (o.key == key) out["override"] = state::to_json(o);
+  }
+
+  void explain(const config::PairConfig& pc, Feature feature, const engine::Snapshot& a,
+               const engine::Snapshot& b, json& entry) {
+    const auto& [instance, key] = *opt.explain;
+    const auto p = probe(pc, a, b);
+    if (!p) {
+      entry["match"] = {
+          {"instance", instance},
+          {"key", key},
+          {"found", false},
+          {"summary", instance + " lists no " + std::string(engine::to_string(feature)) +
+                          " item with that key or label in this read"}};
+      return;
+    }
+    const engine::Snapshot& mine = p->first == 0 ? a : b;
+    const engine::Snapshot& other = p->first == 0 ? b : a;
+    const auto x = engine::explain_match(mine.index, p->second, other.index,
+                                         engine::MatchOptions{pc.policy.year_tolerance});
+    json near = json::array();
+    for (const auto& [k, why] : x.near) near.push_back({{"key", k}, {"why", why}});
+    json m = {{"instance", instance}, {"other", other.provider},
+              {"found", true},        {"key", x.key},
+              {"item", x.label},      {"tokens", x.tokens},
+              {"has_ids", x.has_ids}, {"rule", x.rule},
+              {"summary", x.summary}, {"year_tolerance", pc.policy.year_tolerance}};
+    if (!x.match_key.empty()) m["matched"] = {{"key", x.match_key}, {"item", x.match_label}};
+    if (!x.shared.empty()) m["shared"] = x.shared;
+    if (!x.candidates.empty()) m["candidates"] = x.candidates;
+    if (!near.empty()) m["near"] = near;
+    // Tokens the id_resolver added in this read (answers are cached in the state).
+    json resolved = json::array();
+    for (const auto& t : x.tokens)
+      if (std::find(explain_tokens.begin(), explain_tokens.end(), t) == explain_tokens.end())
+        resolved.push_back(t);
+    if (!opt.id_resolver.empty())
+      m["resolver"] = {{"instance", opt.id_resolver}, {"added_tokens", resolved}};
+    explain_state(instance, x.key, x.tokens, m);
+    entry["match"] = std::move(m);
   }
 
   // ABI 1.1: the configured id resolver enriches what the two sides do not share.
@@ -441,6 +550,19 @@ struct SyncRunner::Impl {
     std::optional<std::string> skip;
     if (!prepare(pc, feature, *st, entry, s, skip)) return;
     if (lost_side(pc, feature, s, entry)) return;
+    if (opt.explain && !skip) {
+      explain(pc, feature, *s.snaps[0], *s.snaps[1], entry);
+      entry["status"] = "explained";
+      return;
+    }
+    if (self.m_cancel.cancelled()) {
+      // Cancelled while reading (R6.5): nothing was written for this pair and feature, so
+      // nothing of it is committed; its state stays as the last commit left it.
+      cancelled = true;
+      entry["status"] = "cancelled";
+      entry["duration_ms"] = steady_ms() - t0;
+      return;
+    }
     if (skip) {
       auto fp = skipped_plan(pc, feature, *skip);
       fill_plan_report(entry, fp, sides);

@@ -42,6 +42,10 @@ struct SyncOptions {
   // The configuration's `id_resolver` (an instance whose plugin declares resolve_ids);
   // empty: items are matched by the ids they carry.
   std::string id_resolver;
+  // `cw match INSTANCE KEY`: read the snapshots as a dry run would, then, instead of
+  // planning, explain how that item of that instance matched the other side of each pair
+  // and feature (the report entry's `match`).
+  std::optional<std::pair<std::string, std::string>> explain;
 };
 
 enum class RunStatus { ok, partial, failed, cancelled, drifted };

@@ -105,7 +105,7 @@ class Simkl {
                     "chunk_size": 100, "writes_watch_date": true, "rewatches": false},
         "ratings": {"types": ["movie", "show"], "index_semantics": "delta", "add": true,
                     "remove": true, "update": true, "observes_deletes": true,
-                    "provides_ids": true, "chunk_size": 100,
+                    "provides_ids": true, "chunk_size": 100, "stores_rated_at": true,
                     "rating_scale": {"min": 1, "max": 10, "step": 1}}
       },
       "rate_limits": [

@@ -391,7 +391,7 @@ const char* Trakt::manifest() {
       "ratings": {"types": ["movie", "show", "season", "episode"], "index_semantics": "present",
                   "add": true, "remove": true, "update": true, "observes_deletes": true,
                   "provides_ids": true, "id_kinds": ["trakt", "imdb", "tmdb", "tvdb"],
-                  "chunk_size": 100, "page_size": 100,
+                  "chunk_size": 100, "page_size": 100, "stores_rated_at": true,
                   "rating_scale": {"min": 1, "max": 10, "step": 1}},
       "progress": {"types": ["movie", "episode"], "index_semantics": "present", "add": true,
                    "remove": true, "update": true, "observes_deletes": true,

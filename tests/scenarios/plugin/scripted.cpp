@@ -253,6 +253,8 @@ class Scripted {
     const json fs = m_script.value("features", json::object()).value(feature, json::object());
     if (fs.contains("index_error")) maybe_die(fs["index_error"]);
     if (fs.contains("index_error")) return error_reply(fs["index_error"], "index failed");
+    // `interrupt: true`: the user presses Ctrl-C while cw reads this index; it answers.
+    if (fs.value("interrupt", false)) interrupt_host();
     const json state = load_state();
     json items = json::array();
     const std::string semantics =
@@ -496,13 +498,7 @@ class Scripted {
         die(result == "crash" ? "abort" : result);
       }
       if (result == "wait") wait_for_release();
-      // The user's Ctrl-C reaches cw; an isolated plugin runs in cw's child.
-      if (result == "interrupt" || result == "interrupt_hang") {
-        if (std::getenv("CW_PLUGIN_ISOLATED") != nullptr)
-          ::kill(::getppid(), SIGINT);
-        else
-          std::raise(SIGINT);
-      }
+      if (result == "interrupt" || result == "interrupt_hang") interrupt_host();
       // A plugin that ignores the cancellation: it never asks is_cancelled, never returns.
       if (result == "interrupt_hang") {
         save_state(state);
@@ -532,6 +528,14 @@ class Scripted {
 
   // Holds the write until the runner creates `release` next to the script, so that the
   // runner can start a second cw while this one is busy (the run lock, R6.5).
+  // The user's Ctrl-C reaches cw; an isolated plugin runs in cw's child.
+  static void interrupt_host() {
+    if (std::getenv("CW_PLUGIN_ISOLATED") != nullptr)
+      ::kill(::getppid(), SIGINT);
+    else
+      std::raise(SIGINT);
+  }
+
   void wait_for_release() const {
     const std::string dir = m_script_path.substr(0, m_script_path.find_last_of('/') + 1);
     const std::string marker = dir + CW_SCRIPTED_NAME + ".waiting";

@@ -216,6 +216,23 @@ pairs:
             0);
 }
 
+TEST(Config, PropagateRatedAtIsOffByDefaultAndAPairOverridesIt) {
+  Config c = must_parse(R"(
+providers: { a: { plugin: x }, b: { plugin: x }, c: { plugin: x } }
+sync: { propagate_rated_at: true }
+pairs:
+  - { name: ab, source: a, target: b, features: { ratings: true } }
+  - { name: bc, source: b, target: c, features: { ratings: true },
+      sync: { propagate_rated_at: false } }
+)");
+  EXPECT_TRUE(c.pair("ab")->policy.propagate_rated_at);
+  EXPECT_FALSE(c.pair("bc")->policy.propagate_rated_at);
+  EXPECT_FALSE(must_parse("providers: { a: { plugin: x }, b: { plugin: x } }\n"
+                          "pairs: [{ source: a, target: b, features: { ratings: true } }]\n")
+                   .pairs.at(0)
+                   .policy.propagate_rated_at);
+}
+
 TEST(Config, ProviderSettingsAreTypedJsonWithPositions) {
   Config c = must_parse(R"(providers:
   x:

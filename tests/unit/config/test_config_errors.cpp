@@ -74,6 +74,11 @@ TEST(ConfigErrors, PluginLimitsAreCheckedWithTheirPositions) {
   EXPECT_EQ(defaults.cancel_grace_s, 5);
 }
 
+TEST(ConfigErrors, PropagateRatedAtIsABoolean) {
+  EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  propagate_rated_at: sometimes\n"),
+            "cw.yaml:5:23: sync.propagate_rated_at: expected true or false, got \"sometimes\"");
+}
+
 TEST(ConfigErrors, ScopeValuesAreCheckedWhereTheyAre) {
   const auto feature = [](const std::string& f, const std::string& body) {
     return std::string(k_providers) + "pairs:\n  - source: plex\n    target: trakt\n" +

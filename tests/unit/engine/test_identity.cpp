@@ -472,5 +472,44 @@ TEST(TitleMatch, EpisodesByShowTitleYearAndNumbers) {
   EXPECT_EQ(ids.entries()[*pos].item.episode, 2);
 }
 
+// `cw match`: the explanation says which rule matched, or why nothing qualified.
+TEST(ExplainMatch, SaysTheRuleTheCandidatesAndWhyOthersDoNotQualify) {
+  const auto film = [](const char* imdb, int year) {
+    Item m = movie(imdb, {}, "Solaris");
+    m.year = year;
+    return m;
+  };
+  Item bare;
+  bare.kind = ItemKind::movie;
+  bare.title = "solaris ";
+  bare.year = 2002;
+  const Index mine = Index::build({bare, film("tt5", 2002)});
+  const Index two = Index::build({film("tt1", 2002), film("tt2", 2002), film("tt3", 1972)});
+  const auto bare_pos = *mine.find_key("movie|title:solaris|year:2002");
+  auto x = explain_match(mine, bare_pos, two);
+  EXPECT_FALSE(x.has_ids);
+  EXPECT_EQ(x.rule, "ambiguous");
+  EXPECT_EQ(x.candidates, (std::vector<std::string>{"movie:imdb:tt1", "movie:imdb:tt2"}));
+  ASSERT_EQ(x.near.size(), 1u);
+  EXPECT_EQ(x.near[0].first, "movie:imdb:tt3");
+  EXPECT_NE(x.near[0].second.find("year 1972 is not 2002"), std::string::npos);
+
+  const Index one = Index::build({film("tt1", 2002), film("tt3", 1972)});
+  x = explain_match(mine, bare_pos, one);
+  EXPECT_EQ(x.rule, "title");
+  EXPECT_EQ(x.match_key, "movie:imdb:tt1");
+  EXPECT_EQ(explain_match(mine, bare_pos, Index::build({film("tt3", 2001)}), MatchOptions{1}).rule,
+            "title");
+
+  const auto ids_pos = *mine.find_key("movie:imdb:tt5");
+  x = explain_match(mine, ids_pos, Index::build({film("tt5", 2002)}));
+  EXPECT_EQ(x.rule, "ids");
+  EXPECT_EQ(x.shared, (std::vector<std::string>{"movie:imdb:tt5"}));
+  x = explain_match(mine, ids_pos, one);
+  EXPECT_EQ(x.rule, "none");
+  ASSERT_EQ(x.near.size(), 2u);
+  EXPECT_EQ(x.near[0].second, "both have ids and they share none");
+}
+
 }  // namespace
 }  // namespace cw::engine

@@ -900,5 +900,109 @@ TEST(TitleMatch, YearToleranceFromThePolicy) {
   EXPECT_TRUE(run(policy, W, s, t).actions.empty());
 }
 
+// `cw override`: the corrected watch date travels as an update to a history side that can
+// update (presence mode), and not at all to one that cannot; a plain different date never.
+TEST(Override, CorrectedWatchDateIsAnUpdateWhereTheTargetCanStoreIt) {
+  auto policy = pair(H);
+  auto s = snap("src", H, {watched(movie("tt1"), 1000), watched(movie("tt2"), 1000)});
+  const auto t = snap("dst", H, {watched(movie("tt1"), 5000), watched(movie("tt2"), 5000)});
+  EXPECT_TRUE(run(policy, H, s, t).actions.empty());  // a date difference alone: nothing
+  Override o;
+  o.watched_at = 9000;
+  EXPECT_EQ(apply_overrides(s, {{"movie:imdb:tt1", o}, {"movie:imdb:nothere", o}}), 1u);
+  EXPECT_EQ(s.index.entries()[*s.index.find_key("movie:imdb:tt1")].plays,
+            std::vector<Instant>{9000});
+  auto plan = run(policy, H, s, t);
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].kind, ActionKind::update);
+  EXPECT_EQ(plan.actions[0].reason, ActionReason::corrected);
+  EXPECT_EQ(plan.actions[0].item.watched_at, 9000);
+  // The target already has a play at that date: converged.
+  const auto t2 = snap("dst", H, {watched(movie("tt1"), 9000), watched(movie("tt2"), 5000)});
+  EXPECT_TRUE(run(policy, H, s, t2).actions.empty());
+  // A target that cannot update history: a note, no write.
+  auto no_update = caps();
+  no_update.update = false;
+  plan = run(policy, H, s, snap("dst", H, t.index.to_items(true), no_update));
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.notes.size(), 1u);
+  EXPECT_NE(plan.notes[0].find("cannot update a watch date"), std::string::npos);
+  // Two-way, corrected on the target side: the source gets the update.
+  auto two = pair(H, PairMode::two_way);
+  auto t3 = snap("dst", H, {watched(movie("tt1"), 5000)});
+  apply_overrides(t3, {{"movie:imdb:tt1", o}});
+  plan = run(two, H, snap("src", H, {watched(movie("tt1"), 1000)}), t3);
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].side, Side::source);
+}
+
+TEST(Override, IgnoredItemIsLeftAloneOnBothSides) {
+  auto policy = pair(W);
+  auto s = snap("src", W, {movie("tt1"), movie("tt2")});
+  Override ignore;
+  ignore.ignore = true;
+  EXPECT_EQ(apply_overrides(s, {{"movie:imdb:tt1", ignore}}), 1u);
+  EXPECT_EQ(s.index.size(), 2u);  // still read: never taken for deleted
+  auto plan = run(policy, W, s, snap("dst", W, {}));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].key, "movie:imdb:tt2");
+  EXPECT_EQ(filtered_counts(plan), (std::map<std::string, std::size_t>{{"ignored", 1}}));
+  // Ignored on the target: the mirror removal of it is left alone as well.
+  policy.features[W].removal = RemovalMode::mirror;
+  auto t = snap("dst", W, {movie("tt3")});
+  apply_overrides(t, {{"movie:imdb:tt3", ignore}});
+  plan = run(policy, W, snap("src", W, {}), t,
+             prior(std::vector<Item>{}, std::vector<Item>{movie("tt3")}));
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_EQ(plan.filtered.size(), 1u);
+  // Ignored, then deleted from the source (no longer read): the deletion stays there.
+  policy.features[W].removal = RemovalMode::source_deletes;
+  auto gone = snap("src", W, {movie("tt2")});
+  EXPECT_EQ(apply_overrides(gone, {{"movie:imdb:tt1", ignore}}), 0u);
+  plan = run(policy, W, gone, snap("dst", W, {movie("tt1"), movie("tt2")}),
+             prior(std::vector<Item>{movie("tt1"), movie("tt2")},
+                   std::vector<Item>{movie("tt1"), movie("tt2")}));
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_EQ(filtered_counts(plan), (std::map<std::string, std::size_t>{{"ignored", 1}}));
+}
+
+TEST(Override, CorrectedRatingIsDatedAndSent) {
+  auto s = snap("src", R, {rated(movie("tt1"), 4, 100)});
+  Override o;
+  o.rating = 8;
+  o.rated_at = 7000;
+  apply_overrides(s, {{"movie:imdb:tt1", o}});
+  auto plan = run(pair(R), R, s, snap("dst", R, {rated(movie("tt1"), 4, 100)}));
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].item.rating, 8.0);
+  EXPECT_EQ(plan.actions[0].item.rated_at, 7000);
+}
+
+// propagate_rated_at: off by default; on, an equal rating rated again later goes to a side
+// that stores rated_at, never to one that does not, and never an older date.
+TEST(PropagateRatedAt, EqualRatingWithANewerDateIsAnUpdateOnlyWhenAsked) {
+  auto policy = pair(R);
+  auto stores = caps();
+  stores.stores_rated_at = true;
+  const auto s = snap("src", R, {rated(movie("tt1"), 8, 2000), rated(movie("tt2"), 8, 100)});
+  const auto t =
+      snap("dst", R, {rated(movie("tt1"), 8, 1000), rated(movie("tt2"), 8, 900)}, stores);
+  EXPECT_TRUE(run(policy, R, s, t).actions.empty());
+  policy.propagate_rated_at = true;
+  auto plan = run(policy, R, s, t);
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.actions[0].key, "movie:imdb:tt1");
+  EXPECT_EQ(plan.actions[0].kind, ActionKind::update);
+  EXPECT_EQ(plan.actions[0].reason, ActionReason::rated_at_newer);
+  EXPECT_EQ(plan.actions[0].item.rated_at, 2000);
+  EXPECT_TRUE(run(policy, R, s, snap("dst", R, t.index.to_items(false))).actions.empty());
+  // Two-way: the newer side's date goes to the other.
+  policy.mode = PairMode::two_way;
+  plan = run(policy, R, snap("src", R, s.index.to_items(false), stores), t);
+  ASSERT_EQ(plan.actions.size(), 2u);
+  for (const auto& a : plan.actions)
+    EXPECT_EQ(a.side, a.key == "movie:imdb:tt1" ? Side::target : Side::source);
+}
+
 }  // namespace
 }  // namespace cw::engine

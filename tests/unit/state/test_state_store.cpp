@@ -298,6 +298,30 @@ TEST_F(StateStoreTest, MappingsArePutListedRemovedAndExported) {
   EXPECT_EQ(m_store->mappings("")->size(), 1u);
 }
 
+TEST_F(StateStoreTest, OverridesArePutListedRemovedAndExported) {
+  ItemOverride dated{"src", "movie:imdb:tt1", 1700000000, std::nullopt, false, 5};
+  ItemOverride rated{"src", "movie:imdb:tt2", std::nullopt, 7.5, false, 6};
+  ItemOverride ignored{"dst", "movie:imdb:tt3", std::nullopt, std::nullopt, true, 7};
+  for (const auto* o : {&dated, &rated, &ignored}) ASSERT_TRUE(m_store->override_put(*o));
+  auto src = m_store->overrides("src");
+  ASSERT_TRUE(src) << src.error().message;
+  ASSERT_EQ(src->size(), 2u);
+  EXPECT_EQ(src->at(0).watched_at, 1700000000);
+  EXPECT_FALSE(src->at(0).rating);
+  EXPECT_EQ(src->at(1).rating, 7.5);
+  EXPECT_FALSE(src->at(1).watched_at);
+  EXPECT_TRUE(m_store->overrides("dst")->at(0).ignore);
+  auto j = m_store->export_json();
+  ASSERT_TRUE(j) << j.error().message;
+  ASSERT_EQ((*j)["overrides"].size(), 3u);
+  EXPECT_EQ((*j)["overrides"][0]["ignore"], true);
+  EXPECT_EQ((*j)["overrides"][2]["rating"], 7.5);
+  EXPECT_FALSE((*j)["overrides"][2].contains("watched_at"));
+  EXPECT_TRUE(*m_store->override_remove("src", "movie:imdb:tt1"));
+  EXPECT_FALSE(*m_store->override_remove("src", "movie:imdb:tt1"));
+  EXPECT_EQ(m_store->overrides("")->size(), 2u);
+}
+
 // An existing empty or damaged state.db is refused, never taken for a new one (issue 10).
 TEST(StateOpen, AnEmptyDatabaseFileIsRefusedNotStartedAfresh) {
   const auto dir = fresh_dir("empty-db");

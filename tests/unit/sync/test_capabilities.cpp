@@ -53,6 +53,21 @@ TEST(FeatureCaps, EveryDefaultIsTheOneAbiMdStates) {
   }
 }
 
+TEST(FeatureCaps, RatingsStoreRatedAtOnlyWhenDeclared) {
+  // features.ratings.stores_rated_at: no (false).
+  EXPECT_FALSE(feature_caps(manifest({{"ratings", k_minimal}}), Feature::ratings).stores_rated_at);
+  json f = k_minimal;
+  f["stores_rated_at"] = true;
+  EXPECT_TRUE(feature_caps(manifest({{"ratings", f}}), Feature::ratings).stores_rated_at);
+  // Only ratings have it: the schema refuses it on another feature.
+  const json m = {{"name", "m"},
+                  {"version", "1.0.0"},
+                  {"features", {{"history", f}}},
+                  {"capabilities", {{"auth", "none"}}},
+                  {"config", {{"type", "object"}}}};
+  EXPECT_FALSE(cw::plugin::parse_manifest(m.dump()).ok());
+}
+
 TEST(FeatureCaps, AFeatureTheManifestDoesNotDeclareIsUnsupported) {
   const auto c = feature_caps(manifest({{"history", k_minimal}}), Feature::ratings);
   EXPECT_FALSE(c.supported);
