@@ -322,6 +322,7 @@ class Scenario:
     def command_line(self, run):
         cmd = [os.path.abspath(self.args.cw), "--config", self.config_path, "--plugin-dir",
                os.path.abspath(self.args.plugin_dir)]
+        cmd += self.isolation_args(run)
         cmd += [str(x) for x in run.get("global_args", [])]
         command = run.get("command", ["run"])
         if isinstance(command, str):
@@ -331,6 +332,19 @@ class Scenario:
             a = str(a).replace("{dir}", self.dir)
             out.append(a)
         return cmd + out
+
+    def isolation_args(self, run):
+        """The scenario plugins sit outside the bundled folder, so by default cw would run
+        each in its own cw-plugin-runner. Under the sanitizers that costs ~1.5 s per cw
+        start, for a transport the isolation cases (`isolation: default`) and the ABI tests
+        cover; the other cases test sync behaviour and run their plugins in process, unless
+        the case configures `plugins:` or passes an isolation flag itself."""
+        if self.case.get("isolation", "none") != "none" or "plugins" in self.cfg:
+            return []
+        flags = [str(x) for x in run.get("global_args", [])]
+        if any(f.startswith(("--plugin-isolation", "--in-process")) for f in flags):
+            return []
+        return ["--plugin-isolation", "none"]
 
     def env(self, run):
         env = dict(os.environ)

@@ -55,6 +55,9 @@ struct Scene {
     config = (dir.path / "cw.yaml").string();
     std::ofstream(config)
         << "state_dir: state\n"
+        // In process: what is tested is the host reading replies; isolation would only add
+        // a plugin runner start (slow under the sanitizers) to each of hundreds of runs.
+        << "plugins: {isolation: none}\n"
         << "providers:\n"
         << "  src:\n    plugin: replies\n    replies: {\"build_index\": " << r.source_index.dump()
         << "}\n"
