@@ -6,6 +6,7 @@
 // still reads. Driven through a real configuration and the `replies` test plugin.
 #include <fstream>
 #include <functional>
+#include <iterator>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -276,7 +277,14 @@ TEST(PluginReplies, TheReplyCapComesFromTheConfiguration) {
   Scene s(r);
   const auto passes = s.cw({"run", "--output", "json"});
   EXPECT_NE(passes.code, cw::cli::k_exit_failure) << passes.err << passes.out.substr(0, 400);
-  std::ofstream(s.config, std::ios::app) << "plugins:\n  max_reply: 1MiB\n";
+  {
+    // The scene's one-line `plugins:` block, now with the cap.
+    std::ifstream in(s.config);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "plugins: {isolation: none}";
+    text.replace(text.find(from), from.size(), "plugins: {isolation: none, max_reply: 1MiB}");
+    std::ofstream(s.config) << text;
+  }
   const auto capped = s.cw({"run", "--output", "json"});
   EXPECT_EQ(capped.code, cw::cli::k_exit_failure) << capped.err;
   EXPECT_NE(capped.out.find("provider src (plugin replies) build_index: the reply is larger than "
