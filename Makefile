@@ -8,13 +8,15 @@
 #                benchmarks are left to `make bench` (timing them under sanitizers means
 #                nothing, and building them there cost CI about two minutes)
 #   make bench   build the `release` preset and run the benchmarks
+#   make fuzz    libFuzzer (clang) on every parser of untrusted input, FUZZ_SECONDS each
+#   make tsan    ThreadSanitizer build of the suites that run threads
 #   make package build the Debian packages cw and cw-dev (build/demo/*.deb)
 
 PRESET ?= ci
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench package format clean soak
+.PHONY: all deps configure build test demo bench package format format-check fuzz tsan clean soak
 
 all: build
 
@@ -52,6 +54,21 @@ bench: deps
 	cmake --build build/release -j $(JOBS)
 	@bash scripts/bench.sh build/release
 
+# libFuzzer on every parser of untrusted input (fuzz/), FUZZ_SECONDS a target (default 60).
+# `make test` replays the same targets briefly (CTest fuzz_*) without clang.
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	@bash scripts/fuzz.sh
+
+# ThreadSanitizer over the suites whose code runs threads: the HTTP service, the kv store,
+# the SDK's mock host, the ABI (instances driven from several threads), cw serve.
+tsan: deps
+	cmake --preset tsan
+	cmake --build build/tsan -j $(JOBS) --target cw_unit_http cw_unit_state cw_sdk_tests \
+	  cw_abi_tests cw_unit_serve
+	cd build/tsan && ctest --output-on-failure -j $(JOBS) \
+	  -R '^(cw_unit_http|cw_unit_state|cw_sdk_tests|cw_abi_tests|cw_unit_serve)\.'
+
 # The soak of `cw serve` at the size of issue 14: 10k webhook events at 200/s into cw serve,
 # Trakt (cw-sandbox) down for a minute; every play delivered once (CTest runs it scaled down).
 soak: build
@@ -61,6 +78,10 @@ soak: build
 
 format:
 	git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format -i
+
+# What CTest's format_check runs: fails on any file `make format` would change.
+format-check:
+	@bash scripts/check-format.sh
 
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@
 # when everything is already there.
 #   install-deps.sh          build, test and benchmark (make test, make bench)
 #   install-deps.sh --build  only what building cw, its plugins and cw-sandbox needs (make demo)
+#   install-deps.sh --fuzz   the test packages and clang with libFuzzer (make fuzz)
 set -euo pipefail
 
 packages=(
@@ -12,11 +13,15 @@ packages=(
   libsqlite3-dev libcurl4-openssl-dev rapidjson-dev
   libcpp-httplib-dev libssl-dev zlib1g-dev
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 if [ "${1:-}" != "--build" ]; then
   packages+=(
     git sqlite3 openssl
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema python3-yaml time groff-base
+    clang-format  # the format check (scripts/check-format.sh)
     chromium  # the status page test of `cw serve` (tests/e2e/test_serve_browser.py)
   )
 fi

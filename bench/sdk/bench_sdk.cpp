@@ -21,9 +21,10 @@ std::vector<cwsdk::Json> service_entries() {
   for (int i = 0; i < k_items; ++i) {
     out.push_back({{"Name", "Movie " + std::to_string(i)},
                    {"ProductionYear", 1990 + i % 30},
-                   {"ProviderIds", {{"Tmdb", std::to_string(1000 + i)},
-                                    {"Imdb", "tt" + std::to_string(1000000 + i)},
-                                    {"TvRage", ""}}},
+                   {"ProviderIds",
+                    {{"Tmdb", std::to_string(1000 + i)},
+                     {"Imdb", "tt" + std::to_string(1000000 + i)},
+                     {"TvRage", ""}}},
                    {"UserData", {{"LastPlayedDate", "2024-01-02T03:04:05.1234567Z"}}}});
   }
   return out;

@@ -33,3 +33,39 @@ function(cwsdk_add_plugin name)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${arg_OUTPUT_DIRECTORY}")
   endif()
 endfunction()
+
+# cwsdk_add_tests(<target> [SHARDS n] [TIMEOUT seconds] [LABELS label...])
+#
+# Registers a GoogleTest executable (a plugin's mock-host tests) with CTest.
+# By default every test case becomes its own CTest test, so `ctest -R Suite.Case` runs one
+# case. That starts the executable once per case; under sanitizers a start costs 0.2-0.8 s,
+# which for a few hundred cases is more than the cases themselves. A build that sets
+# CWSDK_TEST_PER_CASE to OFF instead runs the executable as SHARDS CTest tests (default 2)
+# through GoogleTest's own sharding (GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX): parallel
+# across cores, one start per shard. A failing shard names its failing cases; run them
+# alone with the executable's --gtest_filter.
+include(GoogleTest)
+function(cwsdk_add_tests target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "SHARDS;TIMEOUT" "LABELS")
+  if(NOT arg_SHARDS)
+    set(arg_SHARDS 2)
+  endif()
+  if(NOT arg_TIMEOUT)
+    set(arg_TIMEOUT 300)
+  endif()
+  set(properties TIMEOUT ${arg_TIMEOUT})
+  if(arg_LABELS)
+    list(APPEND properties LABELS "${arg_LABELS}")
+  endif()
+  if(NOT DEFINED CWSDK_TEST_PER_CASE OR CWSDK_TEST_PER_CASE)
+    gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST PROPERTIES ${properties})
+    return()
+  endif()
+  math(EXPR last "${arg_SHARDS} - 1")
+  foreach(index RANGE ${last})
+    set(name "${target}.shard-${index}-of-${arg_SHARDS}")
+    add_test(NAME ${name} COMMAND ${target} --gtest_brief=1)
+    set_tests_properties(${name} PROPERTIES
+      ENVIRONMENT "GTEST_TOTAL_SHARDS=${arg_SHARDS};GTEST_SHARD_INDEX=${index}" ${properties})
+  endforeach()
+endfunction()

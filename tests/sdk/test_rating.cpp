@@ -59,7 +59,7 @@ TEST(Rating, OutOfRangeAndInvalidScales) {
   EXPECT_FALSE(cwsdk::to_scale(-1, RatingScale::trakt()));
   EXPECT_FALSE(cwsdk::to_scale(NAN, RatingScale::trakt()));
   EXPECT_FALSE(cwsdk::from_scale(11, RatingScale::trakt()));
-  EXPECT_FALSE(cwsdk::from_scale(0.5, RatingScale::trakt()));  // below min
+  EXPECT_FALSE(cwsdk::from_scale(0.5, RatingScale::trakt()));   // below min
   EXPECT_FALSE(cwsdk::from_scale(73, RatingScale::mdblist()));  // a 0-100 score is no rating
   EXPECT_FALSE(cwsdk::from_scale(INFINITY, RatingScale::mdblist()));
   for (const RatingScale bad :

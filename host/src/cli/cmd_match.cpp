@@ -75,17 +75,12 @@ int run_match(const GlobalOptions& global, const Invocation& call) {
               << "; `cw config validate` lists the pairs\n";
     return k_exit_usage;
   }
-  sync::ApplierOptions ao;
-  ao.now_s = [&session] { return session.now_s(); };
-  sync::SyncRunner runner(session.ports(), session.create_errors(), session.store(),
-                          session.cancel(), session.logger(), ao);
-  sync::SyncOptions opt;
-  opt.now_s = session.now_s();
+  sync::SyncRunner runner = session.runner();
+  sync::SyncOptions opt = session.run_options();
   opt.run_id = "match";
   opt.pair_filter = call.value("pair");
   opt.feature_filter = call.value("feature");
   opt.dry_run = true;
-  opt.id_resolver = session.config().id_resolver;
   opt.explain = std::make_pair(instance, key);
   const sync::SyncResult result = runner.run(pairs, opt);
 

@@ -54,12 +54,8 @@ CycleOutcome run_sync_cycle(const sync::SessionOptions& options, CycleRequest re
   const bool dry = request.dry_run || session.dry_run();
   out.dry = dry;
 
-  sync::ApplierOptions ao;
-  ao.now_s = [&session] { return session.now_s(); };
-  sync::SyncRunner runner(session.ports(), session.create_errors(), session.store(),
-                          session.cancel(), session.logger(), ao);
-  sync::SyncOptions opt;
-  opt.now_s = session.now_s();
+  sync::SyncRunner runner = session.runner();
+  sync::SyncOptions opt = session.run_options();
   opt.run_id = make_run_id(opt.now_s);
   opt.pair_filter = request.pair;
   opt.feature_filter = request.feature;
@@ -67,7 +63,6 @@ CycleOutcome run_sync_cycle(const sync::SessionOptions& options, CycleRequest re
   opt.approve_deletes = request.approve_deletes;
   opt.plan = std::move(request.plan);
   opt.allow_drift = request.allow_drift;
-  opt.id_resolver = session.config().id_resolver;
   out.result = runner.run(session.config().pairs, opt, observer);
 
   nlohmann::json& report = out.result.report;

@@ -32,7 +32,9 @@ std::string SourcePos::to_string() const {
 std::string ConfigError::to_string() const {
   std::string out = pos.to_string() + ": ";
   if (!path.empty()) out += path + ": ";
-  return out + message;
+  // One line whatever the file held: keys, values and the YAML parser's own messages
+  // quote the text they found, line breaks and control bytes included.
+  return util::one_line(out + message, 2000);
 }
 
 const ProviderConfig* Config::provider(const std::string& name) const {
@@ -257,7 +259,7 @@ class Checker {
     if (!n.IsDefined() || n.IsNull()) return "nothing";
     if (n.IsMap()) return "a mapping";
     if (n.IsSequence()) return "a list";
-    return "\"" + n.Scalar() + "\"";
+    return "\"" + util::one_line(n.Scalar(), 200) + "\"";
   }
 
   // One entry of a mapping, with the key's node kept for positions.
@@ -604,8 +606,9 @@ const std::vector<std::string> k_top_keys = {"version",     "state_dir", "provid
 const std::vector<std::string> k_scrobble_keys = {
     "sinks",        "threshold", "users", "libraries", "remove_from_watchlist",
     "replay_after", "webhooks"};
-const std::vector<std::string> k_plugins_keys = {
-    "isolation", "in_process", "timeout", "timeouts", "cancel_grace", "restarts", "max_reply"};
+const std::vector<std::string> k_plugins_keys = {"isolation", "in_process",   "timeout",
+                                                 "timeouts",  "cancel_grace", "restarts",
+                                                 "max_reply", "max_field",    "max_extra"};
 const std::vector<std::string> k_sync_keys = {
     "dry_run",       "drop_guard",        "mass_delete", "blackbox",
     "tombstone_ttl", "pending_ttl",       "removal",     "include_observed_deletes",
@@ -1215,6 +1218,24 @@ std::optional<std::int64_t> plugin_timeout(Checker& c, const Checker::Entry& e,
   return v;
 }
 
+// A size in bytes (512MiB, 64KiB, 4096) from `min` to `max`; `range` says them in words.
+std::optional<std::int64_t> size_value(Checker& c, const Checker::Entry& e, const std::string& path,
+                                       std::int64_t min, std::int64_t max, const char* range) {
+  const auto v = e.value.IsScalar() ? parse_size(e.value.Scalar()) : std::nullopt;
+  if (!v) {
+    c.error(e.value_pos, path,
+            "expected a size such as 512MiB, 64KiB, 1GiB or a number of bytes, got " +
+                Checker::describe(e.value));
+    return std::nullopt;
+  }
+  if (*v < min || *v > max) {
+    c.error(e.value_pos, path,
+            std::string("expected a size from ") + range + ", got " + e.value.Scalar());
+    return std::nullopt;
+  }
+  return v;
+}
+
 void parse_plugins(Checker& c, const Checker::Entry& e, PluginsOptions& out) {
   if (!c.expect_map(e, "plugins")) return;
   for (const auto& k : c.entries(e.value, "plugins", k_plugins_keys)) {
@@ -1247,18 +1268,16 @@ void parse_plugins(Checker& c, const Checker::Entry& e, PluginsOptions& out) {
     } else if (k.key == "restarts") {
       if (auto v = c.int_value(k, p, 0, 100)) out.restarts = *v;
     } else if (k.key == "max_reply") {
-      const auto v = k.value.IsScalar() ? parse_size(k.value.Scalar()) : std::nullopt;
-      if (!v)
-        c.error(k.value_pos, p,
-                "expected a size such as 512MiB, 64KiB, 1GiB or a number of bytes, got " +
-                    Checker::describe(k.value));
-      else if (*v < (std::int64_t{1} << 20) || *v > k_max_reply_limit)
-        c.error(k.value_pos, p,
-                "expected a size from 1MiB to 2GiB (what one frame of the plugin runner "
-                "carries), got " +
-                    k.value.Scalar());
-      else
+      if (auto v = size_value(c, k, p, std::int64_t{1} << 20, k_max_reply_limit,
+                              "1MiB to 2GiB (what one frame of the plugin runner carries)"))
         out.max_reply_bytes = *v;
+    } else if (k.key == "max_field") {
+      if (auto v = size_value(c, k, p, 256, std::int64_t{1} << 20, "256B to 1MiB"))
+        out.max_field_bytes = *v;
+    } else if (k.key == "max_extra") {
+      if (auto v =
+              size_value(c, k, p, std::int64_t{1} << 10, std::int64_t{16} << 20, "1KiB to 16MiB"))
+        out.max_extra_bytes = *v;
     }
   }
 }

@@ -106,6 +106,8 @@ struct PluginsOptions {
   std::int64_t cancel_grace_s = 5;                         // after Ctrl-C, isolated plugins only
   std::int64_t restarts = 3;                               // per plugin and run, isolated only
   std::int64_t max_reply_bytes = std::int64_t{512} << 20;  // one reply, every plugin
+  std::int64_t max_field_bytes = 4096;                     // an item's title or show title
+  std::int64_t max_extra_bytes = 64 << 10;                 // an item's `extra`, as JSON
 };
 
 // The most `plugins.max_reply` may say: what the runner's socket carries in one frame.

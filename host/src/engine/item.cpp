@@ -332,7 +332,54 @@ bool Ids::intersects(const Ids& other) const {
   return false;
 }
 
-Result<Item> item_from_json(const nlohmann::json& j) {
+namespace {
+
+// Whether `j` written as JSON would take more than `limit` bytes. Counted while walking and
+// stopped as soon as it is past, so a huge document costs no more than the limit; it counts
+// a little less than dump() (numbers as 1 byte, no escapes), which only makes it lenient.
+bool json_larger_than(const nlohmann::json& j, std::size_t limit) {
+  std::size_t size = 0;
+  std::vector<const nlohmann::json*> todo{&j};
+  while (!todo.empty()) {
+    const nlohmann::json* v = todo.back();
+    todo.pop_back();
+    if (v->is_string()) {
+      size += v->get_ref<const std::string&>().size() + 2;
+    } else if (v->is_object()) {
+      size += 2;
+      for (const auto& [key, member] : v->items()) {
+        size += key.size() + 4;
+        todo.push_back(&member);
+      }
+    } else if (v->is_array()) {
+      size += 2;
+      for (const auto& member : *v) {
+        size += 1;
+        todo.push_back(&member);
+      }
+    } else {
+      size += 1;
+    }
+    if (size > limit) return true;
+  }
+  return false;
+}
+
+// A text field of an item: refused past the limit, with the field's name.
+Result<std::string> text_field(const nlohmann::json& v, const char* name,
+                               const ItemLimits& limits) {
+  const auto& text = v.get_ref<const std::string&>();
+  if (text.size() > limits.max_text)
+    return make_error(std::string("item ") + name + " is " + std::to_string(text.size()) +
+                          " bytes; at most " + std::to_string(limits.max_text) +
+                          " are kept (plugins.max_field)",
+                      ErrorKind::invalid_arg);
+  return text;
+}
+
+}  // namespace
+
+Result<Item> item_from_json(const nlohmann::json& j, const ItemLimits& limits) {
   if (!j.is_object()) return make_error("item is not a JSON object", ErrorKind::invalid_arg);
   Item item;
   // The ABI's four names exactly (item.schema.json): "anime", "series" or a missing type
@@ -351,13 +398,9 @@ Result<Item> item_from_json(const nlohmann::json& j) {
                       ErrorKind::invalid_arg);
   item.kind = *kind;
   if (const auto* v = member(j, "title"); v && v->is_string()) {
-    // A title is a line of text; megabytes of it are a plugin bug that must not be stored
-    // (or copied into every plan and baseline).
-    if (v->get_ref<const std::string&>().size() > k_max_title_bytes)
-      return make_error("item title is " + std::to_string(v->get_ref<const std::string&>().size()) +
-                            " bytes; at most " + std::to_string(k_max_title_bytes) + " are kept",
-                        ErrorKind::invalid_arg);
-    item.title = v->get<std::string>();
+    auto title = text_field(*v, "title", limits);
+    if (!title) return title.error();
+    item.title = std::move(title).value();
   }
   if (const auto* v = member(j, "year")) {
     if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.year = static_cast<int>(*y);
@@ -367,9 +410,11 @@ Result<Item> item_from_json(const nlohmann::json& j) {
   read_guids(j, item.ids);
 
   if (const auto* s = member(j, "show"); s && s->is_object()) {
-    if (const auto* v = member(*s, "title");
-        v && v->is_string() && v->get_ref<const std::string&>().size() <= k_max_title_bytes)
-      item.show_title = v->get<std::string>();
+    if (const auto* v = member(*s, "title"); v && v->is_string()) {
+      auto title = text_field(*v, "show title", limits);
+      if (!title) return title.error();
+      item.show_title = std::move(title).value();
+    }
     if (const auto* v = member(*s, "year")) {
       if (auto y = int_value(*v); y && *y > 0 && *y < 10000) item.show_year = static_cast<int>(*y);
     }
@@ -377,8 +422,11 @@ Result<Item> item_from_json(const nlohmann::json& j) {
   }
   if (const auto* v = member(j, "show_ids")) read_ids(*v, item.show_ids);
   if (item.show_title.empty()) {
-    if (const auto* v = member(j, "series_title"); v && v->is_string())
-      item.show_title = v->get<std::string>();
+    if (const auto* v = member(j, "series_title"); v && v->is_string()) {
+      auto title = text_field(*v, "series_title", limits);
+      if (!title) return title.error();
+      item.show_title = std::move(title).value();
+    }
   }
   for (const char* name : {"season", "season_number"}) {
     if (const auto* v = member(j, name)) {
@@ -428,7 +476,14 @@ Result<Item> item_from_json(const nlohmann::json& j) {
         item.*field = static_cast<std::int16_t>(*n);
     }
   }
-  if (const auto* v = member(j, "extra")) item.extra = *v;
+  if (const auto* v = member(j, "extra")) {
+    // Passed back to the plugin with every write of the item and kept in its baseline.
+    if (json_larger_than(*v, limits.max_extra))
+      return make_error("item extra is more than " + std::to_string(limits.max_extra) +
+                            " bytes as JSON (plugins.max_extra)",
+                        ErrorKind::invalid_arg);
+    item.extra = *v;
+  }
   return item;
 }
 

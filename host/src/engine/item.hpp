@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -204,13 +205,24 @@ struct Item {
   bool operator==(const Item&) const = default;
 };
 
-// Titles longer than this are refused with the item (a plugin bug, never a real title).
-inline constexpr std::size_t k_max_title_bytes = 4096;
+// How much one item of a plugin reply may carry (cw.yaml `plugins.max_field` and
+// `plugins.max_extra`). An item past them is refused with a line saying which field: a
+// megabyte title is a plugin bug, and stored it would be copied into every plan and baseline.
+struct ItemLimits {
+  std::size_t max_text = 4096;        // title, show title: bytes
+  std::size_t max_extra = 64 * 1024;  // the provider-private `extra` document, bytes as JSON
+  // For cw's own documents (state, plans): what was accepted once is read back whatever the
+  // limits are now, so lowering them never makes a stored baseline unreadable.
+  static constexpr ItemLimits unbounded() {
+    return {std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max()};
+  }
+};
 
 // Parses one ABI item. Unknown fields are ignored; ids are normalised; Jellyfin/Emby
 // `ProviderIds` objects (in `ids` or at top level) and Plex `guid`/`Guid` lists are read.
-// Fails only when the document is not an object or `type` is unknown.
-Result<Item> item_from_json(const nlohmann::json& j);
+// Fails when the document is not an object, `type` is unknown, a value is out of its range
+// or a field is past `limits`.
+Result<Item> item_from_json(const nlohmann::json& j, const ItemLimits& limits = {});
 // The ABI form; `key` is added when not empty (write requests).
 nlohmann::json item_to_json(const Item& item, std::string_view key = {});
 

@@ -226,7 +226,7 @@ Result<Action> action_from_json(const json& j) {
   a.note = str_or(j, "note");
   auto it = j.find("item");
   if (it == j.end()) return bad("action '" + a.key + "' has no item");
-  auto item = item_from_json(*it);
+  auto item = item_from_json(*it, ItemLimits::unbounded());
   if (!item.ok()) return bad("action '" + a.key + "': " + item.error().message);
   a.item = std::move(item.value());
   return a;

@@ -93,7 +93,8 @@ std::optional<Health> health_from_string(std::string_view s) {
 
 Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
                                         const nlohmann::json& response, FeatureCaps caps,
-                                        Health health, std::string health_message) {
+                                        Health health, std::string health_message,
+                                        const ItemLimits& limits) {
   const std::string where =
       "build_index(" + std::string(to_string(feature)) + ") of '" + provider + "'";
   if (!response.is_object())
@@ -114,7 +115,7 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
   std::size_t n = 0;
   std::size_t unreadable = 0;
   for (const auto& j : *items_it) {
-    auto item = item_from_json(j);
+    auto item = item_from_json(j, limits);
     if (item.ok()) {
       items.push_back(std::move(item.value()));
     } else if (++unreadable <= 100) {
@@ -160,7 +161,7 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
       std::vector<Item> gone;
       for (const auto& j : *it) {
         // An unreadable entry proves nothing: it is not propagated, and costs nothing else.
-        if (auto item = item_from_json(j))
+        if (auto item = item_from_json(j, limits))
           gone.push_back(std::move(item.value()));
         else
           snap.warnings.push_back(where + ": a removed item left out: " + item.error().message);

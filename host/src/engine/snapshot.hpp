@@ -89,10 +89,11 @@ struct Snapshot {
 
 // Builds a snapshot from a build_index response document. `received` defaults to the
 // item count; `semantics` to the manifest's. Fails when the document has no `items` array.
+// An item past `limits` is left out with a warning, like any unreadable item.
 Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
                                         const nlohmann::json& response, FeatureCaps caps,
-                                        Health health = Health::ok,
-                                        std::string health_message = {});
+                                        Health health = Health::ok, std::string health_message = {},
+                                        const ItemLimits& limits = {});
 // From items already in hand (tests, the local tracker, benchmarks).
 Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> items,
                        Completeness completeness = {}, FeatureCaps caps = {},

@@ -19,7 +19,7 @@ std::string str_or(const json& j, const char* name) {
 Result<Item> item_member(const json& j, const char* name, const char* what) {
   auto it = j.find(name);
   if (it == j.end() || it->is_null()) return Item{};
-  auto item = item_from_json(*it);
+  auto item = item_from_json(*it, ItemLimits::unbounded());
   if (!item.ok())
     return make_error(std::string(what) + " has a bad item: " + item.error().message,
                       ErrorKind::invalid_arg);
@@ -230,7 +230,7 @@ Result<PairFeatureState> state_from_json(const json& j) {
                                 " side are neither an object nor an array",
                             ErrorKind::invalid_arg);
         for (const auto& ij : *items) {
-          auto item = item_from_json(ij);
+          auto item = item_from_json(ij, ItemLimits::unbounded());
           if (!item.ok())
             return make_error("baseline of the " + std::string(to_string(side)) +
                                   " side has a bad item: " + item.error().message,

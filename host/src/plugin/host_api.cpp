@@ -136,7 +136,6 @@ int32_t cb_is_cancelled(void* ctx) noexcept {
   }
 }
 
-
 cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_sink meta,
                   cw_sink body) noexcept {
   try {

@@ -10,6 +10,7 @@
 
 #include <cw/plugin/discovery.hpp>
 #include <cw/plugin/library.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::plugin {
 namespace fs = std::filesystem;
@@ -23,15 +24,6 @@ namespace {
 // The schema as an author has it: installed with the SDK (cw-dev), not in cw's sources.
 std::string manifest_schema_path() {
   return std::string(CW_SDK_SCHEMA_INSTALL_DIR) + "/manifest.schema.json";
-}
-
-// Text a plugin hands us goes into a one-line message: keep it one line and bounded.
-std::string one_line(std::string s, std::size_t max_len = 300) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  if (s.size() > max_len) s = s.substr(0, max_len - 3) + "...";
-  return s;
 }
 
 void append_sink(void* ctx, const char* data, size_t len) {
@@ -55,7 +47,11 @@ std::optional<std::string> Library::lost() const {
   return m_process ? m_process->lost() : std::nullopt;
 }
 
-Status Library::restart() const { return m_process ? m_process->restart() : ok_status(); }
+Result<int> Library::restart() const {
+  if (!m_process) return 0;
+  if (auto st = m_process->restart(); !st) return st.error();
+  return m_process->restarts();
+}
 
 cw_instance* Library::create(const cw_host_api* host, const char* config, size_t len,
                              cw_sink err) const {
@@ -72,7 +68,7 @@ const char* const k_entry_threw =
 std::string not_loadable(std::string detail, const fs::path& path) {
   const std::string prefix = path.string() + ": ";
   if (detail.rfind(prefix, 0) == 0) detail.erase(0, prefix.size());
-  return "not a loadable library (" + one_line(detail) +
+  return "not a loadable library (" + util::one_line(detail, 300) +
          "): rebuild it as a shared library with cwsdk_add_plugin()";
 }
 
@@ -81,8 +77,9 @@ const char* const k_no_entry =
     "cwsdk_add_plugin()";
 
 std::string entry_refused(const std::string& entry_error) {
-  return "cwsdk_entry returned NULL: " +
-         (entry_error.empty() ? std::string("the plugin gave no reason") : one_line(entry_error));
+  return "cwsdk_entry returned NULL: " + (entry_error.empty()
+                                              ? std::string("the plugin gave no reason")
+                                              : util::one_line(entry_error, 300));
 }
 
 }  // namespace
@@ -107,7 +104,7 @@ Result<const cw_provider_api*> Library::open_in_process(std::string& entry_error
     table = entry(CWSDK_VERSION_MAJOR, CWSDK_VERSION_MINOR, m_binding->table(),
                   cw_sink{&entry_error, &append_sink});
   } catch (const std::exception& e) {
-    return reject(m_path, "cwsdk_entry threw an exception (" + one_line(e.what()) +
+    return reject(m_path, "cwsdk_entry threw an exception (" + util::one_line(e.what(), 300) +
                               "): catch every exception at the ABI edge (CWSDK_PROVIDER does)");
   } catch (...) {
     return reject(m_path, k_entry_threw);
@@ -134,7 +131,8 @@ Result<const cw_provider_api*> Library::open_isolated(const LoadOptions& options
   if (loaded->stage == "threw")
     return reject(m_path, loaded->detail.empty()
                               ? std::string(k_entry_threw)
-                              : "cwsdk_entry threw an exception (" + one_line(loaded->detail) +
+                              : "cwsdk_entry threw an exception (" +
+                                    util::one_line(loaded->detail, 300) +
                                     "): catch every exception at the ABI edge (CWSDK_PROVIDER "
                                     "does)");
   if (loaded->stage != "ok") {

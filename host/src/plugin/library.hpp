@@ -77,8 +77,9 @@ class Library {
   // operation and the signal or timeout); every later call fails with it until restart().
   std::optional<std::string> lost() const;
   // Isolated and lost: a fresh child with every live instance created again
-  // (PluginProcess::restart); the error is the lost() line. In process: nothing to do.
-  Status restart() const;
+  // (PluginProcess::restart): which restart of the run it was; the error is the lost()
+  // line. In process: nothing to do (0).
+  Result<int> restart() const;
   // Isolated: the child's process id while it runs (-1 in process or once reaped).
   pid_t child_pid() const { return m_process ? m_process->pid() : -1; }
 

@@ -154,6 +154,7 @@ Status PluginProcess::spawn() {
 }
 
 Status PluginProcess::restart() {
+  std::lock_guard lock(m_mutex);
   if (!m_lost) return ok_status();
   if (m_restarts >= m_limits.restarts) {
     // Said once, in the line every later call and skipped pair repeats.
@@ -345,6 +346,7 @@ void PluginProcess::serve(const json& head, const std::string& payload) {
 }
 
 Result<RemoteLoad> PluginProcess::load(const fs::path& path, const cw_host_api* library_host) {
+  std::lock_guard lock(m_mutex);
   m_library_host = library_host;
   m_path = path;
   auto reply = transact("cwsdk_entry",
@@ -383,6 +385,7 @@ Result<RemoteLoad> PluginProcess::load(const fs::path& path, const cw_host_api* 
 }
 
 Result<std::optional<std::string>> PluginProcess::manifest() {
+  std::lock_guard lock(m_mutex);
   std::string text;
   auto reply = transact("manifest", {{"m", "manifest"}}, {}, string_sink(text));
   if (!reply) return reply.error();
@@ -393,6 +396,7 @@ Result<std::optional<std::string>> PluginProcess::manifest() {
 
 cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, size_t len,
                                    cw_sink err) {
+  std::lock_guard lock(m_mutex);
   const std::uint64_t id = m_next_id++;
   // Kept so that a restarted child can create the instance again.
   m_instances[id] = Instance{host, config == nullptr ? std::string() : std::string(config, len)};
@@ -418,6 +422,7 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
 
 cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char* request,
                               size_t len, cw_sink out) {
+  std::lock_guard lock(m_mutex);
   auto reply = transact(op, {{"m", "call"}, {"i", instance}, {"op", op}},
                         std::string_view(request, request == nullptr ? 0 : len), out);
   if (!reply) {
@@ -436,6 +441,7 @@ cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char
 }
 
 void PluginProcess::destroy(std::uint64_t instance) {
+  std::lock_guard lock(m_mutex);
   if (!m_lost) (void)transact("destroy", {{"m", "destroy"}, {"i", instance}}, {}, k_discard);
   m_instances.erase(instance);
 }

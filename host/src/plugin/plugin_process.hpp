@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -83,8 +84,14 @@ class PluginProcess {
   cw_instance* create(const cw_host_api* host, const char* config, size_t len, cw_sink err);
 
   // Set once the child died or was killed: one line naming the plugin and what happened.
-  const std::optional<std::string>& lost() const { return m_lost; }
-  pid_t pid() const { return m_pid; }
+  std::optional<std::string> lost() const {
+    std::lock_guard lock(m_mutex);
+    return m_lost;
+  }
+  pid_t pid() const {
+    std::lock_guard lock(m_mutex);
+    return m_pid;
+  }
 
   // For a lost plugin: starts a fresh child, loads the file in it and creates every live
   // instance again under its id with the configuration and services it was created with,
@@ -92,7 +99,10 @@ class PluginProcess {
   // it stored through kv is not). Fails, staying lost, when the restarts are used up (the
   // lost() line then says so), the run is cancelled, or the new child fails as well.
   Status restart();
-  int restarts() const { return m_restarts; }
+  int restarts() const {
+    std::lock_guard lock(m_mutex);
+    return m_restarts;
+  }
 
   // For the trampolines.
   cw_status call(std::uint64_t instance, const char* op, const char* request, size_t len,
@@ -114,6 +124,11 @@ class PluginProcess {
   Error lose(const char* op, ipc::ReadStatus why);
   void reap(bool kill_first);
 
+  // Every instance of the plugin shares this one child and its socket, while the ABI lets
+  // the host drive different instances from different threads at once: each public entry
+  // holds the lock for its whole exchange, so the instances of an isolated plugin are
+  // served one at a time. Recursive: restart() creates the instances again through it.
+  mutable std::recursive_mutex m_mutex;
   std::filesystem::path m_runner;
   std::filesystem::path m_path;  // the plugin file, once load() was asked
   std::string m_plugin;

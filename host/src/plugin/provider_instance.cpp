@@ -4,6 +4,7 @@
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/reply_buffer.hpp>
 #include <cw/plugin/schemas.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::plugin {
 
@@ -25,14 +26,6 @@ void append_sink(void* ctx, const char* data, size_t len) {
   if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
 }
 
-std::string one_line(std::string s, std::size_t max_len = 500) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  while (!s.empty() && s.back() == ' ') s.pop_back();
-  if (s.size() > max_len) s = s.substr(0, max_len - 3) + "...";
-  return s;
-}
-
 // The error document of a failed call: {"message","retry_after_ms"} or plain text.
 Error error_from_document(cw_status status, const std::string& body) {
   Error e;
@@ -40,11 +33,11 @@ Error error_from_document(cw_status status, const std::string& body) {
   const json doc = json::parse(body, nullptr, false);
   if (!doc.is_discarded() && doc.is_object()) {
     if (const auto it = doc.find("message"); it != doc.end() && it->is_string())
-      e.message = one_line(it->get<std::string>());
+      e.message = util::one_line(it->get<std::string>());
     if (const auto it = doc.find("retry_after_ms"); it != doc.end() && it->is_number_integer())
       e.retry_after_ms = it->get<long long>();
   } else {
-    e.message = one_line(body);
+    e.message = util::one_line(body);
   }
   if (e.message.empty()) e.message = std::string("status ") + status_name(status) + ", no message";
   return e;
@@ -55,13 +48,15 @@ Error error_from_document(cw_status status, const std::string& body) {
 std::string schema_problem(std::string_view schema, const json& doc, std::string_view what,
                            std::initializer_list<const char*> leave_out = {}) {
   const Status st = validate_document(schema, doc, what, leave_out);
-  return st ? std::string() : one_line(st.error().message);
+  return st ? std::string() : util::one_line(st.error().message);
 }
+
+}  // namespace
 
 // The envelope is held to the schema; items are not checked here but one by one by the
 // engine, so that one unreadable item is reported and left out instead of failing the
 // whole feature. Members the reply may omit are filled in.
-std::string check_index(json& doc, const FeatureCaps* caps) {
+std::string check_index_reply(json& doc, const FeatureCaps* caps) {
   if (auto bad = schema_problem(k_index_schema_json, doc, "reply", {"items", "removed"});
       !bad.empty())
     return bad;
@@ -78,7 +73,7 @@ std::string check_index(json& doc, const FeatureCaps* caps) {
 // judged on its own: one without a readable key is dropped (its item then has no outcome
 // and counts as unknown), one with a key but a malformed body becomes "unknown" for that
 // key, so that the host re-checks it before any resend instead of trusting or failing it.
-std::string check_outcomes(json& doc) {
+std::string check_outcomes_reply(json& doc) {
   if (auto bad = schema_problem(k_outcomes_schema_json, doc, "reply", {"outcomes"}); !bad.empty())
     return bad;
   json kept = json::array();
@@ -102,8 +97,6 @@ std::string check_outcomes(json& doc) {
   return {};
 }
 
-}  // namespace
-
 Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(std::shared_ptr<Library> library,
                                                                    std::string instance_name,
                                                                    const json& config,
@@ -123,7 +116,7 @@ Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(std::shared_p
     inst = self->m_library->create(self->m_binding->table(), config_text.data(), config_text.size(),
                                    cw_sink{&err, &append_sink});
   } catch (const std::exception& e) {
-    return make_error(where + "create threw an exception (" + one_line(e.what()) +
+    return make_error(where + "create threw an exception (" + util::one_line(e.what()) +
                           "): the plugin must catch every exception at the ABI edge",
                       ErrorKind::internal);
   } catch (...) {
@@ -244,7 +237,8 @@ Result<json> ProviderInstance::build_index(std::string_view feature,
   if (watermark) req["watermark"] = *watermark;
   auto r = call("build_index", m_library->api().build_index, req);
   if (!r) return r;
-  if (const std::string bad = check_index(*r, caps); !bad.empty()) return error("build_index", bad);
+  if (const std::string bad = check_index_reply(*r, caps); !bad.empty())
+    return error("build_index", bad);
   return r;
 }
 
@@ -265,7 +259,7 @@ Result<json> ProviderInstance::write_op(const char* op, cw_operation_fn fn,
     return error(op, "items must be a JSON array (host bug)", ErrorKind::invalid_arg);
   auto r = call(op, fn, json{{"feature", std::string(feature)}, {"items", items}});
   if (!r) return r;
-  if (const std::string bad = check_outcomes(*r); !bad.empty()) return error(op, bad);
+  if (const std::string bad = check_outcomes_reply(*r); !bad.empty()) return error(op, bad);
   return r;
 }
 

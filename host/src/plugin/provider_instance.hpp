@@ -34,6 +34,14 @@ inline constexpr std::string_view k_secret_placeholder = "${secret}";
 nlohmann::json mask_secrets(const nlohmann::json& config,
                             const std::vector<std::string>& secret_keys);
 
+// The checks every build_index and add/remove/update reply passes before the engine reads
+// it (also what the fuzz targets drive). Each returns "" when the reply has the documented
+// shape (sdk/schema/), else one line naming the field; both complete the document in place:
+// the index's omitted members are filled in (`semantics` from `caps` when given), and an
+// outcome without a readable key is dropped, one with a malformed body becomes "unknown".
+std::string check_index_reply(nlohmann::json& doc, const FeatureCaps* caps);
+std::string check_outcomes_reply(nlohmann::json& doc);
+
 class ProviderInstance {
  public:
   // Creates an instance of `library` named `instance_name` from `config` (a JSON object,

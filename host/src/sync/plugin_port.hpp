@@ -29,7 +29,7 @@ class PluginPort final : public ProviderPort {
     return m_instance->resolve_ids(items);
   }
   std::optional<std::string> lost() const override { return m_instance->library().lost(); }
-  Status restart() override { return m_instance->library().restart(); }
+  Result<int> restart() override { return m_instance->library().restart(); }
 
  private:
   std::unique_ptr<plugin::ProviderInstance> m_instance;

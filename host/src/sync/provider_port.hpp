@@ -48,9 +48,9 @@ class ProviderPort {
   // What the pair in flight got from it is not to be committed.
   virtual std::optional<std::string> lost() const { return std::nullopt; }
   // For a lost provider: its plugin started afresh (an isolated plugin's new process, at
-  // most plugins.restarts times a run), so that the next pair can use it. The error is why
-  // it stays lost.
-  virtual Status restart() { return make_error(lost().value_or("the provider is not lost")); }
+  // most plugins.restarts times a run), so that the next pair can use it. The value is
+  // which restart of the run this was (1 for the first); the error is why it stays lost.
+  virtual Result<int> restart() { return make_error(lost().value_or("the provider is not lost")); }
 };
 
 }  // namespace cw::sync

@@ -171,6 +171,21 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
   return s;
 }
 
+SyncRunner Session::runner() {
+  ApplierOptions applier;
+  applier.now_s = [this] { return now_s(); };
+  return SyncRunner(ports(), create_errors(), store(), cancel(), logger(), applier);
+}
+
+SyncOptions Session::run_options() const {
+  SyncOptions options;
+  options.now_s = now_s();
+  options.id_resolver = m_config.id_resolver;
+  options.item_limits.max_text = static_cast<std::size_t>(m_config.plugins.max_field_bytes);
+  options.item_limits.max_extra = static_cast<std::size_t>(m_config.plugins.max_extra_bytes);
+  return options;
+}
+
 std::int64_t Session::now_s() const {
   if (m_fixed_now) return *m_fixed_now;
   return m_clock->now_ms() / 1000;

@@ -30,6 +30,7 @@
 #include <cw/state/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/plugin_port.hpp>
+#include <cw/sync/sync_runner.hpp>
 
 namespace cw::sync {
 
@@ -84,6 +85,11 @@ class Session {
   // Unix seconds; $CW_NOW (epoch seconds or ISO-8601) replaces the clock, for tests.
   std::int64_t now_s() const;
   std::map<std::string, ProviderPort*> ports();
+  // A runner over this session's providers, state, cancel token and log, with dates from the
+  // session's clock, and the options every run of it starts from (now, the id resolver):
+  // `cw run`, `cw plan` and `cw match` differ only in what they add to those options.
+  SyncRunner runner();
+  SyncOptions run_options() const;
   const std::map<std::string, std::string>& create_errors() const { return m_create_errors; }
   // Whether an instance failed because its settings do not match its plugin's schema.
   bool settings_invalid(const std::string& instance) const {

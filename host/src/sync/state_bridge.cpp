@@ -15,7 +15,7 @@ Result<engine::Side> side_of(const std::string& name, const SideNames& sides) {
 
 engine::Item item_or_empty(const nlohmann::json& j) {
   if (j.is_null()) return {};
-  auto r = engine::item_from_json(j);
+  auto r = engine::item_from_json(j, engine::ItemLimits::unbounded());
   return r ? std::move(r).value() : engine::Item{};
 }
 
@@ -41,7 +41,7 @@ Result<engine::PairFeatureState> to_engine_state(const state::PairFeatureRecord&
     if (auto it = record.baselines.find(name); it != record.baselines.end()) {
       b.items.reserve(it->second.size());
       for (const auto& [key, item] : it->second) {
-        auto parsed = engine::item_from_json(item);
+        auto parsed = engine::item_from_json(item, engine::ItemLimits::unbounded());
         if (!parsed)
           return make_error("state: baseline item " + key + " of " + name +
                                 " is unreadable: " + parsed.error().message,

@@ -222,7 +222,7 @@ struct SyncRunner::Impl {
         if (port.lost()) lost_snapshots.insert(key);
       } else {
         snap = engine::snapshot_from_response(port.instance(), feature, *resp, caps, h.health,
-                                              h.message);
+                                              h.message, opt.item_limits);
         if (snap) {
           for (const auto& w : snap->warnings) self.m_log.warn(port.instance(), w);
           apply_mappings(port.instance(), *snap);
@@ -337,10 +337,13 @@ struct SyncRunner::Impl {
       const auto it = self.m_providers.find(*name);
       if (it == self.m_providers.end() || it->second == nullptr) continue;
       ProviderPort& port = *it->second;
-      if (!port.lost() || !port.restart()) continue;
+      if (!port.lost()) continue;
+      const auto restarted = port.restart();
+      if (!restarted) continue;
       self.m_log.warn("cw", "plugin " + port.manifest().name + " started again for pair " +
                                 pc.policy.name + " " + std::string(engine::to_string(feature)) +
-                                " (provider " + port.instance() + ")");
+                                " (provider " + port.instance() + "; restart " +
+                                std::to_string(*restarted) + " this run)");
       std::erase_if(health, [](const auto& h) { return h.second.lost; });
       for (const auto& key : lost_snapshots) snapshots.erase(key);
       lost_snapshots.clear();
@@ -669,11 +672,12 @@ struct SyncRunner::Impl {
             auto resp = port.build_index(fname, json());
             if (!resp) return resp.error();
             auto snap = engine::snapshot_from_response(port.instance(), feature, *resp,
-                                                       feature_caps(port.manifest(), feature));
+                                                       feature_caps(port.manifest(), feature),
+                                                       engine::Health::ok, {}, opt.item_limits);
             if (!snap) return snap.error();
             std::set<std::string> present;
             for (const auto& w : items) {
-              auto parsed = engine::item_from_json(w.item);
+              auto parsed = engine::item_from_json(w.item, engine::ItemLimits::unbounded());
               if (!parsed) continue;
               const auto* e = snap->index.find_entry(*parsed);
               if (e == nullptr) continue;

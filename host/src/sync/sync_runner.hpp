@@ -46,6 +46,8 @@ struct SyncOptions {
   // planning, explain how that item of that instance matched the other side of each pair
   // and feature (the report entry's `match`).
   std::optional<std::pair<std::string, std::string>> explain;
+  // How much one item of an index reply may carry (`plugins.max_field`, `max_extra`).
+  engine::ItemLimits item_limits;
 };
 
 enum class RunStatus { ok, partial, failed, cancelled, drifted };

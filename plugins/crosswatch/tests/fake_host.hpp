@@ -19,7 +19,7 @@ namespace cw::crosswatch::testing {
 
 struct FakeHost {
   std::int64_t now_ms = 1767225600000;  // 2026-01-01T00:00:00Z
-  std::mutex log_mutex;  // the real host's log is thread-safe; so is this one
+  std::mutex log_mutex;                 // the real host's log is thread-safe; so is this one
   std::vector<std::string> log_lines;
   cw_host_api api{};
 

@@ -256,8 +256,8 @@ typedef struct cw_provider_api {
   /* add, remove: Required. Request {"feature":"...","items":[item with "key"...]}.
    * Response {"outcomes":[{"key":"...","status":"confirmed|skipped|unresolved",
    * "reason":"not_found|rate_limited|rejected|quota|unknown","message":"..."}]}: one
-   * outcome per key sent; a key without an outcome counts as "unknown" and is re-checked by the host.
-   * "quota" (since 1.1): an account limit (a list is full, a daily allowance is spent); the
+   * outcome per key sent; a key without an outcome counts as "unknown" and is re-checked by the
+   * host. "quota" (since 1.1): an account limit (a list is full, a daily allowance is spent); the
    * host holds the item and reports it, never counts it as a failure towards the blackbox.
    * A status other than OK means the whole request failed and nothing was confirmed. */
   cw_operation_fn add;

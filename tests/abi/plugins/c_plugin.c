@@ -246,7 +246,8 @@ static cw_status c_write(cw_instance* self, const char* req, size_t len, cw_sink
     for (i = 0; i < self->count; ++i)
       if (strcmp(self->keys[i], key) == 0) found = i;
     if (add && found < 0 && self->count < 64) strcpy(self->keys[self->count++], key);
-    if (!add && found >= 0) strcpy(self->keys[found], self->keys[--self->count]);
+    if (!add && found >= 0 && found != --self->count)  // the last one moves into its place
+      strcpy(self->keys[found], self->keys[self->count]);
     snprintf(buf, sizeof buf, "%s{\"key\":\"%s\",\"status\":\"%s\"}", first ? "" : ",", key,
              (add ? found < 0 : found >= 0) ? "confirmed" : "skipped");
     put(out, buf);

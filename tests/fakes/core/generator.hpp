@@ -45,8 +45,8 @@ struct GenerateOptions {
 };
 
 // Parses "movies=N,shows=M,plays=P,ratings=R,watchlist=W,progress=G,seasons=S,episodes=E,
-// anime=PERCENT,seed=X" (any subset, any order) onto `base`. Throws std::invalid_argument with a one-line
-// message naming the bad key or value.
+// anime=PERCENT,seed=X" (any subset, any order) onto `base`. Throws std::invalid_argument with a
+// one-line message naming the bad key or value.
 GenerateOptions parse_generate_options(const std::string& spec, GenerateOptions base = {});
 
 // Deterministic for the same options.

@@ -67,6 +67,14 @@ struct Scene {
         << "pairs:\n  - name: p\n    source: src\n    target: dst\n    mode: one-way\n"
         << "    features:\n      " << feature << ": { add: true, remove: true }\n";
   }
+  // Replaces the scene's one-line `plugins:` block.
+  void set_plugins(const std::string& block) const {
+    std::ifstream in(config);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "plugins: {isolation: none}";
+    text.replace(text.find(from), from.size(), "plugins: " + block);
+    std::ofstream(config) << text;
+  }
   cw::test::Run cw(std::vector<std::string> args) const {
     args.insert(args.begin(),
                 {"--log-level", "off", "--plugin-dir", CW_PROBE_PLUGIN_DIR, "--config", config});
@@ -277,18 +285,38 @@ TEST(PluginReplies, TheReplyCapComesFromTheConfiguration) {
   Scene s(r);
   const auto passes = s.cw({"run", "--output", "json"});
   EXPECT_NE(passes.code, cw::cli::k_exit_failure) << passes.err << passes.out.substr(0, 400);
-  {
-    // The scene's one-line `plugins:` block, now with the cap.
-    std::ifstream in(s.config);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::string from = "plugins: {isolation: none}";
-    text.replace(text.find(from), from.size(), "plugins: {isolation: none, max_reply: 1MiB}");
-    std::ofstream(s.config) << text;
-  }
+  s.set_plugins("{isolation: none, max_reply: 1MiB}");
   const auto capped = s.cw({"run", "--output", "json"});
   EXPECT_EQ(capped.code, cw::cli::k_exit_failure) << capped.err;
   EXPECT_NE(capped.out.find("provider src (plugin replies) build_index: the reply is larger than "
                             "1048576 bytes"),
             std::string::npos)
       << capped.out.substr(0, 600);
+}
+
+// `plugins.max_field` is the cap on an item's title in every reply of the run: a 5000-byte
+// title leaves that item out under the default 4096 (the other item is still synced) and
+// passes once the cap is raised.
+TEST(PluginReplies, TheFieldCapComesFromTheConfiguration) {
+  Replies r;
+  json long_title = k_item;
+  long_title["title"] = std::string(5000, 't');
+  long_title["ids"]["imdb"] = "tt0000002";
+  r.source_index["items"].push_back(long_title);
+  r.source_index["expected_total"] = 2;
+  r.source_index["received"] = 2;
+  Scene s(r);
+  // The adds `cw plan --output json` lists.
+  const auto adds = [](const std::string& out) {
+    const json plan = json::parse(out, nullptr, false);
+    std::size_t n = 0;
+    if (plan.is_object() && plan.contains("features"))
+      for (const auto& a : plan["features"][0]["actions"]) n += a["kind"] == "add" ? 1 : 0;
+    return n;
+  };
+  const auto capped = s.cw({"plan", "--output", "json"});
+  EXPECT_EQ(adds(capped.out), 1U) << capped.out.substr(0, 600);
+  s.set_plugins("{isolation: none, max_field: 8KiB}");
+  const auto raised = s.cw({"plan", "--output", "json"});
+  EXPECT_EQ(adds(raised.out), 2U) << raised.out.substr(0, 600);
 }

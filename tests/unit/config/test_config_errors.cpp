@@ -62,13 +62,26 @@ TEST(ConfigErrors, PluginLimitsAreCheckedWithTheirPositions) {
             "cw.yaml:5:13: plugins.restarts: expected a whole number from 0 to 100, got -1");
   EXPECT_EQ(only_error(base + "  cancel_grace: 0s\n"),
             "cw.yaml:5:17: plugins.cancel_grace: expected a duration of at least 1s, got 0s");
-  ConfigParse p = parse_config(base + "  max_reply: 64 MiB\n  restarts: 0\n  cancel_grace: 2s\n",
+  EXPECT_EQ(only_error(base + "  max_field: 100\n"),
+            "cw.yaml:5:14: plugins.max_field: expected a size from 256B to 1MiB, got 100");
+  EXPECT_EQ(only_error(base + "  max_extra: [1]\n"),
+            "cw.yaml:5:14: plugins.max_extra: expected a size such as 512MiB, 64KiB, 1GiB or a "
+            "number of bytes, got a list");
+  EXPECT_EQ(only_error(base + "  max_extra: 32MiB\n"),
+            "cw.yaml:5:14: plugins.max_extra: expected a size from 1KiB to 16MiB, got 32MiB");
+  ConfigParse p = parse_config(base +
+                                   "  max_reply: 64 MiB\n  restarts: 0\n  cancel_grace: 2s\n"
+                                   "  max_field: 8KiB\n  max_extra: 1MiB\n",
                                "cw.yaml", "/etc/cw");
   ASSERT_TRUE(p.config) << (p.errors.empty() ? "" : p.errors.front().to_string());
   EXPECT_EQ(p.config->plugins.max_reply_bytes, std::int64_t{64} << 20);
   EXPECT_EQ(p.config->plugins.restarts, 0);
   EXPECT_EQ(p.config->plugins.cancel_grace_s, 2);
+  EXPECT_EQ(p.config->plugins.max_field_bytes, 8192);
+  EXPECT_EQ(p.config->plugins.max_extra_bytes, std::int64_t{1} << 20);
   const PluginsOptions defaults;
+  EXPECT_EQ(defaults.max_field_bytes, 4096);
+  EXPECT_EQ(defaults.max_extra_bytes, 65536);
   EXPECT_EQ(defaults.max_reply_bytes, std::int64_t{512} << 20);
   EXPECT_EQ(defaults.restarts, 3);
   EXPECT_EQ(defaults.cancel_grace_s, 5);

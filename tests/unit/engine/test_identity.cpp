@@ -147,6 +147,36 @@ TEST(ItemJson, AHugeTitleIsRefused) {
   EXPECT_TRUE(item_from_json(json{{"type", "movie"}, {"title", std::string(4096, 'x')}}).ok());
 }
 
+// Every text field and the provider's `extra` have a cap, named in the error (issue 10:
+// a 200 MB title was stored twice). The caps come from the configuration; cw's own
+// documents are read back unbounded, so lowering a cap never makes a baseline unreadable.
+TEST(ItemJson, EveryFieldHasACapThatTheConfigurationSets) {
+  const std::string long_text(5000, 'x');
+  const json show_title{{"type", "episode"}, {"show", {{"title", long_text}}}};
+  const json series_title{{"type", "episode"}, {"series_title", long_text}};
+  const json big_extra{{"type", "movie"}, {"extra", {{"blob", std::string(70000, 'x')}}}};
+  const json deep_extra{{"type", "movie"}, {"extra", json::array({json::array(), long_text})}};
+  for (const auto& [j, field] : {std::pair{show_title, "item show title is 5000 bytes"},
+                                 std::pair{series_title, "item series_title is 5000 bytes"},
+                                 std::pair{big_extra, "item extra is more than 65536 bytes"}}) {
+    const auto it = item_from_json(j);
+    ASSERT_FALSE(it.ok()) << j.dump().substr(0, 80);
+    EXPECT_NE(it.error().message.find(field), std::string::npos) << it.error().message;
+    EXPECT_NE(it.error().message.find("plugins.max_"), std::string::npos) << it.error().message;
+  }
+  EXPECT_TRUE(item_from_json(deep_extra).ok());
+  ItemLimits raised;
+  raised.max_text = 8192;
+  raised.max_extra = 1 << 20;
+  EXPECT_EQ(item_from_json(show_title, raised)->show_title, long_text);
+  EXPECT_EQ(item_from_json(series_title, raised)->show_title, long_text);
+  EXPECT_EQ(item_from_json(big_extra, raised)->extra, big_extra["extra"]);
+  ItemLimits lowered;
+  lowered.max_extra = 1024;
+  EXPECT_FALSE(item_from_json(deep_extra, lowered).ok());
+  EXPECT_TRUE(item_from_json(big_extra, ItemLimits::unbounded()).ok());
+}
+
 TEST(ItemJson, RatingOutsideZeroToTenIsRefused) {
   for (const json& r : {json(150), json(85), json(10.5), json(-1), json("11"), json("eight"),
                         json(json::array())}) {

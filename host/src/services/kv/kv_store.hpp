@@ -3,10 +3,10 @@
 // behind cw_host_api.kv_get/kv_put. The SQLite implementation is a table of the state
 // database (host/src/state/); tests use MemoryKvStore.
 
-#include <cw/util/result.hpp>
-
 #include <optional>
 #include <string>
+
+#include <cw/util/result.hpp>
 
 namespace cw::services {
 
