@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -604,8 +605,8 @@ const std::vector<std::string> k_top_keys = {"version",     "state_dir", "provid
                                              "pairs",       "sync",      "http",
                                              "id_resolver", "plugins",   "scrobble"};
 const std::vector<std::string> k_scrobble_keys = {
-    "sinks",        "threshold", "users", "libraries", "remove_from_watchlist",
-    "replay_after", "webhooks"};
+    "sinks",        "threshold", "users",   "libraries", "remove_from_watchlist",
+    "replay_after", "webhooks",  "watchers"};
 const std::vector<std::string> k_plugins_keys = {"isolation", "in_process",   "timeout",
                                                  "timeouts",  "cancel_grace", "restarts",
                                                  "max_reply", "max_field",    "max_extra"};
@@ -1301,6 +1302,22 @@ std::vector<std::string> name_list(Checker& c, const Checker::Entry& e, const st
   return out;
 }
 
+// A scrobble secret written as ${env:NAME} or ${file:PATH} (a file relative to cw.yaml's
+// folder), or nothing when `v` is written any other way: the caller says what it expected,
+// without echoing `v`, which may be a pasted secret.
+std::optional<SecretRef> scrobble_secret_ref(const std::string& v, const SourcePos& pos,
+                                             const std::filesystem::path& base_dir) {
+  static const std::regex k_ref(R"(\$\{(env|file):([^}]+)\})");
+  std::smatch m;
+  if (!std::regex_match(v, m, k_ref)) return std::nullopt;
+  SecretRef ref;
+  ref.pos = pos;
+  ref.kind = m[1] == "env" ? SecretRef::Kind::env : SecretRef::Kind::file;
+  ref.ref = m[1] == "env" ? m[2].str()
+                          : resolve_path(std::string(util::trim(m[2].str())), base_dir).string();
+  return ref;
+}
+
 void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
   ScrobbleOptions& out = cfg.scrobble;
   out.enabled = true;
@@ -1327,6 +1344,48 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
       if (auto v = c.bool_value(k, p)) out.remove_from_watchlist = *v;
     } else if (k.key == "replay_after") {
       if (auto v = c.duration_value(k, p)) out.replay_after_s = *v;
+    } else if (k.key == "watchers") {
+      if (!k.value.IsSequence()) {
+        c.error(k.value_pos, p, "expected a list of watchers, got " + Checker::describe(k.value));
+        continue;
+      }
+      std::size_t i = 0;
+      for (const auto& node : k.value) {
+        const std::string wp = p + "[" + std::to_string(i++) + "]";
+        if (!node.IsMap()) {
+          c.error(node, wp, "expected a mapping with type, url and token");
+          continue;
+        }
+        WatcherOptions w;
+        w.pos = c.pos(node);
+        for (const auto& f : c.entries(node, wp, {"type", "url", "token", "interval"})) {
+          const std::string fp = wp + "." + f.key;
+          if (f.key == "type") {
+            if (auto v = c.choice_value(f, fp, {"jellyfin", "emby"})) w.type = *v;
+          } else if (f.key == "url") {
+            if (auto v = c.string_value(f, fp)) w.url = *v;
+          } else if (f.key == "interval") {
+            if (auto v = c.duration_value(f, fp)) {
+              if (*v < 1)
+                c.error(f.value_pos, fp, "expected at least 1s");
+              else
+                w.interval_s = *v;
+            }
+          } else if (f.key == "token") {
+            auto v = c.string_value(f, fp);
+            if (!v) continue;
+            w.token = scrobble_secret_ref(*v, f.value_pos, cfg.base_dir);
+            if (!w.token)
+              c.error(f.value_pos, fp,
+                      "expected ${env:NAME} or ${file:PATH} (an API key); a secret is not "
+                      "written in the file itself");
+          }
+        }
+        if (w.type.empty() || w.url.empty() || !w.token)
+          c.error(node, wp, "expected type (jellyfin or emby), url and token");
+        else
+          out.watchers.push_back(std::move(w));
+      }
     } else if (k.key == "webhooks") {
       if (!c.expect_map(k, p)) continue;
       for (const auto& w : c.entries(k.value, p, {"plex", "jellyfin", "emby", "tautulli"})) {
@@ -1339,18 +1398,9 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
           auto v = c.string_value(f, wp + ".secret");
           if (!v) continue;
           have_secret = true;
-          static const std::regex k_ref(R"(\$\{(env|file):([^}]+)\})");
-          std::smatch m;
           if (*v == "none") {
             hook.open = true;
-          } else if (std::regex_match(*v, m, k_ref)) {
-            SecretRef ref;
-            ref.pos = f.value_pos;
-            ref.kind = m[1] == "env" ? SecretRef::Kind::env : SecretRef::Kind::file;
-            ref.ref =
-                m[1] == "env"
-                    ? m[2].str()
-                    : resolve_path(std::string(util::trim(m[2].str())), cfg.base_dir).string();
+          } else if (auto ref = scrobble_secret_ref(*v, f.value_pos, cfg.base_dir)) {
             hook.secret = std::move(ref);
           } else {
             c.error(f.value_pos, wp + ".secret",

@@ -125,13 +125,13 @@ struct WebhookOptions {
   SourcePos pos;
 };
 
-// A watcher: for servers without a webhook, Plex's notification websocket or Jellyfin/Emby
-// sessions polling.
+// A watcher: for Jellyfin and Emby servers without the webhook plugin, polling of their
+// sessions (GET /Sessions).
 struct WatcherOptions {
-  std::string type;  // plex | jellyfin | emby
+  std::string type;  // jellyfin | emby
   std::string url;   // the server's base URL
   std::optional<SecretRef> token;
-  std::int64_t interval_s = 10;  // sessions polling (and the websocket's reconnect delay)
+  std::int64_t interval_s = 10;  // between two polls
   SourcePos pos;
 };
 

@@ -7,6 +7,7 @@
 #include <cw/engine/time.hpp>
 #include <cw/scrobble/rules.hpp>
 #include <cw/scrobble/service.hpp>
+#include <cw/scrobble/watchers.hpp>
 #include <cw/scrobble/webhooks.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/session.hpp>
@@ -54,6 +55,8 @@ struct Service::Impl {
   std::mutex wake_mutex;
   std::condition_variable wake_cv;
   bool work = false;
+
+  std::unique_ptr<Watchers> watchers;
 
   explicit Impl(ServiceDeps d) : deps(std::move(d)), rules(deps.options) {}
 
@@ -381,9 +384,15 @@ void Service::wait_for_work(std::int64_t timeout_ms) {
 
 void Service::wake() { m_impl->notify(); }
 
-Status Service::start_watchers() { return ok_status(); }
+Status Service::start_watchers() {
+  if (m_impl->watchers || m_impl->deps.options.watchers.empty()) return ok_status();
+  auto w = Watchers::start(m_impl->deps.options.watchers, *this, m_impl->deps.logger);
+  if (!w) return w.error();
+  m_impl->watchers = std::move(*w);
+  return ok_status();
+}
 
-void Service::stop_watchers() {}
+void Service::stop_watchers() { m_impl->watchers.reset(); }
 
 Stats Service::stats() const {
   Stats out;

@@ -1,7 +1,7 @@
 #pragma once
 // scrobble::Service: real-time scrobbling for `cw serve` (issue 14, docs/configuration.md
 // "scrobble"). A playback event arrives as a webhook (Plex, Jellyfin, Emby, Tautulli) or
-// from a watcher (Plex's notification websocket, Jellyfin/Emby sessions polling); the
+// from a watcher (Jellyfin/Emby sessions polling, watchers.hpp); the
 // service authenticates it with that endpoint's own secret, parses it into a playback
 // event, applies the rules (user and library filters, repeats collapsed, the watched
 // threshold), and stores what is to be sent in the state database's scrobble queue before
@@ -182,8 +182,8 @@ class Service {
   void wait_for_work(std::int64_t timeout_ms);
   void wake();
 
-  // Watchers (scrobble.watchers in cw.yaml): threads that follow Plex's notification
-  // websocket and poll Jellyfin/Emby sessions, feeding the same rules as the webhooks.
+  // Watchers (scrobble.watchers in cw.yaml): threads that poll Jellyfin/Emby sessions,
+  // feeding the same rules as the webhooks.
   // start is idempotent; stop joins them (the destructor does too).
   Status start_watchers();
   void stop_watchers();

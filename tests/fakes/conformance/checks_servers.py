@@ -1,5 +1,7 @@
 """Conformance checks of the media-server fakes (Plex, Jellyfin, Emby, Tautulli)."""
 
+import json
+
 _TAUTULLI = "api-reference/tautulli/fixtures/tautulli-dart-v2.17.2/"
 
 # Real PMS fields that the community spec does not list, with where they are documented.
@@ -145,15 +147,50 @@ def _mediabrowser(ctx, doc, names):
                           "AuthenticateByName User")
 
 
+def _sessions(ctx, doc, session_schema):
+    """GET /Sessions while a player plays a movie: SessionInfo rows whose NowPlayingItem is a
+    BaseItemDto with the RunTimeTicks a sessions watcher computes progress from."""
+    uid = ctx.credentials["user_id"]
+    h = {"X-Emby-Token": ctx.credentials["access_token"]}
+    prefix = f"/Users/{uid}/Items?" if ctx.service == "emby" else f"/Items?userId={uid}&"
+    listed = ctx.get_json(prefix + "IncludeItemTypes=Movie&Recursive=true&Limit=1", h)
+    if not listed or not listed.get("Items"):
+        ctx.fail("/Sessions: no movie to play")
+        return
+    play = dict(h, **{"Content-Type": "application/json"})
+    body = json.dumps({"ItemId": listed["Items"][0]["Id"], "PositionTicks": 36_000_000_000})
+    status, _, _ = ctx.request("POST", "/Sessions/Playing", play, body)
+    if status != 204:
+        ctx.fail(f"POST /Sessions/Playing: status {status}, expected 204")
+        return
+    sessions = ctx.get_json("/Sessions", h)
+    ctx.request("POST", "/Sessions/Playing/Stopped", play, body)
+    if not sessions:
+        ctx.fail("/Sessions: no session while a movie plays")
+        return
+    schemas = doc["components"]["schemas"]
+    for i, sess in enumerate(sessions):
+        where = f"/Sessions row {i}"
+        ctx.validate(sess, schemas[session_schema], doc, where)
+        ctx.expect_fields(sess, _schema_props(doc, session_schema), ["Id", "UserId"], where)
+        if "NowPlayingItem" in sess:
+            ctx.expect_fields(sess["NowPlayingItem"], _schema_props(doc, "BaseItemDto"),
+                              ["Id", "Name", "Type", "RunTimeTicks"], where + " NowPlayingItem")
+            ctx.expect_fields(sess.get("PlayState"), _schema_props(doc, "PlayerStateInfo"),
+                              ["PositionTicks", "IsPaused"], where + " PlayState")
+
+
 def jellyfin_items(ctx):
     doc = ctx.shared_json("api-reference/jellyfin/10.11.11/jellyfin-openapi-stable.json")
     _mediabrowser(ctx, doc, {"query_result": "BaseItemDtoQueryResult", "auth": "AuthenticationResult"})
+    _sessions(ctx, doc, "SessionInfoDto")
 
 
 def emby_items(ctx):
     doc = ctx.shared_json("api-reference/emby/openapi_v3.json")
     _mediabrowser(ctx, doc, {"query_result": "QueryResult_BaseItemDto",
                              "auth": "Authentication.AuthenticationResult"})
+    _sessions(ctx, doc, "Session.SessionInfo")
 
 
 def tautulli_envelopes(ctx):

@@ -930,7 +930,8 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
     res.status = 204;
   };
   auto info_route = [this, playback](int event) {
-    return [playback, event](const httplib::Request& req, httplib::Response& res, const User& u) {
+    return [this, playback, event](const httplib::Request& req, httplib::Response& res,
+                                   const User& u) {
       const json body = json::accept(req.body) ? json::parse(req.body) : json::object();
       std::string iid;
       if (body.is_object() && body.contains("ItemId") && body["ItemId"].is_string())
@@ -944,6 +945,11 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
         return;
       }
       playback(u, iid, ticks, event, res);
+      // A player's pause and unpause show in the session's PlayState.
+      if (event == 1 && body.contains("IsPaused") && body["IsPaused"].is_boolean())
+        for (auto& sess : m_sessions)
+          if (sess.value("UserId", "") == u.id && sess.value("NowPlayingItemId", "") == iid)
+            sess["IsPaused"] = body["IsPaused"];
     };
   };
   srv.Post("/Sessions/Playing", authed(info_route(0)));
@@ -1046,17 +1052,30 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
             json out = json::array();
             int n = 0;
             for (const auto& s : m_sessions) {
+              const std::string uid = s.value("UserId", "");
+              std::string user_name;
+              for (const auto& u : m_users)
+                if (u.id == uid) user_name = u.name;
               json sess = {{"Id", "session-" + std::to_string(++n)},
-                           {"UserId", s.value("UserId", "")},
+                           {"UserId", uid},
+                           {"UserName", user_name},
                            {"DeviceId", "device-" + std::to_string(n)},
+                           {"DeviceName", "Sandbox TV"},
                            {"Client", "Sandbox Player"}};
               auto it = m_items.find(s.value("NowPlayingItemId", ""));
               if (it != m_items.end()) {
-                sess["NowPlayingItem"] = {{"Id", it->first},
-                                          {"Name", it->second.value("Name", "")},
-                                          {"Type", it->second.value("Type", "")}};
-                sess["PlayState"] = {{"PositionTicks", s.value("PositionTicks", 0)},
-                                     {"IsPaused", false}};
+                // NowPlayingItem is a BaseItemDto: the fields a watcher identifies it by.
+                json now = {{"Id", it->first},
+                            {"Name", it->second.value("Name", "")},
+                            {"Type", it->second.value("Type", "")}};
+                for (const char* k : {"RunTimeTicks", "ProductionYear", "ProviderIds", "SeriesName",
+                                      "SeriesId", "ParentIndexNumber", "IndexNumber"})
+                  if (it->second.contains(k)) now[k] = it->second[k];
+                sess["NowPlayingItem"] = std::move(now);
+                sess["PlayState"] = {{"PositionTicks", s.value("PositionTicks", std::int64_t{0})},
+                                     {"IsPaused", s.value("IsPaused", false)},
+                                     {"CanSeek", true},
+                                     {"PlayMethod", "DirectPlay"}};
               }
               out.push_back(std::move(sess));
             }

@@ -183,6 +183,7 @@ class SimklFake final : public FakeService {
     m_index.clear();
     m_library.clear();
     m_playback.clear();
+    m_completed.clear();
     m_pins.clear();
     m_auth_codes.clear();
     m_client_id = k_default_client_id;
@@ -717,6 +718,8 @@ class SimklFake final : public FakeService {
   void post_ratings(const Req& req, Res& res, bool remove);
   void get_playback(const Req& req, Res& res);
   void scrobble(const Req& req, Res& res, const std::string& action);
+  // Scrobbles completed (catalog index, season and episode) and when: the 409 window.
+  std::map<std::string, std::int64_t> m_completed;
   void oauth_routes(httplib::Server& srv);
 
   // Marks watched episodes of show entry `e` from a request show item (seasons/episodes); with
@@ -1259,9 +1262,29 @@ void SimklFake::scrobble(const Req& req, Res& res, const std::string& action) {
     }
   }
   json out = {{"action", action}, {"progress", progress}};
-  std::int64_t id =
+  // Duplicate protection: another stop or pause at 80 % or more of an item completed
+  // within the hour is refused with 409, saying when it was watched and when that ends.
+  const std::string done_key =
+      std::to_string(*mi) +
+      (key == "movie" ? std::string()
+                      : ":" + std::to_string(episode.value("season", 1)) + ":" +
+                            std::to_string(episode.value("number", episode.value("episode", 1))));
+  const std::int64_t now_ms = m_ctx->now_ms();
+  if ((action == "stop" || action == "pause") && progress >= 80) {
+    auto done = m_completed.find(done_key);
+    if (done != m_completed.end() && now_ms - done->second < 3600000) {
+      send_json(res,
+                {{"watched_at", tk::iso_utc(done->second, true)},
+                 {"expires_at", tk::iso_utc(done->second + 3600000, true)}},
+                409);
+      return;
+    }
+  }
+  // After the 409 check: a refused scrobble uses no id.
+  const std::int64_t id =
       existing != m_playback.end() ? existing->value("id", std::int64_t{0}) : m_next_id++;
   if (action == "stop" && progress >= 80) {
+    m_completed[done_key] = now_ms;
     // At 80 % or more SIMKL records a watch instead of a paused session.
     if (existing != m_playback.end()) m_playback.erase(existing);
     const std::string now = stamp();

@@ -200,6 +200,10 @@ TEST_F(SimklTest, ScrobblePauseCreatesPlaybackAndStopWatches) {
   const std::int64_t id = pb[0]["id"].get<std::int64_t>();
   r = h.post("/scrobble/stop", {{"progress", 90}, {"movie", {{"ids", {{"simkl", 1001}}}}}}, auth());
   EXPECT_EQ(body_of(r)["action"], "scrobble");
+  // Duplicate protection: a second stop within the hour is 409.
+  r = h.post("/scrobble/stop", {{"progress", 95}, {"movie", {{"ids", {{"simkl", 1001}}}}}}, auth());
+  EXPECT_EQ(r->status, 409);
+  EXPECT_TRUE(body_of(r).contains("expires_at"));
   EXPECT_EQ(body_of(h.get("/sync/all-items/movies", auth()))["movies"][0]["status"], "completed");
   EXPECT_EQ(h.del("/sync/playback/" + std::to_string(id), auth())->status, 204);
   r = h.del("/sync/playback/" + std::to_string(id), auth());

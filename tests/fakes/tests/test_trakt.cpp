@@ -265,6 +265,11 @@ TEST_F(TraktTest, ScrobblePauseAndStopDriveThePlaybackList) {
   EXPECT_EQ(body_of(r)["action"], "scrobble");
   EXPECT_EQ(body_of(h.get("/sync/playback", auth())).size(), 0u);
   EXPECT_EQ(body_of(h.get("/sync/history/movies", auth())).size(), 1u);
+  // A second stop within the runtime: Trakt's 409, no second play.
+  r = h.post("/scrobble/stop", {{"progress", 99}, {"movie", {{"ids", {{"trakt", 481}}}}}}, auth());
+  EXPECT_EQ(r->status, 409);
+  EXPECT_TRUE(body_of(r).contains("expires_at"));
+  EXPECT_EQ(body_of(h.get("/sync/history/movies", auth())).size(), 1u);
   r = h.post("/scrobble/pause",
              {{"progress", 12},
               {"show", {{"ids", {{"tvdb", 81189}}}}},

@@ -1,5 +1,6 @@
 // cw-sandbox: starts fake servers of the services cw talks to on loopback and prints the
 // `providers:` YAML that points cw at them. Stops cleanly on SIGINT/SIGTERM.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -7,12 +8,14 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include <yaml-cpp/yaml.h>
 
 #include "core/fake_service.hpp"
 #include "core/generator.hpp"
 #include "core/registry.hpp"
+#include "core/webhook_sender.hpp"
 
 namespace {
 
@@ -39,6 +42,18 @@ snippet with valid test credentials. Runs until SIGINT or SIGTERM.
   --info FILE            write {"<service>":{"base_url":..,"credentials":..,"config":..}} to FILE once
                          every server is up (tests wait for this file)
   --yaml FILE            write the providers: snippet to FILE as well as stdout
+  --send-webhook SOURCE  do not start servers: post SOURCE's webhook (plex, jellyfin, emby,
+                         tautulli) to a running cw serve, as that server sends it, and exit
+    --to URL             cw serve's base URL (default http://127.0.0.1:8787)
+    --token SECRET       the endpoint's secret (sent as ?token=)
+    --action A           play | pause | resume | stop | watched | progress (default play)
+    --item JSON          the item: {"type":"movie","title":..,"year":..,"ids":{"imdb":..}}
+                         or an episode with show {title}, season, episode
+    --progress P         percent (default 0); --user U, --library L, --session S
+    --count N            send N events: playbacks of N/4 distinct generated movies, each
+                         play 0 %%, pause 40 %%, resume 40 %%, watched 95 %% (exactly N/4 plays)
+    --rate R             events per second for --count (default: as fast as answered)
+                         prints {"sent":N,"statuses":{"202":n,..}}; exit 1 if any was not 2xx
   --list                 print the known services and exit
   --help                 this text
 )";
@@ -130,12 +145,75 @@ std::optional<json> provider_config(const std::string& entry) {
 
 }  // namespace
 
+namespace {
+
+// --send-webhook: one event, or --count events of generated playbacks, posted to cw serve.
+int send_webhooks(const std::map<std::string, std::string>& opt) {
+  auto get = [&](const std::string& k, const std::string& def) {
+    auto it = opt.find(k);
+    return it == opt.end() ? def : it->second;
+  };
+  cw::fakes::WebhookEvent base;
+  base.source = get("--send-webhook", "");
+  base.action = get("--action", "play");
+  base.progress = std::stod(get("--progress", "0"));
+  base.user = get("--user", base.user);
+  base.library = get("--library", base.library);
+  base.session = get("--session", base.session);
+  base.item = json::parse(get("--item", R"({"type":"movie","title":"Inception","year":2010,)"
+                                        R"("ids":{"imdb":"tt1375666","tmdb":"27205"}})"));
+  const std::string to = get("--to", "http://127.0.0.1:8787");
+  const std::string token = get("--token", "");
+  const long count = std::stol(get("--count", "0"));
+  const double rate = std::stod(get("--rate", "0"));
+  std::map<std::string, long> statuses;
+  long sent = 0;
+  bool all_ok = true;
+  auto post = [&](const cw::fakes::WebhookEvent& e) {
+    const int status = cw::fakes::send_webhook(to, e, token);
+    ++statuses[std::to_string(status)];
+    ++sent;
+    all_ok = all_ok && status >= 200 && status < 300;
+  };
+  if (count <= 0) {
+    post(base);
+  } else {
+    static const std::pair<const char*, double> k_steps[] = {
+        {"play", 0}, {"pause", 40}, {"resume", 40}, {"watched", 95}};
+    const auto start = std::chrono::steady_clock::now();
+    for (long i = 0; i < count; ++i) {
+      cw::fakes::WebhookEvent e = base;
+      const long n = i / 4;
+      char imdb[32];
+      std::snprintf(imdb, sizeof imdb, "tt9%07ld", n);
+      e.item = {{"type", "movie"},
+                {"title", "Sandbox Movie " + std::to_string(n)},
+                {"year", 2000 + n % 25},
+                {"ids", {{"imdb", imdb}}}};
+      e.item_ref = std::to_string(500000 + n);
+      e.session = "soak-" + std::to_string(n);
+      e.action = k_steps[i % 4].first;
+      e.progress = k_steps[i % 4].second;
+      if (rate > 0)
+        std::this_thread::sleep_until(
+            start + std::chrono::microseconds(static_cast<long long>(i * 1e6 / rate)));
+      post(e);
+    }
+  }
+  json out = {{"sent", sent}, {"statuses", statuses}};
+  std::cout << out.dump() << "\n";
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   const auto known = cw::fakes::fake_names();
   std::vector<std::string> services = known;
   std::map<std::string, int> ports;
   std::string fixtures, generate, universe_out, info_out, yaml_out;
   std::vector<std::string> empty;
+  std::map<std::string, std::string> send;  // --send-webhook and its options
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* opt) -> std::string {
@@ -157,6 +235,10 @@ int main(int argc, char** argv) {
         const auto eq = v.find('=');
         if (eq == std::string::npos) throw std::invalid_argument("--port expects SERVICE=PORT");
         ports[v.substr(0, eq)] = std::stoi(v.substr(eq + 1));
+      } else if (arg == "--send-webhook" || arg == "--to" || arg == "--token" ||
+                 arg == "--action" || arg == "--item" || arg == "--progress" || arg == "--user" ||
+                 arg == "--library" || arg == "--session" || arg == "--count" || arg == "--rate") {
+        send[arg] = value(arg.c_str());
       } else if (arg == "--fixtures") {
         fixtures = value("--fixtures");
       } else if (arg == "--generate") {
@@ -174,6 +256,15 @@ int main(int argc, char** argv) {
       }
     } catch (const std::exception& e) {
       return fail(e.what());
+    }
+  }
+  if (!send.empty()) {
+    if (!send.count("--send-webhook"))
+      return fail("--to, --token, --action...: need --send-webhook");
+    try {
+      return send_webhooks(send);
+    } catch (const std::exception& e) {
+      return fail(std::string("--send-webhook: ") + e.what());
     }
   }
   for (const auto& s : empty) {

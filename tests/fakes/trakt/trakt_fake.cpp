@@ -1758,6 +1758,22 @@ void TraktFake::post_scrobble(const Req& req, Res& res, const std::string& actio
   std::string done = action;
   std::int64_t id = 0;
   if (action == "stop" && progress >= 80) {
+    // Trakt refuses a second scrobble of an item within its runtime (409, with when the
+    // play was made and when the refusal expires); a runtime it does not know counts as
+    // an hour.
+    const std::int64_t now = m_ctx->now_ms();
+    const std::int64_t runtime_min = t.obj.value("runtime", std::int64_t{0});
+    const std::int64_t window_ms = runtime_min > 0 ? runtime_min * 60000 : 3600000;
+    for (const auto& h : m_history) {
+      if (h.at <= now && now - h.at < window_ms && h.row.value("action", "") == "scrobble" &&
+          row_is(h.row, t)) {
+        send_json(res,
+                  {{"watched_at", tk::iso_utc(h.at, true)},
+                   {"expires_at", tk::iso_utc(h.at + window_ms, true)}},
+                  409);
+        return;
+      }
+    }
     // Trakt turns a stop at 80 % or more into a play and drops the paused entry.
     done = "scrobble";
     if (existing != m_playback.end()) m_playback.erase(existing);

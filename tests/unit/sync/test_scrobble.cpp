@@ -366,6 +366,8 @@ scrobble:
   webhooks:
     plex: {secret: "${env:PLEX_HOOK}"}
     tautulli: {secret: none}
+  watchers:
+    - {type: jellyfin, url: "http://jf:8096", token: "${env:JF_KEY}", interval: 5s}
 )",
                                  "cw.yaml", "/etc/cw");
   ASSERT_TRUE(ok.errors.empty()) << ok.errors[0].to_string();
@@ -377,6 +379,11 @@ scrobble:
   ASSERT_TRUE(s.webhooks.at("plex").secret);
   EXPECT_EQ(s.webhooks.at("plex").secret->ref, "PLEX_HOOK");
   EXPECT_TRUE(s.webhooks.at("tautulli").open);
+  ASSERT_EQ(s.watchers.size(), 1u);
+  EXPECT_EQ(s.watchers[0].type, "jellyfin");
+  EXPECT_EQ(s.watchers[0].interval_s, 5);
+  ASSERT_TRUE(s.watchers[0].token);
+  EXPECT_EQ(s.watchers[0].token->ref, "JF_KEY");
 
   auto bad = config::parse_config(base + R"(
 scrobble:
@@ -385,6 +392,8 @@ scrobble:
   webhooks:
     plex: {secret: hunter2}
     kodi: {secret: none}
+  watchers:
+    - {type: plex, url: "http://plex:32400", token: "${env:PLEX}"}
 )",
                                   "cw.yaml", "/etc/cw");
   std::string all;
@@ -393,6 +402,7 @@ scrobble:
   EXPECT_NE(all.find("scrobble.threshold"), std::string::npos) << all;
   EXPECT_NE(all.find("scrobble.webhooks.plex.secret"), std::string::npos) << all;
   EXPECT_NE(all.find("kodi"), std::string::npos) << all;
+  EXPECT_NE(all.find("scrobble.watchers[0].type"), std::string::npos) << all;
   EXPECT_EQ(all.find("hunter2"), std::string::npos) << all;
 }
 

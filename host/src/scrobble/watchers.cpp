@@ -1,0 +1,235 @@
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <set>
+
+#include <curl/curl.h>
+
+#include <cw/config/config_secrets.hpp>
+#include <cw/scrobble/service.hpp>
+#include <cw/scrobble/watchers.hpp>
+
+namespace cw::scrobble {
+namespace {
+
+using nlohmann::json;
+
+std::string text(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key)) return {};
+  const json& v = j[key];
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  return {};
+}
+
+// A number of ticks the server sent, if it sent one that can be used: the reply is
+// untrusted, and both fields are nullable in the servers' own API descriptions.
+std::optional<double> ticks(const json& j, const char* key) {
+  if (!j.is_object()) return std::nullopt;
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return std::nullopt;
+  const double v = it->get<double>();
+  if (!std::isfinite(v) || v < 0) return std::nullopt;
+  return v;
+}
+
+// One session's playing item: the event a webhook would have carried, or why a movie or
+// episode cannot be followed, or neither (nothing plays, or not a movie or an episode).
+struct Playing {
+  std::optional<Playback> playback;
+  std::string skip;
+  std::string key;  // session and item
+  bool paused = false;
+};
+
+Playing playing(const std::string& source, const json& sess) {
+  Playing out;
+  if (!sess.is_object() || !sess.contains("NowPlayingItem")) return out;
+  const json& now = sess["NowPlayingItem"];
+  const std::string type = text(now, "Type");
+  if (type != "Movie" && type != "Episode") return out;
+  Playback p;
+  p.source = source;
+  p.raw_event = "session";
+  p.user = text(sess, "UserName");
+  p.item_ref = text(now, "Id");
+  p.session = source + "-watch:" + text(sess, "Id") + ":" + p.item_ref;
+  out.key = p.session;
+  std::string what = text(now, "Name");
+  what = (what.empty() ? type : "\"" + what + "\"") +
+         (p.item_ref.empty() ? std::string() : " (" + p.item_ref + ")");
+  const json state = sess.contains("PlayState") ? sess["PlayState"] : json();
+  const auto runtime = ticks(now, "RunTimeTicks");
+  const auto position = ticks(state, "PositionTicks");
+  if (p.item_ref.empty())
+    out.skip = what + ": the session names no item Id";
+  else if (!runtime || *runtime <= 0)
+    out.skip = what + ": the session reports no RunTimeTicks, so its progress is unknown";
+  else if (!position)
+    out.skip = what + ": the session reports no PositionTicks, so its progress is unknown";
+  if (!out.skip.empty()) return out;
+  json item = {{"type", type == "Movie" ? "movie" : "episode"}, {"ids", json::object()}};
+  if (auto name = text(now, "Name"); !name.empty()) item["title"] = name;
+  if (type == "Episode") {
+    item["show"] = {{"title", text(now, "SeriesName")}, {"ids", json::object()}};
+    if (now.contains("ParentIndexNumber") && now["ParentIndexNumber"].is_number_integer())
+      item["season"] = now["ParentIndexNumber"];
+    if (now.contains("IndexNumber") && now["IndexNumber"].is_number_integer())
+      item["episode"] = now["IndexNumber"];
+  } else if (now.contains("ProductionYear") && now["ProductionYear"].is_number_integer()) {
+    item["year"] = now["ProductionYear"];
+  }
+  if (now.contains("ProviderIds") && now["ProviderIds"].is_object())
+    for (const auto& [k, v] : now["ProviderIds"].items()) {
+      std::string kind = k;
+      std::transform(kind.begin(), kind.end(), kind.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if ((kind == "imdb" || kind == "tmdb" || kind == "tvdb") && v.is_string() &&
+          !v.get<std::string>().empty())
+        item["ids"][kind] = v;
+    }
+  item["ids"][source] = p.item_ref;
+  p.item = std::move(item);
+  p.progress = std::clamp(100.0 * *position / *runtime, 0.0, 100.0);
+  out.paused = state.is_object() && state.contains("IsPaused") && state["IsPaused"].is_boolean() &&
+               state["IsPaused"].get<bool>();
+  out.playback = std::move(p);
+  return out;
+}
+
+std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+}  // namespace
+
+Result<json> fetch_sessions(const std::string& url, const std::string& token) {
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return make_error("cannot start an HTTP request", ErrorKind::internal);
+  std::string body;
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string target = base + "/Sessions";
+  curl_slist* headers = nullptr;
+  headers = curl_slist_append(headers, ("X-Emby-Token: " + token).c_str());
+  headers = curl_slist_append(headers, "Accept: application/json");
+  curl_easy_setopt(curl, CURLOPT_URL, target.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 15000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  const CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  if (rc != CURLE_OK)
+    return make_error("GET " + target + ": " + curl_easy_strerror(rc), ErrorKind::transient);
+  if (status != 200)
+    return make_error("GET " + target + ": HTTP " + std::to_string(status),
+                      status == 401 || status == 403 ? ErrorKind::auth : ErrorKind::transient);
+  json doc = json::parse(body, nullptr, false);
+  if (!doc.is_array())
+    return make_error("GET " + target + ": the reply is not a list of sessions",
+                      ErrorKind::internal);
+  return doc;
+}
+
+SessionUpdate SessionTracker::update(const json& sessions) {
+  SessionUpdate out;
+  std::set<std::string> present;
+  std::set<std::string> skipped;
+  for (const auto& sess : sessions) {
+    Playing now = playing(m_source, sess);
+    if (!now.skip.empty()) {
+      if (m_skipped.count(now.key) == 0) out.skipped.push_back(std::move(now.skip));
+      skipped.insert(std::move(now.key));
+      continue;
+    }
+    if (!now.playback) continue;
+    Playback& p = *now.playback;
+    present.insert(p.session);
+    auto it = m_seen.find(p.session);
+    if (it == m_seen.end() || it->second.paused != now.paused) {
+      p.action = now.paused ? Action::pause : Action::start;
+      out.events.push_back(p);
+    }
+    Seen& seen = m_seen[p.session];
+    seen = {std::move(p), now.paused};
+  }
+  m_skipped = std::move(skipped);
+  for (auto it = m_seen.begin(); it != m_seen.end();) {
+    if (present.count(it->first)) {
+      ++it;
+      continue;
+    }
+    Playback stop = it->second.playback;
+    stop.action = Action::stop;
+    out.events.push_back(std::move(stop));
+    it = m_seen.erase(it);
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Watchers>> Watchers::start(
+    const std::vector<config::WatcherOptions>& options, Service& service,
+    services::Logger* logger) {
+  std::unique_ptr<Watchers> w(new Watchers());
+  w->m_service = &service;
+  w->m_logger = logger;
+  std::vector<std::pair<config::WatcherOptions, std::string>> resolved;
+  for (const auto& o : options) {
+    std::string token;
+    if (o.token) {
+      auto t = config::resolve_secret(*o.token, "scrobble.watchers (" + o.url + ").token");
+      if (!t) return t.error();
+      token = std::move(*t);
+    }
+    resolved.emplace_back(o, std::move(token));
+  }
+  for (auto& [o, token] : resolved)
+    w->m_threads.emplace_back([self = w.get(), o = o, token = token] { self->run(o, token); });
+  return w;
+}
+
+Watchers::~Watchers() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stop = true;
+  }
+  m_cv.notify_all();
+  for (auto& t : m_threads) t.join();
+}
+
+void Watchers::run(config::WatcherOptions options, std::string token) {
+  SessionTracker tracker(options.type);
+  bool failing = false;
+  while (true) {
+    auto sessions = fetch_sessions(options.url, token);
+    if (!sessions) {
+      if (!failing && m_logger != nullptr)
+        m_logger->warn("scrobble", options.type + " watcher: " + sessions.error().message +
+                                       "; trying again every " +
+                                       std::to_string(options.interval_s) + " s");
+      failing = true;
+    } else {
+      if (failing && m_logger != nullptr)
+        m_logger->info("scrobble", options.type + " watcher: " + options.url + " answers again");
+      failing = false;
+      SessionUpdate update = tracker.update(*sessions);
+      if (m_logger != nullptr)
+        for (const auto& why : update.skipped)
+          m_logger->warn("scrobble",
+                         options.type + " watcher (" + options.url + "): skipping " + why);
+      for (const auto& p : update.events) m_service->accept_playback(p);
+    }
+    std::unique_lock lock(m_mutex);
+    if (m_cv.wait_for(lock, std::chrono::seconds(options.interval_s), [&] { return m_stop; }))
+      return;
+  }
+}
+
+}  // namespace cw::scrobble

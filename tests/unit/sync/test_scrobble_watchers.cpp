@@ -1,0 +1,129 @@
+// The Jellyfin/Emby sessions watcher against the sandbox's Jellyfin fake: a player reports
+// start, pause, unpause and stop through the server's own playback API, and each poll of
+// GET /Sessions yields the matching playback events.
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <cw/scrobble/watchers.hpp>
+
+#include "core/fake_service.hpp"
+#include "core/generator.hpp"
+#include "core/registry.hpp"
+
+namespace cw::scrobble {
+namespace {
+
+using nlohmann::json;
+
+TEST(ScrobbleWatchers, JellyfinSessionsBecomePlaybackEvents) {
+  fakes::SandboxServer server(fakes::make_fake("jellyfin"));
+  server.service().seed_universe(fakes::generate_universe(fakes::parse_generate_options(
+      "movies=3,shows=1,seasons=1,episodes=1,plays=0,ratings=0,watchlist=0,progress=0,seed=7")));
+  server.start(0);
+  const json cred = server.service().credentials();
+  const std::string token = cred["access_token"];
+  const std::string uid = cred["user_id"];
+  httplib::Client player(server.base_url());
+  const httplib::Headers auth = {{"X-Emby-Token", token}};
+  auto listed = player.Get(
+      "/Users/" + uid + "/Items?IncludeItemTypes=Movie&Recursive=true&Fields=ProviderIds", auth);
+  ASSERT_TRUE(listed && listed->status == 200);
+  const json movie = json::parse(listed->body)["Items"][0];
+  const std::string iid = movie["Id"];
+  const std::int64_t runtime = movie.value("RunTimeTicks", std::int64_t{0});
+  ASSERT_GT(runtime, 0) << movie.dump();
+  auto report = [&](const char* path, std::int64_t ticks, bool paused) {
+    const json body = {{"ItemId", iid}, {"PositionTicks", ticks}, {"IsPaused", paused}};
+    auto r = player.Post(path, auth, body.dump(), "application/json");
+    ASSERT_TRUE(r && r->status == 204) << path;
+  };
+
+  SessionTracker tracker("jellyfin");
+  auto poll = [&] {
+    auto s = fetch_sessions(server.base_url(), token);
+    EXPECT_TRUE(s) << (s ? "" : s.error().message);
+    return s ? tracker.update(*s).events : std::vector<Playback>{};
+  };
+  EXPECT_TRUE(poll().empty());
+  report("/Sessions/Playing", 0, false);
+  auto ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::start);
+  EXPECT_EQ(ev[0].user, cred["username"]);
+  EXPECT_EQ(ev[0].item["type"], "movie");
+  EXPECT_FALSE(ev[0].item["ids"].value("imdb", "").empty()) << ev[0].item.dump();
+  EXPECT_TRUE(poll().empty());  // nothing changed
+  report("/Sessions/Playing/Progress", runtime / 2, true);
+  ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::pause);
+  EXPECT_NEAR(*ev[0].progress, 50, 0.5);
+  report("/Sessions/Playing/Progress", runtime * 85 / 100, false);
+  ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::start);
+  report("/Sessions/Playing/Stopped", runtime * 85 / 100, false);
+  ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::stop);
+  EXPECT_NEAR(*ev[0].progress, 85, 0.5);  // the last position seen
+
+  EXPECT_FALSE(fetch_sessions(server.base_url(), "wrong-token"));
+  server.stop();
+}
+
+// The /Sessions reply is the server's: fields missing, null or of the wrong type skip that
+// item, once and saying why, and the items beside it are followed as usual.
+TEST(ScrobbleWatchers, SessionsWithoutUsableTicksAreSkippedPerItem) {
+  const json movie = {{"Id", "m1"},
+                      {"Name", "Heat"},
+                      {"Type", "Movie"},
+                      {"RunTimeTicks", 1000},
+                      {"ProviderIds", {{"Imdb", "tt0113277"}}}};
+  auto session = [](const std::string& id, json now, json state) {
+    return json{{"Id", id}, {"UserName", "alice"}, {"NowPlayingItem", now}, {"PlayState", state}};
+  };
+  json no_runtime = movie;
+  no_runtime["Id"] = "m2";
+  no_runtime.erase("RunTimeTicks");
+  json null_runtime = movie;
+  null_runtime["Id"] = "m3";
+  null_runtime["RunTimeTicks"] = nullptr;
+  json text_runtime = movie;
+  text_runtime["Id"] = "m4";
+  text_runtime["RunTimeTicks"] = "long";
+  json no_id = movie;
+  no_id.erase("Id");
+  const json sessions = json::array({
+      session("s1", movie, {{"PositionTicks", 500}, {"IsPaused", "yes"}}),
+      session("s2", no_runtime, {{"PositionTicks", 500}}),
+      session("s3", null_runtime, {{"PositionTicks", 500}}),
+      session("s4", text_runtime, {{"PositionTicks", 500}}),
+      session("s5", no_id, {{"PositionTicks", 500}}),
+      session("s6", movie, nullptr),
+      json{{"Id", "s7"}, {"NowPlayingItem", nullptr}},
+      json("not a session"),
+  });
+  SessionTracker tracker("jellyfin");
+  SessionUpdate first = tracker.update(sessions);
+  ASSERT_EQ(first.events.size(), 1u);
+  EXPECT_EQ(first.events[0].action, Action::start);  // IsPaused that is not a boolean: playing
+  EXPECT_NEAR(*first.events[0].progress, 50, 0.01);
+  ASSERT_EQ(first.skipped.size(), 5u);
+  EXPECT_NE(first.skipped[0].find("\"Heat\" (m2): the session reports no RunTimeTicks"),
+            std::string::npos)
+      << first.skipped[0];
+  EXPECT_NE(first.skipped[3].find("no item Id"), std::string::npos) << first.skipped[3];
+  EXPECT_NE(first.skipped[4].find("no PositionTicks"), std::string::npos) << first.skipped[4];
+
+  SessionUpdate again = tracker.update(sessions);  // reported once, not at every poll
+  EXPECT_TRUE(again.events.empty());
+  EXPECT_TRUE(again.skipped.empty());
+  SessionUpdate gone = tracker.update(json::array());
+  ASSERT_EQ(gone.events.size(), 1u);  // only the followed item stops
+  EXPECT_EQ(gone.events[0].action, Action::stop);
+}
+
+}  // namespace
+}  // namespace cw::scrobble
