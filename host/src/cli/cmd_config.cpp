@@ -147,10 +147,12 @@ const Command k_config_command = {
       "check every key of the configuration",
       {},
       &validate_options,
-      "Reads the configuration (default ./cw.yaml) and checks every key: types, allowed\n"
-      "values, unknown keys (with a suggestion), duplicate names, pairs naming unknown\n"
-      "providers, a feature enabled twice for the same two providers. Prints OK and a summary\n"
-      "of the providers and pairs, or every error as FILE:LINE:COLUMN: KEY: what was expected.\n"
+      "Reads the configuration (default ./cw.yaml) and checks every key against\n"
+      "docs/cw.schema.json (built in): types, allowed values, ranges, unknown keys (with a\n"
+      "suggestion); then duplicate names, pairs naming unknown providers, a feature enabled\n"
+      "twice for the same two providers. Prints OK and a summary of the providers and pairs,\n"
+      "or every error as FILE:LINE:COLUMN: KEY: what was expected, with (at /json/pointer)\n"
+      "for what the schema refuses.\n"
       "Secrets written as ${env:NAME} or ${file:PATH} that cannot be resolved now are warnings.\n"
       "Then loads the plugins (the folders cw run searches) and checks that every provider\n"
       "names one that loads and that its settings match the plugin's schema, as a run\n"

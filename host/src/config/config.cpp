@@ -6,6 +6,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <regex>
 #include <set>
@@ -14,9 +15,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cw/config/config.hpp>
+#include <cw/config/config_schema.hpp>
 #include <cw/engine/identity.hpp>
 #include <cw/engine/time.hpp>
 #include <cw/util/cron.hpp>
+#include <cw/util/json_schema.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::config {
@@ -535,6 +538,43 @@ class Checker {
         SourcePos cp = pos(child);
         if (cp.line == 0) cp = p;
         arr.push_back(plain_json(child, cp, path + "[" + std::to_string(i++) + "]", spots));
+      }
+      return arr;
+    }
+    if (n.Tag() == "!") return n.Scalar();
+    return typed_scalar(n.Scalar());
+  }
+
+  // The whole file as JSON for the schema (docs/cw.schema.json), with where each JSON
+  // pointer's value and key were written. Plain scalars are typed as YAML 1.2's core schema
+  // types them, quoted ones stay strings; secret references stay as written.
+  struct NodeSpot {
+    SourcePos value;
+    SourcePos key;  // the key's position for a member, else the value's
+  };
+  nlohmann::json document(const YAML::Node& n, const NodeSpot& spot, const std::string& pointer,
+                          std::map<std::string, NodeSpot>& spots) const {
+    spots[pointer] = spot;
+    if (!n.IsDefined() || n.IsNull()) return nullptr;
+    if (n.IsMap()) {
+      nlohmann::json obj = nlohmann::json::object();
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        if (!it->first.IsScalar()) continue;  // reported by entries()
+        const std::string& key = it->first.Scalar();
+        if (obj.contains(key)) continue;  // a duplicate: reported by entries(), the first counts
+        NodeSpot child{pos(it->second), pos(it->first)};
+        if (child.value.line == 0) child.value = child.key;
+        obj[key] = document(it->second, child, pointer + "/" + escape_pointer(key), spots);
+      }
+      return obj;
+    }
+    if (n.IsSequence()) {
+      nlohmann::json arr = nlohmann::json::array();
+      std::size_t i = 0;
+      for (const auto& el : n) {
+        NodeSpot child{pos(el), pos(el)};
+        if (child.value.line == 0) child = NodeSpot{spot.value, spot.value};
+        arr.push_back(document(el, child, pointer + "/" + std::to_string(i++), spots));
       }
       return arr;
     }
@@ -1518,6 +1558,183 @@ void parse_root(Checker& c, const YAML::Node& root, Config& cfg) {
   check_removal_rings(c, cfg);
 }
 
+// "pairs[0].features.watchlist" -> "/pairs/0/features/watchlist": the checker's paths as
+// JSON pointers, to tell whether it reported what the schema reported.
+std::string dotted_to_pointer(const std::string& dotted) {
+  std::string out;
+  for (char ch : dotted) {
+    if (ch == '.' || ch == '[')
+      out += '/';
+    else if (ch != ']')
+      out += ch;
+  }
+  return out.empty() || out.front() == '/' ? out : "/" + out;
+}
+
+// A file's schema violations, found one at a time: rapidjson reports the first rule a
+// document breaks, so the value that broke it is taken out and the rest checked again.
+// Pointers are reported as in the file, although list entries taken out shift the others.
+class SchemaFindings {
+ public:
+  struct Finding {
+    std::string pointer;  // the failing value (a missing key's own pointer)
+    std::string at;       // where it is reported: the value, or the mapping lacking a key
+    util::SchemaViolation violation;
+  };
+
+  explicit SchemaFindings(nlohmann::json doc) : m_doc(std::move(doc)) {}
+
+  // Up to `limit` findings; an error only when the built-in schema does not parse.
+  Result<std::vector<Finding>> find(std::size_t limit) {
+    std::vector<Finding> out;
+    for (std::size_t round = 0; round < limit; ++round) {
+      auto found = util::find_schema_violation(
+          k_config_schema_json,
+          m_doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      if (!found) return found.error();
+      if (!*found) break;
+      const util::SchemaViolation& v = **found;
+      // A missing key is reported at (and taken out with) the mapping that lacks it.
+      const bool missing = v.keyword == "required";
+      const std::string target = missing ? parent(v.pointer) : v.pointer;
+      Finding f{original(v.pointer), original(target), v};
+      // A rule of a mapping or list that only broke because a value was taken out of it
+      // (a key that had the wrong type is now missing) is not reported again.
+      const bool follows = std::any_of(m_taken.begin(), m_taken.end(), [&](const std::string& t) {
+        return t.size() > f.at.size() && t.compare(0, f.at.size() + 1, f.at + "/") == 0;
+      });
+      if (!follows) out.push_back(f);
+      if (target.empty() || !take_out(target)) break;  // the root itself: nothing left to check
+      m_taken.insert(f.at);
+    }
+    return out;
+  }
+
+ private:
+  static std::string parent(const std::string& pointer) {
+    return pointer.substr(0, pointer.rfind('/') == std::string::npos ? 0 : pointer.rfind('/'));
+  }
+
+  static std::string unescape(const std::string& token) {
+    std::string out;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+      if (token[i] == '~' && i + 1 < token.size()) {
+        out += token[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        out += token[i];
+      }
+    }
+    return out;
+  }
+
+  // The pointer in the current document as the file wrote it (list indices before any
+  // entry was taken out).
+  std::string original(const std::string& pointer) const {
+    std::string out;
+    const nlohmann::json* node = &m_doc;
+    std::size_t i = 0;
+    while (i < pointer.size()) {
+      const std::size_t end = std::min(pointer.find('/', i + 1), pointer.size());
+      const std::string token = pointer.substr(i + 1, end - i - 1);
+      i = end;
+      if (node != nullptr && node->is_array() &&
+          token.find_first_not_of("0123456789") == std::string::npos && !token.empty()) {
+        const std::size_t index = std::stoul(token);
+        const auto it = m_alive.find(out);
+        out += "/" + std::to_string(it != m_alive.end() && index < it->second.size()
+                                        ? it->second[index]
+                                        : index);
+        node = index < node->size() ? &(*node)[index] : nullptr;
+      } else {
+        out += "/" + token;
+        const std::string key = unescape(token);
+        node =
+            node != nullptr && node->is_object() && node->contains(key) ? &(*node)[key] : nullptr;
+      }
+    }
+    return out;
+  }
+
+  bool take_out(const std::string& pointer) {
+    const std::string up = parent(pointer);
+    const std::string token = pointer.substr(up.size() + 1);
+    nlohmann::json* container = nullptr;
+    try {
+      container = &m_doc.at(nlohmann::json::json_pointer(up));
+    } catch (const nlohmann::json::exception&) {
+      return false;
+    }
+    if (container->is_object()) return container->erase(unescape(token)) == 1;
+    if (!container->is_array() || token.empty() ||
+        token.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    const std::size_t index = std::stoul(token);
+    if (index >= container->size()) return false;
+    auto& alive = m_alive[original(up)];
+    if (alive.empty())
+      for (std::size_t k = 0; k < container->size(); ++k) alive.push_back(k);
+    alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(index));
+    container->erase(index);
+    return true;
+  }
+
+  nlohmann::json m_doc;
+  std::map<std::string, std::vector<std::size_t>> m_alive;  // list -> its entries' indices
+  std::set<std::string> m_taken;
+};
+
+// cw.yaml against docs/cw.schema.json (compiled in), through the validator that checks
+// manifests and plugin replies: what an editor checks is what cw enforces. Each value that
+// breaks a rule is one line, "cw.yaml:L:C: <what is wrong> (at /json/pointer)", at the value
+// (the key, for an unknown key; the mapping, for a missing key). Where the checker above
+// found the same thing, its line is used with the pointer added (its words speak YAML and
+// give hints) and its other lines on that value dropped; its other findings (rules the schema
+// cannot say, such as references between pairs and providers) stay as they are.
+void check_against_schema(Checker& c, const YAML::Node& root) {
+  if (!root.IsMap()) return;  // the checker says what the top of the file must be
+  std::map<std::string, Checker::NodeSpot> spots;
+  const SourcePos top = c.pos(root);
+  SchemaFindings schema(c.document(root, Checker::NodeSpot{top, top}, "", spots));
+  auto findings = schema.find(50);
+  if (!findings) {
+    c.error(top, "", "internal: docs/cw.schema.json as built into cw: " + findings.error().message);
+    return;
+  }
+  std::vector<ConfigError> checked = std::move(c.errors());
+  std::vector<ConfigError> out;
+  for (const auto& f : *findings) {
+    const util::SchemaViolation& v = f.violation;
+    std::string at = f.at;
+    while (!at.empty() && spots.count(at) == 0) at = at.substr(0, at.rfind('/'));
+    const Checker::NodeSpot& spot = spots.count(at) ? spots[at] : spots[""];
+    const SourcePos where =
+        v.keyword == "additionalProperties" && at == f.pointer ? spot.key : spot.value;
+    const std::string missing =
+        v.keyword == "required" ? f.pointer.substr(f.pointer.rfind('/') + 1) : std::string();
+    const auto same_finding = [&](const ConfigError& e) {
+      const std::string p = dotted_to_pointer(e.path);
+      if (p == f.pointer) return true;
+      // At a mapping that lacks a key, only the checker's word on that key.
+      if (!missing.empty()) return p == f.at && e.message.find(missing) != std::string::npos;
+      // A mapping that matches none of its forms (every or cron, not both): the checker
+      // names the key that breaks it.
+      if (v.keyword == "oneOf" || v.keyword == "anyOf")
+        if (p.rfind(f.pointer + "/", 0) == 0) return true;
+      return e.pos.line == where.line && e.pos.column == where.column;
+    };
+    const std::string pointer = " (at " + (f.pointer.empty() ? std::string("/") : f.pointer) + ")";
+    const auto first = std::find_if(checked.begin(), checked.end(), same_finding);
+    if (first != checked.end())
+      out.push_back(ConfigError{first->pos, first->path, first->message + pointer});
+    else
+      out.push_back(ConfigError{where, "", v.detail + pointer});
+    checked.erase(std::remove_if(checked.begin(), checked.end(), same_finding), checked.end());
+  }
+  for (auto& e : checked) out.push_back(std::move(e));
+  c.errors() = std::move(out);
+}
+
 }  // namespace
 
 ConfigParse parse_config(const std::string& text, const std::string& file,
@@ -1564,6 +1781,7 @@ ConfigParse parse_config(const std::string& text, const std::string& file,
   cfg.state_dir = default_state_dir();
   try {
     parse_root(checker, root, cfg);
+    check_against_schema(checker, root);
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on some malformed trees (e.g. bad conversions); keep it one line.
     checker.errors().push_back(

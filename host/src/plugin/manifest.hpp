@@ -1,6 +1,6 @@
 #pragma once
 // The plugin manifest: parsed from the JSON a plugin's manifest() returns, validated
-// against sdk/schema/manifest.schema.json (rapidjson's SchemaValidator) and then read into
+// against sdk/schema/manifest.schema.json (cw/util/json_schema.hpp) and then read into
 // plain structs the rest of the host uses.
 
 #include <initializer_list>
@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cw/util/json_schema.hpp>
 #include <cw/util/result.hpp>
 
 namespace cw::plugin {
@@ -70,15 +71,8 @@ struct Manifest {
 // value "both" is not one of present, delta".
 Result<Manifest> parse_manifest(std::string_view text);
 
-// Validates `document` against a JSON schema given as text; the one-line error names the
-// failing field (a JSON pointer) and what was expected. `what` prefixes the message.
-Status validate_against_schema(std::string_view schema_text, std::string_view document,
-                               std::string_view what);
-
-// The same for a parsed document. Members named in `leave_out` (large arrays checked item
-// by item elsewhere, such as an index's "items") are validated as empty arrays when they
-// are arrays, so the envelope costs the same for 10 items or 100,000.
-Status validate_document(std::string_view schema_text, const nlohmann::json& document,
-                         std::string_view what, std::initializer_list<const char*> leave_out = {});
+// The one schema validator (cw/util/json_schema.hpp), under the names the plugin layer uses.
+using util::validate_against_schema;
+using util::validate_document;
 
 }  // namespace cw::plugin

@@ -34,17 +34,18 @@ TEST(ConfigErrors, BadModeNamesPositionPathAndChoices) {
                            "    features: { watchlist: true }\n";
   EXPECT_EQ(only_error(yaml),
             "cw.yaml:8:11: pairs[0].mode: expected one of one-way, two-way, got \"oneway\" "
-            "(did you mean \"one-way\"?)");
+            "(did you mean \"one-way\"?) (at /pairs/0/mode)");
 }
 
 TEST(ConfigErrors, YearToleranceIsZeroOrOne) {
   EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  matching: { year_tolerance: 2 }\n"),
             "cw.yaml:5:31: sync.matching.year_tolerance: expected a whole number from 0 to 1, "
-            "got 2");
+            "got 2 (at /sync/matching/year_tolerance)");
   EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  matching: { years: 1 }\n"),
-            "cw.yaml:5:15: sync.matching.years: unknown key; expected one of year_tolerance");
+            "cw.yaml:5:15: sync.matching.years: unknown key; expected one of year_tolerance (at "
+            "/sync/matching/years)");
   EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  matching: 1\n"),
-            "cw.yaml:5:13: sync.matching: expected a mapping, got \"1\"");
+            "cw.yaml:5:13: sync.matching: expected a mapping, got \"1\" (at /sync/matching)");
 }
 
 TEST(ConfigErrors, PluginLimitsAreCheckedWithTheirPositions) {
@@ -57,16 +58,18 @@ TEST(ConfigErrors, PluginLimitsAreCheckedWithTheirPositions) {
             "of the plugin runner carries), got 4GiB");
   EXPECT_EQ(only_error(base + "  max_reply: 1000\n"),
             "cw.yaml:5:14: plugins.max_reply: expected a size from 1MiB to 2GiB (what one frame "
-            "of the plugin runner carries), got 1000");
+            "of the plugin runner carries), got 1000 (at /plugins/max_reply)");
   EXPECT_EQ(only_error(base + "  restarts: -1\n"),
-            "cw.yaml:5:13: plugins.restarts: expected a whole number from 0 to 100, got -1");
+            "cw.yaml:5:13: plugins.restarts: expected a whole number from 0 to 100, got -1 (at "
+            "/plugins/restarts)");
   EXPECT_EQ(only_error(base + "  cancel_grace: 0s\n"),
             "cw.yaml:5:17: plugins.cancel_grace: expected a duration of at least 1s, got 0s");
   EXPECT_EQ(only_error(base + "  max_field: 100\n"),
-            "cw.yaml:5:14: plugins.max_field: expected a size from 256B to 1MiB, got 100");
+            "cw.yaml:5:14: plugins.max_field: expected a size from 256B to 1MiB, got 100 (at "
+            "/plugins/max_field)");
   EXPECT_EQ(only_error(base + "  max_extra: [1]\n"),
             "cw.yaml:5:14: plugins.max_extra: expected a size such as 512MiB, 64KiB, 1GiB or a "
-            "number of bytes, got a list");
+            "number of bytes, got a list (at /plugins/max_extra)");
   EXPECT_EQ(only_error(base + "  max_extra: 32MiB\n"),
             "cw.yaml:5:14: plugins.max_extra: expected a size from 1KiB to 16MiB, got 32MiB");
   ConfigParse p = parse_config(base +
@@ -89,7 +92,8 @@ TEST(ConfigErrors, PluginLimitsAreCheckedWithTheirPositions) {
 
 TEST(ConfigErrors, PropagateRatedAtIsABoolean) {
   EXPECT_EQ(only_error(std::string(k_providers) + "sync:\n  propagate_rated_at: sometimes\n"),
-            "cw.yaml:5:23: sync.propagate_rated_at: expected true or false, got \"sometimes\"");
+            "cw.yaml:5:23: sync.propagate_rated_at: expected true or false, got \"sometimes\" (at "
+            "/sync/propagate_rated_at)");
 }
 
 TEST(ConfigErrors, ScopeValuesAreCheckedWhereTheyAre) {
@@ -99,27 +103,29 @@ TEST(ConfigErrors, ScopeValuesAreCheckedWhereTheyAre) {
   };
   EXPECT_EQ(only_error(feature("history", "{ types: [movies, film] }")),
             "cw.yaml:8:34: pairs[0].features.history.types[1]: expected one of movies, shows, "
-            "seasons, episodes, got \"film\"");
+            "seasons, episodes, got \"film\" (at /pairs/0/features/history/types/1)");
   EXPECT_EQ(only_error(feature("history", "{ types: movies }")),
-            "cw.yaml:8:25: pairs[0].features.history.types: expected a list, got \"movies\"");
+            "cw.yaml:8:25: pairs[0].features.history.types: expected a list, got \"movies\" (at "
+            "/pairs/0/features/history/types)");
   EXPECT_EQ(only_error(feature("watchlist", "{ from_date: 2024-01-01 }")),
             "cw.yaml:8:31: pairs[0].features.watchlist.from_date: only history (plays) and "
-            "ratings have dates to filter by");
+            "ratings have dates to filter by (at /pairs/0/features/watchlist/from_date)");
   EXPECT_NE(only_error(feature("history", "{ from_date: 2024-13-01 }"))
                 .find("cw.yaml:8:29: pairs[0].features.history.from_date: expected a date"),
             std::string::npos);
   EXPECT_EQ(only_error(feature("history", "{ min_rating: 5 }")),
             "cw.yaml:8:30: pairs[0].features.history.min_rating: only the ratings feature has a "
-            "minimum rating");
+            "minimum rating (at /pairs/0/features/history/min_rating)");
   EXPECT_EQ(only_error(feature("ratings", "{ min_rating: 11 }")),
             "cw.yaml:8:30: pairs[0].features.ratings.min_rating: expected a number from 0 to 10, "
-            "got 11");
+            "got 11 (at /pairs/0/features/ratings/min_rating)");
   EXPECT_EQ(only_error(feature("ratings", "{ exclude: { ids: [tt0111161] } }")),
             "cw.yaml:8:35: pairs[0].features.ratings.exclude.ids[0]: expected an id as kind:value "
-            "(imdb:tt0111161, tmdb:603, tvdb:81189, ...), got \"tt0111161\"");
+            "(imdb:tt0111161, tmdb:603, tvdb:81189, ...), got \"tt0111161\" (at "
+            "/pairs/0/features/ratings/exclude/ids/0)");
   EXPECT_EQ(only_error(feature("ratings", "{ exclude: { names: [x] } }")),
             "cw.yaml:8:29: pairs[0].features.ratings.exclude.names: unknown key; expected one of "
-            "ids, titles");
+            "ids, titles (at /pairs/0/features/ratings/exclude/names)");
 }
 
 // Issue 10: one deletion rotated round a -> b -> c -> a forever (2 writes every run).
@@ -203,27 +209,30 @@ TEST(ConfigErrors, UnknownTopLevelAndSyncKeys) {
 
 TEST(ConfigErrors, WrongTypes) {
   EXPECT_EQ(only_error("sync:\n  dry_run: yes\n"),
-            "cw.yaml:2:12: sync.dry_run: expected true or false, got \"yes\"");
+            "cw.yaml:2:12: sync.dry_run: expected true or false, got \"yes\" (at /sync/dry_run)");
   EXPECT_EQ(only_error("sync:\n  dry_run: \"true\"\n"),
-            "cw.yaml:2:12: sync.dry_run: expected true or false, got \"true\"");
+            "cw.yaml:2:12: sync.dry_run: expected true or false, got \"true\" (at /sync/dry_run)");
   EXPECT_EQ(only_error("sync:\n  mass_delete: { max_ratio: 2 }\n"),
-            "cw.yaml:2:29: sync.mass_delete.max_ratio: expected a number from 0 to 1, got 2");
+            "cw.yaml:2:29: sync.mass_delete.max_ratio: expected a number from 0 to 1, got 2 (at "
+            "/sync/mass_delete/max_ratio)");
   EXPECT_EQ(only_error("sync:\n  mass_delete: { max_count: many }\n"),
-            "cw.yaml:2:29: sync.mass_delete.max_count: expected a whole number, got \"many\"");
+            "cw.yaml:2:29: sync.mass_delete.max_count: expected a whole number, got \"many\" (at "
+            "/sync/mass_delete/max_count)");
   EXPECT_EQ(only_error("sync:\n  tombstone_ttl: 30 days\n"),
             "cw.yaml:2:18: sync.tombstone_ttl: expected a duration such as 30d, 12h, 90s or a "
             "number of seconds, got \"30 days\"");
-  EXPECT_EQ(only_error("sync: [1]\n"), "cw.yaml:1:7: sync: expected a mapping, got a list");
+  EXPECT_EQ(only_error("sync: [1]\n"),
+            "cw.yaml:1:7: sync: expected a mapping, got a list (at /sync)");
   EXPECT_EQ(only_error("pairs: {}\n"),
-            "cw.yaml:1:8: pairs: expected a list of pairs, got a mapping");
+            "cw.yaml:1:8: pairs: expected a list of pairs, got a mapping (at /pairs)");
   EXPECT_EQ(only_error("providers:\n  x: plex\n"),
-            "cw.yaml:2:6: providers.x: expected a mapping, got \"plex\"");
+            "cw.yaml:2:6: providers.x: expected a mapping, got \"plex\" (at /providers/x)");
 }
 
 TEST(ConfigErrors, ProviderNeedsPlugin) {
   EXPECT_EQ(only_error("providers:\n  x: { url: a }\n"),
             "cw.yaml:2:3: providers.x: missing key \"plugin\": which plugin this instance uses "
-            "(plex, trakt, ...)");
+            "(plex, trakt, ...) (at /providers/x/plugin)");
   EXPECT_NE(only_error("providers:\n  bad name: { plugin: x }\n").find("instance names use"),
             std::string::npos);
 }
@@ -323,7 +332,7 @@ TEST(ConfigErrors, PairConsistency) {
 TEST(ConfigErrors, SecretReferencesMustBeWhole) {
   EXPECT_EQ(only_error("providers:\n  x: { plugin: p, url: \"http://${env:HOST}:1\" }\n"),
             "cw.yaml:2:24: providers.x.url: expected the whole value to be ${env:NAME} or "
-            "${file:PATH}, got \"...${env:HOST}...\"");
+            "${file:PATH}, got \"...${env:HOST}...\" (at /providers/x/url)");
   EXPECT_NE(only_error("providers:\n  x: { plugin: p, token: \"${vault:abc}\" }\n")
                 .find("providers.x.token: expected the whole value to be"),
             std::string::npos);

@@ -123,49 +123,57 @@ TEST(ConfigHttp, UnknownRateLimitKeyGetsDidYouMean) {
 }
 
 TEST(ConfigHttp, BlockMustBeAMapping) {
-  EXPECT_EQ(only_error("http: 5\n"), "cw.yaml:1:7: http: expected a mapping, got \"5\"");
+  EXPECT_EQ(only_error("http: 5\n"), "cw.yaml:1:7: http: expected a mapping, got \"5\" (at /http)");
   EXPECT_EQ(only_error("providers:\n  trakt:\n    plugin: trakt\n    http: [1]\n"),
-            "cw.yaml:4:11: providers.trakt.http: expected a mapping, got a list");
+            "cw.yaml:4:11: providers.trakt.http: expected a mapping, got a list (at "
+            "/providers/trakt/http)");
 }
 
 TEST(ConfigHttp, BadTimeoutNamesPositionPathAndValue) {
-  EXPECT_EQ(only_error("http:\n  timeout_ms: 0\n"),
-            "cw.yaml:2:15: http.timeout_ms: expected an integer >= 1, got \"0\"");
+  EXPECT_EQ(
+      only_error("http:\n  timeout_ms: 0\n"),
+      "cw.yaml:2:15: http.timeout_ms: expected an integer >= 1, got \"0\" (at /http/timeout_ms)");
   EXPECT_EQ(only_error("http:\n  connect_timeout_ms: soon\n"),
-            "cw.yaml:2:23: http.connect_timeout_ms: expected an integer >= 1, got \"soon\"");
+            "cw.yaml:2:23: http.connect_timeout_ms: expected an integer >= 1, got \"soon\" (at "
+            "/http/connect_timeout_ms)");
   EXPECT_EQ(only_error("providers:\n  t:\n    plugin: trakt\n    http: { timeout_ms: -5 }\n"),
-            "cw.yaml:4:25: providers.t.http.timeout_ms: expected an integer >= 1, got \"-5\"");
+            "cw.yaml:4:25: providers.t.http.timeout_ms: expected an integer >= 1, got \"-5\" (at "
+            "/providers/t/http/timeout_ms)");
 }
 
 TEST(ConfigHttp, BadTypesAreReported) {
-  EXPECT_EQ(only_error("http:\n  verify_tls: maybe\n"),
-            "cw.yaml:2:15: http.verify_tls: expected true or false, got \"maybe\"");
+  EXPECT_EQ(
+      only_error("http:\n  verify_tls: maybe\n"),
+      "cw.yaml:2:15: http.verify_tls: expected true or false, got \"maybe\" (at /http/verify_tls)");
   EXPECT_EQ(only_error("http:\n  proxy: [a]\n"),
-            "cw.yaml:2:10: http.proxy: expected a string, got a list");
+            "cw.yaml:2:10: http.proxy: expected a string, got a list (at /http/proxy)");
   EXPECT_EQ(only_error("providers:\n  t:\n    plugin: trakt\n    http: { max_wait_ms: -1 }\n"),
-            "cw.yaml:4:26: providers.t.http.max_wait_ms: expected an integer >= 0, got \"-1\"");
+            "cw.yaml:4:26: providers.t.http.max_wait_ms: expected an integer >= 0, got \"-1\" (at "
+            "/providers/t/http/max_wait_ms)");
   EXPECT_EQ(
       only_error("providers:\n  t:\n    plugin: trakt\n    http: { max_requests_per_run: x }\n"),
       "cw.yaml:4:35: providers.t.http.max_requests_per_run: expected an integer >= 0, got "
-      "\"x\"");
+      "\"x\" (at /providers/t/http/max_requests_per_run)");
 }
 
 TEST(ConfigHttp, BadRateLimitsAreReported) {
   const std::string head = "providers:\n  t:\n    plugin: trakt\n    http:\n      rate_limits:";
   EXPECT_EQ(only_error(head + " 5\n"),
             "cw.yaml:5:20: providers.t.http.rate_limits: expected a list of {name, requests, "
-            "per_seconds}, got \"5\"");
+            "per_seconds}, got \"5\" (at /providers/t/http/rate_limits)");
   EXPECT_EQ(only_error(head + "\n        - { requests: 5, per_seconds: 1 }\n"),
-            "cw.yaml:6:11: providers.t.http.rate_limits[0].name: expected a non-empty string");
+            "cw.yaml:6:11: providers.t.http.rate_limits[0].name: expected a non-empty string (at "
+            "/providers/t/http/rate_limits/0/name)");
   EXPECT_EQ(only_error(head + "\n        - { name: read, requests: 0, per_seconds: 1 }\n"),
             "cw.yaml:6:35: providers.t.http.rate_limits[0].requests: expected a number > 0, got "
-            "\"0\"");
+            "\"0\" (at /providers/t/http/rate_limits/0/requests)");
   EXPECT_EQ(only_error(head + "\n        - { name: read, requests: 5 }\n"),
-            "cw.yaml:6:11: providers.t.http.rate_limits[0].per_seconds: expected a number > 0");
+            "cw.yaml:6:11: providers.t.http.rate_limits[0].per_seconds: expected a number > 0 (at "
+            "/providers/t/http/rate_limits/0/per_seconds)");
   EXPECT_EQ(only_error(head + "\n        - { name: read, methods: GET, requests: 5, "
                               "per_seconds: 1 }\n"),
             "cw.yaml:6:34: providers.t.http.rate_limits[0].methods: expected a list such as "
-            "[GET], got \"GET\"");
+            "[GET], got \"GET\" (at /providers/t/http/rate_limits/0/methods)");
 }
 
 TEST(ConfigHttp, DuplicateKeyInBlock) {
