@@ -176,7 +176,6 @@ class Planner {
         m_feature(feature),
         m_src(src),
         m_tgt(tgt),
-        m_prior(prior),
         m_now(now),
         m_plan(plan),
         m_mo{policy.year_tolerance},
@@ -274,7 +273,6 @@ class Planner {
   Feature m_feature;
   SideCtx& m_src;
   SideCtx& m_tgt;
-  const PriorState& m_prior;
   Instant m_now;
   FeaturePlan& m_plan;
   MatchOptions m_mo;

@@ -128,7 +128,7 @@ std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 // A prepared statement; reset and rebound for each row of a batch.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : m_db(db) {
+  Stmt(sqlite3* db, const char* sql) {
     m_rc = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr);
   }
   ~Stmt() { sqlite3_finalize(m_stmt); }
@@ -182,7 +182,6 @@ class Stmt {
   }
 
  private:
-  sqlite3* m_db;
   sqlite3_stmt* m_stmt = nullptr;
   int m_rc;
 };
