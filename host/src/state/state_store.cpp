@@ -128,9 +128,7 @@ std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 // A prepared statement; reset and rebound for each row of a batch.
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) {
-    m_rc = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr);
-  }
+  Stmt(sqlite3* db, const char* sql) { m_rc = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr); }
   ~Stmt() { sqlite3_finalize(m_stmt); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
