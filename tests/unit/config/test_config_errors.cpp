@@ -4,22 +4,13 @@
 
 #include <cw/config/config.hpp>
 
+#include "config_errors.hpp"
+
 namespace cw::config {
 namespace {
 
-std::vector<std::string> errors_of(const std::string& yaml) {
-  ConfigParse p = parse_config(yaml, "cw.yaml", "/etc/cw");
-  std::vector<std::string> out;
-  for (const auto& e : p.errors) out.push_back(e.to_string());
-  EXPECT_EQ(p.config.has_value(), out.empty());
-  return out;
-}
-
-std::string only_error(const std::string& yaml) {
-  auto errors = errors_of(yaml);
-  EXPECT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
-  return errors.empty() ? std::string() : errors.front();
-}
+using test::errors_of;
+using test::only_error;
 
 const char* const k_providers =
     "providers:\n  plex: { plugin: plex }\n  trakt: { plugin: trakt }\n";

@@ -5,24 +5,15 @@
 
 #include <cw/config/config.hpp>
 
+#include "config_errors.hpp"
+
 namespace cw::config {
 namespace {
 
+using test::errors_of;
+using test::only_error;
+
 ConfigParse parse(const std::string& yaml) { return parse_config(yaml, "cw.yaml", "/etc/cw"); }
-
-std::vector<std::string> errors_of(const std::string& yaml) {
-  ConfigParse p = parse(yaml);
-  std::vector<std::string> out;
-  for (const auto& e : p.errors) out.push_back(e.to_string());
-  EXPECT_EQ(p.config.has_value(), out.empty());
-  return out;
-}
-
-std::string only_error(const std::string& yaml) {
-  auto errors = errors_of(yaml);
-  EXPECT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
-  return errors.empty() ? std::string() : errors.front();
-}
 
 TEST(ConfigHttp, GlobalAndInstanceBlocksAreParsed) {
   const ConfigParse p = parse(

@@ -14,9 +14,13 @@
 #include <cw/util/json_schema.hpp>
 
 #include "../cli/cli_test_support.hpp"
+#include "config_errors.hpp"
 
 namespace cw::config {
 namespace {
+
+using test::errors_of;
+using test::only_error;
 
 const char* const k_head =
     "providers:\n"
@@ -51,14 +55,6 @@ const Case k_cases[] = {
      "cw.yaml:7:37: pairs[0].features.ratings.removal: expected one of source_deletes, mirror, "
      "got \"delete\" (at /pairs/0/features/ratings/removal)"},
 };
-
-std::vector<std::string> errors_of(const std::string& yaml) {
-  ConfigParse p = parse_config(yaml, "cw.yaml", "/etc/cw");
-  std::vector<std::string> out;
-  for (const auto& e : p.errors) out.push_back(e.to_string());
-  EXPECT_EQ(p.config.has_value(), out.empty());
-  return out;
-}
 
 nlohmann::json as_json(const std::string& yaml) {
   // The same documents as JSON, to show that the schema alone refuses them.
