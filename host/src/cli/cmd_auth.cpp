@@ -2,10 +2,8 @@
 // auth_start/auth_poll (device code, PIN, or username and password prompts); the plugin
 // stores what it obtains with put_secret in the token store (0600 files under the
 // configuration directory). Nothing here prints a secret.
-#include <chrono>
 #include <ctime>
 #include <iostream>
-#include <thread>
 
 #include <cw/cli/commands.hpp>
 #include <cw/cli/exit_codes.hpp>
@@ -95,14 +93,7 @@ int run_login(const GlobalOptions& g, const Invocation& call) {
   services::CancelToken& cancel = session.cancel();
   InstanceAuthProvider provider(*inst);
   services::AuthIo io = services::terminal_auth_io(std::cerr);
-  io.sleep = [&cancel](std::int64_t ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < end) {
-      if (cancel.cancelled()) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return !cancel.cancelled();
-  };
+  io.sleep = [&session, &cancel](std::int64_t ms) { return session.clock().sleep_ms(ms, &cancel); };
   auto st = services::run_auth_login(provider, opts, io);
   if (!st) {
     std::cerr << "cw auth login: " << session.logger().redact(st.error().message) << "\n";

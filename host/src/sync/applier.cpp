@@ -81,17 +81,9 @@ bool retryable(ErrorKind kind) {
 Applier::Applier(ProviderPort& target, state::StateStore* journal, services::CancelToken& cancel,
                  ApplierOptions options)
     : m_target(target), m_journal(journal), m_cancel(cancel), m_options(std::move(options)) {
-  if (!m_options.sleep) {
-    m_options.sleep = [](std::int64_t ms) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    };
-  }
-  if (!m_options.now_s) {
-    m_options.now_s = [] {
-      return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-    };
+  if (m_options.clock == nullptr) {
+    static const services::SystemClock system;
+    m_options.clock = &system;
   }
 }
 
@@ -131,7 +123,7 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
         e.op = to_string(batch.op);
         e.key = w.key;
         e.payload_hash = payload_hash(w.item);
-        e.created_at = m_options.now_s();
+        e.created_at = now_s();
         entries.push_back(std::move(e));
       }
       if (auto st = m_journal->journal_begin(entries); !st) {
@@ -186,7 +178,10 @@ std::map<std::string, KeyOutcome> Applier::apply(const WriteBatch& batch, ApplyS
                             st == OutcomeStatus::unresolved || st == OutcomeStatus::failed;
         settle[e.id] = closed ? "confirmed" : "unknown";
       }
-      (void)m_journal->journal_settle(settle, m_options.now_s());
+      if (auto st = m_journal->journal_settle(settle, now_s()); !st) {
+        stats.unsettled.insert(settle.begin(), settle.end());
+        if (stats.journal_error.empty()) stats.journal_error = st.error().message;
+      }
     }
     done += chunk.size();
     if (m_options.progress) m_options.progress(done, batch.items.size());
@@ -198,6 +193,10 @@ Result<nlohmann::json> Applier::send_with_retries(const WriteBatch& batch,
                                                   std::vector<WriteItem>& chunk, ApplyStats& stats,
                                                   std::map<std::string, KeyOutcome>& out) {
   const bool unsafe = repeat_unsafe(batch.feature, batch.op);
+  // A transient failure of a write that is not safe to repeat may still have landed.
+  const auto in_doubt = [unsafe](const Error& e) {
+    return unsafe && e.kind == ErrorKind::transient;
+  };
   std::int64_t backoff = m_options.base_backoff_ms;
   for (int attempt = 1;; ++attempt) {
     nlohmann::json items = nlohmann::json::array();
@@ -223,16 +222,24 @@ Result<nlohmann::json> Applier::send_with_retries(const WriteBatch& batch,
     if (!may_retry) {
       // The whole request failed: nothing in it was confirmed (cwsdk.h). A transient
       // failure of a write that is not safe to repeat may still have landed: unknown.
-      const bool in_doubt = unsafe && err.kind == ErrorKind::transient;
       for (const auto& w : chunk)
-        out[w.key] = KeyOutcome{in_doubt ? OutcomeStatus::unknown : OutcomeStatus::failed,
+        out[w.key] = KeyOutcome{in_doubt(err) ? OutcomeStatus::unknown : OutcomeStatus::failed,
                                 reason_of(err.kind), err.message};
       return err;
     }
     ++stats.retries;
     std::int64_t wait = err.retry_after_ms >= 0 ? err.retry_after_ms : backoff;
     wait = std::min(wait, m_options.max_backoff_ms);
-    m_options.sleep(wait);
+    if (!m_options.clock->sleep_ms(wait, &m_cancel)) {
+      // Cancelled during the back-off: no further attempt. The keys settle as the failed
+      // attempt left them; those in doubt stay open in the journal for the next run.
+      stats.cancelled = true;
+      for (const auto& w : chunk)
+        out[w.key] =
+            KeyOutcome{in_doubt(err) ? OutcomeStatus::unknown : OutcomeStatus::failed,
+                       reason_of(err.kind), "cancelled while waiting to retry: " + err.message};
+      return err;
+    }
     backoff = std::min(backoff * 2, m_options.max_backoff_ms);
     if (unsafe) {
       // Re-read before sending again (R6.2): what the failed request did land is not sent

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/provider_port.hpp>
 
@@ -51,21 +52,27 @@ struct ApplyStats {
   int calls = 0;  // plugin operations, retries included
   int retries = 0;
   bool cancelled = false;
+  // Journal entries whose settlement could not be written, with the state each should have:
+  // the caller hands them to its state commit (a second, separate transaction) and reports
+  // `journal_error`. Left in_flight they would only cost a re-check, but a journal that
+  // cannot be written is a fault the user must hear about, never a silent one.
+  std::map<std::int64_t, std::string> unsettled;
+  std::string journal_error;
 };
 
 struct ApplierOptions {
   int max_attempts = 4;
   std::int64_t base_backoff_ms = 200;
   std::int64_t max_backoff_ms = 30000;
-  // Replaces sleeping (tests).
-  std::function<void(std::int64_t ms)> sleep;
+  // Time and waiting: journal timestamps, and the back-off between attempts, which ends at
+  // once when the run is cancelled. Unset: the system clock.
+  const services::Clock* clock = nullptr;
   // Keys of `items` that a fresh read of the target shows as already there; used before
   // retrying a write that is not safe to repeat. Unset: such writes are not retried.
   std::function<Result<std::set<std::string>>(const std::vector<WriteItem>& items)>
       present_on_target;
   // Called after each chunk with the number of keys done so far (progress display).
   std::function<void(std::size_t done, std::size_t total)> progress;
-  std::function<std::int64_t()> now_s;
 };
 
 class Applier {
@@ -80,6 +87,8 @@ class Applier {
   Result<nlohmann::json> send_with_retries(const WriteBatch& batch, std::vector<WriteItem>& chunk,
                                            ApplyStats& stats,
                                            std::map<std::string, KeyOutcome>& out);
+
+  std::int64_t now_s() const { return m_options.clock->now_ms() / 1000; }
 
   ProviderPort& m_target;
   state::StateStore* m_journal;

@@ -33,8 +33,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
       return SessionError{
           SessionError::Cause::other,
           std::string("CW_NOW: expected epoch seconds or ISO-8601, got \"") + now + "\""};
-    s->m_fixed_now = *t;
-    s->m_clock = std::make_unique<services::ManualClock>(*t * 1000);
+    s->m_clock = std::make_unique<services::PinnedClock>(*t * 1000);
   } else {
     s->m_clock = std::make_unique<services::SystemClock>();
   }
@@ -173,7 +172,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
 
 SyncRunner Session::runner() {
   ApplierOptions applier;
-  applier.now_s = [this] { return now_s(); };
+  applier.clock = m_clock.get();
   return SyncRunner(ports(), create_errors(), store(), cancel(), logger(), applier);
 }
 
@@ -186,10 +185,7 @@ SyncOptions Session::run_options() const {
   return options;
 }
 
-std::int64_t Session::now_s() const {
-  if (m_fixed_now) return *m_fixed_now;
-  return m_clock->now_ms() / 1000;
-}
+std::int64_t Session::now_s() const { return m_clock->now_ms() / 1000; }
 
 plugin::ProviderInstance* Session::instance(const std::string& name) {
   const auto it = m_ports.find(name);

@@ -118,6 +118,8 @@ class Session {
   std::unique_ptr<services::FileTokenStore> m_tokens;
   std::unique_ptr<services::HostSecretStore> m_secrets;
   std::unique_ptr<services::CurlHttpService> m_http;
+  // $CW_NOW pins its wall time. The HTTP service keeps its own system clock: servers' dates
+  // and reset times are real whatever the run takes as now.
   std::unique_ptr<services::Clock> m_clock;
   services::CancelToken* m_cancel = nullptr;
   std::unique_ptr<plugin::HostServices> m_services;
@@ -125,7 +127,6 @@ class Session {
   std::map<std::string, std::unique_ptr<PluginPort>> m_ports;
   std::map<std::string, std::string> m_create_errors;
   std::set<std::string> m_invalid_settings;
-  std::optional<std::int64_t> m_fixed_now;
   bool m_dry_run = false;
 };
 

@@ -611,7 +611,14 @@ struct SyncRunner::Impl {
     for (Side side : {Side::source, Side::target}) {
       const engine::Snapshot& snap = side == Side::source ? src : tgt;
       auto open = self.m_store.journal_open(pc.policy.name, fname, sides.of(side));
-      if (!open) continue;
+      if (!open) {
+        // Without the open entries cw cannot tell which writes may already have landed:
+        // writing now could post a play twice (R6.2).
+        return fail(entry, "pair " + pc.policy.name + " " + fname +
+                               " skipped, nothing written: the write journal could not be "
+                               "read: " +
+                               open.error().message);
+      }
       const bool reread = snap.completeness.complete &&
                           snap.completeness.semantics == engine::Semantics::present &&
                           snap.health != engine::Health::down;
@@ -625,6 +632,7 @@ struct SyncRunner::Impl {
 
     std::vector<engine::Outcome> outcomes;
     std::set<std::string> failed_keys;
+    std::string journal_error;  // the first settlement the applier could not write
     const auto& fpol = pc.policy.features.count(feature) ? pc.policy.features.at(feature)
                                                          : engine::FeaturePolicy{};
     std::size_t total = fp.actions.size(), done_total = 0;
@@ -700,6 +708,9 @@ struct SyncRunner::Impl {
         auto res = applier.apply(batch, stats);
         self.m_calls[port.instance()][to_string(batch.op)] += stats.calls;
         if (stats.cancelled) cancelled = true;
+        journal_close.insert(stats.unsettled.begin(), stats.unsettled.end());
+        if (!stats.journal_error.empty() && journal_error.empty())
+          journal_error = stats.journal_error;
         done_total += batch.items.size();
         for (const auto& [key, o] : res) {
           engine::Outcome out{side, kind, key, engine::OutcomeStatus::unknown, o.reason, o.message};
@@ -766,6 +777,16 @@ struct SyncRunner::Impl {
     if (auto c = self.m_store.commit(commit); !c)
       return fail(entry, "pair " + pc.policy.name + " " + fname +
                              ": state commit failed: " + c.error().message);
+    if (!journal_error.empty()) {
+      // The commit above wrote those settlements in its own transaction, so nothing is left
+      // in doubt; the failed write is still a fault of the state database to report.
+      fail(entry, "pair " + pc.policy.name + " " + fname +
+                      ": the write journal could not record the outcome of a chunk (recorded "
+                      "with the state commit instead): " +
+                      journal_error);
+      entry["duration_ms"] = steady_ms() - t0;
+      return;
+    }
     if (cancelled)
       entry["status"] = "cancelled";
     else if (!failed_keys.empty())

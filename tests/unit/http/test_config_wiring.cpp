@@ -24,8 +24,8 @@ config::Config parse(const std::string& yaml) {
   return p.config ? *p.config : config::Config{};
 }
 
-std::unique_ptr<CurlHttpService> service_for(const config::Config& cfg,
-                                             std::shared_ptr<HttpClock> clock = nullptr) {
+std::unique_ptr<CurlHttpService> service_for(
+    const config::Config& cfg, std::shared_ptr<const services::Clock> clock = nullptr) {
   return std::make_unique<CurlHttpService>(cfg.http_options(), std::move(clock),
                                            [](HttpLogLevel, const std::string&) {});
 }

@@ -17,7 +17,7 @@ std::vector<RateLimitSpec> trakt_limits() {
 
 TEST(RateBudget, BurstThenPaceAtTheDeclaredRate) {
   ManualHttpClock clock;
-  RateBudget b("trakt", trakt_limits(), 0, clock.now_ms());
+  RateBudget b("trakt", trakt_limits(), 0, clock.steady_ms());
   for (int i = 0; i < 500; ++i) ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   EXPECT_TRUE(clock.sleeps().empty());  // the burst fits the bucket
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
@@ -27,7 +27,7 @@ TEST(RateBudget, BurstThenPaceAtTheDeclaredRate) {
 
 TEST(RateBudget, WritesAndReadsUseTheirOwnBuckets) {
   ManualHttpClock clock;
-  RateBudget b("trakt", trakt_limits(), 0, clock.now_ms());
+  RateBudget b("trakt", trakt_limits(), 0, clock.steady_ms());
   ASSERT_TRUE(b.acquire("POST", clock, 60'000, nullptr).ok());
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   EXPECT_TRUE(clock.sleeps().empty());
@@ -39,7 +39,7 @@ TEST(RateBudget, WritesAndReadsUseTheirOwnBuckets) {
 TEST(RateBudget, ExhaustionBeyondMaxWaitIsRateLimitedWithRetryAfter) {
   ManualHttpClock clock;
   // MDBList free tier: 1000 a day.
-  RateBudget b("mdblist", {RateLimitSpec{"daily", {}, 2, 86'400, {}}}, 0, clock.now_ms());
+  RateBudget b("mdblist", {RateLimitSpec{"daily", {}, 2, 86'400, {}}}, 0, clock.steady_ms());
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   auto st = b.acquire("GET", clock, 60'000, nullptr);
@@ -50,7 +50,7 @@ TEST(RateBudget, ExhaustionBeyondMaxWaitIsRateLimitedWithRetryAfter) {
   EXPECT_TRUE(clock.sleeps().empty());
   EXPECT_TRUE(b.exhausted());
   EXPECT_EQ(b.refused(), 1);
-  const auto doc = b.to_json(clock.now_ms());
+  const auto doc = b.to_json(clock.steady_ms());
   EXPECT_EQ(doc["requests"], 2);
   EXPECT_EQ(doc["refused"], 1);
   EXPECT_EQ(doc["exhausted"], true);
@@ -59,7 +59,7 @@ TEST(RateBudget, ExhaustionBeyondMaxWaitIsRateLimitedWithRetryAfter) {
 TEST(RateBudget, EndpointScopedBuckets) {
   ManualHttpClock clock;
   RateBudget b("simkl", {RateLimitSpec{"history", {"POST"}, 1, 2, {"/sync/history*"}}}, 0,
-               clock.now_ms());
+               clock.steady_ms());
   ASSERT_TRUE(b.acquire("POST", "/sync/history", clock, 60'000, nullptr).ok());
   ASSERT_TRUE(b.acquire("POST", "/sync/watchlist", clock, 60'000, nullptr).ok());  // not scoped
   EXPECT_TRUE(clock.sleeps().empty());
@@ -70,7 +70,7 @@ TEST(RateBudget, EndpointScopedBuckets) {
 
 TEST(RateBudget, PerRunCap) {
   ManualHttpClock clock;
-  RateBudget b("mdblist", {}, 3, clock.now_ms());
+  RateBudget b("mdblist", {}, 3, clock.steady_ms());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(b.acquire("GET", clock, 0, nullptr).ok());
   auto st = b.acquire("GET", clock, 0, nullptr);
   ASSERT_FALSE(st.ok());
@@ -80,7 +80,7 @@ TEST(RateBudget, PerRunCap) {
 
 TEST(RateBudget, RetryAfterBlocksTheMatchingBucket) {
   ManualHttpClock clock;
-  RateBudget b("trakt", trakt_limits(), 0, clock.now_ms());
+  RateBudget b("trakt", trakt_limits(), 0, clock.steady_ms());
   b.observe("GET", 429, {{"retry-after", "20"}}, clock);
   ASSERT_TRUE(b.acquire("POST", clock, 60'000, nullptr).ok());  // writes are not blocked
   EXPECT_TRUE(clock.sleeps().empty());
@@ -91,7 +91,7 @@ TEST(RateBudget, RetryAfterBlocksTheMatchingBucket) {
 
 TEST(RateBudget, A429WithoutBucketsBlocksTheInstance) {
   ManualHttpClock clock;
-  RateBudget b("tmdb", {}, 0, clock.now_ms());
+  RateBudget b("tmdb", {}, 0, clock.steady_ms());
   b.observe("GET", 429, {{"retry-after", "3"}}, clock);
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   ASSERT_EQ(clock.sleeps().size(), 1u);
@@ -100,9 +100,9 @@ TEST(RateBudget, A429WithoutBucketsBlocksTheInstance) {
 
 TEST(RateBudget, TraktXRatelimitJson) {
   ManualHttpClock clock;
-  RateBudget b("trakt", {RateLimitSpec{"read", {"GET"}, 1000, 300, {}}}, 0, clock.now_ms());
+  RateBudget b("trakt", {RateLimitSpec{"read", {"GET"}, 1000, 300, {}}}, 0, clock.steady_ms());
   // The header's reset time is 90 s after the (manual) wall clock.
-  const std::int64_t wall = clock.wall_ms();
+  const std::int64_t wall = clock.now_ms();
   const time_t until_s = static_cast<time_t>((wall + 90'000) / 1000);
   char until[32];
   std::strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&until_s));
@@ -111,7 +111,7 @@ TEST(RateBudget, TraktXRatelimitJson) {
           R"({"name":"AUTHED_API_GET_LIMIT","period":300,"limit":500,"remaining":0,"until":")") +
       until + "\"}";
   b.observe("GET", 429, {{"x-ratelimit", header}}, clock);
-  const auto doc = b.to_json(clock.now_ms());
+  const auto doc = b.to_json(clock.steady_ms());
   EXPECT_EQ(doc["buckets"][0]["requests"], 500);  // the service's figure wins
   ASSERT_TRUE(b.acquire("GET", clock, 600'000, nullptr).ok());
   ASSERT_EQ(clock.sleeps().size(), 1u);
@@ -121,10 +121,10 @@ TEST(RateBudget, TraktXRatelimitJson) {
 TEST(RateBudget, XRateLimitHeadersLowerTheLimitAndBlockUntilReset) {
   ManualHttpClock clock;
   // AniList: 90 per minute, 30 while degraded.
-  RateBudget b("anilist", {RateLimitSpec{"all", {}, 90, 60, {}}}, 0, clock.now_ms());
+  RateBudget b("anilist", {RateLimitSpec{"all", {}, 90, 60, {}}}, 0, clock.steady_ms());
   b.observe("POST", 200, {{"x-ratelimit-limit", "30"}, {"x-ratelimit-remaining", "29"}}, clock);
-  EXPECT_EQ(b.to_json(clock.now_ms())["buckets"][0]["requests"], 30);
-  const std::int64_t reset_epoch_s = clock.wall_ms() / 1000 + 45;
+  EXPECT_EQ(b.to_json(clock.steady_ms())["buckets"][0]["requests"], 30);
+  const std::int64_t reset_epoch_s = clock.now_ms() / 1000 + 45;
   b.observe("POST", 429,
             {{"x-ratelimit-limit", "30"},
              {"x-ratelimit-remaining", "0"},
@@ -137,7 +137,7 @@ TEST(RateBudget, XRateLimitHeadersLowerTheLimitAndBlockUntilReset) {
 
 TEST(RateBudget, MalformedRateHeadersAreIgnored) {
   ManualHttpClock clock;
-  RateBudget b("x", {RateLimitSpec{"all", {}, 10, 1, {}}}, 0, clock.now_ms());
+  RateBudget b("x", {RateLimitSpec{"all", {}, 10, 1, {}}}, 0, clock.steady_ms());
   b.observe("GET", 429,
             {{"x-ratelimit", "{not json"},
              {"x-ratelimit-limit", "lots"},
@@ -150,7 +150,7 @@ TEST(RateBudget, MalformedRateHeadersAreIgnored) {
 
 TEST(RateBudget, CancellationStopsTheWait) {
   ManualHttpClock clock;
-  RateBudget b("trakt", {RateLimitSpec{"write", {}, 1, 10, {}}}, 0, clock.now_ms());
+  RateBudget b("trakt", {RateLimitSpec{"write", {}, 1, 10, {}}}, 0, clock.steady_ms());
   ASSERT_TRUE(b.acquire("POST", clock, 60'000, nullptr).ok());
   FlagCancelToken cancel;
   cancel.cancel();

@@ -12,38 +12,17 @@
 #include <httplib.h>
 
 #include <cw/services/cancel/cancel_token.hpp>
+#include <cw/services/clock/clock.hpp>
 #include <cw/services/http/rate_budget.hpp>
 
 namespace cw::test {
 
-// Time that moves only when the service "sleeps"; every sleep is recorded so that tests
-// can check the waits the service chose (Retry-After, backoff, pacing) without waiting.
-class ManualHttpClock final : public services::HttpClock {
+// The HTTP tests' clock: a manual clock (services::ManualClock records every sleep) whose
+// wall time is in 2026, because reset headers and HTTP dates carry real dates.
+class ManualHttpClock final : public services::ManualClock {
  public:
-  std::int64_t now_ms() override { return m_now.load(); }
-  std::int64_t wall_ms() override { return m_wall_base + m_now.load(); }
-  bool sleep_ms(std::int64_t ms, const services::CancelToken* cancelled) override {
-    if (cancelled != nullptr && cancelled->cancelled()) return false;
-    {
-      std::lock_guard lock(m_mutex);
-      m_sleeps.push_back(ms);
-    }
-    m_now.fetch_add(ms);
-    return cancelled == nullptr || !cancelled->cancelled();
-  }
-  std::vector<std::int64_t> sleeps() {
-    std::lock_guard lock(m_mutex);
-    return m_sleeps;
-  }
-  void set_wall_base(std::int64_t ms) { m_wall_base = ms; }
-
- private:
-  std::atomic<std::int64_t> m_now{1'000'000};
-  std::int64_t m_wall_base = 1'780'000'000'000;  // 2026-05-28
-  std::mutex m_mutex;
-  std::vector<std::int64_t> m_sleeps;
+  ManualHttpClock() : ManualClock(1'780'001'000'000) {}
 };
-
 // An httplib server on 127.0.0.1 with an OS-chosen port, stopped by the destructor.
 template <typename ServerT = httplib::Server>
 class LoopbackServer {

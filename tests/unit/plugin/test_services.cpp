@@ -1,5 +1,8 @@
+#include <chrono>
 #include <csignal>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -93,6 +96,40 @@ TEST(Clock, ManualClockMovesOnlyWhenTold) {
   EXPECT_EQ(c.now_ms(), 1);
   SystemClock s;
   EXPECT_GT(s.now_ms(), 1'600'000'000'000);  // after 2020: the clock is in milliseconds
+}
+
+TEST(Clock, ManualClockSleepsMoveTimeAndAreRecorded) {
+  ManualClock c(1'000);
+  const auto steady = c.steady_ms();
+  FlagCancelToken cancel;
+  EXPECT_TRUE(c.sleep_ms(250, &cancel));
+  EXPECT_EQ(c.now_ms(), 1'250);
+  EXPECT_EQ(c.steady_ms(), steady + 250);
+  cancel.cancel();
+  EXPECT_FALSE(c.sleep_ms(100, &cancel));  // a cancelled run does not wait
+  EXPECT_EQ(c.sleeps(), std::vector<std::int64_t>{250});
+}
+
+TEST(Clock, SystemSleepEndsWhenTheTokenIsSet) {
+  // The wait is an hour; only the token can end it, so a pass proves the early end.
+  SystemClock c;
+  FlagCancelToken cancel;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    cancel.cancel();
+  });
+  EXPECT_FALSE(c.sleep_ms(3'600'000, &cancel));
+  stopper.join();
+  EXPECT_TRUE(c.sleep_ms(0, nullptr));
+}
+
+TEST(Clock, PinnedClockHoldsTheWallTimeOnly) {
+  PinnedClock c(1'700'000'000'000);
+  EXPECT_EQ(c.now_ms(), 1'700'000'000'000);
+  const auto before = c.steady_ms();
+  EXPECT_TRUE(c.sleep_ms(2, nullptr));
+  EXPECT_GE(c.steady_ms(), before + 2);  // waits are real
+  EXPECT_EQ(c.now_ms(), 1'700'000'000'000);
 }
 
 TEST(Cancel, FlagToken) {

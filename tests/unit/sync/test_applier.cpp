@@ -2,6 +2,7 @@
 #include <functional>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cw/services/cancel/cancel_token.hpp>
@@ -72,8 +73,7 @@ class ApplierTest : public ::testing::Test {
     auto s = state::StateStore::open(m_dir, state::OpenMode::read_write);
     ASSERT_TRUE(s) << s.error().message;
     m_store = std::move(s).value();
-    m_options.sleep = [this](std::int64_t ms) { m_slept.push_back(ms); };
-    m_options.now_s = [] { return std::int64_t{1700000000}; };
+    m_options.clock = &m_clock;
   }
   void TearDown() override {
     m_store.reset();
@@ -84,7 +84,7 @@ class ApplierTest : public ::testing::Test {
   std::unique_ptr<state::StateStore> m_store;
   services::FlagCancelToken m_cancel;
   ApplierOptions m_options;
-  std::vector<std::int64_t> m_slept;
+  services::ManualClock m_clock{1'700'000'000'000};
 };
 
 TEST_F(ApplierTest, SendsInChunksOfTheManifestSize) {
@@ -117,6 +117,40 @@ TEST_F(ApplierTest, MissingOutcomeIsUnknownNotInferred) {
   EXPECT_EQ(open->size(), 2u);  // the unknown ones stay open for the next run's re-check
 }
 
+TEST_F(ApplierTest, AJournalSettlementThatCannotBeWrittenIsReportedAndHandedOn) {
+  FakePort port(2);
+  port.behaviour = [this](int call, const json& items) -> Result<json> {
+    if (call == 2) {
+      // From the second chunk on, the state database refuses to settle journal rows, as a
+      // failing disk would: a second connection installs a trigger while the chunk is out.
+      sqlite3* db = nullptr;
+      const auto path = (m_dir / state::k_state_db_name).string();
+      EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+      EXPECT_EQ(sqlite3_exec(db,
+                             "CREATE TRIGGER refuse BEFORE UPDATE ON journal BEGIN "
+                             "SELECT RAISE(ABORT, 'disk I/O error'); END;",
+                             nullptr, nullptr, nullptr),
+                SQLITE_OK);
+      sqlite3_close(db);
+    }
+    json out = json::array();
+    for (const auto& i : items) out.push_back({{"key", i["key"]}, {"status", "confirmed"}});
+    return Result<json>(json{{"outcomes", out}});
+  };
+  Applier applier(port, m_store.get(), m_cancel, m_options);
+  ApplyStats stats;
+  auto out = applier.apply(batch_of("watchlist", 4), stats);
+  for (const auto& [key, o] : out) EXPECT_EQ(o.status, OutcomeStatus::confirmed) << key;
+  EXPECT_NE(stats.journal_error.find("disk I/O error"), std::string::npos) << stats.journal_error;
+  // The first chunk's rows were settled; the second chunk's two are handed to the caller,
+  // each with the state it should have, and are still open in the journal meanwhile.
+  ASSERT_EQ(stats.unsettled.size(), 2u);
+  for (const auto& [id, st] : stats.unsettled) EXPECT_EQ(st, "confirmed") << id;
+  auto open = m_store->journal_open("p", "watchlist", "fake");
+  ASSERT_TRUE(open) << open.error().message;
+  EXPECT_EQ(open->size(), 2u);
+}
+
 TEST_F(ApplierTest, RetriesTransientHonouringRetryAfter) {
   FakePort port(10);
   port.behaviour = [](int call, const json& items) -> Result<json> {
@@ -133,10 +167,45 @@ TEST_F(ApplierTest, RetriesTransientHonouringRetryAfter) {
   ApplyStats stats;
   auto out = applier.apply(batch_of("watchlist", 2), stats);
   EXPECT_EQ(port.calls.size(), 2u);
-  ASSERT_EQ(m_slept.size(), 1u);
-  EXPECT_EQ(m_slept[0], 1234);
+  ASSERT_EQ(m_clock.sleeps().size(), 1u);
+  EXPECT_EQ(m_clock.sleeps()[0], 1234);
   EXPECT_EQ(stats.retries, 1);
   for (const auto& [key, o] : out) EXPECT_EQ(o.status, OutcomeStatus::confirmed);
+}
+
+TEST_F(ApplierTest, ACancelDuringTheBackOffEndsTheWaitAndTheRetries) {
+  // Ctrl-C arrives while the applier waits out a 30 s Retry-After: the wait ends (the
+  // clock returns early), nothing is sent again, and the chunk is neither confirmed nor
+  // left looking untried.
+  class CancellingClock final : public services::ManualClock {
+   public:
+    explicit CancellingClock(services::FlagCancelToken& c) : m_c(c) {}
+    bool sleep_ms(std::int64_t ms, const services::CancelToken* cancel) const override {
+      EXPECT_EQ(cancel, &m_c) << "the back-off must wait on the run's cancel token";
+      m_c.cancel();
+      return ManualClock::sleep_ms(ms, cancel);
+    }
+
+   private:
+    services::FlagCancelToken& m_c;
+  } clock(m_cancel);
+  m_options.clock = &clock;
+  FakePort port(10);
+  port.behaviour = [](int, const json&) -> Result<json> {
+    Error e = make_error("slow down", ErrorKind::rate_limited);
+    e.retry_after_ms = 30'000;
+    return e;
+  };
+  Applier applier(port, m_store.get(), m_cancel, m_options);
+  ApplyStats stats;
+  auto out = applier.apply(batch_of("watchlist", 2), stats);
+  EXPECT_EQ(port.calls.size(), 1u);
+  EXPECT_TRUE(stats.cancelled);
+  for (const auto& [key, o] : out) {
+    EXPECT_EQ(o.status, OutcomeStatus::failed) << key;
+    EXPECT_EQ(o.reason, "rate_limited") << key;
+    EXPECT_NE(o.message.find("cancelled while waiting to retry"), std::string::npos) << o.message;
+  }
 }
 
 TEST_F(ApplierTest, HistoryRetryReReadsAndSkipsWhatLanded) {

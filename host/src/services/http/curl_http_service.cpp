@@ -136,7 +136,7 @@ struct Effective {
 
 struct CurlHttpService::Impl {
   HttpOptions options;
-  std::shared_ptr<HttpClock> clock;
+  std::shared_ptr<const Clock> clock;
   HttpLogFn log;
   std::string user_agent;
   CURLSH* share = nullptr;
@@ -204,7 +204,7 @@ struct CurlHttpService::Impl {
         limits = it->second.rate_limits;
         cap = it->second.max_requests_per_run.value_or(0);
       }
-      b = std::make_shared<RateBudget>(instance, std::move(limits), cap, clock->now_ms());
+      b = std::make_shared<RateBudget>(instance, std::move(limits), cap, clock->steady_ms());
     }
     return b;
   }
@@ -320,12 +320,12 @@ struct CurlHttpService::Impl {
   }
 };
 
-CurlHttpService::CurlHttpService(HttpOptions options, std::shared_ptr<HttpClock> clock,
+CurlHttpService::CurlHttpService(HttpOptions options, std::shared_ptr<const Clock> clock,
                                  HttpLogFn log)
     : m_impl(std::make_unique<Impl>()) {
   init_curl_once();
   m_impl->options = std::move(options);
-  m_impl->clock = clock ? std::move(clock) : std::make_shared<SystemHttpClock>();
+  m_impl->clock = clock ? std::move(clock) : std::make_shared<SystemClock>();
   m_impl->log = std::move(log);
   m_impl->user_agent = m_impl->options.user_agent.empty() ? "cw/" + std::string(k_version)
                                                           : m_impl->options.user_agent;
@@ -353,7 +353,7 @@ void CurlHttpService::configure_instance(const std::string& instance,
     cap = it->second.max_requests_per_run.value_or(0);
   }
   auto budget = std::make_shared<RateBudget>(
-      instance, merge_rate_limits(manifest_limits, overrides), cap, m_impl->clock->now_ms());
+      instance, merge_rate_limits(manifest_limits, overrides), cap, m_impl->clock->steady_ms());
   std::lock_guard lock(m_impl->budgets_mutex);
   m_impl->budgets[instance] = std::move(budget);
 }
@@ -421,7 +421,7 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
       if (retry_status && attempt < max_attempts) {
         std::int64_t delay = im.backoff_ms(attempt);
         if (const std::string* ra = find_header(t.headers, "retry-after"))
-          if (auto ms = parse_retry_after(*ra, im.clock->wall_ms())) delay = std::max(delay, *ms);
+          if (auto ms = parse_retry_after(*ra, im.clock->now_ms())) delay = std::max(delay, *ms);
         if (delay <= eff.max_wait_ms) {
           char msg[200];
           std::snprintf(msg, sizeof msg, " got %d; retrying in %.1f s (attempt %d of %d)", status,
@@ -537,7 +537,7 @@ nlohmann::json CurlHttpService::report() const {
   nlohmann::json budgets = nlohmann::json::object();
   {
     std::lock_guard lock(m_impl->budgets_mutex);
-    const std::int64_t now = m_impl->clock->now_ms();
+    const std::int64_t now = m_impl->clock->steady_ms();
     for (const auto& [name, b] : m_impl->budgets) budgets[name] = b->to_json(now);
   }
   return {{"requests", m_impl->accounting.to_json()}, {"budgets", budgets}};

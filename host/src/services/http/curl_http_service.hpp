@@ -27,7 +27,7 @@ using HttpLogFn = std::function<void(HttpLogLevel level, const std::string& line
 
 class CurlHttpService final : public HttpService {
  public:
-  explicit CurlHttpService(HttpOptions options = {}, std::shared_ptr<HttpClock> clock = nullptr,
+  explicit CurlHttpService(HttpOptions options = {}, std::shared_ptr<const Clock> clock = nullptr,
                            HttpLogFn log = nullptr);
   ~CurlHttpService() override;
   CurlHttpService(const CurlHttpService&) = delete;

@@ -12,32 +12,6 @@
 
 namespace cw::services {
 
-// ---- clock ----------------------------------------------------------------------------
-
-std::int64_t SystemHttpClock::now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t SystemHttpClock::wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool SystemHttpClock::sleep_ms(std::int64_t ms, const CancelToken* cancelled) {
-  // Slices keep a cancelled run from sitting out a long Retry-After.
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  for (;;) {
-    if (cancelled != nullptr && cancelled->cancelled()) return false;
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= end) return true;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(25)));
-  }
-}
-
 // ---- header parsing ---------------------------------------------------------------------
 
 std::optional<std::int64_t> parse_retry_after(std::string_view value, std::int64_t wall_now_ms) {
@@ -148,7 +122,7 @@ std::string RateBudget::describe(const Bucket& b) const {
   return buf;
 }
 
-Status RateBudget::acquire(std::string_view method, std::string_view endpoint, HttpClock& clock,
+Status RateBudget::acquire(std::string_view method, std::string_view endpoint, const Clock& clock,
                            std::int64_t max_wait_ms, const CancelToken* cancelled) {
   for (;;) {
     if (cancelled != nullptr && cancelled->cancelled())
@@ -165,7 +139,7 @@ Status RateBudget::acquire(std::string_view method, std::string_view endpoint, H
                               ") is spent; the remaining work is left for the next run",
                           ErrorKind::rate_limited);
       }
-      const std::int64_t now = clock.now_ms();
+      const std::int64_t now = clock.steady_ms();
       if (m_blocked_until_ms > now) {
         wait = m_blocked_until_ms - now;
         why = "the service asked to wait";
@@ -211,9 +185,9 @@ Status RateBudget::acquire(std::string_view method, std::string_view endpoint, H
 }
 
 void RateBudget::observe(std::string_view method, std::string_view endpoint, int status,
-                         const HeaderList& headers, HttpClock& clock) {
-  const std::int64_t now = clock.now_ms();
-  const std::int64_t wall = clock.wall_ms();
+                         const HeaderList& headers, const Clock& clock) {
+  const std::int64_t now = clock.steady_ms();
+  const std::int64_t wall = clock.now_ms();
   std::lock_guard lock(m_mutex);
 
   auto block_matching = [&](std::int64_t until) {

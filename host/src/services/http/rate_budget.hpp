@@ -1,8 +1,8 @@
 #pragma once
 // Politeness: token buckets per provider instance, seeded from the manifest's rate_limits,
 // overridden by configuration, and corrected at run time by what the service's headers say
-// (Retry-After, X-RateLimit-*, RateLimit-*, Trakt's X-Ratelimit JSON). HttpClock makes
-// time and waiting replaceable so that tests neither sleep nor depend on timing.
+// (Retry-After, X-RateLimit-*, RateLimit-*, Trakt's X-Ratelimit JSON). Time and waiting go
+// through services::Clock, so that tests neither sleep nor depend on timing.
 
 #include <atomic>
 #include <cstdint>
@@ -14,27 +14,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cw/services/clock/clock.hpp>
 #include <cw/services/http/http_options.hpp>
 #include <cw/services/http/http_service.hpp>
 #include <cw/util/result.hpp>
 
 namespace cw::services {
-
-class HttpClock {
- public:
-  virtual ~HttpClock() = default;
-  virtual std::int64_t now_ms() = 0;   // monotonic
-  virtual std::int64_t wall_ms() = 0;  // Unix epoch, for HTTP dates and reset times
-  // Waits `ms`; returns false (early) once `cancelled` is set.
-  virtual bool sleep_ms(std::int64_t ms, const CancelToken* cancelled) = 0;
-};
-
-class SystemHttpClock final : public HttpClock {
- public:
-  std::int64_t now_ms() override;
-  std::int64_t wall_ms() override;
-  bool sleep_ms(std::int64_t ms, const CancelToken* cancelled) override;
-};
 
 // Parses a Retry-After value: delta seconds (integer or decimal) or an HTTP date (IMF
 // fixdate, RFC 850, asctime). Returns milliseconds from `wall_now_ms`, never negative.
@@ -54,17 +39,17 @@ class RateBudget {
   // as long as needed but never longer than `max_wait_ms` in one go. Errors:
   // rate_limited (the wait would be longer, or this run's request cap is spent; the error
   // carries retry_after_ms), cancelled.
-  Status acquire(std::string_view method, std::string_view endpoint, HttpClock& clock,
+  Status acquire(std::string_view method, std::string_view endpoint, const Clock& clock,
                  std::int64_t max_wait_ms, const CancelToken* cancelled);
-  Status acquire(std::string_view method, HttpClock& clock, std::int64_t max_wait_ms,
+  Status acquire(std::string_view method, const Clock& clock, std::int64_t max_wait_ms,
                  const CancelToken* cancelled) {
     return acquire(method, {}, clock, max_wait_ms, cancelled);
   }
 
   // Reads the rate-limit headers of a response to `method` and adjusts the buckets.
   void observe(std::string_view method, std::string_view endpoint, int status,
-               const HeaderList& headers, HttpClock& clock);
-  void observe(std::string_view method, int status, const HeaderList& headers, HttpClock& clock) {
+               const HeaderList& headers, const Clock& clock);
+  void observe(std::string_view method, int status, const HeaderList& headers, const Clock& clock) {
     observe(method, {}, status, headers, clock);
   }
 

@@ -1,13 +1,12 @@
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include <termios.h>
 #include <unistd.h>
 
+#include <cw/services/clock/clock.hpp>
 #include <cw/services/secrets/auth_flow.hpp>
 #include <cw/services/secrets/redactor.hpp>
 
@@ -156,8 +155,8 @@ AuthIo terminal_auth_io(std::ostream& out) {
   };
   io.getenv = [](const std::string& name) { return std::getenv(name.c_str()); };
   io.sleep = [](std::int64_t ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    return true;
+    static const SystemClock clock;
+    return clock.sleep_ms(ms, nullptr);
   };
   return io;
 }
