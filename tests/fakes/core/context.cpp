@@ -34,7 +34,9 @@ void to_json(nlohmann::json& j, const FaultSpec& f) {
                      {"page_cap", f.page_cap},
                      {"expire_token", f.expire_token},
                      {"rate_per_s", f.rate_per_s},
-                     {"burst", f.burst}};
+                     {"burst", f.burst},
+                     {"every", f.every},
+                     {"after_handling", f.after_handling}};
 }
 
 void from_json(const nlohmann::json& j, FaultSpec& f) {
@@ -64,6 +66,11 @@ void from_json(const nlohmann::json& j, FaultSpec& f) {
   f.expire_token = j.value("expire_token", d.expire_token);
   f.rate_per_s = j.value("rate_per_s", d.rate_per_s);
   f.burst = j.value("burst", d.burst);
+  f.every = j.value("every", d.every);
+  f.after_handling = j.value("after_handling", d.after_handling);
+  if (f.every < 1) throw std::invalid_argument("fault: 'every' must be at least 1");
+  if (f.after_handling && f.status == 0)
+    throw std::invalid_argument("fault: 'after_handling' needs a 'status' to answer with");
 }
 
 nlohmann::json to_json_value(const RequestRecord& r) {
@@ -229,6 +236,8 @@ Context::Decision Context::decide(const httplib::Request& req) {
     for (auto& f : m_faults) {
       if (f.spec.count == 0 || !matches(f, req)) continue;
       const FaultSpec& s = f.spec;
+      // Only every Nth matching request is affected; the others do not spend `count`.
+      if (s.every > 1 && ++f.seen % s.every != 0) continue;
       if (s.rate_per_s > 0) {
         const double elapsed_s = static_cast<double>(now - f.last_refill_ms) / 1000.0;
         f.tokens = std::min<double>(s.burst, f.tokens + elapsed_s * s.rate_per_s);
@@ -255,7 +264,12 @@ Context::Decision Context::decide(const httplib::Request& req) {
         }
         continue;
       }
-      if (d.status == 0 && s.status != 0) {
+      if (s.after_handling) {
+        if (d.late_status == 0) {
+          d.late_status = s.status;
+          d.retry_after_s = s.retry_after_s;
+        }
+      } else if (d.status == 0 && s.status != 0) {
         d.status = s.status;
         d.retry_after_s = s.retry_after_s;
       }

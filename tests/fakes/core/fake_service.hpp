@@ -45,6 +45,11 @@ struct FaultSpec {
   bool expire_token = false;      // every token check fails as if the token had expired
   double rate_per_s = 0;          // token bucket: refill rate; 0 = off
   int burst = 0;                  // token bucket: capacity (>= 1 when rate_per_s is set)
+  int every = 1;                  // act on every Nth matching request only (10: 10 % of them)
+  // With `status`: the service handles the request first (a write lands), then the answer
+  // is replaced by `status`, as when a proxy or the network loses a reply. The hard case
+  // for a client that must not post a play twice.
+  bool after_handling = false;
 };
 
 void to_json(nlohmann::json& j, const FaultSpec& f);
@@ -111,7 +116,8 @@ class Context {
 
   // ---- used by SandboxServer (per request, on the worker thread) ----
   struct Decision {
-    int status = 0;  // answer with this instead of routing (0 = route)
+    int status = 0;       // answer with this instead of routing (0 = route)
+    int late_status = 0;  // route, then answer with this instead (after_handling)
     int retry_after_s = -1;
     int latency_ms = 0;
     int slow_body_bytes_per_s = 0;
@@ -132,6 +138,7 @@ class Context {
     double tokens = 0;
     std::int64_t last_refill_ms = 0;
     int stale_remaining = 0;
+    long long seen = 0;  // matching requests so far (for `every`)
     std::unordered_map<std::string, std::pair<std::string, std::string>> cache;
   };
   bool matches(const FaultState& f, const httplib::Request& req) const;

@@ -309,6 +309,15 @@ void SandboxServer::install_wrappers() {
   m_server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     if (is_control(req)) return;
     const auto d = m_ctx.current();  // after_response() forgets this thread's decision
+    if (d.late_status != 0) {
+      // The service did its work; the client only sees the failure (a lost reply).
+      res.headers.clear();
+      if (d.retry_after_s >= 0) res.set_header("Retry-After", std::to_string(d.retry_after_s));
+      m_service->fault_response(d.late_status, req, res);
+      res.status = d.late_status;
+      res.headers.erase("Content-Length");
+      res.set_header("Content-Length", std::to_string(res.body.size()));
+    }
     record_request(req, res);
     if (res.body.empty()) return;
     if (d.malformed_body) {

@@ -2,6 +2,7 @@
 // and each kind of fault.
 #include <atomic>
 #include <chrono>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -142,6 +143,37 @@ TEST_F(FrameworkTest, StatusFaultHonoursCountAndRetryAfter) {
   EXPECT_EQ(a->get_header_value("Retry-After"), "7");
   EXPECT_EQ(b->status, 503);
   EXPECT_EQ(c->status, 200);
+}
+
+TEST_F(FrameworkTest, EveryNthMatchingRequestOnly) {
+  fault({{"endpoint", "^/items$"}, {"status", 503}, {"every", 3}, {"count", 2}});
+  std::vector<int> got;
+  for (int i = 0; i < 9; ++i) got.push_back(get("/items")->status);
+  // The 3rd and 6th fail; then `count` is spent, and the 9th passes.
+  EXPECT_EQ(got, (std::vector<int>{200, 200, 503, 200, 200, 503, 200, 200, 200}));
+  auto bad = m_client->Post("/__sandbox/faults", R"({"status":500,"every":0})", "application/json");
+  EXPECT_EQ(bad->status, 400);
+}
+
+TEST_F(FrameworkTest, AfterHandlingTheWriteLandsButTheAnswerIsLost) {
+  fault({{"endpoint", "^/items$"},
+         {"method", "POST"},
+         {"status", 502},
+         {"after_handling", true},
+         {"count", 1},
+         {"retry_after_s", 3}});
+  auto lost = m_client->Post("/items", R"({"n":5})", "application/json");
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(lost->status, 502);
+  EXPECT_EQ(lost->get_header_value("Retry-After"), "3");
+  EXPECT_EQ(lost->body.find("added"), std::string::npos);  // the service's own reply is gone
+  EXPECT_EQ(json::parse(get("/items")->body)["items"].size(), 6u);  // but the write landed
+  EXPECT_EQ(m_client->Post("/items", "{}", "application/json")->status, 201);
+  const auto log = json::parse(m_client->Get("/__sandbox/requests?method=POST")->body);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0]["status"], 502);  // the log shows what the client saw
+  auto bad = m_client->Post("/__sandbox/faults", R"({"after_handling":true})", "application/json");
+  EXPECT_EQ(bad->status, 400);
 }
 
 TEST_F(FrameworkTest, FaultOnOtherEndpointOrMethodDoesNotApply) {
