@@ -1401,7 +1401,7 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
         for (const auto& f : c.entries(node, wp, {"type", "url", "token", "interval"})) {
           const std::string fp = wp + "." + f.key;
           if (f.key == "type") {
-            if (auto v = c.choice_value(f, fp, {"jellyfin", "emby"})) w.type = *v;
+            if (auto v = c.choice_value(f, fp, {"plex", "jellyfin", "emby"})) w.type = *v;
           } else if (f.key == "url") {
             if (auto v = c.string_value(f, fp)) w.url = *v;
           } else if (f.key == "interval") {
@@ -1417,12 +1417,13 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
             w.token = scrobble_secret_ref(*v, f.value_pos, cfg.base_dir);
             if (!w.token)
               c.error(f.value_pos, fp,
-                      "expected ${env:NAME} or ${file:PATH} (an API key); a secret is not "
+                      "expected ${env:NAME} or ${file:PATH} (an API key or Plex token); a "
+                      "secret is not "
                       "written in the file itself");
           }
         }
         if (w.type.empty() || w.url.empty() || !w.token)
-          c.error(node, wp, "expected type (jellyfin or emby), url and token");
+          c.error(node, wp, "expected type (plex, jellyfin or emby), url and token");
         else
           out.watchers.push_back(std::move(w));
       }

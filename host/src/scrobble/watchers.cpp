@@ -98,6 +98,66 @@ Playing playing(const std::string& source, const json& sess) {
   return out;
 }
 
+// A Plex /status/sessions row (a movie or episode with the playing user, the Player and the
+// Session): the same as playing() for Jellyfin and Emby. Times are milliseconds; the
+// external ids come from the row's Guid children ("imdb://tt…", "tmdb://…", "tvdb://…"),
+// which session rows carry whatever includeGuids says.
+Playing playing_plex(const json& row) {
+  Playing out;
+  if (!row.is_object()) return out;
+  const std::string type = text(row, "type");
+  if (type != "movie" && type != "episode") return out;
+  Playback p;
+  p.source = "plex";
+  p.raw_event = "session";
+  const json user = row.contains("User") ? row["User"] : json();
+  const json player = row.contains("Player") ? row["Player"] : json();
+  const json session = row.contains("Session") ? row["Session"] : json();
+  p.user = text(user, "title");
+  p.item_ref = text(row, "ratingKey");
+  std::string sid = text(session, "id");
+  if (sid.empty()) sid = text(row, "sessionKey");
+  p.session = "plex-watch:" + sid + ":" + p.item_ref;
+  out.key = p.session;
+  std::string what = text(row, "title");
+  what = (what.empty() ? type : "\"" + what + "\"") +
+         (p.item_ref.empty() ? std::string() : " (" + p.item_ref + ")");
+  const auto duration = ticks(row, "duration");
+  const auto offset = ticks(row, "viewOffset");
+  if (p.item_ref.empty())
+    out.skip = what + ": the session names no ratingKey";
+  else if (!duration || *duration <= 0)
+    out.skip = what + ": the session reports no duration, so its progress is unknown";
+  else if (!offset)
+    out.skip = what + ": the session reports no viewOffset, so its progress is unknown";
+  if (!out.skip.empty()) return out;
+  json item = {{"type", type}, {"ids", json::object()}};
+  if (auto title = text(row, "title"); !title.empty()) item["title"] = title;
+  if (type == "episode") {
+    item["show"] = {{"title", text(row, "grandparentTitle")}, {"ids", json::object()}};
+    if (row.contains("parentIndex") && row["parentIndex"].is_number_integer())
+      item["season"] = row["parentIndex"];
+    if (row.contains("index") && row["index"].is_number_integer()) item["episode"] = row["index"];
+  } else if (row.contains("year") && row["year"].is_number_integer()) {
+    item["year"] = row["year"];
+  }
+  if (row.contains("Guid") && row["Guid"].is_array())
+    for (const auto& g : row["Guid"]) {
+      const std::string id = text(g, "id");
+      const auto sep = id.find("://");
+      if (sep == std::string::npos || sep + 3 >= id.size()) continue;
+      const std::string kind = id.substr(0, sep);
+      if (kind == "imdb" || kind == "tmdb" || kind == "tvdb")
+        item["ids"][kind] = id.substr(sep + 3);
+    }
+  item["ids"]["plex"] = p.item_ref;
+  p.item = std::move(item);
+  p.progress = std::clamp(100.0 * *offset / *duration, 0.0, 100.0);
+  out.paused = text(player, "state") == "paused";
+  out.playback = std::move(p);
+  return out;
+}
+
 std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
   return size * n;
@@ -105,15 +165,15 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* out) {
 
 }  // namespace
 
-Result<json> fetch_sessions(const std::string& url, const std::string& token) {
+namespace {
+
+// GET `target` as JSON with `header` (the server's token), or why not.
+Result<json> get_json(const std::string& target, const std::string& header) {
   CURL* curl = curl_easy_init();
   if (curl == nullptr) return make_error("cannot start an HTTP request", ErrorKind::internal);
   std::string body;
-  std::string base = url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  const std::string target = base + "/Sessions";
   curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, ("X-Emby-Token: " + token).c_str());
+  headers = curl_slist_append(headers, header.c_str());
   headers = curl_slist_append(headers, "Accept: application/json");
   curl_easy_setopt(curl, CURLOPT_URL, target.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -132,7 +192,36 @@ Result<json> fetch_sessions(const std::string& url, const std::string& token) {
     return make_error("GET " + target + ": HTTP " + std::to_string(status),
                       status == 401 || status == 403 ? ErrorKind::auth : ErrorKind::transient);
   json doc = json::parse(body, nullptr, false);
-  if (!doc.is_array())
+  if (doc.is_discarded())
+    return make_error("GET " + target + ": the reply is not JSON", ErrorKind::internal);
+  return doc;
+}
+
+}  // namespace
+
+Result<json> fetch_sessions(const std::string& source, const std::string& url,
+                            const std::string& token) {
+  std::string base = url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  if (source == "plex") {
+    const std::string target = base + "/status/sessions";
+    auto doc = get_json(target, "X-Plex-Token: " + token);
+    if (!doc) return doc;
+    // {"MediaContainer":{"size":N,"Metadata":[..]}}; Metadata is left out when nothing plays.
+    const json* mc =
+        doc->is_object() && doc->contains("MediaContainer") ? &(*doc)["MediaContainer"] : nullptr;
+    if (mc == nullptr || !mc->is_object())
+      return make_error("GET " + target + ": the reply has no MediaContainer", ErrorKind::internal);
+    if (!mc->contains("Metadata")) return json::array();
+    if (!(*mc)["Metadata"].is_array())
+      return make_error("GET " + target + ": MediaContainer.Metadata is not a list",
+                        ErrorKind::internal);
+    return (*mc)["Metadata"];
+  }
+  const std::string target = base + "/Sessions";
+  auto doc = get_json(target, "X-Emby-Token: " + token);
+  if (!doc) return doc;
+  if (!doc->is_array())
     return make_error("GET " + target + ": the reply is not a list of sessions",
                       ErrorKind::internal);
   return doc;
@@ -143,7 +232,7 @@ SessionUpdate SessionTracker::update(const json& sessions) {
   std::set<std::string> present;
   std::set<std::string> skipped;
   for (const auto& sess : sessions) {
-    Playing now = playing(m_source, sess);
+    Playing now = m_source == "plex" ? playing_plex(sess) : playing(m_source, sess);
     if (!now.skip.empty()) {
       if (m_skipped.count(now.key) == 0) out.skipped.push_back(std::move(now.skip));
       skipped.insert(std::move(now.key));
@@ -208,7 +297,7 @@ void Watchers::run(config::WatcherOptions options, std::string token) {
   SessionTracker tracker(options.type);
   bool failing = false;
   while (true) {
-    auto sessions = fetch_sessions(options.url, token);
+    auto sessions = fetch_sessions(options.type, options.url, token);
     if (!sessions) {
       if (!failing && m_logger != nullptr)
         m_logger->warn("scrobble", options.type + " watcher: " + sessions.error().message +

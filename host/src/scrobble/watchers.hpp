@@ -1,9 +1,10 @@
 #pragma once
-// Watchers: scrobbling for servers without a webhook. Each one polls a Jellyfin or Emby
-// server's GET /Sessions (their REST API, with the X-Emby-Token header) and turns what
-// changed between two polls into playback events for the service's rules: a new playing
-// item is a start (a pause when it shows paused), a pause or unpause is a pause or start,
-// an item gone from the sessions is a stop at the last position seen.
+// Watchers: scrobbling for servers without a webhook. Each one polls a server's sessions
+// (Jellyfin and Emby: GET /Sessions with the X-Emby-Token header; Plex: GET /status/sessions
+// with X-Plex-Token) and turns what changed between two polls into playback events for the
+// service's rules: a new playing item is a start (a pause when it shows paused), a pause or
+// unpause is a pause or start, an item gone from the sessions is a stop at the last
+// position seen.
 
 #include <atomic>
 #include <condition_variable>
@@ -39,7 +40,8 @@ struct SessionUpdate {
 class SessionTracker {
  public:
   explicit SessionTracker(std::string source) : m_source(std::move(source)) {}
-  // `sessions` is the /Sessions reply (an array of SessionInfo).
+  // `sessions` as fetch_sessions returns them: Jellyfin's and Emby's SessionInfo list, or
+  // the Metadata rows of Plex's /status/sessions.
   SessionUpdate update(const nlohmann::json& sessions);
 
  private:
@@ -47,13 +49,14 @@ class SessionTracker {
     Playback playback;  // as last seen
     bool paused = false;
   };
-  std::string m_source;                // jellyfin | emby
+  std::string m_source;                // plex | jellyfin | emby
   std::map<std::string, Seen> m_seen;  // by session id and item id
   std::set<std::string> m_skipped;     // the same keys, for items reported as skipped
 };
 
-// GET <url>/Sessions with the X-Emby-Token header: the reply (an array), or why not.
-Result<nlohmann::json> fetch_sessions(const std::string& url, const std::string& token);
+// The sessions of a `source` server (plex, jellyfin, emby) as a list, or why not.
+Result<nlohmann::json> fetch_sessions(const std::string& source, const std::string& url,
+                                      const std::string& token);
 
 class Watchers {
  public:

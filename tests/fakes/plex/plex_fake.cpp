@@ -869,6 +869,29 @@ class PlexFake final : public FakeService {
     return out;
   }
 
+  // A timeline report's effect on /status/sessions, as PMS has it: playing, paused or
+  // buffering opens the account's session of the item (or moves it on), stopped ends it.
+  void track_session(int account_id, std::int64_t rk, const std::string& state,
+                     std::int64_t offset_ms) {
+    const std::string key = std::to_string(rk);
+    auto same = [&](const json& s) {
+      return s.value("ratingKey", json("")).dump() == json(key).dump() &&
+             s.value("accountID", k_owner_id) == account_id;
+    };
+    auto it = std::find_if(m_sessions.begin(), m_sessions.end(), same);
+    if (state == "stopped") {
+      if (it != m_sessions.end()) m_sessions.erase(it);
+      return;
+    }
+    if (state != "playing" && state != "paused" && state != "buffering") return;
+    json s = {
+        {"ratingKey", key}, {"accountID", account_id}, {"viewOffset", offset_ms}, {"state", state}};
+    if (it != m_sessions.end())
+      *it = std::move(s);
+    else
+      m_sessions.push_back(std::move(s));
+  }
+
   // ------------------------------------------------------------------ auth wrappers
   template <typename F>
   auto pms(F&& f) {
@@ -1716,6 +1739,7 @@ class PlexFake final : public FakeService {
           } else {
             st.view_offset = time;
           }
+          track_session(a.id, it->rk, state, time);
           m_ctx->note_write();
           respond(req, res, {{"size", 0}});
         });

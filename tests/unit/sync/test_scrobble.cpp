@@ -368,6 +368,7 @@ scrobble:
     tautulli: {secret: none}
   watchers:
     - {type: jellyfin, url: "http://jf:8096", token: "${env:JF_KEY}", interval: 5s}
+    - {type: plex, url: "http://plex:32400", token: "${env:PLEX_TOKEN}"}
 )",
                                  "cw.yaml", "/etc/cw");
   ASSERT_TRUE(ok.errors.empty()) << ok.errors[0].to_string();
@@ -379,7 +380,9 @@ scrobble:
   ASSERT_TRUE(s.webhooks.at("plex").secret);
   EXPECT_EQ(s.webhooks.at("plex").secret->ref, "PLEX_HOOK");
   EXPECT_TRUE(s.webhooks.at("tautulli").open);
-  ASSERT_EQ(s.watchers.size(), 1u);
+  ASSERT_EQ(s.watchers.size(), 2u);
+  EXPECT_EQ(s.watchers[1].type, "plex");
+  EXPECT_EQ(s.watchers[1].interval_s, 10);
   EXPECT_EQ(s.watchers[0].type, "jellyfin");
   EXPECT_EQ(s.watchers[0].interval_s, 5);
   ASSERT_TRUE(s.watchers[0].token);
@@ -393,7 +396,7 @@ scrobble:
     plex: {secret: hunter2}
     kodi: {secret: none}
   watchers:
-    - {type: plex, url: "http://plex:32400", token: "${env:PLEX}"}
+    - {type: kodi, url: "http://kodi:8080", token: "${env:KODI}"}
 )",
                                   "cw.yaml", "/etc/cw");
   std::string all;

@@ -1,6 +1,7 @@
-// The Jellyfin/Emby sessions watcher against the sandbox's Jellyfin fake: a player reports
-// start, pause, unpause and stop through the server's own playback API, and each poll of
-// GET /Sessions yields the matching playback events.
+// The sessions watchers against the sandbox's Jellyfin and Plex fakes: a player reports
+// start, pause, unpause and stop through the server's own playback API (Jellyfin's
+// /Sessions/Playing routes, Plex's /:/timeline), and each poll of the sessions (GET /Sessions,
+// GET /status/sessions) yields the matching playback events.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -41,7 +42,7 @@ TEST(ScrobbleWatchers, JellyfinSessionsBecomePlaybackEvents) {
 
   SessionTracker tracker("jellyfin");
   auto poll = [&] {
-    auto s = fetch_sessions(server.base_url(), token);
+    auto s = fetch_sessions("jellyfin", server.base_url(), token);
     EXPECT_TRUE(s) << (s ? "" : s.error().message);
     return s ? tracker.update(*s).events : std::vector<Playback>{};
   };
@@ -69,8 +70,92 @@ TEST(ScrobbleWatchers, JellyfinSessionsBecomePlaybackEvents) {
   EXPECT_EQ(ev[0].action, Action::stop);
   EXPECT_NEAR(*ev[0].progress, 85, 0.5);  // the last position seen
 
-  EXPECT_FALSE(fetch_sessions(server.base_url(), "wrong-token"));
+  EXPECT_FALSE(fetch_sessions("jellyfin", server.base_url(), "wrong-token"));
   server.stop();
+}
+
+TEST(ScrobbleWatchers, PlexSessionsBecomePlaybackEvents) {
+  fakes::SandboxServer server(fakes::make_fake("plex"));
+  server.service().seed_universe(fakes::generate_universe(fakes::parse_generate_options(
+      "movies=3,shows=1,seasons=1,episodes=1,plays=0,ratings=0,watchlist=0,progress=0,seed=7")));
+  server.start(0);
+  const json cred = server.service().credentials();
+  const std::string token = cred["pms_token"];
+  httplib::Client player(server.base_url());
+  const httplib::Headers auth = {{"X-Plex-Token", token}, {"Accept", "application/json"}};
+  auto listed = player.Get("/library/sections/1/all?type=1", auth);
+  ASSERT_TRUE(listed && listed->status == 200);
+  const json movie = json::parse(listed->body)["MediaContainer"]["Metadata"][0];
+  const std::string rk = movie["ratingKey"];
+  const std::int64_t duration = movie.value("duration", std::int64_t{0});
+  ASSERT_GT(duration, 0) << movie.dump();
+  // What a Plex player reports while it plays (GET /:/timeline, as Plex Web sends it).
+  auto report = [&](const char* state, std::int64_t ms) {
+    auto r = player.Get("/:/timeline?ratingKey=" + rk + "&key=/library/metadata/" + rk +
+                            "&state=" + state + "&time=" + std::to_string(ms) +
+                            "&duration=" + std::to_string(duration),
+                        auth);
+    ASSERT_TRUE(r && r->status == 200) << state;
+  };
+
+  SessionTracker tracker("plex");
+  auto poll = [&] {
+    auto s = fetch_sessions("plex", server.base_url(), token);
+    EXPECT_TRUE(s) << (s ? "" : s.error().message);
+    return s ? tracker.update(*s).events : std::vector<Playback>{};
+  };
+  EXPECT_TRUE(poll().empty());  // nothing plays: no Metadata at all in the container
+  report("playing", 0);
+  auto ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::start);
+  EXPECT_EQ(ev[0].source, "plex");
+  EXPECT_EQ(ev[0].user, cred["username"]);
+  EXPECT_EQ(ev[0].item["type"], "movie");
+  EXPECT_EQ(ev[0].item["ids"]["plex"], rk);
+  EXPECT_FALSE(ev[0].item["ids"].value("imdb", "").empty()) << ev[0].item.dump();
+  EXPECT_TRUE(poll().empty());  // nothing changed
+  report("paused", duration / 2);
+  ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::pause);
+  EXPECT_NEAR(*ev[0].progress, 50, 0.5);
+  report("playing", duration * 85 / 100);
+  ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::start);
+  report("stopped", duration * 85 / 100);
+  ev = poll();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].action, Action::stop);
+  EXPECT_NEAR(*ev[0].progress, 85, 0.5);  // the last position seen
+
+  EXPECT_FALSE(fetch_sessions("plex", server.base_url(), "wrong-token"));
+  server.stop();
+}
+
+TEST(ScrobbleWatchers, PlexRowsThatCannotBeFollowedAreSkippedOnce) {
+  // Untrusted rows: no duration, a viewOffset of the wrong type, no ratingKey, not a video.
+  const json rows = json::array(
+      {{{"type", "movie"}, {"ratingKey", "1"}, {"title", "A"}, {"viewOffset", 10}},
+       {{"type", "episode"}, {"ratingKey", "2"}, {"duration", 1000}, {"viewOffset", "x"}},
+       {{"type", "movie"}, {"duration", 1000}, {"viewOffset", 10}},
+       {{"type", "track"}, {"ratingKey", "4"}, {"duration", 1000}, {"viewOffset", 10}},
+       nullptr,
+       {{"type", "movie"},
+        {"ratingKey", "5"},
+        {"duration", 1000},
+        {"viewOffset", 900},
+        {"Player", {{"state", "paused"}}},
+        {"Guid", json::array({{{"id", "imdb://tt0113277"}}, {{"id", "bogus"}}, 7})}}});
+  SessionTracker tracker("plex");
+  auto first = tracker.update(rows);
+  EXPECT_EQ(first.skipped.size(), 3u);
+  ASSERT_EQ(first.events.size(), 1u);
+  EXPECT_EQ(first.events[0].action, Action::pause);
+  EXPECT_EQ(first.events[0].item["ids"]["imdb"], "tt0113277");
+  EXPECT_NEAR(*first.events[0].progress, 90, 0.01);
+  EXPECT_TRUE(tracker.update(rows).skipped.empty());  // reported once while they play
 }
 
 // The /Sessions reply is the server's: fields missing, null or of the wrong type skip that
