@@ -146,7 +146,8 @@ def test():
 
             # Trakt's write limit (one per second, from its manifest) paces the delivery.
             pace = WRITES_PER_S if WRITES_PER_S > 0 else 1
-            deadline = time.monotonic() + max(120, EVENTS * 1.5 / pace + DOWN_S + 30)
+            # Each failed write holds the queue (in order) for its back-off, 1 s or more.
+            deadline = time.monotonic() + max(120, EVENTS * (1.5 / pace + 0.25) + 2 * DOWN_S + 60)
             stats = {}
             rss["peak"] = 0
             while time.monotonic() < deadline:

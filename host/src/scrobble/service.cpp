@@ -20,7 +20,10 @@ using nlohmann::json;
 constexpr std::size_t k_recent_max = 500;
 // The largest webhook body accepted (Plex attaches a poster of a few tens of KiB).
 constexpr std::size_t k_max_body = 1U << 20;
-constexpr std::int64_t k_backoff_min_ms = 5'000;
+// A failed delivery waits 1 s, doubling with each failure of the same event up to 15 min:
+// a lost reply is retried at once (the tracker's own limit is about one write a second),
+// a tracker that is down is not hammered.
+constexpr std::int64_t k_backoff_min_ms = 1'000;
 constexpr std::int64_t k_backoff_max_ms = 15 * 60'000;
 constexpr std::int64_t k_batch = 100;
 
