@@ -207,6 +207,153 @@ std::string uri_path(const std::filesystem::path& p) {
 const char* const k_pf_tables[] = {"baselines", "tombstones", "pending_deletions", "flaps",
                                    "blackbox",  "unresolved", "pair_features"};
 
+// The rows of one pair-and-feature commit, table by table: each writer returns false at the
+// first statement that fails (StateStore::commit then rolls the whole transaction back and
+// names the table).
+Stmt& bind_pf(const PairFeatureCommit& c, Stmt& s) { return s.bind(1, c.pair).bind(2, c.feature); }
+
+bool delete_side_keys(sqlite3* db, const PairFeatureCommit& c, const char* table,
+                      const std::vector<PairFeatureCommit::SideKey>& keys) {
+  const std::string sql = std::string("DELETE FROM ") + table +
+                          " WHERE pair = ?1 AND feature = ?2 AND side = ?3 AND key = ?4";
+  Stmt del(db, sql.c_str());
+  for (const auto& k : keys)
+    if (!bind_pf(c, del).bind(3, k.side).bind(4, k.key).run()) return false;
+  return true;
+}
+
+bool write_baselines(sqlite3* db, const PairFeatureCommit& c) {
+  Stmt del_side(db, "DELETE FROM baselines WHERE pair = ?1 AND feature = ?2 AND side = ?3");
+  for (const auto& side : c.replace_baseline_sides)
+    if (!bind_pf(c, del_side).bind(3, side).run()) return false;
+  Stmt del(db, "DELETE FROM baselines WHERE pair = ?1 AND feature = ?2 AND side = ?3 AND key = ?4");
+  for (const auto& [side, keys] : c.baseline_deletes)
+    for (const auto& key : keys)
+      if (!bind_pf(c, del).bind(3, side).bind(4, key).run()) return false;
+  Stmt up(db,
+          "INSERT OR REPLACE INTO baselines(pair, feature, side, key, item) VALUES "
+          "(?1, ?2, ?3, ?4, ?5)");
+  for (const auto& [side, items] : c.baseline_upserts)
+    for (const auto& [key, item] : items)
+      if (!bind_pf(c, up).bind(3, side).bind(4, key).bind(5, item.dump()).run()) return false;
+  return true;
+}
+
+bool write_tombstones(sqlite3* db, const PairFeatureCommit& c) {
+  Stmt del(db, "DELETE FROM tombstones WHERE pair = ?1 AND feature = ?2 AND key = ?3");
+  for (const auto& key : c.tombstone_deletes)
+    if (!bind_pf(c, del).bind(3, key).run()) return false;
+  Stmt up(db,
+          "INSERT OR REPLACE INTO tombstones(pair, feature, key, created_at, expires_at, "
+          "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  for (const auto& t : c.tombstone_upserts)
+    if (!bind_pf(c, up)
+             .bind(3, t.key)
+             .bind(4, t.created_at)
+             .bind(5, t.expires_at)
+             .bind_json(6, t.data)
+             .run())
+      return false;
+  return true;
+}
+
+bool write_pending(sqlite3* db, const PairFeatureCommit& c) {
+  if (!delete_side_keys(db, c, "pending_deletions", c.pending_deletes)) return false;
+  Stmt up(db,
+          "INSERT OR REPLACE INTO pending_deletions(pair, feature, side, key, reason, "
+          "first_seen, approved, item, declined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  for (const auto& p : c.pending_upserts)
+    if (!bind_pf(c, up)
+             .bind(3, p.side)
+             .bind(4, p.key)
+             .bind(5, p.reason)
+             .bind(6, p.first_seen)
+             .bind(7, std::int64_t{p.approved})
+             .bind_json(8, p.item)
+             .bind(9, std::int64_t{p.declined})
+             .run())
+      return false;
+  return true;
+}
+
+bool write_flaps(sqlite3* db, const PairFeatureCommit& c) {
+  if (!delete_side_keys(db, c, "flaps", c.flap_deletes)) return false;
+  Stmt up(db,
+          "INSERT OR REPLACE INTO flaps(pair, feature, side, key, consecutive, "
+          "last_reason, last_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  for (const auto& f : c.flap_upserts)
+    if (!bind_pf(c, up)
+             .bind(3, f.side)
+             .bind(4, f.key)
+             .bind(5, std::int64_t{f.consecutive})
+             .bind(6, f.last_reason)
+             .bind(7, f.last_at)
+             .run())
+      return false;
+  return true;
+}
+
+bool write_blackbox(sqlite3* db, const PairFeatureCommit& c) {
+  if (!delete_side_keys(db, c, "blackbox", c.blackbox_deletes)) return false;
+  Stmt up(db,
+          "INSERT OR REPLACE INTO blackbox(pair, feature, side, key, reason, since, "
+          "until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  for (const auto& b : c.blackbox_upserts)
+    if (!bind_pf(c, up)
+             .bind(3, b.side)
+             .bind(4, b.key)
+             .bind(5, b.reason)
+             .bind(6, b.since)
+             .bind(7, b.until)
+             .run())
+      return false;
+  return true;
+}
+
+bool write_unresolved(sqlite3* db, const PairFeatureCommit& c) {
+  if (!delete_side_keys(db, c, "unresolved", c.unresolved_deletes)) return false;
+  Stmt up(db,
+          "INSERT OR REPLACE INTO unresolved(pair, feature, side, key, reason, message, "
+          "first_seen, last_seen, attempts, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+          "?9, ?10)");
+  for (const auto& u : c.unresolved_upserts)
+    if (!bind_pf(c, up)
+             .bind(3, u.side)
+             .bind(4, u.key)
+             .bind(5, u.reason)
+             .bind(6, u.message)
+             .bind(7, u.first_seen)
+             .bind(8, u.last_seen)
+             .bind(9, std::int64_t{u.attempts})
+             .bind_json(10, u.item)
+             .run())
+      return false;
+  return true;
+}
+
+bool write_pair_feature(sqlite3* db, const PairFeatureCommit& c, std::int64_t at) {
+  Stmt up(db,
+          "INSERT INTO pair_features(pair, feature, meta, last_run_id, last_commit_at) VALUES "
+          "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(pair, feature) DO UPDATE SET "
+          "meta = CASE WHEN ?6 THEN excluded.meta ELSE meta END, "
+          "last_run_id = excluded.last_run_id, last_commit_at = excluded.last_commit_at");
+  if (!bind_pf(c, up)
+           .bind_json(3, c.meta)
+           .bind(4, c.run_id)
+           .bind(5, at)
+           .bind(6, std::int64_t{!c.meta.is_null()})
+           .run())
+    return false;
+  return true;
+}
+
+bool settle_journal(sqlite3* db, const PairFeatureCommit& c, std::int64_t at) {
+  Stmt up(db, "UPDATE journal SET state = ?1, settled_at = ?2 WHERE id = ?3");
+  for (const auto& [id, state] : c.journal_settle)
+    if (!up.bind(1, state).bind(2, at).bind(3, id).run()) return false;
+  return true;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -490,6 +637,10 @@ Status StateStore::commit(const PairFeatureCommit& c) {
   if (m_read_only)
     return make_error("the state is open read-only (dry run); nothing was stored",
                       ErrorKind::unsupported);
+  for (const auto& [id, state] : c.journal_settle)
+    if (state != "confirmed" && state != "unknown")
+      return make_error("journal entries settle as confirmed or unknown, got \"" + state + "\"",
+                        ErrorKind::invalid_arg);
   if (auto st = exec("BEGIN IMMEDIATE"); !st) return st;
   const auto fail = [&](const char* what) -> Status {
     std::string msg = m_path.string() + ": committing " + c.pair + "/" + c.feature + " failed (" +
@@ -497,143 +648,16 @@ Status StateStore::commit(const PairFeatureCommit& c) {
     (void)exec("ROLLBACK");
     return make_error(std::move(msg), ErrorKind::internal);
   };
-  const auto bind_pf = [&](Stmt& s) -> Stmt& { return s.bind(1, c.pair).bind(2, c.feature); };
-
-  {
-    Stmt del_side(m_db, "DELETE FROM baselines WHERE pair = ?1 AND feature = ?2 AND side = ?3");
-    for (const auto& side : c.replace_baseline_sides)
-      if (!bind_pf(del_side).bind(3, side).run()) return fail("baselines");
-    Stmt del(m_db,
-             "DELETE FROM baselines WHERE pair = ?1 AND feature = ?2 AND side = ?3 AND key = ?4");
-    for (const auto& [side, keys] : c.baseline_deletes)
-      for (const auto& key : keys)
-        if (!bind_pf(del).bind(3, side).bind(4, key).run()) return fail("baselines");
-    Stmt up(m_db,
-            "INSERT OR REPLACE INTO baselines(pair, feature, side, key, item) VALUES "
-            "(?1, ?2, ?3, ?4, ?5)");
-    for (const auto& [side, items] : c.baseline_upserts)
-      for (const auto& [key, item] : items)
-        if (!bind_pf(up).bind(3, side).bind(4, key).bind(5, item.dump()).run())
-          return fail("baselines");
-  }
-  {
-    Stmt del(m_db, "DELETE FROM tombstones WHERE pair = ?1 AND feature = ?2 AND key = ?3");
-    for (const auto& key : c.tombstone_deletes)
-      if (!bind_pf(del).bind(3, key).run()) return fail("tombstones");
-    Stmt up(m_db,
-            "INSERT OR REPLACE INTO tombstones(pair, feature, key, created_at, expires_at, "
-            "data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    for (const auto& t : c.tombstone_upserts)
-      if (!bind_pf(up)
-               .bind(3, t.key)
-               .bind(4, t.created_at)
-               .bind(5, t.expires_at)
-               .bind_json(6, t.data)
-               .run())
-        return fail("tombstones");
-  }
-  const auto delete_side_keys = [&](const char* table,
-                                    const std::vector<PairFeatureCommit::SideKey>& keys) {
-    const std::string sql = std::string("DELETE FROM ") + table +
-                            " WHERE pair = ?1 AND feature = ?2 AND side = ?3 AND key = ?4";
-    Stmt del(m_db, sql.c_str());
-    for (const auto& k : keys)
-      if (!bind_pf(del).bind(3, k.side).bind(4, k.key).run()) return false;
-    return true;
-  };
-  {
-    if (!delete_side_keys("pending_deletions", c.pending_deletes)) return fail("pending");
-    Stmt up(m_db,
-            "INSERT OR REPLACE INTO pending_deletions(pair, feature, side, key, reason, "
-            "first_seen, approved, item, declined) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    for (const auto& p : c.pending_upserts)
-      if (!bind_pf(up)
-               .bind(3, p.side)
-               .bind(4, p.key)
-               .bind(5, p.reason)
-               .bind(6, p.first_seen)
-               .bind(7, std::int64_t{p.approved})
-               .bind_json(8, p.item)
-               .bind(9, std::int64_t{p.declined})
-               .run())
-        return fail("pending");
-  }
-  {
-    if (!delete_side_keys("flaps", c.flap_deletes)) return fail("flaps");
-    Stmt up(m_db,
-            "INSERT OR REPLACE INTO flaps(pair, feature, side, key, consecutive, "
-            "last_reason, last_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    for (const auto& f : c.flap_upserts)
-      if (!bind_pf(up)
-               .bind(3, f.side)
-               .bind(4, f.key)
-               .bind(5, std::int64_t{f.consecutive})
-               .bind(6, f.last_reason)
-               .bind(7, f.last_at)
-               .run())
-        return fail("flaps");
-  }
-  {
-    if (!delete_side_keys("blackbox", c.blackbox_deletes)) return fail("blackbox");
-    Stmt up(m_db,
-            "INSERT OR REPLACE INTO blackbox(pair, feature, side, key, reason, since, "
-            "until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    for (const auto& b : c.blackbox_upserts)
-      if (!bind_pf(up)
-               .bind(3, b.side)
-               .bind(4, b.key)
-               .bind(5, b.reason)
-               .bind(6, b.since)
-               .bind(7, b.until)
-               .run())
-        return fail("blackbox");
-  }
-  {
-    if (!delete_side_keys("unresolved", c.unresolved_deletes)) return fail("unresolved");
-    Stmt up(m_db,
-            "INSERT OR REPLACE INTO unresolved(pair, feature, side, key, reason, message, "
-            "first_seen, last_seen, attempts, item) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-            "?9, ?10)");
-    for (const auto& u : c.unresolved_upserts)
-      if (!bind_pf(up)
-               .bind(3, u.side)
-               .bind(4, u.key)
-               .bind(5, u.reason)
-               .bind(6, u.message)
-               .bind(7, u.first_seen)
-               .bind(8, u.last_seen)
-               .bind(9, std::int64_t{u.attempts})
-               .bind_json(10, u.item)
-               .run())
-        return fail("unresolved");
-  }
-  {
-    const std::int64_t at = c.committed_at != 0 ? c.committed_at : now_s();
-    Stmt up(m_db,
-            "INSERT INTO pair_features(pair, feature, meta, last_run_id, last_commit_at) VALUES "
-            "(?1, ?2, ?3, ?4, ?5) ON CONFLICT(pair, feature) DO UPDATE SET "
-            "meta = CASE WHEN ?6 THEN excluded.meta ELSE meta END, "
-            "last_run_id = excluded.last_run_id, last_commit_at = excluded.last_commit_at");
-    if (!bind_pf(up)
-             .bind_json(3, c.meta)
-             .bind(4, c.run_id)
-             .bind(5, at)
-             .bind(6, std::int64_t{!c.meta.is_null()})
-             .run())
-      return fail("pair_features");
-  }
-  {
-    Stmt up(m_db, "UPDATE journal SET state = ?1, settled_at = ?2 WHERE id = ?3");
-    const std::int64_t at = c.committed_at != 0 ? c.committed_at : now_s();
-    for (const auto& [id, state] : c.journal_settle) {
-      if (state != "confirmed" && state != "unknown") {
-        (void)exec("ROLLBACK");
-        return make_error("journal entries settle as confirmed or unknown, got \"" + state + "\"",
-                          ErrorKind::invalid_arg);
-      }
-      if (!up.bind(1, state).bind(2, at).bind(3, id).run()) return fail("journal");
-    }
-  }
+  const std::int64_t at = c.committed_at != 0 ? c.committed_at : now_s();
+  using Writer = bool (*)(sqlite3*, const PairFeatureCommit&);
+  const std::pair<const char*, Writer> tables[] = {
+      {"baselines", write_baselines}, {"tombstones", write_tombstones},
+      {"pending", write_pending},     {"flaps", write_flaps},
+      {"blackbox", write_blackbox},   {"unresolved", write_unresolved}};
+  for (const auto& [what, write] : tables)
+    if (!write(m_db, c)) return fail(what);
+  if (!write_pair_feature(m_db, c, at)) return fail("pair_features");
+  if (!settle_journal(m_db, c, at)) return fail("journal");
   // The buffer stays locked until COMMIT so that a write buffered meanwhile by another
   // instance's thread is neither lost nor half-stored.
   std::unique_lock kv_lock(m_kv_mutex);
