@@ -358,6 +358,69 @@ void CurlHttpService::configure_instance(const std::string& instance,
   m_impl->budgets[instance] = std::move(budget);
 }
 
+namespace {
+
+// What a transfer that got no response means: the accounting outcome, the error kind, and
+// whether the request surely never left (a connect error) or must not be repeated.
+struct Failure {
+  std::string outcome = "transport_error";
+  ErrorKind kind = ErrorKind::transient;
+  bool nothing_sent = false;
+  bool no_retry = false;
+};
+
+Failure classify_failure(CURLcode rc, bool too_big, std::int64_t max_body_bytes,
+                         std::string& curl_error) {
+  Failure f;
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      f.outcome = "timeout";
+      break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      f.outcome = "connect_error";
+      f.nothing_sent = true;
+      break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      f.outcome = "cancelled";
+      f.kind = ErrorKind::cancelled;
+      break;
+    case CURLE_WRITE_ERROR:
+      if (too_big) {
+        f.outcome = "too_large";
+        f.kind = ErrorKind::internal;
+        curl_error = "the body is larger than max_body_bytes (" + std::to_string(max_body_bytes) +
+                     "); stream it with a body sink or raise http.max_body_bytes";
+      }
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CONNECT_ERROR:
+      f.outcome = "tls_error";
+      f.kind = ErrorKind::invalid_arg;
+      curl_error += "; check http.ca_file/ca_path for a private CA";
+      break;
+    case CURLE_URL_MALFORMAT:
+      f.outcome = "bad_url";
+      f.kind = ErrorKind::invalid_arg;
+      break;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:  // the URL is http(s), so: an HTTP/0.9 or non-HTTP reply
+      // Not repeated: a server that speaks garbage (or a wrong port) will do so again.
+      f.outcome = "bad_response";
+      f.no_retry = true;
+      curl_error += "; is the URL pointing at an HTTP server?";
+      break;
+    default:
+      break;
+  }
+  return f;
+}
+
+}  // namespace
+
 Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpRequest& request,
                                            const BodySink& body_sink) {
   Impl& im = *m_impl;
@@ -451,59 +514,11 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
     }
 
     // No response.
-    std::string outcome = "transport_error";
-    ErrorKind kind = ErrorKind::transient;
-    bool nothing_sent = false;
-    bool no_retry = false;
-    switch (rc) {
-      case CURLE_OPERATION_TIMEDOUT:
-        outcome = "timeout";
-        break;
-      case CURLE_COULDNT_CONNECT:
-      case CURLE_COULDNT_RESOLVE_HOST:
-      case CURLE_COULDNT_RESOLVE_PROXY:
-        outcome = "connect_error";
-        nothing_sent = true;
-        break;
-      case CURLE_ABORTED_BY_CALLBACK:
-        outcome = "cancelled";
-        kind = ErrorKind::cancelled;
-        break;
-      case CURLE_WRITE_ERROR:
-        if (t.too_big) {
-          outcome = "too_large";
-          kind = ErrorKind::internal;
-          curl_error = "the body is larger than max_body_bytes (" +
-                       std::to_string(im.options.max_body_bytes) +
-                       "); stream it with a body sink or raise http.max_body_bytes";
-        }
-        break;
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_SSL_CACERT_BADFILE:
-      case CURLE_SSL_CERTPROBLEM:
-      case CURLE_SSL_CONNECT_ERROR:
-        outcome = "tls_error";
-        kind = ErrorKind::invalid_arg;
-        curl_error += "; check http.ca_file/ca_path for a private CA";
-        break;
-      case CURLE_URL_MALFORMAT:
-        outcome = "bad_url";
-        kind = ErrorKind::invalid_arg;
-        break;
-      case CURLE_WEIRD_SERVER_REPLY:
-      case CURLE_UNSUPPORTED_PROTOCOL:  // the URL is http(s), so: an HTTP/0.9 or non-HTTP reply
-        // Not repeated: a server that speaks garbage (or a wrong port) will do so again.
-        outcome = "bad_response";
-        no_retry = true;
-        curl_error += "; is the URL pointing at an HTTP server?";
-        break;
-      default:
-        break;
-    }
-    im.accounting.record(ctx.instance, endpoint, request.method, outcome, t.bytes_in, bytes_out,
+    const Failure f = classify_failure(rc, t.too_big, im.options.max_body_bytes, curl_error);
+    im.accounting.record(ctx.instance, endpoint, request.method, f.outcome, t.bytes_in, bytes_out,
                          timing.total_ms);
-    const bool retry = kind == ErrorKind::transient && !no_retry && attempt < max_attempts &&
-                       !t.streamed_any && (nothing_sent || may_repeat(request));
+    const bool retry = f.kind == ErrorKind::transient && !f.no_retry && attempt < max_attempts &&
+                       !t.streamed_any && (f.nothing_sent || may_repeat(request));
     if (retry) {
       const std::int64_t delay = im.backoff_ms(attempt);
       char msg[120];
@@ -517,16 +532,16 @@ Result<HttpResponse> CurlHttpService::send(const HttpContext& ctx, const HttpReq
       continue;
     }
     std::string msg = where + ": " + curl_error;
-    if (kind == ErrorKind::transient) {
-      if (outcome == "timeout")
+    if (f.kind == ErrorKind::transient) {
+      if (f.outcome == "timeout")
         msg += " (connect_timeout_ms " + std::to_string(eff.connect_timeout_ms) + ", timeout_ms " +
                std::to_string(request.timeout_ms > 0 ? request.timeout_ms : eff.timeout_ms) + ")";
       msg += attempt > 1 ? " after " + std::to_string(attempt) + " attempts" : "";
-      if (!nothing_sent && !may_repeat(request) && attempt < max_attempts)
+      if (!f.nothing_sent && !may_repeat(request) && attempt < max_attempts)
         msg += "; not repeated: the write may have reached the server";
     }
-    Error err = make_error(redact(msg), kind);
-    im.emit(kind == ErrorKind::cancelled ? HttpLogLevel::debug : HttpLogLevel::warn, err.message);
+    Error err = make_error(redact(msg), f.kind);
+    im.emit(f.kind == ErrorKind::cancelled ? HttpLogLevel::debug : HttpLogLevel::warn, err.message);
     return err;
   }
 }
