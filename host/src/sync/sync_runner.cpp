@@ -54,6 +54,37 @@ std::string side_name(const config::PairConfig& pc, Side s) {
   return s == Side::source ? pc.policy.source : pc.policy.target;
 }
 
+// The applier's outcome of one key as the engine settles it; nothing for a key the
+// applier never sent (cancelled: it stays unsettled).
+std::optional<engine::Outcome> engine_outcome(Side side, engine::ActionKind kind,
+                                              const std::string& key, const KeyOutcome& o) {
+  engine::Outcome out{side, kind, key, engine::OutcomeStatus::unknown, o.reason, o.message};
+  switch (o.status) {
+    case OutcomeStatus::confirmed:
+      out.status = engine::OutcomeStatus::confirmed;
+      break;
+    case OutcomeStatus::skipped:
+      out.status = engine::OutcomeStatus::skipped;
+      break;
+    case OutcomeStatus::unresolved:
+      out.status = engine::OutcomeStatus::unresolved;
+      break;
+    case OutcomeStatus::failed:
+      // A refused request says something about its items; an outage (retries
+      // spent) does not, so it must not count towards the blackbox (R5.4).
+      out.status = o.reason == "rejected" || o.reason == "not_found"
+                       ? engine::OutcomeStatus::unresolved
+                       : engine::OutcomeStatus::unknown;
+      break;
+    case OutcomeStatus::unknown:
+      out.status = engine::OutcomeStatus::unknown;
+      break;
+    case OutcomeStatus::not_attempted:
+      return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct SyncRunner::Impl {
@@ -529,6 +560,176 @@ struct SyncRunner::Impl {
       self.m_log.warn(resolver.instance(), "id resolution incomplete: " + stats.error);
   }
 
+  // The write journal (R6.2) of a pair and feature: a fresh, complete read of a side is the
+  // re-check of every write to it that a crash or an unknown outcome left open (those entries
+  // close with the commit); otherwise such writes wait.
+  struct OpenWrites {
+    std::map<std::int64_t, std::string> close;
+    std::set<std::pair<int, std::string>> awaiting;  // (side, key)
+  };
+  Result<OpenWrites> open_writes(const config::PairConfig& pc, const std::string& fname,
+                                 const SideNames& sides, const engine::Snapshot& src,
+                                 const engine::Snapshot& tgt) {
+    OpenWrites out;
+    for (Side side : {Side::source, Side::target}) {
+      const engine::Snapshot& snap = side == Side::source ? src : tgt;
+      auto open = self.m_store.journal_open(pc.policy.name, fname, sides.of(side));
+      // Without the open entries cw cannot tell which writes may already have landed:
+      // writing now could post a play twice.
+      if (!open)
+        return make_error("the write journal could not be read: " + open.error().message,
+                          open.error().kind);
+      const bool reread = snap.completeness.complete &&
+                          snap.completeness.semantics == engine::Semantics::present &&
+                          snap.health != engine::Health::down;
+      for (const auto& e : *open) {
+        if (reread)
+          out.close[e.id] = "confirmed";
+        else
+          out.awaiting.insert({static_cast<int>(side), e.key});
+      }
+    }
+    return out;
+  }
+
+  // Which of `items` (history adds) a fresh look at the target shows as already there, with a
+  // play within `tolerance` of theirs: before a write that is not safe to repeat is sent again.
+  Result<std::set<std::string>> present_on_target(ProviderPort& port, Feature feature,
+                                                  const std::vector<WriteItem>& items,
+                                                  std::int64_t tolerance) {
+    const std::string fname(engine::to_string(feature));
+    if (port.manifest().lookup) {
+      // A few requests instead of re-reading a 20k-play history (ABI 1.1).
+      if (auto present =
+              present_by_lookup(port, fname, items, feature_caps(port.manifest(), feature)))
+        return *present;
+    }
+    count_call(port.instance(), "build_index");
+    auto resp = port.build_index(fname, json());
+    if (!resp) return resp.error();
+    auto snap = engine::snapshot_from_response(port.instance(), feature, *resp,
+                                               feature_caps(port.manifest(), feature),
+                                               engine::Health::ok, {}, opt.item_limits);
+    if (!snap) return snap.error();
+    std::set<std::string> present;
+    for (const auto& w : items) {
+      auto parsed = engine::item_from_json(w.item, engine::ItemLimits::unbounded());
+      if (!parsed) continue;
+      const auto* e = snap->index.find_entry(*parsed);
+      if (e == nullptr) continue;
+      if (!parsed->watched_at) {
+        present.insert(w.key);
+        continue;
+      }
+      for (auto play : e->plays) {
+        if (play >= *parsed->watched_at - tolerance && play <= *parsed->watched_at + tolerance) {
+          present.insert(w.key);
+          break;
+        }
+      }
+    }
+    return present;
+  }
+
+  // What apply_plan did: the outcome of every key sent, the keys whose request failed, and
+  // the first journal settlement that could not be written.
+  struct Applied {
+    std::vector<engine::Outcome> outcomes;
+    std::set<std::string> failed_keys;
+    std::string journal_error;
+  };
+
+  // Sends the plan's writes, adds then updates then removes, each to the target before the
+  // source, through the Applier (journalled chunks, retries). A key whose earlier write is
+  // still open in the journal is not sent: it is unknown until a complete re-read.
+  Applied apply_plan(const config::PairConfig& pc, Feature feature, const engine::FeaturePlan& fp,
+                     const Sides& s, const SideNames& sides, OpenWrites& journal) {
+    const std::string fname(engine::to_string(feature));
+    const bool history = feature == Feature::history;
+    Applied applied;
+    const auto& fpol = pc.policy.features.count(feature) ? pc.policy.features.at(feature)
+                                                         : engine::FeaturePolicy{};
+    std::size_t total = fp.actions.size(), done_total = 0;
+    phase(pc.policy.name, fname, "apply", 0, total);
+    for (engine::ActionKind kind :
+         {engine::ActionKind::add, engine::ActionKind::update, engine::ActionKind::remove}) {
+      for (Side side : {Side::target, Side::source}) {
+        if (cancelled || self.m_cancel.cancelled()) break;
+        WriteBatch batch;
+        batch.run_id = opt.run_id;
+        batch.pair = pc.policy.name;
+        batch.feature = fname;
+        batch.op = kind == engine::ActionKind::add      ? WriteOp::add
+                   : kind == engine::ActionKind::update ? WriteOp::update
+                                                        : WriteOp::remove;
+        for (const auto& a : fp.actions) {
+          if (a.kind != kind || a.side != side) continue;
+          if (journal.awaiting.count({static_cast<int>(side), a.key})) {
+            applied.outcomes.push_back(
+                {side, kind, a.key, engine::OutcomeStatus::unknown, "unknown",
+                 "an earlier write of this item has an unknown outcome; it is "
+                 "sent again after a complete re-read of " +
+                     sides.of(side)});
+            continue;
+          }
+          batch.items.push_back({a.key, engine::item_to_json(a.item, a.key)});
+        }
+        if (batch.items.empty()) continue;
+        ProviderPort& port = *s.ports[static_cast<int>(side)];
+        ApplierOptions ao = self.m_applier;
+        const std::size_t base_done = done_total;
+        ao.progress = [&, base_done](std::size_t done, std::size_t) {
+          phase(pc.policy.name, fname, "apply", base_done + done, total);
+        };
+        if (history && kind == engine::ActionKind::add) {
+          const std::int64_t tolerance = fpol.event_tolerance_s;
+          ao.present_on_target = [&, tolerance](const std::vector<WriteItem>& items) {
+            return present_on_target(port, feature, items, tolerance);
+          };
+        }
+        Applier applier(port, &self.m_store, self.m_cancel, ao);
+        ApplyStats stats;
+        auto res = applier.apply(batch, stats);
+        self.m_calls[port.instance()][to_string(batch.op)] += stats.calls;
+        if (stats.cancelled) cancelled = true;
+        journal.close.insert(stats.unsettled.begin(), stats.unsettled.end());
+        if (!stats.journal_error.empty() && applied.journal_error.empty())
+          applied.journal_error = stats.journal_error;
+        done_total += batch.items.size();
+        for (const auto& [key, o] : res) {
+          auto out = engine_outcome(side, kind, key, o);
+          if (!out) continue;
+          if (o.status == OutcomeStatus::failed) applied.failed_keys.insert(key);
+          applied.outcomes.push_back(std::move(*out));
+        }
+      }
+    }
+    return applied;
+  }
+
+  // Per-key outcomes into the report; an unresolved or unknown one makes the run partial.
+  void report_outcomes(json& entry, const engine::FeaturePlan& fp,
+                       const std::vector<engine::Outcome>& outcomes, const SideNames& sides) {
+    std::map<std::string, const engine::Action*> by_key;
+    for (const auto& a : fp.actions) by_key[std::string(engine::to_string(a.side)) + a.key] = &a;
+    for (const auto& o : outcomes) {
+      entry["outcomes"][std::string(engine::to_string(o.status))] =
+          entry["outcomes"][std::string(engine::to_string(o.status))].get<int>() + 1;
+      if (o.status == engine::OutcomeStatus::unresolved ||
+          o.status == engine::OutcomeStatus::unknown) {
+        any_partial = true;
+        const auto* a = by_key[std::string(engine::to_string(o.side)) + o.key];
+        entry["unresolved"].push_back({{"side", sides.of(o.side)},
+                                       {"kind", engine::to_string(o.kind)},
+                                       {"key", o.key},
+                                       {"item", a ? engine::describe(a->item) : o.key},
+                                       {"status", engine::to_string(o.status)},
+                                       {"reason", o.reason},
+                                       {"message", o.message}});
+      }
+    }
+  }
+
   void do_feature(const config::PairConfig& pc, Feature feature, const engine::FeaturePlan* given) {
     const auto t0 = steady_ms();
     const std::string fname(engine::to_string(feature));
@@ -604,192 +805,39 @@ struct SyncRunner::Impl {
       return;
     }
 
-    // Journal (R6.2): a fresh, complete read of a side is the re-check of every write to it
-    // that a crash or an unknown outcome left open; otherwise such writes wait.
-    std::map<std::int64_t, std::string> journal_close;
-    std::set<std::pair<int, std::string>> awaiting_recheck;
-    for (Side side : {Side::source, Side::target}) {
-      const engine::Snapshot& snap = side == Side::source ? src : tgt;
-      auto open = self.m_store.journal_open(pc.policy.name, fname, sides.of(side));
-      if (!open) {
-        // Without the open entries cw cannot tell which writes may already have landed:
-        // writing now could post a play twice (R6.2).
-        return fail(entry, "pair " + pc.policy.name + " " + fname +
-                               " skipped, nothing written: the write journal could not be "
-                               "read: " +
-                               open.error().message);
-      }
-      const bool reread = snap.completeness.complete &&
-                          snap.completeness.semantics == engine::Semantics::present &&
-                          snap.health != engine::Health::down;
-      for (const auto& e : *open) {
-        if (reread)
-          journal_close[e.id] = "confirmed";
-        else
-          awaiting_recheck.insert({static_cast<int>(side), e.key});
-      }
-    }
-
-    std::vector<engine::Outcome> outcomes;
-    std::set<std::string> failed_keys;
-    std::string journal_error;  // the first settlement the applier could not write
-    const auto& fpol = pc.policy.features.count(feature) ? pc.policy.features.at(feature)
-                                                         : engine::FeaturePolicy{};
-    std::size_t total = fp.actions.size(), done_total = 0;
-    phase(pc.policy.name, fname, "apply", 0, total);
-    for (engine::ActionKind kind :
-         {engine::ActionKind::add, engine::ActionKind::update, engine::ActionKind::remove}) {
-      for (Side side : {Side::target, Side::source}) {
-        if (cancelled || self.m_cancel.cancelled()) break;
-        WriteBatch batch;
-        batch.run_id = opt.run_id;
-        batch.pair = pc.policy.name;
-        batch.feature = fname;
-        batch.op = kind == engine::ActionKind::add      ? WriteOp::add
-                   : kind == engine::ActionKind::update ? WriteOp::update
-                                                        : WriteOp::remove;
-        for (const auto& a : fp.actions) {
-          if (a.kind != kind || a.side != side) continue;
-          if (awaiting_recheck.count({static_cast<int>(side), a.key})) {
-            outcomes.push_back({side, kind, a.key, engine::OutcomeStatus::unknown, "unknown",
-                                "an earlier write of this item has an unknown outcome; it is "
-                                "sent again after a complete re-read of " +
-                                    sides.of(side)});
-            continue;
-          }
-          batch.items.push_back({a.key, engine::item_to_json(a.item, a.key)});
-        }
-        if (batch.items.empty()) continue;
-        ProviderPort& port = *s.ports[static_cast<int>(side)];
-        ApplierOptions ao = self.m_applier;
-        const std::size_t base_done = done_total;
-        ao.progress = [&, base_done](std::size_t done, std::size_t) {
-          phase(pc.policy.name, fname, "apply", base_done + done, total);
-        };
-        if (history && kind == engine::ActionKind::add) {
-          const std::int64_t tol = fpol.event_tolerance_s;
-          ao.present_on_target =
-              [&, tol](const std::vector<WriteItem>& items) -> Result<std::set<std::string>> {
-            if (port.manifest().lookup) {
-              // A few requests instead of re-reading a 20k-play history (ABI 1.1).
-              if (auto present =
-                      present_by_lookup(port, fname, items, feature_caps(port.manifest(), feature)))
-                return *present;
-            }
-            count_call(port.instance(), "build_index");
-            auto resp = port.build_index(fname, json());
-            if (!resp) return resp.error();
-            auto snap = engine::snapshot_from_response(port.instance(), feature, *resp,
-                                                       feature_caps(port.manifest(), feature),
-                                                       engine::Health::ok, {}, opt.item_limits);
-            if (!snap) return snap.error();
-            std::set<std::string> present;
-            for (const auto& w : items) {
-              auto parsed = engine::item_from_json(w.item, engine::ItemLimits::unbounded());
-              if (!parsed) continue;
-              const auto* e = snap->index.find_entry(*parsed);
-              if (e == nullptr) continue;
-              if (!parsed->watched_at) {
-                present.insert(w.key);
-                continue;
-              }
-              for (auto play : e->plays) {
-                if (play >= *parsed->watched_at - tol && play <= *parsed->watched_at + tol) {
-                  present.insert(w.key);
-                  break;
-                }
-              }
-            }
-            return present;
-          };
-        }
-        Applier applier(port, &self.m_store, self.m_cancel, ao);
-        ApplyStats stats;
-        auto res = applier.apply(batch, stats);
-        self.m_calls[port.instance()][to_string(batch.op)] += stats.calls;
-        if (stats.cancelled) cancelled = true;
-        journal_close.insert(stats.unsettled.begin(), stats.unsettled.end());
-        if (!stats.journal_error.empty() && journal_error.empty())
-          journal_error = stats.journal_error;
-        done_total += batch.items.size();
-        for (const auto& [key, o] : res) {
-          engine::Outcome out{side, kind, key, engine::OutcomeStatus::unknown, o.reason, o.message};
-          switch (o.status) {
-            case OutcomeStatus::confirmed:
-              out.status = engine::OutcomeStatus::confirmed;
-              break;
-            case OutcomeStatus::skipped:
-              out.status = engine::OutcomeStatus::skipped;
-              break;
-            case OutcomeStatus::unresolved:
-              out.status = engine::OutcomeStatus::unresolved;
-              break;
-            case OutcomeStatus::failed:
-              // A refused request says something about its items; an outage (retries
-              // spent) does not, so it must not count towards the blackbox (R5.4).
-              out.status = o.reason == "rejected" || o.reason == "not_found"
-                               ? engine::OutcomeStatus::unresolved
-                               : engine::OutcomeStatus::unknown;
-              break;
-            case OutcomeStatus::unknown:
-              out.status = engine::OutcomeStatus::unknown;
-              break;
-            case OutcomeStatus::not_attempted:
-              continue;  // cancelled: stays unsettled
-          }
-          if (o.status == OutcomeStatus::failed) failed_keys.insert(key);
-          outcomes.push_back(std::move(out));
-        }
-      }
-    }
+    auto journal = open_writes(pc, fname, sides, src, tgt);
+    if (!journal)
+      return fail(entry, "pair " + pc.policy.name + " " + fname +
+                             " skipped, nothing written: " + journal.error().message);
+    Applied applied = apply_plan(pc, feature, fp, s, sides, *journal);
     if (self.m_cancel.cancelled()) cancelled = true;
-
-    // Per-key outcomes into the report.
-    std::map<std::string, const engine::Action*> by_key;
-    for (const auto& a : fp.actions) by_key[std::string(engine::to_string(a.side)) + a.key] = &a;
-    for (const auto& o : outcomes) {
-      entry["outcomes"][std::string(engine::to_string(o.status))] =
-          entry["outcomes"][std::string(engine::to_string(o.status))].get<int>() + 1;
-      if (o.status == engine::OutcomeStatus::unresolved ||
-          o.status == engine::OutcomeStatus::unknown) {
-        any_partial = true;
-        const auto* a = by_key[std::string(engine::to_string(o.side)) + o.key];
-        entry["unresolved"].push_back({{"side", sides.of(o.side)},
-                                       {"kind", engine::to_string(o.kind)},
-                                       {"key", o.key},
-                                       {"item", a ? engine::describe(a->item) : o.key},
-                                       {"status", engine::to_string(o.status)},
-                                       {"reason", o.reason},
-                                       {"message", o.message}});
-      }
-    }
-
+    report_outcomes(entry, fp, applied.outcomes, sides);
     if (lost_side(pc, feature, s, entry)) return;
     phase(pc.policy.name, fname, "commit", 0, 1);
-    auto settled = engine::settle(pc.policy, fp, outcomes, src, tgt, *st, opt.now_s);
+    auto settled = engine::settle(pc.policy, fp, applied.outcomes, src, tgt, *st, opt.now_s);
     state::PairFeatureRecord after = to_record(settled.state, sides, history);
     state::PairFeatureCommit commit = state::make_commit(pc.policy.name, fname, *record, after);
     commit.run_id = opt.run_id;
     commit.committed_at = opt.now_s;
     commit.kv_instances = {pc.policy.source, pc.policy.target};
-    commit.journal_settle = std::move(journal_close);
+    commit.journal_settle = std::move(journal->close);
     commit.meta = after.meta;
     if (auto c = self.m_store.commit(commit); !c)
       return fail(entry, "pair " + pc.policy.name + " " + fname +
                              ": state commit failed: " + c.error().message);
-    if (!journal_error.empty()) {
+    if (!applied.journal_error.empty()) {
       // The commit above wrote those settlements in its own transaction, so nothing is left
       // in doubt; the failed write is still a fault of the state database to report.
       fail(entry, "pair " + pc.policy.name + " " + fname +
                       ": the write journal could not record the outcome of a chunk (recorded "
                       "with the state commit instead): " +
-                      journal_error);
+                      applied.journal_error);
       entry["duration_ms"] = steady_ms() - t0;
       return;
     }
     if (cancelled)
       entry["status"] = "cancelled";
-    else if (!failed_keys.empty())
+    else if (!applied.failed_keys.empty())
       entry["status"] = "partial";
     entry["settlement"] = {{"tombstones_added", settled.summary.tombstones_added},
                            {"pending", settled.summary.pending},
