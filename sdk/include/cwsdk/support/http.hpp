@@ -468,13 +468,7 @@ class Client {
   // Any HTTP status is a Response (see send()); a 401 with an Authenticator is refreshed
   // and repeated once.
   Result<Response> send(Request request) const {
-    for (const auto& kv : m_headers) {
-      if (!request.has_header(kv.first)) request.header(kv.first, kv.second);
-    }
-    if (m_auth != nullptr) {
-      Status st = m_auth->authorize(request);
-      if (!st) return as_auth(st.error());
-    }
+    if (Status st = prepare(request); !st) return st.error();
     auto reply = http::send(m_host, request, m_base);
     if (!reply || reply->status != 401 || m_auth == nullptr) return reply;
     Status renewed = m_auth->refresh();
@@ -483,6 +477,22 @@ class Client {
     if (!st) return as_auth(st.error());
     return http::send(m_host, request, m_base);
   }
+  // Adds the client's headers and credentials to `request`, as send() does before sending.
+  // A prepared request can then go out through http::send() on another thread (the
+  // Authenticator itself is called only here, on the calling thread; see paging.hpp's
+  // run_pipelined). A failure to authorize is AUTH, as from send().
+  Status prepare(Request& request) const {
+    for (const auto& kv : m_headers) {
+      if (!request.has_header(kv.first)) request.header(kv.first, kv.second);
+    }
+    if (m_auth != nullptr) {
+      Status st = m_auth->authorize(request);
+      if (!st) return as_auth(st.error());
+    }
+    return {};
+  }
+  // Whether a 401 is renewed and repeated by send().
+  bool authenticates() const { return m_auth != nullptr; }
   // A 2xx Response, or the mapped failure.
   Result<Response> fetch(Request request) const {
     auto reply = send(std::move(request));

@@ -29,10 +29,33 @@
 // service gives no total), or a total that differs from what was received. `reason` says
 // which. Page.count is what the service returned on the page, before the plugin filters
 // anything out.
+//
+// Pipelined reads (run_pipelined): when every page costs a round trip plus parsing, a
+// sequential loop spends its time waiting. run_pipelined splits the page function in two:
+// `build(const PageRequest&) -> http::Request` and `parse(const PageRequest&,
+// http::Response) -> Result<Page>`; it sends up to `depth` pages' requests ahead on worker
+// threads while the caller parses. build, the client's Authenticator and parse run only on
+// the calling thread, in page order, so a plugin's state needs no locking; the workers only
+// call Host::http (which ABI.md allows from any thread, concurrently). The Completeness is
+// exactly run()'s; see run_pipelined for what it may request beyond run().
+//
+//   auto c = cwsdk::Pager::offsets(200).run_pipelined(api,
+//       [&](const cwsdk::PageRequest& p) {
+//         http::Request r = http::Request::get("/Users/{id}/Items").path_param("id", uid);
+//         return cwsdk::jellyfin_paging(r, p);
+//       },
+//       [&](const cwsdk::PageRequest&, http::Response reply) -> cwsdk::Result<cwsdk::Page> {
+//         auto doc = reply.json();
+//         if (!doc) return doc.error();
+//         ... index the rows ...
+//         return cwsdk::jellyfin_page(*doc, rows);
+//       });
 #ifndef CWSDK_SUPPORT_PAGING_HPP
 #define CWSDK_SUPPORT_PAGING_HPP
 
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <optional>
 #include <string>
 #include <utility>
@@ -136,6 +159,150 @@ class Pager {
       req.cursor = p.next_cursor;
       ++req.index;
     }
+    return finish(std::move(c), short_page);
+  }
+
+  // run() with the fetching of later pages overlapped with the parsing of earlier ones (see
+  // the top). `build(const PageRequest&) -> http::Request` and `parse(const PageRequest&,
+  // http::Response) -> Result<Page>` run on the calling thread, in page order; parse gets
+  // only 2xx replies (a transport failure or another status fails the page as
+  // Client::fetch() would, without calling parse). `depth` is the pages in flight,
+  // the one being waited for included; 1 (or a cursors pager, whose next request is
+  // known only from the reply) is run() itself.
+  //
+  // Requests: the first page goes alone, so a service that announces a total (or a page
+  // count) is never asked for a page past it. Without one, up to depth-1 pages past the
+  // end may be asked for, and their replies are dropped. Pages are requested ahead at full
+  // size (offset + limit); a page that comes back short shows the guess was wrong: the
+  // replies fetched ahead are dropped and the read continues from the true offset, so no
+  // entry is skipped or read twice. A 401 on a client with an Authenticator drops the pages
+  // in flight (they carry the refused credentials) and sends that page again through
+  // Client::send(), which renews the credentials once.
+  //
+  // Every worker is joined before this returns, whatever the way out (the pending replies
+  // are std::async futures, whose destructors wait).
+  template <typename Build, typename Parse>
+  Completeness run_pipelined(const http::Client& client, Build&& build, Parse&& parse,
+                             int depth = 4) const {
+    if (depth <= 1 || m_kind == Kind::cursors) {
+      return run(client.host(), [&](const PageRequest& req) -> Result<Page> {
+        auto reply = client.fetch(build(req));
+        if (!reply) return reply.error();
+        return parse(req, std::move(*reply));
+      });
+    }
+    struct InFlight {
+      PageRequest req;
+      http::Request request;  // as built, before the client's headers and credentials
+      std::future<Result<http::Response>> reply;
+    };
+    std::deque<InFlight> in_flight;
+    Completeness c;
+    PageRequest want;  // the page run() would fetch next
+    want.number = m_first_page;
+    want.limit = m_page_size;
+    std::optional<std::int64_t> page_count;
+    std::string short_page;
+
+    // Whether page `req` (ahead of `want`, guessing full pages) may be asked for now: the
+    // first page goes alone; with a total or page count, never past it.
+    const auto worth_asking = [&](const PageRequest& req) {
+      if (req.index >= m_max_pages) return false;
+      if (req.index > want.index && c.pages == 0) return false;
+      if (page_count) return req.index < *page_count;
+      if (c.expected_total)
+        return c.received + static_cast<std::int64_t>(req.index - want.index) * req.limit <
+               *c.expected_total;
+      return true;
+    };
+    const auto ask = [&](const PageRequest& req) {
+      InFlight f{req, build(static_cast<const PageRequest&>(req)), {}};
+      http::Request prepared = f.request;
+      if (Status st = client.prepare(prepared); !st) {
+        std::promise<Result<http::Response>> failed;
+        failed.set_value(st.error());
+        f.reply = failed.get_future();
+      } else {
+        f.reply = std::async(std::launch::async,
+                             [host = client.host(), base = client.base_url(),
+                              r = std::move(prepared)]() { return http::send(host, r, base); });
+      }
+      in_flight.push_back(std::move(f));
+    };
+    const auto same_page = [](const PageRequest& a, const PageRequest& b) {
+      return a.index == b.index && a.number == b.number && a.offset == b.offset &&
+             a.limit == b.limit;
+    };
+
+    while (true) {
+      if (c.pages >= m_max_pages) {
+        c.reason = "stopped at the page cap of " + std::to_string(m_max_pages) +
+                   " pages with more announced";
+        return c;
+      }
+      if (client.host().cancelled()) {
+        c.failure = Failure::of(CW_STATUS_CANCELLED,
+                                "cancelled after " + std::to_string(c.pages) + " pages");
+        c.reason = c.failure->message;
+        return c;
+      }
+      // Pages fetched ahead from a wrong guess (a short page came before) are dropped.
+      if (!in_flight.empty() && !same_page(in_flight.front().req, want)) in_flight.clear();
+      if (in_flight.empty()) ask(want);
+      while (static_cast<int>(in_flight.size()) < depth && !client.host().cancelled()) {
+        PageRequest next = in_flight.back().req;
+        ++next.number;
+        next.offset += next.limit;
+        ++next.index;
+        if (!worth_asking(next)) break;
+        ask(next);
+      }
+      InFlight current = std::move(in_flight.front());
+      in_flight.pop_front();
+      Result<http::Response> reply = current.reply.get();
+      if (reply && reply->status == 401 && client.authenticates()) {
+        in_flight.clear();
+        reply = client.send(current.request);
+      }
+      Result<Page> page = [&]() -> Result<Page> {
+        if (!reply) return reply.error();
+        if (Status st = reply->check(); !st) return st.error();
+        return parse(static_cast<const PageRequest&>(current.req), std::move(*reply));
+      }();
+      if (!page) {
+        c.failure = page.error();
+        c.reason = "page " + std::to_string(c.pages + 1) + " failed: " + page.error().message;
+        return c;
+      }
+      ++c.pages;
+      const Page& p = *page;
+      if (p.count < 0) {
+        c.failure = Failure::internal("page " + std::to_string(c.pages) + ": negative count");
+        c.reason = c.failure->message;
+        return c;
+      }
+      c.received += p.count;
+      if (p.total) c.expected_total = p.total;
+      if (p.page_count) page_count = p.page_count;
+      if (!more_pages(want, p, c, page_count)) break;
+      if (p.count == 0) {
+        c.reason = "page " + std::to_string(c.pages) + " was empty but more were announced";
+        return c;
+      }
+      if (p.count < want.limit && short_page.empty())
+        short_page = "page " + std::to_string(c.pages) + " had " + std::to_string(p.count) +
+                     " entries, fewer than the " + std::to_string(want.limit) + " asked for";
+      ++want.number;
+      want.offset += p.count;
+      ++want.index;
+    }
+    return finish(std::move(c), short_page);
+  }
+
+ private:
+  // The read ended because the service said there was nothing more: complete if the counts
+  // agree (shared by run and run_pipelined, so both judge a read alike).
+  Completeness finish(Completeness c, const std::string& short_page) const {
     if (c.expected_total && *c.expected_total != c.received) {
       c.reason = "received " + std::to_string(c.received) + " of " +
                  std::to_string(*c.expected_total) + " announced";
@@ -149,7 +316,6 @@ class Pager {
     return c;
   }
 
- private:
   Pager(Kind kind, int page_size, int first_page)
       : m_kind(kind), m_page_size(page_size < 1 ? 1 : page_size), m_first_page(first_page) {}
 
