@@ -168,6 +168,44 @@ bool write_json_file(const std::string& path, const nlohmann::json& doc, std::st
   return static_cast<bool>(f);
 }
 
+// The plan `cw apply --plan FILE` was given, or nothing after saying on stderr why not.
+std::optional<engine::Plan> read_plan_file(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) {
+    std::cerr << "cw apply: cannot read plan " << path << "\n";
+    return std::nullopt;
+  }
+  auto doc = nlohmann::json::parse(f, nullptr, false);
+  if (doc.is_discarded()) {
+    std::cerr << "cw apply: " << path << " is not JSON; make it with `cw plan --out`\n";
+    return std::nullopt;
+  }
+  auto p = engine::plan_from_json(doc);
+  if (!p) {
+    std::cerr << "cw apply: " << path << ": " << p.error().message << "\n";
+    return std::nullopt;
+  }
+  return std::move(p).value();
+}
+
+// The exit status of a run, plan or apply: a plan with held or
+// unresolved items is still a plan, so it exits 0.
+int exit_code_of_run(sync::RunStatus status, Mode mode) {
+  switch (status) {
+    case sync::RunStatus::cancelled:
+      return k_exit_cancelled;
+    case sync::RunStatus::drifted:
+      return k_exit_plan_drifted;
+    case sync::RunStatus::failed:
+      return k_exit_failure;
+    case sync::RunStatus::partial:
+      return mode == Mode::plan ? k_exit_ok : k_exit_partial;
+    case sync::RunStatus::ok:
+      return k_exit_ok;
+  }
+  return k_exit_failure;
+}
+
 int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   const char* name = mode == Mode::run ? "run" : mode == Mode::plan ? "plan" : "apply";
   RunArgs a;
@@ -187,22 +225,8 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
 
   std::optional<engine::Plan> plan;
   if (mode == Mode::apply) {
-    std::ifstream f(a.plan_file);
-    if (!f) {
-      std::cerr << "cw apply: cannot read plan " << a.plan_file << "\n";
-      return k_exit_failure;
-    }
-    auto doc = nlohmann::json::parse(f, nullptr, false);
-    if (doc.is_discarded()) {
-      std::cerr << "cw apply: " << a.plan_file << " is not JSON; make it with `cw plan --out`\n";
-      return k_exit_failure;
-    }
-    auto p = engine::plan_from_json(doc);
-    if (!p) {
-      std::cerr << "cw apply: " << a.plan_file << ": " << p.error().message << "\n";
-      return k_exit_failure;
-    }
-    plan = std::move(p).value();
+    plan = read_plan_file(a.plan_file);
+    if (!plan) return k_exit_failure;
   }
 
   sync::SessionOptions so;
@@ -254,19 +278,7 @@ int run_cycle(Mode mode, const GlobalOptions& global, const Invocation& call) {
   }
   for (const auto& e : result.errors) std::cerr << "cw " << name << ": " << e << "\n";
 
-  switch (result.status) {
-    case sync::RunStatus::cancelled:
-      return k_exit_cancelled;
-    case sync::RunStatus::drifted:
-      return k_exit_plan_drifted;
-    case sync::RunStatus::failed:
-      return k_exit_failure;
-    case sync::RunStatus::partial:
-      return mode == Mode::plan ? k_exit_ok : k_exit_partial;
-    case sync::RunStatus::ok:
-      return k_exit_ok;
-  }
-  return k_exit_failure;
+  return exit_code_of_run(result.status, mode);
 }
 
 int run_run(const GlobalOptions& g, const Invocation& c) { return run_cycle(Mode::run, g, c); }
