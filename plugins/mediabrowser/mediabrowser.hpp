@@ -150,6 +150,7 @@ struct Config {
   WatchlistMode watchlist_mode = WatchlistMode::favorites;
   std::string watchlist_name = "Watchlist";
   int page_size = 200;
+  int prefetch = 4;  // item pages in flight while one is parsed; 1: one after the other
   std::int64_t shadow_ttl_ms = 60LL * 60 * 1000;
 
   static Config parse(std::string_view text, Flavor flavor) {
@@ -193,6 +194,7 @@ struct Config {
         throw cwsdk::Error(CW_STATUS_INVALID_ARG, "watchlist.name: must not be empty");
     }
     c.page_size = std::clamp(cwsdk::get_or(cfg, "page_size", 200), 10, 2000);
+    c.prefetch = std::clamp(cwsdk::get_or(cfg, "prefetch", 4), 1, 16);
     c.shadow_ttl_ms =
         std::max<std::int64_t>(0, cwsdk::get_or<std::int64_t>(cfg, "shadow_ttl_minutes", 60)) * 60 *
         1000;
@@ -258,6 +260,11 @@ inline std::string manifest_json(Flavor flavor) {
          "user, else the first administrator"}}},
       {"device_id", {{"type", "string"}}},
       {"page_size", {{"type", "integer"}, {"minimum", 10}, {"maximum", 2000}}},
+      {"prefetch",
+       {{"type", "integer"},
+        {"minimum", 1},
+        {"maximum", 16},
+        {"description", "item pages requested ahead while one is read; 1: one at a time"}}},
       {"shadow_ttl_minutes", {{"type", "integer"}, {"minimum", 0}}},
       {"watchlist",
        {{"type", "object"},
@@ -811,31 +818,46 @@ class Impl {
 
   // Reads every page of an items query; `row` is called for each entry (a failure leaves the
   // entry out, counted in left_out). Episodes' series are looked up first, a page at a time.
+  // Up to `prefetch` pages are fetched ahead while one is parsed (a 100k-item library is
+  // 500 pages, each a round trip plus parsing); the parsing, series look-ups included, stays
+  // on this thread and in page order, so m_series needs no lock.
   Completeness scan(const Query& q, const std::function<Status(const Json&)>& row,
                     std::int64_t& left_out) {
     return cwsdk::Pager::offsets(m_cfg.page_size)
-        .run(m_host, [&](const cwsdk::PageRequest& page) -> Result<cwsdk::Page> {
-          http::Request r = items_request();
-          if (!q.types.empty()) r.query("IncludeItemTypes", q.types);
-          if (!q.filters.empty()) r.query("Filters", q.filters);
-          if (!q.parent.empty()) r.query("ParentId", q.parent);
-          if (!q.ids.empty()) r.query("Ids", q.ids);
-          if (!q.any_provider.empty()) r.query("AnyProviderIdEquals", q.any_provider);
-          r.query("Recursive", q.recursive ? "true" : "false");
-          r.query("Fields", "ProviderIds,ProductionYear");
-          r.query("EnableUserData", q.user_data ? "true" : "false");
-          r.query("EnableImages", "false");
-          r.query("EnableTotalRecordCount", "true");
-          r.query("SortBy", "SortName");
-          cwsdk::jellyfin_paging(r, page);
-          return read_page(std::move(r), row, left_out);
-        });
+        .run_pipelined(
+            m_api,
+            [&](const cwsdk::PageRequest& page) {
+              http::Request r = items_request();
+              if (!q.types.empty()) r.query("IncludeItemTypes", q.types);
+              if (!q.filters.empty()) r.query("Filters", q.filters);
+              if (!q.parent.empty()) r.query("ParentId", q.parent);
+              if (!q.ids.empty()) r.query("Ids", q.ids);
+              if (!q.any_provider.empty()) r.query("AnyProviderIdEquals", q.any_provider);
+              r.query("Recursive", q.recursive ? "true" : "false");
+              r.query("Fields", "ProviderIds,ProductionYear");
+              r.query("EnableUserData", q.user_data ? "true" : "false");
+              r.query("EnableImages", "false");
+              r.query("EnableTotalRecordCount", "true");
+              r.query("SortBy", "SortName");
+              cwsdk::jellyfin_paging(r, page);
+              return r;
+            },
+            [&](const cwsdk::PageRequest&, http::Response reply) -> Result<cwsdk::Page> {
+              return read_rows(reply.what, reply.json(), row, left_out);
+            },
+            m_cfg.prefetch);
   }
 
   Result<cwsdk::Page> read_page(http::Request r, const std::function<Status(const Json&)>& row,
                                 std::int64_t& left_out) {
     const std::string what = r.describe();
-    auto doc = m_api.json(std::move(r));
+    return read_rows(what, m_api.json(std::move(r)), row, left_out);
+  }
+
+  // One page of items (`doc`, the reply to `what`): series first, then each row.
+  Result<cwsdk::Page> read_rows(const std::string& what, Result<Json> doc,
+                                const std::function<Status(const Json&)>& row,
+                                std::int64_t& left_out) {
     if (!doc) return doc.error();
     auto items = cwsdk::get_array(*doc, "Items");
     if (!items) return items.error().context(what);
