@@ -83,6 +83,24 @@ TEST_F(JellyfinTest, PagingWithStartIndexLimitAndTotalRecordCount) {
             items("IncludeItemTypes=Movie&Recursive=true&StartIndex=10&Limit=7")["Items"]);
 }
 
+TEST_F(JellyfinTest, ARepeatedPageShowsEveryWriteAndQuirk) {
+  // Rendered pages are kept between identical reads; a write or a quirk must still show.
+  const std::string q = "IncludeItemTypes=Movie&Recursive=true&StartIndex=0&Limit=5";
+  const json before = items(q);
+  EXPECT_EQ(items(q), before);
+  const std::string id = before["Items"][0]["Id"];
+  m_client->Post(
+      "/UserPlayedItems/" + id + "?userId=" + k_jf_user + "&DatePlayed=2026-08-02T12:00:00Z",
+      auth(), "", "text/plain");
+  const json after = items(q);
+  EXPECT_NE(after, before);
+  EXPECT_TRUE(after["Items"][0]["UserData"]["Played"].get<bool>());
+  EXPECT_TRUE(after["Items"][0]["UserData"]["LastPlayedDate"].is_string());
+  m_client->Post("/__sandbox/jellyfin/quirks", R"({"null_last_played_date": true})",
+                 "application/json");
+  EXPECT_FALSE(items(q)["Items"][0]["UserData"]["LastPlayedDate"].is_string());
+}
+
 TEST_F(JellyfinTest, IgnoresAnyProviderIdEqualsAndUnknownSortValues) {
   auto all = items("IncludeItemTypes=Movie&Recursive=true");
   auto filtered = items("IncludeItemTypes=Movie&Recursive=true&AnyProviderIdEquals=imdb.tt1000000");
