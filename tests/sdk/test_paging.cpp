@@ -467,6 +467,51 @@ TEST(PagingPipelined, PageNumbersAreReadAsRunReadsThem) {
   }
 }
 
+TEST(PagingPipelined, A401RenewsTheCredentialsOnceAndResendsThePagesInFlight) {
+  // The service stops taking token "t1" after the second request: the pages in flight then
+  // carry refused credentials; one renewal, and every page is read once, in order.
+  struct Renew final : cwsdk::http::Authenticator {
+    int token = 1;
+    int refreshes = 0;
+    cwsdk::Status authorize(cwsdk::http::Request& r) override {
+      r.header("Authorization", "t" + std::to_string(token));
+      return {};
+    }
+    cwsdk::Status refresh() override {
+      ++refreshes;
+      ++token;
+      return {};
+    }
+  } auth;
+  Items items;
+  items.size = 1000;
+  MockHost mock;
+  int seen = 0;
+  mock.on("GET", "/items").handle([&](const cwsdk::testing::RecordedRequest& r) {
+    if (++seen > 2 && r.header("Authorization") == "t1")
+      return cwsdk::testing::MockReply::with(401);
+    return items.answer(r);
+  });
+  cwsdk::http::Client api(mock.host(), "https://svc.example");
+  api.authenticator(&auth);
+  std::vector<std::int64_t> rows;
+  const auto c = Pager::offsets(100).run_pipelined(
+      api,
+      [](const PageRequest& p) {
+        return cwsdk::http::Request::get("/items").query("limit", p.limit).query("start", p.offset);
+      },
+      [&](const PageRequest&, cwsdk::http::Response reply) -> Result<Page> {
+        auto doc = reply.json();
+        if (!doc) return doc.error();
+        for (const auto& v : (*doc)["rows"]) rows.push_back(v.get<std::int64_t>());
+        return page(static_cast<std::int64_t>((*doc)["rows"].size()), (*doc)["total"]);
+      },
+      4);
+  EXPECT_TRUE(c.complete) << c.reason;
+  EXPECT_EQ(auth.refreshes, 1);
+  EXPECT_EQ(rows, upto(1000));
+}
+
 TEST(PagingPipelined, CursorsAndDepthOneAreRunItself) {
   Items a, b;
   a.size = b.size = 350;
