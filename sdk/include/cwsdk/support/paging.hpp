@@ -124,27 +124,10 @@ class Pager {
         return c;
       }
       Result<Page> page = fetch(static_cast<const PageRequest&>(req));
-      if (!page) {
-        c.failure = page.error();
-        c.reason = "page " + std::to_string(c.pages + 1) + " failed: " + page.error().message;
-        return c;
-      }
-      ++c.pages;
+      const std::optional<bool> more = account(req, page, c, page_count);
+      if (!more) return c;
+      if (!*more) break;
       const Page& p = *page;
-      if (p.count < 0) {
-        c.failure = Failure::internal("page " + std::to_string(c.pages) + ": negative count");
-        c.reason = c.failure->message;
-        return c;
-      }
-      c.received += p.count;
-      if (p.total) c.expected_total = p.total;
-      if (p.page_count) page_count = p.page_count;
-      const bool more = more_pages(req, p, c, page_count);
-      if (!more) break;
-      if (p.count == 0) {
-        c.reason = "page " + std::to_string(c.pages) + " was empty but more were announced";
-        return c;
-      }
       if (p.count < req.limit && short_page.empty())
         short_page = "page " + std::to_string(c.pages) + " had " + std::to_string(p.count) +
                      " entries, fewer than the " + std::to_string(req.limit) + " asked for";
@@ -269,26 +252,10 @@ class Pager {
         if (Status st = reply->check(); !st) return st.error();
         return parse(static_cast<const PageRequest&>(current.req), std::move(*reply));
       }();
-      if (!page) {
-        c.failure = page.error();
-        c.reason = "page " + std::to_string(c.pages + 1) + " failed: " + page.error().message;
-        return c;
-      }
-      ++c.pages;
+      const std::optional<bool> more = account(want, page, c, page_count);
+      if (!more) return c;
+      if (!*more) break;
       const Page& p = *page;
-      if (p.count < 0) {
-        c.failure = Failure::internal("page " + std::to_string(c.pages) + ": negative count");
-        c.reason = c.failure->message;
-        return c;
-      }
-      c.received += p.count;
-      if (p.total) c.expected_total = p.total;
-      if (p.page_count) page_count = p.page_count;
-      if (!more_pages(want, p, c, page_count)) break;
-      if (p.count == 0) {
-        c.reason = "page " + std::to_string(c.pages) + " was empty but more were announced";
-        return c;
-      }
       if (p.count < want.limit && short_page.empty())
         short_page = "page " + std::to_string(c.pages) + " had " + std::to_string(p.count) +
                      " entries, fewer than the " + std::to_string(want.limit) + " asked for";
@@ -318,6 +285,34 @@ class Pager {
 
   Pager(Kind kind, int page_size, int first_page)
       : m_kind(kind), m_page_size(page_size < 1 ? 1 : page_size), m_first_page(first_page) {}
+
+  // Counts one page's reply into `c`, for run and run_pipelined alike. Nothing when the read
+  // ends incomplete here (`c` says why: the page failed, had a negative count, or was empty
+  // with more announced); otherwise whether the service announced more pages.
+  std::optional<bool> account(const PageRequest& req, const Result<Page>& page, Completeness& c,
+                              std::optional<std::int64_t>& page_count) const {
+    if (!page) {
+      c.failure = page.error();
+      c.reason = "page " + std::to_string(c.pages + 1) + " failed: " + page.error().message;
+      return std::nullopt;
+    }
+    ++c.pages;
+    const Page& p = *page;
+    if (p.count < 0) {
+      c.failure = Failure::internal("page " + std::to_string(c.pages) + ": negative count");
+      c.reason = c.failure->message;
+      return std::nullopt;
+    }
+    c.received += p.count;
+    if (p.total) c.expected_total = p.total;
+    if (p.page_count) page_count = p.page_count;
+    if (!more_pages(req, p, c, page_count)) return false;
+    if (p.count == 0) {
+      c.reason = "page " + std::to_string(c.pages) + " was empty but more were announced";
+      return std::nullopt;
+    }
+    return true;
+  }
 
   bool more_pages(const PageRequest& req, const Page& p, const Completeness& c,
                   std::optional<std::int64_t> page_count) const {
