@@ -9,7 +9,8 @@
 #   2. no changes  (with baselines: the steady-state cost of a scheduled run)
 #   3. dry run     (plan only, state opened read-only)
 # Then 1% of the source's watchlist is replaced and a fourth run applies the difference.
-# Prints wall time and peak RSS of each (GNU time), and the report's per-phase figures.
+# Prints wall time and peak RSS of each (GNU time), the report's per-feature figures, and the
+# size of the state database per item.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build/release}
@@ -67,6 +68,8 @@ PY
 
 echo "cw end-to-end: $n items, two crosswatch libraries, $(nproc) cores"
 timed "first run" run
+db_bytes=$(stat -c %s "$work/state/state.db")
+echo "    state database after the first run: $db_bytes bytes, $((db_bytes / n)) bytes per item"
 timed "no changes" run
 timed "dry run" run --dry-run
 python3 - "$work/source/watchlist.json" <<'PY'

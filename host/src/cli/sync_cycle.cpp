@@ -83,12 +83,17 @@ CycleOutcome run_sync_cycle(const sync::SessionOptions& options, CycleRequest re
   if (http.contains("budgets")) report["http_budgets"] = http["budgets"];
 
   if (!dry && out.result.status != sync::RunStatus::drifted) {
-    // A rolling copy of what this run committed (`cw state restore` puts one back).
-    auto backup = state::make_backup(session.store(), session.config().state_dir, opt.run_id);
-    if (backup)
+    // A rolling copy of what this run committed (`cw state restore` puts one back); none
+    // when the newest copy already holds it: a run that changed nothing writes nothing.
+    if (auto same = state::current_backup(session.store(), session.config().state_dir)) {
+      report["backup"] = same->string();
+      report["backup_unchanged"] = true;
+    } else if (auto backup =
+                   state::make_backup(session.store(), session.config().state_dir, opt.run_id)) {
       report["backup"] = backup->string();
-    else
+    } else {
       session.logger().warn("cw", "no backup of the state was made: " + backup.error().message);
+    }
   }
   if (!dry) {
     state::RunReport rr;

@@ -91,46 +91,46 @@ std::optional<Health> health_from_string(std::string_view s) {
   return std::nullopt;
 }
 
-Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
-                                        const nlohmann::json& response, FeatureCaps caps,
-                                        Health health, std::string health_message,
-                                        const ItemLimits& limits) {
-  const std::string where =
-      "build_index(" + std::string(to_string(feature)) + ") of '" + provider + "'";
+SnapshotReader::SnapshotReader(std::string provider, Feature feature, const ItemLimits& limits)
+    : m_provider(std::move(provider)),
+      m_feature(feature),
+      m_limits(limits),
+      m_where("build_index(" + std::string(to_string(feature)) + ") of '" + m_provider + "'") {}
+
+void SnapshotReader::item(const nlohmann::json& j) {
+  auto item = item_from_json(j, m_limits);
+  if (item.ok()) {
+    m_items.push_back(std::move(item.value()));
+  } else if (++m_unreadable <= 100) {
+    m_warnings.push_back(m_where + ": item " + std::to_string(m_read) +
+                         " left out: " + item.error().message);
+  }
+  ++m_read;
+}
+
+Result<Snapshot> SnapshotReader::finish(const nlohmann::json& response, FeatureCaps caps,
+                                        Health health, std::string health_message) {
+  const std::string& where = m_where;
   if (!response.is_object())
     return make_error(where + " did not return a JSON object", ErrorKind::invalid_arg);
-  auto items_it = response.find("items");
-  if (items_it == response.end() || !items_it->is_array())
-    return make_error(where + " returned no 'items' array", ErrorKind::invalid_arg);
+  const std::size_t n = m_read;
 
   Snapshot snap;
-  snap.provider = std::move(provider);
-  snap.feature = feature;
+  snap.provider = std::move(m_provider);
+  snap.feature = m_feature;
   snap.caps = caps;
   snap.health = health;
   snap.health_message = std::move(health_message);
+  snap.warnings = std::move(m_warnings);
 
-  std::vector<Item> items;
-  items.reserve(items_it->size());
-  std::size_t n = 0;
-  std::size_t unreadable = 0;
-  for (const auto& j : *items_it) {
-    auto item = item_from_json(j, limits);
-    if (item.ok()) {
-      items.push_back(std::move(item.value()));
-    } else if (++unreadable <= 100) {
-      snap.warnings.push_back(where + ": item " + std::to_string(n) +
-                              " left out: " + item.error().message);
-    }
-    ++n;
-  }
   Completeness& c = snap.completeness;
   c.complete = bool_or(response, "complete", true);
   // An item left out may be one the baseline holds: its absence proves nothing, so the
   // index cannot stand for the whole inventory (no deletions are inferred from it).
-  if (unreadable > 0) {
+  if (m_unreadable > 0) {
     c.complete = false;
-    snap.warnings.push_back(where + ": " + std::to_string(unreadable) + " of " + std::to_string(n) +
+    snap.warnings.push_back(where + ": " + std::to_string(m_unreadable) + " of " +
+                            std::to_string(n) +
                             " items could not be read; the index counts as incomplete");
   }
   if (auto it = response.find("expected_total"); it != response.end() && it->is_number_integer())
@@ -152,8 +152,8 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
   // A provider that says it read everything but got fewer items than the API announced
   // is not complete (R2.1).
   if (c.expected_total && c.received < *c.expected_total) c.complete = false;
-  snap.index = Index::build(std::move(items), feature == Feature::history);
-  snap.removed = Index(feature == Feature::history);
+  snap.index = Index::build(std::move(m_items), m_feature == Feature::history);
+  snap.removed = Index(m_feature == Feature::history);
   if (auto it = response.find("removed"); it != response.end() && it->is_array()) {
     if (c.semantics != Semantics::delta) {
       snap.warnings.push_back(where + ": 'removed' is ignored in a present index");
@@ -161,15 +161,30 @@ Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
       std::vector<Item> gone;
       for (const auto& j : *it) {
         // An unreadable entry proves nothing: it is not propagated, and costs nothing else.
-        if (auto item = item_from_json(j, limits))
+        if (auto item = item_from_json(j, m_limits))
           gone.push_back(std::move(item.value()));
         else
           snap.warnings.push_back(where + ": a removed item left out: " + item.error().message);
       }
-      snap.removed = Index::build(std::move(gone), feature == Feature::history);
+      snap.removed = Index::build(std::move(gone), m_feature == Feature::history);
     }
   }
   return snap;
+}
+
+Result<Snapshot> snapshot_from_response(std::string provider, Feature feature,
+                                        const nlohmann::json& response, FeatureCaps caps,
+                                        Health health, std::string health_message,
+                                        const ItemLimits& limits) {
+  SnapshotReader reader(std::move(provider), feature, limits);
+  if (response.is_object()) {
+    const auto items = response.find("items");
+    if (items == response.end() || !items->is_array())
+      return make_error(reader.where() + " returned no 'items' array", ErrorKind::invalid_arg);
+    reader.reserve(items->size());
+    for (const auto& j : *items) reader.item(j);
+  }
+  return reader.finish(response, caps, health, std::move(health_message));
 }
 
 Snapshot make_snapshot(std::string provider, Feature feature, std::vector<Item> items,

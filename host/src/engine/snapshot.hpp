@@ -87,6 +87,31 @@ struct Snapshot {
   std::set<std::string> ignored_keys;
 };
 
+// Builds a snapshot from a build_index reply read item by item (the host streams large
+// replies): item() for each element of `items` in order, then finish() with the rest of
+// the reply (its `items` ignored). Equal to snapshot_from_response on the whole document.
+class SnapshotReader {
+ public:
+  SnapshotReader(std::string provider, Feature feature, const ItemLimits& limits = {});
+  void reserve(std::size_t n) { m_items.reserve(n); }
+  // One element of `items`: kept as an item, or left out with a warning.
+  void item(const nlohmann::json& j);
+  // Once: the snapshot of the items read and the reply's other members.
+  Result<Snapshot> finish(const nlohmann::json& response, FeatureCaps caps,
+                          Health health = Health::ok, std::string health_message = {});
+  const std::string& where() const { return m_where; }
+
+ private:
+  std::string m_provider;
+  Feature m_feature;
+  ItemLimits m_limits;
+  std::string m_where;
+  std::vector<Item> m_items;
+  std::vector<std::string> m_warnings;
+  std::size_t m_read = 0;
+  std::size_t m_unreadable = 0;
+};
+
 // Builds a snapshot from a build_index response document. `received` defaults to the
 // item count; `semantics` to the manifest's. Fails when the document has no `items` array.
 // An item past `limits` is left out with a warning, like any unreadable item.

@@ -4,6 +4,7 @@
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/reply_buffer.hpp>
 #include <cw/plugin/schemas.hpp>
+#include <cw/util/json_stream.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::plugin {
@@ -56,11 +57,12 @@ std::string schema_problem(std::string_view schema, const json& doc, std::string
 // The envelope is held to the schema; items are not checked here but one by one by the
 // engine, so that one unreadable item is reported and left out instead of failing the
 // whole feature. Members the reply may omit are filled in.
-std::string check_index_reply(json& doc, const FeatureCaps* caps) {
+std::string check_index_reply(json& doc, const FeatureCaps* caps,
+                              std::optional<std::size_t> streamed) {
   if (auto bad = schema_problem(k_index_schema_json, doc, "reply", {"items", "removed"});
       !bad.empty())
     return bad;
-  const auto n = doc["items"].size();
+  const auto n = streamed ? *streamed : doc["items"].size();
   if (!doc.contains("received") || doc["received"].is_null()) doc["received"] = n;
   if (!doc.contains("expected_total")) doc["expected_total"] = nullptr;
   if (!doc.contains("watermark")) doc["watermark"] = nullptr;
@@ -198,7 +200,8 @@ Result<ProviderInstance::RawReply> ProviderInstance::call_raw(std::string_view o
   return reply;
 }
 
-Result<json> ProviderInstance::call(const char* op, cw_operation_fn fn, const json& request) {
+Result<std::string> ProviderInstance::call_ok(const char* op, cw_operation_fn fn,
+                                              const json& request) {
   if (fn == nullptr) return error(op, "the plugin does not implement it", ErrorKind::unsupported);
   const std::string text = request.dump(-1, ' ', false, json::error_handler_t::replace);
   auto raw = call_raw(op, text);
@@ -211,9 +214,15 @@ Result<json> ProviderInstance::call(const char* op, cw_operation_fn fn, const js
     out.retry_after_ms = e.retry_after_ms;
     return out;
   }
-  json doc = json::parse(raw->body, nullptr, false);
+  return std::move(raw->body);
+}
+
+Result<json> ProviderInstance::call(const char* op, cw_operation_fn fn, const json& request) {
+  auto raw = call_ok(op, fn, request);
+  if (!raw) return raw.error();
+  json doc = json::parse(*raw, nullptr, false);
   if (doc.is_discarded())
-    return error(op, "response is not valid JSON (" + std::to_string(raw->body.size()) +
+    return error(op, "response is not valid JSON (" + std::to_string(raw->size()) +
                          " bytes): the plugin must write one JSON document to the sink");
   return doc;
 }
@@ -226,20 +235,50 @@ Result<json> ProviderInstance::health() {
   return r;
 }
 
-Result<json> ProviderInstance::build_index(std::string_view feature,
-                                           const std::optional<std::string>& watermark) {
-  const FeatureCaps* caps = manifest().feature(feature);
+Result<json> ProviderInstance::index_request(std::string_view feature,
+                                             const std::optional<std::string>& watermark,
+                                             const FeatureCaps*& caps) {
+  caps = manifest().feature(feature);
   if (caps == nullptr)
     return error("build_index",
                  "feature '" + std::string(feature) + "' is not in the plugin's manifest",
                  ErrorKind::unsupported);
   json req = {{"feature", std::string(feature)}, {"watermark", nullptr}};
   if (watermark) req["watermark"] = *watermark;
-  auto r = call("build_index", m_library->api().build_index, req);
+  return req;
+}
+
+Result<json> ProviderInstance::build_index(std::string_view feature,
+                                           const std::optional<std::string>& watermark) {
+  const FeatureCaps* caps = nullptr;
+  auto req = index_request(feature, watermark, caps);
+  if (!req) return req;
+  auto r = call("build_index", m_library->api().build_index, *req);
   if (!r) return r;
   if (const std::string bad = check_index_reply(*r, caps); !bad.empty())
     return error("build_index", bad);
   return r;
+}
+
+Result<json> ProviderInstance::build_index(std::string_view feature,
+                                           const std::optional<std::string>& watermark,
+                                           const ItemSink& each) {
+  const FeatureCaps* caps = nullptr;
+  auto req = index_request(feature, watermark, caps);
+  if (!req) return req;
+  auto raw = call_ok("build_index", m_library->api().build_index, *req);
+  if (!raw) return raw.error();
+  auto doc = util::parse_streaming_member(*raw, "items", each);
+  if (!doc)
+    return error("build_index",
+                 "response is " + doc.error().message + " (" + std::to_string(raw->size()) +
+                     " bytes): the plugin must write one JSON document to the sink",
+                 doc.error().kind);
+  raw->clear();
+  raw->shrink_to_fit();
+  if (const std::string bad = check_index_reply(doc->rest, caps, doc->streamed); !bad.empty())
+    return error("build_index", bad);
+  return std::move(doc->rest);
 }
 
 Result<json> ProviderInstance::write_op(const char* op, cw_operation_fn fn,

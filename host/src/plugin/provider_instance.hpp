@@ -6,6 +6,7 @@
 // internal error naming the instance, the plugin and the operation. Operations on one
 // instance are serialised (the ABI promises plugins that they never overlap).
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,7 +40,10 @@ nlohmann::json mask_secrets(const nlohmann::json& config,
 // shape (sdk/schema/), else one line naming the field; both complete the document in place:
 // the index's omitted members are filled in (`semantics` from `caps` when given), and an
 // outcome without a readable key is dropped, one with a malformed body becomes "unknown".
-std::string check_index_reply(nlohmann::json& doc, const FeatureCaps* caps);
+// `streamed`: how many items were read out of the reply as it was parsed (its `items` is then
+// empty), the default of `received`.
+std::string check_index_reply(nlohmann::json& doc, const FeatureCaps* caps,
+                              std::optional<std::size_t> streamed = std::nullopt);
 std::string check_outcomes_reply(nlohmann::json& doc);
 
 class ProviderInstance {
@@ -67,6 +71,13 @@ class ProviderInstance {
   //  "semantics":"present|delta"}; missing received/semantics are filled in.
   Result<nlohmann::json> build_index(std::string_view feature,
                                      const std::optional<std::string>& watermark);
+  // The same, with the reply's items handed to `each` one by one as they are parsed, so that
+  // a large index is never held as one document; the reply is returned with `items` empty
+  // (`received` defaults to the count handed on). An error of `each` ends the read.
+  using ItemSink = std::function<Status(nlohmann::json&& item)>;
+  Result<nlohmann::json> build_index(std::string_view feature,
+                                     const std::optional<std::string>& watermark,
+                                     const ItemSink& each);
   // {"outcomes":[{"key","status","reason","message"}]}
   Result<nlohmann::json> add(std::string_view feature, const nlohmann::json& items);
   Result<nlohmann::json> remove(std::string_view feature, const nlohmann::json& items);
@@ -95,6 +106,12 @@ class ProviderInstance {
   ProviderInstance() = default;
 
   Result<nlohmann::json> call(const char* op, cw_operation_fn fn, const nlohmann::json& request);
+  // The reply's body when the status is ok, else the error it reports.
+  Result<std::string> call_ok(const char* op, cw_operation_fn fn, const nlohmann::json& request);
+  // The build_index request for a feature of the manifest.
+  Result<nlohmann::json> index_request(std::string_view feature,
+                                       const std::optional<std::string>& watermark,
+                                       const FeatureCaps*& caps);
   Result<nlohmann::json> write_op(const char* op, cw_operation_fn fn, std::string_view feature,
                                   const nlohmann::json& items);
   Error error(std::string_view op, std::string_view what,

@@ -47,7 +47,35 @@ Status check_copy(const fs::path& file) {
                     ErrorKind::invalid_arg);
 }
 
+// The content version a backup was made at; nullopt for a copy older than schema v8 or
+// one that cannot be read (either way, not known to be current).
+std::optional<std::int64_t> content_version_of(const fs::path& file) {
+  sqlite3* db = nullptr;
+  const std::string uri = "file:" + file.string() + "?mode=ro";
+  std::optional<std::int64_t> out;
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) ==
+      SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT v FROM content_version", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
 }  // namespace
+
+std::optional<fs::path> current_backup(StateStore& store, const fs::path& state_dir) {
+  const auto all = list_backups(state_dir);
+  if (all.empty()) return std::nullopt;
+  const auto now = store.content_version();
+  if (!now) return std::nullopt;
+  const auto then = content_version_of(all.front());
+  if (!then || *then != *now) return std::nullopt;
+  return all.front();
+}
 
 std::vector<fs::path> list_backups(const fs::path& state_dir) {
   std::vector<fs::path> out;

@@ -5,6 +5,7 @@
 // `cw state restore` puts one back; the file it replaces is kept beside it, never deleted.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ std::vector<std::filesystem::path> list_backups(const std::filesystem::path& sta
 Result<std::filesystem::path> make_backup(StateStore& store, const std::filesystem::path& state_dir,
                                           const std::string& run_id,
                                           int keep = k_default_backups_kept);
+
+// The newest backup when it holds what `store` holds now (the same content version: no
+// baseline, pending deletion, kv entry, mapping, ... changed since it was made), so that a
+// run that changed nothing copies nothing; nullopt when there is none or it is older.
+std::optional<std::filesystem::path> current_backup(StateStore& store,
+                                                    const std::filesystem::path& state_dir);
 
 // Puts `backup` in place of `state_dir`'s state.db after checking it (quick_check). The
 // replaced database (and its -wal/-shm files) is renamed `state.db.replaced-<stamp>`, and

@@ -115,6 +115,44 @@ CREATE TABLE overrides(
   ignore INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
   PRIMARY KEY (instance, key)) WITHOUT ROWID;
 )sql"},
+      // v8: a count of the changes to what a backup is for (baselines and the other
+      // per-pair rows, a pair's meta, plugin kv, mappings, overrides; not the journal, run
+      // reports, caches or the scrobble queue), kept by triggers so that every writer counts:
+      // a run whose newest backup holds the same count changed nothing, and copies nothing.
+      {8, R"sql(
+CREATE TABLE content_version(v INTEGER NOT NULL);
+INSERT INTO content_version VALUES (0);
+CREATE TRIGGER baselines_i AFTER INSERT ON baselines BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER baselines_u AFTER UPDATE ON baselines BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER baselines_d AFTER DELETE ON baselines BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER tombstones_i AFTER INSERT ON tombstones BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER tombstones_u AFTER UPDATE ON tombstones BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER tombstones_d AFTER DELETE ON tombstones BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER pending_deletions_i AFTER INSERT ON pending_deletions BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER pending_deletions_u AFTER UPDATE ON pending_deletions BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER pending_deletions_d AFTER DELETE ON pending_deletions BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER flaps_i AFTER INSERT ON flaps BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER flaps_u AFTER UPDATE ON flaps BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER flaps_d AFTER DELETE ON flaps BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER blackbox_i AFTER INSERT ON blackbox BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER blackbox_u AFTER UPDATE ON blackbox BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER blackbox_d AFTER DELETE ON blackbox BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER unresolved_i AFTER INSERT ON unresolved BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER unresolved_u AFTER UPDATE ON unresolved BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER unresolved_d AFTER DELETE ON unresolved BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER kv_i AFTER INSERT ON kv BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER kv_u AFTER UPDATE ON kv BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER kv_d AFTER DELETE ON kv BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER id_mappings_i AFTER INSERT ON id_mappings BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER id_mappings_u AFTER UPDATE ON id_mappings BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER id_mappings_d AFTER DELETE ON id_mappings BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER overrides_i AFTER INSERT ON overrides BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER overrides_u AFTER UPDATE ON overrides BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER overrides_d AFTER DELETE ON overrides BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER pair_features_i AFTER INSERT ON pair_features BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER pair_features_u AFTER UPDATE OF meta ON pair_features WHEN old.meta IS NOT new.meta BEGIN UPDATE content_version SET v = v + 1; END;
+CREATE TRIGGER pair_features_d AFTER DELETE ON pair_features BEGIN UPDATE content_version SET v = v + 1; END;
+)sql"},
   };
   return k_migrations;
 }
@@ -388,6 +426,15 @@ Status StateStore::exec(const char* sql) {
   return ok_status();
 }
 
+Result<std::int64_t> StateStore::content_version() {
+  Stmt s(m_db, "SELECT v FROM content_version");
+  if (!s.prepared() || s.step() != SQLITE_ROW)
+    return make_error(
+        m_path.string() + ": cannot read the content version: " + sqlite3_errmsg(m_db),
+        ErrorKind::internal);
+  return s.integer(0);
+}
+
 int StateStore::schema_version() const {
   Stmt s(m_db, "PRAGMA user_version");
   return s.prepared() && s.step() == SQLITE_ROW ? static_cast<int>(s.integer(0)) : -1;
@@ -544,6 +591,19 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
 
 Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::string& feature) {
   PairFeatureRecord r;
+  auto rest =
+      load(pair, feature, [&](const std::string& side, std::string key, nlohmann::json item) {
+        r.baselines[side][std::move(key)] = std::move(item);
+        return ok_status();
+      });
+  if (!rest) return rest.error();
+  rest->baselines = std::move(r.baselines);
+  return rest;
+}
+
+Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::string& feature,
+                                           const BaselineRowSink& sink) {
+  PairFeatureRecord r;
   const auto bad_row = [&](const char* table) {
     return make_error(m_path.string() + ": a row of " + table + " for pair " + pair + ", " +
                           feature + " is not valid JSON; `cw state reset --pair " + pair +
@@ -556,7 +616,7 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
     while (s.step() == SQLITE_ROW) {
       auto item = s.json(2);
       if (item.is_discarded()) return bad_row("baselines");
-      r.baselines[s.text(0)][s.text(1)] = std::move(item);
+      if (auto st = sink(s.text(0), s.text(1), std::move(item)); !st) return st.error();
     }
   }
   {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,6 +63,15 @@ class StateStore {
 
   // --- pair and feature state ------------------------------------------------------------
   Result<PairFeatureRecord> load(const std::string& pair, const std::string& feature);
+  // One baseline row as it is read: the side (provider instance), the row key and the
+  // item. A sink's error ends the load with that error.
+  using BaselineRowSink =
+      std::function<Status(const std::string& side, std::string key, nlohmann::json item)>;
+  // As load(), but the baseline rows go to `sink` one by one and the record's `baselines`
+  // stays empty: a run turns each row into an engine item at once instead of holding a
+  // 100k-row baseline as JSON documents.
+  Result<PairFeatureRecord> load(const std::string& pair, const std::string& feature,
+                                 const BaselineRowSink& sink);
   // Applies the change and flushes the buffered kv writes of commit.kv_instances in ONE
   // transaction: either all of it is stored or none. Refused on a read-only store.
   Status commit(const PairFeatureCommit& change);
@@ -106,6 +116,9 @@ class StateStore {
 
   // A consistent copy of the whole database in `file` (SQLite's online backup API).
   Status backup_to(const std::filesystem::path& file);
+  // The count of changes to backed-up content (schema v8's content_version), which a copy
+  // carries too: equal counts, equal content.
+  Result<std::int64_t> content_version();
 
   // --- id resolutions (ABI 1.1 resolve_ids), cached with a time to live ----------------
   // The cached answers among `queries` that have not expired at `now`: query -> ids

@@ -9,6 +9,14 @@ Result<nlohmann::json> PluginPort::build_index(const std::string& feature,
   return m_instance->build_index(feature, wm);
 }
 
+Result<nlohmann::json> PluginPort::stream_index(const std::string& feature,
+                                                const nlohmann::json& watermark,
+                                                const ItemSink& each) {
+  std::optional<std::string> wm;
+  if (watermark.is_string()) wm = watermark.get<std::string>();
+  return m_instance->build_index(feature, wm, each);
+}
+
 Result<nlohmann::json> PluginPort::write(WriteOp op, const std::string& feature,
                                          const nlohmann::json& items) {
   switch (op) {

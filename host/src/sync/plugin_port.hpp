@@ -20,6 +20,8 @@ class PluginPort final : public ProviderPort {
   Result<nlohmann::json> health() override { return m_instance->health(); }
   Result<nlohmann::json> build_index(const std::string& feature,
                                      const nlohmann::json& watermark) override;
+  Result<nlohmann::json> stream_index(const std::string& feature, const nlohmann::json& watermark,
+                                      const ItemSink& each) override;
   Result<nlohmann::json> write(WriteOp op, const std::string& feature,
                                const nlohmann::json& items) override;
   Result<nlohmann::json> lookup(const std::string& feature, const nlohmann::json& items) override {

@@ -4,6 +4,7 @@
 // in-memory fake. Keeping the orchestrator on this small interface is what lets the
 // applier and runner be tested without loading a library.
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,22 @@ class ProviderPort {
   // The index response document of the ABI.
   virtual Result<nlohmann::json> build_index(const std::string& feature,
                                              const nlohmann::json& watermark) = 0;
+  // The same read with the items handed to `each` one by one as they are parsed and the
+  // reply returned with `items` empty, so that a large index is never one document. The
+  // default reads the whole reply with build_index and hands its items on.
+  using ItemSink = std::function<Status(nlohmann::json&& item)>;
+  virtual Result<nlohmann::json> stream_index(const std::string& feature,
+                                              const nlohmann::json& watermark,
+                                              const ItemSink& each) {
+    auto reply = build_index(feature, watermark);
+    if (!reply || !reply->is_object()) return reply;
+    const auto items = reply->find("items");
+    if (items == reply->end() || !items->is_array()) return reply;
+    for (auto& item : *items)
+      if (auto st = each(std::move(item)); !st) return st.error();
+    *items = nlohmann::json::array();
+    return reply;
+  }
   // {"outcomes":[...]} for a batch of items carrying "key".
   virtual Result<nlohmann::json> write(WriteOp op, const std::string& feature,
                                        const nlohmann::json& items) = 0;

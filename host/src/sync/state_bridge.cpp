@@ -19,11 +19,21 @@ engine::Item item_or_empty(const nlohmann::json& j) {
   return r ? std::move(r).value() : engine::Item{};
 }
 
-}  // namespace
+Result<engine::Item> baseline_item(const std::string& side, const std::string& key,
+                                   const nlohmann::json& item) {
+  auto parsed = engine::item_from_json(item, engine::ItemLimits::unbounded());
+  if (!parsed)
+    return make_error(
+        "state: baseline item " + key + " of " + side + " is unreadable: " + parsed.error().message,
+        ErrorKind::internal);
+  return parsed;
+}
 
-Result<engine::PairFeatureState> to_engine_state(const state::PairFeatureRecord& record,
-                                                 const SideNames& sides, bool history) {
-  (void)history;
+// Everything but the baseline items: which sides have a baseline (from meta, or else from
+// the sides the rows name), their watermarks, and the other rows.
+Result<engine::PairFeatureState> state_without_items(
+    const state::PairFeatureRecord& record, const SideNames& sides,
+    const std::function<bool(const std::string&)>& has_rows) {
   engine::PairFeatureState out;
   const nlohmann::json meta = record.meta.is_object() ? record.meta : nlohmann::json::object();
   const auto has_side = [&](const std::string& name) {
@@ -32,23 +42,12 @@ Result<engine::PairFeatureState> to_engine_state(const state::PairFeatureRecord&
         if (s == name) return true;
       return false;
     }
-    return record.baselines.count(name) > 0;
+    return has_rows(name);
   };
   for (engine::Side s : {engine::Side::source, engine::Side::target}) {
     const std::string& name = sides.of(s);
     if (!has_side(name)) continue;
     engine::SideBaseline b;
-    if (auto it = record.baselines.find(name); it != record.baselines.end()) {
-      b.items.reserve(it->second.size());
-      for (const auto& [key, item] : it->second) {
-        auto parsed = engine::item_from_json(item, engine::ItemLimits::unbounded());
-        if (!parsed)
-          return make_error("state: baseline item " + key + " of " + name +
-                                " is unreadable: " + parsed.error().message,
-                            ErrorKind::internal);
-        b.items.push_back(std::move(parsed).value());
-      }
-    }
     if (meta.contains("watermarks") && meta["watermarks"].contains(name) &&
         meta["watermarks"][name].is_string())
       b.watermark = meta["watermarks"][name].get<std::string>();
@@ -81,8 +80,103 @@ Result<engine::PairFeatureState> to_engine_state(const state::PairFeatureRecord&
   return out;
 }
 
+}  // namespace
+
+Result<engine::PairFeatureState> to_engine_state(const state::PairFeatureRecord& record,
+                                                 const SideNames& sides, bool history) {
+  (void)history;
+  auto out = state_without_items(
+      record, sides, [&](const std::string& name) { return record.baselines.count(name) > 0; });
+  if (!out) return out;
+  for (engine::Side s : {engine::Side::source, engine::Side::target}) {
+    auto& b = out->baseline(s);
+    const auto it = record.baselines.find(sides.of(s));
+    if (!b || it == record.baselines.end()) continue;
+    b->items.reserve(it->second.size());
+    for (const auto& [key, item] : it->second) {
+      auto parsed = baseline_item(it->first, key, item);
+      if (!parsed) return parsed.error();
+      b->items.push_back(std::move(parsed).value());
+    }
+  }
+  return out;
+}
+
+Result<LoadedState> load_state(state::StateStore& store, const std::string& pair,
+                               const std::string& feature, const SideNames& sides, bool history) {
+  (void)history;
+  LoadedState out;
+  // Rows arrive in any order; the items of the pair's two sides are kept, the row keys of
+  // every side (a stale side's rows are dropped by the next commit).
+  std::vector<engine::Item> items[2];
+  auto record = store.load(
+      pair, feature, [&](const std::string& side, std::string key, nlohmann::json row) -> Status {
+        auto& keys = out.stored_keys[side];
+        const int s = side == sides.source ? 0 : side == sides.target ? 1 : -1;
+        if (s < 0) {
+          keys.emplace(std::move(key), 0);
+          return ok_status();
+        }
+        auto parsed = baseline_item(side, key, row);
+        if (!parsed) return parsed.error();
+        keys.emplace(std::move(key), items[s].size());
+        items[s].push_back(std::move(parsed).value());
+        return ok_status();
+      });
+  if (!record) return record.error();
+  auto st = state_without_items(
+      *record, sides, [&](const std::string& name) { return out.stored_keys.count(name) > 0; });
+  if (!st) return st.error();
+  out.state = std::move(st).value();
+  for (engine::Side s : {engine::Side::source, engine::Side::target}) {
+    auto& b = out.state.baseline(s);
+    if (b) b->items = std::move(items[s == engine::Side::source ? 0 : 1]);
+  }
+  out.record = std::move(record).value();
+  return out;
+}
+
+state::PairFeatureCommit commit_of(const std::string& pair, const std::string& feature,
+                                   const LoadedState& before, const engine::PairFeatureState& after,
+                                   const SideNames& sides, bool history) {
+  state::PairFeatureRecord after_rec = to_record(after, sides, history, false);
+  state::PairFeatureCommit c = state::make_commit(pair, feature, before.record, after_rec);
+  for (const auto& [side, keys] : before.stored_keys)
+    if (side != sides.source && side != sides.target) c.replace_baseline_sides.push_back(side);
+  for (engine::Side s : {engine::Side::source, engine::Side::target}) {
+    const std::string& name = sides.of(s);
+    const auto& now = after.baseline(s);
+    const auto& was = before.state.baseline(s);
+    const auto stored = before.stored_keys.find(name);
+    const bool has_rows = stored != before.stored_keys.end() && !stored->second.empty();
+    if (!now || !was) {
+      // No baseline any more, or none that was read (rows without a side in meta): the
+      // side's rows are replaced whole.
+      if (has_rows) c.replace_baseline_sides.push_back(name);
+      if (now)
+        for (const auto& item : now->items)
+          c.baseline_upserts[name][engine::baseline_row_key(item, history)] =
+              engine::item_to_json(item);
+      continue;
+    }
+    std::vector<char> kept(was->items.size(), 0);  // by index into was->items
+    for (const auto& item : now->items) {
+      std::string key = engine::baseline_row_key(item, history);
+      const auto it = has_rows ? stored->second.find(key) : decltype(stored->second.end()){};
+      const bool found = has_rows && it != stored->second.end();
+      if (found) kept[it->second] = 1;
+      if (!found || !(was->items[it->second] == item))
+        c.baseline_upserts[name][std::move(key)] = engine::item_to_json(item);
+    }
+    if (has_rows)
+      for (const auto& [key, index] : stored->second)
+        if (!kept[index]) c.baseline_deletes[name].push_back(key);
+  }
+  return c;
+}
+
 state::PairFeatureRecord to_record(const engine::PairFeatureState& st, const SideNames& sides,
-                                   bool history) {
+                                   bool history, bool with_baselines) {
   state::PairFeatureRecord r;
   nlohmann::json meta = {{"baseline_sides", nlohmann::json::array()},
                          {"watermarks", nlohmann::json::object()}};
@@ -92,6 +186,7 @@ state::PairFeatureRecord to_record(const engine::PairFeatureState& st, const Sid
     const std::string& name = sides.of(s);
     meta["baseline_sides"].push_back(name);
     if (b->watermark) meta["watermarks"][name] = *b->watermark;
+    if (!with_baselines) continue;
     auto& rows = r.baselines[name];
     for (const auto& item : b->items)
       rows[engine::baseline_row_key(item, history)] = engine::item_to_json(item);

@@ -101,6 +101,10 @@ struct SyncRunner::Impl {
   std::set<std::string> lost_snapshots = {};  // keys of reads a lost plugin failed
   // `cw match`: the explained item's tokens before the id resolver ran.
   std::vector<std::string> explain_tokens = {};
+  // How many of the run's pair-features still to do read each instance and feature
+  // ("instance\nfeature"): a snapshot is dropped after its last use, so that a run holds
+  // the items of the features in hand, not of every feature it has read.
+  std::map<std::string, int> snapshot_uses = {};
 
   void phase(const std::string& pair, const std::string& feature, const std::string& ph,
              std::size_t done, std::size_t total) const {
@@ -221,6 +225,46 @@ struct SyncRunner::Impl {
                                     " read with their override (cw override)");
   }
 
+  static std::string use_key(const std::string& instance, Feature feature) {
+    return instance + "\n" + std::string(engine::to_string(feature));
+  }
+
+  void count_uses(const config::PairConfig& pc, Feature feature) {
+    for (const std::string* name : {&pc.policy.source, &pc.policy.target})
+      ++snapshot_uses[use_key(*name, feature)];
+  }
+
+  // After a pair-feature: the snapshots that no later pair-feature of the run reads go.
+  // Reads never counted (none in the plans of a saved plan's drift check) are kept.
+  void release_snapshots(const config::PairConfig& pc, Feature feature) {
+    for (const std::string* name : {&pc.policy.source, &pc.policy.target}) {
+      const std::string key = use_key(*name, feature);
+      const auto it = snapshot_uses.find(key);
+      if (it == snapshot_uses.end() || --it->second > 0) continue;
+      snapshot_uses.erase(it);
+      std::erase_if(snapshots, [&](const auto& entry) {
+        return entry.first.compare(0, key.size() + 1, key + "\n") == 0;
+      });
+    }
+  }
+
+  // A build_index whose items become engine items as the reply is parsed: the reply is
+  // never held as one document beside the snapshot made of it.
+  struct IndexRead {
+    Result<json> reply;  // without its items
+    engine::SnapshotReader items;
+  };
+  IndexRead read_index(ProviderPort& port, Feature feature, const json& watermark) {
+    IndexRead read{make_error("unset"),
+                   engine::SnapshotReader(port.instance(), feature, opt.item_limits)};
+    read.reply =
+        port.stream_index(std::string(engine::to_string(feature)), watermark, [&](json&& item) {
+          read.items.item(item);
+          return ok_status();
+        });
+    return read;
+  }
+
   // One read per instance, feature and watermark in a run (R6.4).
   Result<engine::Snapshot>& snapshot_of(ProviderPort& port, Feature feature,
                                         const std::optional<std::string>& watermark,
@@ -244,16 +288,14 @@ struct SyncRunner::Impl {
       snap = std::move(s);
     } else {
       count_call(port.instance(), "build_index");
-      auto resp = port.build_index(std::string(engine::to_string(feature)),
-                                   delta && watermark ? json(*watermark) : json());
-      if (!resp) {
+      auto read = read_index(port, feature, delta && watermark ? json(*watermark) : json());
+      if (!read.reply) {
         snap = make_error(port.instance() + " " + std::string(engine::to_string(feature)) +
-                              " index failed: " + resp.error().message,
-                          resp.error().kind);
+                              " index failed: " + read.reply.error().message,
+                          read.reply.error().kind);
         if (port.lost()) lost_snapshots.insert(key);
       } else {
-        snap = engine::snapshot_from_response(port.instance(), feature, *resp, caps, h.health,
-                                              h.message, opt.item_limits);
+        snap = read.items.finish(*read.reply, caps, h.health, h.message);
         if (snap) {
           for (const auto& w : snap->warnings) self.m_log.warn(port.instance(), w);
           apply_mappings(port.instance(), *snap);
@@ -605,11 +647,9 @@ struct SyncRunner::Impl {
         return *present;
     }
     count_call(port.instance(), "build_index");
-    auto resp = port.build_index(fname, json());
-    if (!resp) return resp.error();
-    auto snap = engine::snapshot_from_response(port.instance(), feature, *resp,
-                                               feature_caps(port.manifest(), feature),
-                                               engine::Health::ok, {}, opt.item_limits);
+    auto read = read_index(port, feature, json());
+    if (!read.reply) return read.reply.error();
+    auto snap = read.items.finish(*read.reply, feature_caps(port.manifest(), feature));
     if (!snap) return snap.error();
     std::set<std::string> present;
     for (const auto& w : items) {
@@ -743,12 +783,11 @@ struct SyncRunner::Impl {
     }
     restart_lost(pc, feature);
 
-    auto record = self.m_store.load(pc.policy.name, fname);
-    if (!record)
+    auto loaded = load_state(self.m_store, pc.policy.name, fname, sides, history);
+    if (!loaded)
       return fail(entry, "pair " + pc.policy.name + " " + fname +
-                             ": cannot read state: " + record.error().message);
-    auto st = to_engine_state(*record, sides, history);
-    if (!st) return fail(entry, "pair " + pc.policy.name + " " + fname + ": " + st.error().message);
+                             ": cannot read state: " + loaded.error().message);
+    const engine::PairFeatureState* st = &loaded->state;
 
     Sides s;
     std::optional<std::string> skip;
@@ -815,13 +854,12 @@ struct SyncRunner::Impl {
     if (lost_side(pc, feature, s, entry)) return;
     phase(pc.policy.name, fname, "commit", 0, 1);
     auto settled = engine::settle(pc.policy, fp, applied.outcomes, src, tgt, *st, opt.now_s);
-    state::PairFeatureRecord after = to_record(settled.state, sides, history);
-    state::PairFeatureCommit commit = state::make_commit(pc.policy.name, fname, *record, after);
+    state::PairFeatureCommit commit =
+        commit_of(pc.policy.name, fname, *loaded, settled.state, sides, history);
     commit.run_id = opt.run_id;
     commit.committed_at = opt.now_s;
     commit.kv_instances = {pc.policy.source, pc.policy.target};
     commit.journal_settle = std::move(journal->close);
-    commit.meta = after.meta;
     if (auto c = self.m_store.commit(commit); !c)
       return fail(entry, "pair " + pc.policy.name + " " + fname +
                              ": state commit failed: " + c.error().message);
@@ -895,17 +933,14 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs, const S
       if (!options.feature_filter.empty() &&
           engine::to_string(fp.feature) != options.feature_filter)
         continue;
-      auto record = m_store.load(fp.pair, std::string(engine::to_string(fp.feature)));
-      if (!record) {
-        impl.result.errors.push_back(record.error().message);
+      auto loaded = load_state(m_store, fp.pair, std::string(engine::to_string(fp.feature)),
+                               {pc->policy.source, pc->policy.target},
+                               fp.feature == engine::Feature::history);
+      if (!loaded) {
+        impl.result.errors.push_back(loaded.error().message);
         continue;
       }
-      auto st = to_engine_state(*record, {pc->policy.source, pc->policy.target},
-                                fp.feature == engine::Feature::history);
-      if (!st) {
-        impl.result.errors.push_back(st.error().message);
-        continue;
-      }
+      const engine::PairFeatureState* st = &loaded->state;
       Impl::Sides s;
       std::optional<std::string> skip;
       json& entry = impl.report_entry(*pc, fp.feature);
@@ -955,18 +990,28 @@ SyncResult SyncRunner::run(const std::vector<config::PairConfig>& pairs, const S
       impl.result.report["finished_at"] = options.now_s;
       return std::move(impl.result);
     }
-    for (const auto& [pc, fp] : todo) impl.do_feature(*pc, fp.feature, &fp);
+    for (const auto& [pc, fp] : todo) impl.count_uses(*pc, fp.feature);
+    for (const auto& [pc, fp] : todo) {
+      impl.do_feature(*pc, fp.feature, &fp);
+      impl.release_snapshots(*pc, fp.feature);
+    }
     if (!impl.plan_differences.empty())
       impl.result.report["plan_differences"] = impl.plan_differences;
   } else if (impl.result.errors.empty()) {
+    std::vector<std::pair<const config::PairConfig*, Feature>> todo;
     for (const auto& pc : pairs) {
       if (!selected(pc)) continue;
       for (const auto& [feature, fpol] : pc.policy.features) {
         if (!fpol.enabled) continue;
         if (!options.feature_filter.empty() && engine::to_string(feature) != options.feature_filter)
           continue;
-        impl.do_feature(pc, feature, nullptr);
+        todo.emplace_back(&pc, feature);
+        impl.count_uses(pc, feature);
       }
+    }
+    for (const auto& [pc, feature] : todo) {
+      impl.do_feature(*pc, feature, nullptr);
+      impl.release_snapshots(*pc, feature);
     }
   }
 

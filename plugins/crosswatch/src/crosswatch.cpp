@@ -203,22 +203,36 @@ fs::path Crosswatch::feature_path(std::string_view feature) const {
   return m_config.root / (std::string(feature) + ".json");
 }
 
-Crosswatch::Loaded& Crosswatch::load(const std::string& feature) {
+Crosswatch::Loaded* Crosswatch::cached(const std::string& feature) {
+  const auto stamp = stamp_of(feature_path(feature));
+  auto& cache = *m_cache;
+  const auto it = cache.find(feature);
+  if (it == cache.end()) return nullptr;
+  const Loaded& l = it->second;
+  if ((stamp && l.existed && l.stamp == *stamp) || (!stamp && !l.existed)) return &it->second;
+  cache.erase(it);
+  return nullptr;
+}
+
+Crosswatch::Loaded Crosswatch::read(const std::string& feature) const {
   const fs::path path = feature_path(feature);
   const auto stamp = stamp_of(path);
-  auto& cache = *m_cache;
-  if (const auto it = cache.find(feature); it != cache.end()) {
-    const Loaded& l = it->second;
-    if ((stamp && l.existed && l.stamp == *stamp) || (!stamp && !l.existed)) return it->second;
-    cache.erase(it);
-  }
   FeatureDoc doc = read_feature_file(path, feature);
   Loaded loaded;
   loaded.existed = doc.existed;
   if (stamp) loaded.stamp = *stamp;
   loaded.items = std::move(doc.items);
   loaded.lines.resize(loaded.items.size());
-  return cache[feature] = std::move(loaded);
+  return loaded;
+}
+
+Crosswatch::Loaded& Crosswatch::load(const std::string& feature) {
+  if (Loaded* l = cached(feature)) return *l;
+  // One feature file in hand at a time: the host writes feature by feature, so the file
+  // just read is the one the next writes need, while keeping every file read would hold
+  // the whole library in memory for the rest of the run.
+  m_cache->clear();
+  return (*m_cache)[feature] = read(feature);
 }
 
 void Crosswatch::build_alias_index(Loaded& loaded) {
@@ -309,14 +323,26 @@ cwsdk::Reply Crosswatch::health(std::string_view) {
 cwsdk::Reply Crosswatch::build_index(std::string_view request) {
   const json req = parse_object(request, "build_index request");
   const std::string feature = checked_feature(req, "build_index");
-  Loaded& loaded = load(feature);
+  // A read keeps nothing (only writes fill the cache): the host holds the items while it
+  // plans, and a no-change run writes nothing, so holding them here too would only double
+  // the memory of the run.
+  Loaded fresh;
+  Loaded* held = cached(feature);
+  if (held == nullptr) fresh = read(feature);
+  Loaded& loaded = held != nullptr ? *held : fresh;
   // Built as text: a 100k-item index would otherwise be copied into one more json tree.
   std::string out = "{\"items\":[";
   size_t n = 0;
   for (size_t i = 0; i < loaded.items.size(); ++i) {
     if (loaded.items[i].is_null()) continue;
     if (n++ > 0) out += ',';
-    out += line_of(loaded, i);
+    if (held != nullptr) {
+      out += line_of(loaded, i);
+    } else {
+      // Each item is let go once it is in the reply.
+      out += loaded.items[i].dump(-1, ' ', false, json::error_handler_t::replace);
+      json().swap(loaded.items[i]);
+    }
   }
   out += "],\"complete\":true,\"expected_total\":" + std::to_string(n) +
          ",\"received\":" + std::to_string(n) + ",\"watermark\":null,\"semantics\":\"present\"}";

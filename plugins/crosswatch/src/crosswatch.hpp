@@ -47,8 +47,9 @@ class Crosswatch {
  private:
   enum class Op { add, remove, update };
 
-  // A feature file held in memory between calls, reused while the file on disk is the
-  // one we read or wrote last (same inode, size and mtime).
+  // The feature file written last, held in memory between calls (one at a time, see
+  // load()) and reused while the file on disk is the one we read or wrote last (same
+  // inode, size and mtime).
   struct Loaded {
     FileStamp stamp;
     bool existed = false;
@@ -61,7 +62,9 @@ class Crosswatch {
   };
 
   std::filesystem::path feature_path(std::string_view feature) const;
-  Loaded& load(const std::string& feature);
+  Loaded* cached(const std::string& feature);     // the held file, if still current
+  Loaded read(const std::string& feature) const;  // from disk, not held
+  Loaded& load(const std::string& feature);       // held, read if needed
   void build_alias_index(Loaded& loaded);
   static const std::string& line_of(Loaded& loaded, size_t i);
   void save(const std::string& feature, Loaded& loaded);

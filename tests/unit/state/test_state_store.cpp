@@ -1,10 +1,12 @@
 // StateStore: pair-feature state round trips, one-transaction commits, CLI operations,
 // journal and reports.
 #include <fstream>
+#include <functional>
 
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cw/state/backups.hpp>
 #include <cw/state/state_store.hpp>
 
 #include "state_test_util.hpp"
@@ -323,6 +325,53 @@ TEST_F(StateStoreTest, OverridesArePutListedRemovedAndExported) {
 }
 
 // An existing empty or damaged state.db is refused, never taken for a new one (issue 10).
+// A run makes a backup only when the state changed since the newest one (issue 13 §6: a
+// run that changed nothing writes nothing); every kind of change counts, bookkeeping does not.
+TEST_F(StateStoreTest, TheNewestBackupIsCurrentUntilTheContentChanges) {
+  EXPECT_FALSE(current_backup(*m_store, m_dir));  // no backup yet
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, sample_record())));
+  auto first = make_backup(*m_store, m_dir, "20260101T000000Z-1");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(current_backup(*m_store, m_dir), std::optional(*first));
+
+  // A commit that records the run and changes no row, a report, a journal entry: current.
+  PairFeatureCommit bookkeeping;
+  bookkeeping.pair = "p";
+  bookkeeping.feature = "watchlist";
+  bookkeeping.run_id = "run-2";
+  ASSERT_TRUE(m_store->commit(bookkeeping));
+  ASSERT_TRUE(m_store->save_report({"run-2", 1, 2, "ok", nlohmann::json::object()}));
+  EXPECT_TRUE(current_backup(*m_store, m_dir));
+
+  // Each kind of content change makes it stale, and a new backup current again.
+  int run = 2;
+  const auto changed = [&](const char* what, const std::function<void()>& change) {
+    change();
+    EXPECT_FALSE(current_backup(*m_store, m_dir)) << what;
+    ASSERT_TRUE(make_backup(*m_store, m_dir, "20260101T000000Z-" + std::to_string(++run)));
+    EXPECT_TRUE(current_backup(*m_store, m_dir)) << what;
+  };
+  changed("a baseline row", [&] {
+    PairFeatureCommit c;
+    c.pair = "p";
+    c.feature = "watchlist";
+    c.baseline_upserts["plex"]["tmdb:movie:9"] = item("Nine", 9);
+    ASSERT_TRUE(m_store->commit(c));
+  });
+  changed("a pair's meta", [&] {
+    PairFeatureCommit c;
+    c.pair = "p";
+    c.feature = "watchlist";
+    c.meta = {{"watermarks", {{"plex", "w2"}}}};
+    ASSERT_TRUE(m_store->commit(c));
+  });
+  changed("plugin kv", [&] {
+    m_store->kv_buffer("plex", "k", "v");
+    ASSERT_TRUE(m_store->kv_flush("plex"));
+  });
+  changed("a reset", [&] { ASSERT_TRUE(m_store->reset("p", "")); });
+}
+
 TEST(StateOpen, AnEmptyDatabaseFileIsRefusedNotStartedAfresh) {
   const auto dir = fresh_dir("empty-db");
   std::filesystem::create_directories(dir);

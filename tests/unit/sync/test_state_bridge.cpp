@@ -1,6 +1,10 @@
+#include <filesystem>
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cw/engine/item.hpp>
+#include <cw/state/state_store.hpp>
 #include <cw/sync/state_bridge.hpp>
 
 namespace cw::sync {
@@ -59,6 +63,123 @@ TEST(StateBridge, UnknownSideIsAnError) {
   auto back = to_engine_state(r, {"a", "b"}, false);
   ASSERT_FALSE(back);
   EXPECT_NE(back.error().message.find("cw state reset"), std::string::npos);
+}
+
+// load_state and commit_of against a real state database: what a run reads and writes.
+class StateBridgeStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = std::filesystem::temp_directory_path() /
+            ("cw_unit_bridge_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(m_dir);
+    auto s = state::StateStore::open(m_dir, state::OpenMode::read_write);
+    ASSERT_TRUE(s) << s.error().message;
+    m_store = std::move(s).value();
+  }
+  void TearDown() override {
+    m_store.reset();
+    std::filesystem::remove_all(m_dir);
+  }
+  // Stores `st` as the whole state of pair p, watchlist (the way the first run does).
+  void store(const engine::PairFeatureState& st) {
+    auto before = state::PairFeatureRecord{};
+    auto c = state::make_commit("p", "watchlist", before, to_record(st, m_sides, false));
+    ASSERT_TRUE(m_store->commit(c));
+  }
+  LoadedState load() {
+    auto l = load_state(*m_store, "p", "watchlist", m_sides, false);
+    EXPECT_TRUE(l) << l.error().message;
+    return l ? std::move(l).value() : LoadedState{};
+  }
+  std::filesystem::path m_dir;
+  std::unique_ptr<state::StateStore> m_store;
+  const SideNames m_sides{"plex", "trakt"};
+};
+
+TEST_F(StateBridgeStore, LoadedStateIsTheStoredOne) {
+  engine::PairFeatureState st;
+  st.source = engine::SideBaseline{{movie("A", "tt0000001"), movie("B", "tt0000002")}, "w1"};
+  st.target = engine::SideBaseline{};
+  st.blackbox.push_back({engine::Side::target, "k", "rejected", 1, 2});
+  store(st);
+  const LoadedState l = load();
+  ASSERT_TRUE(l.state.source && l.state.target);
+  EXPECT_EQ(l.state.source->items.size(), 2u);
+  EXPECT_EQ(l.state.source->watermark, std::optional<std::string>("w1"));
+  EXPECT_TRUE(l.state.target->items.empty());
+  EXPECT_EQ(l.state.blackbox.size(), 1u);
+  EXPECT_TRUE(l.record.baselines.empty());  // the rows went into items, not the record
+  EXPECT_EQ(l.stored_keys.at("plex").size(), 2u);
+  // The same state as the record path gives.
+  auto whole = m_store->load("p", "watchlist");
+  ASSERT_TRUE(whole);
+  auto via_record = to_engine_state(*whole, m_sides, false);
+  ASSERT_TRUE(via_record);
+  EXPECT_EQ(via_record->blackbox, l.state.blackbox);
+  EXPECT_EQ(via_record->source->watermark, l.state.source->watermark);
+}
+
+TEST_F(StateBridgeStore, AnUnchangedStateCommitsNoBaselineRow) {
+  engine::PairFeatureState st;
+  st.source = engine::SideBaseline{{movie("A", "tt0000001"), movie("B", "tt0000002")}, "w1"};
+  st.target = engine::SideBaseline{{movie("A", "tt0000001")}, std::nullopt};
+  store(st);
+  const LoadedState l = load();
+  const auto c = commit_of("p", "watchlist", l, l.state, m_sides, false);
+  EXPECT_TRUE(c.baseline_upserts.empty());
+  EXPECT_TRUE(c.baseline_deletes.empty());
+  EXPECT_TRUE(c.replace_baseline_sides.empty());
+  EXPECT_TRUE(c.meta.is_null());  // unchanged meta is not rewritten either
+}
+
+TEST_F(StateBridgeStore, OnlyChangedRowsAreWrittenAndGoneRowsDeleted) {
+  engine::PairFeatureState st;
+  st.source = engine::SideBaseline{{movie("A", "tt0000001"), movie("B", "tt0000002")}, "w1"};
+  st.target = engine::SideBaseline{};
+  store(st);
+  const LoadedState l = load();
+  engine::PairFeatureState after = l.state;
+  after.source->items = {movie("A (renamed)", "tt0000001"), movie("C", "tt0000003")};
+  const auto c = commit_of("p", "watchlist", l, after, m_sides, false);
+  ASSERT_EQ(c.baseline_upserts.at("plex").size(), 2u);  // A changed, C new
+  ASSERT_EQ(c.baseline_deletes.at("plex").size(), 1u);  // B gone
+  EXPECT_FALSE(c.baseline_upserts.count("trakt"));
+  ASSERT_TRUE(m_store->commit(c));
+  // What is stored now is exactly `after`, as the whole-record path would have written it.
+  auto whole = m_store->load("p", "watchlist");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->baselines.at("plex"), to_record(after, m_sides, false).baselines.at("plex"));
+  EXPECT_FALSE(whole->baselines.count("trakt"));  // an empty baseline has no rows
+}
+
+TEST_F(StateBridgeStore, RowsOfAStaleSideAreDropped) {
+  engine::PairFeatureState st;
+  st.source = engine::SideBaseline{{movie("A", "tt0000001")}, std::nullopt};
+  st.target = engine::SideBaseline{{movie("A", "tt0000001")}, std::nullopt};
+  store(st);
+  // The pair's target was renamed: the old side's rows are no side of the pair any more.
+  const SideNames renamed{"plex", "simkl"};
+  auto l = load_state(*m_store, "p", "watchlist", renamed, false);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_FALSE(l->state.target.has_value());
+  const auto c = commit_of("p", "watchlist", *l, l->state, renamed, false);
+  EXPECT_EQ(c.replace_baseline_sides, std::vector<std::string>{"trakt"});
+  EXPECT_TRUE(c.baseline_upserts.empty());
+}
+
+TEST_F(StateBridgeStore, AnUnreadableBaselineRowFailsTheLoadWithItsKey) {
+  engine::PairFeatureState st;
+  st.source = engine::SideBaseline{{movie("A", "tt0000001")}, std::nullopt};
+  store(st);
+  state::PairFeatureCommit c;
+  c.pair = "p";
+  c.feature = "watchlist";
+  c.baseline_upserts["plex"]["bad-row"] = nlohmann::json{{"type", "spaceship"}};
+  ASSERT_TRUE(m_store->commit(c));
+  auto l = load_state(*m_store, "p", "watchlist", m_sides, false);
+  ASSERT_FALSE(l);
+  EXPECT_NE(l.error().message.find("bad-row"), std::string::npos) << l.error().message;
 }
 
 }  // namespace
