@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cw/engine/item_codec.hpp>
 #include <cw/state/run_lock.hpp>
 #include <cw/state/state_store.hpp>
 
@@ -176,6 +177,10 @@ class Stmt {
     sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Stmt& bind_blob(int i, std::string_view v) {
+    sqlite3_bind_blob(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   Stmt& bind(int i, std::int64_t v) {
     sqlite3_bind_int64(m_stmt, i, v);
     return *this;
@@ -209,6 +214,14 @@ class Stmt {
     return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(m_stmt, col));
   }
   std::int64_t integer(int col) const { return sqlite3_column_int64(m_stmt, col); }
+  // The column's bytes as stored (a BLOB or TEXT), valid until the next step.
+  std::string_view bytes(int col) const {
+    const void* p = sqlite3_column_blob(m_stmt, col);
+    return p == nullptr
+               ? std::string_view()
+               : std::string_view(static_cast<const char*>(p),
+                                  static_cast<std::size_t>(sqlite3_column_bytes(m_stmt, col)));
+  }
   double real(int col) const { return sqlite3_column_double(m_stmt, col); }
   sqlite3_stmt* raw() { return m_stmt; }
   bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
@@ -274,6 +287,9 @@ bool write_baselines(sqlite3* db, const PairFeatureCommit& c) {
   for (const auto& [side, items] : c.baseline_upserts)
     for (const auto& [key, item] : items)
       if (!bind_pf(c, up).bind(3, side).bind(4, key).bind(5, item.dump()).run()) return false;
+  for (const auto& [side, items] : c.baseline_encoded)
+    for (const auto& [key, bytes] : items)
+      if (!bind_pf(c, up).bind(3, side).bind(4, key).bind_blob(5, bytes).run()) return false;
   return true;
 }
 
@@ -589,11 +605,31 @@ Result<std::unique_ptr<StateStore>> StateStore::open_file(const std::filesystem:
 // ---------------------------------------------------------------------------------------
 // Pair and feature state
 
+namespace {
+Result<nlohmann::json> stored_item_json(std::string_view stored) {
+  if (engine::is_encoded_item(stored)) {
+    auto item = engine::decode_item(stored);
+    if (!item) return item.error();
+    return engine::item_to_json(*item);
+  }
+  auto j = nlohmann::json::parse(stored, nullptr, false);
+  if (j.is_discarded()) return make_error("not valid JSON", ErrorKind::internal);
+  return j;
+}
+}  // namespace
+
 Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::string& feature) {
   PairFeatureRecord r;
   auto rest =
-      load(pair, feature, [&](const std::string& side, std::string key, nlohmann::json item) {
-        r.baselines[side][std::move(key)] = std::move(item);
+      load(pair, feature, [&](const std::string& side, std::string key, std::string_view stored) {
+        auto item = stored_item_json(stored);
+        if (!item)
+          return Status(make_error(m_path.string() + ": baseline row " + key + " of " + side +
+                                       " for pair " + pair + ", " + feature + ": " +
+                                       item.error().message + "; `cw state reset --pair " + pair +
+                                       " --feature " + feature + "` discards it",
+                                   ErrorKind::internal));
+        r.baselines[side][std::move(key)] = std::move(item).value();
         return ok_status();
       });
   if (!rest) return rest.error();
@@ -613,11 +649,8 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
   {
     Stmt s(m_db, "SELECT side, key, item FROM baselines WHERE pair = ?1 AND feature = ?2");
     s.bind(1, pair).bind(2, feature);
-    while (s.step() == SQLITE_ROW) {
-      auto item = s.json(2);
-      if (item.is_discarded()) return bad_row("baselines");
-      if (auto st = sink(s.text(0), s.text(1), std::move(item)); !st) return st.error();
-    }
+    while (s.step() == SQLITE_ROW)
+      if (auto st = sink(s.text(0), s.text(1), s.bytes(2)); !st) return st.error();
   }
   {
     Stmt s(m_db,

@@ -62,11 +62,14 @@ class StateStore {
   int schema_version() const;
 
   // --- pair and feature state ------------------------------------------------------------
+  // The record form (load() below) reads a stored baseline item as JSON: the binary form
+  // decoded (engine/item_codec.hpp), JSON text parsed.
   Result<PairFeatureRecord> load(const std::string& pair, const std::string& feature);
-  // One baseline row as it is read: the side (provider instance), the row key and the
-  // item. A sink's error ends the load with that error.
+  // One baseline row as it is read: the side (provider instance), the row key and the item
+  // as stored (the binary form of engine/item_codec.hpp, or JSON text), valid during the
+  // call. A sink's error ends the load with that error.
   using BaselineRowSink =
-      std::function<Status(const std::string& side, std::string key, nlohmann::json item)>;
+      std::function<Status(const std::string& side, std::string key, std::string_view stored)>;
   // As load(), but the baseline rows go to `sink` one by one and the record's `baselines`
   // stays empty: a run turns each row into an engine item at once instead of holding a
   // 100k-row baseline as JSON documents.

@@ -7,11 +7,11 @@ namespace cw::state {
 
 bool PairFeatureCommit::empty() const {
   return replace_baseline_sides.empty() && baseline_upserts.empty() && baseline_deletes.empty() &&
-         tombstone_upserts.empty() && tombstone_deletes.empty() && pending_upserts.empty() &&
-         pending_deletes.empty() && flap_upserts.empty() && flap_deletes.empty() &&
-         blackbox_upserts.empty() && blackbox_deletes.empty() && unresolved_upserts.empty() &&
-         unresolved_deletes.empty() && meta.is_null() && journal_settle.empty() &&
-         kv_instances.empty();
+         baseline_encoded.empty() && tombstone_upserts.empty() && tombstone_deletes.empty() &&
+         pending_upserts.empty() && pending_deletes.empty() && flap_upserts.empty() &&
+         flap_deletes.empty() && blackbox_upserts.empty() && blackbox_deletes.empty() &&
+         unresolved_upserts.empty() && unresolved_deletes.empty() && meta.is_null() &&
+         journal_settle.empty() && kv_instances.empty();
 }
 
 // Ordering for SideKey as a std::map/std::set key.

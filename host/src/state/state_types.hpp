@@ -96,6 +96,9 @@ struct PairFeatureCommit {
   std::vector<std::string> replace_baseline_sides;
   std::map<std::string, std::map<std::string, nlohmann::json>> baseline_upserts;
   std::map<std::string, std::vector<std::string>> baseline_deletes;  // side -> keys
+  // side -> key -> item in the binary form of engine/item_codec.hpp, stored as given (what
+  // a run writes; baseline_upserts is the JSON form, for tools and tests).
+  std::map<std::string, std::map<std::string, std::string>> baseline_encoded;
 
   std::vector<Tombstone> tombstone_upserts;
   std::vector<std::string> tombstone_deletes;

@@ -1,3 +1,4 @@
+#include <cw/engine/item_codec.hpp>
 #include <cw/sync/state_bridge.hpp>
 
 namespace cw::sync {
@@ -27,6 +28,25 @@ Result<engine::Item> baseline_item(const std::string& side, const std::string& k
         "state: baseline item " + key + " of " + side + " is unreadable: " + parsed.error().message,
         ErrorKind::internal);
   return parsed;
+}
+
+// A baseline row as stored: the binary form that runs write, or JSON (rows of tools, tests
+// and older versions).
+Result<engine::Item> stored_baseline_item(const std::string& side, const std::string& key,
+                                          std::string_view stored) {
+  if (engine::is_encoded_item(stored)) {
+    auto item = engine::decode_item(stored);
+    if (!item)
+      return make_error(
+          "state: baseline item " + key + " of " + side + " is unreadable: " + item.error().message,
+          ErrorKind::internal);
+    return item;
+  }
+  const auto j = nlohmann::json::parse(stored, nullptr, false);
+  if (j.is_discarded())
+    return make_error("state: baseline item " + key + " of " + side + " is not valid JSON",
+                      ErrorKind::internal);
+  return baseline_item(side, key, j);
 }
 
 // Everything but the baseline items: which sides have a baseline (from meta, or else from
@@ -109,20 +129,21 @@ Result<LoadedState> load_state(state::StateStore& store, const std::string& pair
   // Rows arrive in any order; the items of the pair's two sides are kept, the row keys of
   // every side (a stale side's rows are dropped by the next commit).
   std::vector<engine::Item> items[2];
-  auto record = store.load(
-      pair, feature, [&](const std::string& side, std::string key, nlohmann::json row) -> Status {
-        auto& keys = out.stored_keys[side];
-        const int s = side == sides.source ? 0 : side == sides.target ? 1 : -1;
-        if (s < 0) {
-          keys.emplace(std::move(key), 0);
-          return ok_status();
-        }
-        auto parsed = baseline_item(side, key, row);
-        if (!parsed) return parsed.error();
-        keys.emplace(std::move(key), items[s].size());
-        items[s].push_back(std::move(parsed).value());
-        return ok_status();
-      });
+  auto record =
+      store.load(pair, feature,
+                 [&](const std::string& side, std::string key, std::string_view stored) -> Status {
+                   auto& keys = out.stored_keys[side];
+                   const int s = side == sides.source ? 0 : side == sides.target ? 1 : -1;
+                   if (s < 0) {
+                     keys.emplace(std::move(key), 0);
+                     return ok_status();
+                   }
+                   auto parsed = stored_baseline_item(side, key, stored);
+                   if (!parsed) return parsed.error();
+                   keys.emplace(std::move(key), items[s].size());
+                   items[s].push_back(std::move(parsed).value());
+                   return ok_status();
+                 });
   if (!record) return record.error();
   auto st = state_without_items(
       *record, sides, [&](const std::string& name) { return out.stored_keys.count(name) > 0; });
@@ -155,8 +176,8 @@ state::PairFeatureCommit commit_of(const std::string& pair, const std::string& f
       if (has_rows) c.replace_baseline_sides.push_back(name);
       if (now)
         for (const auto& item : now->items)
-          c.baseline_upserts[name][engine::baseline_row_key(item, history)] =
-              engine::item_to_json(item);
+          c.baseline_encoded[name][engine::baseline_row_key(item, history)] =
+              engine::encode_item(item);
       continue;
     }
     std::vector<char> kept(was->items.size(), 0);  // by index into was->items
@@ -166,7 +187,7 @@ state::PairFeatureCommit commit_of(const std::string& pair, const std::string& f
       const bool found = has_rows && it != stored->second.end();
       if (found) kept[it->second] = 1;
       if (!found || !(was->items[it->second] == item))
-        c.baseline_upserts[name][std::move(key)] = engine::item_to_json(item);
+        c.baseline_encoded[name][std::move(key)] = engine::encode_item(item);
     }
     if (has_rows)
       for (const auto& [key, index] : stored->second)

@@ -326,22 +326,26 @@ cwsdk::Reply Crosswatch::build_index(std::string_view request) {
   // A read keeps nothing (only writes fill the cache): the host holds the items while it
   // plans, and a no-change run writes nothing, so holding them here too would only double
   // the memory of the run.
-  Loaded fresh;
   Loaded* held = cached(feature);
-  if (held == nullptr) fresh = read(feature);
-  Loaded& loaded = held != nullptr ? *held : fresh;
-  // Built as text: a 100k-item index would otherwise be copied into one more json tree.
   std::string out = "{\"items\":[";
   size_t n = 0;
-  for (size_t i = 0; i < loaded.items.size(); ++i) {
-    if (loaded.items[i].is_null()) continue;
-    if (n++ > 0) out += ',';
-    if (held != nullptr) {
-      out += line_of(loaded, i);
-    } else {
-      // Each item is let go once it is in the reply.
-      out += loaded.items[i].dump(-1, ' ', false, json::error_handler_t::replace);
-      json().swap(loaded.items[i]);
+  if (held != nullptr) {
+    // Built as text: a 100k-item index would otherwise be copied into one more json tree.
+    for (size_t i = 0; i < held->items.size(); ++i) {
+      if (held->items[i].is_null()) continue;
+      if (n++ > 0) out += ',';
+      out += line_of(*held, i);
+    }
+  } else if (auto items = read_items_text(feature_path(feature), feature)) {
+    // The file's items re-written as they are parsed, without a tree of them.
+    out += items->text;
+    n = items->count;
+  } else {
+    // Not a sound file: the checked read throws the error that names what is wrong.
+    Loaded checked = read(feature);
+    for (const auto& item : checked.items) {
+      if (n++ > 0) out += ',';
+      out += item.dump(-1, ' ', false, json::error_handler_t::replace);
     }
   }
   out += "],\"complete\":true,\"expected_total\":" + std::to_string(n) +

@@ -243,6 +243,211 @@ FeatureDoc parse_feature_document(std::string_view text, std::string_view featur
   return out;
 }
 
+namespace {
+
+// Re-writes the items of a feature document compactly as the parser meets them, and checks
+// what parse_feature_document checks, without building the document: a read of 25k items
+// then costs the parse, not a tree of every item and its serialisation. Any problem ends
+// the pass; the caller then reads the file the checked way, which names the problem.
+class ItemsWriter final : public nlohmann::json_sax<json> {
+ public:
+  ItemsWriter(std::string_view feature, std::string& out) : m_feature(feature), m_out(out) {}
+
+  bool null() override {
+    if (top_value()) return false;
+    return scalar([&] { m_out += "null"; });
+  }
+  bool boolean(bool v) override {
+    if (top_value()) return false;
+    return scalar([&] { m_out += v ? "true" : "false"; });
+  }
+  bool number_integer(number_integer_t v) override {
+    if (m_depth == 1) return top_integer(v);
+    return scalar([&] { m_out += std::to_string(v); });
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (m_depth == 1 && m_key == "version")
+      return v <= static_cast<number_unsigned_t>(k_format_version) &&
+             top_integer(static_cast<number_integer_t>(v));
+    if (m_depth == 1) return !top_value();
+    return scalar([&] { m_out += std::to_string(v); });
+  }
+  bool number_float(number_float_t, const string_t& text) override {
+    if (top_value()) return false;
+    return scalar([&] { m_out += text; });  // the number as written, which is valid JSON
+  }
+  bool string(string_t& v) override {
+    if (m_depth == 1) return top_string(v);
+    return scalar([&] { quote(v); });
+  }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return open('{', true); }
+  bool end_object() override { return close('}'); }
+  bool start_array(std::size_t) override {
+    if (m_depth == 1 && m_key == "items") {
+      if (m_saw_items) return false;  // a second list: the checked read keeps the last
+      m_in_items = m_saw_items = true;
+      ++m_depth;
+      return true;
+    }
+    return open('[', false);
+  }
+  bool end_array() override {
+    if (m_in_items && m_depth == 2) {
+      m_in_items = false;
+      --m_depth;
+      return true;
+    }
+    return close(']');
+  }
+  bool key(string_t& k) override {
+    if (m_depth == 1) {
+      m_key = k;
+      return true;
+    }
+    if (writing()) {
+      separate();
+      quote(k);
+      m_out += ':';
+      m_after_key = true;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  bool complete() const { return m_format_ok && m_version_ok && m_saw_items && m_feature_ok; }
+  std::size_t count() const { return m_count; }
+
+ private:
+  bool writing() const { return m_in_items && m_depth > 2; }
+  // A value of a top-level member other than the ones checked below: skipped, unless it
+  // is one of those with the wrong type.
+  bool top_value() const {
+    return m_depth == 1 &&
+           (m_key == "format" || m_key == "version" || m_key == "feature" || m_key == "items");
+  }
+  bool top_integer(number_integer_t v) {
+    if (m_key == "version") {
+      m_version_ok = v >= 1 && v <= k_format_version;
+      return m_version_ok;
+    }
+    return !top_value();
+  }
+  bool top_string(const std::string& v) {
+    if (m_key == "format") return (m_format_ok = v == k_format_name);
+    if (m_key == "feature") return (m_feature_ok = v == m_feature);
+    return !top_value();
+  }
+  void separate() {
+    if (m_after_key) {
+      m_after_key = false;
+      return;
+    }
+    if (!m_first.back()) m_out += ',';
+    m_first.back() = false;
+  }
+  template <typename Write>
+  bool scalar(Write write) {
+    if (m_in_items && m_depth == 2) return false;  // an item that is not an object
+    if (!writing()) return m_depth > 0;
+    separate();
+    write();
+    return true;
+  }
+  bool open(char c, bool object) {
+    if (m_depth == 0) {
+      ++m_depth;
+      return object;  // the document is an object
+    }
+    if (m_in_items && m_depth == 2) {
+      if (!object) return false;
+      if (m_count++ > 0) m_out += ',';
+    } else if (writing()) {
+      separate();
+    } else {
+      if (top_value()) return false;  // format, version, feature given as a container
+      ++m_depth;
+      return true;
+    }
+    m_out += c;
+    m_first.push_back(true);
+    ++m_depth;
+    return true;
+  }
+  bool close(char c) {
+    --m_depth;
+    if (m_in_items && m_depth >= 2) {
+      m_out += c;
+      m_first.pop_back();
+    }
+    return true;
+  }
+  void quote(std::string_view v) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    m_out += '"';
+    for (const char ch : v) {
+      const auto u = static_cast<unsigned char>(ch);
+      switch (ch) {
+        case '"':
+          m_out += "\\\"";
+          break;
+        case '\\':
+          m_out += "\\\\";
+          break;
+        case '\n':
+          m_out += "\\n";
+          break;
+        case '\r':
+          m_out += "\\r";
+          break;
+        case '\t':
+          m_out += "\\t";
+          break;
+        default:
+          if (u < 0x20) {
+            m_out += "\\u00";
+            m_out += k_hex[u >> 4];
+            m_out += k_hex[u & 15];
+          } else {
+            m_out += ch;
+          }
+      }
+    }
+    m_out += '"';
+  }
+
+  std::string_view m_feature;
+  std::string& m_out;
+  std::string m_key;  // the top-level member being read
+  int m_depth = 0;    // containers open; the items array is depth 2
+  bool m_in_items = false;
+  bool m_after_key = false;
+  std::vector<bool> m_first;  // per container being written: nothing written in it yet
+  std::size_t m_count = 0;
+  bool m_format_ok = false;
+  bool m_version_ok = false;
+  bool m_feature_ok = true;  // "feature" may be absent
+  bool m_saw_items = false;
+};
+
+}  // namespace
+
+std::optional<ItemsText> read_items_text(const fs::path& file, std::string_view feature) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return ItemsText{};
+  if (!fs::is_regular_file(file, ec)) return std::nullopt;
+  const std::string text = read_whole(file);
+  ItemsText out;
+  out.text.reserve(text.size());
+  ItemsWriter writer(feature, out.text);
+  if (!json::sax_parse(text.begin(), text.end(), &writer) || !writer.complete())
+    return std::nullopt;
+  out.count = writer.count();
+  return out;
+}
+
 FeatureDoc read_feature_file(const fs::path& file, std::string_view feature) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return FeatureDoc{};

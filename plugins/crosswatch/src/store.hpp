@@ -55,6 +55,16 @@ struct FeatureDoc {
 // is an empty feature. Anything else that is wrong throws CW_STATUS_INTERNAL naming the
 // file and, for JSON errors, the line and column.
 FeatureDoc read_feature_file(const std::filesystem::path& file, std::string_view feature);
+// The items of a feature file as the text of a JSON array's elements ("{..},{..}"), each
+// re-written compactly, and their count, for a read that keeps nothing: nullopt when the
+// file is not a sound feature document (read_feature_file then says what is wrong). A
+// missing file has no items.
+struct ItemsText {
+  std::string text;
+  std::size_t count = 0;
+};
+std::optional<ItemsText> read_items_text(const std::filesystem::path& file,
+                                         std::string_view feature);
 // Parses and checks a document already in memory; `where` names it in messages.
 FeatureDoc parse_feature_document(std::string_view text, std::string_view feature,
                                   const std::string& where);

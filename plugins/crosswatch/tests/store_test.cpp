@@ -90,3 +90,58 @@ TEST(CrosswatchStore, PruneAppliesAgeThenCount) {
 }
 
 }  // namespace
+
+// read_items_text: the items of a read straight from the file's text (no tree of them),
+// the same items as the checked read, and nothing (so the checked read names the problem)
+// whenever the file is not sound.
+TEST(CrosswatchStore, ItemsTextHasTheItemsOfTheCheckedRead) {
+  TempDir dir;
+  const fs::path file = dir.path() / "ratings.json";
+  const std::string doc =
+      "{\"format\":\"cw-crosswatch\",\"version\":1,\"feature\":\"ratings\",\"count\":3,"
+      "\"extra\":{\"items\":[1],\"n\":[{\"x\":null}]},\"items\":[\n"
+      "{\"type\":\"movie\",\"title\":\"\\u00c4 \\\"q\\\" \\\\ \\n\\t\\u0001\",\"rating\":7.5,"
+      "\"ids\":{\"tmdb\":603,\"imdb\":\"tt0133093\"},\"big\":18446744073709551615,\"neg\":-3,"
+      "\"e\":1.5e+300,\"flags\":[true,false,null,{}],\"empty\":[]},\n"
+      "{\"type\":\"show\",\"title\":\"S\",\"extra\":{\"a\":{\"b\":[[]]}}},\n"
+      "{}]}";
+  write_file_atomic(file, doc);
+  const auto text = read_items_text(file, "ratings");
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->count, 3u);
+  const auto streamed = nlohmann::json::parse("[" + text->text + "]");
+  const FeatureDoc checked = read_feature_file(file, "ratings");
+  EXPECT_EQ(streamed, nlohmann::json(checked.items));
+  // A missing file has no items; so does an empty list.
+  const auto none = read_items_text(dir.path() / "history.json", "history");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->count, 0u);
+  EXPECT_EQ(none->text, "");
+}
+
+TEST(CrosswatchStore, ItemsTextRefusesWhatTheCheckedReadRefuses) {
+  TempDir dir;
+  const fs::path file = dir.path() / "watchlist.json";
+  const std::string ok_items = "\"items\":[{\"type\":\"movie\"}]";
+  for (const std::string& bad : {
+           std::string("not json"),
+           std::string("[1,2]"),
+           "{\"format\":\"cw-crosswatch\",\"version\":1," + ok_items,  // cut short
+           "{\"format\":\"other\",\"version\":1," + ok_items + "}",
+           "{\"version\":1," + ok_items + "}",                                   // no format
+           "{\"format\":\"cw-crosswatch\"," + ok_items + "}",                    // no version
+           "{\"format\":\"cw-crosswatch\",\"version\":2," + ok_items + "}",      // newer
+           "{\"format\":\"cw-crosswatch\",\"version\":\"1\"," + ok_items + "}",  // a string
+           "{\"format\":\"cw-crosswatch\",\"version\":1,\"feature\":\"history\"," + ok_items + "}",
+           "{\"format\":\"cw-crosswatch\",\"version\":1,\"feature\":null," + ok_items + "}",
+           std::string("{\"format\":\"cw-crosswatch\",\"version\":1}"),  // no items
+           std::string("{\"format\":\"cw-crosswatch\",\"version\":1,\"items\":{}}"),
+           std::string("{\"format\":\"cw-crosswatch\",\"version\":1,\"items\":[1]}"),
+           std::string("{\"format\":\"cw-crosswatch\",\"version\":1,\"items\":[[]]}"),
+           "{\"format\":\"cw-crosswatch\",\"version\":1," + ok_items + "," + ok_items + "}",
+           "{\"format\":\"cw-crosswatch\",\"version\":1," + ok_items + "} trailing",
+       }) {
+    write_file_atomic(file, bad);
+    EXPECT_FALSE(read_items_text(file, "watchlist").has_value()) << bad;
+  }
+}

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cw/engine/item.hpp>
+#include <cw/engine/item_codec.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/state_bridge.hpp>
 
@@ -127,7 +128,7 @@ TEST_F(StateBridgeStore, AnUnchangedStateCommitsNoBaselineRow) {
   store(st);
   const LoadedState l = load();
   const auto c = commit_of("p", "watchlist", l, l.state, m_sides, false);
-  EXPECT_TRUE(c.baseline_upserts.empty());
+  EXPECT_TRUE(c.baseline_encoded.empty());
   EXPECT_TRUE(c.baseline_deletes.empty());
   EXPECT_TRUE(c.replace_baseline_sides.empty());
   EXPECT_TRUE(c.meta.is_null());  // unchanged meta is not rewritten either
@@ -142,9 +143,9 @@ TEST_F(StateBridgeStore, OnlyChangedRowsAreWrittenAndGoneRowsDeleted) {
   engine::PairFeatureState after = l.state;
   after.source->items = {movie("A (renamed)", "tt0000001"), movie("C", "tt0000003")};
   const auto c = commit_of("p", "watchlist", l, after, m_sides, false);
-  ASSERT_EQ(c.baseline_upserts.at("plex").size(), 2u);  // A changed, C new
+  ASSERT_EQ(c.baseline_encoded.at("plex").size(), 2u);  // A changed, C new
   ASSERT_EQ(c.baseline_deletes.at("plex").size(), 1u);  // B gone
-  EXPECT_FALSE(c.baseline_upserts.count("trakt"));
+  EXPECT_FALSE(c.baseline_encoded.count("trakt"));
   ASSERT_TRUE(m_store->commit(c));
   // What is stored now is exactly `after`, as the whole-record path would have written it.
   auto whole = m_store->load("p", "watchlist");
@@ -165,7 +166,45 @@ TEST_F(StateBridgeStore, RowsOfAStaleSideAreDropped) {
   EXPECT_FALSE(l->state.target.has_value());
   const auto c = commit_of("p", "watchlist", *l, l->state, renamed, false);
   EXPECT_EQ(c.replace_baseline_sides, std::vector<std::string>{"trakt"});
-  EXPECT_TRUE(c.baseline_upserts.empty());
+  EXPECT_TRUE(c.baseline_encoded.empty());
+}
+
+TEST_F(StateBridgeStore, ARunStoresItemsInTheBinaryFormAndEveryReaderReadsThem) {
+  engine::PairFeatureState st;
+  st.source = engine::SideBaseline{};
+  store(st);
+  const LoadedState l = load();
+  engine::PairFeatureState after = l.state;
+  engine::Item rich = movie("Rich", "tt0000009");
+  rich.extra = {{"ratingKey", "42"}};
+  rich.rating = 7.5;
+  after.source->items = {rich};
+  ASSERT_TRUE(m_store->commit(commit_of("p", "watchlist", l, after, m_sides, false)));
+  // The run's own read gives the item back exactly, so the next run writes nothing.
+  const LoadedState again = load();
+  ASSERT_TRUE(again.state.source);
+  ASSERT_EQ(again.state.source->items.size(), 1u);
+  EXPECT_EQ(again.state.source->items[0], rich);
+  EXPECT_TRUE(
+      commit_of("p", "watchlist", again, again.state, m_sides, false).baseline_encoded.empty());
+  // Tools read the record form: the same item as JSON.
+  auto whole = m_store->load("p", "watchlist");
+  ASSERT_TRUE(whole) << whole.error().message;
+  EXPECT_EQ(whole->baselines.at("plex").begin()->second, engine::item_to_json(rich));
+}
+
+TEST_F(StateBridgeStore, ADamagedBinaryRowFailsTheLoadWithItsKey) {
+  state::PairFeatureCommit c;
+  c.pair = "p";
+  c.feature = "watchlist";
+  c.baseline_encoded["plex"]["cut-row"] = engine::encode_item(movie("A", "tt0000001")).substr(0, 6);
+  ASSERT_TRUE(m_store->commit(c));
+  auto l = load_state(*m_store, "p", "watchlist", m_sides, false);
+  ASSERT_FALSE(l);
+  EXPECT_NE(l.error().message.find("cut-row"), std::string::npos) << l.error().message;
+  auto whole = m_store->load("p", "watchlist");
+  ASSERT_FALSE(whole);
+  EXPECT_NE(whole.error().message.find("cut-row"), std::string::npos) << whole.error().message;
 }
 
 TEST_F(StateBridgeStore, AnUnreadableBaselineRowFailsTheLoadWithItsKey) {
