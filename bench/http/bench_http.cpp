@@ -67,8 +67,8 @@ long peak_rss_kb() {
   return ru.ru_maxrss;
 }
 
-HttpOptions quiet_options(bool reuse) {
-  HttpOptions o;
+config::HttpOptions quiet_options(bool reuse) {
+  config::HttpOptions o;
   o.reuse_connections = reuse;
   o.timeout_ms = 120'000;
   return o;

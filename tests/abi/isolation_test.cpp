@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include <cwtest/fake_http_service.hpp>
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
@@ -20,7 +21,6 @@
 #include <cw/plugin/registry.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/clock/clock.hpp>
-#include <cw/services/http/fake_http_service.hpp>
 #include <cw/services/kv/memory_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
 #include <cw/services/secrets/secret_store.hpp>

@@ -9,10 +9,10 @@
 #include <cw/cli/exit_codes.hpp>
 #include <cw/cli/open_session.hpp>
 #include <cw/config/config.hpp>
-#include <cw/config/config_secrets.hpp>
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/secrets/auth_flow.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 #include <cw/services/secrets/token_store.hpp>
 
 namespace cw::cli {
@@ -124,7 +124,7 @@ int run_status(const GlobalOptions& g, const Invocation& call) {
     return k_exit_config;
   }
   services::FileTokenStore tokens(services::default_token_dir(cfg->path));
-  config::ConfigSecretStore config_secrets(*cfg, nullptr);
+  services::ConfigSecretStore config_secrets(*cfg, nullptr);
   const auto problems = config_secrets.check();
   bool any = false;
   for (const auto& pc : cfg->providers) {

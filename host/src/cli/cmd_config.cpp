@@ -11,9 +11,9 @@
 #include <cw/cli/exit_codes.hpp>
 #include <cw/cli/plugin_services.hpp>
 #include <cw/config/config.hpp>
-#include <cw/config/config_secrets.hpp>
 #include <cw/plugin/manifest.hpp>
 #include <cw/plugin/registry.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 
 namespace cw::cli {
 namespace {
@@ -88,7 +88,7 @@ int run_config(const GlobalOptions& global, const Invocation& call) {
   }
   // Unset variables and missing files are warnings: validation often runs where the
   // secrets are not (CI, another machine); the run itself reports them as errors.
-  config::ConfigSecretStore secrets(cfg);
+  services::ConfigSecretStore secrets(cfg);
   for (const auto& problem : secrets.check()) std::cerr << "warning: " << problem << "\n";
 
   if (global.quiet) return k_exit_ok;

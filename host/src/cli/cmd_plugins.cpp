@@ -51,7 +51,7 @@ class CheckSecrets final : public services::SecretStore {
 // check never reaches anything else (a plugin with a hard-coded host fails loudly).
 class ConfinedHttp final : public services::HttpService {
  public:
-  ConfinedHttp(std::string base, services::HttpOptions options)
+  ConfinedHttp(std::string base, config::HttpOptions options)
       : m_base(std::move(base)), m_http(std::move(options)) {}
   Result<services::HttpResponse> send(const services::HttpContext& ctx,
                                       const services::HttpRequest& request,
@@ -212,7 +212,7 @@ int run_check(const GlobalOptions& global, const Invocation& call) {
   if (!base_url.empty()) {
     options.network = true;
     if (!config.contains("url")) config["url"] = base_url;
-    services::HttpOptions http_options;
+    config::HttpOptions http_options;
     http_options.max_attempts = 2;  // a check reports what it meets; it does not wait it out
     http_options.max_wait_ms = 10'000;
     http_options.timeout_ms = 15'000;

@@ -47,8 +47,8 @@ const ProviderConfig* Config::provider(const std::string& name) const {
   return nullptr;
 }
 
-services::HttpOptions Config::http_options() const {
-  services::HttpOptions out = http;
+config::HttpOptions Config::http_options() const {
+  config::HttpOptions out = http;
   for (const auto& p : providers)
     if (p.http) out.instances[p.name] = *p.http;
   return out;
@@ -664,7 +664,7 @@ const std::vector<std::string> k_feature_keys = {
 const std::vector<std::string> k_scope_types = {"movies", "shows", "seasons", "episodes"};
 const std::int64_t k_max_ttl_s = 10LL * 365 * engine::k_day_s;
 
-// The keys services::parse_http_options / parse_instance_http_options accept (docs/http.md):
+// The keys config::parse_http_options / config::parse_instance_http_options accept (docs/http.md):
 // checked here first so that unknown keys get this file's "did you mean" hint and position.
 const std::vector<std::string> k_http_keys = {
     "connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_base_ms", "backoff_max_ms",
@@ -723,11 +723,11 @@ void resolve_http_paths(std::string& path, const std::filesystem::path& base_dir
   if (!path.empty()) path = resolve_path(path, base_dir).string();
 }
 
-std::optional<services::HttpOptions> parse_http(Checker& c, const Checker::Entry& e) {
+std::optional<config::HttpOptions> parse_http(Checker& c, const Checker::Entry& e) {
   if (!check_http_keys(c, e, "http", false)) return std::nullopt;
   std::map<std::string, Checker::Spot> spots;
   auto parsed =
-      services::parse_http_options(c.plain_json(e.value, e.value_pos, "http", spots), "http");
+      config::parse_http_options(c.plain_json(e.value, e.value_pos, "http", spots), "http");
   if (!parsed) {
     report_http_error(c, parsed.error().message, e.value_pos, spots);
     return std::nullopt;
@@ -737,13 +737,12 @@ std::optional<services::HttpOptions> parse_http(Checker& c, const Checker::Entry
   return std::move(*parsed);
 }
 
-std::optional<services::InstanceHttpOptions> parse_instance_http(Checker& c,
-                                                                 const Checker::Entry& e,
-                                                                 const std::string& path) {
+std::optional<config::InstanceHttpOptions> parse_instance_http(Checker& c, const Checker::Entry& e,
+                                                               const std::string& path) {
   if (!check_http_keys(c, e, path, true)) return std::nullopt;
   std::map<std::string, Checker::Spot> spots;
   auto parsed =
-      services::parse_instance_http_options(c.plain_json(e.value, e.value_pos, path, spots), path);
+      config::parse_instance_http_options(c.plain_json(e.value, e.value_pos, path, spots), path);
   if (!parsed) {
     report_http_error(c, parsed.error().message, e.value_pos, spots);
     return std::nullopt;

@@ -10,7 +10,7 @@
 // every value, because they can only be checked against the plugin manifest's `config`
 // schema once the plugin is loaded: the caller reports those errors through
 // ProviderConfig::where(). Secret references (${env:NAME}, ${file:PATH}) are not resolved
-// here; the plugin sees "${secret}" and asks ConfigSecretStore for the value.
+// here; the plugin sees "${secret}" and asks services::ConfigSecretStore for the value.
 
 #include <cstdint>
 #include <filesystem>
@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cw/config/http_options.hpp>
 #include <cw/engine/policy.hpp>
-#include <cw/services/http/http_options.hpp>
 #include <cw/util/result.hpp>
 
 namespace cw::config {
@@ -54,13 +54,13 @@ struct ProviderConfig {
   // YAML 1.2 core schema (quoted scalars stay strings). Secret values are "${secret}".
   nlohmann::json settings = nlohmann::json::object();
   // Secret name (the dotted key path inside settings, e.g. "token" or "auth.token") to its
-  // reference. ConfigSecretStore resolves them when asked.
+  // reference. services::ConfigSecretStore resolves them when asked.
   std::map<std::string, SecretRef> secrets;
   // JSON pointer inside settings ("/url", "/libraries/0") to the position of its value.
   std::map<std::string, SourcePos> positions;
   // The instance's `http:` block (timeouts, proxy, CA, rate-limit overrides, run quota); not
   // part of settings, so the plugin's create() never sees it.
-  std::optional<services::InstanceHttpOptions> http;
+  std::optional<config::InstanceHttpOptions> http;
 
   // "cw.yaml:4:22: providers.plex.url" for a JSON pointer into settings (as a JSON schema
   // validator reports it); falls back to the instance's position for unknown pointers.
@@ -161,12 +161,12 @@ struct Config {
   // before matching; empty when none is configured.
   std::string id_resolver;
   // The global `http:` block; `instances` stays empty here (see http_options()).
-  services::HttpOptions http;
+  config::HttpOptions http;
   PluginsOptions plugins;
   ScrobbleOptions scrobble;
 
   // The HTTP service's settings: the global block with every instance's `http:` block.
-  services::HttpOptions http_options() const;
+  config::HttpOptions http_options() const;
   const ProviderConfig* provider(const std::string& name) const;
   const PairConfig* pair(const std::string& name) const;
 };

@@ -3,12 +3,12 @@
 #include <deque>
 #include <mutex>
 
-#include <cw/config/config_secrets.hpp>
 #include <cw/engine/time.hpp>
 #include <cw/scrobble/rules.hpp>
 #include <cw/scrobble/service.hpp>
 #include <cw/scrobble/watchers.hpp>
 #include <cw/scrobble/webhooks.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/session.hpp>
 
@@ -109,8 +109,8 @@ struct Service::Impl {
     if (given.empty())
       return refuse(req, 401, "missing the webhook secret (the token query parameter)");
     if (!hook->second.secret) return refuse(req, 401, "the webhook secret does not match");
-    auto expected =
-        config::resolve_secret(*hook->second.secret, "scrobble.webhooks." + req.source + ".secret");
+    auto expected = services::resolve_secret(*hook->second.secret,
+                                             "scrobble.webhooks." + req.source + ".secret");
     if (!expected) {
       log(services::LogLevel::error, expected.error().message);
       return refuse(req, 503, "the webhook secret cannot be read now");

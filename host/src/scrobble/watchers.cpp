@@ -6,9 +6,9 @@
 
 #include <curl/curl.h>
 
-#include <cw/config/config_secrets.hpp>
 #include <cw/scrobble/service.hpp>
 #include <cw/scrobble/watchers.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 
 namespace cw::scrobble {
 namespace {
@@ -273,7 +273,7 @@ Result<std::unique_ptr<Watchers>> Watchers::start(
   for (const auto& o : options) {
     std::string token;
     if (o.token) {
-      auto t = config::resolve_secret(*o.token, "scrobble.watchers (" + o.url + ").token");
+      auto t = services::resolve_secret(*o.token, "scrobble.watchers (" + o.url + ").token");
       if (!t) return t.error();
       token = std::move(*t);
     }

@@ -166,7 +166,8 @@ class StateStore {
   // False when there was no such override.
   Result<bool> override_remove(const std::string& instance, const std::string& key);
 
-  // --- plugin kv (used by SqliteKvStore) -------------------------------------------------
+  // --- plugin kv (used by services::SqliteKvStore)
+  // -------------------------------------------------
   Result<std::optional<std::string>> kv_get(const std::string& instance, const std::string& key);
   // Buffers a write until the next commit() that names the instance (or kv_flush()).
   void kv_buffer(const std::string& instance, const std::string& key, const std::string& value);

@@ -121,8 +121,8 @@ struct PairFeatureCommit {
 
   // Journal rows settled by this commit (id -> confirmed|unknown).
   std::map<std::int64_t, std::string> journal_settle;
-  // Provider instances whose buffered plugin kv writes (SqliteKvStore) are flushed in this
-  // transaction; typically the pair's source and target.
+  // Provider instances whose buffered plugin kv writes (services::SqliteKvStore) are flushed in
+  // this transaction; typically the pair's source and target.
   std::vector<std::string> kv_instances;
 
   bool empty() const;

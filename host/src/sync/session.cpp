@@ -1,10 +1,10 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <cw/config/http_options.hpp>
 #include <cw/engine/time.hpp>
 #include <cw/plugin/discovery.hpp>
 #include <cw/plugin/provider_instance.hpp>
-#include <cw/services/http/http_options.hpp>
 #include <cw/sync/session.hpp>
 
 namespace cw::sync {
@@ -73,7 +73,7 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
                                                                   : state::OpenMode::read_write);
   if (!store) return SessionError{SessionError::Cause::other, store.error().message};
   s->m_store = std::move(store).value();
-  s->m_kv = std::make_unique<state::SqliteKvStore>(*s->m_store);
+  s->m_kv = std::make_unique<services::SqliteKvStore>(*s->m_store);
 
   s->m_tokens =
       std::make_unique<services::FileTokenStore>(services::default_token_dir(s->m_config.path));
@@ -145,15 +145,14 @@ std::variant<std::unique_ptr<Session>, SessionError> Session::open(const Session
       s->m_invalid_settings.insert(pc.name);
       continue;
     }
-    auto limits = services::rate_limits_from_manifest(m.raw);
+    auto limits = config::rate_limits_from_manifest(m.raw);
     if (!limits)
       s->m_logger->warn("cw", "provider " + pc.name + ": " + limits.error().message +
                                   "; only the configuration's rate limits apply");
     // Even without manifest limits the instance's configured limits and run quota apply.
-    s->m_http->configure_instance(pc.name,
-                                  limits ? *limits : std::vector<services::RateLimitSpec>{});
+    s->m_http->configure_instance(pc.name, limits ? *limits : std::vector<config::RateLimitSpec>{});
   }
-  s->m_config_secrets = std::make_unique<config::ConfigSecretStore>(s->m_config, nullptr);
+  s->m_config_secrets = std::make_unique<services::ConfigSecretStore>(s->m_config, nullptr);
   for (const auto& pc : s->m_config.providers) {
     if (!wanted(pc) || s->m_create_errors.count(pc.name)) continue;
     auto lib = s->m_registry->get(pc.plugin);

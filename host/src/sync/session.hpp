@@ -17,17 +17,17 @@
 #include <vector>
 
 #include <cw/config/config.hpp>
-#include <cw/config/config_secrets.hpp>
 #include <cw/plugin/host_api.hpp>
 #include <cw/plugin/registry.hpp>
 #include <cw/services/cancel/cancel_token.hpp>
 #include <cw/services/clock/clock.hpp>
 #include <cw/services/http/curl_http_service.hpp>
+#include <cw/services/kv/sqlite_kv_store.hpp>
 #include <cw/services/log/logger.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 #include <cw/services/secrets/host_secret_store.hpp>
 #include <cw/services/secrets/token_store.hpp>
 #include <cw/state/run_lock.hpp>
-#include <cw/state/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 #include <cw/sync/plugin_port.hpp>
 #include <cw/sync/sync_runner.hpp>
@@ -113,8 +113,8 @@ class Session {
   config::Config m_config;
   std::optional<state::RunLock> m_lock;
   std::unique_ptr<state::StateStore> m_store;
-  std::unique_ptr<state::SqliteKvStore> m_kv;
-  std::unique_ptr<config::ConfigSecretStore> m_config_secrets;
+  std::unique_ptr<services::SqliteKvStore> m_kv;
+  std::unique_ptr<services::ConfigSecretStore> m_config_secrets;
   std::unique_ptr<services::FileTokenStore> m_tokens;
   std::unique_ptr<services::HostSecretStore> m_secrets;
   std::unique_ptr<services::CurlHttpService> m_http;

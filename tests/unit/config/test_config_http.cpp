@@ -65,7 +65,7 @@ TEST(ConfigHttp, GlobalAndInstanceBlocksAreParsed) {
   EXPECT_EQ(trakt->http->rate_limits[1].endpoints, std::vector<std::string>{"/search/*"});
   EXPECT_FALSE(c.provider("plex")->http);
 
-  const services::HttpOptions all = c.http_options();
+  const config::HttpOptions all = c.http_options();
   EXPECT_EQ(all.timeout_ms, 45000);
   ASSERT_EQ(all.instances.size(), 1u);
   EXPECT_EQ(all.instances.at("trakt").timeout_ms, 5000);
@@ -74,7 +74,7 @@ TEST(ConfigHttp, GlobalAndInstanceBlocksAreParsed) {
 TEST(ConfigHttp, DefaultsWithoutABlock) {
   const ConfigParse p = parse("providers:\n  plex: { plugin: plex }\n");
   ASSERT_TRUE(p.config);
-  const services::HttpOptions defaults;
+  const config::HttpOptions defaults;
   EXPECT_EQ(p.config->http.timeout_ms, defaults.timeout_ms);
   EXPECT_EQ(p.config->http.connect_timeout_ms, defaults.connect_timeout_ms);
   EXPECT_TRUE(p.config->http_options().instances.empty());

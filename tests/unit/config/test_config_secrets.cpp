@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <cw/config/config.hpp>
-#include <cw/config/config_secrets.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 
 namespace cw::config {
 namespace {
@@ -73,7 +73,7 @@ TEST_F(ConfigSecrets, PluginSeesPlaceholderAndKeysAreRecorded) {
 
 TEST_F(ConfigSecrets, ResolvedLazilyEveryTime) {
   Config c = parse(k_yaml);
-  ConfigSecretStore store(c);
+  services::ConfigSecretStore store(c);
   // Not set at load time: the store only fails when asked.
   auto missing = store.get("plex", "token");
   ASSERT_FALSE(missing);
@@ -105,7 +105,7 @@ TEST_F(ConfigSecrets, ResolvedLazilyEveryTime) {
 
 TEST_F(ConfigSecrets, CheckListsUnresolvableReferencesWithoutValues) {
   Config c = parse(k_yaml);
-  ConfigSecretStore store(c);
+  services::ConfigSecretStore store(c);
   auto problems = store.check();
   ASSERT_EQ(problems.size(), 2u);
   setenv("CW_TEST_SECRET_TOKEN", "value-that-must-not-leak", 1);
@@ -118,7 +118,7 @@ TEST_F(ConfigSecrets, CheckListsUnresolvableReferencesWithoutValues) {
 TEST_F(ConfigSecrets, FallbackForRuntimeTokens) {
   Config c = parse(k_yaml);
   FakeTokenStore tokens;
-  ConfigSecretStore store(c, &tokens);
+  services::ConfigSecretStore store(c, &tokens);
   ASSERT_TRUE(store.put("plex", "oauth", "{\"access\":\"x\"}"));
   EXPECT_EQ(*store.get("plex", "oauth"), "{\"access\":\"x\"}");
   // A configuration secret cannot be overwritten at run time.
@@ -127,7 +127,7 @@ TEST_F(ConfigSecrets, FallbackForRuntimeTokens) {
   EXPECT_EQ(refused.error().kind, ErrorKind::unsupported);
   EXPECT_TRUE(store.defines("plex", "token"));
   EXPECT_FALSE(store.defines("plex", "oauth"));
-  ConfigSecretStore alone(c);
+  services::ConfigSecretStore alone(c);
   EXPECT_EQ(alone.get("plex", "oauth").error().kind, ErrorKind::not_found);
   EXPECT_EQ(alone.put("plex", "oauth", "x").error().kind, ErrorKind::unsupported);
 }
@@ -142,7 +142,7 @@ TEST_F(ConfigSecrets, EmptySecretFileIsAnError) {
   Config c = parse(k_yaml);
   std::filesystem::create_directories(m_dir / "secrets");
   std::ofstream(m_dir / "secrets/pw.txt") << "\n";
-  ConfigSecretStore store(c);
+  services::ConfigSecretStore store(c);
   auto v = store.get("plex", "auth.password");
   ASSERT_FALSE(v);
   EXPECT_NE(v.error().message.find("is empty"), std::string::npos);

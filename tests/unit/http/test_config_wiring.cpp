@@ -85,7 +85,8 @@ TEST(HttpConfigWiring, ConfiguredLimitsOverrideTheManifestAndCapTheRun) {
   auto clock = std::make_shared<ManualHttpClock>();
   auto http = service_for(cfg, clock);
   // What Session does: the manifest's limits (10 GET a second), then the configuration's.
-  const std::vector<RateLimitSpec> manifest = {RateLimitSpec{"read", {"GET"}, 10, 1, {}}};
+  const std::vector<config::RateLimitSpec> manifest = {
+      config::RateLimitSpec{"read", {"GET"}, 10, 1, {}}};
   http->configure_instance("simkl", manifest);
   http->configure_instance("other", manifest);
 

@@ -28,7 +28,7 @@ struct Harness {
   std::vector<std::string> log_lines;
   std::unique_ptr<CurlHttpService> http;
 
-  explicit Harness(HttpOptions options = {}) {
+  explicit Harness(config::HttpOptions options = {}) {
     http = std::make_unique<CurlHttpService>(std::move(options), clock,
                                              [this](HttpLogLevel, const std::string& line) {
                                                std::lock_guard lock(log_mutex);
@@ -43,8 +43,8 @@ struct Harness {
   }
 };
 
-HttpOptions fast_options() {
-  HttpOptions o;
+config::HttpOptions fast_options() {
+  config::HttpOptions o;
   o.connect_timeout_ms = 2000;
   o.timeout_ms = 10'000;
   return o;
@@ -172,7 +172,7 @@ TEST(CurlHttp, RetriesServerErrorsWithGrowingBackoff) {
     res.set_content("ok", "text/plain");
   });
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.backoff_base_ms = 1000;
   Harness h(o);
   auto resp = h.get(srv.url("/flaky"));
@@ -201,7 +201,7 @@ TEST(CurlHttp, GivesTheLastResponseWhenAttemptsRunOut) {
     res.set_content("bad gateway", "text/plain");
   });
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.max_attempts = 3;
   Harness h(o);
   std::string streamed;
@@ -274,7 +274,7 @@ TEST(CurlHttp, RetryAfterBeyondMaxWaitEndsTheRunForThatInstance) {
     res.set_content(R"({"error":"slow down"})", "application/json");
   });
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.max_wait_ms = 60'000;
   Harness h(o);
   auto first = h.get(srv.url("/limited"));
@@ -350,12 +350,12 @@ TEST(CurlHttp, ManifestBudgetPacesAndThenRunsDry) {
     res.set_content("ok", "text/plain");
   });
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.max_wait_ms = 5'000;
   // Configuration lowers the manifest's limit.
-  o.instances["simkl"].rate_limits = {RateLimitSpec{"get", {}, 2, 4, {}}};
+  o.instances["simkl"].rate_limits = {config::RateLimitSpec{"get", {}, 2, 4, {}}};
   Harness h(o);
-  h.http->configure_instance("simkl", {RateLimitSpec{"get", {"GET"}, 10, 1, {}}});
+  h.http->configure_instance("simkl", {config::RateLimitSpec{"get", {"GET"}, 10, 1, {}}});
   const HttpContext ctx{"simkl", "simkl", false, nullptr};
   ASSERT_TRUE(h.get(srv.url("/x"), ctx).ok());
   ASSERT_TRUE(h.get(srv.url("/x"), ctx).ok());
@@ -365,7 +365,7 @@ TEST(CurlHttp, ManifestBudgetPacesAndThenRunsDry) {
   EXPECT_EQ(h.clock->sleeps()[0], 2'000);
   EXPECT_EQ(calls.load(), 3);
 
-  HttpOptions capped = fast_options();
+  config::HttpOptions capped = fast_options();
   capped.instances["mdblist"].max_requests_per_run = 2;
   Harness h2(capped);
   h2.http->configure_instance("mdblist", {});
@@ -388,7 +388,7 @@ TEST(CurlHttp, TimeoutIsTransientAndSaysWhichLimit) {
     res.set_content("late", "text/plain");
   });
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.max_attempts = 2;
   Harness h(o);
   HttpRequest r;
@@ -432,7 +432,7 @@ TEST(CurlHttp, CancellationAbortsATransferInFlight) {
                                      });
   });
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.timeout_ms = 60'000;
   Harness h(o);
   FlagCancelToken cancel;
@@ -506,7 +506,7 @@ TEST(CurlHttp, StreamsA50MegabyteBodyToTheSink) {
   LoopbackServer srv;
   serve_50mb(srv);
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.timeout_ms = 120'000;
   Harness h(o);
   std::size_t received = 0, chunks = 0, max_chunk = 0;
@@ -531,7 +531,7 @@ TEST(CurlHttp, BuffersA50MegabyteBodyAndRefusesBeyondTheCap) {
   LoopbackServer srv;
   serve_50mb(srv);
   srv.start();
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.timeout_ms = 120'000;
   Harness h(o);
   auto resp = h.get(srv.url("/big"));
@@ -539,7 +539,7 @@ TEST(CurlHttp, BuffersA50MegabyteBodyAndRefusesBeyondTheCap) {
   ASSERT_EQ(resp->body.size(), k_50mb);
   EXPECT_EQ(resp->body[k_50mb - 1], static_cast<char>((k_50mb - 1) % 251));
 
-  HttpOptions small = o;
+  config::HttpOptions small = o;
   small.max_body_bytes = 1024 * 1024;
   Harness h2(small);
   auto refused = h2.get(srv.url("/big"));
@@ -565,7 +565,7 @@ TEST(CurlHttp, MalformedHeadersAreSkippedNotFatal) {
       "\r\n"
       "ok");
   Harness h(fast_options());
-  h.http->configure_instance("svc", {RateLimitSpec{"all", {}, 5, 1, {}}});
+  h.http->configure_instance("svc", {config::RateLimitSpec{"all", {}, 5, 1, {}}});
   auto resp = h.get(raw.url("/"));
   ASSERT_TRUE(resp.ok()) << resp.error().message;
   EXPECT_EQ(resp->status, 200);
@@ -588,7 +588,7 @@ TEST(CurlHttp, A429WithAnUnparsableRetryAfterFallsBackToBackoff) {
       "Retry-After: whenever you like\r\n"
       "Content-Length: 0\r\n"
       "Connection: close\r\n\r\n");
-  HttpOptions o = fast_options();
+  config::HttpOptions o = fast_options();
   o.max_attempts = 2;
   o.backoff_base_ms = 400;
   Harness h(o);
@@ -651,7 +651,7 @@ TEST_F(TlsTest, TrustsASelfSignedServerThroughTheConfiguredCa) {
   });
   srv.start();
 
-  HttpOptions trusting = fast_options();
+  config::HttpOptions trusting = fast_options();
   trusting.instances["plex"].ca_file = cert();
   Harness h(trusting);
   auto ok = h.get(srv.url("/secure", "https"), {"plex", "plex", false, nullptr});
@@ -683,7 +683,7 @@ TEST(CurlHttp, KeepAliveReusesOneConnection) {
   }
   EXPECT_EQ(ports.size(), 1u);
   ports.clear();
-  HttpOptions fresh = fast_options();
+  config::HttpOptions fresh = fast_options();
   fresh.reuse_connections = false;
   Harness h(fresh);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(h.get(srv.url("/p")).ok());

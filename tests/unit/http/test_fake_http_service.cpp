@@ -1,7 +1,6 @@
 // The recording fake that contract tests use in place of the network.
+#include <cwtest/fake_http_service.hpp>
 #include <gtest/gtest.h>
-
-#include <cw/services/http/fake_http_service.hpp>
 
 namespace cw::services {
 namespace {

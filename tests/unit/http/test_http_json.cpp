@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cw/config/http_options.hpp>
 #include <cw/services/http/accounting.hpp>
 #include <cw/services/http/http_json.hpp>
-#include <cw/services/http/http_options.hpp>
 #include <cw/services/http/http_policy.hpp>
 #include <cw/services/http/rate_budget.hpp>
 
@@ -167,16 +167,17 @@ TEST(HttpPolicy, WhatMayBeRepeated) {
 }
 
 TEST(HttpOptions, ParsesGlobalAndInstanceBlocks) {
-  auto o = parse_http_options(nlohmann::json::parse(R"({"timeout_ms":5000,"proxy":"http://p:3128",
+  auto o = config::parse_http_options(
+      nlohmann::json::parse(R"({"timeout_ms":5000,"proxy":"http://p:3128",
     "ca_file":"/etc/ca.pem","verify_tls":true,"max_attempts":2})"),
-                              "cw.yaml: http");
+      "cw.yaml: http");
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->timeout_ms, 5000);
   EXPECT_EQ(o->proxy, "http://p:3128");
   EXPECT_EQ(o->max_attempts, 2);
-  auto i = parse_instance_http_options(nlohmann::json::parse(R"({"timeout_ms":100,
+  auto i = config::parse_instance_http_options(nlohmann::json::parse(R"({"timeout_ms":100,
     "rate_limits":[{"name":"read","requests":300,"per_seconds":300}],"max_requests_per_run":1000})"),
-                                       "providers.trakt.http");
+                                               "providers.trakt.http");
   ASSERT_TRUE(i.ok()) << i.error().message;
   EXPECT_EQ(i->timeout_ms, 100);
   ASSERT_EQ(i->rate_limits.size(), 1u);
@@ -184,11 +185,11 @@ TEST(HttpOptions, ParsesGlobalAndInstanceBlocks) {
 }
 
 TEST(HttpOptions, ErrorsNameTheKeyAndSuggest) {
-  auto o = parse_http_options(nlohmann::json::parse(R"({"timout_ms":5})"), "cw.yaml: http");
+  auto o = config::parse_http_options(nlohmann::json::parse(R"({"timout_ms":5})"), "cw.yaml: http");
   ASSERT_FALSE(o.ok());
   EXPECT_NE(o.error().message.find("timout_ms"), std::string::npos);
   EXPECT_NE(o.error().message.find("did you mean 'timeout_ms'"), std::string::npos);
-  auto i = parse_instance_http_options(
+  auto i = config::parse_instance_http_options(
       nlohmann::json::parse(R"({"rate_limits":[{"name":"read","requests":0,"per_seconds":1}]})"),
       "providers.trakt.http");
   ASSERT_FALSE(i.ok());
@@ -202,12 +203,13 @@ TEST(HttpOptions, ManifestLimitsAndOverrides) {
     {"name":"read","methods":["get"],"requests":1000,"per_seconds":300},
     {"name":"write","methods":["POST","PUT","DELETE"],"requests":1,"per_seconds":1,
      "endpoints":["/sync/*"]}]})");
-  auto limits = rate_limits_from_manifest(manifest);
+  auto limits = config::rate_limits_from_manifest(manifest);
   ASSERT_TRUE(limits.ok()) << limits.error().message;
   ASSERT_EQ(limits->size(), 2u);
   EXPECT_EQ((*limits)[0].methods, std::vector<std::string>{"GET"});
   EXPECT_EQ((*limits)[1].endpoints, std::vector<std::string>{"/sync/*"});
-  const auto merged = merge_rate_limits(*limits, {RateLimitSpec{"read", {}, 500, 300, {}}});
+  const auto merged =
+      config::merge_rate_limits(*limits, {config::RateLimitSpec{"read", {}, 500, 300, {}}});
   ASSERT_EQ(merged.size(), 2u);
   EXPECT_EQ(merged[0].requests, 500);
   EXPECT_EQ(merged[0].methods, std::vector<std::string>{"GET"});  // kept from the manifest

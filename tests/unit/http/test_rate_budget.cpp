@@ -10,9 +10,9 @@ namespace {
 
 using cw::test::ManualHttpClock;
 
-std::vector<RateLimitSpec> trakt_limits() {
-  return {RateLimitSpec{"read", {"GET"}, 500, 300, {}},
-          RateLimitSpec{"write", {"POST", "PUT", "DELETE"}, 1, 1, {}}};
+std::vector<config::RateLimitSpec> trakt_limits() {
+  return {config::RateLimitSpec{"read", {"GET"}, 500, 300, {}},
+          config::RateLimitSpec{"write", {"POST", "PUT", "DELETE"}, 1, 1, {}}};
 }
 
 TEST(RateBudget, BurstThenPaceAtTheDeclaredRate) {
@@ -39,7 +39,8 @@ TEST(RateBudget, WritesAndReadsUseTheirOwnBuckets) {
 TEST(RateBudget, ExhaustionBeyondMaxWaitIsRateLimitedWithRetryAfter) {
   ManualHttpClock clock;
   // MDBList free tier: 1000 a day.
-  RateBudget b("mdblist", {RateLimitSpec{"daily", {}, 2, 86'400, {}}}, 0, clock.steady_ms());
+  RateBudget b("mdblist", {config::RateLimitSpec{"daily", {}, 2, 86'400, {}}}, 0,
+               clock.steady_ms());
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   ASSERT_TRUE(b.acquire("GET", clock, 60'000, nullptr).ok());
   auto st = b.acquire("GET", clock, 60'000, nullptr);
@@ -58,7 +59,7 @@ TEST(RateBudget, ExhaustionBeyondMaxWaitIsRateLimitedWithRetryAfter) {
 
 TEST(RateBudget, EndpointScopedBuckets) {
   ManualHttpClock clock;
-  RateBudget b("simkl", {RateLimitSpec{"history", {"POST"}, 1, 2, {"/sync/history*"}}}, 0,
+  RateBudget b("simkl", {config::RateLimitSpec{"history", {"POST"}, 1, 2, {"/sync/history*"}}}, 0,
                clock.steady_ms());
   ASSERT_TRUE(b.acquire("POST", "/sync/history", clock, 60'000, nullptr).ok());
   ASSERT_TRUE(b.acquire("POST", "/sync/watchlist", clock, 60'000, nullptr).ok());  // not scoped
@@ -100,7 +101,8 @@ TEST(RateBudget, A429WithoutBucketsBlocksTheInstance) {
 
 TEST(RateBudget, TraktXRatelimitJson) {
   ManualHttpClock clock;
-  RateBudget b("trakt", {RateLimitSpec{"read", {"GET"}, 1000, 300, {}}}, 0, clock.steady_ms());
+  RateBudget b("trakt", {config::RateLimitSpec{"read", {"GET"}, 1000, 300, {}}}, 0,
+               clock.steady_ms());
   // The header's reset time is 90 s after the (manual) wall clock.
   const std::int64_t wall = clock.now_ms();
   const time_t until_s = static_cast<time_t>((wall + 90'000) / 1000);
@@ -121,7 +123,7 @@ TEST(RateBudget, TraktXRatelimitJson) {
 TEST(RateBudget, XRateLimitHeadersLowerTheLimitAndBlockUntilReset) {
   ManualHttpClock clock;
   // AniList: 90 per minute, 30 while degraded.
-  RateBudget b("anilist", {RateLimitSpec{"all", {}, 90, 60, {}}}, 0, clock.steady_ms());
+  RateBudget b("anilist", {config::RateLimitSpec{"all", {}, 90, 60, {}}}, 0, clock.steady_ms());
   b.observe("POST", 200, {{"x-ratelimit-limit", "30"}, {"x-ratelimit-remaining", "29"}}, clock);
   EXPECT_EQ(b.to_json(clock.steady_ms())["buckets"][0]["requests"], 30);
   const std::int64_t reset_epoch_s = clock.now_ms() / 1000 + 45;
@@ -137,7 +139,7 @@ TEST(RateBudget, XRateLimitHeadersLowerTheLimitAndBlockUntilReset) {
 
 TEST(RateBudget, MalformedRateHeadersAreIgnored) {
   ManualHttpClock clock;
-  RateBudget b("x", {RateLimitSpec{"all", {}, 10, 1, {}}}, 0, clock.steady_ms());
+  RateBudget b("x", {config::RateLimitSpec{"all", {}, 10, 1, {}}}, 0, clock.steady_ms());
   b.observe("GET", 429,
             {{"x-ratelimit", "{not json"},
              {"x-ratelimit-limit", "lots"},
@@ -150,7 +152,7 @@ TEST(RateBudget, MalformedRateHeadersAreIgnored) {
 
 TEST(RateBudget, CancellationStopsTheWait) {
   ManualHttpClock clock;
-  RateBudget b("trakt", {RateLimitSpec{"write", {}, 1, 10, {}}}, 0, clock.steady_ms());
+  RateBudget b("trakt", {config::RateLimitSpec{"write", {}, 1, 10, {}}}, 0, clock.steady_ms());
   ASSERT_TRUE(b.acquire("POST", clock, 60'000, nullptr).ok());
   FlagCancelToken cancel;
   cancel.cancel();

@@ -1,7 +1,7 @@
-// SqliteKvStore: plugin data buffered until the pair-and-feature commit.
+// services::SqliteKvStore: plugin data buffered until the pair-and-feature commit.
 #include <thread>
 
-#include <cw/state/sqlite_kv_store.hpp>
+#include <cw/services/kv/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 
 #include "state_test_util.hpp"
@@ -32,7 +32,7 @@ class KvTest : public ::testing::Test {
 };
 
 TEST_F(KvTest, WritesWaitForTheCommitThatNamesTheInstance) {
-  SqliteKvStore kv(*m_store);
+  services::SqliteKvStore kv(*m_store);
   ASSERT_TRUE(kv.put("plex", "watermark", "w1"));
   ASSERT_TRUE(kv.put("trakt", "etag", "e1"));
   EXPECT_EQ(kv.get("plex", "watermark")->value_or(""), "w1");  // read your own write
@@ -52,7 +52,7 @@ TEST_F(KvTest, WritesWaitForTheCommitThatNamesTheInstance) {
 }
 
 TEST_F(KvTest, EmptyValueDeletes) {
-  SqliteKvStore kv(*m_store);
+  services::SqliteKvStore kv(*m_store);
   ASSERT_TRUE(kv.put("plex", "k", "v"));
   ASSERT_TRUE(m_store->kv_flush("plex"));
   EXPECT_EQ(stored("plex", "k").value_or(""), "v");
@@ -64,7 +64,7 @@ TEST_F(KvTest, EmptyValueDeletes) {
 }
 
 TEST_F(KvTest, ConcurrentInstancesOnThreads) {
-  SqliteKvStore kv(*m_store);
+  services::SqliteKvStore kv(*m_store);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&kv, t] {

@@ -1,6 +1,6 @@
 // Dry runs (R5.6): a read-only store never writes; the database file stays byte-identical.
+#include <cw/services/kv/sqlite_kv_store.hpp>
 #include <cw/state/run_lock.hpp>
-#include <cw/state/sqlite_kv_store.hpp>
 #include <cw/state/state_store.hpp>
 
 #include "state_test_util.hpp"
@@ -60,7 +60,7 @@ TEST(StateReadOnly, DatabaseFileStaysByteIdentical) {
     EXPECT_FALSE(s.drop_pending("", "", {}));
     EXPECT_FALSE(s.unblock("tmdb:movie:5", "", ""));
     EXPECT_FALSE(s.journal_prune(1 << 30));
-    SqliteKvStore kv(s);
+    services::SqliteKvStore kv(s);
     ASSERT_TRUE(kv.put("plex", "wm", "w2"));              // accepted, as the ABI says for dry runs
     EXPECT_EQ(kv.get("plex", "wm")->value_or(""), "w2");  // the run sees its own write
     EXPECT_TRUE(s.kv_flush(""));

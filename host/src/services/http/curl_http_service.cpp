@@ -135,7 +135,7 @@ struct Effective {
 }  // namespace
 
 struct CurlHttpService::Impl {
-  HttpOptions options;
+  config::HttpOptions options;
   std::shared_ptr<const Clock> clock;
   HttpLogFn log;
   std::string user_agent;
@@ -198,7 +198,7 @@ struct CurlHttpService::Impl {
     std::lock_guard lock(budgets_mutex);
     auto& b = budgets[instance];
     if (!b) {
-      std::vector<RateLimitSpec> limits;
+      std::vector<config::RateLimitSpec> limits;
       std::int64_t cap = 0;
       if (auto it = options.instances.find(instance); it != options.instances.end()) {
         limits = it->second.rate_limits;
@@ -320,7 +320,7 @@ struct CurlHttpService::Impl {
   }
 };
 
-CurlHttpService::CurlHttpService(HttpOptions options, std::shared_ptr<const Clock> clock,
+CurlHttpService::CurlHttpService(config::HttpOptions options, std::shared_ptr<const Clock> clock,
                                  HttpLogFn log)
     : m_impl(std::make_unique<Impl>()) {
   init_curl_once();
@@ -344,16 +344,17 @@ CurlHttpService::~CurlHttpService() {
   curl_share_cleanup(m_impl->share);
 }
 
-void CurlHttpService::configure_instance(const std::string& instance,
-                                         const std::vector<RateLimitSpec>& manifest_limits) {
-  std::vector<RateLimitSpec> overrides;
+void CurlHttpService::configure_instance(
+    const std::string& instance, const std::vector<config::RateLimitSpec>& manifest_limits) {
+  std::vector<config::RateLimitSpec> overrides;
   std::int64_t cap = 0;
   if (auto it = m_impl->options.instances.find(instance); it != m_impl->options.instances.end()) {
     overrides = it->second.rate_limits;
     cap = it->second.max_requests_per_run.value_or(0);
   }
-  auto budget = std::make_shared<RateBudget>(
-      instance, merge_rate_limits(manifest_limits, overrides), cap, m_impl->clock->steady_ms());
+  auto budget =
+      std::make_shared<RateBudget>(instance, config::merge_rate_limits(manifest_limits, overrides),
+                                   cap, m_impl->clock->steady_ms());
   std::lock_guard lock(m_impl->budgets_mutex);
   m_impl->budgets[instance] = std::move(budget);
 }

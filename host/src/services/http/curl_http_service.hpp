@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cw/config/http_options.hpp>
 #include <cw/services/http/accounting.hpp>
-#include <cw/services/http/http_options.hpp>
 #include <cw/services/http/http_service.hpp>
 #include <cw/services/http/rate_budget.hpp>
 
@@ -27,17 +27,17 @@ using HttpLogFn = std::function<void(HttpLogLevel level, const std::string& line
 
 class CurlHttpService final : public HttpService {
  public:
-  explicit CurlHttpService(HttpOptions options = {}, std::shared_ptr<const Clock> clock = nullptr,
-                           HttpLogFn log = nullptr);
+  explicit CurlHttpService(config::HttpOptions options = {},
+                           std::shared_ptr<const Clock> clock = nullptr, HttpLogFn log = nullptr);
   ~CurlHttpService() override;
   CurlHttpService(const CurlHttpService&) = delete;
   CurlHttpService& operator=(const CurlHttpService&) = delete;
 
   // Seeds `instance`'s budget from its manifest's rate limits, with the configuration's
-  // overrides (HttpOptions::instances) applied. An instance never configured has no
+  // overrides (config::HttpOptions::instances) applied. An instance never configured has no
   // bucket limits (only the service's own 429s and rate-limit headers pace it).
   void configure_instance(const std::string& instance,
-                          const std::vector<RateLimitSpec>& manifest_limits);
+                          const std::vector<config::RateLimitSpec>& manifest_limits);
 
   Result<HttpResponse> send(const HttpContext& ctx, const HttpRequest& request,
                             const BodySink& body_sink) override;

@@ -2,7 +2,7 @@
 // HttpService: the host's HTTP client as the rest of the host sees it. Plugins reach it
 // through cw_host_api.http (request/response JSON, see sdk/ABI.md "HTTP"); the binding
 // parses that JSON into HttpRequest and calls send(). The libcurl implementation lives in
-// curl_http_service.*; tests use FakeHttpService.
+// curl_http_service.*; tests use FakeHttpService (tests/support/cwtest/).
 
 #include <chrono>
 #include <cstdint>

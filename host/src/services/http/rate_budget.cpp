@@ -78,7 +78,7 @@ std::string seconds_text(std::int64_t ms) { return std::to_string((ms + 999) / 1
 
 // ---- RateBudget -------------------------------------------------------------------------
 
-RateBudget::RateBudget(std::string instance, std::vector<RateLimitSpec> limits,
+RateBudget::RateBudget(std::string instance, std::vector<config::RateLimitSpec> limits,
                        std::int64_t max_requests_per_run, std::int64_t now_ms)
     : m_instance(std::move(instance)), m_max_requests(max_requests_per_run) {
   for (auto& spec : limits) {

@@ -14,8 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cw/config/http_options.hpp>
 #include <cw/services/clock/clock.hpp>
-#include <cw/services/http/http_options.hpp>
 #include <cw/services/http/http_service.hpp>
 #include <cw/util/result.hpp>
 
@@ -32,7 +32,7 @@ const std::string* find_header(const HeaderList& headers, std::string_view lower
 
 class RateBudget {
  public:
-  RateBudget(std::string instance, std::vector<RateLimitSpec> limits,
+  RateBudget(std::string instance, std::vector<config::RateLimitSpec> limits,
              std::int64_t max_requests_per_run, std::int64_t now_ms);
 
   // Takes one token from every bucket that applies to `method`, waiting (through `clock`)
@@ -60,7 +60,7 @@ class RateBudget {
 
  private:
   struct Bucket {
-    RateLimitSpec spec;
+    config::RateLimitSpec spec;
     double tokens = 0;
     std::int64_t last_ms = 0;
     std::int64_t blocked_until_ms = 0;  // set from headers: no request before this

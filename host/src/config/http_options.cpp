@@ -1,10 +1,10 @@
 #include <algorithm>
 #include <set>
 
-#include <cw/services/http/http_options.hpp>
+#include <cw/config/http_options.hpp>
 #include <cw/util/strings.hpp>
 
-namespace cw::services {
+namespace cw::config {
 namespace {
 
 using nlohmann::json;
@@ -233,4 +233,4 @@ std::vector<RateLimitSpec> merge_rate_limits(std::vector<RateLimitSpec> manifest
   return manifest;
 }
 
-}  // namespace cw::services
+}  // namespace cw::config

@@ -1,4 +1,5 @@
-#include <cw/services/http/fake_http_service.hpp>
+#include <cwtest/fake_http_service.hpp>
+
 #include <cw/services/http/http_policy.hpp>
 
 namespace cw::services {

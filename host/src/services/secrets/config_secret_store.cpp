@@ -1,18 +1,18 @@
-#include <cw/config/config_secrets.hpp>
+#include <cw/services/secrets/config_secret_store.hpp>
 #include <cw/services/secrets/redactor.hpp>
 #include <cw/services/secrets/secret_reference.hpp>
 
-namespace cw::config {
+namespace cw::services {
 
-Result<std::string> resolve_secret(const SecretRef& ref, const std::string& what) {
-  if (ref.kind == SecretRef::Kind::literal) {
-    services::register_secret(ref.ref);
+Result<std::string> resolve_secret(const config::SecretRef& ref, const std::string& what) {
+  if (ref.kind == config::SecretRef::Kind::literal) {
+    register_secret(ref.ref);
     return ref.ref;
   }
   // The parser already made file paths absolute, so no base directory is needed here.
   const std::string reference =
-      std::string(ref.kind == SecretRef::Kind::env ? "${env:" : "${file:") + ref.ref + "}";
-  auto value = services::resolve_secret_reference(reference);
+      std::string(ref.kind == config::SecretRef::Kind::env ? "${env:" : "${file:") + ref.ref + "}";
+  auto value = resolve_secret_reference(reference);
   if (!value) {
     const std::string where =
         ref.pos.to_string().empty() ? what : ref.pos.to_string() + ": " + what;
@@ -23,7 +23,7 @@ Result<std::string> resolve_secret(const SecretRef& ref, const std::string& what
 
 Result<std::optional<std::string>> ConfigSecretStore::lookup(const std::string& instance,
                                                              const std::string& name) const {
-  SecretRef ref;
+  config::SecretRef ref;
   {
     std::lock_guard lock(m_mutex);
     auto i = m_secrets.find(instance);
@@ -37,14 +37,13 @@ Result<std::optional<std::string>> ConfigSecretStore::lookup(const std::string& 
   return std::optional<std::string>(std::move(*value));
 }
 
-ConfigSecretStore::ConfigSecretStore(const Config& config, services::SecretStore* fallback)
+ConfigSecretStore::ConfigSecretStore(const config::Config& config, SecretStore* fallback)
     : m_fallback(fallback) {
   for (const auto& p : config.providers) m_secrets[p.name] = p.secrets;
 }
 
 ConfigSecretStore::ConfigSecretStore(
-    std::map<std::string, std::map<std::string, SecretRef>> secrets,
-    services::SecretStore* fallback)
+    std::map<std::string, std::map<std::string, config::SecretRef>> secrets, SecretStore* fallback)
     : m_secrets(std::move(secrets)), m_fallback(fallback) {}
 
 Result<std::string> ConfigSecretStore::get(const std::string& instance, const std::string& name) {
@@ -89,4 +88,4 @@ std::vector<std::string> ConfigSecretStore::check() const {
   return problems;
 }
 
-}  // namespace cw::config
+}  // namespace cw::services

@@ -1,6 +1,6 @@
-#include <cw/state/sqlite_kv_store.hpp>
+#include <cw/services/kv/sqlite_kv_store.hpp>
 
-namespace cw::state {
+namespace cw::services {
 
 Result<std::optional<std::string>> SqliteKvStore::get(const std::string& instance,
                                                       const std::string& key) {
@@ -14,4 +14,4 @@ Status SqliteKvStore::put(const std::string& instance, const std::string& key,
   return ok_status();
 }
 
-}  // namespace cw::state
+}  // namespace cw::services

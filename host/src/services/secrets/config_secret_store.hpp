@@ -15,13 +15,13 @@
 #include <cw/config/config.hpp>
 #include <cw/services/secrets/secret_store.hpp>
 
-namespace cw::config {
+namespace cw::services {
 
-class ConfigSecretStore final : public services::SecretStore {
+class ConfigSecretStore final : public SecretStore {
  public:
-  explicit ConfigSecretStore(const Config& config, services::SecretStore* fallback = nullptr);
-  ConfigSecretStore(std::map<std::string, std::map<std::string, SecretRef>> secrets,
-                    services::SecretStore* fallback);
+  explicit ConfigSecretStore(const config::Config& config, SecretStore* fallback = nullptr);
+  ConfigSecretStore(std::map<std::string, std::map<std::string, config::SecretRef>> secrets,
+                    SecretStore* fallback);
 
   Result<std::string> get(const std::string& instance, const std::string& name) override;
   Status put(const std::string& instance, const std::string& name,
@@ -30,7 +30,7 @@ class ConfigSecretStore final : public services::SecretStore {
   // Every reference that cannot be resolved now (unset variable, unreadable file), one
   // line each, naming where it was written but never a value. For `cw config validate`.
   std::vector<std::string> check() const;
-  // The shape services::HostSecretStore::ConfigLookup expects: nullopt when the
+  // The shape HostSecretStore::ConfigLookup expects: nullopt when the
   // configuration does not define `name` for `instance`.
   Result<std::optional<std::string>> lookup(const std::string& instance,
                                             const std::string& name) const;
@@ -38,14 +38,14 @@ class ConfigSecretStore final : public services::SecretStore {
   bool defines(const std::string& instance, const std::string& name) const;
 
  private:
-  std::map<std::string, std::map<std::string, SecretRef>> m_secrets;
-  services::SecretStore* m_fallback;
+  std::map<std::string, std::map<std::string, config::SecretRef>> m_secrets;
+  SecretStore* m_fallback;
   mutable std::mutex m_mutex;
 };
 
 // Resolves one reference: the variable's value, or the file's content without its trailing
 // newline. The value is registered with the Redactor. Errors name the variable or file and where it
 // was written.
-Result<std::string> resolve_secret(const SecretRef& ref, const std::string& what);
+Result<std::string> resolve_secret(const config::SecretRef& ref, const std::string& what);
 
-}  // namespace cw::config
+}  // namespace cw::services

@@ -13,7 +13,7 @@
 
 #include <cw/util/result.hpp>
 
-namespace cw::services {
+namespace cw::config {
 
 // One token bucket: `requests` per `per_seconds` for the listed methods (empty: all) and
 // endpoint templates (empty: all; "/sync/history" matches exactly, "/sync/*" by prefix).
@@ -72,4 +72,4 @@ Result<std::vector<RateLimitSpec>> rate_limits_from_manifest(const nlohmann::jso
 std::vector<RateLimitSpec> merge_rate_limits(std::vector<RateLimitSpec> manifest,
                                              const std::vector<RateLimitSpec>& overrides);
 
-}  // namespace cw::services
+}  // namespace cw::config
