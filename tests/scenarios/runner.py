@@ -286,6 +286,22 @@ class Scenario:
             with open(self.script_path(prov), "w") as f:
                 json.dump(script, f, indent=1)
 
+    def state_exec(self, name, statements):
+        """SQL run on the state database before a run: damage cw must report, not survive by luck."""
+        if not statements:
+            return
+        import sqlite3
+        db = os.path.join(self.state_dir, "state.db")
+        if not os.path.exists(db):
+            raise CaseError("%s: state_exec before the state database exists" % name)
+        con = sqlite3.connect(db)
+        try:
+            for sql in statements:
+                con.execute(sql)
+            con.commit()
+        finally:
+            con.close()
+
     # ---- observation -----------------------------------------------------------------
     def read_calls(self, prov, run_no):
         out = []
@@ -363,6 +379,7 @@ class Scenario:
                 self.write_config(deep_merge(self.cfg, run["config"]))
             for edit in run.get("edit_json") or []:
                 edit_json_file(os.path.join(self.dir, edit["file"]), edit)
+            self.state_exec(name, run.get("state_exec") or [])
             if run.get("release_background"):
                 self.finish_background()
             before = self.state_fingerprint()

@@ -173,6 +173,9 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
 
   bool prepared() const { return m_rc == SQLITE_OK; }
+  // After a `while (step() == SQLITE_ROW)` loop: the rows ran out, rather than the statement
+  // failing (a missing or damaged table must read as an error, never as "no rows").
+  bool finished() const { return prepared() && m_last == SQLITE_DONE; }
   Stmt& bind(int i, const std::string& v) {
     sqlite3_bind_text(m_stmt, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -197,15 +200,18 @@ class Stmt {
     return bind(i, j.dump());
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(m_stmt); }
-  // Runs a statement that returns no rows, then resets it for the next binding.
+  int step() { return m_last = prepared() ? sqlite3_step(m_stmt) : m_rc; }
+  // Runs a statement that returns no rows, then resets it for the next binding. False
+  // when it failed, or could not be prepared (sqlite3_clear_bindings takes no NULL).
   bool run() {
+    if (!prepared()) return false;
     const int rc = sqlite3_step(m_stmt);
     sqlite3_reset(m_stmt);
     sqlite3_clear_bindings(m_stmt);
     return rc == SQLITE_DONE || rc == SQLITE_ROW;
   }
   void reset() {
+    if (!prepared()) return;
     sqlite3_reset(m_stmt);
     sqlite3_clear_bindings(m_stmt);
   }
@@ -233,6 +239,7 @@ class Stmt {
  private:
   sqlite3_stmt* m_stmt = nullptr;
   int m_rc;
+  int m_last = SQLITE_OK;  // what the last step() returned
 };
 
 // Filters "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)" shared by the CLI queries.
@@ -646,11 +653,18 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
                           " --feature " + feature + "` discards it",
                       ErrorKind::internal);
   };
+  const auto unreadable = [&](const char* table) {
+    return make_error(m_path.string() + ": cannot read " + table + " for pair " + pair + ", " +
+                          feature + ": " + sqlite3_errmsg(m_db) +
+                          "; `cw state check` tells whether the file is damaged",
+                      ErrorKind::internal);
+  };
   {
     Stmt s(m_db, "SELECT side, key, item FROM baselines WHERE pair = ?1 AND feature = ?2");
     s.bind(1, pair).bind(2, feature);
     while (s.step() == SQLITE_ROW)
       if (auto st = sink(s.text(0), s.text(1), s.bytes(2)); !st) return st.error();
+    if (!s.finished()) return unreadable("baselines");
   }
   {
     Stmt s(m_db,
@@ -662,6 +676,7 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
       if (t.data.is_discarded()) return bad_row("tombstones");
       r.tombstones.push_back(std::move(t));
     }
+    if (!s.finished()) return unreadable("tombstones");
   }
   {
     Stmt s(m_db,
@@ -674,6 +689,7 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
       if (p.item.is_discarded()) return bad_row("pending_deletions");
       r.pending.push_back(std::move(p));
     }
+    if (!s.finished()) return unreadable("pending_deletions");
   }
   {
     Stmt s(m_db,
@@ -683,6 +699,7 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
     while (s.step() == SQLITE_ROW)
       r.flaps.push_back(FlapCounter{s.text(0), s.text(1), static_cast<int>(s.integer(2)), s.text(3),
                                     s.integer(4)});
+    if (!s.finished()) return unreadable("flaps");
   }
   {
     Stmt s(m_db,
@@ -692,6 +709,7 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
     while (s.step() == SQLITE_ROW)
       r.blackbox.push_back(
           BlackboxEntry{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)});
+    if (!s.finished()) return unreadable("blackbox");
   }
   {
     Stmt s(m_db,
@@ -710,6 +728,7 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
       if (u.item.is_discarded()) return bad_row("unresolved");
       r.unresolved.push_back(std::move(u));
     }
+    if (!s.finished()) return unreadable("unresolved");
   }
   {
     Stmt s(m_db,
@@ -721,6 +740,8 @@ Result<PairFeatureRecord> StateStore::load(const std::string& pair, const std::s
       if (r.meta.is_discarded()) return bad_row("pair_features");
       r.last_run_id = s.text(1);
       r.last_commit_at = s.integer(2);
+    } else if (!s.finished()) {
+      return unreadable("pair_features");
     }
   }
   return r;
@@ -1021,6 +1042,12 @@ Result<std::vector<JournalEntry>> StateStore::journal_open(const std::string& pa
     e.settled_at = s.is_null(10) ? 0 : s.integer(10);
     out.push_back(std::move(e));
   }
+  // An unreadable journal is not an empty one: the writes it may hold would go unchecked.
+  if (!s.finished())
+    return make_error(m_path.string() + ": cannot read the write journal: " + sqlite3_errmsg(m_db) +
+                          "; `cw state check` tells whether the file is "
+                          "damaged",
+                      ErrorKind::internal);
   return out;
 }
 
