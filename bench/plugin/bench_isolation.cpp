@@ -2,7 +2,8 @@
 // (the local tracker) over a 100,000-item watchlist, in cw's process and in a
 // cw-plugin-runner child (the same instance API; the reply crosses the socket). The time
 // includes what the host does with every reply (JSON parse, envelope schema check), so the
-// ratio is the overhead a call costs. Each repetition loads the plugin (a new child when
+// ratio is the overhead a call costs; the Streamed cases read the reply item by item, as a
+// run does. Each repetition loads the plugin (a new child when
 // isolated) and reads once untimed; repetitions give the median.
 //
 //   bench_isolation [--benchmark_repetitions=N]     (CW_BENCH_ITEMS: item count)
@@ -67,7 +68,9 @@ double cpu_ms_of(pid_t pid) {
   return (utime + stime) * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-void read_index(benchmark::State& state, bool isolated) {
+// `streamed`: the reply's items handed out one by one as they are parsed, as a run reads
+// them (ProviderInstance::build_index with an item sink); otherwise the whole document.
+void read_index(benchmark::State& state, bool isolated, bool streamed) {
   services::Logger logger(services::LogLevel::warn, services::LogFormat::text);
   services::SystemClock clock;
   services::FlagCancelToken cancel;
@@ -102,12 +105,18 @@ void read_index(benchmark::State& state, bool isolated) {
   const pid_t child = (*lib)->child_pid();
   const double child_cpu_before = child > 0 ? cpu_ms_of(child) : 0;
   for (auto _ : state) {
-    auto idx = (*inst)->build_index("watchlist", std::nullopt);
+    std::size_t seen = 0;
+    auto idx = streamed ? (*inst)->build_index("watchlist", std::nullopt,
+                                               [&](nlohmann::json&& item) {
+                                                 seen += item.is_object() ? 1 : 0;
+                                                 return ok_status();
+                                               })
+                        : (*inst)->build_index("watchlist", std::nullopt);
     if (!idx) {
       state.SkipWithError(idx.error().message.c_str());
       return;
     }
-    items = (*idx)["items"].size();
+    items = streamed ? seen : (*idx)["items"].size();
     benchmark::DoNotOptimize(idx);
   }
   state.counters["items"] = static_cast<double>(items);
@@ -117,11 +126,15 @@ void read_index(benchmark::State& state, bool isolated) {
         (cpu_ms_of(child) - child_cpu_before) / static_cast<double>(state.iterations());
 }
 
-void BM_IndexInProcess(benchmark::State& state) { read_index(state, false); }
-void BM_IndexIsolated(benchmark::State& state) { read_index(state, true); }
+void BM_IndexInProcess(benchmark::State& state) { read_index(state, false, false); }
+void BM_IndexIsolated(benchmark::State& state) { read_index(state, true, false); }
+void BM_IndexStreamedInProcess(benchmark::State& state) { read_index(state, false, true); }
+void BM_IndexStreamedIsolated(benchmark::State& state) { read_index(state, true, true); }
 
 }  // namespace
 
 BENCHMARK(BM_IndexInProcess)->Unit(benchmark::kMillisecond)->Iterations(5);
 BENCHMARK(BM_IndexIsolated)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_IndexStreamedInProcess)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_IndexStreamedIsolated)->Unit(benchmark::kMillisecond)->Iterations(5);
 BENCHMARK_MAIN();
