@@ -242,6 +242,13 @@ class Stmt {
   int m_last = SQLITE_OK;  // what the last step() returned
 };
 
+// A read that ended on an error rather than on its last row: never an empty answer.
+Error unreadable(const std::filesystem::path& file, sqlite3* db, const std::string& what) {
+  return make_error(file.string() + ": cannot read " + what + ": " + sqlite3_errmsg(db) +
+                        "; `cw state check` tells whether the file is damaged",
+                    ErrorKind::internal);
+}
+
 // Filters "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)" shared by the CLI queries.
 constexpr const char* k_pf_filter = "(?1 = '' OR pair = ?1) AND (?2 = '' OR feature = ?2)";
 
@@ -798,6 +805,7 @@ Result<std::vector<HeldItem>> StateStore::held_items(int limit) {
     while (s.step() == SQLITE_ROW)
       out.push_back(HeldItem{"blackbox", s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), "",
                              s.integer(5), s.integer(6), nullptr});
+    if (!s.finished()) return unreadable(m_path, m_db, "the blackbox");
   }
   {
     Stmt s(m_db,
@@ -809,6 +817,7 @@ Result<std::vector<HeldItem>> StateStore::held_items(int limit) {
     while (s.step() == SQLITE_ROW)
       out.push_back(HeldItem{"unresolved", s.text(0), s.text(1), s.text(2), s.text(3), s.text(4),
                              s.text(5), s.integer(6), 0, s.json(7)});
+    if (!s.finished()) return unreadable(m_path, m_db, "the unresolved items");
   }
   return out;
 }
@@ -846,6 +855,7 @@ Result<std::vector<PairFeatureSummary>> StateStore::summaries() {
   for (const auto& c : counts) {
     Stmt s(m_db, c.sql);
     while (s.step() == SQLITE_ROW) at(s.text(0), s.text(1)).*(c.field) = s.integer(2);
+    if (!s.finished()) return unreadable(m_path, m_db, "the state's counts");
   }
   {
     Stmt s(m_db, "SELECT pair, feature, last_run_id, last_commit_at FROM pair_features");
@@ -854,6 +864,7 @@ Result<std::vector<PairFeatureSummary>> StateStore::summaries() {
       e.last_run_id = s.text(2);
       e.last_commit_at = s.integer(3);
     }
+    if (!s.finished()) return unreadable(m_path, m_db, "pair_features");
   }
   std::vector<PairFeatureSummary> v;
   for (auto& [k, s] : out) v.push_back(std::move(s));
@@ -898,6 +909,7 @@ Result<std::vector<std::pair<std::string, PendingDeletion>>> StateStore::pending
     if (p.item.is_discarded()) p.item = nullptr;
     out.emplace_back(s.text(0) + "/" + s.text(1), std::move(p));
   }
+  if (!s.finished()) return unreadable(m_path, m_db, "the pending deletions");
   return out;
 }
 
@@ -1093,8 +1105,9 @@ Result<std::optional<RunReport>> StateStore::report(const std::string& run_id) {
   Stmt s(m_db,
          "SELECT run_id, started_at, finished_at, status, report FROM runs WHERE run_id = ?1");
   s.bind(1, run_id);
-  if (s.step() != SQLITE_ROW) return std::optional<RunReport>();
-  return std::optional<RunReport>(report_row(s));
+  if (s.step() == SQLITE_ROW) return std::optional<RunReport>(report_row(s));
+  if (!s.finished()) return unreadable(m_path, m_db, "the run reports");
+  return std::optional<RunReport>();
 }
 
 Result<std::vector<RunReport>> StateStore::recent_reports(int limit) {
@@ -1104,6 +1117,7 @@ Result<std::vector<RunReport>> StateStore::recent_reports(int limit) {
          "started_at DESC, rowid DESC LIMIT ?1");
   s.bind(1, std::int64_t{limit});
   while (s.step() == SQLITE_ROW) out.push_back(report_row(s));
+  if (!s.finished()) return unreadable(m_path, m_db, "the run reports");
   return out;
 }
 
@@ -1484,6 +1498,7 @@ Result<std::map<std::string, std::map<std::string, std::string>>> StateStore::kv
   std::map<std::string, std::map<std::string, std::string>> out;
   Stmt s(m_db, "SELECT instance, key, value FROM kv ORDER BY instance, key");
   while (s.step() == SQLITE_ROW) out[s.text(0)][s.text(1)] = s.text(2);
+  if (!s.finished()) return unreadable(m_path, m_db, "the plugin data");
   return out;
 }
 
@@ -1502,6 +1517,7 @@ Result<nlohmann::json> StateStore::export_json() {
     }
     Stmt s(m_db, sql.c_str());
     while (s.step() == SQLITE_ROW) pfs.emplace(s.text(0), s.text(1));
+    if (!s.finished()) return unreadable(m_path, m_db, "the pairs and features");
   }
   nlohmann::json pairs = nlohmann::json::array();
   for (const auto& [pair, feature] : pfs) {

@@ -372,6 +372,40 @@ TEST_F(StateStoreTest, TheNewestBackupIsCurrentUntilTheContentChanges) {
   changed("a reset", [&] { ASSERT_TRUE(m_store->reset("p", "")); });
 }
 
+// A read that fails (here: a table gone from under cw, as a damaged page would make it) is
+// an error naming the table, never an empty answer: an empty journal would let writes go out
+// unchecked, empty baselines would read as a first run (issue 10, "propagate every read error").
+TEST_F(StateStoreTest, EveryReadOfAMissingTableIsAnErrorNotAnEmptyAnswer) {
+  ASSERT_TRUE(m_store->commit(make_commit("p", "watchlist", {}, sample_record())));
+  const auto without = [&](const char* table, const std::function<bool()>& read_fails) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((m_dir / k_state_db_name).c_str(), &db), SQLITE_OK);
+    const std::string gone = std::string(table) + "_gone";
+    ASSERT_EQ(sqlite3_exec(db, ("ALTER TABLE " + std::string(table) + " RENAME TO " + gone).c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    EXPECT_TRUE(read_fails()) << table;
+    ASSERT_EQ(sqlite3_exec(db, ("ALTER TABLE " + gone + " RENAME TO " + table).c_str(), nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  };
+  for (const char* table : {"baselines", "tombstones", "pending_deletions", "flaps", "blackbox",
+                            "unresolved", "pair_features"})
+    without(table, [&] { return !m_store->load("p", "watchlist"); });
+  without("journal", [&] { return !m_store->journal_open("", "", ""); });
+  without("blackbox", [&] { return !m_store->held_items(10); });
+  without("unresolved", [&] { return !m_store->held_items(10); });
+  without("pair_features", [&] { return !m_store->summaries(); });
+  without("pending_deletions", [&] { return !m_store->pending("", ""); });
+  without("runs", [&] { return !m_store->recent_reports(5) && !m_store->report("run-1"); });
+  without("kv", [&] { return !m_store->kv_all(); });
+  // And with every table back, every read works again.
+  EXPECT_TRUE(m_store->load("p", "watchlist"));
+  EXPECT_TRUE(m_store->journal_open("", "", ""));
+  EXPECT_TRUE(m_store->summaries());
+}
+
 TEST(StateOpen, AnEmptyDatabaseFileIsRefusedNotStartedAfresh) {
   const auto dir = fresh_dir("empty-db");
   std::filesystem::create_directories(dir);
