@@ -9,6 +9,8 @@
 #include <cw/state/state_store.hpp>
 #include <cw/sync/applier.hpp>
 
+#include "temp_state.hpp"
+
 namespace cw::sync {
 namespace {
 
@@ -63,25 +65,13 @@ WriteBatch batch_of(const std::string& feature, int n) {
   return b;
 }
 
-class ApplierTest : public ::testing::Test {
+class ApplierTest : public test::TempStateTest {
  protected:
   void SetUp() override {
-    m_dir = std::filesystem::temp_directory_path() /
-            ("cw_unit_sync_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(m_dir);
-    auto s = state::StateStore::open(m_dir, state::OpenMode::read_write);
-    ASSERT_TRUE(s) << s.error().message;
-    m_store = std::move(s).value();
+    TempStateTest::SetUp();
     m_options.clock = &m_clock;
   }
-  void TearDown() override {
-    m_store.reset();
-    std::filesystem::remove_all(m_dir);
-  }
 
-  std::filesystem::path m_dir;
-  std::unique_ptr<state::StateStore> m_store;
   services::FlagCancelToken m_cancel;
   ApplierOptions m_options;
   services::ManualClock m_clock{1'700'000'000'000};

@@ -8,6 +8,8 @@
 #include <cw/state/state_store.hpp>
 #include <cw/sync/state_bridge.hpp>
 
+#include "temp_state.hpp"
+
 namespace cw::sync {
 namespace {
 
@@ -67,21 +69,8 @@ TEST(StateBridge, UnknownSideIsAnError) {
 }
 
 // load_state and commit_of against a real state database: what a run reads and writes.
-class StateBridgeStore : public ::testing::Test {
+class StateBridgeStore : public test::TempStateTest {
  protected:
-  void SetUp() override {
-    m_dir = std::filesystem::temp_directory_path() /
-            ("cw_unit_bridge_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(m_dir);
-    auto s = state::StateStore::open(m_dir, state::OpenMode::read_write);
-    ASSERT_TRUE(s) << s.error().message;
-    m_store = std::move(s).value();
-  }
-  void TearDown() override {
-    m_store.reset();
-    std::filesystem::remove_all(m_dir);
-  }
   // Stores `st` as the whole state of pair p, watchlist (the way the first run does).
   void store(const engine::PairFeatureState& st) {
     auto before = state::PairFeatureRecord{};
@@ -93,8 +82,6 @@ class StateBridgeStore : public ::testing::Test {
     EXPECT_TRUE(l) << l.error().message;
     return l ? std::move(l).value() : LoadedState{};
   }
-  std::filesystem::path m_dir;
-  std::unique_ptr<state::StateStore> m_store;
   const SideNames m_sides{"plex", "trakt"};
 };
 
