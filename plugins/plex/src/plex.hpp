@@ -151,7 +151,8 @@ class Plex {
           "libraries": {"type": "array", "items": {"type": ["string", "integer"]},
                         "description": "section keys or titles to use; default every movie and show section"},
           "client_id": {"type": "string", "description": "X-Plex-Client-Identifier; default cw-plex"},
-          "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "rows per page, default 100"}
+          "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "rows per page, default 100"},
+          "prefetch": {"type": "integer", "minimum": 1, "maximum": 16, "description": "library pages requested ahead while one is read, default 4; 1: one at a time"}
         },
         "additionalProperties": false
       }
@@ -177,6 +178,7 @@ class Plex {
     m_client_id = cwsdk::get_or(cfg, "/client_id", "cw-plex");
     m_machine_id = cwsdk::get_or(cfg, "/machine_id", "");
     m_page_size = std::clamp(cwsdk::get_or(cfg, "/page_size", 100), 1, 1000);
+    m_prefetch = std::clamp(cwsdk::get_or(cfg, "/prefetch", 4), 1, 16);
     if (const Json* libs = cwsdk::find(cfg, "/libraries")) {
       if (!libs->is_array())
         throw cwsdk::Error(CW_STATUS_INVALID_ARG,
@@ -540,57 +542,76 @@ class Plex {
     m_library_written = false;
   }
 
+  // Up to `prefetch` pages are requested ahead while one is read (a 100k-movie section is
+  // 1,000 pages, each a round trip plus parsing); the rows are still read on this thread
+  // and in page order, so the catalog needs no lock.
   cwsdk::Completeness read_section(const std::string& key, int type, const std::string& filter,
                                    Catalog& cat) {
+    const auto token = pms_token();
+    if (!token) {
+      cwsdk::Completeness failed;
+      failed.failure = token.error();
+      failed.reason = token.error().message;
+      return failed;
+    }
     return cwsdk::Pager::offsets(m_page_size)
-        .run(m_host, [&](const cwsdk::PageRequest& page) -> Result<cwsdk::Page> {
-          auto r = cwsdk::http::Request::get("/library/sections/{key}/all");
-          r.path_param("key", key)
-              .query("type", type)
-              .query("includeGuids", 1)
-              .endpoint("/library/sections/:id/all");
-          if (!filter.empty()) r.query(filter + ">>", "0");
-          cwsdk::plex_paging(r, page);
-          auto reply = pms_fetch(std::move(r));
-          if (!reply) return reply.error();
-          auto doc = reply->json();
-          if (!doc) return doc.error();
-          const Json* mc = cwsdk::find(*doc, "/MediaContainer");
-          if (mc == nullptr || !mc->is_object())
-            return Failure::internal(
-                "GET /library/sections/:id/all: the reply has no MediaContainer");
-          const Json* rows = cwsdk::find(*mc, "Metadata");
-          if (rows != nullptr && !rows->is_array())
-            return Failure::internal("GET /library/sections/:id/all: Metadata is not a list");
-          std::int64_t n = 0;
-          if (rows != nullptr) {
-            for (const Json& j : *rows) {
-              ++n;
-              auto row = read_row(j, type, key);
-              if (!row) {
-                ++cat.left_out;
-                if (cat.left_out_reason.empty())
-                  cat.left_out_reason =
-                      "a row of section " + key + " was left out: " + row.error().message;
-                m_host.warn("plex: section " + key +
-                            ": a row was left out: " + row.error().message);
-                continue;
-              }
-              const std::string rk = row->rk;
-              if (cat.rows.count(rk)) continue;  // a row repeated across pages: read once
-              cat.order.push_back(rk);
-              cat.index_row(*row);
-              cat.rows[rk] = std::move(*row);
-            }
-          }
-          cwsdk::Page p = cwsdk::plex_page(*mc, n);
-          // PMS also says the total in a header; either counts when the container has none.
-          if (!p.total) {
-            if (auto total = reply->header_int("x-plex-container-total-size"); total && *total > 0)
-              p.total = *total;
-          }
-          return p;
-        });
+        .run_pipelined(
+            m_pms,
+            [&](const cwsdk::PageRequest& page) {
+              auto r = cwsdk::http::Request::get("/library/sections/{key}/all");
+              r.path_param("key", key)
+                  .query("type", type)
+                  .query("includeGuids", 1)
+                  .endpoint("/library/sections/:id/all")
+                  .header("X-Plex-Token", *token);
+              if (!filter.empty()) r.query(filter + ">>", "0");
+              cwsdk::plex_paging(r, page);
+              return r;
+            },
+            [&](const cwsdk::PageRequest&, cwsdk::http::Response reply) -> Result<cwsdk::Page> {
+              return read_section_page(key, type, reply, cat);
+            },
+            m_prefetch);
+  }
+
+  // One page of a section listing: its rows into the catalog.
+  Result<cwsdk::Page> read_section_page(const std::string& key, int type,
+                                        const cwsdk::http::Response& reply, Catalog& cat) {
+    auto doc = reply.json();
+    if (!doc) return doc.error();
+    const Json* mc = cwsdk::find(*doc, "/MediaContainer");
+    if (mc == nullptr || !mc->is_object())
+      return Failure::internal("GET /library/sections/:id/all: the reply has no MediaContainer");
+    const Json* rows = cwsdk::find(*mc, "Metadata");
+    if (rows != nullptr && !rows->is_array())
+      return Failure::internal("GET /library/sections/:id/all: Metadata is not a list");
+    std::int64_t n = 0;
+    if (rows != nullptr) {
+      for (const Json& j : *rows) {
+        ++n;
+        auto row = read_row(j, type, key);
+        if (!row) {
+          ++cat.left_out;
+          if (cat.left_out_reason.empty())
+            cat.left_out_reason =
+                "a row of section " + key + " was left out: " + row.error().message;
+          m_host.warn("plex: section " + key + ": a row was left out: " + row.error().message);
+          continue;
+        }
+        const std::string rk = row->rk;
+        if (cat.rows.count(rk)) continue;  // a row repeated across pages: read once
+        cat.order.push_back(rk);
+        cat.index_row(*row);
+        cat.rows[rk] = std::move(*row);
+      }
+    }
+    cwsdk::Page p = cwsdk::plex_page(*mc, n);
+    // PMS also says the total in a header; either counts when the container has none.
+    if (!p.total) {
+      if (auto total = reply.header_int("x-plex-container-total-size"); total && *total > 0)
+        p.total = *total;
+    }
+    return p;
   }
 
   static Result<Row> read_row(const Json& j, int type, const std::string& section) {
@@ -1117,12 +1138,17 @@ class Plex {
 
   // ------------------------------------------------------------------ HTTP
   // Every PMS request carries the server token, read at the moment of use.
-  Result<cwsdk::http::Response> pms_fetch(cwsdk::http::Request request) const {
-    const auto token = server_token();
+  Result<std::string> pms_token() const {
+    auto token = server_token();
     if (!token)
       return Failure::of(
           CW_STATUS_AUTH,
           "no server token: set token, or run cw auth login <instance> (plex.tv PIN)");
+    return *token;
+  }
+  Result<cwsdk::http::Response> pms_fetch(cwsdk::http::Request request) const {
+    const auto token = pms_token();
+    if (!token) return token.error();
     return m_pms.fetch(std::move(request.header("X-Plex-Token", *token)));
   }
   Result<Json> pms_json(cwsdk::http::Request request) const {
@@ -1150,6 +1176,7 @@ class Plex {
   cwsdk::http::Client m_pms, m_discover, m_metadata, m_plextv;
   std::string m_client_id, m_machine_id;
   int m_page_size = 100;
+  int m_prefetch = 4;
   std::optional<std::string> m_pin_id;  // the PIN login in progress
   std::int64_t m_pin_expires_at = 0;
   std::vector<std::string> m_libraries;
