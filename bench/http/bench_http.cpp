@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <sys/resource.h>
 
+#include <cw/config/http_options.hpp>
 #include <cw/services/http/curl_http_service.hpp>
 
 namespace {
@@ -67,8 +68,8 @@ long peak_rss_kb() {
   return ru.ru_maxrss;
 }
 
-config::HttpOptions quiet_options(bool reuse) {
-  config::HttpOptions o;
+cw::config::HttpOptions quiet_options(bool reuse) {
+  cw::config::HttpOptions o;
   o.reuse_connections = reuse;
   o.timeout_ms = 120'000;
   return o;
