@@ -33,6 +33,7 @@
 #include <cwsdk/provider.hpp>
 #include <cwsdk/support/all.hpp>
 
+#include "catalog.hpp"
 #include "guids.hpp"
 
 namespace plex {
@@ -48,54 +49,6 @@ inline constexpr const char* k_identifier = "com.plexapp.plugins.library";
 inline constexpr const char* k_stored_account_token = "plex_account_token";
 inline constexpr const char* k_stored_server_token = "plex_server_token";
 inline constexpr cwsdk::RatingScale k_scale{1, 10, 1};
-
-// One movie, show or episode of the library, with the token owner's state.
-struct Row {
-  std::string rk;
-  ItemType type = ItemType::movie;
-  std::string title;
-  std::optional<int> year;
-  cwsdk::Ids ids;
-  std::string section;
-  std::string show_rk;  // episodes
-  std::optional<int> season, episode;
-  std::int64_t view_count = 0;
-  std::optional<std::int64_t> last_viewed_at;  // epoch seconds
-  std::int64_t view_offset = 0;                // ms
-  std::int64_t duration = 0;                   // ms
-  std::optional<double> user_rating;
-  std::optional<std::int64_t> last_rated_at;  // epoch seconds
-};
-
-// The library as read: rows by rating key, and how complete the read was.
-struct Catalog {
-  std::map<std::string, Row> rows;
-  std::vector<std::string> order;  // rating keys in reading order
-  cwsdk::Completeness read;        // combined over every page of every section
-  std::int64_t left_out = 0;
-  std::string left_out_reason;
-  // The GUID index for writes: "<type>|<kind>:<value>" and "<show rk>#<season>x<episode>"
-  // to rating keys (the first row read wins).
-  std::map<std::string, std::string> by_id;
-  std::map<std::string, std::string> by_episode;
-  std::map<std::string, std::string> by_season;  // "<show rk>#<season>"
-
-  static std::string id_key(ItemType type, std::string_view kind, std::string_view value) {
-    return std::string(cwsdk::item_type_name(type)) + "|" + std::string(kind) + ":" +
-           std::string(value);
-  }
-  static std::string episode_key(std::string_view show_rk, int season, int episode) {
-    return std::string(show_rk) + "#" + std::to_string(season) + "x" + std::to_string(episode);
-  }
-  void index_row(const Row& r) {
-    for (const auto& [kind, value] : r.ids.entries())
-      by_id.emplace(id_key(r.type, kind, value), r.rk);
-    if (r.type == ItemType::episode && r.season && r.episode)
-      by_episode.emplace(episode_key(r.show_rk, *r.season, *r.episode), r.rk);
-    if (r.type == ItemType::season && r.season)
-      by_season.emplace(r.show_rk + "#" + std::to_string(*r.season), r.rk);
-  }
-};
 
 // A PUT with no body. Plex's writes take their arguments in the query; the explicit
 // Content-Length: 0 is what every common client sends, and some servers (httplib-based
@@ -274,15 +227,16 @@ class Plex {
       loaded = std::move(*read);
     }
     const Catalog& catalog = reuse ? *m_catalog : *loaded;
-    for (const std::string& rk : catalog.order) {
-      const Row& row = catalog.rows.at(rk);
+    for (std::size_t i = 0; i < catalog.size(); ++i) {
+      const Row row = catalog.at(i);
       std::optional<Item> item;
       if (req->feature == "history") item = history_item(row, catalog);
       if (req->feature == "ratings") item = rating_item(row, catalog);
       if (req->feature == "progress") item = progress_item(row, catalog);
       if (!item) continue;
       if (cwsdk::Status ok = index.add(*item); !ok) {
-        m_host.warn("plex: " + req->feature + " row " + rk + " left out: " + ok.error().message);
+        m_host.warn("plex: " + req->feature + " row " + row.rk +
+                    " left out: " + ok.error().message);
       }
     }
     cwsdk::Completeness c = catalog.read;
@@ -317,8 +271,8 @@ class Plex {
     cwsdk::LookupReply out;
     for (const Item& item : req->items) {
       if (m_host.cancelled()) return Failure::of(CW_STATUS_CANCELLED, "lookup cancelled").reply();
-      const Row* row = resolve(item, *m_catalog);
-      if (row == nullptr) {
+      const std::optional<Row> row = resolve(item, *m_catalog);
+      if (!row) {
         out.absent(item.key);
         continue;
       }
@@ -598,11 +552,7 @@ class Plex {
           m_host.warn("plex: section " + key + ": a row was left out: " + row.error().message);
           continue;
         }
-        const std::string rk = row->rk;
-        if (cat.rows.count(rk)) continue;  // a row repeated across pages: read once
-        cat.order.push_back(rk);
-        cat.index_row(*row);
-        cat.rows[rk] = std::move(*row);
+        cat.add(*row);  // a row repeated across pages is read once
       }
     }
     cwsdk::Page p = cwsdk::plex_page(*mc, n);
@@ -692,11 +642,10 @@ class Plex {
   // The show reference of an episode, from the catalog's show row (or the episode row).
   static cwsdk::ShowRef show_ref(const Row& ep, const Catalog& cat) {
     cwsdk::ShowRef s;
-    const auto it = cat.rows.find(ep.show_rk);
-    if (it != cat.rows.end()) {
-      s.title = it->second.title;
-      s.year = it->second.year;
-      s.ids = it->second.ids;
+    if (auto show = cat.find_rk(ep.show_rk)) {
+      s.title = std::move(show->title);
+      s.year = show->year;
+      s.ids = std::move(show->ids);
     } else {
       s.ids.set("plex", ep.show_rk);
     }
@@ -749,43 +698,34 @@ class Plex {
   // The library row a write is about: the rating key it was read with (extra.rk), else
   // the first external id it shares with a row of its type, else (episodes) its show and
   // season/episode numbers. nullptr: not in the libraries cw reads.
-  static const Row* resolve(const Item& item, const Catalog& cat) {
+  static std::optional<Row> resolve(const Item& item, const Catalog& cat) {
     if (item.extra.is_object()) {
       const Json* rk = cwsdk::find(item.extra, "rk");
       if (auto text = rk ? cwsdk::id_text(*rk) : std::nullopt) {
-        const auto it = cat.rows.find(*text);
-        if (it != cat.rows.end() && it->second.type == item.type) return &it->second;
+        if (auto row = cat.find_rk(*text); row && row->type == item.type) return row;
       }
     }
-    auto row_of = [&](const std::string& rk) -> const Row* {
-      const auto it = cat.rows.find(rk);
-      return it == cat.rows.end() ? nullptr : &it->second;
-    };
-    auto by_ids = [&](const cwsdk::Ids& ids, ItemType type) -> const Row* {
+    auto by_ids = [&](const cwsdk::Ids& ids, ItemType type) -> std::optional<Row> {
       // Stable ids first; a plex rating key is the server's own and counts too.
       for (const char* kind : {"tmdb", "imdb", "tvdb", "anidb", "guid", "plex"}) {
         const auto v = ids.get(kind);
         if (!v) continue;
-        const auto it = cat.by_id.find(Catalog::id_key(type, kind, *v));
-        if (it != cat.by_id.end()) return row_of(it->second);
+        if (auto row = cat.find_id(type, kind, *v)) return row;
       }
-      return nullptr;
+      return std::nullopt;
     };
     if (item.type == ItemType::episode) {
-      if (const Row* r = by_ids(item.ids, ItemType::episode)) return r;
-      if (!item.season || !item.episode) return nullptr;
-      const Row* show = by_ids(item.show.ids, ItemType::show);
-      if (show == nullptr) return nullptr;
-      const auto it =
-          cat.by_episode.find(Catalog::episode_key(show->rk, *item.season, *item.episode));
-      return it == cat.by_episode.end() ? nullptr : row_of(it->second);
+      if (auto r = by_ids(item.ids, ItemType::episode)) return r;
+      if (!item.season || !item.episode) return std::nullopt;
+      const auto show = by_ids(item.show.ids, ItemType::show);
+      if (!show) return std::nullopt;
+      return cat.find_episode(show->rk, *item.season, *item.episode);
     }
     if (item.type == ItemType::season) {
-      if (!item.season) return nullptr;
-      const Row* show = by_ids(item.show.ids, ItemType::show);
-      if (show == nullptr) return nullptr;
-      const auto it = cat.by_season.find(show->rk + "#" + std::to_string(*item.season));
-      return it == cat.by_season.end() ? nullptr : row_of(it->second);
+      if (!item.season) return std::nullopt;
+      const auto show = by_ids(item.show.ids, ItemType::show);
+      if (!show) return std::nullopt;
+      return cat.find_season(show->rk, *item.season);
     }
     return by_ids(item.ids, item.type);
   }
@@ -821,8 +761,8 @@ class Plex {
         outcomes.failed(item.key, *stop);
         continue;
       }
-      const Row* row = resolve(item, *m_catalog);
-      if (row == nullptr) {
+      const std::optional<Row> row = resolve(item, *m_catalog);
+      if (!row) {
         outcomes.unresolved(item.key, cwsdk::Reason::not_found,
                             "not in the Plex libraries cw reads (no rating key for its ids)");
         continue;

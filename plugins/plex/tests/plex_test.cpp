@@ -180,6 +180,108 @@ TEST(PlexGuids, EveryAgentGivesItsId) {
   EXPECT_EQ(plex::ids_of_row(ep, false).get("tvdb"), "81189");
 }
 
+// The compact catalog gives back every row as it was kept, finds rows by rating key, any id
+// (the first row read wins), show + season/episode and show + season, and stays right when
+// its table grows many times over (every lookup is confirmed against the row).
+TEST(PlexCatalog, KeepsRowsWholeAndFindsThemByEveryKeyAsItGrows) {
+  plex::Catalog cat;
+  std::vector<plex::Row> kept;
+  const int shows = 40, movies = 3000;
+  auto add = [&](plex::Row r) {
+    if (cat.add(r)) kept.push_back(std::move(r));
+  };
+  for (int s = 0; s < shows; ++s) {
+    plex::Row show;
+    show.rk = "9" + std::to_string(s);
+    show.type = cwsdk::ItemType::show;
+    show.title = "Show " + std::to_string(s) + std::string(static_cast<std::size_t>(s * 7), 'x');
+    show.ids.set("tvdb", std::to_string(70000 + s));
+    show.ids.set("plex", show.rk);
+    add(show);
+    plex::Row season;
+    season.rk = "7" + std::to_string(s);
+    season.type = cwsdk::ItemType::season;
+    season.show_rk = show.rk;
+    season.season = 1;
+    add(season);
+    for (int e = 1; e <= 20; ++e) {
+      plex::Row ep;
+      ep.rk = "8" + std::to_string(s * 100 + e);
+      ep.type = cwsdk::ItemType::episode;
+      ep.title = "E" + std::to_string(e);
+      ep.show_rk = show.rk;
+      ep.season = 1;
+      ep.episode = e;
+      ep.view_count = e % 3;
+      ep.last_viewed_at = 1700000000 + e;
+      ep.ids.set("plex", ep.rk);
+      add(ep);
+    }
+  }
+  for (int m = 0; m < movies; ++m) {
+    plex::Row r;
+    r.rk = std::to_string(100001 + m);
+    r.title = m == 7 ? std::string(3 << 20, 't') : "Movie " + std::to_string(m);  // > a chunk
+    r.year = 1950 + m % 70;
+    r.section = "1";
+    r.ids.set("imdb", "tt" + std::to_string(1000000 + m));
+    r.ids.set("tmdb", std::to_string(m % 2000 + 1));  // 1,000 movies share a tmdb id
+    r.ids.set("plex", r.rk);
+    r.duration = 6000000;
+    r.view_offset = m % 5 == 0 ? 1234 : 0;
+    if (m % 4 == 0) r.user_rating = 7.5;
+    if (m % 4 == 0) r.last_rated_at = 1600000000 + m;
+    add(r);
+    add(r);  // read twice: kept once
+  }
+  ASSERT_EQ(cat.size(), kept.size());
+  ASSERT_EQ(kept.size(), static_cast<std::size_t>(shows * 22 + movies));
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const plex::Row r = cat.at(i);
+    const plex::Row& want = kept[i];
+    ASSERT_EQ(r.rk, want.rk);
+    EXPECT_EQ(r.type, want.type);
+    EXPECT_EQ(r.title, want.title);
+    EXPECT_EQ(r.year, want.year);
+    EXPECT_EQ(r.ids, want.ids) << r.rk;
+    EXPECT_EQ(r.section, want.section);
+    EXPECT_EQ(r.show_rk, want.show_rk);
+    EXPECT_EQ(r.season, want.season);
+    EXPECT_EQ(r.episode, want.episode);
+    EXPECT_EQ(r.view_count, want.view_count);
+    EXPECT_EQ(r.last_viewed_at, want.last_viewed_at);
+    EXPECT_EQ(r.view_offset, want.view_offset);
+    EXPECT_EQ(r.duration, want.duration);
+    EXPECT_EQ(r.user_rating, want.user_rating);
+    EXPECT_EQ(r.last_rated_at, want.last_rated_at);
+    auto by_rk = cat.find_rk(want.rk);
+    ASSERT_TRUE(by_rk);
+    EXPECT_EQ(by_rk->title, want.title);
+  }
+  for (int m = 0; m < movies; ++m) {
+    auto by_imdb = cat.find_id(cwsdk::ItemType::movie, "imdb", "tt" + std::to_string(1000000 + m));
+    ASSERT_TRUE(by_imdb) << m;
+    EXPECT_EQ(by_imdb->rk, std::to_string(100001 + m));
+    auto by_tmdb = cat.find_id(cwsdk::ItemType::movie, "tmdb", std::to_string(m % 2000 + 1));
+    ASSERT_TRUE(by_tmdb);
+    EXPECT_EQ(by_tmdb->rk, std::to_string(100001 + m % 2000)) << "the first row read with the id";
+  }
+  EXPECT_FALSE(cat.find_id(cwsdk::ItemType::show, "imdb", "tt1000001")) << "the type counts";
+  EXPECT_FALSE(cat.find_id(cwsdk::ItemType::movie, "imdb", "tt9999999"));
+  EXPECT_FALSE(cat.find_rk("424242"));
+  auto ep = cat.find_episode("93", 1, 17);
+  ASSERT_TRUE(ep);
+  EXPECT_EQ(ep->rk, "8317");
+  EXPECT_FALSE(cat.find_episode("93", 2, 17));
+  auto season = cat.find_season("93", 1);
+  ASSERT_TRUE(season);
+  EXPECT_EQ(season->rk, "73");
+  EXPECT_FALSE(cat.find_season("93", 2));
+  auto show = cat.find_id(cwsdk::ItemType::show, "tvdb", "70012");
+  ASSERT_TRUE(show);
+  EXPECT_EQ(show->rk, "912");
+}
+
 TEST_F(PlexTest, HistoryIsTheWatchedStateOfMoviesAndEpisodesAcrossPages) {
   seed_library();
   auto p = make();
