@@ -2,8 +2,9 @@
 # (scripts/install-deps.sh), configures, builds and runs: nothing else is needed on a
 # fresh Debian 12 machine.
 #
-#   make demo    build cw and its plugins (preset `demo`), sync the bundled example library
-#                and show that a second run has nothing to do
+#   make demo    build cw and the plugins the demo runs (preset `demo`), sync the bundled
+#                example library and a fake Plex into a fake Trakt, and show that a second
+#                run has nothing to do
 #   make test    build once (preset `ci`: ASan + UBSan) and run every test suite; the
 #                benchmarks are left to `make bench` (timing them under sanitizers means
 #                nothing, and building them there cost CI about two minutes)
@@ -34,12 +35,16 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --no-tests=error
 
-# The demo builds only cw and the bundled plugins, optimised (preset `demo`): a newcomer
-# sees it run in minutes, not after every sanitizer-instrumented test suite is built.
+# The demo builds only what it runs, optimised (preset `demo`: a unity build, cw-sandbox with
+# the Plex and Trakt fakes only): cw, the crosswatch, plex and trakt plugins and cw-sandbox.
+# A newcomer sees it run in minutes, not after every sanitizer-instrumented test suite is
+# built; `cmake --build build/demo` builds the other plugins.
+DEMO_TARGETS := cw cw-sandbox cw-provider-crosswatch cw-provider-plex cw-provider-trakt
+
 demo:
 	@bash scripts/install-deps.sh --build
 	cmake --preset demo
-	cmake --build build/demo -j $(JOBS)
+	cmake --build build/demo -j $(JOBS) --target $(DEMO_TARGETS)
 	@bash scripts/demo.sh build/demo
 
 # Debian packages cw and cw-dev (cmake/Packaging.cmake) from the optimised `demo` build.

@@ -24,9 +24,6 @@ const std::vector<Command>& commands() {
 
 namespace {
 
-constexpr int k_style =
-    po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-
 const Command* find_command(const std::string& name) {
   for (const auto& c : commands())
     if (name == c.name) return &c;
@@ -60,7 +57,7 @@ int run_main(int argc, char** argv) {
   try {
     po::variables_map vm;
     const std::vector<std::string> before(tokens.begin(), tokens.begin() + static_cast<long>(at));
-    po::store(po::command_line_parser(before).options(head).style(k_style).run(), vm);
+    po::store(po::command_line_parser(before).options(head).style(k_option_style).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     std::cerr << "cw: " << e.what() << "; see `cw help`\n";

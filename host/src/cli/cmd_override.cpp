@@ -33,7 +33,7 @@ std::string describe(const state::ItemOverride& o) {
   return out;
 }
 
-int list(state::StateStore& store, const Invocation& call) {
+int list_overrides(state::StateStore& store, const Invocation& call) {
   auto rows = store.overrides(call.value("instance"));
   if (!rows) {
     std::cerr << "cw override list: " << rows.error().message << "\n";
@@ -130,7 +130,7 @@ int run_override(const GlobalOptions& global, const Invocation& call) {
       std::cerr << "cw override list: " << store.error().message << "\n";
       return k_exit_failure;
     }
-    return list(**store, call);
+    return list_overrides(**store, call);
   }
   auto lock = state::RunLock::acquire(*dir);
   if (!lock) {
@@ -146,7 +146,7 @@ int run_override(const GlobalOptions& global, const Invocation& call) {
   return add(**store, call);
 }
 
-void add_options(po::options_description& opts) {
+void override_add_options(po::options_description& opts) {
   opts.add_options()("watched-at", po::value<std::string>()->value_name("TIME"),
                      "history: the item's watch date (UTC, 2024-01-02T03:04:05Z)")(
       "rating", po::value<std::string>()->value_name("N"), "ratings: the item's rating, 0-10")(
@@ -154,7 +154,7 @@ void add_options(po::options_description& opts) {
   add_state_dir_option(opts);
 }
 
-void list_options(po::options_description& opts) {
+void override_list_options(po::options_description& opts) {
   opts.add_options()("instance", po::value<std::string>()->value_name("NAME"),
                      "only this provider instance's overrides");
   add_output_option(opts);
@@ -169,14 +169,14 @@ const Command k_override_command = {
     {{"add",
       "override an instance's item",
       {"INSTANCE KEY", 2, 2},
-      &add_options,
+      &override_add_options,
       "KEY is the item's key on INSTANCE as plans show it. Every later run reads that item\n"
       "with the corrected watch date (its plays become that one play) or rating (rated at\n"
       "the time of the override), before matching; a correction reaches the other side of\n"
       "each pair where that side can store it (history: as an update, when it can update a\n"
       "watch date). --ignore leaves the item alone on every pair: nothing is added, updated\n"
       "or removed for it. Adding an override of the same item again replaces it.\n"},
-     {"list", "the overrides", {}, &list_options, ""},
+     {"list", "the overrides", {}, &override_list_options, ""},
      {"rm", "remove an override", {"INSTANCE KEY", 2, 2}, &add_state_dir_option, ""}},
     "Overrides are kept in the state database and exported by `cw state export`.\n"
     "Exit: 0 ok, 1 failure or no such override, 2 bad command line, 3 invalid configuration,\n"

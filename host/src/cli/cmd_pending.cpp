@@ -25,9 +25,9 @@ struct PendingArgs {
   std::vector<std::string> keys;
 };
 
-std::string format_time(std::int64_t t) { return engine::format_time(t); }
+std::string pending_time(std::int64_t t) { return engine::format_time(t); }
 
-int list(state::StateStore& store, const PendingArgs& a) {
+int list_pending(state::StateStore& store, const PendingArgs& a) {
   auto rows = store.pending(a.pair, a.feature);
   if (!rows) {
     std::cerr << "cw pending list: " << rows.error().message << "\n";
@@ -62,7 +62,7 @@ int list(state::StateStore& store, const PendingArgs& a) {
     if (p.item.is_object() && p.item.contains("title") && p.item["title"].is_string())
       title = "  " + p.item["title"].get<std::string>();
     std::cout << std::left << std::setw(28) << scope << std::setw(14) << p.side << std::setw(36)
-              << p.key << std::setw(14) << p.reason << std::setw(22) << format_time(p.first_seen)
+              << p.key << std::setw(14) << p.reason << std::setw(22) << pending_time(p.first_seen)
               << (p.declined   ? "declined"
                   : p.approved ? "approved"
                                : "held")
@@ -122,7 +122,7 @@ int run_pending(const GlobalOptions& global, const Invocation& call) {
       std::cerr << "cw pending list: " << store.error().message << "\n";
       return k_exit_failure;
     }
-    return list(**store, a);
+    return list_pending(**store, a);
   }
   auto lock = state::RunLock::acquire(*dir);
   if (!lock) {
@@ -137,7 +137,7 @@ int run_pending(const GlobalOptions& global, const Invocation& call) {
   return change(**store, a);
 }
 
-void list_options(po::options_description& opts) {
+void pending_list_options(po::options_description& opts) {
   add_pair_feature_options(opts);
   add_output_option(opts);
   add_state_dir_option(opts);
@@ -154,7 +154,7 @@ void change_options(po::options_description& opts) {
 const Command k_pending_command = {
     "pending",
     "list, approve or drop held deletions",
-    {{"list", "the held deletions", {}, &list_options, ""},
+    {{"list", "the held deletions", {}, &pending_list_options, ""},
      {"approve",
       "the next run applies them (if they are still true)",
       {"(KEY... | --all)", 0, -1},

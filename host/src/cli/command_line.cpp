@@ -6,11 +6,6 @@
 namespace cw::cli {
 namespace {
 
-// Guessing (`--p` for `--pair`) is off: an abbreviation that is unique today becomes
-// ambiguous, or silently means another option, when an option is added.
-constexpr int k_style =
-    po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-
 std::string verb_label(const Command& c, const Verb& v) {
   return std::string(c.name) + (*v.name != '\0' ? std::string(" ") + v.name : "");
 }
@@ -154,8 +149,9 @@ Result<Invocation> parse_invocation(const Command& command, const std::vector<st
   Invocation call;
   call.verb = verb->name;
   try {
-    po::store(po::command_line_parser(rest).options(all).positional(pos).style(k_style).run(),
-              call.options);
+    po::store(
+        po::command_line_parser(rest).options(all).positional(pos).style(k_option_style).run(),
+        call.options);
     po::notify(call.options);
   } catch (const po::error& e) {
     return Error{where + ": " + e.what() + see, ErrorKind::invalid_arg};

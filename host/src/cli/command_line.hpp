@@ -17,6 +17,12 @@ namespace cw::cli {
 
 namespace po = boost::program_options;
 
+// The parsing style of every command line. Guessing (`--p` for `--pair`) is off: an
+// abbreviation that is unique today becomes ambiguous, or silently means another option,
+// when an option is added.
+inline constexpr int k_option_style =
+    po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+
 // Options that apply to every command; accepted before or after the command name.
 struct GlobalOptions {
   std::string log_level = "info";   // trace|debug|info|warn|error|off

@@ -91,7 +91,7 @@ std::int64_t int_or(const json& j, const char* name, std::int64_t fallback = 0) 
   return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
 }
 
-bool bool_or(const json& j, const char* name, bool fallback = false) {
+bool flag_or(const json& j, const char* name, bool fallback = false) {
   auto it = j.find(name);
   return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
 }
@@ -121,10 +121,10 @@ Result<SideSummary> side_from_json(const json& j, const char* which) {
   if (!h) return bad(std::string("'") + which + ".health' is not ok|degraded|down|auth_failed");
   s.health = *h;
   s.semantics = str_or(j, "semantics") == "delta" ? Semantics::delta : Semantics::present;
-  s.complete = bool_or(j, "complete", true);
-  s.suspect = bool_or(j, "suspect");
+  s.complete = flag_or(j, "complete", true);
+  s.suspect = flag_or(j, "suspect");
   s.suspect_reason = str_or(j, "suspect_reason");
-  s.has_baseline = bool_or(j, "has_baseline");
+  s.has_baseline = flag_or(j, "has_baseline");
   s.items = static_cast<std::size_t>(int_or(j, "items"));
   return s;
 }
@@ -286,7 +286,7 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
   if (mode != "one-way" && mode != "two-way")
     return bad("mode '" + mode + "' is not one-way|two-way");
   p.mode = mode == "two-way" ? PairMode::two_way : PairMode::one_way;
-  p.event_mode = bool_or(j, "event_mode");
+  p.event_mode = flag_or(j, "event_mode");
   for (const char* which : {"source", "target"}) {
     auto it = j.find(which);
     if (it == j.end()) return bad(std::string("feature plan has no '") + which + "'");
@@ -294,7 +294,7 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
     if (!s.ok()) return s.error();
     (std::string_view(which) == "source" ? p.source : p.target) = std::move(s.value());
   }
-  p.skipped = bool_or(j, "skipped");
+  p.skipped = flag_or(j, "skipped");
   p.skip_reason = str_or(j, "skip_reason");
   p.not_compared = static_cast<std::size_t>(std::max<std::int64_t>(0, int_or(j, "not_compared")));
   p.not_compared_reason = str_or(j, "not_compared_reason");

@@ -63,7 +63,7 @@ const char* manifest_marker(size_t* len) {
 }
 cw_instance* create_marker(const cw_host_api*, const char*, size_t, cw_sink) { return nullptr; }
 
-void write(cw_sink sink, std::string_view s) {
+void write_sink(cw_sink sink, std::string_view s) {
   if (sink.write != nullptr && !s.empty()) sink.write(sink.ctx, s.data(), s.size());
 }
 
@@ -405,7 +405,7 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
                         std::string_view(config, config == nullptr ? 0 : len), string_sink(reason));
   if (!reply) {
     m_instances.erase(id);
-    write(err, reply.error().message);
+    write_sink(err, reply.error().message);
     return nullptr;
   }
   if (reply->value("threw", false)) {
@@ -414,7 +414,7 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
   }
   if (!reply->value("ok", false)) {
     m_instances.erase(id);
-    write(err, reason);
+    write_sink(err, reason);
     return nullptr;
   }
   return reinterpret_cast<cw_instance*>(new RemoteInstance{this, id});
@@ -431,8 +431,8 @@ cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char
       buffer->body.clear();
       buffer->overflow = false;
     }
-    write(out, json{{"message", reply.error().message}}.dump(-1, ' ', false,
-                                                             json::error_handler_t::replace));
+    write_sink(out, json{{"message", reply.error().message}}.dump(-1, ' ', false,
+                                                                  json::error_handler_t::replace));
     return CW_STATUS_INTERNAL;
   }
   // The plugin threw across the ABI: the host's callers report that as they do in process.

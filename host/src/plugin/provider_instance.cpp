@@ -23,7 +23,7 @@ json mask_secrets(const json& config, const std::vector<std::string>& secret_key
 
 namespace {
 
-void append_sink(void* ctx, const char* data, size_t len) {
+void append_reply(void* ctx, const char* data, size_t len) {
   if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
 }
 
@@ -116,7 +116,7 @@ Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(std::shared_p
   cw_instance* inst = nullptr;
   try {
     inst = self->m_library->create(self->m_binding->table(), config_text.data(), config_text.size(),
-                                   cw_sink{&err, &append_sink});
+                                   cw_sink{&err, &append_reply});
   } catch (const std::exception& e) {
     return make_error(where + "create threw an exception (" + util::one_line(e.what()) +
                           "): the plugin must catch every exception at the ABI edge",

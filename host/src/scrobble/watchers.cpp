@@ -15,7 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string text(const json& j, const char* key) {
+std::string member_text(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return {};
   const json& v = j[key];
   if (v.is_string()) return v.get<std::string>();
@@ -47,16 +47,16 @@ Playing playing(const std::string& source, const json& sess) {
   Playing out;
   if (!sess.is_object() || !sess.contains("NowPlayingItem")) return out;
   const json& now = sess["NowPlayingItem"];
-  const std::string type = text(now, "Type");
+  const std::string type = member_text(now, "Type");
   if (type != "Movie" && type != "Episode") return out;
   Playback p;
   p.source = source;
   p.raw_event = "session";
-  p.user = text(sess, "UserName");
-  p.item_ref = text(now, "Id");
-  p.session = source + "-watch:" + text(sess, "Id") + ":" + p.item_ref;
+  p.user = member_text(sess, "UserName");
+  p.item_ref = member_text(now, "Id");
+  p.session = source + "-watch:" + member_text(sess, "Id") + ":" + p.item_ref;
   out.key = p.session;
-  std::string what = text(now, "Name");
+  std::string what = member_text(now, "Name");
   what = (what.empty() ? type : "\"" + what + "\"") +
          (p.item_ref.empty() ? std::string() : " (" + p.item_ref + ")");
   const json state = sess.contains("PlayState") ? sess["PlayState"] : json();
@@ -70,9 +70,9 @@ Playing playing(const std::string& source, const json& sess) {
     out.skip = what + ": the session reports no PositionTicks, so its progress is unknown";
   if (!out.skip.empty()) return out;
   json item = {{"type", type == "Movie" ? "movie" : "episode"}, {"ids", json::object()}};
-  if (auto name = text(now, "Name"); !name.empty()) item["title"] = name;
+  if (auto name = member_text(now, "Name"); !name.empty()) item["title"] = name;
   if (type == "Episode") {
-    item["show"] = {{"title", text(now, "SeriesName")}, {"ids", json::object()}};
+    item["show"] = {{"title", member_text(now, "SeriesName")}, {"ids", json::object()}};
     if (now.contains("ParentIndexNumber") && now["ParentIndexNumber"].is_number_integer())
       item["season"] = now["ParentIndexNumber"];
     if (now.contains("IndexNumber") && now["IndexNumber"].is_number_integer())
@@ -105,7 +105,7 @@ Playing playing(const std::string& source, const json& sess) {
 Playing playing_plex(const json& row) {
   Playing out;
   if (!row.is_object()) return out;
-  const std::string type = text(row, "type");
+  const std::string type = member_text(row, "type");
   if (type != "movie" && type != "episode") return out;
   Playback p;
   p.source = "plex";
@@ -113,13 +113,13 @@ Playing playing_plex(const json& row) {
   const json user = row.contains("User") ? row["User"] : json();
   const json player = row.contains("Player") ? row["Player"] : json();
   const json session = row.contains("Session") ? row["Session"] : json();
-  p.user = text(user, "title");
-  p.item_ref = text(row, "ratingKey");
-  std::string sid = text(session, "id");
-  if (sid.empty()) sid = text(row, "sessionKey");
+  p.user = member_text(user, "title");
+  p.item_ref = member_text(row, "ratingKey");
+  std::string sid = member_text(session, "id");
+  if (sid.empty()) sid = member_text(row, "sessionKey");
   p.session = "plex-watch:" + sid + ":" + p.item_ref;
   out.key = p.session;
-  std::string what = text(row, "title");
+  std::string what = member_text(row, "title");
   what = (what.empty() ? type : "\"" + what + "\"") +
          (p.item_ref.empty() ? std::string() : " (" + p.item_ref + ")");
   const auto duration = ticks(row, "duration");
@@ -132,9 +132,9 @@ Playing playing_plex(const json& row) {
     out.skip = what + ": the session reports no viewOffset, so its progress is unknown";
   if (!out.skip.empty()) return out;
   json item = {{"type", type}, {"ids", json::object()}};
-  if (auto title = text(row, "title"); !title.empty()) item["title"] = title;
+  if (auto title = member_text(row, "title"); !title.empty()) item["title"] = title;
   if (type == "episode") {
-    item["show"] = {{"title", text(row, "grandparentTitle")}, {"ids", json::object()}};
+    item["show"] = {{"title", member_text(row, "grandparentTitle")}, {"ids", json::object()}};
     if (row.contains("parentIndex") && row["parentIndex"].is_number_integer())
       item["season"] = row["parentIndex"];
     if (row.contains("index") && row["index"].is_number_integer()) item["episode"] = row["index"];
@@ -143,7 +143,7 @@ Playing playing_plex(const json& row) {
   }
   if (row.contains("Guid") && row["Guid"].is_array())
     for (const auto& g : row["Guid"]) {
-      const std::string id = text(g, "id");
+      const std::string id = member_text(g, "id");
       const auto sep = id.find("://");
       if (sep == std::string::npos || sep + 3 >= id.size()) continue;
       const std::string kind = id.substr(0, sep);
@@ -153,7 +153,7 @@ Playing playing_plex(const json& row) {
   item["ids"]["plex"] = p.item_ref;
   p.item = std::move(item);
   p.progress = std::clamp(100.0 * *offset / *duration, 0.0, 100.0);
-  out.paused = text(player, "state") == "paused";
+  out.paused = member_text(player, "state") == "paused";
   out.playback = std::move(p);
   return out;
 }

@@ -28,19 +28,22 @@ const char* to_string(RunStatus s) {
   return "failed";
 }
 
+// What an instance's health call said. Outside the anonymous namespace: SyncRunner::Impl
+// holds it, and a unity build (the `demo` preset) warns of a member whose type has internal
+// linkage.
+struct HealthInfo {
+  engine::Health health = engine::Health::ok;
+  std::string message;
+  nlohmann::json features = nlohmann::json::object();
+  nlohmann::json capabilities = nullptr;  // ABI 1.1: known only at run time, per feature
+  bool lost = false;  // asked of a lost plugin: asked again once it is restarted
+};
+
 namespace {
 
 using engine::Feature;
 using engine::Side;
 using nlohmann::json;
-
-struct HealthInfo {
-  engine::Health health = engine::Health::ok;
-  std::string message;
-  json features = json::object();
-  json capabilities = nullptr;  // ABI 1.1: what is known only at run time, per feature
-  bool lost = false;            // asked of a lost plugin: asked again once it is restarted
-};
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -34,11 +34,6 @@ json error_entry(const std::string& message, int status, int line = 0, int colum
   return e;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // AniList's score conversions from the raw 0-100 value.
 json score_in_format(int raw, const std::string& format) {
   if (format == "POINT_100") return raw;

@@ -2,6 +2,7 @@
 // demand, a control API under /__sandbox/ and a log of every request it received.
 #pragma once
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -18,6 +19,12 @@
 #include <nlohmann/json.hpp>
 
 namespace cw::fakes {
+
+// ASCII lower case, as the services compare names, ids and enum values.
+inline std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 // One request as the fake received it (control routes under /__sandbox/ are not logged).
 struct RequestRecord {

@@ -16,11 +16,6 @@ using nlohmann::json;
 
 constexpr std::int64_t k_ticks_per_ms = 10000;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // ASP.NET binds query keys without regard to case.
 std::optional<std::string> qp(const httplib::Request& req, const std::string& key) {
   const std::string want = lower(key);
@@ -612,8 +607,10 @@ class MediaBrowserFake final : public FakeService {
       for (std::size_t i = p.start; i < p.end(); ++i) {
         items.push_back(render_item(*hits[i], u, fields, with_user_data));
       }
-      json out = {{"Items", items},
-                  {"TotalRecordCount", qp_bool(req, "EnableTotalRecordCount", true) ? p.total : 0}};
+      // Moved, not copied into the reply (an initializer list copies: a page's every row again).
+      json out = json::object();
+      out["Items"] = std::move(items);
+      out["TotalRecordCount"] = qp_bool(req, "EnableTotalRecordCount", true) ? p.total : 0;
       if (jelly()) out["StartIndex"] = start;
       std::string body = out.dump();
       if (m_page_bytes + body.size() > k_max_page_bytes) {

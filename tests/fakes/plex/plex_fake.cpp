@@ -85,11 +85,6 @@ int type_code(const std::string& type) {
   return 0;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool wants_json(const httplib::Request& req) {
   return req.get_header_value("Accept").find("json") != std::string::npos;
 }

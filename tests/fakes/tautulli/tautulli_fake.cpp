@@ -14,11 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string day_of(std::int64_t epoch_s) { return iso_from_ms(epoch_s * 1000).substr(0, 10); }
 
 std::int64_t as_int(const json& v) {

@@ -2451,11 +2451,6 @@ void TraktFake::search_by_id(const Req& req, Res& res) {
   send_json(res, out, 200);
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // GET /search/{type}?query=: titles that contain the query (case-insensitive), paged; score
 // 1000 for an exact title, 100 for a partial one.
 void TraktFake::search_text(const Req& req, Res& res, const std::string& types) {
