@@ -14,12 +14,17 @@
 //   normalised title (trimmed, lower case) and year agree, when it is the only entry there
 //   that qualifies; two or more make it ambiguous, and it matches none (never a guess).
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <cw/engine/item.hpp>
@@ -72,14 +77,117 @@ struct Match {
 // latest of the two.
 void merge_item(Item& into, const Item& newer, bool history);
 
+// History (ABI 1.1): the `extra` of each play that carried its own (the service's play id),
+// ascending by watched_at; removing one play sends that play's extra back. Boxed: most
+// entries, and every entry of the other features, have none, and an empty box is one
+// pointer where an empty vector is three (two 100k-item indexes: 3 MiB, issue 13 §6).
+class PlayExtras {
+ public:
+  using List = std::vector<std::pair<Instant, nlohmann::json>>;
+
+  PlayExtras() = default;
+  PlayExtras(const PlayExtras& o)
+      : m_list(o.m_list ? std::make_unique<List>(*o.m_list) : nullptr) {}
+  PlayExtras(PlayExtras&&) noexcept = default;
+  PlayExtras& operator=(const PlayExtras& o) {
+    if (this != &o) m_list = o.m_list ? std::make_unique<List>(*o.m_list) : nullptr;
+    return *this;
+  }
+  PlayExtras& operator=(PlayExtras&&) noexcept = default;
+
+  bool empty() const { return !m_list || m_list->empty(); }
+  const List& list() const {
+    static const List k_none;
+    return m_list ? *m_list : k_none;
+  }
+  // The list to change; release_if_empty() after a change that may have emptied it.
+  List& edit() {
+    if (!m_list) m_list = std::make_unique<List>();
+    return *m_list;
+  }
+  void release_if_empty() {
+    if (m_list && m_list->empty()) m_list.reset();
+  }
+
+ private:
+  std::unique_ptr<List> m_list;
+};
+
+// History: the watched_at of every play merged into an entry, ascending, unique (Index
+// keeps them so). One pointer: an entry of the other features has none, and a 100k-item
+// index is the planner's memory; a std::vector here cost 16 bytes more an entry.
+class Plays {
+ public:
+  using value_type = Instant;
+  using iterator = const Instant*;
+  using const_iterator = const Instant*;
+
+  Plays() = default;
+  Plays(std::initializer_list<Instant> plays) {
+    for (const Instant p : plays) push_back(p);
+  }
+  Plays(const Plays& o) { *this = o; }
+  Plays(Plays&& o) noexcept : m_block(std::exchange(o.m_block, nullptr)) {}
+  Plays& operator=(const Plays& o) {
+    if (this != &o) {
+      clear();
+      for (const Instant p : o) push_back(p);
+    }
+    return *this;
+  }
+  Plays& operator=(Plays&& o) noexcept {
+    if (this != &o) {
+      clear();
+      m_block = std::exchange(o.m_block, nullptr);
+    }
+    return *this;
+  }
+  ~Plays() { clear(); }
+
+  const Instant* begin() const { return m_block ? m_block + 1 : nullptr; }
+  const Instant* end() const { return m_block ? m_block + 1 + size() : nullptr; }
+  std::size_t size() const { return m_block ? static_cast<std::uint32_t>(m_block[0]) : 0; }
+  bool empty() const { return size() == 0; }
+  Instant back() const { return m_block[size()]; }
+
+  void push_back(Instant play);
+  void append(const Plays& other) {
+    for (const Instant p : other) push_back(p);
+  }
+  // Removes every play at `play`.
+  void erase(Instant play);
+  // Sorted, each instant once.
+  void sort_unique();
+  void clear() {
+    std::free(m_block);
+    m_block = nullptr;
+  }
+  std::vector<Instant> to_vector() const { return {begin(), end()}; }
+
+  friend bool operator==(const Plays& a, const Plays& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator==(const Plays& a, const std::vector<Instant>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+
+ private:
+  std::size_t capacity() const {
+    return m_block ? static_cast<std::uint64_t>(m_block[0]) >> 32 : 0;
+  }
+  void set_header(std::size_t size, std::size_t capacity) {
+    m_block[0] = static_cast<Instant>((static_cast<std::uint64_t>(capacity) << 32) | size);
+  }
+  // One malloc'd block: [0] the size (low 32 bits) and capacity (high 32 bits), then the
+  // plays. One play fits the smallest block malloc hands out.
+  Instant* m_block = nullptr;
+};
+
 struct IndexEntry {
   std::string key;
   Item item;
-  // History: the watched_at of every play merged into this entry, ascending, unique.
-  std::vector<Instant> plays;
-  // History (ABI 1.1): the `extra` of each play that carried its own (the service's play
-  // id), ascending by watched_at; removing one play sends that play's extra back.
-  std::vector<std::pair<Instant, nlohmann::json>> play_extras;
+  Plays plays;
+  PlayExtras play_extras;
 
   // The extra of the play at `when`, or null when that play carried none.
   const nlohmann::json* extra_of_play(Instant when) const;
@@ -110,6 +218,7 @@ class TokenMap {
         : lo(static_cast<std::uint32_t>(h)), hi(static_cast<std::uint32_t>(h >> 32)), pos(p) {}
   };
   void grow();
+  void rehash(std::size_t cap);  // cap: a power of two
   std::vector<Slot> m_slots;
   std::size_t m_size = 0;
 };

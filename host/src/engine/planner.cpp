@@ -76,7 +76,7 @@ std::vector<Instant> unmatched_plays(const std::vector<Instant>& mine,
 }
 
 std::vector<Instant> plays_of(const IndexEntry& e) {
-  if (!e.plays.empty()) return e.plays;
+  if (!e.plays.empty()) return e.plays.to_vector();
   if (e.item.watched_at) return {*e.item.watched_at};
   return {};
 }

@@ -122,7 +122,7 @@ void drop_removed(Index& baseline, const Index& removed, bool history, std::int6
       baseline.erase(*pos);
       continue;
     }
-    std::vector<Instant> gone = r.plays;
+    std::vector<Instant> gone = r.plays.to_vector();
     if (gone.empty() && r.item.watched_at) gone.push_back(*r.item.watched_at);
     for (const Instant t : gone) {
       const auto p = baseline.find(r.item);
