@@ -408,17 +408,24 @@ class MediaBrowserFake final : public FakeService {
 
   json render_item(const json& it, const User& u, const std::set<std::string>& fields,
                    bool with_user_data) const {
-    json row = it;
-    row["ServerId"] = m_server.value("Id", "");
-    for (const char* optional_field : {"ProviderIds", "Path", "DateCreated", "Overview"}) {
-      if (!fields.count(lower(optional_field))) row.erase(optional_field);
+    // Only the members sent are copied (a copy of the whole row, then erasing the fields not
+    // asked for, was most of the fake's CPU on a paged read).
+    json row = json::object();
+    for (auto m = it.begin(); m != it.end(); ++m) {
+      const std::string& name = m.key();
+      if (name == "SortName") continue;
+      if ((name == "ProviderIds" || name == "Path" || name == "DateCreated" ||
+           name == "Overview") &&
+          !fields.count(lower(name)))
+        continue;
+      row.emplace(name, m.value());
     }
-    if (fields.count("providerids") && !row.contains("ProviderIds") &&
-        it.value("Type", "") != "Playlist" && it.value("Type", "") != "BoxSet") {
+    row["ServerId"] = m_server.value("Id", "");
+    const std::string type = it.value("Type", "");
+    if (fields.count("providerids") && !row.contains("ProviderIds") && type != "Playlist" &&
+        type != "BoxSet") {
       row["ProviderIds"] = json::object();
     }
-    row.erase("SortName");
-    const std::string type = it.value("Type", "");
     if (type == "Movie" || type == "Episode") {
       row["MediaType"] = "Video";
       row["LocationType"] = "FileSystem";
