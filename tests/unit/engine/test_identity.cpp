@@ -11,6 +11,35 @@ using namespace cw::engine::test;
 using nlohmann::json;
 
 // R1.2
+// An entry's plays are one pointer (null when there are none); the list behaves as the
+// std::vector it replaced: growth, removal of every play at an instant, sort + unique, and
+// copies that own their own block.
+TEST(Plays, GrowRemoveSortAndCopyLikeAVector) {
+  Plays p;
+  EXPECT_TRUE(p.empty());
+  EXPECT_EQ(p.begin(), p.end());
+  for (Instant t = 100; t > 0; --t) p.push_back(t % 40);  // 100 plays, 40 instants
+  EXPECT_EQ(p.size(), 100u);
+  EXPECT_EQ(p.back(), 1);
+  Plays copy = p;
+  p.sort_unique();
+  ASSERT_EQ(p.size(), 40u);
+  for (std::size_t i = 0; i < p.size(); ++i) EXPECT_EQ(p.begin()[i], static_cast<Instant>(i));
+  EXPECT_EQ(copy.size(), 100u) << "a copy has its own plays";
+  copy.erase(5);
+  EXPECT_EQ(copy.size(), 97u) << "every play at the instant";
+  EXPECT_EQ(std::count(copy.begin(), copy.end(), 5), 0);
+  Plays moved = std::move(copy);
+  EXPECT_EQ(moved.size(), 97u);
+  EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  Plays one{7};
+  one.erase(7);
+  EXPECT_TRUE(one.empty());
+  EXPECT_EQ(one.begin(), nullptr) << "an emptied list holds no block";
+  EXPECT_EQ((Plays{3, 1, 2}), (std::vector<Instant>{3, 1, 2}));
+  EXPECT_EQ(moved.to_vector().size(), 97u);
+}
+
 TEST(NormalizeId, TrimsAndDropsPlaceholders) {
   EXPECT_EQ(normalize_id(IdKind::tmdb, " 550 "), "550");
   for (const char* v : {"", "  ", "0", "null", "NULL", "none", "nan", "undefined", "Unknown"}) {
