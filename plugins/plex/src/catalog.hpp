@@ -90,12 +90,6 @@ class Catalog {
     });
   }
 
-  // Bytes held (rows, text, index), for the tests and the benchmark's account.
-  std::size_t bytes() const {
-    return m_rows.capacity() * sizeof(Packed) + m_chunks.size() * k_chunk +
-           m_slots.capacity() * sizeof(std::uint64_t);
-  }
-
  private:
   // The fixed part of a row. Absent numbers are kept as k_none (year, season, episode) or 0
   // (dates, the rating: Row's readers treat 0 as none, see read_row in plex.hpp).
