@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libcurl4-openssl-dev rapidjson-dev
   libcpp-httplib-dev libssl-dev zlib1g-dev
+  file  # CPack's Debian generator (make package, the install tests) reads binaries with it
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-14-dev)
