@@ -1,6 +1,7 @@
 #include <sstream>
 
 #include <cw/engine/plan.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::engine {
 namespace {
@@ -81,21 +82,6 @@ std::string_view explain(ActionReason r) {
   return "";
 }
 
-std::string str_or(const json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::int64_t int_or(const json& j, const char* name, std::int64_t fallback = 0) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-bool flag_or(const json& j, const char* name, bool fallback = false) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
 Error bad(const std::string& what) {
   return make_error("plan document: " + what, ErrorKind::invalid_arg);
 }
@@ -115,17 +101,18 @@ json side_json(const SideSummary& s) {
 Result<SideSummary> side_from_json(const json& j, const char* which) {
   if (!j.is_object()) return bad(std::string("'") + which + "' is not an object");
   SideSummary s;
-  s.provider = str_or(j, "provider");
-  s.fingerprint = str_or(j, "fingerprint");
-  auto h = health_from_string(str_or(j, "health"));
+  s.provider = util::string_member(j, "provider");
+  s.fingerprint = util::string_member(j, "fingerprint");
+  auto h = health_from_string(util::string_member(j, "health"));
   if (!h) return bad(std::string("'") + which + ".health' is not ok|degraded|down|auth_failed");
   s.health = *h;
-  s.semantics = str_or(j, "semantics") == "delta" ? Semantics::delta : Semantics::present;
-  s.complete = flag_or(j, "complete", true);
-  s.suspect = flag_or(j, "suspect");
-  s.suspect_reason = str_or(j, "suspect_reason");
-  s.has_baseline = flag_or(j, "has_baseline");
-  s.items = static_cast<std::size_t>(int_or(j, "items"));
+  s.semantics =
+      util::string_member(j, "semantics") == "delta" ? Semantics::delta : Semantics::present;
+  s.complete = util::bool_member(j, "complete", true);
+  s.suspect = util::bool_member(j, "suspect");
+  s.suspect_reason = util::string_member(j, "suspect_reason");
+  s.has_baseline = util::bool_member(j, "has_baseline");
+  s.items = static_cast<std::size_t>(util::int_member(j, "items"));
   return s;
 }
 
@@ -211,19 +198,21 @@ json to_json(const Action& a) {
 Result<Action> action_from_json(const json& j) {
   if (!j.is_object()) return bad("an action is not an object");
   Action a;
-  auto kind = action_kind_from_string(str_or(j, "kind"));
-  if (!kind) return bad("action kind '" + str_or(j, "kind") + "' is not add|update|remove");
+  auto kind = action_kind_from_string(util::string_member(j, "kind"));
+  if (!kind)
+    return bad("action kind '" + util::string_member(j, "kind") + "' is not add|update|remove");
   a.kind = *kind;
-  auto side = side_from_string(str_or(j, "side"));
-  if (!side) return bad("action side '" + str_or(j, "side") + "' is not source|target");
+  auto side = side_from_string(util::string_member(j, "side"));
+  if (!side)
+    return bad("action side '" + util::string_member(j, "side") + "' is not source|target");
   a.side = *side;
-  a.key = str_or(j, "key");
+  a.key = util::string_member(j, "key");
   if (a.key.empty()) return bad("an action has no key");
-  auto reason = action_reason_from_string(str_or(j, "reason"));
-  if (!reason) return bad("action reason '" + str_or(j, "reason") + "' is unknown");
+  auto reason = action_reason_from_string(util::string_member(j, "reason"));
+  if (!reason) return bad("action reason '" + util::string_member(j, "reason") + "' is unknown");
   a.reason = *reason;
-  a.cause_key = str_or(j, "cause_key");
-  a.note = str_or(j, "note");
+  a.cause_key = util::string_member(j, "cause_key");
+  a.note = util::string_member(j, "note");
   auto it = j.find("item");
   if (it == j.end()) return bad("action '" + a.key + "' has no item");
   auto item = item_from_json(*it, ItemLimits::unbounded());
@@ -278,15 +267,17 @@ json to_json(const FeaturePlan& p) {
 Result<FeaturePlan> feature_plan_from_json(const json& j) {
   if (!j.is_object()) return bad("a feature plan is not an object");
   FeaturePlan p;
-  p.pair = str_or(j, "pair");
-  auto f = feature_from_string(str_or(j, "feature"));
-  if (!f) return bad("feature '" + str_or(j, "feature") + "' of pair '" + p.pair + "' is unknown");
+  p.pair = util::string_member(j, "pair");
+  auto f = feature_from_string(util::string_member(j, "feature"));
+  if (!f)
+    return bad("feature '" + util::string_member(j, "feature") + "' of pair '" + p.pair +
+               "' is unknown");
   p.feature = *f;
-  const auto mode = str_or(j, "mode");
+  const auto mode = util::string_member(j, "mode");
   if (mode != "one-way" && mode != "two-way")
     return bad("mode '" + mode + "' is not one-way|two-way");
   p.mode = mode == "two-way" ? PairMode::two_way : PairMode::one_way;
-  p.event_mode = flag_or(j, "event_mode");
+  p.event_mode = util::bool_member(j, "event_mode");
   for (const char* which : {"source", "target"}) {
     auto it = j.find(which);
     if (it == j.end()) return bad(std::string("feature plan has no '") + which + "'");
@@ -294,10 +285,11 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
     if (!s.ok()) return s.error();
     (std::string_view(which) == "source" ? p.source : p.target) = std::move(s.value());
   }
-  p.skipped = flag_or(j, "skipped");
-  p.skip_reason = str_or(j, "skip_reason");
-  p.not_compared = static_cast<std::size_t>(std::max<std::int64_t>(0, int_or(j, "not_compared")));
-  p.not_compared_reason = str_or(j, "not_compared_reason");
+  p.skipped = util::bool_member(j, "skipped");
+  p.skip_reason = util::string_member(j, "skip_reason");
+  p.not_compared =
+      static_cast<std::size_t>(std::max<std::int64_t>(0, util::int_member(j, "not_compared")));
+  p.not_compared_reason = util::string_member(j, "not_compared_reason");
   if (auto it = j.find("actions"); it != j.end()) {
     if (!it->is_array()) return bad("'actions' is not an array");
     for (const auto& aj : *it) {
@@ -312,10 +304,10 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
       if (!hj.is_object() || !hj.contains("action")) return bad("a held entry has no action");
       auto a = action_from_json(hj["action"]);
       if (!a.ok()) return a.error();
-      auto r = hold_reason_from_string(str_or(hj, "hold"));
-      if (!r) return bad("hold reason '" + str_or(hj, "hold") + "' is unknown");
-      p.held.push_back(
-          HeldAction{std::move(a.value()), *r, str_or(hj, "detail"), int_or(hj, "first_seen")});
+      auto r = hold_reason_from_string(util::string_member(hj, "hold"));
+      if (!r) return bad("hold reason '" + util::string_member(hj, "hold") + "' is unknown");
+      p.held.push_back(HeldAction{std::move(a.value()), *r, util::string_member(hj, "detail"),
+                                  util::int_member(hj, "first_seen")});
     }
   }
   if (auto it = j.find("notes"); it != j.end() && it->is_array()) {
@@ -342,7 +334,7 @@ Result<FeaturePlan> feature_plan_from_json(const json& j) {
       if (!fj.is_object() || !fj.contains("action")) return bad("a filtered entry has no action");
       auto a = action_from_json(fj["action"]);
       if (!a.ok()) return a.error();
-      p.filtered.push_back(FilteredAction{std::move(a.value()), str_or(fj, "filter")});
+      p.filtered.push_back(FilteredAction{std::move(a.value()), util::string_member(fj, "filter")});
     }
   }
   if (auto it = j.find("unresolved"); it != j.end() && it->is_array()) {
@@ -365,11 +357,11 @@ json to_json(const Plan& p) {
 Result<Plan> plan_from_json(const json& j) {
   if (!j.is_object()) return bad("the top level is not an object");
   Plan p;
-  p.version = static_cast<int>(int_or(j, "version", 0));
+  p.version = static_cast<int>(util::int_member(j, "version", 0));
   if (p.version != 1)
     return bad("version " + std::to_string(p.version) +
                " is not supported (this cw writes version 1); re-run cw plan");
-  p.created_at = int_or(j, "created_at");
+  p.created_at = util::int_member(j, "created_at");
   auto it = j.find("features");
   if (it == j.end() || !it->is_array()) return bad("'features' is missing or not an array");
   for (const auto& fj : *it) {

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include <cw/engine/snapshot.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::engine {
 namespace {
@@ -31,11 +32,6 @@ class Fnv {
  private:
   std::uint64_t m_h = 0xcbf29ce484222325ULL;
 };
-
-bool bool_or(const nlohmann::json& j, const char* name, bool fallback) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
 
 std::optional<Semantics> semantics_from_string(std::string_view s) {
   if (s == "present") return Semantics::present;
@@ -124,7 +120,7 @@ Result<Snapshot> SnapshotReader::finish(const nlohmann::json& response, FeatureC
   snap.warnings = std::move(m_warnings);
 
   Completeness& c = snap.completeness;
-  c.complete = bool_or(response, "complete", true);
+  c.complete = util::bool_member(response, "complete", true);
   // An item left out may be one the baseline holds: its absence proves nothing, so the
   // index cannot stand for the whole inventory (no deletions are inferred from it).
   if (m_unreadable > 0) {

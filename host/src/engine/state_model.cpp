@@ -1,20 +1,11 @@
 #include <cw/engine/identity.hpp>
 #include <cw/engine/state_model.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::engine {
 namespace {
 
 using nlohmann::json;
-
-std::int64_t int_or(const json& j, const char* name, std::int64_t fallback = 0) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-
-std::string str_or(const json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 Result<Item> item_member(const json& j, const char* name, const char* what) {
   auto it = j.find(name);
@@ -27,7 +18,7 @@ Result<Item> item_member(const json& j, const char* name, const char* what) {
 }
 
 Result<Side> side_member(const json& j, const char* what) {
-  auto s = side_from_string(str_or(j, "side"));
+  auto s = side_from_string(util::string_member(j, "side"));
   if (!s)
     return make_error(std::string(what) + " has no valid 'side' (expected source or target)",
                       ErrorKind::invalid_arg);
@@ -144,9 +135,9 @@ json to_json(const PairFeatureState& s, bool history) {
 Result<Tombstone> tombstone_from_json(const json& j) {
   if (auto st = require_object(j, "tombstone"); !st.ok()) return st.error();
   Tombstone t;
-  t.key = str_or(j, "key");
-  t.created_at = int_or(j, "created_at");
-  t.expires_at = int_or(j, "expires_at");
+  t.key = util::string_member(j, "key");
+  t.created_at = util::int_member(j, "created_at");
+  t.expires_at = util::int_member(j, "expires_at");
   auto item = item_member(j, "item", "tombstone");
   if (!item.ok()) return item.error();
   t.item = std::move(item.value());
@@ -159,9 +150,9 @@ Result<PendingDeletion> pending_from_json(const json& j) {
   auto side = side_member(j, "pending deletion");
   if (!side.ok()) return side.error();
   p.side = *side;
-  p.key = str_or(j, "key");
-  p.reason = str_or(j, "reason");
-  p.first_seen = int_or(j, "first_seen");
+  p.key = util::string_member(j, "key");
+  p.reason = util::string_member(j, "reason");
+  p.first_seen = util::int_member(j, "first_seen");
   auto a = j.find("approved");
   p.approved = a != j.end() && a->is_boolean() && a->get<bool>();
   auto d = j.find("declined");
@@ -178,10 +169,10 @@ Result<FlapCounter> flap_from_json(const json& j) {
   auto side = side_member(j, "flap counter");
   if (!side.ok()) return side.error();
   f.side = *side;
-  f.key = str_or(j, "key");
-  f.consecutive = static_cast<int>(int_or(j, "consecutive"));
-  f.last_reason = str_or(j, "last_reason");
-  f.last_at = int_or(j, "last_at");
+  f.key = util::string_member(j, "key");
+  f.consecutive = static_cast<int>(util::int_member(j, "consecutive"));
+  f.last_reason = util::string_member(j, "last_reason");
+  f.last_at = util::int_member(j, "last_at");
   return f;
 }
 
@@ -191,10 +182,10 @@ Result<BlackboxEntry> blackbox_from_json(const json& j) {
   auto side = side_member(j, "blackbox entry");
   if (!side.ok()) return side.error();
   b.side = *side;
-  b.key = str_or(j, "key");
-  b.reason = str_or(j, "reason");
-  b.since = int_or(j, "since");
-  b.until = int_or(j, "until");
+  b.key = util::string_member(j, "key");
+  b.reason = util::string_member(j, "reason");
+  b.since = util::int_member(j, "since");
+  b.until = util::int_member(j, "until");
   return b;
 }
 
@@ -204,12 +195,12 @@ Result<UnresolvedEntry> unresolved_from_json(const json& j) {
   auto side = side_member(j, "unresolved entry");
   if (!side.ok()) return side.error();
   u.side = *side;
-  u.key = str_or(j, "key");
-  u.reason = str_or(j, "reason");
-  u.message = str_or(j, "message");
-  u.first_seen = int_or(j, "first_seen");
-  u.last_seen = int_or(j, "last_seen");
-  u.attempts = static_cast<int>(int_or(j, "attempts", 1));
+  u.key = util::string_member(j, "key");
+  u.reason = util::string_member(j, "reason");
+  u.message = util::string_member(j, "message");
+  u.first_seen = util::int_member(j, "first_seen");
+  u.last_seen = util::int_member(j, "last_seen");
+  u.attempts = static_cast<int>(util::int_member(j, "attempts", 1));
   auto item = item_member(j, "item", "unresolved entry");
   if (!item.ok()) return item.error();
   u.item = std::move(item.value());

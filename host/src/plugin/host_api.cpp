@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cw/plugin/host_api.hpp>
+#include <cw/plugin/sinks.hpp>
 #include <cw/services/http/http_json.hpp>
 
 namespace cw::plugin {
@@ -81,14 +82,10 @@ namespace {
 
 HostBinding& self(void* ctx) { return *static_cast<HostBinding*>(ctx); }
 
-void write(cw_sink sink, std::string_view s) {
-  if (sink.write != nullptr && !s.empty()) sink.write(sink.ctx, s.data(), s.size());
-}
-
 void write_error(cw_sink sink, std::string_view message, long long retry_after_ms = -1) {
   json doc = {{"message", std::string(message)}};
   if (retry_after_ms >= 0) doc["retry_after_ms"] = retry_after_ms;
-  write(sink, doc.dump(-1, ' ', false, json::error_handler_t::replace));
+  write_to_sink(sink, doc.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
 cw_status unsupported(cw_sink sink, std::string_view what) {
@@ -167,14 +164,14 @@ cw_status cb_http(void* ctx, const char* request_json, size_t request_len, cw_si
     hctx.plugin = b.plugin();
     hctx.dry_run = b.services().dry_run;
     hctx.cancel = &b.services().cancel;
-    services::BodySink sink = [&body](std::string_view chunk) { write(body, chunk); };
+    services::BodySink sink = [&body](std::string_view chunk) { write_to_sink(body, chunk); };
     auto resp = b.services().http->send(hctx, *req, sink);
     if (!resp) {
-      write(meta, services::http_error_json(resp.error()));
+      write_to_sink(meta, services::http_error_json(resp.error()));
       return to_status(resp.error().kind);
     }
-    if (!resp->body.empty()) write(body, resp->body);
-    write(meta, services::http_response_meta_json(*resp));
+    if (!resp->body.empty()) write_to_sink(body, resp->body);
+    write_to_sink(meta, services::http_response_meta_json(*resp));
     return CW_STATUS_OK;
   } catch (const std::exception& e) {
     write_error(meta, std::string("host error in http: ") + e.what());
@@ -201,7 +198,7 @@ cw_status cb_kv_get(void* ctx, const char* key, size_t key_len, cw_sink value) n
       return to_status(r.error().kind);
     }
     if (!r->has_value()) return CW_STATUS_NOT_FOUND;
-    write(value, **r);
+    write_to_sink(value, **r);
     return CW_STATUS_OK;
   } catch (...) {
     return CW_STATUS_INTERNAL;
@@ -243,7 +240,7 @@ cw_status cb_get_secret(void* ctx, const char* name, size_t name_len, cw_sink va
     // The value will travel back in plugin-built strings (headers, error bodies); make sure
     // the log never shows it.
     b.services().logger.add_secret(*r);
-    write(value, *r);
+    write_to_sink(value, *r);
     return CW_STATUS_OK;
   } catch (...) {
     return CW_STATUS_INTERNAL;

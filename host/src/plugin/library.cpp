@@ -10,6 +10,7 @@
 
 #include <cw/plugin/discovery.hpp>
 #include <cw/plugin/library.hpp>
+#include <cw/plugin/sinks.hpp>
 #include <cw/util/strings.hpp>
 
 namespace cw::plugin {
@@ -24,10 +25,6 @@ namespace {
 // The schema as an author has it: installed with the SDK (cw-dev), not in cw's sources.
 std::string manifest_schema_path() {
   return std::string(CW_SDK_SCHEMA_INSTALL_DIR) + "/manifest.schema.json";
-}
-
-void append_sink(void* ctx, const char* data, size_t len) {
-  if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
 }
 
 Error reject(const fs::path& path, std::string_view reason,
@@ -102,7 +99,7 @@ Result<const cw_provider_api*> Library::open_in_process(std::string& entry_error
   const cw_provider_api* table = nullptr;
   try {
     table = entry(CWSDK_VERSION_MAJOR, CWSDK_VERSION_MINOR, m_binding->table(),
-                  cw_sink{&entry_error, &append_sink});
+                  cw_sink{&entry_error, &append_to_string});
   } catch (const std::exception& e) {
     return reject(m_path, "cwsdk_entry threw an exception (" + util::one_line(e.what(), 300) +
                               "): catch every exception at the ABI edge (CWSDK_PROVIDER does)");

@@ -1,15 +1,8 @@
 #include <cw/plugin/manifest.hpp>
 #include <cw/plugin/schemas.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::plugin {
-namespace {
-
-bool bool_or(const nlohmann::json& obj, const char* key, bool fallback) {
-  const auto it = obj.find(key);
-  return it != obj.end() && it->is_boolean() ? it->get<bool>() : fallback;
-}
-
-}  // namespace
 
 bool Manifest::declares_update() const {
   for (const auto& [feature_name, caps] : features)
@@ -43,16 +36,16 @@ Result<Manifest> parse_manifest(std::string_view text) {
       FeatureCaps caps;
       caps.types = f.at("types").get<std::vector<std::string>>();
       caps.index_semantics = f.at("index_semantics").get<std::string>();
-      caps.add = bool_or(f, "add", false);
-      caps.remove = bool_or(f, "remove", false);
-      caps.update = bool_or(f, "update", false);
-      caps.observes_deletes = bool_or(f, "observes_deletes", false);
-      caps.provides_ids = bool_or(f, "provides_ids", false);
+      caps.add = util::bool_member(f, "add", false);
+      caps.remove = util::bool_member(f, "remove", false);
+      caps.update = util::bool_member(f, "update", false);
+      caps.observes_deletes = util::bool_member(f, "observes_deletes", false);
+      caps.provides_ids = util::bool_member(f, "provides_ids", false);
       caps.chunk_size = f.value("chunk_size", 100);
       caps.page_size = f.value("page_size", 0);
-      caps.writes_watch_date = bool_or(f, "writes_watch_date", false);
-      caps.rewatches = bool_or(f, "rewatches", false);
-      caps.stores_rated_at = bool_or(f, "stores_rated_at", false);
+      caps.writes_watch_date = util::bool_member(f, "writes_watch_date", false);
+      caps.rewatches = util::bool_member(f, "rewatches", false);
+      caps.stores_rated_at = util::bool_member(f, "stores_rated_at", false);
       if (f.contains("rating_scale")) {
         const auto& rs = f["rating_scale"];
         caps.rating_scale = RatingScale{rs.at("min").get<double>(), rs.at("max").get<double>(),
@@ -62,9 +55,9 @@ Result<Manifest> parse_manifest(std::string_view text) {
     }
     const auto& caps = j.at("capabilities");
     m.auth = caps.value("auth", "none");
-    m.scrobble = bool_or(caps, "scrobble", false);
-    m.lookup = bool_or(caps, "lookup", false);
-    m.resolve_ids = bool_or(caps, "resolve_ids", false);
+    m.scrobble = util::bool_member(caps, "scrobble", false);
+    m.lookup = util::bool_member(caps, "lookup", false);
+    m.resolve_ids = util::bool_member(caps, "resolve_ids", false);
     if (j.contains("secrets")) m.secrets = j["secrets"].get<std::vector<std::string>>();
     if (j.contains("actions"))
       for (const auto& a : j["actions"])

@@ -13,6 +13,7 @@
 
 #include <cw/plugin/plugin_process.hpp>
 #include <cw/plugin/reply_buffer.hpp>
+#include <cw/plugin/sinks.hpp>
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -62,10 +63,6 @@ const char* manifest_marker(size_t* len) {
   return nullptr;
 }
 cw_instance* create_marker(const cw_host_api*, const char*, size_t, cw_sink) { return nullptr; }
-
-void write_sink(cw_sink sink, std::string_view s) {
-  if (sink.write != nullptr && !s.empty()) sink.write(sink.ctx, s.data(), s.size());
-}
 
 void append(void* ctx, const char* data, size_t len) {
   if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
@@ -405,7 +402,7 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
                         std::string_view(config, config == nullptr ? 0 : len), string_sink(reason));
   if (!reply) {
     m_instances.erase(id);
-    write_sink(err, reply.error().message);
+    write_to_sink(err, reply.error().message);
     return nullptr;
   }
   if (reply->value("threw", false)) {
@@ -414,7 +411,7 @@ cw_instance* PluginProcess::create(const cw_host_api* host, const char* config, 
   }
   if (!reply->value("ok", false)) {
     m_instances.erase(id);
-    write_sink(err, reason);
+    write_to_sink(err, reason);
     return nullptr;
   }
   return reinterpret_cast<cw_instance*>(new RemoteInstance{this, id});
@@ -431,8 +428,8 @@ cw_status PluginProcess::call(std::uint64_t instance, const char* op, const char
       buffer->body.clear();
       buffer->overflow = false;
     }
-    write_sink(out, json{{"message", reply.error().message}}.dump(-1, ' ', false,
-                                                                  json::error_handler_t::replace));
+    write_to_sink(out, json{{"message", reply.error().message}}.dump(
+                           -1, ' ', false, json::error_handler_t::replace));
     return CW_STATUS_INTERNAL;
   }
   // The plugin threw across the ABI: the host's callers report that as they do in process.

@@ -4,6 +4,7 @@
 #include <cw/plugin/provider_instance.hpp>
 #include <cw/plugin/reply_buffer.hpp>
 #include <cw/plugin/schemas.hpp>
+#include <cw/plugin/sinks.hpp>
 #include <cw/util/json_stream.hpp>
 #include <cw/util/strings.hpp>
 
@@ -22,10 +23,6 @@ json mask_secrets(const json& config, const std::vector<std::string>& secret_key
 }
 
 namespace {
-
-void append_reply(void* ctx, const char* data, size_t len) {
-  if (data != nullptr) static_cast<std::string*>(ctx)->append(data, len);
-}
 
 // The error document of a failed call: {"message","retry_after_ms"} or plain text.
 Error error_from_document(cw_status status, const std::string& body) {
@@ -116,7 +113,7 @@ Result<std::unique_ptr<ProviderInstance>> ProviderInstance::create(std::shared_p
   cw_instance* inst = nullptr;
   try {
     inst = self->m_library->create(self->m_binding->table(), config_text.data(), config_text.size(),
-                                   cw_sink{&err, &append_reply});
+                                   cw_sink{&err, &append_to_string});
   } catch (const std::exception& e) {
     return make_error(where + "create threw an exception (" + util::one_line(e.what()) +
                           "): the plugin must catch every exception at the ABI edge",

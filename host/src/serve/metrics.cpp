@@ -2,18 +2,10 @@
 #include <sstream>
 
 #include <cw/serve/metrics.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::serve {
 namespace {
-
-// A member that is an object, or an empty one: safe to iterate (json::value() returns a
-// temporary, and items() of a temporary dangles).
-const nlohmann::json& object_at(const nlohmann::json& j, const char* key) {
-  static const nlohmann::json k_empty = nlohmann::json::object();
-  if (!j.is_object()) return k_empty;
-  const auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : k_empty;
-}
 
 std::string format_number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -75,7 +67,7 @@ void Metrics::record_run(const nlohmann::json& report, const nlohmann::json& htt
       m_planned[{{"pair", pair}, {"feature", feature}, {"action", action}}] +=
           planned.value(field, 0.0);
     m_held[{{"pair", pair}, {"feature", feature}}] += planned.value("held", 0.0);
-    for (const auto& [outcome, n] : object_at(e, "outcomes").items())
+    for (const auto& [outcome, n] : util::object_member(e, "outcomes").items())
       if (n.is_number())
         m_applied[{{"pair", pair}, {"feature", feature}, {"outcome", outcome}}] += n.get<double>();
     const Labels pf = {{"pair", pair}, {"feature", feature}};
@@ -83,7 +75,7 @@ void Metrics::record_run(const nlohmann::json& report, const nlohmann::json& htt
     m_run_seconds[pf] = e.value("duration_ms", 0.0) / 1000.0;
     if (status == "ok") m_last_success[pf] = static_cast<double>(finished_s);
   }
-  for (const auto& [provider, rows] : object_at(http, "requests").items()) {
+  for (const auto& [provider, rows] : util::object_member(http, "requests").items()) {
     for (const auto& r : rows) {
       const std::string endpoint = r.value("endpoint", "");
       const std::string method = r.value("method", "");
@@ -99,7 +91,7 @@ void Metrics::record_run(const nlohmann::json& report, const nlohmann::json& htt
         h.cumulative[i] += b[i].get<std::int64_t>();
     }
   }
-  for (const auto& [provider, budget] : object_at(http, "budgets").items()) {
+  for (const auto& [provider, budget] : util::object_member(http, "budgets").items()) {
     m_budget_refused[{{"provider", provider}}] += budget.value("refused", 0.0);
     for (const auto& bucket : budget.value("buckets", nlohmann::json::array()))
       m_budget_available[{{"provider", provider}, {"bucket", bucket.value("name", "")}}] =
@@ -175,11 +167,11 @@ std::string Metrics::render(const nlohmann::json& held, const nlohmann::json& sc
          held_gauges);
   if (scrobble.is_object()) {
     std::map<Labels, double> received, refused, delivered, failed;
-    for (const auto& [source, s] : object_at(scrobble, "sources").items()) {
+    for (const auto& [source, s] : util::object_member(scrobble, "sources").items()) {
       received[{{"source", source}}] = s.value("received", 0.0);
       refused[{{"source", source}}] = s.value("refused", 0.0);
     }
-    for (const auto& [sink, s] : object_at(scrobble, "sinks").items()) {
+    for (const auto& [sink, s] : util::object_member(scrobble, "sinks").items()) {
       delivered[{{"sink", sink}}] = s.value("delivered", 0.0);
       failed[{{"sink", sink}}] = s.value("failed", 0.0);
     }

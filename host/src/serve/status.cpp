@@ -2,20 +2,12 @@
 
 #include <cw/engine/time.hpp>
 #include <cw/serve/status.hpp>
+#include <cw/util/json.hpp>
 
 namespace cw::serve {
 namespace {
 
 using json = nlohmann::json;
-
-// A member that is an object, or an empty one: safe to iterate (json::value() returns a
-// temporary, and items() of a temporary dangles).
-const nlohmann::json& object_member(const nlohmann::json& j, const char* key) {
-  static const nlohmann::json k_empty = nlohmann::json::object();
-  if (!j.is_object()) return k_empty;
-  const auto it = j.find(key);
-  return it != j.end() && it->is_object() ? *it : k_empty;
-}
 
 std::string title_of(const json& item) {
   if (!item.is_object()) return "";
@@ -107,7 +99,7 @@ Result<nlohmann::json> collect_status(state::StateStore& store, const StatusLimi
   out["providers"] = json::object();
   if (!reports->empty()) {
     const json& last = reports->front().report;
-    for (const auto& [inst, info] : object_member(last, "providers").items()) {
+    for (const auto& [inst, info] : util::object_member(last, "providers").items()) {
       std::int64_t requests = 0, failed = 0;
       for (const auto& row : info.value("http", json::array())) {
         const auto n = row.value("count", std::int64_t{0});
@@ -239,7 +231,7 @@ std::string render_html(const nlohmann::json& status, const std::string& csrf) {
        "</th></tr>";
   for (const auto& p : status.value("pairs", json::array())) {
     std::string sizes;
-    for (const auto& [side, n] : object_member(p, "baseline_sizes").items())
+    for (const auto& [side, n] : util::object_member(p, "baseline_sizes").items())
       sizes += (sizes.empty() ? "" : ", ") + html_escape(side) + " " +
                std::to_string(n.get<std::int64_t>());
     o << "<tr><td>" << html_escape(p.value("pair", "")) << " / "
@@ -309,7 +301,7 @@ std::string render_html(const nlohmann::json& status, const std::string& csrf) {
   // Providers as the last run saw them.
   o << "<section id=\"providers\"><h2>Providers</h2><table><tr><th>instance</th><th>plugin</th>"
        "<th class=\"n\">requests</th><th class=\"n\">failed</th><th>rate budget left</th></tr>";
-  for (const auto& [inst, p] : object_member(status, "providers").items()) {
+  for (const auto& [inst, p] : util::object_member(status, "providers").items()) {
     std::string budget;
     if (p.contains("budgets")) {
       for (const auto& b : p["budgets"].value("buckets", json::array()))
@@ -334,12 +326,12 @@ std::string render_html(const nlohmann::json& status, const std::string& csrf) {
     o << "<section id=\"scrobble\"><h2>Scrobbling</h2><p>queued: "
       << std::to_string(stats.value("queued", std::int64_t{0})) << "</p><table><tr><th>source"
       << "</th><th class=\"n\">received</th><th class=\"n\">refused</th></tr>";
-    for (const auto& [src, s] : object_member(stats, "sources").items())
+    for (const auto& [src, s] : util::object_member(stats, "sources").items())
       o << "<tr><td>" << html_escape(src) << "</td><td class=\"n\">" << num(s, "received")
         << "</td><td class=\"n\">" << num(s, "refused") << "</td></tr>";
     o << "</table><table><tr><th>tracker</th><th class=\"n\">delivered</th><th class=\"n\">"
          "failed</th></tr>";
-    for (const auto& [sink, s] : object_member(stats, "sinks").items())
+    for (const auto& [sink, s] : util::object_member(stats, "sinks").items())
       o << "<tr><td>" << html_escape(sink) << "</td><td class=\"n\">" << num(s, "delivered")
         << "</td><td class=\"n\">" << num(s, "failed") << "</td></tr>";
     o << "</table><h2>Recent events</h2><table><tr><th>event</th></tr>";
@@ -403,7 +395,7 @@ std::string render_text(const nlohmann::json& status) {
   for (const auto& p : pairs) {
     o << "  " << p.value("pair", "") << "/" << p.value("feature", "") << ": last commit "
       << when(p.value("last_commit_at", json()));
-    for (const auto& [side, n] : object_member(p, "baseline_sizes").items())
+    for (const auto& [side, n] : util::object_member(p, "baseline_sizes").items())
       o << ", " << side << " " << n.get<std::int64_t>();
     o << "; pending " << num(p, "pending") << ", blackbox " << num(p, "blocked") << ", unresolved "
       << num(p, "unresolved") << "\n";

@@ -27,6 +27,7 @@
 #include <cwsdk/cwsdk.h>
 
 #include <cw/plugin/ipc.hpp>
+#include <cw/plugin/sinks.hpp>
 
 // A plugin that crashes must die of its signal, so that cw can name it: the address
 // sanitizer's own handlers (in a sanitized build) would turn a SIGSEGV into a report and
@@ -71,10 +72,6 @@ json request(const json& head, std::string_view a, std::string_view b, std::stri
 
 std::uint64_t id_of(void* ctx) { return static_cast<HostCtx*>(ctx)->id; }
 
-void write(cw_sink sink, const std::string& s) {
-  if (sink.write != nullptr && !s.empty()) sink.write(sink.ctx, s.data(), s.size());
-}
-
 cw_status status_of(const json& reply) { return reply.value("status", CW_STATUS_INTERNAL); }
 
 void svc_log(void* ctx, int32_t level, const char* msg, size_t len) {
@@ -90,8 +87,8 @@ cw_status svc_http(void* ctx, const char* req, size_t len, cw_sink meta, cw_sink
   const json reply =
       request(json{{"m", "http"}, {"i", id_of(ctx)}},
               req == nullptr ? std::string_view{} : std::string_view(req, len), {}, &payload);
-  write(body, payload);
-  write(meta, reply.value("meta", std::string()));
+  cw::plugin::write_to_sink(body, payload);
+  cw::plugin::write_to_sink(meta, reply.value("meta", std::string()));
   return status_of(reply);
 }
 
@@ -108,7 +105,7 @@ cw_status get_value(const char* m, void* ctx, const char* key, size_t key_len, c
   const json reply =
       request(json{{"m", m}, {"i", id_of(ctx)}},
               key == nullptr ? std::string_view{} : std::string_view(key, key_len), {}, &payload);
-  write(value, payload);
+  cw::plugin::write_to_sink(value, payload);
   return status_of(reply);
 }
 
