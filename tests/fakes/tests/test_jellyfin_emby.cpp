@@ -101,6 +101,51 @@ TEST_F(JellyfinTest, ARepeatedPageShowsEveryWriteAndQuirk) {
   EXPECT_FALSE(items(q)["Items"][0]["UserData"]["LastPlayedDate"].is_string());
 }
 
+TEST_F(JellyfinTest, AListedRowCarriesEachMemberOnceAsTheServerSendsIt) {
+  // Pages are written as text, not dumped from a DOM: a member the row adds (ServerId,
+  // MediaType, LocationType, UserData) must not also be copied from the stored item, even
+  // when a seed stored one.
+  json st = state();
+  std::string id;
+  for (auto& it : st["items"]) {
+    if (it["Type"] != "Movie") continue;
+    id = it["Id"];
+    it["ServerId"] = "stale";
+    it["MediaType"] = "Audio";
+    it["UserData"] = json::object();
+    it["SortName"] = "zzz";
+    break;
+  }
+  ASSERT_FALSE(id.empty());
+  seed(st);
+  auto r = m_client->Get("/Items?userId=" + std::string(k_jf_user) + "&Ids=" + id +
+                             "&Recursive=true&Fields=ProviderIds,Path,DateCreated,Overview",
+                         auth());
+  ASSERT_TRUE(r);
+  const std::string& text = r->body;
+  auto count = [&](const std::string& key) {
+    std::size_t n = 0;
+    for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) ++n;
+    return n;
+  };
+  for (const char* key : {"\"ServerId\":", "\"MediaType\":", "\"LocationType\":", "\"UserData\":",
+                          "\"ProviderIds\":", "\"Id\":", "\"Name\":"}) {
+    EXPECT_EQ(count(key), 1u) << key;
+  }
+  EXPECT_EQ(count("\"SortName\""), 0u);
+  const json page = json::parse(text);
+  const json row = page["Items"][0];
+  EXPECT_EQ(row["ServerId"], body(m_client->Get("/System/Info", auth()))["Id"]);
+  EXPECT_EQ(row["MediaType"], "Video");
+  EXPECT_EQ(row["UserData"]["ItemId"], row["Id"]);
+  EXPECT_TRUE(row["ProviderIds"].is_object());
+  // The single-item answer is the same row.
+  EXPECT_EQ(
+      body(m_client->Get(
+          "/Users/" + std::string(k_jf_user) + "/Items/" + row["Id"].get<std::string>(), auth())),
+      row);
+}
+
 TEST_F(JellyfinTest, IgnoresAnyProviderIdEqualsAndUnknownSortValues) {
   auto all = items("IncludeItemTypes=Movie&Recursive=true");
   auto filtered = items("IncludeItemTypes=Movie&Recursive=true&AnyProviderIdEquals=imdb.tt1000000");
