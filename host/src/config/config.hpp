@@ -128,10 +128,11 @@ struct WebhookOptions {
 // A watcher: for Jellyfin and Emby servers without the webhook plugin, polling of their
 // sessions (GET /Sessions).
 struct WatcherOptions {
-  std::string type;  // jellyfin | emby
+  std::string type;  // plex | jellyfin | emby
   std::string url;   // the server's base URL
   std::optional<SecretRef> token;
   std::int64_t interval_s = 10;  // between two polls
+  bool websocket = true;         // plex: also listen to /:/websockets/notifications
   SourcePos pos;
 };
 

@@ -8,6 +8,7 @@
 
 #include <cw/scrobble/service.hpp>
 #include <cw/scrobble/watchers.hpp>
+#include <cw/scrobble/websocket.hpp>
 #include <cw/services/secrets/config_secret_store.hpp>
 
 namespace cw::scrobble {
@@ -41,6 +42,8 @@ struct Playing {
   std::string skip;
   std::string key;  // session and item
   bool paused = false;
+  std::string plex_session_key;  // what Plex's notifications name the session by
+  double duration_ms = 0;        // Plex: to turn a notification's viewOffset into progress
 };
 
 Playing playing(const std::string& source, const json& sess) {
@@ -154,6 +157,8 @@ Playing playing_plex(const json& row) {
   p.item = std::move(item);
   p.progress = std::clamp(100.0 * *offset / *duration, 0.0, 100.0);
   out.paused = member_text(player, "state") == "paused";
+  out.plex_session_key = member_text(row, "sessionKey");
+  out.duration_ms = *duration;
   out.playback = std::move(p);
   return out;
 }
@@ -247,7 +252,7 @@ SessionUpdate SessionTracker::update(const json& sessions) {
       out.events.push_back(p);
     }
     Seen& seen = m_seen[p.session];
-    seen = {std::move(p), now.paused};
+    seen = {std::move(p), now.paused, std::move(now.plex_session_key), now.duration_ms};
   }
   m_skipped = std::move(skipped);
   for (auto it = m_seen.begin(); it != m_seen.end();) {
@@ -263,11 +268,56 @@ SessionUpdate SessionTracker::update(const json& sessions) {
   return out;
 }
 
+std::optional<Playback> SessionTracker::note_position(const std::string& session_key,
+                                                      const std::string& item_ref,
+                                                      std::optional<double> offset_ms,
+                                                      bool stopped) {
+  for (auto it = m_seen.begin(); it != m_seen.end(); ++it) {
+    Seen& seen = it->second;
+    if (seen.session_key != session_key || seen.playback.item_ref != item_ref) continue;
+    if (offset_ms && seen.duration_ms > 0)
+      seen.playback.progress = std::clamp(100.0 * *offset_ms / seen.duration_ms, 0.0, 100.0);
+    if (!stopped) return std::nullopt;
+    Playback stop = std::move(seen.playback);
+    stop.action = Action::stop;
+    m_seen.erase(it);
+    return stop;
+  }
+  return std::nullopt;
+}
+
+NotificationEffect apply_plex_notification(const std::string& text, SessionTracker& tracker) {
+  NotificationEffect out;
+  const json doc = json::parse(text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("NotificationContainer")) return out;
+  const json& nc = doc["NotificationContainer"];
+  if (member_text(nc, "type") != "playing") return out;
+  const auto list = nc.find("PlaySessionStateNotification");
+  if (list == nc.end() || !list->is_array()) return out;
+  for (const auto& n : *list) {
+    const std::string session_key = member_text(n, "sessionKey");
+    const std::string item_ref = member_text(n, "ratingKey");
+    if (session_key.empty() || item_ref.empty()) continue;
+    out.named_session = true;
+    if (auto stop = tracker.note_position(session_key, item_ref, ticks(n, "viewOffset"),
+                                          member_text(n, "state") == "stopped"))
+      out.stops.push_back(std::move(*stop));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Watchers>> Watchers::start(
     const std::vector<config::WatcherOptions>& options, Service& service,
     services::Logger* logger) {
+  return start(
+      options, [&service](const Playback& p) { service.accept_playback(p); }, logger);
+}
+
+Result<std::unique_ptr<Watchers>> Watchers::start(
+    const std::vector<config::WatcherOptions>& options,
+    std::function<void(const Playback&)> deliver, services::Logger* logger) {
   std::unique_ptr<Watchers> w(new Watchers());
-  w->m_service = &service;
+  w->m_deliver = std::move(deliver);
   w->m_logger = logger;
   std::vector<std::pair<config::WatcherOptions, std::string>> resolved;
   for (const auto& o : options) {
@@ -293,31 +343,93 @@ Watchers::~Watchers() {
   for (auto& t : m_threads) t.join();
 }
 
+bool Watchers::stopping() {
+  std::lock_guard lock(m_mutex);
+  return m_stop;
+}
+
 void Watchers::run(config::WatcherOptions options, std::string token) {
+  using Clock = std::chrono::steady_clock;
   SessionTracker tracker(options.type);
+  const std::string name = options.type + " watcher (" + options.url + ")";
+  auto log = [&](bool warning, const std::string& text) {
+    if (m_logger == nullptr) return;
+    if (warning)
+      m_logger->warn("scrobble", name + ": " + text);
+    else
+      m_logger->info("scrobble", name + ": " + text);
+  };
   bool failing = false;
-  while (true) {
+  auto poll = [&] {
     auto sessions = fetch_sessions(options.type, options.url, token);
     if (!sessions) {
-      if (!failing && m_logger != nullptr)
-        m_logger->warn("scrobble", options.type + " watcher: " + sessions.error().message +
-                                       "; trying again every " +
-                                       std::to_string(options.interval_s) + " s");
+      if (!failing)
+        log(true, sessions.error().message + "; trying again every " +
+                      std::to_string(options.interval_s) + " s");
       failing = true;
-    } else {
-      if (failing && m_logger != nullptr)
-        m_logger->info("scrobble", options.type + " watcher: " + options.url + " answers again");
-      failing = false;
-      SessionUpdate update = tracker.update(*sessions);
-      if (m_logger != nullptr)
-        for (const auto& why : update.skipped)
-          m_logger->warn("scrobble",
-                         options.type + " watcher (" + options.url + "): skipping " + why);
-      for (const auto& p : update.events) m_service->accept_playback(p);
-    }
-    std::unique_lock lock(m_mutex);
-    if (m_cv.wait_for(lock, std::chrono::seconds(options.interval_s), [&] { return m_stop; }))
       return;
+    }
+    if (failing) log(false, "answers again");
+    failing = false;
+    SessionUpdate update = tracker.update(*sessions);
+    for (const auto& why : update.skipped) log(true, "skipping " + why);
+    for (const auto& p : update.events) m_deliver(p);
+  };
+
+  // Plex: the notification websocket says at once when a player starts, pauses, moves on or
+  // stops, and each notification triggers a poll of the sessions (notifications carry no
+  // duration, user or ids). The timed poll goes on beside it, and alone while the websocket
+  // is down, which is retried every minute.
+  const bool notifications = options.type == "plex" && options.websocket;
+  std::string base = options.url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::unique_ptr<WebSocketClient> ws;
+  bool ws_failing = false;
+  auto next_connect = Clock::now();
+  auto next_poll = Clock::now();
+  while (!stopping()) {
+    if (notifications && !ws && Clock::now() >= next_connect) {
+      auto connected = WebSocketClient::connect(base + "/:/websockets/notifications",
+                                                {"X-Plex-Token: " + token});
+      if (connected) {
+        ws = std::move(*connected);
+        log(false, ws_failing ? "notifications again" : "listening to notifications");
+        ws_failing = false;
+        next_poll = Clock::now();  // what changed while it was down
+      } else {
+        if (!ws_failing)
+          log(true, connected.error().message + "; polling every " +
+                        std::to_string(options.interval_s) +
+                        " s and trying the websocket again every 60 s");
+        ws_failing = true;
+        next_connect = Clock::now() + std::chrono::seconds(60);
+      }
+    }
+    if (Clock::now() >= next_poll) {
+      poll();
+      next_poll = Clock::now() + std::chrono::seconds(options.interval_s);
+    }
+    if (ws) {
+      // In slices, so that a stop is seen within a quarter second.
+      auto msg = ws->receive(250);
+      if (!msg) {
+        log(true, msg.error().message + "; polling every " + std::to_string(options.interval_s) +
+                      " s and trying the websocket again in 5 s");
+        ws.reset();
+        ws_failing = true;
+        next_connect = Clock::now() + std::chrono::seconds(5);
+      } else if (*msg) {
+        // A stop is delivered from the notification itself, at the position it reports
+        // (the session is gone from the next poll, which would only know an older one).
+        NotificationEffect effect = apply_plex_notification(**msg, tracker);
+        for (const auto& p : effect.stops) m_deliver(p);
+        if (effect.named_session) next_poll = Clock::now();
+      }
+      continue;
+    }
+    const auto wake = notifications ? std::min(next_poll, next_connect) : next_poll;
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_until(lock, wake, [&] { return m_stop; });
   }
 }
 

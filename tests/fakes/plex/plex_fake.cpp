@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/generator.hpp"
+#include "core/websocket_feed.hpp"
 
 namespace cw::fakes {
 
@@ -87,6 +88,13 @@ int type_code(const std::string& type) {
 
 bool wants_json(const httplib::Request& req) {
   return req.get_header_value("Accept").find("json") != std::string::npos;
+}
+
+// A seeded key as text: fixtures write "1" and 1 alike.
+std::string text_of(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  return {};
 }
 
 std::string plex_token(const httplib::Request& req) {
@@ -874,17 +882,48 @@ class PlexFake final : public FakeService {
              s.value("accountID", k_owner_id) == account_id;
     };
     auto it = std::find_if(m_sessions.begin(), m_sessions.end(), same);
+    if (state != "playing" && state != "paused" && state != "buffering" && state != "stopped")
+      return;
+    if (state == "stopped" && it == m_sessions.end()) return;
+    // A session keeps its key from its first report to its stop, as PMS's sessionKey does.
+    std::string session_key;
+    if (it != m_sessions.end() && it->contains("sessionKey"))
+      session_key = text_of((*it)["sessionKey"]);
+    if (session_key.empty()) session_key = std::to_string(m_next_session_key++);
+    notify_playing(session_key, key, state, offset_ms);
     if (state == "stopped") {
-      if (it != m_sessions.end()) m_sessions.erase(it);
+      m_sessions.erase(it);
       return;
     }
-    if (state != "playing" && state != "paused" && state != "buffering") return;
-    json s = {
-        {"ratingKey", key}, {"accountID", account_id}, {"viewOffset", offset_ms}, {"state", state}};
+    json s = {{"ratingKey", key},
+              {"accountID", account_id},
+              {"viewOffset", offset_ms},
+              {"state", state},
+              {"sessionKey", session_key}};
     if (it != m_sessions.end())
       *it = std::move(s);
     else
       m_sessions.push_back(std::move(s));
+  }
+
+  // What PMS pushes to /:/websockets/notifications subscribers on a player's report: a
+  // "playing" NotificationContainer with one PlaySessionStateNotification (the session,
+  // item, state and position; no duration, user or ids: clients read /status/sessions).
+  void notify_playing(const std::string& session_key, const std::string& rk,
+                      const std::string& state, std::int64_t offset_ms) {
+    const json n = {{"sessionKey", session_key},
+                    {"clientIdentifier", "sandbox-player"},
+                    {"guid", ""},
+                    {"ratingKey", rk},
+                    {"url", ""},
+                    {"key", "/library/metadata/" + rk},
+                    {"viewOffset", offset_ms},
+                    {"playQueueItemID", 1},
+                    {"playQueueID", 1},
+                    {"state", state}};
+    m_feed.publish(json{{"NotificationContainer",
+                         {{"type", "playing"}, {"size", 1}, {"PlaySessionStateNotification", {n}}}}}
+                       .dump());
   }
 
   // ------------------------------------------------------------------ auth wrappers
@@ -1607,6 +1646,12 @@ class PlexFake final : public FakeService {
               }
               respond(req, res, page_rows(req, res, out, json::object()));
             }));
+    // The notification websocket (PMS: playing, activity, timeline, … containers; the fake
+    // sends "playing" ones). The token comes as X-Plex-Token, in the header or the query.
+    srv.Get("/:/websockets/notifications",
+            pms([this](const httplib::Request& req, httplib::Response& res, const Account&) {
+              m_feed.serve(req, res);
+            }));
     srv.Get("/status/sessions",
             pms([this](const httplib::Request& req, httplib::Response& res, const Account& a) {
               json rows = json::array();
@@ -1615,7 +1660,8 @@ class PlexFake final : public FakeService {
                 if (it == nullptr) continue;
                 // Session rows carry Guid children whatever includeGuids says, as PMS does.
                 json row = render_row(*it, &a, true);
-                const std::string session_key = std::to_string(rows.size() + 1);
+                std::string session_key = s.contains("sessionKey") ? text_of(s["sessionKey"]) : "";
+                if (session_key.empty()) session_key = std::to_string(rows.size() + 1);
                 row["sessionKey"] = session_key;
                 row["librarySectionID"] = section_id_value(it->section);
                 row["viewOffset"] = s.value("viewOffset", 0);
@@ -1946,6 +1992,8 @@ class PlexFake final : public FakeService {
   std::vector<HistoryRow> m_history;
   std::int64_t m_next_history = 1;
   json m_sessions;
+  long long m_next_session_key = 1;
+  NotificationFeed m_feed;  // /:/websockets/notifications
   std::unordered_map<std::string, DiscoverItem> m_discover;
   std::vector<std::string> m_discover_order;
   std::map<int, std::vector<std::pair<std::string, std::int64_t>>> m_watchlist;

@@ -1,6 +1,7 @@
 // The Plex fake's fixes of issue 15: plex.tv documents as plex.tv writes them (booleans,
 // required fields, users and home), PMS's library root, aliases and trailing slashes, the
 // timeline and progress calls, and the fields of sections, rows and sessions.
+#include "core/websocket_feed.hpp"
 #include "plex/plex_fake.hpp"
 #include "tests/server_harness.hpp"
 
@@ -104,6 +105,23 @@ TEST_F(PlexFixesTest, UsersAndHomeAreServed) {
   const json home = body(m_client->Get("/api/home", k_cloud));
   EXPECT_EQ(home["name"], "Sandbox Home");
   EXPECT_EQ(home["users"], 2);
+}
+
+// The notification websocket: an upgrade is answered 101 with the RFC's accept value (the
+// feed's frames are read end to end by the host's client in ScrobbleWatchers); a plain GET
+// is not an upgrade, and no token is 401 as everywhere on PMS.
+TEST_F(PlexFixesTest, NotificationWebsocketNeedsAnUpgradeAndAToken) {
+  EXPECT_EQ(NotificationFeed::accept_for("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");  // RFC 6455 1.3
+  EXPECT_EQ(m_client->Get("/:/websockets/notifications", k_pms)->status, 400);
+  httplib::Headers upgrade = {{"Upgrade", "websocket"},
+                              {"Connection", "Upgrade"},
+                              {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                              {"Sec-WebSocket-Version", "13"}};
+  EXPECT_EQ(m_client->Get("/:/websockets/notifications", upgrade)->status, 401);
+  EXPECT_EQ(NotificationFeed::text_frame("hi"), std::string("\x81\x02hi"));
+  EXPECT_EQ(NotificationFeed::text_frame(std::string(300, 'x')).substr(0, 4),
+            std::string("\x81\x7e\x01\x2c"));
 }
 
 TEST_F(PlexFixesTest, LibraryRootAliasesAndTrailingSlashes) {

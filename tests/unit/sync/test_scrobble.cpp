@@ -369,6 +369,7 @@ scrobble:
   watchers:
     - {type: jellyfin, url: "http://jf:8096", token: "${env:JF_KEY}", interval: 5s}
     - {type: plex, url: "http://plex:32400", token: "${env:PLEX_TOKEN}"}
+    - {type: plex, url: "http://plex2:32400", token: "${env:PLEX_TOKEN}", websocket: false}
 )",
                                  "cw.yaml", "/etc/cw");
   ASSERT_TRUE(ok.errors.empty()) << ok.errors[0].to_string();
@@ -380,9 +381,11 @@ scrobble:
   ASSERT_TRUE(s.webhooks.at("plex").secret);
   EXPECT_EQ(s.webhooks.at("plex").secret->ref, "PLEX_HOOK");
   EXPECT_TRUE(s.webhooks.at("tautulli").open);
-  ASSERT_EQ(s.watchers.size(), 2u);
+  ASSERT_EQ(s.watchers.size(), 3u);
   EXPECT_EQ(s.watchers[1].type, "plex");
   EXPECT_EQ(s.watchers[1].interval_s, 10);
+  EXPECT_TRUE(s.watchers[1].websocket);  // Plex listens to its notifications by default
+  EXPECT_FALSE(s.watchers[2].websocket);
   EXPECT_EQ(s.watchers[0].type, "jellyfin");
   EXPECT_EQ(s.watchers[0].interval_s, 5);
   ASSERT_TRUE(s.watchers[0].token);
@@ -397,6 +400,8 @@ scrobble:
     kodi: {secret: none}
   watchers:
     - {type: kodi, url: "http://kodi:8080", token: "${env:KODI}"}
+    - {type: emby, url: "http://emby:8096", token: "${env:EMBY}", websocket: true}
+    - {type: plex, url: "http://plex:32400", token: "${env:PLEX}", websocket: often}
 )",
                                   "cw.yaml", "/etc/cw");
   std::string all;
@@ -406,6 +411,9 @@ scrobble:
   EXPECT_NE(all.find("scrobble.webhooks.plex.secret"), std::string::npos) << all;
   EXPECT_NE(all.find("kodi"), std::string::npos) << all;
   EXPECT_NE(all.find("scrobble.watchers[0].type"), std::string::npos) << all;
+  EXPECT_NE(all.find("scrobble.watchers[1].websocket: only a plex watcher"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("scrobble.watchers[2].websocket"), std::string::npos) << all;
   EXPECT_EQ(all.find("hunter2"), std::string::npos) << all;
 }
 

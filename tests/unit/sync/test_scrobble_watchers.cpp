@@ -3,6 +3,10 @@
 // /Sessions/Playing routes, Plex's /:/timeline), and each poll of the sessions (GET /Sessions,
 // GET /status/sessions) yields the matching playback events.
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -132,6 +136,125 @@ TEST(ScrobbleWatchers, PlexSessionsBecomePlaybackEvents) {
 
   EXPECT_FALSE(fetch_sessions("plex", server.base_url(), "wrong-token"));
   server.stop();
+}
+
+// With the notification websocket a Plex watcher sees a start and a stop when they happen:
+// its timed poll is an hour apart here, so every event after the first poll comes from a
+// notification, and the stop carries the position the player last reported (95 %), which
+// no poll saw.
+TEST(ScrobbleWatchers, PlexNotificationsDeliverEventsAsTheyHappen) {
+  fakes::SandboxServer server(fakes::make_fake("plex"));
+  server.service().seed_universe(fakes::generate_universe(fakes::parse_generate_options(
+      "movies=3,shows=1,seasons=1,episodes=1,plays=0,ratings=0,watchlist=0,progress=0,seed=7")));
+  server.start(0);
+  const std::string token = server.service().credentials()["pms_token"];
+  httplib::Client player(server.base_url());
+  const httplib::Headers auth = {{"X-Plex-Token", token}, {"Accept", "application/json"}};
+  auto listed = player.Get("/library/sections/1/all?type=1", auth);
+  ASSERT_TRUE(listed && listed->status == 200);
+  const json movie = json::parse(listed->body)["MediaContainer"]["Metadata"][0];
+  const std::string rk = movie["ratingKey"];
+  const std::int64_t duration = movie.value("duration", std::int64_t{0});
+  auto report = [&](const char* state, std::int64_t ms) {
+    auto r = player.Get("/:/timeline?ratingKey=" + rk + "&key=/library/metadata/" + rk +
+                            "&state=" + state + "&time=" + std::to_string(ms) +
+                            "&duration=" + std::to_string(duration),
+                        auth);
+    ASSERT_TRUE(r && r->status == 200) << state;
+  };
+
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::vector<Playback> events;
+  config::WatcherOptions options;
+  options.type = "plex";
+  options.url = server.base_url() + "/";
+  options.token = config::SecretRef{config::SecretRef::Kind::literal, token, {}};
+  options.interval_s = 3600;
+  auto watchers = Watchers::start(
+      {options},
+      [&](const Playback& p) {
+        std::lock_guard lock(mutex);
+        events.push_back(p);
+        cv.notify_all();
+      },
+      nullptr);
+  ASSERT_TRUE(watchers) << watchers.error().message;
+  auto& ctx = server.context();
+  auto wait_until = [&](auto done) {
+    for (int i = 0; i < 200 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return done();
+  };
+  ASSERT_TRUE(wait_until([&] {
+    return ctx.request_count("^/:/websockets/notifications$") == 1 &&
+           ctx.request_count("^/status/sessions$") == 1;
+  }));
+  auto next_event = [&](std::size_t n) {
+    std::unique_lock lock(mutex);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return events.size() >= n; }))
+        << "no event " << n << " within 10 s";
+    return events.size() >= n ? events[n - 1] : Playback{};
+  };
+  report("playing", duration / 10);
+  Playback start = next_event(1);
+  EXPECT_EQ(start.action, Action::start);
+  EXPECT_EQ(start.item["ids"]["plex"], rk);
+  EXPECT_NEAR(*start.progress, 10, 0.5);
+  report("playing", duration / 2);  // moves on: no event, but a poll
+  ASSERT_TRUE(wait_until([&] { return ctx.request_count("^/status/sessions$") == 3; }));
+  report("stopped", duration * 95 / 100);
+  Playback stop = next_event(2);
+  EXPECT_EQ(stop.action, Action::stop);
+  ASSERT_TRUE(stop.progress);
+  EXPECT_NEAR(*stop.progress, 95, 0.5);  // the notification's viewOffset, not the last poll's
+  watchers->reset();                     // stops within a quarter second
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(events.size(), 2u);
+  server.stop();
+}
+
+// Notifications are the server's, so untrusted: anything but a "playing" container naming a
+// session and item is ignored, and a malformed one moves nothing.
+TEST(ScrobbleWatchers, PlexNotificationsThatNameNoSessionAreIgnored) {
+  SessionTracker tracker("plex");
+  const json row = {{"type", "movie"},
+                    {"ratingKey", "5"},
+                    {"sessionKey", "9"},
+                    {"duration", 1000},
+                    {"viewOffset", 100}};
+  ASSERT_EQ(tracker.update(json::array({row})).events.size(), 1u);
+  for (const char* text :
+       {"", "null", "[]", "{\"NotificationContainer\":null}",
+        "{\"NotificationContainer\":{\"type\":\"activity\",\"ActivityNotification\":[]}}",
+        "{\"NotificationContainer\":{\"type\":\"playing\",\"PlaySessionStateNotification\":7}}",
+        "{\"NotificationContainer\":{\"type\":\"playing\",\"PlaySessionStateNotification\":"
+        "[null,{\"sessionKey\":9},{\"ratingKey\":[5]}]}}"}) {
+    const auto effect = apply_plex_notification(text, tracker);
+    EXPECT_FALSE(effect.named_session) << text;
+    EXPECT_TRUE(effect.stops.empty()) << text;
+  }
+  // A wrong viewOffset names the session (so it is polled) but moves nothing.
+  auto named = apply_plex_notification(
+      R"({"NotificationContainer":{"type":"playing","PlaySessionStateNotification":[{"sessionKey":"9","ratingKey":"5","viewOffset":"x"}]}})",
+      tracker);
+  EXPECT_TRUE(named.named_session);
+  EXPECT_TRUE(named.stops.empty());
+  // Another session, or the same session with another item, is not this one.
+  auto other = apply_plex_notification(
+      R"({"NotificationContainer":{"type":"playing","PlaySessionStateNotification":[{"sessionKey":"8","ratingKey":"5","state":"stopped"},{"sessionKey":"9","ratingKey":"6","state":"stopped"}]}})",
+      tracker);
+  EXPECT_TRUE(other.named_session);
+  EXPECT_TRUE(other.stops.empty());
+  // A stopped one ends the session at its position, once.
+  const std::string stopped =
+      R"({"NotificationContainer":{"type":"playing","PlaySessionStateNotification":[{"sessionKey":9,"ratingKey":"5","viewOffset":800,"state":"stopped"}]}})";
+  auto stop = apply_plex_notification(stopped, tracker);
+  ASSERT_EQ(stop.stops.size(), 1u);
+  EXPECT_EQ(stop.stops[0].action, Action::stop);
+  EXPECT_NEAR(*stop.stops[0].progress, 80, 0.01);
+  EXPECT_TRUE(apply_plex_notification(stopped, tracker).stops.empty());
+  EXPECT_TRUE(tracker.update(json::array()).events.empty());  // the poll does not stop it again
 }
 
 TEST(ScrobbleWatchers, PlexRowsThatCannotBeFollowedAreSkippedOnce) {
