@@ -9,12 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // A member as text whatever its JSON type (servers send numbers as strings and back).
 std::string text(const json& j, const char* key) {
   if (!j.is_object()) return {};
@@ -54,7 +48,7 @@ bool flag(const json& j, const char* key) {
   const auto it = j.find(key);
   if (it == j.end()) return false;
   if (it->is_boolean()) return it->get<bool>();
-  if (it->is_string()) return lower(it->get<std::string>()) == "true";
+  if (it->is_string()) return util::to_lower(it->get<std::string>()) == "true";
   if (it->is_number()) return it->get<double>() != 0;
   return false;
 }
@@ -99,7 +93,7 @@ Result<json> parse_json(const std::string& text, const std::string& what) {
 
 Result<Playback> parse_plex(const WebhookRequest& req) {
   std::string payload;
-  if (lower(req.content_type).rfind("multipart/form-data", 0) == 0) {
+  if (util::to_lower(req.content_type).rfind("multipart/form-data", 0) == 0) {
     auto part = multipart_field(req.content_type, req.body, "payload");
     if (!part)
       return make_error("plex webhook: no 'payload' part in the multipart body",
@@ -207,7 +201,7 @@ Result<Playback> parse_jellyfin(const WebhookRequest& req) {
 
 Result<Playback> parse_emby(const WebhookRequest& req) {
   std::string payload = req.body;
-  if (lower(req.content_type).rfind("multipart/form-data", 0) == 0) {
+  if (util::to_lower(req.content_type).rfind("multipart/form-data", 0) == 0) {
     auto part = multipart_field(req.content_type, req.body, "data");
     if (!part)
       return make_error("emby webhook: no 'data' part in the multipart body",
@@ -248,7 +242,7 @@ Result<Playback> parse_emby(const WebhookRequest& req) {
   if (it.contains("ProviderIds") && it["ProviderIds"].is_object())
     for (const auto& [k, v] : it["ProviderIds"].items())
       if (v.is_string()) {
-        const std::string kind = lower(k);
+        const std::string kind = util::to_lower(k);
         if (kind == "imdb" || kind == "tmdb" || kind == "tvdb")
           put_id(item["ids"], kind, v.get<std::string>());
       }
@@ -346,7 +340,7 @@ std::string title_of(const nlohmann::json& item) {
 std::optional<std::string> multipart_field(const std::string& content_type, const std::string& body,
                                            const std::string& name) {
   // The boundary parameter, quoted or not.
-  const std::string ct = lower(content_type);
+  const std::string ct = util::to_lower(content_type);
   auto at = ct.find("boundary=");
   if (at == std::string::npos) return std::nullopt;
   std::string boundary = content_type.substr(at + 9);
@@ -362,11 +356,11 @@ std::optional<std::string> multipart_field(const std::string& content_type, cons
     if (body.compare(start, 2, "--") == 0) break;  // the closing delimiter
     const std::size_t headers_end = body.find("\r\n\r\n", start);
     if (headers_end == std::string::npos) break;
-    const std::string headers = lower(body.substr(start, headers_end - start));
+    const std::string headers = util::to_lower(body.substr(start, headers_end - start));
     const std::size_t content = headers_end + 4;
     const std::size_t next = body.find("\r\n" + delim, content);
     if (next == std::string::npos) break;
-    if (headers.find("name=\"" + lower(name) + "\"") != std::string::npos)
+    if (headers.find("name=\"" + util::to_lower(name) + "\"") != std::string::npos)
       return body.substr(content, next - content);
     pos = next + 2;
   }

@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include <cw/scrobble/websocket.hpp>
+#include <cw/util/strings.hpp>
 
 namespace cw::scrobble {
 namespace {
@@ -33,17 +34,6 @@ std::string base64(const unsigned char* data, std::size_t size) {
       EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(static_cast<std::size_t>(std::max(n, 0)));
   return out;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string trim(const std::string& s) {
-  const auto b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(" \t\r") + 1 - b);
 }
 
 int remaining_ms(Clock::time_point deadline) {
@@ -265,9 +255,9 @@ Result<std::unique_ptr<WebSocketClient>> WebSocketClient::connect(
         head.substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
     const auto colon = line.find(':');
     if (colon != std::string::npos) {
-      const std::string name = lower(trim(line.substr(0, colon)));
-      if (name == "upgrade") upgrade = lower(trim(line.substr(colon + 1)));
-      if (name == "sec-websocket-accept") accept = trim(line.substr(colon + 1));
+      const std::string name = util::to_lower(util::trim(line.substr(0, colon)));
+      if (name == "upgrade") upgrade = util::to_lower(util::trim(line.substr(colon + 1)));
+      if (name == "sec-websocket-accept") accept = util::trim(line.substr(colon + 1));
     }
     at = next;
   }
