@@ -1397,7 +1397,6 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
         }
         WatcherOptions w;
         w.pos = c.pos(node);
-        bool websocket_set = false;
         for (const auto& f :
              c.entries(node, wp, {"type", "url", "token", "interval", "websocket"})) {
           const std::string fp = wp + "." + f.key;
@@ -1406,10 +1405,7 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
           } else if (f.key == "url") {
             if (auto v = c.string_value(f, fp)) w.url = *v;
           } else if (f.key == "websocket") {
-            if (auto v = c.bool_value(f, fp)) {
-              w.websocket = *v;
-              websocket_set = true;
-            }
+            if (auto v = c.bool_value(f, fp)) w.websocket = *v;
           } else if (f.key == "interval") {
             if (auto v = c.duration_value(f, fp)) {
               if (*v < 1)
@@ -1428,11 +1424,7 @@ void parse_scrobble(Checker& c, const Checker::Entry& e, Config& cfg) {
                       "written in the file itself");
           }
         }
-        if (websocket_set && !w.type.empty() && w.type != "plex")
-          c.error(node, wp + ".websocket",
-                  "only a plex watcher has a notification websocket (" + w.type +
-                      " watchers poll their sessions)");
-        else if (w.type.empty() || w.url.empty() || !w.token)
+        if (w.type.empty() || w.url.empty() || !w.token)
           c.error(node, wp, "expected type (plex, jellyfin or emby), url and token");
         else
           out.watchers.push_back(std::move(w));

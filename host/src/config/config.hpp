@@ -132,7 +132,7 @@ struct WatcherOptions {
   std::string url;   // the server's base URL
   std::optional<SecretRef> token;
   std::int64_t interval_s = 10;  // between two polls
-  bool websocket = true;         // plex: also listen to /:/websockets/notifications
+  bool websocket = true;         // also listen to the server's websocket
   SourcePos pos;
 };
 

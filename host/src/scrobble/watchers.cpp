@@ -306,6 +306,21 @@ NotificationEffect apply_plex_notification(const std::string& text, SessionTrack
   return out;
 }
 
+SessionSocketMessage read_session_socket_message(const std::string& text) {
+  SessionSocketMessage out;
+  const json doc = json::parse(text, nullptr, false);
+  if (!doc.is_object()) return out;
+  const std::string type = member_text(doc, "MessageType");
+  const auto data = doc.find("Data");
+  if (data == doc.end()) return out;
+  if (type == "Sessions" && data->is_array()) out.sessions = *data;
+  if (type == "ForceKeepAlive" && data->is_number_integer()) {
+    const auto s = data->get<std::int64_t>();
+    if (s > 0 && s <= 3600) out.keepalive_s = static_cast<int>(s);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Watchers>> Watchers::start(
     const std::vector<config::WatcherOptions>& options, Service& service,
     services::Logger* logger) {
@@ -376,30 +391,51 @@ void Watchers::run(config::WatcherOptions options, std::string token) {
     for (const auto& p : update.events) m_deliver(p);
   };
 
-  // Plex: the notification websocket says at once when a player starts, pauses, moves on or
-  // stops, and each notification triggers a poll of the sessions (notifications carry no
-  // duration, user or ids). The timed poll goes on beside it, and alone while the websocket
-  // is down, which is retried every minute.
-  const bool notifications = options.type == "plex" && options.websocket;
+  // The server's websocket says at once when a player starts, pauses, moves on or stops.
+  // Plex: each PlaySessionStateNotification triggers a poll (notifications carry no
+  // duration, user or ids) and a stopped one ends its session. Jellyfin and Emby: after
+  // SessionsStart the server pushes the whole session list whenever it changes, which is
+  // what a poll reads. The timed poll goes on beside it, and alone while the websocket is
+  // down (retried every minute, 5 s after a break).
+  const bool plex = options.type == "plex";
   std::string base = options.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string ws_url = plex ? base + "/:/websockets/notifications"
+                             : options.type == "jellyfin"
+                                 ? base + "/socket?deviceId=cw-serve"
+                                 // Emby takes the key in the query (its documented form).
+                                 : base + "/embywebsocket?deviceId=cw-serve&api_key=" + token;
+  const std::vector<std::string> ws_headers = {plex ? "X-Plex-Token: " + token
+                                                    : "X-Emby-Token: " + token};
   std::unique_ptr<WebSocketClient> ws;
   bool ws_failing = false;
   auto next_connect = Clock::now();
   auto next_poll = Clock::now();
+  auto keepalive = std::chrono::seconds(30);
+  auto next_keepalive = Clock::now();
+  auto drop = [&](const std::string& why) {
+    log(true, why + "; polling every " + std::to_string(options.interval_s) +
+                  " s and trying the websocket again in 5 s");
+    ws.reset();
+    ws_failing = true;
+    next_connect = Clock::now() + std::chrono::seconds(5);
+  };
   while (!stopping()) {
-    if (notifications && !ws && Clock::now() >= next_connect) {
-      auto connected = WebSocketClient::connect(base + "/:/websockets/notifications",
-                                                {"X-Plex-Token: " + token});
-      if (connected) {
+    if (options.websocket && !ws && Clock::now() >= next_connect) {
+      auto connected = WebSocketClient::connect(ws_url, ws_headers);
+      Status subscribed = ok_status();
+      if (connected && !plex)
+        subscribed = (*connected)->send_text(R"({"MessageType":"SessionsStart","Data":"0,1500"})");
+      if (connected && subscribed) {
         ws = std::move(*connected);
-        log(false, ws_failing ? "notifications again" : "listening to notifications");
+        log(false, ws_failing ? "the websocket answers again" : "listening to the websocket");
         ws_failing = false;
         next_poll = Clock::now();  // what changed while it was down
+        next_keepalive = Clock::now() + keepalive;
       } else {
         if (!ws_failing)
-          log(true, connected.error().message + "; polling every " +
-                        std::to_string(options.interval_s) +
+          log(true, (connected ? subscribed.error() : connected.error()).message +
+                        "; polling every " + std::to_string(options.interval_s) +
                         " s and trying the websocket again every 60 s");
         ws_failing = true;
         next_connect = Clock::now() + std::chrono::seconds(60);
@@ -409,25 +445,37 @@ void Watchers::run(config::WatcherOptions options, std::string token) {
       poll();
       next_poll = Clock::now() + std::chrono::seconds(options.interval_s);
     }
+    if (ws && !plex && Clock::now() >= next_keepalive) {
+      // Jellyfin closes a connection that stays silent past its ForceKeepAlive period.
+      if (auto sent = ws->send_text(R"({"MessageType":"KeepAlive"})"); !sent) {
+        drop(sent.error().message);
+        continue;
+      }
+      next_keepalive = Clock::now() + keepalive;
+    }
     if (ws) {
       // In slices, so that a stop is seen within a quarter second.
       auto msg = ws->receive(250);
       if (!msg) {
-        log(true, msg.error().message + "; polling every " + std::to_string(options.interval_s) +
-                      " s and trying the websocket again in 5 s");
-        ws.reset();
-        ws_failing = true;
-        next_connect = Clock::now() + std::chrono::seconds(5);
-      } else if (*msg) {
+        drop(msg.error().message);
+      } else if (*msg && plex) {
         // A stop is delivered from the notification itself, at the position it reports
         // (the session is gone from the next poll, which would only know an older one).
         NotificationEffect effect = apply_plex_notification(**msg, tracker);
         for (const auto& p : effect.stops) m_deliver(p);
         if (effect.named_session) next_poll = Clock::now();
+      } else if (*msg) {
+        SessionSocketMessage m = read_session_socket_message(**msg);
+        if (m.keepalive_s) keepalive = std::chrono::seconds(std::max(1, *m.keepalive_s / 2));
+        if (m.sessions) {
+          SessionUpdate update = tracker.update(*m.sessions);
+          for (const auto& why : update.skipped) log(true, "skipping " + why);
+          for (const auto& p : update.events) m_deliver(p);
+        }
       }
       continue;
     }
-    const auto wake = notifications ? std::min(next_poll, next_connect) : next_poll;
+    const auto wake = options.websocket ? std::min(next_poll, next_connect) : next_poll;
     std::unique_lock lock(m_mutex);
     m_cv.wait_until(lock, wake, [&] { return m_stop; });
   }

@@ -4,9 +4,11 @@
 // with X-Plex-Token) and turns what changed between two polls into playback events for the
 // service's rules: a new playing item is a start (a pause when it shows paused), a pause or
 // unpause is a pause or start, an item gone from the sessions is a stop at the last
-// position seen. A Plex watcher also listens to the server's notification websocket
-// (`websocket`, default on): each PlaySessionStateNotification moves the session's position
-// and triggers a poll at once, so events arrive as they happen rather than at the next poll.
+// position seen. A watcher also listens to the server's websocket (`websocket`, default
+// on), so that events arrive as they happen rather than at the next poll: Plex's
+// notifications (each PlaySessionStateNotification moves the session's position and triggers
+// a poll; a stopped one ends the session), Jellyfin's and Emby's session lists (pushed after
+// SessionsStart whenever they change, and read as a poll's reply).
 
 #include <atomic>
 #include <condition_variable>
@@ -74,6 +76,16 @@ struct NotificationEffect {
   std::vector<Playback> stops;
 };
 NotificationEffect apply_plex_notification(const std::string& text, SessionTracker& tracker);
+
+// A message from Jellyfin's /socket or Emby's /embywebsocket: the session list a "Sessions"
+// message carries (the same list as GET /Sessions), the period a "ForceKeepAlive" asks the
+// client to keep the connection alive within (seconds), or neither (any other message, or
+// a malformed one: the message is the server's, so untrusted).
+struct SessionSocketMessage {
+  std::optional<nlohmann::json> sessions;
+  std::optional<int> keepalive_s;
+};
+SessionSocketMessage read_session_socket_message(const std::string& text);
 
 // The sessions of a `source` server (plex, jellyfin, emby) as a list, or why not.
 Result<nlohmann::json> fetch_sessions(const std::string& source, const std::string& url,

@@ -157,10 +157,14 @@ struct WebSocketClient::Impl {
     f += static_cast<char>(0x80 | opcode);
     if (payload.size() < 126) {
       f += static_cast<char>(0x80 | payload.size());
-    } else {
+    } else if (payload.size() <= 0xffff) {
       f += static_cast<char>(0x80 | 126);
       f += static_cast<char>((payload.size() >> 8) & 0xff);
       f += static_cast<char>(payload.size() & 0xff);
+    } else {
+      f += static_cast<char>(0x80 | 127);
+      for (int shift = 56; shift >= 0; shift -= 8)
+        f += static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> shift) & 0xff);
     }
     unsigned char mask[4] = {0, 0, 0, 0};
     RAND_bytes(mask, sizeof mask);
@@ -266,6 +270,12 @@ Result<std::unique_ptr<WebSocketClient>> WebSocketClient::connect(
   if (accept != accept_for(key))
     return impl->protocol_error("the handshake reply's Sec-WebSocket-Accept does not match");
   return std::unique_ptr<WebSocketClient>(new WebSocketClient(std::move(impl)));
+}
+
+Status WebSocketClient::send_text(std::string_view text) {
+  if (m_impl->closed)
+    return make_error("websocket " + m_impl->shown + ": closed", ErrorKind::transient);
+  return m_impl->send_frame(op_text, text);
 }
 
 Result<std::optional<std::string>> WebSocketClient::receive(int wait_ms) {

@@ -4,7 +4,8 @@
 // libcurl only connects (CURLOPT_CONNECT_ONLY: TCP, and TLS for wss/https) and this class
 // speaks the protocol over curl_easy_send/curl_easy_recv: the upgrade handshake with its
 // Sec-WebSocket-Accept check, masked client frames, fragmented messages, ping/pong and the
-// closing handshake. It receives; the only frames it sends are pongs and a close.
+// closing handshake. It mostly receives: it sends text messages (subscriptions,
+// keep-alives), pongs and a close.
 //
 //   auto ws = WebSocketClient::connect("http://127.0.0.1:32400/:/websockets/notifications",
 //                                      {"X-Plex-Token: " + token});
@@ -43,6 +44,8 @@ class WebSocketClient {
   // The next text or binary message, or nullopt when none completed within `wait_ms`; an
   // error once the connection is over (the server closed it, or it broke).
   Result<std::optional<std::string>> receive(int wait_ms);
+  // Sends one text message (a subscription, a keep-alive).
+  Status send_text(std::string_view text);
 
   // The handshake's key and the Sec-WebSocket-Accept a server must answer it with.
   static std::string accept_for(std::string_view key);

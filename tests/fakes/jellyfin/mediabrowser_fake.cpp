@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/generator.hpp"
+#include "core/websocket_feed.hpp"
 
 namespace cw::fakes {
 
@@ -816,8 +817,62 @@ class MediaBrowserFake final : public FakeService {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> m_playlists;
   std::map<std::string, std::vector<std::string>> m_collections;
   json m_sessions;
+  long long m_next_session = 1;  // sessions keep their Id while they play, as the servers' do
   std::map<std::string, json> m_quickconnect;  // secret → {Code, Authenticated, UserId}
   json m_quirks;
+  NotificationFeed m_feed;  // Jellyfin's /socket, Emby's /embywebsocket
+
+  // GET /Sessions: every session with its user, device and what it plays.
+  json sessions_json() const {
+    json out = json::array();
+    int n = 0;
+    for (const auto& s : m_sessions) {
+      ++n;
+      const std::string uid = s.value("UserId", "");
+      std::string user_name;
+      for (const auto& u : m_users)
+        if (u.id == uid) user_name = u.name;
+      const std::string id = s.value("Id", "session-" + std::to_string(n));
+      json sess = {{"Id", id},
+                   {"UserId", uid},
+                   {"UserName", user_name},
+                   {"DeviceId", "device-" + id.substr(id.find('-') + 1)},
+                   {"DeviceName", "Sandbox TV"},
+                   {"Client", "Sandbox Player"}};
+      auto it = m_items.find(s.value("NowPlayingItemId", ""));
+      if (it != m_items.end()) {
+        // NowPlayingItem is a BaseItemDto: the fields a watcher identifies it by.
+        json now = {{"Id", it->first},
+                    {"Name", it->second.value("Name", "")},
+                    {"Type", it->second.value("Type", "")}};
+        for (const char* k : {"RunTimeTicks", "ProductionYear", "ProviderIds", "SeriesName",
+                              "SeriesId", "ParentIndexNumber", "IndexNumber"})
+          if (it->second.contains(k)) now[k] = it->second[k];
+        sess["NowPlayingItem"] = std::move(now);
+        sess["PlayState"] = {{"PositionTicks", s.value("PositionTicks", std::int64_t{0})},
+                             {"IsPaused", s.value("IsPaused", false)},
+                             {"CanSeek", true},
+                             {"PlayMethod", "DirectPlay"}};
+      }
+      out.push_back(std::move(sess));
+    }
+    return out;
+  }
+
+  // A message of the servers' websocket: {"MessageType", "MessageId", "Data"}.
+  std::string socket_message(const std::string& type, const json& data) {
+    return json{{"MessageType", type},
+                {"MessageId", "sandbox-" + std::to_string(m_next_message++)},
+                {"Data", data}}
+        .dump();
+  }
+  long long m_next_message = 1;
+
+  // The sessions changed (a player reported): subscribers of "Sessions" (a client that sent
+  // SessionsStart) get the whole list, as the servers' SessionInfoWebSocketListener sends it.
+  void sessions_changed() {
+    m_feed.publish(socket_message("Sessions", sessions_json()), "Sessions");
+  }
 };
 
 void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
@@ -997,7 +1052,10 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
         session = &sess;
     }
     if (event == 0 && session == nullptr) {
-      m_sessions.push_back({{"UserId", u.id}, {"NowPlayingItemId", iid}, {"PositionTicks", 0}});
+      m_sessions.push_back({{"Id", "session-" + std::to_string(m_next_session++)},
+                            {"UserId", u.id},
+                            {"NowPlayingItemId", iid},
+                            {"PositionTicks", 0}});
       session = &m_sessions.back();
     }
     if (session != nullptr && ticks) (*session)["PositionTicks"] = *ticks;
@@ -1050,6 +1108,7 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
         for (auto& sess : m_sessions)
           if (sess.value("UserId", "") == u.id && sess.value("NowPlayingItemId", "") == iid)
             sess["IsPaused"] = body["IsPaused"];
+      if (res.status == 204) sessions_changed();
     };
   };
   srv.Post("/Sessions/Playing", authed(info_route(0)));
@@ -1057,11 +1116,13 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
   srv.Post("/Sessions/Playing/Stopped", authed(info_route(2)));
   if (!jelly()) {
     // Emby's per-user forms: /Users/{uid}/PlayingItems/{id}[?PositionTicks=].
-    auto playing_item = [playback](int event) {
-      return [playback, event](const httplib::Request& req, httplib::Response& res, const User& u) {
+    auto playing_item = [this, playback](int event) {
+      return [this, playback, event](const httplib::Request& req, httplib::Response& res,
+                                     const User& u) {
         std::optional<std::int64_t> ticks;
         if (const auto t = qp(req, "PositionTicks")) ticks = std::atoll(t->c_str());
         playback(u, req.matches[2], ticks, event, res);
+        if (res.status == 204) sessions_changed();
       };
     };
     srv.Post("/Users/([^/]+)/PlayingItems/([^/]+)", authed(playing_item(0), true));
@@ -1149,37 +1210,32 @@ void MediaBrowserFake::register_routes(httplib::Server& srv, Context& ctx) {
             send_json(res, out);
           }));
   srv.Get("/Sessions", authed([this](const httplib::Request&, httplib::Response& res, const User&) {
-            json out = json::array();
-            int n = 0;
-            for (const auto& s : m_sessions) {
-              const std::string uid = s.value("UserId", "");
-              std::string user_name;
-              for (const auto& u : m_users)
-                if (u.id == uid) user_name = u.name;
-              json sess = {{"Id", "session-" + std::to_string(++n)},
-                           {"UserId", uid},
-                           {"UserName", user_name},
-                           {"DeviceId", "device-" + std::to_string(n)},
-                           {"DeviceName", "Sandbox TV"},
-                           {"Client", "Sandbox Player"}};
-              auto it = m_items.find(s.value("NowPlayingItemId", ""));
-              if (it != m_items.end()) {
-                // NowPlayingItem is a BaseItemDto: the fields a watcher identifies it by.
-                json now = {{"Id", it->first},
-                            {"Name", it->second.value("Name", "")},
-                            {"Type", it->second.value("Type", "")}};
-                for (const char* k : {"RunTimeTicks", "ProductionYear", "ProviderIds", "SeriesName",
-                                      "SeriesId", "ParentIndexNumber", "IndexNumber"})
-                  if (it->second.contains(k)) now[k] = it->second[k];
-                sess["NowPlayingItem"] = std::move(now);
-                sess["PlayState"] = {{"PositionTicks", s.value("PositionTicks", std::int64_t{0})},
-                                     {"IsPaused", s.value("IsPaused", false)},
-                                     {"CanSeek", true},
-                                     {"PlayMethod", "DirectPlay"}};
+            send_json(res, sessions_json());
+          }));
+  // The session websocket (Jellyfin /socket, Emby /embywebsocket; api_key in the query or the
+  // usual headers): ForceKeepAlive on connect, KeepAlive answered, and after SessionsStart
+  // the session list, then again whenever a player reports.
+  srv.Get(jelly() ? "/socket" : "/embywebsocket",
+          authed([this](const httplib::Request& req, httplib::Response& res, const User&) {
+            auto on_message = [this](const std::string& text, std::set<std::string>& topics) {
+              std::vector<std::string> replies;
+              const json msg = json::parse(text, nullptr, false);
+              const std::string type =
+                  msg.is_object() && msg.contains("MessageType") && msg["MessageType"].is_string()
+                      ? msg["MessageType"].get<std::string>()
+                      : "";
+              std::lock_guard lock(m_mutex);
+              if (type == "SessionsStart") {
+                topics.insert("Sessions");
+                replies.push_back(socket_message("Sessions", sessions_json()));
+              } else if (type == "SessionsStop") {
+                topics.erase("Sessions");
+              } else if (type == "KeepAlive") {
+                replies.push_back(socket_message("KeepAlive", nullptr));
               }
-              out.push_back(std::move(sess));
-            }
-            send_json(res, out);
+              return replies;
+            };
+            m_feed.serve(req, res, on_message, {socket_message("ForceKeepAlive", 60)});
           }));
 
   // ---- writes: favourites, played, user data, likes

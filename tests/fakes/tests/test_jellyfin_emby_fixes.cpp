@@ -55,6 +55,18 @@ TEST_F(JellyfinFixesTest, MarkingPlayedAndUnplayedChangesCountAndDateAsTheServer
   EXPECT_TRUE(ud.contains("LastPlayedDate"));
 }
 
+// The session websocket answers only an authenticated upgrade (its frames, SessionsStart and
+// the pushed lists, are read end to end by the host's watcher in ScrobbleWatchers).
+TEST_F(JellyfinFixesTest, SessionSocketNeedsAnUpgradeAndAToken) {
+  EXPECT_EQ(m_client->Get("/socket", auth())->status, 400);
+  const httplib::Headers upgrade = {{"Upgrade", "websocket"},
+                                    {"Connection", "Upgrade"},
+                                    {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="},
+                                    {"Sec-WebSocket-Version", "13"}};
+  EXPECT_EQ(m_client->Get("/socket", upgrade)->status, 401);
+  EXPECT_EQ(m_client->Get("/embywebsocket", auth())->status, 404);  // Emby's path, not Jellyfin's
+}
+
 TEST_F(JellyfinFixesTest, UsersVersionAndViews) {
   auto users = body(m_client->Get("/Users", auth()));
   ASSERT_TRUE(users.is_array());

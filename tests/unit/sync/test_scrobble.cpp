@@ -411,8 +411,7 @@ scrobble:
   EXPECT_NE(all.find("scrobble.webhooks.plex.secret"), std::string::npos) << all;
   EXPECT_NE(all.find("kodi"), std::string::npos) << all;
   EXPECT_NE(all.find("scrobble.watchers[0].type"), std::string::npos) << all;
-  EXPECT_NE(all.find("scrobble.watchers[1].websocket: only a plex watcher"), std::string::npos)
-      << all;
+  EXPECT_EQ(all.find("scrobble.watchers[1]"), std::string::npos) << all;  // emby has one too
   EXPECT_NE(all.find("scrobble.watchers[2].websocket"), std::string::npos) << all;
   EXPECT_EQ(all.find("hunter2"), std::string::npos) << all;
 }

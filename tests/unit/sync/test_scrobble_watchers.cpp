@@ -214,6 +214,101 @@ TEST(ScrobbleWatchers, PlexNotificationsDeliverEventsAsTheyHappen) {
   server.stop();
 }
 
+// Jellyfin and Emby push the session list over their websocket once the watcher sent
+// SessionsStart, and again whenever a player reports: with the timed poll an hour apart,
+// every event after the first poll comes from a pushed list.
+TEST(ScrobbleWatchers, JellyfinAndEmbySessionSocketsPushEachChange) {
+  for (const std::string flavor : {"jellyfin", "emby"}) {
+    SCOPED_TRACE(flavor);
+    fakes::SandboxServer server(fakes::make_fake(flavor));
+    server.service().seed_universe(fakes::generate_universe(fakes::parse_generate_options(
+        "movies=3,shows=1,seasons=1,episodes=1,plays=0,ratings=0,watchlist=0,progress=0,"
+        "seed=7")));
+    server.start(0);
+    const json cred = server.service().credentials();
+    const std::string token = cred["access_token"];
+    const std::string uid = cred["user_id"];
+    httplib::Client player(server.base_url());
+    const httplib::Headers auth = {{"X-Emby-Token", token}};
+    auto listed = player.Get(
+        "/Users/" + uid + "/Items?IncludeItemTypes=Movie&Recursive=true&Fields=ProviderIds", auth);
+    ASSERT_TRUE(listed && listed->status == 200);
+    const json movie = json::parse(listed->body)["Items"][0];
+    const std::string iid = movie["Id"];
+    const std::int64_t runtime = movie.value("RunTimeTicks", std::int64_t{0});
+    auto report = [&](const char* path, std::int64_t ticks, bool paused) {
+      const json body = {{"ItemId", iid}, {"PositionTicks", ticks}, {"IsPaused", paused}};
+      auto r = player.Post(path, auth, body.dump(), "application/json");
+      ASSERT_TRUE(r && r->status == 204) << path;
+    };
+
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<Playback> events;
+    config::WatcherOptions options;
+    options.type = flavor;
+    options.url = server.base_url();
+    options.token = config::SecretRef{config::SecretRef::Kind::literal, token, {}};
+    options.interval_s = 3600;
+    auto watchers = Watchers::start(
+        {options},
+        [&](const Playback& p) {
+          std::lock_guard lock(mutex);
+          events.push_back(p);
+          cv.notify_all();
+        },
+        nullptr);
+    ASSERT_TRUE(watchers) << watchers.error().message;
+    auto& ctx = server.context();
+    const std::string socket = flavor == "jellyfin" ? "^/socket$" : "^/embywebsocket$";
+    for (int i = 0; i < 400 && !(ctx.request_count(socket) == 1 &&
+                                 ctx.request_count("^/Sessions$", "GET") == 1);
+         ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    ASSERT_EQ(ctx.request_count(socket), 1u);
+    auto next_event = [&](std::size_t n) {
+      std::unique_lock lock(mutex);
+      EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return events.size() >= n; }))
+          << "no event " << n << " within 10 s";
+      return events.size() >= n ? events[n - 1] : Playback{};
+    };
+    report("/Sessions/Playing", 0, false);
+    EXPECT_EQ(next_event(1).action, Action::start);
+    report("/Sessions/Playing/Progress", runtime / 2, true);
+    Playback pause = next_event(2);
+    EXPECT_EQ(pause.action, Action::pause);
+    EXPECT_NEAR(*pause.progress, 50, 0.5);
+    report("/Sessions/Playing/Progress", runtime * 9 / 10, false);
+    EXPECT_EQ(next_event(3).action, Action::start);
+    report("/Sessions/Playing/Stopped", runtime * 9 / 10, false);
+    Playback stop = next_event(4);
+    EXPECT_EQ(stop.action, Action::stop);
+    EXPECT_NEAR(*stop.progress, 90, 0.5);
+    EXPECT_EQ(stop.item["ids"][flavor], iid);
+    watchers->reset();
+    EXPECT_EQ(ctx.request_count("^/Sessions$", "GET"), 1u);  // no poll after the first
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(events.size(), 4u);
+    server.stop();
+  }
+}
+
+TEST(ScrobbleWatchers, SessionSocketMessagesAreReadWithCare) {
+  EXPECT_TRUE(read_session_socket_message(R"({"MessageType":"Sessions","Data":[]})").sessions);
+  EXPECT_EQ(read_session_socket_message(R"({"MessageType":"ForceKeepAlive","Data":60})")
+                .keepalive_s.value_or(0),
+            60);
+  for (const char* text :
+       {"", "null", "[]", R"({"MessageType":"Sessions"})",
+        R"({"MessageType":"Sessions","Data":{}})", R"({"MessageType":7,"Data":[]})",
+        R"({"MessageType":"ForceKeepAlive","Data":"60"})",
+        R"({"MessageType":"ForceKeepAlive","Data":-1})", R"({"MessageType":"KeepAlive"})"}) {
+    const auto m = read_session_socket_message(text);
+    EXPECT_FALSE(m.sessions) << text;
+    EXPECT_FALSE(m.keepalive_s) << text;
+  }
+}
+
 // Notifications are the server's, so untrusted: anything but a "playing" container naming a
 // session and item is ignored, and a malformed one moves nothing.
 TEST(ScrobbleWatchers, PlexNotificationsThatNameNoSessionAreIgnored) {
