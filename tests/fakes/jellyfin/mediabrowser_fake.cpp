@@ -1,6 +1,7 @@
 #include "jellyfin/mediabrowser_fake.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
@@ -859,12 +860,14 @@ class MediaBrowserFake final : public FakeService {
     return out;
   }
 
-  // A message of the servers' websocket: {"MessageType", "MessageId", "Data"}.
+  // A message of the servers' websocket: {"MessageType", "MessageId" (a uuid), "Data"}, as
+  // Jellyfin's OutboundWebSocketMessage schemas have it (KeepAlive carries no Data).
   std::string socket_message(const std::string& type, const json& data) {
-    return json{{"MessageType", type},
-                {"MessageId", "sandbox-" + std::to_string(m_next_message++)},
-                {"Data", data}}
-        .dump();
+    char id[40];
+    std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012llx", m_next_message++);
+    json msg = {{"MessageType", type}, {"MessageId", id}};
+    if (!data.is_null()) msg["Data"] = data;
+    return msg.dump();
   }
   long long m_next_message = 1;
 

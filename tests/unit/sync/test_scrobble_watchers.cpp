@@ -5,12 +5,14 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cw/scrobble/watchers.hpp>
+#include <cw/scrobble/websocket.hpp>
 
 #include "core/fake_service.hpp"
 #include "core/generator.hpp"
@@ -291,6 +293,43 @@ TEST(ScrobbleWatchers, JellyfinAndEmbySessionSocketsPushEachChange) {
     EXPECT_EQ(events.size(), 4u);
     server.stop();
   }
+}
+
+// The fake's session websocket speaks the messages of Jellyfin's API description
+// (OutboundWebSocketMessage): ForceKeepAlive with an int32 Data, Sessions with a list,
+// KeepAlive without Data, each with a uuid MessageId; Sessions only after SessionsStart.
+TEST(ScrobbleWatchers, TheFakeSessionSocketSpeaksJellyfinsMessages) {
+  fakes::SandboxServer server(fakes::make_fake("jellyfin"));
+  server.service().seed_universe(fakes::generate_universe(fakes::parse_generate_options(
+      "movies=2,shows=0,plays=0,ratings=0,watchlist=0,progress=0,seed=7")));
+  server.start(0);
+  const std::string token = server.service().credentials()["access_token"];
+  auto ws = WebSocketClient::connect(server.base_url() + "/socket?deviceId=t",
+                                     {"X-Emby-Token: " + token});
+  ASSERT_TRUE(ws) << ws.error().message;
+  const std::regex uuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+  auto next = [&] {
+    auto m = (*ws)->receive(5000);
+    EXPECT_TRUE(m && *m) << (m ? "nothing within 5 s" : m.error().message);
+    const json j = m && *m ? json::parse(**m) : json();
+    EXPECT_TRUE(std::regex_match(j.value("MessageId", ""), uuid)) << j.dump();
+    return j;
+  };
+  const json hello = next();
+  EXPECT_EQ(hello["MessageType"], "ForceKeepAlive");
+  EXPECT_TRUE(hello["Data"].is_number_integer());
+  ASSERT_TRUE((*ws)->send_text(R"({"MessageType":"KeepAlive"})"));
+  const json alive = next();
+  EXPECT_EQ(alive["MessageType"], "KeepAlive");
+  EXPECT_FALSE(alive.contains("Data"));
+  auto quiet = (*ws)->receive(300);  // not subscribed: no session list
+  ASSERT_TRUE(quiet);
+  EXPECT_FALSE(*quiet);
+  ASSERT_TRUE((*ws)->send_text(R"({"MessageType":"SessionsStart","Data":"0,1500"})"));
+  const json sessions = next();
+  EXPECT_EQ(sessions["MessageType"], "Sessions");
+  EXPECT_TRUE(sessions["Data"].is_array());
+  server.stop();
 }
 
 TEST(ScrobbleWatchers, SessionSocketMessagesAreReadWithCare) {
