@@ -6,6 +6,9 @@
 //              POST /sync/ratings and /sync/ratings/remove with {"ids": ...} objects.
 //   history    GET /sync/watched?plays=all (one row per play, with its play id),
 //              POST /sync/watched, POST /sync/watched/plays/remove {"play_ids": [...]}.
+//   scrobble   (cw serve) a start, a pause or an unwatched stop keeps the resume point
+//              (POST /scrobble/pause, imdb ids); a watched stop is a play (POST /sync/watched
+//              at the event's time). MDBList has no now-playing and no scrobble start/stop.
 //
 // The API key goes in the `apikey` query parameter of every request (the host masks it).
 // MDBList counts requests per day; the 429 that ends the day (X-RateLimit-Remaining: 0) is
@@ -87,7 +90,7 @@ class Mdblist {
         {"name": "read", "methods": ["GET"], "requests": 10, "per_seconds": 1},
         {"name": "write", "methods": ["POST", "PUT", "DELETE"], "requests": 1, "per_seconds": 1}
       ],
-      "capabilities": {"auth": "none", "scrobble": false},
+      "capabilities": {"auth": "none", "scrobble": true},
       "secrets": ["api_key"],
       "config": {
         "type": "object",
@@ -183,6 +186,73 @@ class Mdblist {
   }
 
   cwsdk::Reply add(std::string_view request) { return write(request, "add"); }
+
+  // The host decides what a stop is (`watched`, its threshold); MDBList stores what it says.
+  // A watched stop goes to /sync/watched with the event's time: a resend after a lost reply
+  // (the host's queue retries stops) finds that play "existing", so it never makes a second.
+  cwsdk::Reply scrobble(std::string_view request) {
+    auto req = cwsdk::read_scrobble_request(request);
+    if (!req) return req.error().reply();
+    cwsdk::ScrobbleReply out;
+    Item item = req->item;
+    if (item.type != ItemType::movie && item.type != ItemType::episode) {
+      out.status = cwsdk::OutcomeStatus::unresolved;
+      out.reason = Reason::rejected;
+      out.message = "MDBList scrobbles movies and episodes";
+      return out.reply();
+    }
+    const bool watched =
+        req->event == cwsdk::ScrobbleEvent::stop && req->watched.value_or(req->progress >= 80.0);
+    if (watched) {
+      if (id_object(sent_ids(item), item.type != ItemType::movie).empty() ||
+          (item.type == ItemType::episode && (!item.season || !item.episode))) {
+        out.status = cwsdk::OutcomeStatus::unresolved;
+        out.reason = Reason::not_found;
+        out.message = "no id MDBList can match (imdb, tmdb, tvdb, trakt)";
+        return out.reply();
+      }
+      item.key = "scrobble";
+      item.watched_at = req->at.value_or(m_host.now_ms());
+      cwsdk::Outcomes outcomes;
+      if (Status st = history_add({&item}, outcomes); !st) return st.error().reply();
+      const cwsdk::Outcome* o = outcomes.find(item.key);
+      if (o == nullptr || o->status == cwsdk::OutcomeStatus::unresolved) {
+        out.status = cwsdk::OutcomeStatus::unresolved;
+        out.reason = o ? o->reason : Reason::unknown;
+        out.message = o ? o->message : "MDBList's reply does not say whether the play was stored";
+        return out.reply();
+      }
+      out.status = o->status;  // skipped: a play at that very time was already there
+      out.recorded = cwsdk::ScrobbleRecorded::play;
+      return out.reply();
+    }
+    // /scrobble/pause takes imdb ids (the movie's, or the show's with season and episode).
+    const auto imdb = sent_ids(item).get("imdb");
+    if (!imdb || (item.type == ItemType::episode && (!item.season || !item.episode))) {
+      out.status = cwsdk::OutcomeStatus::unresolved;
+      out.reason = Reason::not_found;
+      out.message = "MDBList keeps a resume point by imdb id, and the item has none";
+      return out.reply();
+    }
+    Json body = {{"progress", std::round(req->progress * 100.0) / 100.0}};
+    if (item.type == ItemType::movie)
+      body["movie"] = {{"ids", {{"imdb", *imdb}}}};
+    else
+      body["show"] = {
+          {"ids", {{"imdb", *imdb}}},
+          {"season", {{"number", *item.season}, {"episode", {{"number", *item.episode}}}}}};
+    auto reply = send(cwsdk::http::Request::post("/scrobble/pause").json(body));
+    if (!reply && reply.error().status == CW_STATUS_NOT_FOUND) {
+      out.status = cwsdk::OutcomeStatus::unresolved;
+      out.reason = Reason::not_found;
+      out.message = "MDBList does not know this item";
+      return out.reply();
+    }
+    if (!reply) return reply.error().reply();
+    if (Status st = reply->check(); !st) return st.error().reply();
+    out.recorded = cwsdk::ScrobbleRecorded::progress;
+    return out.reply();
+  }
   cwsdk::Reply update(std::string_view request) { return write(request, "update"); }
   cwsdk::Reply remove(std::string_view request) { return write(request, "remove"); }
 

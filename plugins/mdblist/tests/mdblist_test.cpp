@@ -238,3 +238,100 @@ TEST_F(MdblistTest, BadRequestsAndMissingKey) {
   host.on("GET", "/user").reply_json(401, {{"error", "Invalid API key or token"}});
   EXPECT_EQ(p.health().json()["status"], "auth_failed");
 }
+
+// cw serve's scrobbling: the host decides what a stop is; a watched stop is a play at the
+// event's time (and a resend that finds it "existing" is that play, not a second one), the
+// rest keeps the resume point by imdb id.
+TEST_F(MdblistTest, ScrobbleKeepsResumePointsAndMakesOnePlayPerWatchedStop) {
+  host.on("POST", "/scrobble/pause").reply_json(200, {{"id", 3}, {"progress", 40}});
+  int plays = 0;
+  host.on("POST", "/sync/watched").handle([&](const RecordedRequest&) {
+    const bool first = plays++ == 0;
+    return MockReply::json(200, {{"response", true},
+                                 {"added", {{"movies", first ? 1 : 0}}},
+                                 {"existing", {{"movies", first ? 0 : 1}}},
+                                 {"not_found", {{"movies", 0}, {"shows", 0}}}});
+  });
+  auto p = make();
+  const Json movie = {
+      {"key", "m"}, {"type", "movie"}, {"ids", {{"imdb", "tt0133093"}, {"tmdb", "603"}}}};
+  auto r = p.call("scrobble", {{"event", "start"}, {"item", movie}, {"progress", 12.345}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["recorded"], "progress");
+  r = p.call("scrobble",
+             {{"event", "stop"}, {"item", movie}, {"progress", 60}, {"watched", false}});
+  EXPECT_EQ(r.json()["recorded"], "progress");
+  const Json stop = {{"event", "stop"},
+                     {"item", movie},
+                     {"progress", 75},
+                     {"watched", true},
+                     {"at", "2026-12-01T20:00:00Z"}};
+  r = p.call("scrobble", stop);
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "confirmed");
+  EXPECT_EQ(r.json()["recorded"], "play");
+  r = p.call("scrobble", stop);  // the host's resend after a lost reply
+  EXPECT_EQ(r.json()["status"], "skipped");
+  EXPECT_EQ(r.json()["recorded"], "play");
+
+  std::vector<Json> pauses, watched;
+  for (const auto& q : host.requests()) {
+    if (q.path == "/scrobble/pause") pauses.push_back(q.json_body());
+    if (q.path == "/sync/watched") watched.push_back(q.json_body());
+  }
+  ASSERT_EQ(pauses.size(), 2u);
+  EXPECT_EQ(pauses[0]["movie"]["ids"], Json({{"imdb", "tt0133093"}}));
+  EXPECT_DOUBLE_EQ(pauses[0]["progress"].get<double>(), 12.35);
+  ASSERT_EQ(watched.size(), 2u);
+  EXPECT_EQ(watched[0]["movies"][0]["watched_at"], "2026-12-01T20:00:00Z");
+  EXPECT_EQ(watched[1], watched[0]);
+
+  // An episode's resume point names the show's imdb id with season and episode; without an
+  // imdb id there is none to keep, and a show is not scrobbled.
+  const Json episode = {{"key", "e"},
+                        {"type", "episode"},
+                        {"show", {{"ids", {{"imdb", "tt0903747"}}}}},
+                        {"season", 2},
+                        {"episode", 3}};
+  r = p.call("scrobble", {{"event", "pause"}, {"item", episode}, {"progress", 50}});
+  EXPECT_EQ(r.json()["recorded"], "progress");
+  EXPECT_EQ(host.requests().back().json_body()["show"],
+            Json({{"ids", {{"imdb", "tt0903747"}}},
+                  {"season", {{"number", 2}, {"episode", {{"number", 3}}}}}}));
+  r = p.call("scrobble", {{"event", "pause"},
+                          {"item", {{"key", "n"}, {"type", "movie"}, {"ids", {{"tmdb", "1"}}}}},
+                          {"progress", 50}});
+  EXPECT_EQ(r.json()["status"], "unresolved");
+  EXPECT_EQ(r.json()["reason"], "not_found");
+  r = p.call("scrobble", {{"event", "start"},
+                          {"item", {{"key", "s"}, {"type", "show"}, {"ids", {{"imdb", "tt1"}}}}},
+                          {"progress", 1}});
+  EXPECT_EQ(r.json()["reason"], "rejected");
+}
+
+TEST_F(MdblistTest, ScrobbleOfAnUnknownItemIsUnresolved) {
+  host.on("POST", "/scrobble/pause").reply_json(404, {{"error", "Item not found"}});
+  host.on("POST", "/sync/watched")
+      .reply_json(200, {{"response", true},
+                        {"added", {{"movies", 0}}},
+                        {"existing", {{"movies", 0}}},
+                        {"not_found", {{"movies", 1}, {"shows", 0}}}});
+  auto p = make();
+  const Json movie = {{"key", "m"}, {"type", "movie"}, {"ids", {{"imdb", "tt9999999"}}}};
+  auto r = p.call("scrobble", {{"event", "pause"}, {"item", movie}, {"progress", 30}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "unresolved");
+  EXPECT_EQ(r.json()["reason"], "not_found");
+  r = p.call("scrobble", {{"event", "stop"}, {"item", movie}, {"progress", 95}, {"watched", true}});
+  ASSERT_EQ(r.status, CW_STATUS_OK) << r.body;
+  EXPECT_EQ(r.json()["status"], "unresolved");
+  EXPECT_EQ(r.json()["recorded"], "none");
+}
+
+TEST_F(MdblistTest, ScrobbleThatMdblistFailsIsAFailureTheHostRetries) {
+  host.on("POST", "/scrobble/pause").reply(503, "");
+  auto p = make();
+  const Json movie = {{"key", "m"}, {"type", "movie"}, {"ids", {{"imdb", "tt0133093"}}}};
+  auto r = p.call("scrobble", {{"event", "pause"}, {"item", movie}, {"progress", 30}});
+  EXPECT_NE(r.status, CW_STATUS_OK) << r.body;
+}
