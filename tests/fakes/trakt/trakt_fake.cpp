@@ -152,9 +152,6 @@ struct Options {
   bool require_api_version = false;
   bool real_rate_limits = false;
   int get_limit = 500;  // AUTHED_API_GET_LIMIT per 5 minutes (the Apiary reference said 1000)
-  // AUTHED_API_POST_LIMIT per second: Trakt's is 1. Raised only by soaks that test what cw
-  // does with 10,000 plays, not how long Trakt's limit takes to pass them.
-  int post_limit = 1;
   // The user's watchlist sort preference, sent as X-Sort-By / X-Sort-How.
   std::string watchlist_sort_by = "rank";
   std::string watchlist_sort_how = "asc";
@@ -553,7 +550,6 @@ class TraktFake final : public FakeService {
       m_opt.require_api_version = o.value("require_api_version", m_opt.require_api_version);
       m_opt.real_rate_limits = o.value("real_rate_limits", m_opt.real_rate_limits);
       m_opt.get_limit = o.value("get_limit", m_opt.get_limit);
-      m_opt.post_limit = std::max(1, o.value("post_limit", m_opt.post_limit));
       m_opt.watchlist_sort_by = o.value("watchlist_sort_by", m_opt.watchlist_sort_by);
       m_opt.watchlist_sort_how = o.value("watchlist_sort_how", m_opt.watchlist_sort_how);
     }
@@ -630,8 +626,8 @@ class TraktFake final : public FakeService {
     for (const char* m : {"POST", "PUT", "DELETE"}) {
       FaultSpec w;
       w.method = m;
-      w.rate_per_s = m_opt.post_limit;
-      w.burst = m_opt.post_limit;
+      w.rate_per_s = 1;
+      w.burst = 1;
       w.retry_after_s = 1;
       m_ctx->add_fault(w);
     }
@@ -1303,7 +1299,7 @@ class TraktFake final : public FakeService {
     const bool read = req.method == "GET";
     const std::int64_t now = m_ctx->now_ms();
     const std::int64_t period_ms = read ? 300000 : 1000;
-    const int limit = read ? m_opt.get_limit : m_opt.post_limit;
+    const int limit = read ? m_opt.get_limit : 1;
     RateWindow& w = read ? m_get_window : m_post_window;
     if (now >= w.start_ms + period_ms) {
       w.start_ms = now;

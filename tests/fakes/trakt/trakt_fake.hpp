@@ -18,8 +18,7 @@
 //                "etag": true,
 //                "freeze_activities": false, "accept_unknown_ids": false,
 //                "omit_page_count": false, "empty_401_body": false,
-//                "require_api_version": false, "real_rate_limits": false,
-//                "get_limit": 500, "post_limit": 1}}
+//                "require_api_version": false, "real_rate_limits": false}}
 // Every key is optional. Catalog entries are also collected from the rows; fields beyond the
 // basic ones (title/year/ids, season/number/title/ids) are served only with extended=full.
 // Writes resolve ids against the catalog; unknown ids land in not_found unless
